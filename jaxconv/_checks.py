@@ -1,0 +1,74 @@
+"""Argument checks shared by the ops: array dtypes, ranks, bias shapes and precision.
+
+The ops compute in floating point only. Integer and boolean arrays are rejected rather than cast,
+because a silent cast hides the common mistake of feeding raw ``uint8`` pixels; the Flax modules,
+like Flax's own, promote their inputs to the parameter dtype instead.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+_PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
+
+
+def float_array(fn: str, name: str, value):
+    """Returns ``value`` as a JAX array, rejecting non-floating dtypes with a TypeError."""
+    if value is None:
+        raise TypeError(f"{fn}: `{name}` must be an array, got {name}=None.")
+    try:
+        array = jnp.asarray(value)
+    except TypeError as err:
+        raise TypeError(f"{fn}: `{name}` must be an array, got {type(value).__name__}: {err}") from None
+    if not jnp.issubdtype(array.dtype, jnp.floating):
+        raise TypeError(
+            f"{fn}: `{name}` must be a floating-point array, got dtype {array.dtype}; "
+            f"cast it first, e.g. {name}.astype(jnp.float32)."
+        )
+    return array
+
+
+def spatial_rank(fn: str, x) -> int:
+    """Number of spatial dims of a channels-last input ``(N, *spatial, C)``; must be 1, 2 or 3."""
+    if x.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"{fn}: `x` must have shape (N, *spatial, C) with 1, 2 or 3 spatial dims (rank 3, 4 "
+            f"or 5), got shape {tuple(x.shape)} (rank {x.ndim})."
+        )
+    return x.ndim - 2
+
+
+def bias_array(fn: str, bias, allowed: tuple[tuple[int, ...], ...]):
+    """Checks ``bias`` is None or a floating array with one of the ``allowed`` shapes."""
+    if bias is None:
+        return None
+    bias = float_array(fn, "bias", bias)
+    if tuple(bias.shape) not in allowed:
+        shapes = " or ".join(str(a) for a in allowed)
+        raise ValueError(f"{fn}: `bias` must have shape {shapes}, got shape {tuple(bias.shape)}.")
+    return bias
+
+
+def canonical_precision(fn: str, precision):
+    """Accepts None, a ``lax.Precision``, its name, or a pair of those (as lax does)."""
+    if precision is None or isinstance(precision, lax.Precision):
+        return precision
+    if isinstance(precision, str):
+        if precision.lower() not in _PRECISIONS:
+            raise ValueError(
+                f"{fn}: `precision` must be None, a jax.lax.Precision or one of "
+                f"{', '.join(_PRECISIONS)}, got precision={precision!r}."
+            )
+        return lax.Precision(precision.lower())
+    if isinstance(precision, tuple) and len(precision) == 2:
+        return tuple(canonical_precision(fn, p) for p in precision)
+    raise TypeError(
+        f"{fn}: `precision` must be None, a jax.lax.Precision, a string or a pair, "
+        f"got precision={precision!r}."
+    )
+
+
+def common_dtype(*arrays):
+    """The dtype the op computes in: the promotion of all non-None operands."""
+    return jnp.result_type(*[a for a in arrays if a is not None])

@@ -1,0 +1,42 @@
+"""The ``jaxconv`` command: one sub-command per module in this package.
+
+Each sub-command module has ``register(subparsers)``, which adds its parser and sets ``run`` (a
+function of the parsed arguments returning an exit code). A ``ValueError`` or ``TypeError`` raised
+by the library becomes one line on stderr and exit status 2, like argparse's own usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Sub-command modules, in the order `jaxconv --help` lists them.
+COMMANDS = ("info",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="jaxconv",
+        description="Dense vs locally-connected vs convolutional layers: count, train, compare.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"jaxconv.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``jaxconv`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError) as err:
+        print(f"jaxconv {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Dense, convolutional and locally-connected layers as pure, jit-able functions.
+
+Conventions (see :mod:`jaxconv.shapes`): channels-last inputs ``(N, *spatial, C)`` with 1, 2 or 3
+spatial dims; conv kernels ``(*window, C // groups, F)``; locally-connected kernels
+``(*out_spatial, *window, C, F)``, one conv kernel per output position, so tiling a conv kernel over
+the positions gives exactly :func:`conv`. Every argument is checked before ``lax`` sees it, and a
+bad one raises a ``ValueError`` or ``TypeError`` that names the function, the argument and the value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import jax.numpy as jnp
+from jax import lax
+
+from jaxconv import shapes
+from jaxconv._checks import bias_array, canonical_precision, common_dtype, float_array, spatial_rank
+from jaxconv.pooling import avg_pool, max_pool, wrap_pad
+
+__all__ = [
+    "avg_pool", "conv", "dense", "from_flax_conv_local", "locally_connected", "max_pool",
+    "to_flax_conv_local",
+]
+
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
+
+
+def _dimension_numbers(ndim: int):
+    s = _SPATIAL[ndim]
+    return (f"N{s}C", f"{s}IO", f"N{s}C")
+
+
+def dense(x, kernel, bias=None, *, precision=None):
+    """Fully-connected layer: ``x @ kernel + bias``.
+
+    Args:
+        x: input of shape (..., in_features).
+        kernel: weights of shape (in_features, out_features).
+        bias: optional bias of shape (out_features,).
+        precision: ``lax.Precision`` or its name, for the matmul.
+
+    Returns:
+        Array of shape (..., out_features).
+
+    Example:
+        >>> dense(jnp.ones((2, 3)), jnp.ones((3, 4))).shape
+        (2, 4)
+    """
+    fn = "dense"
+    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
+    if kernel.ndim != 2:
+        raise ValueError(f"{fn}: `kernel` must have shape (in_features, out_features), got shape "
+                         f"{tuple(kernel.shape)}.")
+    if x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
+        raise ValueError(f"{fn}: input has {x.shape[-1] if x.ndim else 'no'} features but kernel "
+                         f"expects {kernel.shape[0]} (input shape {tuple(x.shape)}, kernel shape "
+                         f"{tuple(kernel.shape)}).")
+    bias = bias_array(fn, bias, ((kernel.shape[1],),))
+    precision = canonical_precision(fn, precision)
+    dtype = common_dtype(x, kernel, bias)
+    y = lax.dot_general(x.astype(dtype), kernel.astype(dtype), (((x.ndim - 1,), (0,)), ((), ())),
+                        precision=precision)
+    return y if bias is None else y + bias.astype(dtype)
+
+
+def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1, precision=None):
+    """Convolution (cross-correlation, as in every deep-learning library) with shared weights.
+
+    Args:
+        x: input of shape (N, *spatial, C), 1-3 spatial dims.
+        kernel: weights of shape (*window, C // groups, F).
+        bias: optional bias of shape (F,).
+        strides: int or one int per spatial dim.
+        padding: "SAME", "VALID", "CIRCULAR" (wrap-around, exactly shift-equivariant), an int, or
+            one (low, high) pair per spatial dim.
+        dilation: spacing between kernel taps; int or one per spatial dim.
+        groups: split channels into this many independent groups (``C`` for depthwise).
+        precision: ``lax.Precision`` or its name.
+
+    Returns:
+        Array of shape (N, *out_spatial, F).
+
+    Example:
+        >>> conv(jnp.ones((1, 8, 8, 3)), jnp.ones((3, 3, 3, 4)), strides=2).shape
+        (1, 4, 4, 4)
+    """
+    fn = "conv"
+    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
+    ndim = spatial_rank(fn, x)
+    if kernel.ndim != x.ndim:
+        raise ValueError(f"{fn}: kernel rank {kernel.ndim} does not match input rank {x.ndim}: a "
+                         f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
+                         f"kernel shape {tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
+    channels, features = x.shape[-1], kernel.shape[-1]
+    groups = shapes.check_groups(fn, groups, channels, features)
+    if kernel.shape[-2] * groups != channels:
+        raise ValueError(f"{fn}: input has {channels} channels but kernel expects "
+                         f"{kernel.shape[-2] * groups} (kernel shape {tuple(kernel.shape)}, "
+                         f"groups={groups}).")
+    geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
+                           dilation=dilation)
+    bias = bias_array(fn, bias, ((features,),))
+    precision = canonical_precision(fn, precision)
+    dtype = common_dtype(x, kernel, bias)
+    x, pads = x.astype(dtype), geom.pads
+    if geom.circular:
+        x, pads = wrap_pad(x, pads), ((0, 0),) * ndim
+    y = lax.conv_general_dilated(
+        x, kernel.astype(dtype), geom.strides, pads, rhs_dilation=geom.dilation,
+        dimension_numbers=_dimension_numbers(ndim), feature_group_count=groups, precision=precision,
+    )
+    return y if bias is None else y + bias.astype(dtype)
+
+
+def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geometry:
+    """Checks a locally-connected call's shapes and returns its geometry."""
+    ndim = spatial_rank(fn, x)
+    if kernel.ndim != 2 * ndim + 2:
+        raise ValueError(f"{fn}: a {ndim}-D locally-connected kernel must have shape "
+                         f"(*out_spatial, *window, C, F) (rank {2 * ndim + 2}), got kernel shape "
+                         f"{tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
+    if kernel.shape[-2] != x.shape[-1]:
+        raise ValueError(f"{fn}: input has {x.shape[-1]} channels but kernel expects "
+                         f"{kernel.shape[-2]} (kernel shape {tuple(kernel.shape)}).")
+    geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[ndim:2 * ndim], strides=strides,
+                           padding=padding, dilation=dilation)
+    if tuple(kernel.shape[:ndim]) != geom.out_spatial:
+        raise ValueError(f"{fn}: kernel has positions {tuple(kernel.shape[:ndim])} but the input "
+                         f"gives output shape {geom.out_spatial} (input {geom.in_spatial}, window "
+                         f"{geom.window}, strides {geom.strides}, dilation {geom.dilation}, "
+                         f"padding {padding!r}).")
+    return geom
+
+
+def window_taps(x, geom: shapes.Geometry):
+    """Yields, for each window tap, the input values it sees at every output position.
+
+    Args:
+        x: padded input of shape (N, *padded_spatial, C).
+        geom: the geometry, whose padding has already been applied to ``x``.
+
+    Yields:
+        One array of shape (N, *out_spatial, C) per tap, taps in row-major window order.
+    """
+    for tap in itertools.product(*(range(k) for k in geom.window)):
+        starts = [t * d for t, d in zip(tap, geom.dilation)]
+        index = tuple(slice(s, s + (o - 1) * st + 1, st)
+                      for s, o, st in zip(starts, geom.out_spatial, geom.strides))
+        yield x[(slice(None), *index)]
+
+
+def pad_input(x, geom: shapes.Geometry):
+    """Applies the geometry's zero or wrap-around padding to (N, *spatial, C)."""
+    if geom.circular:
+        return wrap_pad(x, geom.pads)
+    return jnp.pad(x, ((0, 0), *geom.pads, (0, 0)))
+
+
+def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
+                      precision=None):
+    """Locally-connected layer: a convolution whose kernel differs at every output position.
+
+    Args:
+        x: input of shape (N, *spatial, C), 1-3 spatial dims.
+        kernel: weights of shape (*out_spatial, *window, C, F); ``out_spatial`` must be the output
+            shape that ``x``, the window, strides, padding and dilation give.
+        bias: optional bias of shape (*out_spatial, F) (one per position, as Flax and Keras) or (F,).
+        strides: int or one int per spatial dim.
+        padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", an int, or (low, high) pairs.
+        dilation: spacing between kernel taps; int or one per spatial dim.
+        precision: ``lax.Precision`` or its name.
+
+    Returns:
+        Array of shape (N, *out_spatial, F).
+
+    Example:
+        >>> locally_connected(jnp.ones((1, 5, 5, 2)), jnp.ones((3, 3, 3, 3, 2, 4))).shape
+        (1, 3, 3, 4)
+    """
+    fn = "locally_connected"
+    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
+    geom = local_geometry(fn, x, kernel, strides, padding, dilation)
+    features = kernel.shape[-1]
+    bias = bias_array(fn, bias, ((*geom.out_spatial, features), (features,)))
+    precision = canonical_precision(fn, precision)
+    dtype = common_dtype(x, kernel, bias)
+    xp = pad_input(x.astype(dtype), geom)
+    # Patches as strided slices, then one matmul batched over positions: (P, N, K*C) x (P, K*C, F).
+    patches = jnp.stack(list(window_taps(xp, geom)), axis=-2)  # (N, *out, K, C)
+    n, positions, k, c = x.shape[0], geom.num_positions, geom.window_size, x.shape[-1]
+    patches = patches.reshape(n, positions, k * c)
+    weights = kernel.astype(dtype).reshape(positions, k * c, features)
+    y = jnp.einsum("npk,pkf->npf", patches, weights, precision=precision)
+    y = y.reshape(n, *geom.out_spatial, features)
+    return y if bias is None else y + bias.astype(dtype)
+
+
+def to_flax_conv_local(kernel):
+    """Converts a kernel (*out_spatial, *window, C, F) to Flax ``ConvLocal``'s layout.
+
+    Flax fuses the window and channel axes into one of size ``C * prod(window)``, ordered
+    ``(C, *window)`` (channel-major, as ``lax.conv_general_dilated_patches`` lays out patches).
+
+    Returns:
+        Array of shape (*out_spatial, C * prod(window), F).
+    """
+    fn = "to_flax_conv_local"
+    kernel = float_array(fn, "kernel", kernel)
+    if kernel.ndim not in (4, 6, 8):
+        raise ValueError(f"{fn}: `kernel` must have shape (*out_spatial, *window, C, F) with 1-3 "
+                         f"spatial dims (rank 4, 6 or 8), got shape {tuple(kernel.shape)}.")
+    ndim = (kernel.ndim - 2) // 2
+    order = (*range(ndim), 2 * ndim, *range(ndim, 2 * ndim), 2 * ndim + 1)
+    fused = kernel.shape[-2] * math.prod(kernel.shape[ndim:2 * ndim])
+    return kernel.transpose(order).reshape(*kernel.shape[:ndim], fused, kernel.shape[-1])
+
+
+def from_flax_conv_local(kernel, in_features, kernel_size):
+    """Converts a Flax ``ConvLocal`` kernel (*out_spatial, C * prod(window), F) to our layout.
+
+    Args:
+        kernel: Flax kernel, fused axis ordered ``(C, *window)``.
+        in_features: the number of input channels ``C``.
+        kernel_size: the window, an int or one int per spatial dim.
+
+    Returns:
+        Array of shape (*out_spatial, *window, C, F).
+    """
+    fn = "from_flax_conv_local"
+    kernel = float_array(fn, "kernel", kernel)
+    if kernel.ndim not in (3, 4, 5):
+        raise ValueError(f"{fn}: `kernel` must have shape (*out_spatial, C * prod(window), F) with "
+                         f"1-3 spatial dims, got shape {tuple(kernel.shape)}.")
+    ndim = kernel.ndim - 2
+    window = shapes.canonical_ints(fn, "kernel_size", kernel_size, ndim)
+    in_features = shapes.check_features(fn, "in_features", in_features)
+    if kernel.shape[-2] != in_features * math.prod(window):
+        raise ValueError(f"{fn}: fused axis has size {kernel.shape[-2]} but in_features * "
+                         f"prod(kernel_size) = {in_features} * {math.prod(window)} = "
+                         f"{in_features * math.prod(window)}.")
+    out = kernel.shape[:ndim]
+    split = kernel.reshape(*out, in_features, *window, kernel.shape[-1])
+    order = (*range(ndim), *range(ndim + 1, 2 * ndim + 1), ndim, 2 * ndim + 1)
+    return split.transpose(order)

@@ -1,0 +1,220 @@
+"""Shape arithmetic for dense, convolutional, locally-connected and pooling layers.
+
+The one place where window sizes, strides, dilation and padding turn into output shapes and
+parameter shapes. The ops, the Flax modules, the cost counters and the viewer all call it, so they
+cannot disagree.
+
+Conventions: channels-last inputs ``(N, *spatial, C)``; conv kernels ``(*window, C // groups, F)``;
+locally-connected kernels ``(*out_spatial, *window, C, F)``. Everything here works on Python ints
+and tuples, never on arrays, so it serves sizes no machine could allocate.
+
+Every function that takes user input canonicalises it once and raises a ``ValueError`` or
+``TypeError`` naming the calling function (``fn``), the argument, the rule and the value received.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Sequence
+
+PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:
+    """Turns an int or a sequence of ``ndim`` ints into a tuple, checking each is >= ``minimum``.
+
+    Example:
+        >>> canonical_ints("conv", "strides", 2, 2)
+        (2, 2)
+    """
+    if _is_int(value):
+        values = (int(value),) * ndim
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        values = tuple(value)
+        if len(values) != ndim:
+            raise ValueError(
+                f"{fn}: `{name}` must be an int or {ndim} ints (one per spatial dimension), "
+                f"got {name}={value!r}."
+            )
+        if not all(_is_int(v) for v in values):
+            raise TypeError(f"{fn}: `{name}` must be integers, got {name}={value!r}.")
+        values = tuple(int(v) for v in values)
+    else:
+        raise TypeError(f"{fn}: `{name}` must be an int or a sequence of ints, got {name}={value!r}.")
+    if any(v < minimum for v in values):
+        rule = "positive integers" if minimum == 1 else f"integers >= {minimum}"
+        raise ValueError(f"{fn}: `{name}` must be {rule}, got {name}={value!r}.")
+    return values
+
+
+def canonical_padding(fn: str, padding, ndim: int) -> str | tuple[tuple[int, int], ...]:
+    """Returns ``"SAME"``, ``"VALID"``, ``"CIRCULAR"`` or one ``(low, high)`` pair per spatial dim."""
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode not in PADDING_MODES:
+            raise ValueError(
+                f"{fn}: `padding` must be one of {', '.join(PADDING_MODES)}, an int or "
+                f"{ndim} (low, high) pairs, got padding={padding!r}."
+            )
+        return mode
+    if _is_int(padding):
+        pairs = ((int(padding), int(padding)),) * ndim
+    elif isinstance(padding, Sequence):
+        pairs = tuple(padding)
+        if len(pairs) != ndim or not all(
+            isinstance(p, Sequence) and not isinstance(p, str) and len(p) == 2 for p in pairs
+        ):
+            raise ValueError(
+                f"{fn}: `padding` must give {ndim} (low, high) pairs (one per spatial dimension), "
+                f"got padding={padding!r}."
+            )
+        if not all(_is_int(v) for p in pairs for v in p):
+            raise TypeError(f"{fn}: `padding` pairs must be integers, got padding={padding!r}.")
+        pairs = tuple((int(lo), int(hi)) for lo, hi in pairs)
+    else:
+        raise TypeError(
+            f"{fn}: `padding` must be a string, an int or (low, high) pairs, got padding={padding!r}."
+        )
+    if any(v < 0 for p in pairs for v in p):
+        raise ValueError(f"{fn}: `padding` must not be negative, got padding={padding!r}.")
+    return pairs
+
+
+def effective_window(window: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    """The span a dilated window covers: ``(k - 1) * d + 1`` per dimension."""
+    return tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+
+
+def same_pads(in_spatial, window, strides, dilation) -> tuple[tuple[int, int], ...]:
+    """Padding that gives ``ceil(in / stride)`` outputs, the extra pixel on the high side (as lax)."""
+    pads = []
+    for n, k, s in zip(in_spatial, effective_window(window, dilation), strides):
+        out = -(-n // s)
+        total = max((out - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+@dataclasses.dataclass(frozen=True)
+class Geometry:
+    """How a sliding window meets an input: everything an op needs, all plain ints.
+
+    Attributes:
+        in_spatial: input spatial shape, e.g. ``(H, W)``.
+        window: window size per spatial dim.
+        strides: step per spatial dim.
+        dilation: spacing between window taps per spatial dim.
+        pads: explicit ``(low, high)`` padding per spatial dim.
+        circular: whether the padding wraps around (``"CIRCULAR"``) instead of adding zeros.
+        out_spatial: output spatial shape.
+    """
+
+    in_spatial: tuple[int, ...]
+    window: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+    circular: bool
+    out_spatial: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.in_spatial)
+
+    @property
+    def padded_spatial(self) -> tuple[int, ...]:
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.in_spatial, self.pads))
+
+    @property
+    def num_positions(self) -> int:
+        return math.prod(self.out_spatial)
+
+    @property
+    def window_size(self) -> int:
+        return math.prod(self.window)
+
+
+def geometry(
+    fn: str, in_spatial, window, *, strides=1, padding="VALID", dilation=1,
+    window_name: str = "kernel_size",
+) -> Geometry:
+    """Canonicalises window settings for an input and computes the output shape.
+
+    Args:
+        fn: name of the public function, used in error messages.
+        in_spatial: input spatial shape ``(*spatial,)`` (ints).
+        window: int or one int per spatial dim.
+        strides: int or one int per spatial dim.
+        padding: ``"SAME"``, ``"VALID"``, ``"CIRCULAR"``, an int, or ``(low, high)`` pairs.
+        dilation: int or one int per spatial dim.
+        window_name: what the caller calls the window, for error messages.
+
+    Raises:
+        ValueError: if a setting is invalid or the output would be empty.
+
+    Example:
+        >>> geometry("conv", (1000, 1000), 10, strides=10).out_spatial
+        (100, 100)
+    """
+    in_spatial = tuple(int(n) for n in in_spatial)
+    ndim = len(in_spatial)
+    if any(n <= 0 for n in in_spatial):
+        raise ValueError(f"{fn}: input spatial shape must be positive, got {in_spatial}.")
+    window = canonical_ints(fn, window_name, window, ndim)
+    strides = canonical_ints(fn, "strides", strides, ndim)
+    dilation = canonical_ints(fn, "dilation", dilation, ndim)
+    mode = canonical_padding(fn, padding, ndim)
+    if isinstance(mode, str):
+        pads = ((0, 0),) * ndim if mode == "VALID" else same_pads(in_spatial, window, strides, dilation)
+    else:
+        pads = mode
+    span = effective_window(window, dilation)
+    out = tuple(
+        (n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(in_spatial, pads, span, strides)
+    )
+    if any(o <= 0 for o in out):
+        shown = mode if isinstance(mode, str) else pads
+        raise ValueError(
+            f"{fn}: output size would be zero or negative: input {in_spatial}, window {window}, "
+            f"strides {strides}, dilation {dilation}, padding {shown}."
+        )
+    return Geometry(in_spatial, window, strides, dilation, pads, mode == "CIRCULAR", out)
+
+
+def conv_kernel_shape(window, in_channels: int, features: int, groups: int = 1) -> tuple[int, ...]:
+    """Kernel shape of a convolution: ``(*window, in_channels // groups, features)``."""
+    return (*window, in_channels // groups, features)
+
+
+def local_kernel_shape(out_spatial, window, in_channels: int, features: int) -> tuple[int, ...]:
+    """Kernel shape of a locally-connected layer: ``(*out_spatial, *window, C, F)``."""
+    return (*out_spatial, *window, in_channels, features)
+
+
+def check_groups(fn: str, groups, in_channels: int, features: int) -> int:
+    """Checks that ``groups`` is a positive int dividing both channel counts."""
+    if not _is_int(groups):
+        raise TypeError(f"{fn}: `groups` must be an int, got groups={groups!r}.")
+    if groups < 1:
+        raise ValueError(f"{fn}: `groups` must be a positive integer, got groups={groups!r}.")
+    if in_channels % groups or features % groups:
+        raise ValueError(
+            f"{fn}: `groups` must divide both input channels ({in_channels}) and features "
+            f"({features}), got groups={groups}."
+        )
+    return int(groups)
+
+
+def check_features(fn: str, name: str, value) -> int:
+    """Checks a feature or channel count is a positive int."""
+    if not _is_int(value):
+        raise TypeError(f"{fn}: `{name}` must be an int, got {name}={value!r}.")
+    if value < 1:
+        raise ValueError(f"{fn}: `{name}` must be a positive integer, got {name}={value!r}.")
+    return int(value)
