@@ -1,0 +1,91 @@
+"""The viewer's image tiling and normalising: pure numpy, no Qt."""
+
+import numpy as np
+import pytest
+
+from viewer import tiling
+
+
+def test_grid_shape_holds_every_tile():
+    for n in range(1, 50):
+        rows, cols = tiling.grid_shape(n)
+        assert rows * cols >= n and (rows - 1) * cols < n and cols >= rows
+
+
+def test_tile_places_each_image_at_its_cell():
+    images = np.arange(4 * 2 * 3, dtype=np.float32).reshape(4, 2, 3)
+    out = tiling.tile(images, cols=2, pad=1, fill=-1)
+    assert out.shape == (2 * 3 - 1, 2 * 4 - 1)
+    np.testing.assert_array_equal(out[0:2, 0:3], images[0])
+    np.testing.assert_array_equal(out[0:2, 4:7], images[1])
+    np.testing.assert_array_equal(out[3:5, 4:7], images[3])
+    assert np.all(out[2, :] == -1) and np.all(out[:, 3] == -1)
+
+
+def test_tile_rejects_wrong_rank():
+    with pytest.raises(ValueError, match=r"tile: `images` must have shape \(N, h, w\)"):
+        tiling.tile(np.zeros((2, 2)))
+
+
+def test_normalise_and_symmetric_limit():
+    np.testing.assert_allclose(tiling.normalise([1.0, 3.0, np.nan]), [0.0, 1.0, np.nan])
+    assert tiling.normalise(np.full(3, 7.0)).tolist() == [0.0, 0.0, 0.0]
+    assert tiling.symmetric_limit([-3.0, 2.0, np.inf]) == 3.0
+    assert tiling.symmetric_limit(np.zeros(4)) == 1.0
+
+
+def test_dense_weight_images_are_images_of_the_input():
+    h, w, c, units = 3, 4, 2, 5
+    image = np.random.default_rng(0).normal(size=(h, w, c)).astype(np.float32)
+    kernel = np.zeros((h * w * c, units), np.float32)
+    kernel[:, 2] = image.reshape(-1)  # unit 2's incoming weights are exactly `image`
+    out = tiling.dense_weight_images(kernel, (h, w, c))
+    assert out.shape == (units, h, w * c)
+    np.testing.assert_array_equal(out[2][:, :w], image[..., 0])
+    np.testing.assert_array_equal(out[2][:, w:], image[..., 1])
+    with pytest.raises(ValueError, match=r"kernel must have shape \(24, units\)"):
+        tiling.dense_weight_images(np.zeros((5, 2)), (h, w, c))
+
+
+def test_local_kernel_grid_has_one_tile_per_position():
+    oh, ow, kh, kw, c, f = 2, 3, 2, 2, 1, 4
+    kernel = np.zeros((oh, ow, kh, kw, c, f), np.float32)
+    kernel[1, 2, :, :, 0, 3] = 5.0  # the filter at position (1, 2), feature 3
+    out = tiling.local_kernel_grid(kernel, feature=3, pad=1)
+    assert out.shape == (oh * 3 - 1, ow * 3 - 1)
+    assert np.all(out[3:5, 6:8] == 5.0) and out.sum() == 5.0 * kh * kw
+    assert tiling.local_kernel_grid(kernel, feature=0).sum() == 0.0
+
+
+def test_conv_kernel_grid_rows_are_outputs_and_columns_inputs():
+    kernel = np.zeros((3, 3, 2, 4), np.float32)
+    kernel[:, :, 1, 2] = 1.0  # output channel 2 from input channel 1
+    out = tiling.conv_kernel_grid(kernel, pad=1)
+    assert out.shape == (4 * 4 - 1, 2 * 4 - 1)
+    assert np.all(out[8:11, 4:7] == 1.0) and out.sum() == 9.0
+
+
+def test_weight_mosaic_dispatches_on_rank():
+    assert tiling.weight_mosaic(np.zeros((3, 3, 1, 4))).shape == (15, 3)
+    assert tiling.weight_mosaic(np.zeros((6, 6, 3, 3, 1, 2))).shape == (23, 23)
+    assert tiling.weight_mosaic(np.zeros((64, 4)), (8, 8, 1)).shape == (17, 17)
+    assert tiling.weight_mosaic(np.zeros((32, 10)), (8, 8, 1)).shape == (32, 10)
+    with pytest.raises(ValueError, match="2, 4 or 6 dimensions"):
+        tiling.weight_mosaic(np.zeros(3))
+
+
+def test_feature_mosaic_of_maps_and_vectors():
+    maps = np.ones((1, 4, 4, 3), np.float32)
+    out = tiling.feature_mosaic(maps)
+    assert out.shape == (9, 9) and np.nansum(out) == 48.0 and np.isnan(out[4, 0])
+    vec = tiling.feature_mosaic(np.arange(10, dtype=np.float32))
+    assert vec.shape == (3, 4) and np.nansum(vec) == 45.0
+
+
+def test_shift_image_moves_and_zero_fills():
+    image = np.arange(9, dtype=np.float32).reshape(3, 3, 1)
+    down = tiling.shift_image(image, 1, 0)[..., 0]
+    np.testing.assert_array_equal(down, [[0, 0, 0], [0, 1, 2], [3, 4, 5]])
+    left = tiling.shift_image(image, 0, -1)[..., 0]
+    np.testing.assert_array_equal(left, [[1, 2, 0], [4, 5, 0], [7, 8, 0]])
+    assert not tiling.shift_image(image, 5, 0).any()

@@ -1,0 +1,226 @@
+"""Turning weights and activations into 2-D images: pure numpy, no Qt, no JAX.
+
+Conventions follow jaxconv: dense kernels ``(in_features, units)`` where the first layer's
+``in_features`` is a flattened ``(H, W, C)`` image; conv kernels ``(kh, kw, C, F)``;
+locally-connected kernels ``(oh, ow, kh, kw, C, F)``; activations ``(H, W, F)`` or ``(F,)``.
+Every mosaic is a float32 array ``(rows, cols)`` in row-major order (row 0 is the top), with
+``pad`` pixels of ``fill`` between tiles, ready for ``ImageItem.setImage``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "conv_kernel_grid",
+    "dense_weight_images",
+    "feature_mosaic",
+    "grid_shape",
+    "local_kernel_grid",
+    "normalise",
+    "shift_image",
+    "symmetric_limit",
+    "tile",
+    "weight_mosaic",
+]
+
+
+def grid_shape(n: int, aspect: float = 1.0) -> tuple[int, int]:
+    """Rows and columns of the most nearly square grid holding ``n`` tiles (columns >= rows).
+
+    Example:
+        >>> grid_shape(10)
+        (3, 4)
+    """
+    if n <= 0:
+        return (0, 0)
+    cols = max(1, math.ceil(math.sqrt(n * aspect)))
+    return (math.ceil(n / cols), cols)
+
+
+def tile(images, *, cols: int | None = None, pad: int = 1, fill: float = np.nan) -> np.ndarray:
+    """Lays ``N`` images of shape ``(h, w)`` in a grid.
+
+    Args:
+        images: array of shape (N, h, w).
+        cols: tiles per row; default `grid_shape(N)`'s columns.
+        pad: pixels between tiles.
+        fill: value of the gaps and of unused cells.
+
+    Returns:
+        float32 array of shape (rows * (h + pad) - pad, cols * (w + pad) - pad).
+
+    Example:
+        >>> tile(np.ones((3, 2, 2)), cols=3, pad=1, fill=0).shape
+        (2, 8)
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim != 3:
+        raise ValueError(f"tile: `images` must have shape (N, h, w), got shape {images.shape}.")
+    n, h, w = images.shape
+    if n == 0:
+        return np.full((1, 1), fill, np.float32)
+    if cols is None:
+        rows, cols = grid_shape(n)
+    else:
+        cols = max(1, min(int(cols), n))
+        rows = math.ceil(n / cols)
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), fill, np.float32)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[k]
+    return out
+
+
+def symmetric_limit(a) -> float:
+    """The largest finite ``|a|`` (1.0 when there is none or it is 0): a colour range about zero."""
+    a = np.asarray(a, np.float32)
+    finite = a[np.isfinite(a)]
+    limit = float(np.max(np.abs(finite))) if finite.size else 0.0
+    return limit if limit > 0 else 1.0
+
+
+def normalise(a, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """Maps ``a`` linearly to [0, 1] (NaNs kept); a constant array becomes zeros.
+
+    Example:
+        >>> normalise(np.array([2.0, 4.0, 6.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    a = np.asarray(a, np.float32)
+    finite = a[np.isfinite(a)]
+    lo = float(finite.min()) if lo is None and finite.size else (lo or 0.0)
+    hi = float(finite.max()) if hi is None and finite.size else (hi if hi is not None else 1.0)
+    if hi <= lo:
+        return np.where(np.isfinite(a), 0.0, a).astype(np.float32)
+    return np.clip((a - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def dense_weight_images(kernel, input_shape, *, max_units: int = 64) -> np.ndarray:
+    """Each hidden unit's incoming weights as an image of the input, channels side by side.
+
+    Args:
+        kernel: first dense layer's kernel of shape (H * W * C, units).
+        input_shape: ``(H, W, C)`` of one input image.
+        max_units: draw at most this many units (the first ones).
+
+    Returns:
+        array of shape (min(units, max_units), H, W * C).
+    """
+    kernel = np.asarray(kernel, np.float32)
+    h, w, c = input_shape
+    if kernel.ndim != 2 or kernel.shape[0] != h * w * c:
+        raise ValueError(
+            f"dense_weight_images: kernel must have shape ({h * w * c}, units) for input "
+            f"{tuple(input_shape)}, got shape {kernel.shape}."
+        )
+    units = kernel[:, :max_units].T.reshape(-1, h, w, c)
+    return units.transpose(0, 1, 3, 2).reshape(-1, h, c * w)
+
+
+def local_kernel_grid(kernel, feature: int = 0, *, pad: int = 1) -> np.ndarray:
+    """The locally-connected kernels of one output feature, one tile per output position.
+
+    Args:
+        kernel: kernel of shape (oh, ow, kh, kw, C, F).
+        feature: which output feature (channel) to draw; clipped to [0, F).
+        pad: pixels between tiles.
+
+    Returns:
+        mosaic of oh x ow tiles, each (kh, kw * C) (input channels side by side).
+    """
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim != 6:
+        raise ValueError(
+            f"local_kernel_grid: kernel must have shape (oh, ow, kh, kw, C, F), got {kernel.shape}."
+        )
+    oh, ow, kh, kw, c, f = kernel.shape
+    k = kernel[..., min(max(int(feature), 0), f - 1)]  # (oh, ow, kh, kw, C)
+    tiles = k.transpose(0, 1, 2, 4, 3).reshape(oh * ow, kh, c * kw)
+    return tile(tiles, cols=ow, pad=pad, fill=0.0)
+
+
+def conv_kernel_grid(kernel, *, pad: int = 1, max_features: int = 64) -> np.ndarray:
+    """A conv kernel as a grid: one row per output channel, one column per input channel.
+
+    Args:
+        kernel: kernel of shape (kh, kw, C, F).
+        pad: pixels between tiles.
+        max_features: draw at most this many output channels.
+
+    Returns:
+        mosaic of min(F, max_features) x C tiles of (kh, kw).
+    """
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim != 4:
+        raise ValueError(f"conv_kernel_grid: kernel must have shape (kh, kw, C, F), got {kernel.shape}.")
+    kh, kw, c, f = kernel.shape
+    f = min(f, max_features)
+    tiles = kernel[..., :f].transpose(3, 2, 0, 1).reshape(f * c, kh, kw)
+    return tile(tiles, cols=c, pad=pad, fill=0.0)
+
+
+def weight_mosaic(kernel, input_shape=None, *, feature: int = 0) -> np.ndarray:
+    """Any jaxconv kernel as one image: picks the drawing by the kernel's rank.
+
+    Args:
+        kernel: dense (in, units), conv (kh, kw, C, F) or local (oh, ow, kh, kw, C, F) kernel.
+        input_shape: ``(H, W, C)``; when a dense kernel's ``in`` matches it, each unit is drawn as
+            an image of the input, otherwise the matrix is drawn as it is (inputs down, units across).
+        feature: output feature of a locally-connected kernel.
+
+    Returns:
+        float32 array of shape (rows, cols).
+    """
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim == 6:
+        return local_kernel_grid(kernel, feature)
+    if kernel.ndim == 4:
+        return conv_kernel_grid(kernel)
+    if kernel.ndim == 2:
+        if input_shape is not None and kernel.shape[0] == int(np.prod(input_shape)):
+            return tile(dense_weight_images(kernel, input_shape), pad=1, fill=0.0)
+        return kernel
+    raise ValueError(f"weight_mosaic: kernel must have 2, 4 or 6 dimensions, got shape {kernel.shape}.")
+
+
+def feature_mosaic(activation, *, max_maps: int = 64) -> np.ndarray:
+    """One input's activation as an image: each feature map a tile, or a vector as a square-ish grid.
+
+    Args:
+        activation: array of shape (H, W, F), (F,) or (1, ...) (a leading batch of one is dropped).
+        max_maps: draw at most this many feature maps.
+
+    Returns:
+        float32 array of shape (rows, cols); gaps are NaN.
+    """
+    a = np.asarray(activation, np.float32)
+    if a.ndim in (2, 4) and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 3:
+        return tile(a[..., :max_maps].transpose(2, 0, 1), pad=1, fill=np.nan)
+    if a.ndim == 1:
+        rows, cols = grid_shape(a.size)
+        out = np.full(rows * cols, np.nan, np.float32)
+        out[:a.size] = a
+        return out.reshape(rows, cols)
+    raise ValueError(f"feature_mosaic: activation must have shape (H, W, F) or (F,), got {a.shape}.")
+
+
+def shift_image(image, dy: int, dx: int) -> np.ndarray:
+    """Moves an image (H, W, C) by ``dy`` rows down and ``dx`` columns right, filling with zeros.
+
+    Example:
+        >>> shift_image(np.eye(3)[..., None], 0, 1)[..., 0].tolist()
+        [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    image = np.asarray(image, np.float32)
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    src = image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    out[max(dy, 0):max(dy, 0) + src.shape[0], max(dx, 0):max(dx, 0) + src.shape[1]] = src
+    return out
