@@ -32,6 +32,13 @@ def _dimension_numbers(ndim: int):
     return (f"N{s}C", f"{s}IO", f"N{s}C")
 
 
+def add_bias(y, bias):
+    """Adds ``bias`` (trailing dims of ``y``) with explicit broadcasting (no rank promotion)."""
+    if bias is None:
+        return y
+    return y + bias.astype(y.dtype).reshape((1,) * (y.ndim - bias.ndim) + bias.shape)
+
+
 def dense(x, kernel, bias=None, *, precision=None):
     """Fully-connected layer: ``x @ kernel + bias``.
 
@@ -62,7 +69,7 @@ def dense(x, kernel, bias=None, *, precision=None):
     dtype = common_dtype(x, kernel, bias)
     y = lax.dot_general(x.astype(dtype), kernel.astype(dtype), (((x.ndim - 1,), (0,)), ((), ())),
                         precision=precision)
-    return y if bias is None else y + bias.astype(dtype)
+    return add_bias(y, bias)
 
 
 def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1, precision=None):
@@ -111,7 +118,7 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
         x, kernel.astype(dtype), geom.strides, pads, rhs_dilation=geom.dilation,
         dimension_numbers=_dimension_numbers(ndim), feature_group_count=groups, precision=precision,
     )
-    return y if bias is None else y + bias.astype(dtype)
+    return add_bias(y, bias)
 
 
 def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geometry:
@@ -194,7 +201,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
     weights = kernel.astype(dtype).reshape(positions, k * c, features)
     y = jnp.einsum("npk,pkf->npf", patches, weights, precision=precision)
     y = y.reshape(n, *geom.out_spatial, features)
-    return y if bias is None else y + bias.astype(dtype)
+    return add_bias(y, bias)
 
 
 def to_flax_conv_local(kernel):
