@@ -30,15 +30,15 @@ class _Layer(nnx.Module):
         self.dtype, self.precision = dtype, precision
 
     def _operands(self, x):
-        bias = None if self.bias is None else self.bias.value
-        return promote_dtype(x, self.kernel.value, bias, dtype=self.dtype)
+        bias = None if self.bias is None else self.bias[...]
+        return promote_dtype(x, self.kernel[...], bias, dtype=self.dtype)
 
 
 class Linear(_Layer):
     """Fully-connected layer, kernel (in_features, out_features).
 
     Example:
-        >>> Linear(64, 10, rngs=nnx.Rngs(0)).kernel.value.shape
+        >>> Linear(64, 10, rngs=nnx.Rngs(0)).kernel[...].shape
         (64, 10)
     """
 
@@ -59,7 +59,7 @@ class Conv(_Layer):
     """Convolution, kernel (*window, in_features // groups, out_features).
 
     Example:
-        >>> Conv(1, 8, (3, 3), rngs=nnx.Rngs(0)).kernel.value.shape
+        >>> Conv(1, 8, (3, 3), rngs=nnx.Rngs(0)).kernel[...].shape
         (3, 3, 1, 8)
     """
 
@@ -85,7 +85,7 @@ class LocallyConnected(_Layer):
     """Locally-connected layer, kernel (*out_spatial, *window, in_features, out_features).
 
     Example:
-        >>> LocallyConnected(1, 4, 3, input_size=(8, 8), rngs=nnx.Rngs(0)).kernel.value.shape
+        >>> LocallyConnected(1, 4, 3, input_size=(8, 8), rngs=nnx.Rngs(0)).kernel[...].shape
         (6, 6, 3, 3, 1, 4)
     """
 
