@@ -1,0 +1,140 @@
+"""English and Simplified Chinese labels for every piece of the viewer's text.
+
+One table, `TEXT`: key -> {language -> template}. Templates use `str.format` fields. The current
+language is module state switched by `set_language`; widgets re-read their labels through `tr` in
+their ``retranslate()``. The bundled CJK font subset (``fonts/``) is made from exactly the
+characters of the ``zh_CN`` column (see ``viewer/font_subset.py``), so a new label means a new subset.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGES", "TEXT", "current_language", "set_language", "tr"]
+
+#: Language code -> its name in that language (for the menu).
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+
+TEXT: dict[str, dict[str, str]] = {
+    "app_title": {"en": "jaxconv — dense vs locally connected vs convolution",
+                  "zh_CN": "jaxconv — 全连接 vs 局部连接 vs 卷积"},
+    "menu_file": {"en": "&File", "zh_CN": "文件(&F)"},
+    "save_session": {"en": "Save session…", "zh_CN": "保存会话…"},
+    "load_session": {"en": "Load session…", "zh_CN": "加载会话…"},
+    "export_png": {"en": "Export panels as PNG…", "zh_CN": "导出面板为 PNG…"},
+    "export_csv": {"en": "Export metrics as CSV…", "zh_CN": "导出指标为 CSV…"},
+    "quit": {"en": "Quit", "zh_CN": "退出"},
+    "menu_language": {"en": "&Language", "zh_CN": "语言(&L)"},
+    "choose_folder": {"en": "Choose a folder", "zh_CN": "选择文件夹"},
+    # Model columns.
+    "kind_dense": {"en": "Dense (fully connected)", "zh_CN": "全连接"},
+    "kind_local": {"en": "Locally connected", "zh_CN": "局部连接"},
+    "kind_conv": {"en": "Convolution", "zh_CN": "卷积"},
+    "short_dense": {"en": "Dense", "zh_CN": "全连接"},
+    "short_local": {"en": "Local", "zh_CN": "局部连接"},
+    "short_conv": {"en": "Conv", "zh_CN": "卷积"},
+    "parameters": {"en": "parameters", "zh_CN": "个参数"},
+    "weights_biases": {"en": "{weights} weights + {biases} biases · {size}",
+                       "zh_CN": "{weights} 个权重 + {biases} 个偏置 · {size}"},
+    "counting": {"en": "counting…", "zh_CN": "正在计算…"},
+    "weights": {"en": "Weights", "zh_CN": "权重"},
+    "gradients": {"en": "Weight gradients", "zh_CN": "权重梯度"},
+    "layer": {"en": "Layer", "zh_CN": "层"},
+    "channel": {"en": "Channel", "zh_CN": "通道"},
+    "hint_dense": {"en": "one tile per unit: its weights over the whole input",
+                   "zh_CN": "每个小图是一个神经元对整幅输入的权重"},
+    "hint_local": {"en": "one tile per position: each position learns its own filter",
+                   "zh_CN": "每个小图是一个位置：每个位置学习自己的滤波器"},
+    "hint_conv": {"en": "rows: output channels, columns: input channels; one filter, shared everywhere",
+                  "zh_CN": "行：输出通道，列：输入通道；一个滤波器，处处共享"},
+    "hint_matrix": {"en": "rows: units, columns: inputs", "zh_CN": "行：神经元，列：输入"},
+    "features": {"en": "Feature maps of every layer (selected input)",
+                 "zh_CN": "各层特征图（所选输入）"},
+    "loss": {"en": "Loss", "zh_CN": "损失"},
+    "accuracy": {"en": "Accuracy", "zh_CN": "准确率"},
+    "train": {"en": "train", "zh_CN": "训练"},
+    "test": {"en": "test", "zh_CN": "测试"},
+    "step": {"en": "step", "zh_CN": "步数"},
+    "wall_time": {"en": "wall time (s)", "zh_CN": "耗时（秒）"},
+    # Shared panels.
+    "input": {"en": "Input", "zh_CN": "输入"},
+    "sample": {"en": "Sample", "zh_CN": "样本"},
+    "shift": {"en": "Shift: ({dy}, {dx}) px — arrow keys move the input one pixel",
+              "zh_CN": "平移：({dy}, {dx}) 像素 — 方向键每次移动一个像素"},
+    "centre": {"en": "Centre", "zh_CN": "复位"},
+    "label_is": {"en": "label: {name}", "zh_CN": "标签：{name}"},
+    "prediction": {"en": "{kind}: {name} ({confidence:.0%})", "zh_CN": "{kind}：{name}（{confidence:.0%}）"},
+    "no_prediction": {"en": "{kind}: —", "zh_CN": "{kind}：—"},
+    "counts": {"en": "Parameters (log scale)", "zh_CN": "参数量（对数刻度）"},
+    "vs_step": {"en": "{what} vs step", "zh_CN": "{what} 与步数"},
+    "vs_time": {"en": "{what} vs wall time", "zh_CN": "{what} 与耗时"},
+    # Controls.
+    "training": {"en": "Training", "zh_CN": "训练"},
+    "dataset": {"en": "Dataset", "zh_CN": "数据集"},
+    "hidden": {"en": "Hidden units", "zh_CN": "隐藏单元"},
+    "channels": {"en": "Channels", "zh_CN": "通道数"},
+    "kernel_size": {"en": "Kernel size", "zh_CN": "卷积核大小"},
+    "stride": {"en": "Stride", "zh_CN": "步长"},
+    "depth": {"en": "Depth", "zh_CN": "层数"},
+    "optimizer": {"en": "Optimizer", "zh_CN": "优化器"},
+    "learning_rate": {"en": "Learning rate", "zh_CN": "学习率"},
+    "batch_size": {"en": "Batch size", "zh_CN": "批大小"},
+    "redraw_every": {"en": "Steps between redraws", "zh_CN": "重绘间隔步数"},
+    "start": {"en": "Start", "zh_CN": "开始"},
+    "pause": {"en": "Pause", "zh_CN": "暂停"},
+    "single_step": {"en": "Step", "zh_CN": "单步"},
+    "reset": {"en": "Reset", "zh_CN": "重置"},
+    "show_gradients": {"en": "Show gradients instead of weights", "zh_CN": "显示梯度而非权重"},
+    "ds_digits": {"en": "digits (8×8, bundled)", "zh_CN": "手写数字（8×8，内置）"},
+    "ds_mnist-5k": {"en": "MNIST 5k (28×28)", "zh_CN": "MNIST 五千张（28×28）"},
+    "ds_shifted": {"en": "shifted glyphs", "zh_CN": "平移字形"},
+    "ds_mnist": {"en": "MNIST (downloaded)", "zh_CN": "MNIST（已下载）"},
+    "ds_fashion-mnist": {"en": "Fashion-MNIST (downloaded)", "zh_CN": "Fashion-MNIST（已下载）"},
+    # Status bar and dialogs.
+    "preparing": {"en": "Loading {dataset} and compiling the three models…",
+                  "zh_CN": "正在加载 {dataset} 并编译三个模型…"},
+    "running": {"en": "Training — step {step}", "zh_CN": "训练中 — 第 {step} 步"},
+    "paused": {"en": "Paused at step {step}", "zh_CN": "已暂停于第 {step} 步"},
+    "not_number": {"en": "{field}: “{text}” is not a number; nothing was changed.",
+                   "zh_CN": "{field}：“{text}”不是数字；未作任何更改。"},
+    "not_int": {"en": "{field}: “{text}” must be a whole number from {low} to {high}; nothing was changed.",
+                "zh_CN": "{field}：“{text}”必须是 {low} 到 {high} 之间的整数；未作任何更改。"},
+    "not_positive": {"en": "{field}: “{text}” must be a number above 0; nothing was changed.",
+                     "zh_CN": "{field}：“{text}”必须是大于 0 的数；未作任何更改。"},
+    "failed": {"en": "Training stopped: {error}", "zh_CN": "训练已停止：{error}"},
+    "non_finite": {"en": "{kind}: the loss became NaN or infinite; paused with the last good weights. "
+                         "Lower the learning rate and press Reset.",
+                   "zh_CN": "{kind}：损失变为 NaN 或无穷大；已暂停并保留最后一次正常的权重。"
+                            "请降低学习率后按“重置”。"},
+    "saved": {"en": "Saved {path}", "zh_CN": "已保存 {path}"},
+    "loaded": {"en": "Loaded {path}", "zh_CN": "已加载 {path}"},
+    "error": {"en": "Error", "zh_CN": "错误"},
+}
+
+_state = {"language": "en"}
+
+
+def set_language(language: str) -> None:
+    """Makes `tr` answer in ``language`` (a key of `LANGUAGES`).
+
+    Raises:
+        ValueError: an unknown language code.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"set_language: `language` must be one of {', '.join(LANGUAGES)}, got {language!r}."
+        )
+    _state["language"] = language
+
+
+def current_language() -> str:
+    """The language code `tr` answers in."""
+    return _state["language"]
+
+
+def tr(key: str, **fields) -> str:
+    """The label ``key`` in the current language, with ``fields`` filled in.
+
+    Example:
+        >>> tr("running", step=3)
+        'Training — step 3'
+    """
+    return TEXT[key][_state["language"]].format(**fields)
