@@ -1,0 +1,123 @@
+"""`TrainWorker` on a real QThread, driving a fake job (no JAX): signals, pause, step, stop, errors."""
+
+import pytest
+from PyQt6.QtCore import QThread
+
+from viewer.worker import TrainWorker
+
+
+class FakeJob:
+    """Counts steps; optionally fails at a given step or stops after `limit` steps."""
+
+    def __init__(self, fail_at=None, limit=None, fail_prepare=False):
+        self.step, self.fail_at, self.limit, self.fail_prepare = 0, fail_at, limit, fail_prepare
+        self.snapshots = []
+
+    def prepare(self):
+        if self.fail_prepare:
+            raise FileNotFoundError("no such dataset")
+        return {"kinds": 3}
+
+    def rounds(self):
+        while self.limit is None or self.step < self.limit:
+            if self.step == self.fail_at:
+                self.fail_at = None
+                raise FloatingPointError("loss is nan")
+            self.step += 1
+            yield self.step
+
+    def snapshot(self, probe):
+        self.snapshots.append((self.step, probe))
+        return {"step": self.step, "probe": probe}
+
+
+@pytest.fixture
+def start(qtbot):
+    threads = []
+
+    def start_(job, **kwargs):
+        thread, worker = QThread(), TrainWorker(job, **kwargs)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        threads.append((thread, worker))
+        with qtbot.waitSignal(worker.prepared, timeout=5000) as blocker:
+            thread.start()
+        assert blocker.args == [{"kinds": 3}]
+        return worker
+
+    yield start_
+    for thread, worker in threads:
+        worker.stop()
+        thread.quit()
+        assert thread.wait(5000)
+
+
+def test_snapshot_only_when_asked_and_newer(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+        worker.request_snapshot()
+    assert blocker.args[0] == {"step": 0, "probe": None}
+    with qtbot.waitSignal(worker.state_changed, timeout=5000) as blocker:
+        worker.step_once()
+    assert blocker.args == [False, 1]
+    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+        worker.set_probe((5, 1, -1))
+        worker.request_snapshot()
+    assert blocker.args[0] == {"step": 1, "probe": (5, 1, -1)}
+    assert len(job.snapshots) == 2
+
+
+def test_resume_trains_and_pause_stops(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    worker.resume()
+    qtbot.waitUntil(lambda: job.step > 20, timeout=5000)
+    with qtbot.waitSignal(worker.state_changed, timeout=5000, check_params_cb=lambda r, s: not r):
+        worker.pause()
+        worker.step_once()  # a pause always reports, even if this step runs first
+    stopped = job.step
+    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+        worker.request_snapshot()
+    assert blocker.args[0]["step"] == stopped == job.step
+
+
+def test_failure_is_reported_and_training_can_go_on(qtbot, start):
+    job = FakeJob(fail_at=3)
+    worker = start(job)
+    with qtbot.waitSignal(worker.failed, timeout=5000) as blocker:
+        worker.resume()
+    assert isinstance(blocker.args[0], FloatingPointError)
+    assert not worker.running and job.step == 3
+    with qtbot.waitSignal(worker.state_changed, timeout=5000):
+        worker.step_once()
+    assert job.step == 4
+
+
+def test_step_budget_pauses_without_failing(qtbot, start):
+    job = FakeJob(limit=7)
+    worker = start(job)
+    with qtbot.assertNotEmitted(worker.failed):
+        with qtbot.waitSignal(worker.state_changed, timeout=5000,
+                              check_params_cb=lambda running, step: step == 7 and not running):
+            worker.resume()
+
+
+def test_failed_prepare_finishes(qtbot):
+    thread, worker = QThread(), TrainWorker(FakeJob(fail_prepare=True))
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    with qtbot.waitSignals([worker.failed, worker.finished], timeout=5000):
+        thread.start()
+    assert thread.wait(5000)
+
+
+def test_stop_while_running_ends_the_thread(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    worker.resume()
+    qtbot.waitUntil(lambda: job.step > 5, timeout=5000)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.stop()

@@ -1,0 +1,163 @@
+"""`TrainWorker`: drives a training job's generator on a `QThread`, handing snapshots to the GUI.
+
+The job is any object with three methods, all called on the worker's thread:
+
+- ``prepare()``: the slow start (import JAX, load the data, build and compile); its return value
+  is emitted as `prepared`.
+- ``rounds()``: a plain generator; each ``next`` trains every model one step and yields the step.
+- ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``.
+
+The worker checks its commands between yields (napari's ``GeneratorWorker`` shape). It never
+touches a widget: it emits signals, which Qt queues to the GUI thread. Snapshots are made only
+when the GUI asks (`request_snapshot`, called from the redraw timer) and something changed, so
+the device-to-host copies run at the redraw rate, not at the step rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+__all__ = ["TrainWorker"]
+
+
+class TrainWorker(QObject):
+    """Runs ``job`` on whatever thread `run` is called on (normally a `QThread`).
+
+    Signals:
+        prepared(object): ``job.prepare()``'s result, once.
+        snapshot_ready(object): ``job.snapshot(probe)``'s result.
+        state_changed(bool, int): whether it is running, and the last step.
+        failed(object): an exception from the job; training pauses, the worker stays alive.
+        finished(): `run` returned (after `stop`, or when ``prepare`` failed).
+
+    Example:
+        >>> thread = QThread(); worker = TrainWorker(job); worker.moveToThread(thread)
+        >>> thread.started.connect(worker.run); thread.start(); worker.resume()
+    """
+
+    prepared = pyqtSignal(object)
+    snapshot_ready = pyqtSignal(object)
+    state_changed = pyqtSignal(bool, int)
+    failed = pyqtSignal(object)
+    finished = pyqtSignal()
+
+    def __init__(self, job, *, running: bool = False, steps_between: int = 1):
+        super().__init__()
+        self.job = job
+        self._cond = threading.Condition()
+        self._running = running
+        self._pending = 0  # single steps asked for while paused
+        self._stop = False
+        self._wanted = False  # the GUI asked for a snapshot
+        self._dirty = True  # something changed since the last snapshot
+        self._since = 0  # steps since the last snapshot
+        self._steps_between = max(1, int(steps_between))
+        self._probe = None
+        self.step = 0
+
+    # Commands: called from the GUI thread, thread-safe.
+    def _command(self, **changes):
+        with self._cond:
+            for name, value in changes.items():
+                setattr(self, name, value)
+            self._cond.notify_all()
+
+    def resume(self):
+        """Trains continuously."""
+        self._command(_running=True)
+
+    def pause(self):
+        """Stops after the current step."""
+        self._command(_running=False)
+
+    def step_once(self):
+        """Trains one step of every model (while paused)."""
+        with self._cond:
+            self._pending += 1
+            self._cond.notify_all()
+
+    def stop(self):
+        """Makes `run` return after the current step; the thread may then quit."""
+        self._command(_stop=True, _running=False)
+
+    def request_snapshot(self):
+        """Asks for one snapshot, sent once something has changed."""
+        self._command(_wanted=True)
+
+    def set_probe(self, probe):
+        """Sets what ``job.snapshot`` draws (the selected input and its shift); redraws at once."""
+        self._command(_probe=probe, _dirty=True, _since=self._steps_between)
+
+    def set_steps_between(self, steps: int):
+        """While running, take a snapshot at most every ``steps`` steps."""
+        self._command(_steps_between=max(1, int(steps)))
+
+    @property
+    def running(self) -> bool:
+        """Whether it trains continuously now."""
+        return self._running
+
+    # The loop: runs on the worker thread.
+    def _next_action(self):
+        with self._cond:
+            while not self._stop:
+                snap = self._wanted and self._dirty and (
+                    self._since >= self._steps_between or not self._running)
+                if snap:
+                    self._wanted = False
+                    return "snapshot", self._probe
+                if self._running or self._pending:
+                    self._pending = max(0, self._pending - 1)
+                    return "step", None
+                self._cond.wait()
+            return "stop", None
+
+    def run(self):
+        """Prepares the job, then steps and snapshots as commanded until `stop`."""
+        try:
+            try:
+                self.prepared.emit(self.job.prepare())
+            except Exception as error:  # noqa: BLE001 - any failure is shown, never raised into Qt
+                self._fail(error)
+                return
+            rounds = self.job.rounds()
+            self.state_changed.emit(self._running, self.step)
+            while True:
+                action, probe = self._next_action()
+                if action == "stop":
+                    return
+                if action == "snapshot":
+                    try:
+                        self.snapshot_ready.emit(self.job.snapshot(probe))
+                    except Exception as error:  # noqa: BLE001
+                        self._fail(error)
+                    with self._cond:
+                        self._dirty, self._since = False, 0
+                    continue
+                try:
+                    self.step = next(rounds)
+                except StopIteration:  # the job's step budget is spent: pause there
+                    rounds = self.job.rounds()
+                    self._command(_running=False, _pending=0)
+                    self.state_changed.emit(False, self.step)
+                    continue
+                except Exception as error:  # noqa: BLE001 - NaN, bad settings: shown, not raised
+                    rounds = self.job.rounds()  # the job resumes from its last good state
+                    self._fail(error)
+                    continue
+                with self._cond:
+                    self._dirty, self._since = True, self._since + 1
+                    if not self._running and not self._pending:
+                        self.state_changed.emit(False, self.step)
+        finally:
+            self.finished.emit()
+
+    def _fail(self, error):
+        traceback.print_exception(error)
+        with self._cond:
+            self._running, self._pending = False, 0
+        self.state_changed.emit(False, self.step)
+        self.failed.emit(error)
