@@ -79,11 +79,14 @@ def abstract_nnx(fn: str, model):
     if not callable(model):
         raise TypeError(f"{fn}: `model` must be a linen Module, an NNX Module or a constructor "
                         f"`lambda rngs: Model(..., rngs=rngs)`, got {type(model).__name__}.")
-    built = nnx.eval_shape(lambda: model(nnx.Rngs(0)))
-    if not isinstance(built, nnx.Module):
-        raise TypeError(f"{fn}: the constructor `model` must return an NNX Module, got "
-                        f"{type(built).__name__}.")
-    return built
+    def build():
+        built = model(nnx.Rngs(0))
+        if not isinstance(built, nnx.Module):
+            raise TypeError(f"{fn}: the constructor `model` must return an NNX Module, got "
+                            f"{type(built).__name__}.")
+        return built
+
+    return nnx.eval_shape(build)
 
 
 def _wrap(cls, paths, calls, active):

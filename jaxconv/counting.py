@@ -25,11 +25,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from jaxconv import shapes
+from jaxconv._count_args import check_bool, itemsize, real_taps, spatial_input
 
-__all__ = ["Cost", "conv_cost", "dense_cost", "itemsize", "local_cost", "pool_cost"]
+__all__ = [
+    "Cost", "conv_cost", "dense_cost", "itemsize", "local_cost", "pool_cost", "real_taps",
+]
 
 TRAIN_FACTOR = 3
 
@@ -112,69 +113,6 @@ class Cost:
         return out
 
 
-def itemsize(fn: str, dtype) -> tuple[str, int]:
-    """Returns ``(name, bytes per value)`` of a dtype given as a name or dtype object.
-
-    Example:
-        >>> itemsize("dense_cost", "bfloat16")
-        ('bfloat16', 2)
-    """
-    import jax.numpy as jnp  # bfloat16 and friends are registered with numpy by JAX
-
-    if isinstance(dtype, bool) or dtype is None:
-        raise TypeError(f"{fn}: `dtype` must be a dtype or its name, got dtype={dtype!r}.")
-    try:
-        resolved = np.dtype(jnp.dtype(dtype))
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: `dtype` must be a dtype or its name, got dtype={dtype!r}.") from None
-    if not (jnp.issubdtype(resolved, jnp.number) or resolved == np.bool_):
-        raise TypeError(f"{fn}: `dtype` must be a numeric dtype, got dtype={dtype!r}.")
-    return resolved.name, int(resolved.itemsize)
-
-
-def _check_bool(fn: str, name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fn}: `{name}` must be True or False, got {name}={value!r}.")
-    return bool(value)
-
-
-def _spatial_input(fn: str, input_shape) -> tuple[tuple[int, ...], int]:
-    """Checks ``(*spatial, C)`` with 1-3 spatial dims; returns ``(spatial, C)``."""
-    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__"):
-        raise TypeError(f"{fn}: `input_shape` must be a tuple (*spatial, C), got "
-                        f"input_shape={input_shape!r}.")
-    if not all(shapes._is_int(v) for v in input_shape):
-        raise TypeError(f"{fn}: `input_shape` must hold ints, got input_shape={input_shape!r}.")
-    dims = tuple(int(v) for v in input_shape)
-    if len(dims) not in (2, 3, 4):
-        raise ValueError(f"{fn}: `input_shape` must be (*spatial, C) with 1-3 spatial dims (no "
-                         f"batch), got input_shape={dims} (length {len(dims)}).")
-    if any(v < 1 for v in dims):
-        raise ValueError(f"{fn}: `input_shape` must be positive, got input_shape={dims}.")
-    return dims[:-1], dims[-1]
-
-
-def real_taps(geom: shapes.Geometry) -> int:
-    """Number of (output position, window tap) pairs that read a real input value, not padding.
-
-    Equal to ``positions * window`` for VALID and CIRCULAR padding. Separable over the spatial
-    dims, and per dim a sum over taps, so it costs O(sum of window sizes) for any input size.
-    """
-    if geom.circular:
-        return geom.num_positions * geom.window_size
-    total = 1
-    for n, out, k, s, d, (lo, _) in zip(geom.in_spatial, geom.out_spatial, geom.window,
-                                         geom.strides, geom.dilation, geom.pads):
-        count = 0
-        for tap in range(k):
-            offset = tap * d - lo  # input index read by output o is o * s + offset
-            first = max(0, -(offset // s))
-            last = min(out - 1, (n - 1 - offset) // s)
-            count += max(0, last - first + 1)
-        total *= count
-    return total
-
-
 def _taps_text(geom: shapes.Geometry, taps: int) -> str:
     every = geom.num_positions * geom.window_size
     if taps == every:
@@ -203,7 +141,7 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
     fn = "dense_cost"
     cin = shapes.check_features(fn, "in_features", in_features)
     cout = shapes.check_features(fn, "out_features", out_features)
-    use_bias = _check_bool(fn, "use_bias", use_bias)
+    use_bias = check_bool(fn, "use_bias", use_bias)
     n = shapes.check_features(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     weights, biases = cin * cout, cout if use_bias else 0
@@ -222,10 +160,10 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
 
 def _windowed(fn, layer, input_shape, features, kernel_size, strides, padding, dilation, groups,
               use_bias, batch_size, dtype) -> Cost:
-    spatial, channels = _spatial_input(fn, input_shape)
+    spatial, channels = spatial_input(fn, input_shape)
     features = shapes.check_features(fn, "features", features)
     groups = shapes.check_groups(fn, groups, channels, features)
-    use_bias = _check_bool(fn, "use_bias", use_bias)
+    use_bias = check_bool(fn, "use_bias", use_bias)
     n = shapes.check_features(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
@@ -321,7 +259,7 @@ def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID",
     fn = "pool_cost"
     if kind not in ("max", "avg"):
         raise ValueError(f"{fn}: `kind` must be 'max' or 'avg', got kind={kind!r}.")
-    spatial, channels = _spatial_input(fn, input_shape)
+    spatial, channels = spatial_input(fn, input_shape)
     n = shapes.check_features(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, window, strides=window if strides is None else strides,
