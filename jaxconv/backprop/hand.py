@@ -1,0 +1,171 @@
+"""The jaxconv ops with the hand-derived gradients as their VJP rule.
+
+Each function here has exactly the signature of its twin in :mod:`jaxconv.ops` and computes the
+same forward, but ``jax.grad`` differentiates it with the backward passes of this package instead
+of tracing through ``lax``. Swap the namespace to train a whole model on hand-derived gradients::
+
+    from jaxconv import ops
+    from jaxconv.backprop import hand
+    loss(ops, params, x)   # autodiff
+    loss(hand, params, x)  # the derivations of docs/backprop.md
+
+The static settings (strides, padding, ...) are canonicalised with the ops' own checks, so a bad
+one raises the op's message, and then key a cached ``jax.custom_vjp`` function that closes over
+them; the arrays are its only arguments. A missing bias (``None``) gets a ``None`` cotangent.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import jax
+
+from jaxconv import ops, shapes
+from jaxconv._checks import canonical_precision, float_array, spatial_rank
+from jaxconv.backprop.conv import conv_backward, dense_backward
+from jaxconv.backprop.local import locally_connected_backward
+from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
+
+__all__ = ["avg_pool", "conv", "dense", "locally_connected", "max_pool"]
+
+
+def _with_rule(forward, backward):
+    """A ``custom_vjp`` function of ``(x, kernel, bias)`` whose VJP calls ``backward(x, kernel, g)``."""
+
+    @jax.custom_vjp
+    def layer(x, kernel, bias):
+        return forward(x, kernel, bias)
+
+    def fwd(x, kernel, bias):
+        return forward(x, kernel, bias), (x, kernel, bias)
+
+    def bwd(residuals, g):
+        x, kernel, bias = residuals
+        grad_x, grad_kernel, grad_bias = backward(x, kernel, g, bias)
+        return grad_x, grad_kernel, None if bias is None else grad_bias.astype(bias.dtype)
+
+    layer.defvjp(fwd, bwd)
+    return layer
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_rule(precision):
+    return _with_rule(
+        lambda x, k, b: ops.dense(x, k, b, precision=precision),
+        lambda x, k, g, b: dense_backward(x, k, g, precision=precision))
+
+
+@functools.lru_cache(maxsize=None)
+def _conv_rule(strides, padding, dilation, groups, precision):
+    settings = dict(strides=strides, padding=padding, dilation=dilation, groups=groups,
+                    precision=precision)
+    return _with_rule(lambda x, k, b: ops.conv(x, k, b, **settings),
+                      lambda x, k, g, b: conv_backward(x, k, g, **settings))
+
+
+@functools.lru_cache(maxsize=None)
+def _local_rule(strides, padding, dilation, precision):
+    settings = dict(strides=strides, padding=padding, dilation=dilation, precision=precision)
+
+    def backward(x, kernel, g, bias):
+        per_position = bias is None or bias.ndim > 1  # bias (*out, F) or shared (F,)
+        return locally_connected_backward(x, kernel, g, bias_per_position=per_position, **settings)
+
+    return _with_rule(lambda x, k, b: ops.locally_connected(x, k, b, **settings), backward)
+
+
+@functools.lru_cache(maxsize=None)
+def _pool_rule(kind, window, strides, padding, count_include_pad):
+    if kind == "max":
+        forward = lambda x: ops.max_pool(x, window, strides, padding)  # noqa: E731
+        backward = lambda x, g: max_pool_backward(x, g, window, strides, padding)  # noqa: E731
+    else:
+        forward = lambda x: ops.avg_pool(  # noqa: E731
+            x, window, strides, padding, count_include_pad=count_include_pad)
+        backward = lambda x, g: avg_pool_backward(  # noqa: E731
+            x, g, window, strides, padding, count_include_pad=count_include_pad)
+
+    @jax.custom_vjp
+    def pool(x):
+        return forward(x)
+
+    pool.defvjp(lambda x: (forward(x), x), lambda x, g: (backward(x, g),))
+    return pool
+
+
+def _settings(fn, x, strides, padding, dilation):
+    """Canonical, hashable strides, padding and dilation, checked with the op's messages."""
+    ndim = spatial_rank(fn, float_array(fn, "x", x))
+    return (shapes.canonical_ints(fn, "strides", strides, ndim),
+            shapes.canonical_padding(fn, padding, ndim),
+            shapes.canonical_ints(fn, "dilation", dilation, ndim))
+
+
+def dense(x, kernel, bias=None, *, precision=None):
+    """:func:`jaxconv.ops.dense` with the hand-derived VJP (:func:`.dense_backward`).
+
+    Example:
+        >>> jax.grad(lambda k: dense(jnp.ones((2, 3)), k).sum())(jnp.ones((3, 4))).shape
+        (3, 4)
+    """
+    return _dense_rule(canonical_precision("dense", precision))(x, kernel, bias)
+
+
+def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1, precision=None):
+    """:func:`jaxconv.ops.conv` with the hand-derived VJP (:func:`.conv_backward`).
+
+    Example:
+        >>> jax.grad(lambda k: conv(jnp.ones((1, 5, 2)), k).sum())(jnp.ones((3, 2, 4))).shape
+        (3, 2, 4)
+    """
+    strides, padding, dilation = _settings("conv", x, strides, padding, dilation)
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+        raise TypeError(f"conv: `groups` must be an int, got groups={groups!r}.")
+    rule = _conv_rule(strides, padding, dilation, int(groups), canonical_precision("conv", precision))
+    return rule(x, kernel, bias)
+
+
+def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
+                      precision=None):
+    """:func:`jaxconv.ops.locally_connected` with the hand-derived VJP.
+
+    A bias of shape (*out_spatial, F) gets a per-position gradient, one of shape (F,) a shared one.
+
+    Example:
+        >>> x, k = jnp.ones((1, 5, 2)), jnp.ones((3, 3, 2, 4))
+        >>> jax.grad(lambda k: locally_connected(x, k).sum())(k).shape
+        (3, 3, 2, 4)
+    """
+    fn = "locally_connected"
+    strides, padding, dilation = _settings(fn, x, strides, padding, dilation)
+    rule = _local_rule(strides, padding, dilation, canonical_precision(fn, precision))
+    return rule(x, kernel, bias)
+
+
+def _pool_settings(fn, x, window, strides, padding):
+    ndim = spatial_rank(fn, float_array(fn, "x", x))
+    window = shapes.canonical_ints(fn, "window", window, ndim)
+    strides = None if strides is None else shapes.canonical_ints(fn, "strides", strides, ndim)
+    return window, strides, shapes.canonical_padding(fn, padding, ndim)
+
+
+def max_pool(x, window, strides=None, padding="VALID"):
+    """:func:`jaxconv.ops.max_pool` with the hand-derived VJP (first tied maximum wins).
+
+    Example:
+        >>> jax.grad(lambda x: max_pool(x, 2).sum())(jnp.ones((1, 4, 1)))[0, :, 0]
+        Array([1., 0., 1., 0.], dtype=float32)
+    """
+    return _pool_rule("max", *_pool_settings("max_pool", x, window, strides, padding), None)(x)
+
+
+def avg_pool(x, window, strides=None, padding="VALID", *, count_include_pad=True):
+    """:func:`jaxconv.ops.avg_pool` with the hand-derived VJP.
+
+    Example:
+        >>> jax.grad(lambda x: avg_pool(x, 2).sum())(jnp.ones((1, 4, 1)))[0, :, 0]
+        Array([0.5, 0.5, 0.5, 0.5], dtype=float32)
+    """
+    settings = _pool_settings("avg_pool", x, window, strides, padding)
+    return _pool_rule("avg", *settings, bool(count_include_pad))(x)

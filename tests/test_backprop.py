@@ -1,0 +1,124 @@
+"""Hand-derived gradients: the worked examples of docs/backprop.md, exact, then against jax.vjp."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxconv import ops
+from jaxconv.backprop import (
+    avg_pool_backward, check, conv_backward, dense_backward, locally_connected_backward,
+    max_pool_backward,
+)
+
+# The 4x4 max-pooling example of the docs: every window but the bottom-left one has a tie.
+TIED = np.array([[1, 3, 2, 2],
+                 [3, 0, 2, 1],
+                 [0, 5, 4, 4],
+                 [5, 1, 4, 4]], np.float32).reshape(1, 4, 4, 1)
+
+
+def test_conv_worked_example_by_hand():
+    x = jnp.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1)
+    kernel = jnp.array([1.0, -1.0]).reshape(2, 1, 1)
+    assert ops.conv(x, kernel, padding="VALID").ravel().tolist() == [-1.0, -1.0, -1.0]
+    gx, gk, gb = conv_backward(x, kernel, jnp.array([1.0, 2.0, -1.0]).reshape(1, 3, 1),
+                               padding="VALID")
+    assert gx.ravel().tolist() == [1.0, 1.0, -3.0, 1.0]
+    assert gk.ravel().tolist() == [2.0, 4.0]
+    assert gb.tolist() == [2.0]
+    # Stride 2: the output gradient is dilated to [1, 0, 2] before the flipped-kernel conv.
+    gx, gk, _ = conv_backward(x, kernel, jnp.array([1.0, 2.0]).reshape(1, 2, 1), strides=2,
+                              padding="VALID")
+    assert gx.ravel().tolist() == [1.0, -1.0, 2.0, -2.0]
+    assert gk.ravel().tolist() == [7.0, 10.0]
+
+
+def test_circular_input_gradient_folds_the_border_back():
+    # 1-wide kernel of ones, window 3, CIRCULAR: every input is read by exactly 3 windows.
+    x = jnp.arange(4.0).reshape(1, 4, 1)
+    gx, gk, _ = conv_backward(x, jnp.ones((3, 1, 1)), jnp.ones((1, 4, 1)), padding="CIRCULAR")
+    assert gx.ravel().tolist() == [3.0, 3.0, 3.0, 3.0]
+    assert gk.ravel().tolist() == [6.0, 6.0, 6.0]  # each tap sees every input once: 0+1+2+3
+
+
+def test_max_pool_worked_example_routes_ties_to_the_first():
+    g = jnp.array([[10.0, 20.0], [30.0, 40.0]]).reshape(1, 2, 2, 1)
+    expected = [[0, 10, 20, 0], [0, 0, 0, 0], [0, 30, 40, 0], [0, 0, 0, 0]]
+    assert max_pool_backward(TIED, g, 2)[0, ..., 0].tolist() == expected
+    _, vjp = jax.vjp(lambda x: ops.max_pool(x, 2), jnp.asarray(TIED))
+    assert vjp(g)[0][0, ..., 0].tolist() == expected  # JAX's autodiff breaks ties the same way
+    spread = avg_pool_backward(TIED, g, 2)[0, ..., 0]
+    assert spread.tolist() == [[2.5, 2.5, 5, 5], [2.5, 2.5, 5, 5], [7.5, 7.5, 10, 10],
+                               [7.5, 7.5, 10, 10]]
+
+
+def test_max_pool_tie_rule_matches_autodiff_on_constant_overlapping_windows():
+    x = jnp.ones((1, 3, 3, 1))  # four overlapping 2x2 windows, every value tied
+    g = jnp.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 2, 2, 1)
+    _, vjp = jax.vjp(lambda x: ops.max_pool(x, 2, 1), x)
+    got = max_pool_backward(x, g, 2, 1)
+    np.testing.assert_array_equal(got, vjp(g)[0])
+    assert got[0, ..., 0].tolist() == [[1, 2, 0], [3, 4, 0], [0, 0, 0]]  # each window's top-left
+
+
+def test_avg_pool_count_include_pad():
+    x, g = jnp.ones((1, 3, 1)), jnp.ones((1, 3, 1))
+    with_pad = avg_pool_backward(x, g, 3, 1, "SAME")[0, :, 0]
+    without = avg_pool_backward(x, g, 3, 1, "SAME", count_include_pad=False)[0, :, 0]
+    np.testing.assert_allclose(with_pad, [2 / 3, 1.0, 2 / 3], rtol=1e-6)
+    np.testing.assert_allclose(without, [1 / 2 + 1 / 3, 1 + 1 / 3, 1 / 2 + 1 / 3], rtol=1e-6)
+
+
+def test_dense_backward_any_leading_shape():
+    x, kernel = jnp.arange(12.0).reshape(2, 3, 2), jnp.ones((2, 4))
+    gx, gk, gb = dense_backward(x, kernel, jnp.ones((2, 3, 4)))
+    assert gx.shape == (2, 3, 2) and gx.ravel().tolist() == [4.0] * 12
+    assert gk.tolist() == [[30.0] * 4, [36.0] * 4]  # column sums of x: 0+2+..+10, 1+3+..+11
+    assert gb.tolist() == [6.0] * 4
+
+
+def test_locally_connected_with_tiled_kernel_matches_conv_backward():
+    """Tiling one conv kernel over the positions gives the conv's gradients (kernel summed)."""
+    key = jax.random.PRNGKey(1)
+    x, kernel, g = (jax.random.normal(k, s) for k, s in
+                    zip(jax.random.split(key, 3), [(2, 5, 5, 2), (3, 3, 2, 3), (2, 3, 3, 3)]))
+    tiled = jnp.broadcast_to(kernel, (3, 3, 3, 3, 2, 3))
+    lx, lk, lb = locally_connected_backward(x, tiled, g, precision="highest")
+    cx, ck, cb = conv_backward(x, kernel, g, padding="VALID", precision="highest")
+    np.testing.assert_allclose(lx, cx, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(lk.sum(axis=(0, 1)), ck, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(lb.sum(axis=(0, 1)), cb, rtol=1e-5, atol=1e-5)
+    shared = locally_connected_backward(x, tiled, g, bias_per_position=False)[2]
+    assert lb.shape == (3, 3, 3) and shared.shape == (3,)
+
+
+# One configuration per op, each with its hardest features; `jaxconv backprop check` (and the docs)
+# run the full grid in check.CONFIGS.
+AGREEMENT = {
+    "dense": [check.CONFIGS["dense"][1]],
+    "conv": [check.CONFIGS["conv"][2], check.CONFIGS["conv"][6]],
+    "locally_connected": [check.CONFIGS["locally_connected"][3]],
+    "max_pool": [check.CONFIGS["max_pool"][1], check.CONFIGS["max_pool"][4]],
+    "avg_pool": [check.CONFIGS["avg_pool"][3]],
+}
+
+
+def test_agrees_with_autodiff():
+    for op, configs in AGREEMENT.items():
+        row = check.check_op(op, configs)
+        assert row["ok"] and row["max_rel_error"] <= check.TOLERANCE, row
+
+
+def test_three_dims_and_dilation_agree_with_autodiff():
+    row = check.check_op("conv", [check.CONFIGS["conv"][9]])
+    assert row["ok"], row
+
+
+def test_relative_error():
+    assert check.relative_error([1.0, 2.0], [1.0, 4.0]) == 0.5
+    assert check.relative_error([0.0], [0.0]) == 0.0
+    with pytest.raises(ValueError, match=r"relative_error: shapes differ, got \(2,\) and \(3,\)"):
+        check.relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"check_op: `op` must be one of dense, conv, .*op='pool'"):
+        check.check_op("pool")
