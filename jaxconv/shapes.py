@@ -170,11 +170,16 @@ def geometry(
     strides = canonical_ints(fn, "strides", strides, ndim)
     dilation = canonical_ints(fn, "dilation", dilation, ndim)
     mode = canonical_padding(fn, padding, ndim)
-    if isinstance(mode, str):
-        pads = ((0, 0),) * ndim if mode == "VALID" else same_pads(in_spatial, window, strides, dilation)
+    span = effective_window(window, dilation)
+    if mode == "VALID":
+        pads = ((0, 0),) * ndim
+    elif mode == "SAME":
+        pads = same_pads(in_spatial, window, strides, dilation)
+    elif mode == "CIRCULAR":
+        # Centred windows (output i sees input i * stride in its middle), as Flax's CIRCULAR.
+        pads = tuple(((k - 1) // 2, k // 2) for k in span)
     else:
         pads = mode
-    span = effective_window(window, dilation)
     out = tuple(
         (n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(in_spatial, pads, span, strides)
     )
