@@ -47,14 +47,26 @@ def test_dense_weight_images_are_images_of_the_input():
         tiling.dense_weight_images(np.zeros((5, 2)), (h, w, c))
 
 
+def test_dense_unit_grid_draws_one_channel_at_every_position():
+    h, w, c, oh, ow, f = 3, 3, 1, 2, 2, 3
+    kernel = np.zeros((h * w * c, oh * ow * f), np.float32)
+    kernel[4, (1 * ow + 0) * f + 2] = 7.0  # unit at (1, 0), channel 2: centre pixel
+    out = tiling.dense_unit_grid(kernel, (h, w, c), (oh, ow, f), feature=2)
+    assert out.shape == (2 * 4 - 1, 2 * 4 - 1)
+    assert out[4 + 1, 0 + 1] == 7.0 and np.nansum(out) == 7.0
+    assert np.nansum(tiling.dense_unit_grid(kernel, (h, w, c), (oh, ow, f), feature=1)) == 0.0
+    with pytest.raises(ValueError, match=r"dense_unit_grid: kernel must have shape \(in, 12\)"):
+        tiling.dense_unit_grid(np.zeros((9, 5)), (h, w, c), (oh, ow, f))
+
+
 def test_local_kernel_grid_has_one_tile_per_position():
     oh, ow, kh, kw, c, f = 2, 3, 2, 2, 1, 4
     kernel = np.zeros((oh, ow, kh, kw, c, f), np.float32)
     kernel[1, 2, :, :, 0, 3] = 5.0  # the filter at position (1, 2), feature 3
     out = tiling.local_kernel_grid(kernel, feature=3, pad=1)
     assert out.shape == (oh * 3 - 1, ow * 3 - 1)
-    assert np.all(out[3:5, 6:8] == 5.0) and out.sum() == 5.0 * kh * kw
-    assert tiling.local_kernel_grid(kernel, feature=0).sum() == 0.0
+    assert np.all(out[3:5, 6:8] == 5.0) and np.nansum(out) == 5.0 * kh * kw
+    assert np.isnan(out[2, 0]) and np.nansum(tiling.local_kernel_grid(kernel, feature=0)) == 0.0
 
 
 def test_conv_kernel_grid_rows_are_outputs_and_columns_inputs():
@@ -62,14 +74,15 @@ def test_conv_kernel_grid_rows_are_outputs_and_columns_inputs():
     kernel[:, :, 1, 2] = 1.0  # output channel 2 from input channel 1
     out = tiling.conv_kernel_grid(kernel, pad=1)
     assert out.shape == (4 * 4 - 1, 2 * 4 - 1)
-    assert np.all(out[8:11, 4:7] == 1.0) and out.sum() == 9.0
+    assert np.all(out[8:11, 4:7] == 1.0) and np.nansum(out) == 9.0
 
 
 def test_weight_mosaic_dispatches_on_rank():
-    assert tiling.weight_mosaic(np.zeros((3, 3, 1, 4))).shape == (15, 3)
+    assert tiling.weight_mosaic(np.zeros((3, 3, 1, 4))).shape == (7, 7)  # one input channel: a grid
     assert tiling.weight_mosaic(np.zeros((6, 6, 3, 3, 1, 2))).shape == (23, 23)
     assert tiling.weight_mosaic(np.zeros((64, 4)), (8, 8, 1)).shape == (17, 17)
-    assert tiling.weight_mosaic(np.zeros((32, 10)), (8, 8, 1)).shape == (32, 10)
+    assert tiling.weight_mosaic(np.zeros((32, 10)), (8, 8, 1)).shape == (10, 32)
+    assert tiling.weight_mosaic(np.zeros((64, 4 * 4 * 3)), (8, 8, 1), (4, 4, 3)).shape == (35, 35)
     with pytest.raises(ValueError, match="2, 4 or 6 dimensions"):
         tiling.weight_mosaic(np.zeros(3))
 

@@ -97,8 +97,9 @@ TEXT: dict[str, dict[str, str]] = {
                    "zh_CN": "{field}：“{text}”不是数字；未作任何更改。"},
     "not_int": {"en": "{field}: “{text}” must be a whole number from {low} to {high}; nothing was changed.",
                 "zh_CN": "{field}：“{text}”必须是 {low} 到 {high} 之间的整数；未作任何更改。"},
-    "not_positive": {"en": "{field}: “{text}” must be a number above 0; nothing was changed.",
-                     "zh_CN": "{field}：“{text}”必须是大于 0 的数；未作任何更改。"},
+    "not_rate": {"en": "{field}: “{text}” must be a number above 0 and at most {high}; nothing was "
+                       "changed.",
+                 "zh_CN": "{field}：“{text}”必须是大于 0 且不超过 {high} 的数；未作任何更改。"},
     "failed": {"en": "Training stopped: {error}", "zh_CN": "训练已停止：{error}"},
     "non_finite": {"en": "{kind}: the loss became NaN or infinite; paused with the last good weights. "
                          "Lower the learning rate and press Reset.",
