@@ -1,0 +1,173 @@
+"""Panels fed with synthetic snapshots (no JAX): the pyqtgraph items must follow what is pushed."""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+
+from viewer import tiling
+from viewer.column import ModelColumn, feature_strip, human_bytes
+from viewer.controls import INT_FIELDS, ControlsPanel, FieldError, parse_settings
+from viewer.i18n import set_language, tr
+from viewer.session import Settings
+from viewer.shared import CountsPanel, InputPanel, MetricsPanel
+from viewer.snapshot import KINDS, History, LayerMaps, ModelCounts, Snapshot
+
+RNG = np.random.default_rng(0)
+
+
+def layer_maps(kind):
+    if kind == "dense":
+        kernel = RNG.normal(size=(36, 4 * 4 * 3))
+        in_shapes, out_shapes = {"layer1": (6, 6, 1), "head": None}, {"layer1": (4, 4, 3), "head": None}
+    elif kind == "local":
+        kernel = RNG.normal(size=(4, 4, 3, 3, 1, 3))
+        in_shapes, out_shapes = {"layer1": None, "head": None}, {"layer1": None, "head": None}
+    else:
+        kernel = RNG.normal(size=(3, 3, 1, 3))
+        in_shapes, out_shapes = {"layer1": None, "head": None}, {"layer1": None, "head": None}
+    kernels = {"layer1": kernel.astype(np.float32), "head": RNG.normal(size=(48, 5)).astype(np.float32)}
+    probs = np.array([0.1, 0.6, 0.1, 0.1, 0.1], np.float32)
+    return LayerMaps(kernels=kernels, grads={k: 10 * v for k, v in kernels.items()},
+                     in_shapes=in_shapes, out_shapes=out_shapes,
+                     features=[("layer1", RNG.random((4, 4, 3)).astype(np.float32)), ("head", probs)],
+                     probs=probs)
+
+
+def history(n=5):
+    h = History()
+    for i in range(1, n + 1):
+        h.append("train", step=i, time=0.1 * i, loss=1.0 / i, accuracy=0.1 * i)
+    h.append("test", step=n, time=0.1 * n, loss=0.5, accuracy=0.4)
+    return h.view()
+
+
+def snapshot(step=5):
+    return Snapshot(step, {k: layer_maps(k) for k in KINDS}, {k: history(step) for k in KINDS},
+                    RNG.random((6, 6, 1)).astype(np.float32), 1, (0, 0, 0), 7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_column_draws_weights_features_and_curves(qtbot, kind):
+    column = ModelColumn(kind)
+    qtbot.addWidget(column)
+    maps = layer_maps(kind)
+    column.draw(maps, history())
+    kernel = maps.kernels["layer1"]
+    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
+    np.testing.assert_array_equal(column.weights.data(), expected)
+    limit = np.nanmax(np.abs(expected))  # symmetric about zero, from what is drawn
+    assert column.weights.levels == pytest.approx((-limit, limit))
+    np.testing.assert_array_equal(column.features.data(), feature_strip(maps.features))
+    x, y = column.curves["loss", "train"].getData()
+    assert list(x) == [1, 2, 3, 4, 5] and y[-1] == pytest.approx(0.2)
+    assert list(column.curves["accuracy", "test"].getData()[1]) == pytest.approx([0.4])
+    column.set_gradients(True)
+    np.testing.assert_allclose(column.weights.data(), 10 * expected, rtol=1e-6)
+    assert column.weights_title.text() == tr("gradients")
+    column.layer.setCurrentText("head")
+    np.testing.assert_array_equal(column.weights.data(), 10 * maps.kernels["head"].T)
+
+
+@pytest.mark.parametrize("kind", ["dense", "local"])
+def test_channel_picker_draws_that_channel(qtbot, kind):
+    column = ModelColumn(kind)
+    qtbot.addWidget(column)
+    maps = layer_maps(kind)
+    column.draw(maps, history())
+    assert column.channel.isEnabled() and column.channel.maximum() == 2
+    column.channel.setValue(2)
+    kernel = maps.kernels["layer1"]
+    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"],
+                                    feature=2)
+    np.testing.assert_array_equal(column.weights.data(), expected)
+
+
+def test_column_shows_counts(qtbot):
+    column = ModelColumn("conv")
+    qtbot.addWidget(column)
+    column.set_counts(ModelCounts(1234567, 1234000, 567, 4938268, ("layer1: 3 * 3 = 9",)))
+    assert column.count.text().startswith("1,234,567")
+    assert "567" in column.detail.text() and "4.7 MiB" in column.detail.text()
+    assert column.formula.text() == "layer1: 3 * 3 = 9"
+    assert human_bytes(100) == "100 B"
+
+
+def test_input_panel_draws_predictions_and_shifts(qtbot):
+    panel = InputPanel()
+    qtbot.addWidget(panel)
+    panel.set_samples(7, ("a", "b", "c", "d", "e"))
+    snap = snapshot()
+    panel.draw(snap)
+    np.testing.assert_array_equal(panel.image.data(), snap.image[..., 0])
+    label, bar = panel.predictions["conv"]
+    assert "b" in label.text() and "60%" in label.text() and bar.value() == 60
+    assert "b" in panel.truth.text()
+    with qtbot.waitSignal(panel.probe_changed) as blocker:
+        qtbot.mouseClick(panel.arrows[(0, 1)], Qt.MouseButton.LeftButton)
+    assert blocker.args == [(0, 0, 1)]
+    with qtbot.waitSignal(panel.probe_changed) as blocker:
+        qtbot.mouseClick(panel.next, Qt.MouseButton.LeftButton)
+    assert blocker.args == [(1, 0, 1)]
+    with qtbot.waitSignal(panel.probe_changed) as blocker:
+        qtbot.mouseClick(panel.centre, Qt.MouseButton.LeftButton)
+    assert blocker.args == [(1, 0, 0)]
+
+
+def test_counts_panel_bars_are_log_counts(qtbot):
+    panel = CountsPanel()
+    qtbot.addWidget(panel)
+    panel.set_counts({"dense": 10**6, "local": 10**4, "conv": 100})
+    np.testing.assert_allclose(panel.bars.opts["height"], [6, 4, 2])
+    assert [label.toPlainText() for label in panel.labels] == ["1,000,000", "10,000", "100"]
+
+
+def test_metrics_panel_draws_every_kind_against_step_and_time(qtbot):
+    panel = MetricsPanel()
+    qtbot.addWidget(panel)
+    hist = {k: history(3 + i) for i, k in enumerate(KINDS)}
+    panel.draw(hist)
+    x, y = panel.curves["loss", "time", "conv", "train"].getData()
+    np.testing.assert_allclose(x, [0.1, 0.2, 0.3, 0.4, 0.5])
+    assert list(panel.curves["accuracy", "step", "local", "test"].getData()[0]) == [4]
+
+
+def fields(**changes):
+    texts = {name: "2" for name in INT_FIELDS} | {"learning_rate": "0.01"}
+    return texts | changes
+
+
+def test_parse_settings_accepts_numbers():
+    settings, redraw = parse_settings(fields(hidden="0", redraw_every="5"), dataset="shifted",
+                                      optimizer="sgd", base=Settings(seed=3))
+    assert settings == Settings(dataset="shifted", optimizer="sgd", learning_rate=0.01, hidden=0,
+                                channels=2, kernel_size=2, strides=2, depth=2, batch_size=2, seed=3)
+    assert redraw == 5
+
+
+@pytest.mark.parametrize("name", [*INT_FIELDS, "learning_rate"])
+@pytest.mark.parametrize("junk", ["abc", "", "1e999x", "-3", "0.5", "nan", "99999999"])
+def test_junk_in_every_field_is_refused_naming_it(name, junk):
+    if name == "hidden" and junk == "":
+        junk = " "
+    try:
+        parse_settings(fields(**{name: junk}), dataset="digits", optimizer="adam", base=Settings())
+    except FieldError as error:
+        assert error.field == name
+        label = tr(INT_FIELDS[name][0]) if name in INT_FIELDS else tr("learning_rate")
+        assert str(error).startswith(f"{label}: “{junk.strip()}”")
+    else:
+        assert name == "learning_rate" and junk == "0.5"  # the one junk that is a good rate
+
+
+def test_controls_language_switch_changes_labels(qtbot):
+    panel = ControlsPanel(Settings())
+    qtbot.addWidget(panel)
+    assert panel.buttons["start"].text() == "Start"
+    try:
+        set_language("zh_CN")
+        panel.retranslate()
+        assert panel.buttons["start"].text() == "开始"
+        assert panel.labels["learning_rate"].text() == "学习率"
+        assert panel.dataset.itemText(0) == "手写数字（8×8，内置）"
+    finally:
+        set_language("en")

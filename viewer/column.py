@@ -1,0 +1,178 @@
+"""`ModelColumn`: one model kind's parameter count, weight (or gradient) maps, feature maps, curves."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from viewer import tiling
+from viewer.i18n import tr
+from viewer.plots import COLORS, ImagePanel, curve, plot_widget, set_labels
+
+__all__ = ["ModelColumn", "feature_strip", "human_bytes"]
+
+
+def human_bytes(n: int) -> str:
+    """``1536 -> '1.5 KiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def feature_strip(features, *, gap: int = 2) -> np.ndarray:
+    """Every layer's mosaic (each normalised to [0, 1]) side by side, top-aligned, NaN gaps.
+
+    Args:
+        features: ``[(name, activation)]`` with activations (H, W, F) or (F,).
+        gap: NaN columns between layers.
+    """
+    mosaics = [tiling.normalise(tiling.feature_mosaic(a)) for _, a in features]
+    if not mosaics:
+        return np.full((1, 1), np.nan, np.float32)
+    height = max(m.shape[0] for m in mosaics)
+    parts = []
+    for m in mosaics:
+        block = np.full((height, m.shape[1] + gap), np.nan, np.float32)
+        block[:m.shape[0], :m.shape[1]] = m
+        parts.append(block)
+    return np.concatenate(parts, axis=1)[:, :-gap]
+
+
+class ModelColumn(QWidget):
+    """Everything about one kind (``"dense"``, ``"local"`` or ``"conv"``), fed by `draw`.
+
+    The layer and channel pickers choose which kernel is drawn; `show_gradients` swaps every
+    weight map for the gradient of the loss with respect to it.
+    """
+
+    def __init__(self, kind: str, parent=None):
+        super().__init__(parent)
+        self.kind = kind
+        self.gradients = False
+        self._maps = None
+        self._counts = None
+        self.title = QLabel()
+        self.title.setStyleSheet(f"font-weight: bold; font-size: 15px; color: {COLORS[kind]};")
+        self.count = QLabel("—")
+        self.count.setStyleSheet("font-size: 24px; font-weight: bold;")
+        self.detail = QLabel()
+        self.formula = QLabel()
+        self.formula.setWordWrap(True)
+        self.formula.setStyleSheet("font-size: 10px; color: #444;")
+        self.weights_title = QLabel()
+        self.weights_title.setStyleSheet("font-weight: bold;")
+        self.layer = QComboBox()
+        self.channel = QSpinBox()
+        self.channel_label = QLabel()
+        self.weights = ImagePanel("diverging")
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("font-size: 10px; color: #444;")
+        self.features_title = QLabel()
+        self.features_title.setStyleSheet("font-weight: bold;")
+        self.features = ImagePanel("sequential")
+        self.loss_plot, self.acc_plot = plot_widget(), plot_widget()
+        self.curves = {(what, split): curve(plot, COLORS[kind], dashed=split == "test")
+                       for what, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))
+                       for split in ("train", "test")}
+        self.acc_plot.setYRange(0, 1)
+        self._lay_out()
+        self.layer.currentIndexChanged.connect(self._redraw_weights)
+        self.channel.valueChanged.connect(self._redraw_weights)
+        self.retranslate()
+
+    def _lay_out(self):
+        picker = QHBoxLayout()
+        picker.addWidget(self.weights_title, 1)
+        picker.addWidget(QLabel("▸"))
+        picker.addWidget(self.layer)
+        picker.addWidget(self.channel_label)
+        picker.addWidget(self.channel)
+        curves = QHBoxLayout()
+        curves.addWidget(self.loss_plot)
+        curves.addWidget(self.acc_plot)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        for widget in (self.title, self.count, self.detail, self.formula):
+            box.addWidget(widget)
+        box.addLayout(picker)
+        box.addWidget(self.weights, 5)
+        box.addWidget(self.hint)
+        box.addWidget(self.features_title)
+        box.addWidget(self.features, 3)
+        box.addLayout(curves, 3)
+
+    def retranslate(self):
+        """Re-reads every label in the current language."""
+        self.title.setText(tr(f"kind_{self.kind}"))
+        self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
+        self.channel_label.setText(tr("channel"))
+        self.features_title.setText(tr("features"))
+        set_labels(self.loss_plot, tr("loss"), bottom=tr("step"))
+        set_labels(self.acc_plot, tr("accuracy"), bottom=tr("step"))
+        self.set_counts(self._counts)
+        self._redraw_weights()
+
+    def set_counts(self, counts):
+        """Shows a `viewer.snapshot.ModelCounts` (None: not counted yet)."""
+        self._counts = counts
+        if counts is None:
+            self.count.setText("—")
+            self.detail.setText(tr("counting"))
+            self.formula.setText("")
+            return
+        self.count.setText(f"{counts.params:,} {tr('parameters')}")
+        self.detail.setText(tr("weights_biases", weights=f"{counts.weights:,}",
+                               biases=f"{counts.biases:,}", size=human_bytes(counts.param_bytes)))
+        self.formula.setText("\n".join(counts.formulas))
+        self.formula.setToolTip("\n".join(counts.formulas))
+
+    def set_gradients(self, on: bool):
+        """Draws gradient maps (True) or weights (False)."""
+        self.gradients = bool(on)
+        self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
+        self._redraw_weights()
+
+    def draw(self, maps, history):
+        """Draws a `viewer.snapshot.LayerMaps` and this kind's metric history."""
+        if maps is not None:
+            first = self._maps is None or list(maps.kernels) != list(self._maps.kernels)
+            self._maps = maps
+            if first:
+                self.layer.blockSignals(True)
+                self.layer.clear()
+                self.layer.addItems(list(maps.kernels))
+                self.layer.blockSignals(False)
+            self._redraw_weights()
+            self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))
+        for (what, split), item in self.curves.items():
+            data = history[split]
+            item.setData(data["step"], data[what])
+
+    def current_kernel(self):
+        """The drawn layer's name and array (kernel or gradient), or (None, None)."""
+        maps, name = self._maps, self.layer.currentText()
+        if maps is None or name not in maps.kernels:
+            return None, None
+        source = maps.grads if self.gradients and maps.grads is not None else maps.kernels
+        return name, source[name]
+
+    def _redraw_weights(self):
+        name, kernel = self.current_kernel()
+        if kernel is None:
+            return
+        in_shape, out_shape = self._maps.in_shapes.get(name), self._maps.out_shapes.get(name)
+        channels = kernel.shape[-1] if kernel.ndim == 6 else (out_shape or (1,))[-1]
+        per_channel = kernel.ndim == 6 or (kernel.ndim == 2 and out_shape is not None
+                                           and in_shape is not None)
+        self.channel.setMaximum(max(0, channels - 1) if per_channel else 0)
+        self.channel.setEnabled(per_channel)
+        mosaic = tiling.weight_mosaic(kernel, in_shape, out_shape, feature=self.channel.value())
+        self.weights.set_data(mosaic)
+        hint = {6: "hint_local", 4: "hint_conv"}.get(kernel.ndim)
+        if hint is None:
+            hint = "hint_dense" if in_shape is not None else "hint_matrix"
+        self.hint.setText(tr(hint))

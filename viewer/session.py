@@ -1,0 +1,231 @@
+"""`Session`: three models of matched topology trained side by side, the job `TrainWorker` drives.
+
+No Qt here. JAX and the jaxconv training pieces are imported in `Session.prepare`, which runs on
+the worker thread, so the window appears before JAX has loaded. Each ``next`` of `Session.rounds`
+trains ``dense``, ``local`` and ``conv`` one step each through `jaxconv.train.fit`. A model's "wall
+time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
+a step that compiled or ran the test-set evaluation counts as an average step instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from viewer import tiling
+from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Snapshot,
+                             read_metrics_csv, write_metrics_csv)
+
+__all__ = ["Session", "Settings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the controls set. Spatial layer ``i`` has ``channels * 2**i`` channels.
+
+    Attributes:
+        dataset: a `jaxconv.data` name.
+        hidden: units of the dense layer before the classifier (0: none).
+        channels: channels of the first spatial layer.
+        kernel_size: window of the local and conv layers.
+        strides: step of the window.
+        depth: number of spatial layers.
+        pool: 2x2 max pool after each spatial layer.
+        optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
+        learning_rate: > 0.
+        batch_size: examples per step.
+        seed: parameters, batches and the dataset split.
+        max_steps: `rounds` ends after this many steps.
+        eval_every: test-set evaluation period in steps.
+        n_train: keep this many training images (None: all).
+        n_test: keep this many test images (None: all).
+    """
+
+    dataset: str = "digits"
+    hidden: int = 64
+    channels: int = 16
+    kernel_size: int = 3
+    strides: int = 1
+    depth: int = 2
+    pool: bool = True
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    seed: int = 0
+    max_steps: int = 1_000_000
+    eval_every: int = 50
+    n_train: int | None = None
+    n_test: int | None = None
+
+    def model_fields(self, num_classes: int) -> dict:
+        """`jaxconv.models.ModelConfig` fields, less ``kind``."""
+        return dict(num_classes=num_classes, hidden=self.hidden, kernel_size=self.kernel_size,
+                    strides=self.strides, pool=self.pool,
+                    channels=tuple(self.channels * 2 ** i for i in range(self.depth)))
+
+
+def _layer_order(name: str):
+    """layer1, layer2, ..., layer10, hidden, head: the order the model calls them."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (name == "head", name == "hidden", int(digits or 0), name)
+
+
+class Session:
+    """Trains the three kinds in lockstep and makes `Snapshot`s of them.
+
+    Args:
+        settings: a `Settings`.
+        restore: a directory written by `save` to continue from (its settings are used).
+    """
+
+    def __init__(self, settings: Settings | None = None, *, restore=None):
+        if restore is not None:
+            saved = json.loads((Path(restore) / "session.json").read_text(encoding="utf-8"))
+            settings = Settings(**saved["settings"])
+        self.settings = settings or Settings()
+        self.restore_dir = restore
+        self.step = 0
+        self.dataset = self.counts = None
+        self.models, self.states, self.grads, self._features = {}, {}, {}, {}
+        self.history = {kind: History() for kind in KINDS}
+        self._time = {kind: 0.0 for kind in KINDS}
+
+    def prepare(self) -> Counts:
+        """Loads the data, builds and counts the models, makes their initial (or restored) states."""
+        import jax
+        from jaxconv import data, models, train
+        from jaxconv.summaries import summary
+
+        s = self.settings
+        self.dataset = data.load(s.dataset, seed=s.seed, n_train=s.n_train, n_test=s.n_test)
+        tx = train.make_optimizer(s.optimizer, s.learning_rate)
+        counted = {}
+        for kind in KINDS:
+            model = models.build(kind, **s.model_fields(self.dataset.num_classes))
+            self.models[kind] = model
+            table = summary(model, self.dataset.input_shape)
+            counted[kind] = ModelCounts(
+                table.total_params, table.total_weights, table.total_biases,
+                table.total_param_bytes, tuple(f"{r.name}: {r.formula}" for r in table.rows))
+            self.states[kind] = train.init_state(model, tx, self.dataset.input_shape, seed=s.seed)
+            self._features[kind] = jax.jit(  # a dict: its keys are static, unlike a list's names
+                lambda params, x, model=model: dict(models.activations(model, params, x)))
+        if self.restore_dir is not None:
+            self._restore(train)
+        self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
+                             self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
+        return self.counts
+
+    def rounds(self):
+        """Yields the step after every model has taken it; ends at ``settings.max_steps``.
+
+        Raises:
+            jaxconv.train.NonFiniteError: a model's step was not finite; its last good state is
+                kept, and a new `rounds` continues from the states as they are.
+        """
+        from jaxconv import train
+
+        s = self.settings
+        runs = {kind: train.fit(self.models[kind], self.dataset, steps=s.max_steps,
+                                batch_size=s.batch_size, optimizer=s.optimizer,
+                                learning_rate=s.learning_rate, seed=s.seed,
+                                eval_every=s.eval_every, state=self.states[kind],
+                                return_grads=True)
+                for kind in KINDS}
+        first = {kind: int(np.asarray(self.states[kind].step)) + 1 for kind in KINDS}
+        while self.step < s.max_steps:
+            for kind in KINDS:
+                began = time.perf_counter()
+                try:
+                    result = next(runs[kind])
+                except train.NonFiniteError as error:
+                    self.states[kind] = error.state
+                    error.kind = kind
+                    raise
+                spent = time.perf_counter() - began
+                if result.test_loss is not None or result.step == first[kind]:
+                    spent = self._time[kind] / max(1, result.step - 1)  # compile or test pass
+                self._time[kind] += spent
+                self.states[kind], self.grads[kind] = result.state, result.grads
+                row = dict(step=result.step, time=self._time[kind])
+                self.history[kind].append("train", loss=result.loss, accuracy=result.accuracy, **row)
+                if result.test_loss is not None:
+                    self.history[kind].append("test", loss=result.test_loss,
+                                              accuracy=result.test_accuracy, **row)
+            self.step = max(int(h.view()["train"]["step"][-1]) for h in self.history.values())
+            yield self.step
+
+    def snapshot(self, probe=None) -> Snapshot:
+        """Host copies of every model's kernels, gradients and features for input ``probe``.
+
+        Args:
+            probe: ``(index, dy, dx)``: a test image and its shift; index wraps around.
+        """
+        import jax
+
+        index, dy, dx = probe or (0, 0, 0)
+        index %= len(self.dataset.y_test)
+        image = tiling.shift_image(self.dataset.x_test[index], dy, dx)
+        device = {kind: (self.states[kind].params, self.grads.get(kind),
+                         self._features[kind](self.states[kind].params, image[None]))
+                  for kind in KINDS}
+        host = jax.device_get(device)  # one transfer for everything drawn
+        maps = {kind: self._layer_maps(kind, *host[kind]) for kind in KINDS}
+        return Snapshot(self.step, maps, {k: h.view() for k, h in self.history.items()}, image,
+                        int(self.dataset.y_test[index]), (index, dy, dx), len(self.dataset.y_test))
+
+    def _layer_maps(self, kind, params, grads, features) -> LayerMaps:
+        names = sorted((n for n in params if "kernel" in params[n]), key=_layer_order)
+        shapes = features
+        in_shapes, out_shapes = {}, {}
+        previous = self.dataset.input_shape
+        for name in names:
+            out = np.shape(shapes.get(name, ()))[1:]
+            spatial = len(out) == 3
+            in_shapes[name] = previous if kind == "dense" and spatial else None
+            out_shapes[name] = out if kind == "dense" and spatial else None
+            if spatial and self.settings.pool:
+                out = (math.ceil(out[0] / 2), math.ceil(out[1] / 2), out[2])
+            previous = out if spatial else None
+        logits = np.asarray(shapes["head"][0], np.float64)
+        probs = np.exp(logits - logits.max())
+        return LayerMaps(
+            kernels={n: params[n]["kernel"] for n in names},
+            grads=None if grads is None else {n: grads[n]["kernel"] for n in names},
+            in_shapes=in_shapes, out_shapes=out_shapes,
+            features=[(n, features[n][0]) for n in sorted(features, key=_layer_order) if n != "head"]
+            + [("head", (probs / probs.sum()).astype(np.float32))],
+            probs=(probs / probs.sum()).astype(np.float32))
+
+    def save(self, directory) -> Path:
+        """Writes settings, metrics (CSV) and the three train states (orbax) under ``directory``."""
+        from jaxconv import train
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        states = dict(self.states)  # immutable pytrees: a consistent copy while training goes on
+        for kind in KINDS:
+            with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
+                checkpointer.save(states[kind], config=self.models[kind].config,
+                                  metadata={"time": self._time[kind]})
+        write_metrics_csv(directory / "metrics.csv", self.history)
+        (directory / "session.json").write_text(json.dumps(
+            {"settings": dataclasses.asdict(self.settings), "step": self.step}, indent=1),
+            encoding="utf-8")
+        return directory
+
+    def _restore(self, train):
+        directory = Path(self.restore_dir)
+        for kind in KINDS:
+            checkpointer = train.Checkpointer(directory / kind, create=False)
+            state, meta = checkpointer.restore(train.abstract_state(self.states[kind]))
+            checkpointer.close()
+            self.states[kind], self._time[kind] = state, float(meta.get("time", 0.0))
+        self.history.update(read_metrics_csv(directory / "metrics.csv"))
+        self.step = int(min(int(np.asarray(state.step)) for state in
+                            (self.states[k] for k in KINDS)))

@@ -1,0 +1,188 @@
+"""What the worker hands the GUI: host numpy copies, no JAX arrays, no Qt.
+
+`Snapshot` is made on the worker thread at the redraw rate and only read by the GUI thread.
+`Counts` is made once per session (parameter counts do not change while training).
+`History` holds one model's metrics in growing numpy buffers; `History.view` returns slices that
+later appends never modify, so the GUI may keep them while the worker trains on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Snapshot", "read_metrics_csv",
+           "write_metrics_csv"]
+
+#: Model kinds in column order: no structure, locality, locality and sharing.
+KINDS = ("dense", "local", "conv")
+_FIELDS = ("step", "time", "loss", "accuracy")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCounts:
+    """One model's parameter count.
+
+    Attributes:
+        params: weights + biases.
+        weights: kernel entries.
+        biases: bias entries.
+        param_bytes: bytes the parameters take.
+        formulas: one ``"layer: formula"`` line per layer.
+    """
+
+    params: int
+    weights: int
+    biases: int
+    param_bytes: int
+    formulas: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Counts:
+    """Parameter counts of the three kinds, plus the input and layer shapes the panels need.
+
+    Attributes:
+        models: kind -> `ModelCounts`.
+        input_shape: ``(H, W, C)``.
+        class_names: label names.
+        dataset: the dataset's name.
+        datasets: every dataset name -> whether it loads offline now.
+    """
+
+    models: dict
+    input_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+    dataset: str
+    datasets: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerMaps:
+    """One model's drawable state for one input.
+
+    Attributes:
+        kernels: layer name -> kernel (dense (in, out), conv (kh, kw, C, F), local
+            (oh, ow, kh, kw, C, F)), in layer order.
+        grads: layer name -> gradient of the loss with respect to that kernel, or None.
+        in_shapes: layer name -> ``(H, W, C)`` of that layer's input when it is an image, else None.
+        out_shapes: layer name -> ``(H, W, C)`` of a spatial layer's output, else None.
+        features: ``[(name, activation)]`` for the probe input: (H, W, F) maps or (F,) vectors.
+        probs: class probabilities for the probe input, shape (num_classes,).
+    """
+
+    kernels: dict
+    grads: dict | None
+    in_shapes: dict
+    out_shapes: dict
+    features: list
+    probs: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """Everything the panels draw at one moment.
+
+    Attributes:
+        step: steps every model has taken.
+        models: kind -> `LayerMaps`.
+        history: kind -> ``{"train": {...}, "test": {...}}`` arrays from `History.view`.
+        image: the probe input after its shift, (H, W, C).
+        label: its true label.
+        probe: ``(index, dy, dx)``: test image index and shift in pixels.
+        num_samples: how many test images the picker can browse.
+    """
+
+    step: int
+    models: dict
+    history: dict
+    image: np.ndarray
+    label: int
+    probe: tuple[int, int, int]
+    num_samples: int
+
+
+class History:
+    """Growing metric buffers of one model: train rows every step, test rows on eval steps.
+
+    Example:
+        >>> h = History(); h.append("train", step=1, time=0.1, loss=2.3, accuracy=0.1)
+        >>> h.view()["train"]["loss"].tolist()
+        [2.299999952316284]
+    """
+
+    def __init__(self):
+        self._data = {split: {f: np.zeros(256, np.float64 if f == "time" else np.float32)
+                              for f in _FIELDS} for split in ("train", "test")}
+        self._n = {"train": 0, "test": 0}
+
+    def append(self, split: str, **row):
+        """Adds one row (``step``, ``time``, ``loss``, ``accuracy``) to ``split``."""
+        n, data = self._n[split], self._data[split]
+        if n == len(data["step"]):  # grow by copying: views already handed out stay valid
+            for f in _FIELDS:
+                data[f] = np.concatenate([data[f], np.zeros_like(data[f])])
+        for f in _FIELDS:
+            data[f][n] = row[f]
+        self._n[split] = n + 1
+
+    def extend(self, split: str, rows: dict):
+        """Adds many rows at once: ``rows`` maps each field to a sequence."""
+        for values in zip(*(rows[f] for f in _FIELDS)):
+            self.append(split, **dict(zip(_FIELDS, values)))
+
+    def view(self) -> dict:
+        """``{split: {field: array}}`` of the rows so far (slices; see the module docstring)."""
+        return {s: {f: a[:self._n[s]] for f, a in d.items()} for s, d in self._data.items()}
+
+    def to_rows(self, kind: str):
+        """Rows ``(kind, split, step, time, loss, accuracy)`` for a CSV file."""
+        for split, data in self.view().items():
+            for i in range(len(data["step"])):
+                yield (kind, split, int(data["step"][i]), float(data["time"][i]),
+                       float(data["loss"][i]), float(data["accuracy"][i]))
+
+
+_CSV_HEADER = ("kind", "split", "step", "time", "loss", "accuracy")
+
+
+def write_metrics_csv(path, histories: dict) -> int:
+    """Writes every model's metrics, one row per (kind, split, step); returns the row count.
+
+    Args:
+        path: the CSV file to write.
+        histories: kind -> `History`.
+    """
+    import csv
+
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(_CSV_HEADER)
+        for kind, history in histories.items():
+            for row in history.to_rows(kind):
+                writer.writerow(row)
+                n += 1
+    return n
+
+
+def read_metrics_csv(path) -> dict:
+    """Reads `write_metrics_csv`'s file back into kind -> `History`.
+
+    Raises:
+        ValueError: the header is not ``kind,split,step,time,loss,accuracy`` (names the path).
+    """
+    import csv
+
+    histories = {kind: History() for kind in KINDS}
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = tuple(next(reader, ()))
+        if header != _CSV_HEADER:
+            raise ValueError(f"read_metrics_csv: {str(path)!r} must start with the header "
+                             f"{','.join(_CSV_HEADER)}, got {','.join(header)!r}.")
+        for kind, split, step, time, loss, accuracy in reader:
+            histories.setdefault(kind, History()).append(
+                split, step=int(step), time=float(time), loss=float(loss), accuracy=float(accuracy))
+    return histories
