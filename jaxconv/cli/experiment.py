@@ -1,0 +1,126 @@
+"""``jaxconv experiment shift|data-size``: the lecture's claims, measured, tabled and plotted.
+
+Each prints a markdown table (or JSON with ``--json``) and writes a PNG with matplotlib's Agg
+backend (``--plot PATH``; default ``<out-dir>/<name>.png``; ``--no-plot`` to skip).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("experiment", help="run one of the lecture's claims as an experiment")
+    sub = p.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    shift = sub.add_parser("shift", help="train on glyphs on the left, test on the unseen right")
+    shift.add_argument("--classes", type=int, default=5, help="number of glyphs, 2-8 (default 5)")
+    shift.add_argument("--steps", type=int, default=300, help="steps per model (default 300)")
+    size = sub.add_parser("data-size", help="test accuracy against training-set size (digits)")
+    size.add_argument("--sizes", default="64,128,256,512,1024",
+                      help="comma-separated training-set sizes (default 64,128,256,512,1024)")
+    size.add_argument("--steps", type=int, default=200, help="steps per run (default 200)")
+    for q in (shift, size):
+        q.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+        q.add_argument("--json", action="store_true", help="print the result as JSON")
+        q.add_argument("--plot", help="PNG path (default <out-dir>/<experiment>.png)")
+        q.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
+        q.add_argument("--no-plot", action="store_true", help="write no PNG")
+        q.set_defaults(run=run)
+
+
+def shift_table(result: dict) -> str:
+    from jaxconv.experiments import markdown_table
+
+    rows = [[m["model"], m["params"], m["accuracy_seen"], m["accuracy_unseen"]]
+            for m in result["models"]]
+    return markdown_table(["model", "parameters", "accuracy, seen positions",
+                           "accuracy, unseen positions"], rows)
+
+
+def data_size_table(result: dict) -> str:
+    from jaxconv.experiments import markdown_table
+
+    header = ["model", "parameters", *(f"n={n}" for n in result["sizes"])]
+    return markdown_table(header, [[m["model"], m["params"], *m["accuracy"]]
+                                   for m in result["models"]])
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed, and never Qt from jaxconv
+    import matplotlib.pyplot as plt
+
+    return plt, *plt.subplots(figsize=(6, 3.6), dpi=100)
+
+
+def plot_shift(result: dict, path: str) -> None:
+    """Grouped bars: accuracy at seen and unseen positions per model, with chance marked."""
+    plt, fig, ax = _figure()
+    names = [m["model"] for m in result["models"]]
+    for offset, split in ((-0.2, "seen"), (0.2, "unseen")):
+        ax.bar([i + offset for i in range(len(names))],
+               [m[f"accuracy_{split}"] for m in result["models"]], width=0.4,
+               label=f"{split} positions")
+    ax.axhline(result["chance"], color="gray", linestyle="--", label="chance")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"Trained on the left half, tested on the right ({result['classes']} glyphs)")
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_data_size(result: dict, path: str) -> None:
+    """Test accuracy against training-set size, one line per model, log-scaled sizes."""
+    plt, fig, ax = _figure()
+    for m in result["models"]:
+        ax.plot(result["sizes"], m["accuracy"], marker="o", label=m["model"])
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("training images")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{result['dataset']}: accuracy against training-set size")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _parse_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"--sizes must be comma-separated integers, got {text!r}.") from None
+    return sizes
+
+
+def run(args) -> int:
+    from jaxconv import experiments
+
+    if args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    if args.experiment == "shift":
+        result = experiments.shift_experiment(steps=args.steps, num_classes=args.classes,
+                                              seed=args.seed)
+        table, plot, name = shift_table(result), plot_shift, "shift"
+    else:
+        result = experiments.data_size_experiment(sizes=_parse_sizes(args.sizes),
+                                                  steps=args.steps, seed=args.seed)
+        table, plot, name = data_size_table(result), plot_data_size, "data-size"
+    path = None
+    if not args.no_plot:
+        path = args.plot or os.path.join(args.out_dir, f"{name}.png")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise ValueError(f"--plot/--out-dir: directory {parent!r} does not exist.")
+        plot(result, path)
+    if args.json:
+        print(json.dumps({**result, "plot": path}))
+    else:
+        print(table)
+        if path:
+            print(f"plot: {path}")
+    return 0

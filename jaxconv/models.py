@@ -1,0 +1,232 @@
+"""Three model families with matched topology: ``dense``, ``local`` and ``conv``.
+
+Each model is a stack of "spatial" layers, one per entry of ``channels``, each followed by a ReLU
+and (optionally) a 2x2 max pool, then a head: flatten (or global average pool), an optional hidden
+:class:`~jaxconv.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The three kinds differ
+only in what a spatial layer is:
+
+- ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
+- ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
+- ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the conv
+  layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
+
+So every layer's activation has the same shape in all three kinds; only connectivity and weight
+sharing change. Output shapes come from :mod:`jaxconv.shapes`. Layout is channels-last:
+inputs ``(N, H, W, C)``; layer and parameter names are ``layer1, layer2, ..., hidden, head``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+import jax
+import jax.numpy as jnp
+from flax import linen as nn
+
+from jaxconv import linen, shapes
+
+__all__ = ["KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
+
+#: Model kinds, from no structure to full structure.
+KINDS = ("dense", "local", "conv")
+_PADDINGS = ("SAME", "VALID", "CIRCULAR")
+
+
+def _positive_int(name, value, minimum=1):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"ModelConfig: `{name}` must be an int, got {name}={value!r}.")
+    if value < minimum:
+        raise ValueError(f"ModelConfig: `{name}` must be an integer >= {minimum}, got "
+                         f"{name}={value!r}.")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Settings of a model: Python ints, tuples, strings and bools only (hashable, JSON-able).
+
+    Attributes:
+        kind: ``"dense"``, ``"local"`` or ``"conv"``.
+        num_classes: number of outputs of the head, >= 2.
+        channels: output channels of each spatial layer; its length is the depth.
+        kernel_size: square window of the local and conv layers (used for the dense kind's shapes).
+        strides: step of the window.
+        padding: ``"SAME"`` (default: an 8x8 input stays 8x8), ``"VALID"`` or ``"CIRCULAR"``.
+        pool: a 2x2 max pool (SAME padded, so odd sizes round up) after each spatial layer.
+        global_pool: average over all positions before the head instead of flattening.
+        hidden: units of a dense layer between the features and the classifier; 0 for none.
+
+    Example:
+        >>> dataclasses.asdict(ModelConfig("conv"))["channels"]
+        (16, 32)
+    """
+
+    kind: str
+    num_classes: int = 10
+    channels: tuple[int, ...] = (16, 32)
+    kernel_size: int = 3
+    strides: int = 1
+    padding: str = "SAME"
+    pool: bool = True
+    global_pool: bool = False
+    hidden: int = 64
+
+    def __post_init__(self):
+        set_ = object.__setattr__  # frozen: canonicalise once (lists from JSON become tuples)
+        if self.kind not in KINDS:
+            raise ValueError(f"ModelConfig: `kind` must be one of {', '.join(KINDS)}, got "
+                             f"kind={self.kind!r}.")
+        set_(self, "num_classes", _positive_int("num_classes", self.num_classes, 2))
+        if isinstance(self.channels, (str, bytes)) or not hasattr(self.channels, "__iter__"):
+            raise TypeError(f"ModelConfig: `channels` must be a sequence of ints, got "
+                            f"channels={self.channels!r}.")
+        channels = tuple(_positive_int("channels", c) for c in self.channels)
+        if not channels:
+            raise ValueError("ModelConfig: `channels` must name at least one layer, got "
+                             "channels=().")
+        set_(self, "channels", channels)
+        set_(self, "kernel_size", _positive_int("kernel_size", self.kernel_size))
+        set_(self, "strides", _positive_int("strides", self.strides))
+        set_(self, "hidden", _positive_int("hidden", self.hidden, 0))
+        if not isinstance(self.padding, str) or self.padding.upper() not in _PADDINGS:
+            raise ValueError(f"ModelConfig: `padding` must be one of {', '.join(_PADDINGS)}, got "
+                             f"padding={self.padding!r}.")
+        set_(self, "padding", self.padding.upper())
+        for name in ("pool", "global_pool"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"ModelConfig: `{name}` must be a bool, got "
+                                f"{name}={getattr(self, name)!r}.")
+
+    def to_json(self) -> dict:
+        """The settings as a JSON-serialisable dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+class Model(nn.Module):
+    """A ``dense``, ``local`` or ``conv`` classifier built from a :class:`ModelConfig`.
+
+    Example:
+        >>> model = build("conv", num_classes=10)
+        >>> params = model.init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]
+        >>> params["layer1"]["kernel"].shape, model.apply({"params": params}, jnp.ones((2, 8, 8, 1))).shape
+        ((3, 3, 1, 16), (2, 10))
+    """
+
+    config: ModelConfig
+
+    def _spatial_layer(self, index: int, x):
+        cfg, features, name = self.config, self.config.channels[index], f"layer{index + 1}"
+        if cfg.kind == "conv":
+            return linen.Conv(features, cfg.kernel_size, strides=cfg.strides, padding=cfg.padding,
+                              name=name)(x)
+        if cfg.kind == "local":
+            return linen.LocallyConnected(features, cfg.kernel_size, strides=cfg.strides,
+                                          padding=cfg.padding, name=name)(x)
+        geom = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
+                               padding=cfg.padding)
+        out_shape = (*geom.out_spatial, features)
+        y = linen.Dense(math.prod(out_shape), name=name)(x.reshape(x.shape[0], -1))
+        return y.reshape(x.shape[0], *out_shape)
+
+    @nn.compact
+    def __call__(self, x, *, return_activations: bool = False):
+        """x: images of shape (N, H, W, C); returns logits (N, num_classes).
+
+        With ``return_activations=True``, returns ``[(name, activation), ...]`` instead: each
+        spatial layer's ReLU output (N, H', W', C'), then ``hidden`` (N, hidden) if any, then
+        ``head``, the logits (N, num_classes).
+        """
+        if x.ndim != 4:
+            raise ValueError(f"Model: `x` must have shape (N, H, W, C), got shape {x.shape}.")
+        cfg, acts = self.config, []
+        for index in range(len(cfg.channels)):
+            x = nn.relu(self._spatial_layer(index, x))
+            acts.append((f"layer{index + 1}", x))
+            if cfg.pool:
+                # Flax's pool, not jaxconv.max_pool: under jit, jaxconv's pooling passes lax a
+                # traced init value, and reduce_window then has no gradient (reported).
+                x = nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+        if cfg.global_pool:
+            x = jnp.mean(x, axis=tuple(range(1, x.ndim - 1)))
+        else:
+            x = x.reshape(x.shape[0], -1)
+        if cfg.hidden:
+            x = nn.relu(linen.Dense(cfg.hidden, name="hidden")(x))
+            acts.append(("hidden", x))
+        x = linen.Dense(cfg.num_classes, name="head")(x)
+        acts.append(("head", x))
+        return acts if return_activations else x
+
+
+def build(config, /, **overrides) -> Model:
+    """Builds a model from a kind name or a :class:`ModelConfig` (or its dict), with overrides.
+
+    Args:
+        config: ``"dense"``, ``"local"``, ``"conv"``, a ``ModelConfig`` or a dict of its fields.
+        **overrides: ``ModelConfig`` fields replacing those of ``config``.
+
+    Returns:
+        A Flax linen :class:`Model`; ``model.config`` is the full ``ModelConfig``.
+
+    Raises:
+        ValueError: unknown kind or an invalid setting.
+        TypeError: ``config`` of another type, or an unknown field name.
+
+    Example:
+        >>> build("local", num_classes=5, channels=(8,)).config.channels
+        (8,)
+    """
+    if isinstance(config, str):
+        fields = {"kind": config}
+    elif isinstance(config, ModelConfig):
+        fields = dataclasses.asdict(config)
+    elif isinstance(config, dict):
+        fields = dict(config)
+    else:
+        raise TypeError(f"build: `config` must be a kind name, a ModelConfig or a dict, got "
+                        f"{type(config).__name__}: {config!r}.")
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(fields) - known) + sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"build: unknown ModelConfig field(s) {unknown}; fields are "
+                        f"{', '.join(sorted(known))}.")
+    fields.update(overrides)
+    if "channels" in fields and isinstance(fields["channels"], list):
+        fields["channels"] = tuple(fields["channels"])
+    return Model(ModelConfig(**fields))
+
+
+def activations(model: Model, params, x) -> list[tuple[str, jax.Array]]:
+    """Every layer's output for input ``x``, in order, as ``[(name, array), ...]``.
+
+    Args:
+        model: a :class:`Model`.
+        params: its parameters (the ``"params"`` collection).
+        x: images of shape (N, H, W, C).
+
+    Returns:
+        ``("layer1", (N, H1, W1, C1)), ..., ("hidden", (N, hidden)), ("head", (N, num_classes))``.
+
+    Example:
+        >>> [name for name, _ in activations(model, params, x)]
+        ['layer1', 'layer2', 'hidden', 'head']
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"activations: `model` must be a jaxconv.models.Model, got "
+                        f"{type(model).__name__}.")
+    x = jnp.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"activations: `x` must have shape (N, H, W, C), got shape {x.shape}.")
+    return model.apply({"params": params}, x, return_activations=True)
+
+
+def param_count(params) -> int:
+    """Total number of scalars in a parameter pytree.
+
+    Example:
+        >>> param_count({"kernel": jnp.ones((3, 3, 1, 16)), "bias": jnp.ones(16)})
+        160
+    """
+    return int(sum(math.prod(jnp.shape(leaf)) for leaf in jax.tree.leaves(params)))

@@ -1,0 +1,208 @@
+"""The train state, the loss, one jitted train step, and evaluation.
+
+The train state is a plain pytree (``step``, ``params``, ``opt_state``), so it can be sharded,
+checkpointed by orbax and restored against ``jax.eval_shape`` of a fresh one; the model and the
+optimiser are static and live outside it. Inputs are channels-last images ``(N, H, W, C)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxconv.train import sharding
+
+__all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
+           "loss_fn", "make_train_step"]
+
+_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+
+
+@flax.struct.dataclass
+class TrainState:
+    """Everything that changes during training; a pytree.
+
+    Attributes:
+        step: number of updates applied so far, an int32 scalar array.
+        params: the model's ``"params"`` collection (float32).
+        opt_state: the optax optimiser state (float32).
+    """
+
+    step: jax.Array
+    params: Any
+    opt_state: Any
+
+
+class NonFiniteError(FloatingPointError):
+    """Training produced a NaN or infinite loss, gradient or parameter.
+
+    Attributes:
+        step: the step (1-based) whose update was refused.
+        state: the last good :class:`TrainState`, from before that step.
+    """
+
+    def __init__(self, step: int, state: TrainState):
+        super().__init__(f"fit: non-finite loss, gradients or parameters at step {step}; training "
+                         f"stopped and the state from step {step - 1} was kept (err.state). Try a "
+                         f"smaller learning rate.")
+        self.step = step
+        self.state = state
+
+
+def canonical_dtype(fn: str, compute_dtype):
+    """None (compute in the parameters' dtype) or a floating dtype given by name or dtype."""
+    if compute_dtype is None:
+        return None
+    try:
+        name = jnp.dtype(compute_dtype).name
+    except (TypeError, ValueError):
+        name = None
+    if name not in _DTYPES:
+        raise ValueError(f"{fn}: `compute_dtype` must be None or one of {', '.join(_DTYPES)}, got "
+                         f"compute_dtype={compute_dtype!r}.")
+    return _DTYPES[name]
+
+
+def init_state(model, tx: optax.GradientTransformation, input_shape, *, seed: int = 0) -> TrainState:
+    """A fresh train state: parameters from ``model.init`` with ``jax.random.key(seed)``.
+
+    Args:
+        model: a Flax linen module mapping (N, *input_shape) to logits.
+        tx: the optax optimiser.
+        input_shape: one example's shape, e.g. ``(H, W, C)``.
+        seed: the initialisation seed.
+
+    Example:
+        >>> state = init_state(build("conv"), optax.adam(1e-3), (8, 8, 1))
+        >>> int(state.step)
+        0
+    """
+    if not isinstance(tx, optax.GradientTransformation):
+        raise TypeError(f"init_state: `tx` must be an optax.GradientTransformation, got "
+                        f"{type(tx).__name__}.")
+    input_shape = tuple(int(d) for d in input_shape)
+
+    @jax.jit  # one compiled call instead of dozens of eager ops
+    def init(key):
+        params = model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
+        return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
+
+    return init(jax.random.key(seed))
+
+
+def loss_fn(model, params, x, y, compute_dtype=None):
+    """Mean softmax cross-entropy of ``model`` on a batch, and the float32 logits.
+
+    Args:
+        model: the Flax module.
+        params: its parameters (float32).
+        x: images of shape (N, H, W, C).
+        y: int labels of shape (N,).
+        compute_dtype: if set (e.g. ``jnp.bfloat16``), the forward pass runs on copies of ``x`` and
+            ``params`` cast to it; gradients still come back in the parameters' float32.
+
+    Returns:
+        ``(loss, logits)``: a float32 scalar and (N, num_classes) float32 logits.
+    """
+    if compute_dtype is not None:
+        params = jax.tree.map(lambda p: p.astype(compute_dtype), params)
+        x = x.astype(compute_dtype)
+    logits = model.apply({"params": params}, x).astype(jnp.float32)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), logits
+
+
+def _all_finite(tree) -> jax.Array:
+    leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=None, mesh=None):
+    """One jitted update: ``step(state, x, y) -> (state, metrics, grads)``.
+
+    ``metrics`` holds the batch ``loss``, ``accuracy`` and ``finite``. When the loss, a gradient or
+    an updated parameter is not finite, the returned state is the input state, unchanged, and
+    ``finite`` is False; the caller decides what to do (``fit`` raises :class:`NonFiniteError`).
+    We check ourselves rather than use ``optax.apply_if_finite``, which after its limit of
+    consecutive bad steps applies the bad update anyway.
+
+    With a ``mesh``, the state is replicated and the batch is split over its ``"data"`` axis; XLA
+    inserts the gradient all-reduce.
+    """
+    compute_dtype = canonical_dtype("make_train_step", compute_dtype)
+
+    def step(state, x, y):
+        (loss, logits), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
+            model, state.params, x, y, compute_dtype)
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)
+        new = TrainState(step=state.step + 1, params=params, opt_state=opt_state)
+        new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
+        accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
+        return new, {"loss": loss, "accuracy": accuracy, "finite": finite}, grads
+
+    if mesh is None:
+        return jax.jit(step)
+    repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
+    return jax.jit(step, in_shardings=(repl, data, data), out_shardings=(repl, repl, repl))
+
+
+@functools.partial(jax.jit, static_argnames=("model", "compute_dtype"))
+def _eval_batch(model, params, x, y, weight, compute_dtype):
+    _, logits = loss_fn(model, params, x, y, compute_dtype)
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+    correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
+    return jnp.sum(losses * weight), jnp.sum(correct * weight)
+
+
+def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None):
+    """Mean loss and accuracy over a whole set, in fixed-size batches (one compilation).
+
+    Args:
+        model: the Flax module.
+        params: its parameters.
+        x: images of shape (N, H, W, C), host numpy or device arrays.
+        y: int labels of shape (N,).
+        batch_size: examples per forward pass; the last batch is zero-padded and masked. With a
+            mesh it is rounded up to a multiple of the device count.
+        compute_dtype: as in :func:`loss_fn`.
+        mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
+
+    Returns:
+        ``(loss, accuracy)`` as Python floats.
+
+    Example:
+        >>> loss, accuracy = evaluate(model, state.params, ds.x_test, ds.y_test)
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 4 or y.shape != (len(x),) or len(x) == 0:
+        raise ValueError(f"evaluate: `x` must have shape (N, H, W, C) with N > 0 and `y` shape "
+                         f"(N,), got shapes {x.shape} and {y.shape}.")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"evaluate: `batch_size` must be a positive int, got "
+                         f"batch_size={batch_size!r}.")
+    compute_dtype = canonical_dtype("evaluate", compute_dtype)
+    devices = 1 if mesh is None else mesh.size
+    # Never pad past the set itself; with a mesh, every batch must split evenly over the devices.
+    batch_size = min(-(-batch_size // devices), -(-len(x) // devices)) * devices
+    total_loss, total_correct = 0.0, 0.0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size].astype(np.int32)
+        weight = np.ones(batch_size, np.float32)
+        if len(xb) < batch_size:
+            weight[len(xb):] = 0.0
+            pad = batch_size - len(xb)
+            xb = np.concatenate([xb, np.zeros((pad, *xb.shape[1:]), xb.dtype)])
+            yb = np.concatenate([yb, np.zeros(pad, np.int32)])
+        if mesh is not None:
+            xb, yb, weight = (sharding.shard_batch(a, mesh) for a in (xb, yb, weight))
+        loss, correct = _eval_batch(model, params, xb, yb, weight, compute_dtype)
+        total_loss += float(loss)
+        total_correct += float(correct)
+    return total_loss / len(x), total_correct / len(x)
