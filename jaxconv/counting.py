@@ -266,7 +266,7 @@ def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID",
                            padding=padding, window_name="window")
     outputs = n * geom.num_positions * channels
     per = geom.window_size - 1 if kind == "max" else geom.window_size
-    what = "window - 1 (comparisons)" if kind == "max" else "window (adds and one divide)"
+    what = "(window - 1) comparisons" if kind == "max" else "window (adds and a divide)"
     return Cost(
         layer=f"{kind}_pool", input_shape=(*spatial, channels),
         output_shape=(*geom.out_spatial, channels), kernel_shape=None, bias_shape=None, weights=0,

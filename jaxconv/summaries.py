@@ -65,9 +65,11 @@ class Row:
 
     @property
     def params(self) -> int:
+        """Weights plus biases."""
         return self.weights + self.biases
 
     def to_dict(self) -> dict:
+        """Plain JSON-ready dict of every field (``cost`` and TPU bytes as nested dicts)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         for key in ("input_shape", "output_shape"):
             out[key] = None if out[key] is None else list(out[key])
@@ -98,11 +100,30 @@ class Summary:
     dtype: str
     tpu: bool = False
 
-    total_weights = property(lambda self: sum(r.weights for r in self.rows))
-    total_biases = property(lambda self: sum(r.biases for r in self.rows))
-    total_params = property(lambda self: sum(r.params for r in self.rows))
-    total_param_bytes = property(lambda self: sum(r.param_bytes for r in self.rows))
-    total_activation_bytes = property(lambda self: sum(r.activation_bytes for r in self.rows))
+    @property
+    def total_weights(self) -> int:
+        """Kernel (non-bias) parameters of the whole model."""
+        return sum(r.weights for r in self.rows)
+
+    @property
+    def total_biases(self) -> int:
+        """Bias parameters of the whole model."""
+        return sum(r.biases for r in self.rows)
+
+    @property
+    def total_params(self) -> int:
+        """All parameters: ``total_weights + total_biases``."""
+        return sum(r.params for r in self.rows)
+
+    @property
+    def total_param_bytes(self) -> int:
+        """Bytes of all parameters, each in its own dtype."""
+        return sum(r.param_bytes for r in self.rows)
+
+    @property
+    def total_activation_bytes(self) -> int:
+        """Bytes of all rows' outputs: about what a training step keeps for the backward pass."""
+        return sum(r.activation_bytes for r in self.rows)
 
     @property
     def total_flops(self) -> int:
@@ -115,6 +136,7 @@ class Summary:
         return tuple(r.name for r in self.rows if r.flops is None)
 
     def to_dict(self) -> dict:
+        """Plain JSON-ready dict: settings, rows and totals (ints stay exact ints)."""
         return {
             "input_shape": list(self.input_shape), "batch_size": self.batch_size,
             "dtype": self.dtype, "rows": [r.to_dict() for r in self.rows],
@@ -186,11 +208,15 @@ def _row(name, call, owned, first, dtype, tpu) -> Row:
         formula = cost.formula
     else:
         formula = " + ".join(f"{k} {shape_text(a.shape)}" for k, a in owned.items()) or "-"
+    if call is None:  # created but never called: it holds memory and does no arithmetic
+        layer, flops = "not called", 0
+    else:
+        layer, flops = (cost.layer, cost.forward_flops) if cost else (module_name, None)
     return Row(
-        name=name, layer=cost.layer if cost else module_name, module=module_name,
+        name=name, layer=layer, module=module_name,
         input_shape=None if call is None else call.input_shape, output_shape=out_shape,
         weights=weights, biases=biases, param_bytes=logical, activation_bytes=act,
-        flops=cost.forward_flops if cost else None, formula=formula, cost=cost,
+        flops=flops, formula=formula, cost=cost,
         param_tpu=TpuBytes(logical, padded) if tpu else None,
         activation_tpu=(TpuBytes(act, 0 if out_shape is None else padded_bytes(out_shape,
                         out_dtype)) if tpu else None),

@@ -162,3 +162,37 @@ def test_bad_models():
     with pytest.raises(TypeError, match=r"summary: the constructor `model` must return an NNX "
                                         r"Module, got int"):
         jaxconv.summary(lambda rngs: 5, (8,))
+
+
+class Unused(nnx.Module):
+    def __init__(self, rngs):
+        self.used = jaxconv.nnx.Linear(4, 2, rngs=rngs)
+        self.spare = jaxconv.nnx.Linear(4, 3, rngs=rngs)
+
+    def __call__(self, x):
+        return self.used(x)
+
+
+def test_parameters_of_modules_never_called_are_still_counted():
+    s = jaxconv.summary(lambda rngs: Unused(rngs), (4,))
+    spare = s.rows[-1]
+    assert (spare.name, spare.layer, spare.params, spare.flops) == ("spare", "not called", 15, 0)
+    assert s.total_params == 25 and s.uncounted == ()
+
+
+def test_unknown_settings_fall_back_to_parameters_only():
+    class Causal(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Conv(2, (3,), padding="CAUSAL")(x)
+
+    (row,) = jaxconv.summary(Causal(), (6, 1)).rows
+    assert (row.layer, row.params, row.flops, row.cost) == ("Conv", 8, None, None)
+    assert row.formula == "bias 2 + kernel 3x1x2"
+
+
+def test_a_bare_layer_is_its_own_row():
+    (row,) = jaxconv.summary(jaxconv.linen.Dense(10), (5,), batch_size=3).rows
+    assert (row.name, row.layer, row.input_shape, row.output_shape) == ("(model)", "dense",
+                                                                         (3, 5), (3, 10))
+    assert row.flops == counting.dense_cost(5, 10, batch_size=3).forward_flops
