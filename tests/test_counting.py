@@ -167,6 +167,20 @@ def test_forward_flops_match_xla_cost_analysis(name, f, arg_shapes, cost):
     assert cost.forward_flops == pytest.approx(_xla_flops(f, *arg_shapes), rel=0.01)
 
 
+def _train(op):
+    """One training step's arithmetic: the loss and its gradients for input and kernel."""
+    return lambda x, k: jax.value_and_grad(lambda x, k: op(x, k).sum(), argnums=(0, 1))(x, k)
+
+
+@pytest.mark.parametrize("op,arg_shapes,cost", [
+    (jaxconv.dense, [(8, 32), (32, 16)], counting.dense_cost(32, 16, use_bias=False, batch_size=8)),
+    (lambda x, k: jaxconv.conv(x, k), [(2, 8, 8, 4), (3, 3, 4, 8)],
+     counting.conv_cost((8, 8, 4), 8, 3, use_bias=False, batch_size=2)),
+], ids=["dense", "conv"])
+def test_train_flops_are_three_forwards_as_xla_counts(op, arg_shapes, cost):
+    assert cost.train_flops == pytest.approx(_xla_flops(_train(op), *arg_shapes), rel=0.01)
+
+
 def test_real_taps_matches_a_brute_force_count():
     for n, k, s, d, pads in itertools.product((5, 6), (1, 3), (1, 2), (1, 2), ((0, 0), (2, 1))):
         geom = shapes.geometry("t", (n,), k, strides=s, dilation=d, padding=(pads,))
