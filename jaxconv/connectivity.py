@@ -34,6 +34,11 @@ class Comparison:
     Attributes:
         rows: the three :class:`~jaxconv.counting.Cost` objects, in the order dense, local, conv.
         tpu: whether the table and dict add TPU-padded bytes (see :mod:`jaxconv.tpu`).
+
+    Example:
+        >>> table = compare_connectivity((1000, 1000, 1), kernel_size=10)
+        >>> table.local.weights, table.ratio_to_dense(table.local)
+        (100000000, 0.0001)
     """
 
     rows: tuple[counting.Cost, counting.Cost, counting.Cost]

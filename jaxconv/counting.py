@@ -60,6 +60,11 @@ class Cost:
         formula: how ``weights`` was computed, e.g. ``"in * out = 3 * 4 = 12"``.
         bias_formula: how ``biases`` was computed.
         flops_formula: how ``forward_flops`` was computed.
+
+    Example:
+        >>> cost = conv_cost((28, 28, 1), 8, 3)
+        >>> cost.weights, cost.biases, cost.output_shape
+        (72, 8, (28, 28, 8))
     """
 
     layer: str

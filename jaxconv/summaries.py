@@ -92,6 +92,11 @@ class Summary:
         batch_size: examples per batch used for FLOPs and activations.
         dtype: the input's dtype.
         tpu: whether rows carry TPU-padded byte counts.
+
+    Example:
+        >>> s = jaxconv.summary(jaxconv.linen.Dense(10), (5,))
+        >>> s.total_weights, s.total_biases, s.rows[0].formula
+        (50, 10, 'in * out = 5 * 10 = 50')
     """
 
     rows: tuple[Row, ...]

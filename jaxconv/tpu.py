@@ -90,6 +90,10 @@ class TpuBytes:
     Attributes:
         logical: bytes of the values themselves.
         padded: bytes once each array's minor dims are rounded up to whole tiles.
+
+    Example:
+        >>> TpuBytes.of([(28, 28, 3)]).wasteful  # 3 channels padded to 128
+        True
     """
 
     logical: int
