@@ -1,0 +1,139 @@
+"""The whole window on tiny real models (JAX on CPU), driven through its widgets.
+
+One window is shared by the tests of this module (each compile costs seconds on two cores); the
+last test closes it while it trains. The headless screenshot runs `viewer.__main__.main`.
+"""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QImage
+
+from viewer import tiling
+from viewer.__main__ import main
+from viewer.i18n import set_language, tr
+from viewer.session import Settings
+from viewer.snapshot import KINDS
+from viewer.window import MainWindow
+
+TINY = Settings(n_train=128, n_test=32, channels=2, depth=1, hidden=8, batch_size=16,
+                eval_every=4)
+WAIT = 180_000  # ms; compiles on a busy two-core machine are slow, but this is no timing test
+
+
+@pytest.fixture(scope="module")
+def window(qapp):
+    win = MainWindow(TINY, running=True)
+    win.show()
+    yield win
+    win.close()
+
+
+def wait_drawn(qtbot, window, at_least):
+    with qtbot.waitSignal(window.snapshot_drawn, timeout=WAIT,
+                          check_params_cb=lambda step: step >= at_least):
+        pass
+    return window.snapshot
+
+
+def test_window_trains_and_draws_every_column(qtbot, window):
+    snapshot = wait_drawn(qtbot, window, 3)
+    for kind in KINDS:
+        column = window.columns[kind]
+        assert column.count.text()[0].isdigit()
+        weights, features = column.weights.data(), column.features.data()
+        assert weights.size > 1 and np.nanstd(weights) > 0
+        assert features.size > 1 and np.isfinite(features).any()
+        assert len(column.curves["loss", "train"].getData()[0]) >= 3
+        assert kind in window.input.predictions
+    assert window.counts.labels[0].toPlainText() != ""
+    counts = window.counts.counts
+    assert counts[0] > counts[1] > counts[2]  # dense > local > conv
+    np.testing.assert_array_equal(window.input.image.data(), snapshot.image[..., 0])
+
+
+def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
+    qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.training, timeout=WAIT)
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.input.probe() == (0, 0, 1)
+    wait_drawn(qtbot, window, 0)
+    qtbot.waitUntil(lambda: window.snapshot.probe == (0, 0, 1), timeout=WAIT)
+    original = window.session.dataset.x_test[0]
+    np.testing.assert_array_equal(window.snapshot.image, tiling.shift_image(original, 0, 1))
+    np.testing.assert_array_equal(window.input.image.data(), window.snapshot.image[..., 0])
+
+
+def test_single_step_while_paused(qtbot, window):
+    before = window.snapshot.step
+    qtbot.mouseClick(window.controls.buttons["single_step"], Qt.MouseButton.LeftButton)
+    wait_drawn(qtbot, window, before + 1)
+    assert not window.training
+
+
+def test_gradient_toggle_draws_gradients(qtbot, window):
+    qtbot.mouseClick(window.controls.gradients, Qt.MouseButton.LeftButton)
+    column = window.columns["conv"]
+    name, grad = column.current_kernel()
+    assert grad is window.snapshot.models["conv"].grads[name]
+    np.testing.assert_array_equal(column.weights.data(), tiling.weight_mosaic(grad))
+    qtbot.mouseClick(window.controls.gradients, Qt.MouseButton.LeftButton)
+    assert column.current_kernel()[1] is window.snapshot.models["conv"].kernels[name]
+
+
+def test_letters_in_the_learning_rate_are_refused(qtbot, window):
+    session = window.session
+    field = window.controls.fields["learning_rate"]
+    field.clear()
+    qtbot.keyClicks(field, "0.0x1")
+    qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    assert "0.0x1" in window.status.text() and tr("learning_rate") in window.status.text()
+    assert window.session is session and not window.worker.running
+    field.setText(f"{TINY.learning_rate:g}")
+
+
+def test_language_switch_changes_the_labels(qtbot, window):
+    try:
+        window.actions["lang_zh_CN"].trigger()
+        assert window.controls.buttons["start"].text() == "开始"
+        assert window.columns["conv"].title.text() == "卷积"
+        assert window.file_menu.title() == "文件(&F)"
+        assert window.metrics.plots["loss", "step"].getPlotItem().titleLabel.text == "损失 与步数"
+    finally:
+        window.actions["lang_en"].trigger()
+    assert window.columns["local"].title.text() == "Locally connected"
+    set_language("en")
+
+
+def test_export_png_and_csv(qtbot, window, tmp_path):
+    paths = window.export_panels(tmp_path)
+    assert {p.name for p in paths} >= {"window.png", "column_conv.png", "metrics.png"}
+    assert all(not QImage(str(p)).isNull() for p in paths)
+    rows = window.export_csv(tmp_path / "metrics.csv")
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "kind,split,step,time,loss,accuracy" and len(lines) == rows + 1
+    assert {line.split(",")[0] for line in lines[1:]} == set(KINDS)
+
+
+def test_close_during_training_stops_the_worker(qtbot, window):
+    qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    step = window.snapshot.step
+    wait_drawn(qtbot, window, step + 2)
+    assert window.training
+    window.close()
+    assert window.worker is None and not window.threads_running()
+
+
+def test_headless_screenshot_is_written_and_not_blank(qtbot, tmp_path):
+    path = tmp_path / "shot.png"
+    code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
+                 "--channels", "2", "--depth", "1", "--batch-size", "16"])
+    set_language("en")
+    assert code == 0
+    image = QImage(str(path))
+    assert image.width() > 1000 and image.height() > 600
+    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(gray.constBits().asstring(gray.sizeInBytes()), np.uint8)
+    pixels = rows.reshape(gray.height(), gray.bytesPerLine())[:, :gray.width()]
+    assert pixels.std() > 20  # text, maps and plots, not one flat colour

@@ -1,0 +1,103 @@
+"""``jaxconv-viewer`` / ``python -m viewer``: the window, or a headless screenshot for the docs.
+
+Examples::
+
+    jaxconv-viewer --dataset digits
+    QT_QPA_PLATFORM=offscreen jaxconv-viewer --dataset digits --steps 200 --screenshot out.png --lang zh_CN
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from viewer.i18n import LANGUAGES
+    from viewer.session import Settings
+
+    parser = argparse.ArgumentParser(
+        prog="jaxconv-viewer",
+        description="Train dense, locally-connected and conv models side by side, live.")
+    parser.add_argument("--dataset", default="digits",
+                        help="digits (default), mnist-5k, shifted, mnist, fashion-mnist, or a path")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train this many steps, then pause (default: until paused)")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="after --steps steps, save the whole window as PNG and exit")
+    parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
+    parser.add_argument("--seed", type=int, default=0)
+    defaults = Settings()
+    for name in ("hidden", "channels", "kernel_size", "strides", "depth", "batch_size"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument("--optimizer", choices=("adam", "momentum", "sgd"), default="adam")
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
+                        help="at most one redraw per this many steps while training")
+    parser.add_argument("--paused", action="store_true", help="open without starting to train")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Runs the viewer; returns the exit status (0, or 1 when a screenshot run failed)."""
+    args = _parser().parse_args(argv)
+    if args.screenshot and args.steps is None:
+        args.steps = 200
+    if args.steps is not None and args.steps < 1:
+        print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
+        return 2
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from viewer import i18n, typeface
+    from viewer.session import Settings
+    from viewer.window import MainWindow
+
+    i18n.set_language(args.lang)
+    typeface.use_for(args.lang)
+    fields = ("dataset", "seed", "hidden", "channels", "kernel_size", "strides", "depth",
+              "batch_size", "optimizer", "learning_rate")
+    settings = Settings(**{name: getattr(args, name) for name in fields},
+                        **({"max_steps": args.steps} if args.steps else {}))
+    window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
+    window.show()
+    outcome = {"code": 0}
+    if args.screenshot:
+        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome)
+    code = app.exec() or outcome["code"]
+    window.stop_worker()
+    if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _shoot_when_trained(app, window, steps, path, outcome):
+    from PyQt6.QtCore import QTimer
+
+    def drawn(step):
+        if step >= steps and not window.training:
+            window.snapshot_drawn.disconnect(drawn)
+            QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
+
+    def shoot():
+        ok = window.grab().save(path)
+        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step {steps}")
+        outcome["code"] = 0 if ok else 1
+        window.close()
+
+    def failed(error):
+        print(f"jaxconv-viewer: training failed: {type(error).__name__}: {error}", file=sys.stderr)
+        outcome["code"] = 1
+        window.close()
+
+    window.snapshot_drawn.connect(drawn)
+    window.worker.failed.connect(failed)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
