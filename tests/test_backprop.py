@@ -82,15 +82,16 @@ def test_locally_connected_with_tiled_kernel_matches_conv_backward():
     """Tiling one conv kernel over the positions gives the conv's gradients (kernel summed)."""
     key = jax.random.PRNGKey(1)
     x, kernel, g = (jax.random.normal(k, s) for k, s in
-                    zip(jax.random.split(key, 3), [(2, 5, 5, 2), (3, 3, 2, 3), (2, 3, 3, 3)]))
-    tiled = jnp.broadcast_to(kernel, (3, 3, 3, 3, 2, 3))
-    lx, lk, lb = locally_connected_backward(x, tiled, g, precision="highest")
-    cx, ck, cb = conv_backward(x, kernel, g, padding="VALID", precision="highest")
+                    zip(jax.random.split(key, 3), [(2, 6, 2), (3, 2, 3), (2, 3, 3)]))
+    tiled = jnp.broadcast_to(kernel, (3, 3, 2, 3))  # (positions, window, C, F)
+    settings = dict(strides=2, padding="CIRCULAR", precision="highest")
+    lx, lk, lb = locally_connected_backward(x, tiled, g, **settings)
+    cx, ck, cb = conv_backward(x, kernel, g, **settings)
     np.testing.assert_allclose(lx, cx, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(lk.sum(axis=(0, 1)), ck, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(lb.sum(axis=(0, 1)), cb, rtol=1e-5, atol=1e-5)
-    shared = locally_connected_backward(x, tiled, g, bias_per_position=False)[2]
-    assert lb.shape == (3, 3, 3) and shared.shape == (3,)
+    np.testing.assert_allclose(lk.sum(axis=0), ck, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(lb.sum(axis=0), cb, rtol=1e-5, atol=1e-5)
+    shared = locally_connected_backward(x, tiled, g, bias_per_position=False, **settings)[2]
+    assert lb.shape == (3, 3) and shared.shape == (3,)
 
 
 # One configuration per op, each with its hardest features; `jaxconv backprop check` (and the docs)

@@ -10,6 +10,8 @@ gradients (input, kernel, bias). Pooling inputs are small integers, so windows a
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -83,6 +85,12 @@ def _normal(key, shape):
     return jax.random.normal(key, shape, jnp.float32)
 
 
+@functools.lru_cache(maxsize=None)
+def _jitted(forward, settings):
+    """``forward`` with its settings bound, jitted once per configuration (not once per call)."""
+    return jax.jit(functools.partial(forward, precision=_HIGHEST, **dict(settings)))
+
+
 def _gradients(op: str, cfg: dict, key):
     """``(hand, autodiff)``: two tuples of gradients for one configuration."""
     cfg = dict(cfg)
@@ -113,8 +121,7 @@ def _gradients(op: str, cfg: dict, key):
         forward = ops.locally_connected
         backward = lambda *a, **k: locally_connected_backward(  # noqa: E731
             *a, bias_per_position=per_position, **k)
-    y, vjp = jax.vjp(jax.jit(lambda x, k, b: forward(x, k, b, precision=_HIGHEST, **cfg)),
-                     x, kernel, bias)
+    y, vjp = jax.vjp(_jitted(forward, tuple(sorted(cfg.items()))), x, kernel, bias)
     g = _normal(kg, y.shape)
     return backward(x, kernel, g, precision=_HIGHEST, **cfg), vjp(g)
 
