@@ -1,0 +1,82 @@
+"""Griffe extension for the docs site: read docstrings the way jaxconv writes them.
+
+Three habits of the code that griffe does not read by itself:
+
+* ``Example:`` (shared/STYLE.md) with ``>>>`` lines. Griffe's Google parser only knows the plural
+  as a section; the singular becomes an admonition whose ``>>>`` lines render as a Markdown
+  blockquote, and text such as ``x["params"]["kernel"]`` in it is misread as a reference link (a
+  warning, so ``mkdocs build --strict`` fails). The heading is renamed before the lazy parse.
+* ``#:`` comments above a module constant (``#: Model kinds, ...`` then ``KINDS = (...)``), the
+  Sphinx convention for documenting a constant. They become the constant's docstring.
+* Sphinx roles such as :func:`fit` or :class:`~jaxconv.counting.Cost`, which Markdown would show
+  as ":func:fit". Each becomes an optional autorefs link (plain code where the target is not on
+  the site, with no warning), its name resolved in the docstring's scope as Sphinx would.
+
+mkdocs.yml loads it (``extensions: [tools/griffe_house_style.py]``), and so does
+tests/test_docs_site.py, which checks every public name has a docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import griffe
+
+_EXAMPLE_HEADING = re.compile(r"^(\s*)Example:\s*$", re.M)
+_ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj|exc):`(~?)([\w.]+)`")
+
+
+def _resolve(obj: griffe.Object, name: str) -> str | None:
+    """The full path ``name`` means inside ``obj``'s docstring, or None."""
+    if name.startswith("."):
+        return None
+    scopes = [obj] + ([obj.parent] if obj.parent else [])
+    head, _, rest = name.partition(".")
+    for scope in scopes:
+        try:
+            path = scope.resolve(head)
+        except (griffe.NameResolutionError, AttributeError):
+            continue
+        return f"{path}.{rest}" if rest else path
+    return name if name.startswith("jaxconv.") else None
+
+
+def _roles_to_links(obj: griffe.Object, text: str) -> str:
+    def link(match: re.Match) -> str:
+        short, name = match.groups()
+        shown = name.rsplit(".", 1)[-1] if short else name
+        path = _resolve(obj, name)
+        code = f"<code>{shown}</code>"
+        return f'<autoref identifier="{path}" optional>{code}</autoref>' if path else code
+
+    return _ROLE.sub(link, text)
+
+
+def _comment_docstring(attr: griffe.Attribute) -> griffe.Docstring | None:
+    """The ``#:`` lines right above ``attr``'s assignment, as a docstring, or None."""
+    if attr.lineno is None or attr.filepath is None:
+        return None
+    lines = attr.lines_collection[attr.filepath]
+    text, index = [], attr.lineno - 2  # lineno is 1-based; the line above the assignment
+    while index >= 0 and lines[index].lstrip().startswith("#:"):
+        text.insert(0, lines[index].lstrip()[2:].strip())
+        index -= 1
+    if not text:
+        return None
+    module_doc = attr.module.docstring
+    return griffe.Docstring(
+        "\n".join(text), lineno=index + 2, endlineno=attr.lineno - 1, parent=attr,
+        parser=module_doc.parser if module_doc else None,
+        parser_options=module_doc.parser_options if module_doc else None)
+
+
+class HouseStyle(griffe.Extension):
+    """``Example:`` headings, ``#:`` comments and Sphinx roles, read as the docs site needs."""
+
+    def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.is_attribute and obj.docstring is None:
+            obj.docstring = _comment_docstring(obj)
+        if obj.docstring is not None:
+            value = _EXAMPLE_HEADING.sub(r"\1Examples:", obj.docstring.value)
+            obj.docstring.value = _roles_to_links(obj, value)
