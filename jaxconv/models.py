@@ -18,6 +18,7 @@ inputs ``(N, H, W, C)``; layer and parameter names are ``layer1, layer2, ..., hi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 
@@ -219,7 +220,16 @@ def activations(model: Model, params, x) -> list[tuple[str, jax.Array]]:
     x = jnp.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"activations: `x` must have shape (N, H, W, C), got shape {x.shape}.")
-    return model.apply({"params": params}, x, return_activations=True)
+    cfg = model.config
+    names = [f"layer{i + 1}" for i in range(len(cfg.channels))]
+    names += ["hidden"] * bool(cfg.hidden) + ["head"]
+    return list(zip(names, _activation_arrays(model, params, x)))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _activation_arrays(model, params, x):
+    # Compiled once per model and input shape: the viewer calls this at display rate.
+    return [a for _, a in model.apply({"params": params}, x, return_activations=True)]
 
 
 def param_count(params) -> int:
