@@ -82,7 +82,9 @@ def _nav_pages(nav) -> list[str]:
 
 def test_every_page_is_in_the_nav():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    listed = set(_nav_pages(config["nav"]))
+    pages = _nav_pages(config["nav"])
+    assert len(pages) == len(set(pages)), f"a page is listed twice in mkdocs.yml's nav: {pages}"
+    listed = set(pages)
     for page in sorted(DOCS.rglob("*.md")):
         name = page.relative_to(DOCS).as_posix()
         assert name in listed, f"docs/{name} is not in mkdocs.yml's nav: add it"
