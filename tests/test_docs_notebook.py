@@ -34,7 +34,8 @@ def test_notebook_matches_its_generator():
 
 
 def _text(cell) -> str:
-    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.output_type == "stream")
+    outputs = cell.get("outputs", [])
+    return "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
 
 
 def test_notebook_runs_on_cpu(monkeypatch, tmp_path):

@@ -93,7 +93,7 @@ def test_every_page_is_in_the_nav():
 def _public_objects():
     """(name, griffe object) for each name in jaxconv.__all__, and in the __all__ of re-exported
     modules (a module without __all__: the names it defines without a leading underscore)."""
-    # The docs' own extension (tools/griffe_house_style.py), so "docstring" means what the site shows.
+    # With the docs' extension (tools/griffe_house_style.py): a docstring is what the site shows.
     extensions = griffe.load_extensions(str(ROOT / "tools" / "griffe_house_style.py"))
     package = griffe.load("jaxconv", search_paths=[str(ROOT)], resolve_aliases=True,
                           extensions=extensions)

@@ -83,9 +83,10 @@ else:
 ## 2. Is JAX using the TPU?
 
 When the TPU is held by another process (a second notebook on the same runtime, a kernel that did
-not exit) JAX logs a warning and runs on the CPU: googlecolab/colabtools#4336. The cell compares
-the hardware the machine has with the devices JAX uses and stops if a TPU is attached but unused.
-On a machine without a TPU the check has nothing to compare and passes."""),
+not exit) JAX logs a warning and runs on the CPU:
+[googlecolab/colabtools#4336](https://github.com/googlecolab/colabtools/issues/4336).
+The cell compares the hardware the machine has with the devices JAX uses and stops if a TPU is
+attached but unused. On a machine without a TPU the check has nothing to compare and passes."""),
     ("code", """\
 import glob
 import pathlib
@@ -138,8 +139,8 @@ assert [row.weights for row in table.rows] == [10**12, 10**8, 100]
 assert table.dense.weight_bytes == 4 * 10**12"""),
     ("markdown", """\
 On a TPU every array's last two dimensions are stored in (8, 128) tiles (16 rows for bfloat16), so
-few channels waste memory (google/flax#1733). `tpu=True`, or `jaxconv count --tpu` in a shell, adds
-the padded sizes:"""),
+few channels waste memory ([google/flax#1733](https://github.com/google/flax/issues/1733)).
+`tpu=True`, or `jaxconv count --tpu` in a shell, adds the padded sizes:"""),
     ("code", """\
 print(jaxconv.compare_connectivity((28, 28, 3), kernel_size=5, features=8, batch_size=32,
                                    tpu=True))"""),
