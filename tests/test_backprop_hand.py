@@ -1,4 +1,4 @@
-"""The ops with hand-derived VJPs: same values and gradients as autodiff; a model trains the same."""
+"""Ops with hand-derived VJPs: same values and gradients as autodiff; a model trains the same."""
 
 import json
 
@@ -74,7 +74,8 @@ def test_hand_ops_keep_values_and_none_bias():
 
 def test_hand_ops_reject_bad_settings_with_the_ops_messages():
     x, kernel = jnp.ones((1, 5, 2)), jnp.ones((3, 2, 4))
-    with pytest.raises(ValueError, match=r"conv: `strides` must be positive integers, got strides=0"):
+    with pytest.raises(ValueError, match=r"conv: `strides` must be positive integers, got "
+                                         r"strides=0"):
         hand.conv(x, kernel, strides=0)
     with pytest.raises(TypeError, match=r"conv: `groups` must be an int, got groups=True"):
         hand.conv(x, kernel, groups=True)
@@ -87,18 +88,16 @@ def test_hand_ops_reject_bad_settings_with_the_ops_messages():
 
 
 def test_cli_check_prints_one_row_per_op(monkeypatch, capsys):
-    # One quick-to-compile configuration per op (1-D where there is one); the full grid runs in
-    # the docs' `jaxconv backprop check`.
-    picks = {"dense": 0, "conv": 0, "locally_connected": 0, "max_pool": 2, "avg_pool": 2}
-    small = {op: [check.CONFIGS[op][i]] for op, i in picks.items()}
-    monkeypatch.setattr(check, "CONFIGS", small)
-    assert main(["backprop", "check", "--json"]) == 0
+    # --quick: the grid tests/test_backprop.py checks too (compiled once per pytest session); the
+    # full grid runs in the docs' `jaxconv backprop check`.
+    assert main(["backprop", "check", "--quick", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["tolerance"] == 1e-5
-    assert [row["op"] for row in report["ops"]] == list(small)
-    assert all(row["ok"] and row["configs"] == 1 for row in report["ops"])
+    assert [row["op"] for row in report["ops"]] == list(check.QUICK)
+    assert [row["configs"] for row in report["ops"]] == [len(c) for c in check.QUICK.values()]
+    assert all(row["ok"] for row in report["ops"])
     monkeypatch.setattr(check, "TOLERANCE", -1.0)  # nothing can pass: exit status 1
-    assert main(["backprop", "check"]) == 1
+    assert main(["backprop", "check", "--quick"]) == 1
     table = capsys.readouterr().out.splitlines()
-    assert len(table) == 1 + len(small) and table[1].split()[:2] == ["dense", "1"]
+    assert len(table) == 1 + len(check.QUICK) and table[1].split()[:2] == ["dense", "1"]
     assert all(line.endswith("NO") for line in table[1:])

@@ -22,7 +22,7 @@ _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
 def dimension_numbers(ndim: int):
-    """``lax.conv_general_dilated`` layout names for channels-last inputs and (*window, I, O) kernels."""
+    """``lax.conv_general_dilated`` layout names: channels-last inputs, (*window, I, O) kernels."""
     s = _SPATIAL[ndim]
     return (f"N{s}C", f"{s}IO", f"N{s}C")
 
@@ -59,10 +59,11 @@ def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
 
 
 def pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
-    """Checks a pooling call's arguments as :mod:`jaxconv.pooling` does (strides default to window)."""
+    """Checks a pooling call's arguments as :mod:`jaxconv.pooling` does."""
     spatial_rank(fn, x)
-    return shapes.geometry(fn, x.shape[1:-1], window, strides=window if strides is None else strides,
-                           padding=padding, window_name="window")
+    strides = window if strides is None else strides
+    return shapes.geometry(fn, x.shape[1:-1], window, strides=strides, padding=padding,
+                           window_name="window")
 
 
 def pad_like_forward(x, geom: shapes.Geometry, value: float = 0.0):

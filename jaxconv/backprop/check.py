@@ -70,6 +70,15 @@ CONFIGS = {
     ],
 }
 
+# One or two configurations per op with its hardest features (`jaxconv backprop check --quick`).
+QUICK = {
+    "dense": CONFIGS["dense"][1:2],
+    "conv": [CONFIGS["conv"][2], CONFIGS["conv"][6]],
+    "locally_connected": CONFIGS["locally_connected"][3:4],
+    "max_pool": [CONFIGS["max_pool"][1], CONFIGS["max_pool"][4]],
+    "avg_pool": CONFIGS["avg_pool"][3:4],
+}
+
 
 def relative_error(got, want) -> float:
     """``max|got - want| / max|want|`` (0 when both are all zeros)."""
@@ -147,6 +156,13 @@ def check_op(op: str, configs=None, *, seed: int = 0) -> dict:
     return {"op": op, "configs": len(configs), "max_rel_error": worst, "ok": worst <= TOLERANCE}
 
 
-def check_all(*, seed: int = 0) -> dict:
-    """:func:`check_op` for every op: ``{"ops": [...], "tolerance": TOLERANCE}``."""
-    return {"ops": [check_op(op, seed=seed) for op in CONFIGS], "tolerance": TOLERANCE}
+def check_all(*, seed: int = 0, quick: bool = False) -> dict:
+    """:func:`check_op` for every op: ``{"ops": [...], "tolerance": TOLERANCE}``.
+
+    Args:
+        seed: seed of the random inputs.
+        quick: check only the ``QUICK`` configurations instead of all of ``CONFIGS``.
+    """
+    grid = QUICK if quick else CONFIGS
+    rows = [check_op(op, configs, seed=seed) for op, configs in grid.items()]
+    return {"ops": rows, "tolerance": TOLERANCE}

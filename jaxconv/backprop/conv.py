@@ -175,7 +175,8 @@ def conv_backward(x, kernel, grad_out, *, strides=1, padding="SAME", dilation=1,
         and (F,). ``grad_bias`` is what a bias would receive; a layer without one ignores it.
 
     Example:
-        >>> gx, gk, gb = conv_backward(jnp.ones((1, 4, 2)), jnp.ones((3, 2, 5)), jnp.ones((1, 4, 5)))
+        >>> x, kernel, g = jnp.ones((1, 4, 2)), jnp.ones((3, 2, 5)), jnp.ones((1, 4, 5))
+        >>> gx, gk, gb = conv_backward(x, kernel, g)
         >>> gx.shape, gk.shape, gb.shape
         ((1, 4, 2), (3, 2, 5), (5,))
     """

@@ -31,7 +31,7 @@ __all__ = ["avg_pool", "conv", "dense", "locally_connected", "max_pool"]
 
 
 def _with_rule(forward, backward):
-    """A ``custom_vjp`` function of ``(x, kernel, bias)`` whose VJP calls ``backward(x, kernel, g)``."""
+    """A ``custom_vjp`` function of ``(x, kernel, bias)`` whose VJP calls ``backward``."""
 
     @jax.custom_vjp
     def layer(x, kernel, bias):
@@ -122,7 +122,8 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
     strides, padding, dilation = _settings("conv", x, strides, padding, dilation)
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"conv: `groups` must be an int, got groups={groups!r}.")
-    rule = _conv_rule(strides, padding, dilation, int(groups), canonical_precision("conv", precision))
+    precision = canonical_precision("conv", precision)
+    rule = _conv_rule(strides, padding, dilation, int(groups), precision)
     return rule(x, kernel, bias)
 
 

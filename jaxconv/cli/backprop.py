@@ -13,6 +13,8 @@ def register(subparsers) -> None:
         "check", help="largest relative difference from jax.vjp per op, over small configurations")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    check.add_argument("--quick", action="store_true",
+                       help="one or two configurations per op instead of the full grid")
     check.set_defaults(run=run_check)
 
 
@@ -20,7 +22,7 @@ def run_check(args) -> int:
     """Prints one line per op (or JSON); exit status 1 if any op exceeds the tolerance."""
     from jaxconv.backprop import check
 
-    report = check.check_all(seed=args.seed)
+    report = check.check_all(seed=args.seed, quick=args.quick)
     if args.json:
         print(json.dumps(report))
     else:
