@@ -12,6 +12,8 @@ of tracing through ``lax``. Swap the namespace to train a whole model on hand-de
 The static settings (strides, padding, ...) are canonicalised with the ops' own checks, so a bad
 one raises the op's message, and then key a cached ``jax.custom_vjp`` function that closes over
 them; the arrays are its only arguments. A missing bias (``None``) gets a ``None`` cotangent.
+Like every ``custom_vjp`` function they are reverse-mode only: ``jax.jvp`` and ``jax.jacfwd``
+raise; use the ops for forward mode.
 """
 
 from __future__ import annotations
