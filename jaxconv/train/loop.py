@@ -125,7 +125,8 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
     if isinstance(optimizer, optax.GradientTransformation):
         tx = optimizer
     elif isinstance(optimizer, str):
-        tx = make_optimizer(optimizer, learning_rate, schedule=schedule, steps=max(steps, 1))
+        make_optimizer(optimizer, learning_rate, schedule=schedule, steps=max(steps, 1))  # checks
+        tx = None
     else:
         raise TypeError(f"fit: `optimizer` must be a name or an optax.GradientTransformation, got "
                         f"{type(optimizer).__name__}.")
@@ -134,17 +135,18 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
     if mesh is not None and batch_size % mesh.size:
         raise ValueError(f"fit: `batch_size` must divide by the number of devices ({mesh.size}), "
                          f"got batch_size={batch_size}.")
+    if tx is None:  # same settings -> the same tx and compiled step as last time
+        horizon = 1 if schedule == "constant" else max(steps, 1)  # constant: steps don't matter
+        tx, train_step = _named_step(model, optimizer, float(learning_rate), schedule, horizon,
+                                     compute_dtype, mesh)
+    else:
+        train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
     if state is None:
         state = init_state(model, tx, np.shape(dataset.x_train)[1:], seed=seed)
     elif not isinstance(state, TrainState):
         raise TypeError(f"fit: `state` must be a TrainState or None, got {type(state).__name__}.")
     if mesh is not None:
         state = sharding.replicate(state, mesh)
-    if isinstance(optimizer, str):  # same settings -> reuse the compiled step
-        train_step = _named_step(model, optimizer, float(learning_rate), schedule, max(steps, 1),
-                                 compute_dtype, mesh)
-    else:
-        train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
     settings = dict(steps=steps, batch_size=batch_size, seed=seed, eval_every=eval_every,
                     eval_batch_size=eval_batch_size, compute_dtype=compute_dtype, mesh=mesh,
                     return_grads=return_grads)
@@ -154,7 +156,7 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
 @functools.lru_cache(maxsize=32)
 def _named_step(model, optimizer, learning_rate, schedule, steps, compute_dtype, mesh):
     tx = make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
-    return make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
+    return tx, make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
 
 
 def _run(model, dataset, state, train_step, *, steps, batch_size, seed, eval_every,

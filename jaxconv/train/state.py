@@ -86,14 +86,14 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *, seed: in
     if not isinstance(tx, optax.GradientTransformation):
         raise TypeError(f"init_state: `tx` must be an optax.GradientTransformation, got "
                         f"{type(tx).__name__}.")
-    input_shape = tuple(int(d) for d in input_shape)
+    return _init(model, tx, tuple(int(d) for d in input_shape), jax.random.key(seed))
 
-    @jax.jit  # one compiled call instead of dozens of eager ops
-    def init(key):
-        params = model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
-        return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
 
-    return init(jax.random.key(seed))
+# One compiled call instead of dozens of eager ops, reused while model and tx are the same objects.
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _init(model, tx, input_shape, key):
+    params = model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):

@@ -1,0 +1,170 @@
+"""The training loop: optimisers, fit's results, determinism, resume, non-finite steps, bf16."""
+
+from types import SimpleNamespace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxconv import data, models, train
+
+MODEL = models.build("conv", channels=(4,), hidden=0)
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return data.load("digits", seed=0, n_train=128, n_test=40)
+
+
+def params_equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def run(ds, **kw):
+    kw = {"steps": 4, "batch_size": 16, "eval_every": 2, "learning_rate": 1e-2, **kw}
+    return list(train.fit(MODEL, ds, **kw))
+
+
+def test_fit_yields_one_result_per_step_with_evaluations(ds):
+    results = run(ds, return_grads=True)
+    assert [r.step for r in results] == [1, 2, 3, 4]
+    assert [r.test_accuracy is not None for r in results] == [False, True, False, True]
+    assert all(isinstance(r.loss, float) and isinstance(r.accuracy, float) for r in results)
+    assert 0.0 <= results[-1].test_accuracy <= 1.0 and results[-1].test_loss > 0
+    assert [r.elapsed for r in results] == sorted(r.elapsed for r in results)
+    assert int(results[-1].state.step) == 4
+    grads = results[-1].grads
+    assert jax.tree.map(jnp.shape, grads) == jax.tree.map(jnp.shape, results[-1].state.params)
+    assert run(ds, steps=1)[0].grads is None
+
+
+def test_training_lowers_the_loss(ds):
+    losses = [r.loss for r in run(ds, steps=40, eval_every=0)]
+    assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
+
+
+def test_same_seed_same_run_other_seed_other_run(ds):
+    a, b, c = run(ds), run(ds), run(ds, seed=1)
+    assert [r.loss for r in a] == [r.loss for r in b]
+    assert params_equal(a[-1].state.params, b[-1].state.params)
+    assert not params_equal(a[-1].state.params, c[-1].state.params)
+
+
+def test_resuming_a_state_continues_the_same_run(ds):
+    whole = run(ds, steps=4)
+    half = run(ds, steps=2)
+    rest = run(ds, state=half[-1].state)
+    assert [r.step for r in rest] == [3, 4]
+    assert params_equal(whole[-1].state.params, rest[-1].state.params)
+    assert run(ds, steps=2, state=rest[-1].state) == []
+
+
+def test_non_finite_loss_stops_with_the_last_good_state(ds):
+    x = ds.x_train.copy()
+    x[np.arange(len(x)) % 2 == 1] = np.nan  # every batch of 16 holds a NaN image
+    bad = SimpleNamespace(x_train=x, y_train=ds.y_train, x_test=ds.x_test, y_test=ds.y_test)
+    results = train.fit(MODEL, bad, steps=3, batch_size=16, learning_rate=1e-2)
+    with pytest.raises(train.NonFiniteError, match=r"fit: non-finite loss, gradients or "
+                                                   r"parameters at step 1; .* state from step 0"):
+        next(results)
+    try:
+        next(train.fit(MODEL, bad, steps=3, batch_size=16, learning_rate=1e-2))
+    except FloatingPointError as err:
+        assert err.step == 1 and int(err.state.step) == 0
+        fresh = train.init_state(MODEL, optax.adam(1e-3), (8, 8, 1))
+        assert params_equal(err.state.params, fresh.params)
+
+
+@pytest.mark.slow
+def test_bfloat16_compute_keeps_float32_state(ds):
+    results = run(ds, compute_dtype="bfloat16", steps=2)
+    state = results[-1].state
+    assert {a.dtype for a in jax.tree.leaves((state.params, state.opt_state))} <= {
+        jnp.dtype("float32"), jnp.dtype("int32")}
+    params = state.params
+    loss_fn = jax.jit(train.loss_fn, static_argnums=(0, 4))
+    full, _ = loss_fn(MODEL, params, ds.x_test, ds.y_test, None)
+    half, logits = loss_fn(MODEL, params, ds.x_test, ds.y_test, jnp.bfloat16)
+    assert logits.dtype == jnp.float32 and abs(float(full) - float(half)) < 0.05
+
+
+def test_evaluate_batches_agree(ds):
+    params = run(ds, steps=1)[-1].state.params
+    small = train.evaluate(MODEL, params, ds.x_test, ds.y_test, batch_size=7)
+    whole = train.evaluate(MODEL, params, ds.x_test, ds.y_test, batch_size=1000)
+    np.testing.assert_allclose(small, whole, rtol=1e-5)
+    loss, logits = jax.jit(train.loss_fn, static_argnums=0)(MODEL, params, ds.x_test, ds.y_test)
+    accuracy = float(np.mean(np.argmax(logits, -1) == ds.y_test))
+    np.testing.assert_allclose(whole, (float(loss), accuracy), rtol=1e-5)
+
+
+def test_optimizers_by_name():
+    grads = {"w": jnp.array([1.0, -2.0])}
+    params = {"w": jnp.zeros(2)}
+    sgd = train.make_optimizer("sgd", 0.1)
+    updates, _ = sgd.update(grads, sgd.init(params))
+    np.testing.assert_allclose(updates["w"], [-0.1, 0.2])
+    for name in train.OPTIMIZERS:
+        for schedule in train.SCHEDULES:
+            tx = train.make_optimizer(name, 0.1, schedule=schedule, steps=10)
+            assert isinstance(tx, optax.GradientTransformation)
+    cosine = train.make_optimizer("sgd", 0.1, schedule="cosine", steps=4)
+    state = cosine.init(params)
+    for _ in range(5):  # the k-th update uses the rate at count k - 1
+        updates, state = cosine.update(grads, state)
+    np.testing.assert_allclose(updates["w"], [0.0, 0.0], atol=1e-7)  # decayed to zero at count 4
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    (("rmsprop",), {}, r"make_optimizer: `name` must be one of sgd, momentum, adam, got "
+                       r"name='rmsprop'"),
+    (("adam",), {"schedule": "step"}, r"`schedule` must be one of constant, cosine"),
+    (("adam", 0.0), {}, r"`learning_rate` must be a positive finite number, got "
+                        r"learning_rate=0.0"),
+    (("adam", float("nan")), {}, r"`learning_rate` must be a positive finite number"),
+    (("momentum", 0.1), {"momentum": 1.0}, r"`momentum` must be in \[0, 1\), got momentum=1.0"),
+    (("sgd", 0.1), {"schedule": "cosine"}, r"schedule 'cosine' needs the total `steps`"),
+    (("sgd", 0.1), {"schedule": "warmup_cosine", "steps": 10, "warmup_steps": 10},
+     r"`warmup_steps` must be an int in \[0, steps\), got warmup_steps=10 with steps=10"),
+])
+def test_make_optimizer_errors(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train.make_optimizer(*args, **kwargs)
+    with pytest.raises(TypeError, match=r"make_optimizer: `learning_rate` must be a number, got "
+                                        r"learning_rate='fast'"):
+        train.make_optimizer("adam", "fast")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"steps": -1}, ValueError, r"fit: `steps` must be an integer >= 0, got steps=-1"),
+    ({"steps": 2.0}, TypeError, r"fit: `steps` must be an int, got steps=2.0"),
+    ({"steps": 1, "batch_size": 129}, ValueError,
+     r"fit: `batch_size` must be at most the 128 training examples, got batch_size=129"),
+    ({"steps": 1, "optimizer": 3}, TypeError, r"fit: `optimizer` must be a name or an "
+                                              r"optax.GradientTransformation, got int"),
+    ({"steps": 1, "compute_dtype": "int8"}, ValueError,
+     r"fit: `compute_dtype` must be None or one of float32, bfloat16, float16, got "
+     r"compute_dtype='int8'"),
+    ({"steps": 1, "state": {}}, TypeError, r"fit: `state` must be a TrainState or None, got dict"),
+    ({"steps": 1, "eval_every": -5}, ValueError, r"fit: `eval_every` must be an integer >= 0"),
+])
+def test_fit_errors_at_the_call(ds, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        train.fit(MODEL, ds, **kwargs)
+
+
+def test_fit_and_evaluate_input_errors(ds):
+    with pytest.raises(TypeError, match=r"fit: `dataset` must have x_train, y_train, x_test and "
+                                        r"y_test .* got tuple without x_train"):
+        train.fit(MODEL, (ds.x_train, ds.y_train), steps=1)
+    with pytest.raises(ValueError, match=r"evaluate: `x` must have shape \(N, H, W, C\) with "
+                                         r"N > 0 and `y` shape \(N,\), got shapes \(40, 8, 8\)"):
+        train.evaluate(MODEL, {}, ds.x_test[..., 0], ds.y_test)
+    with pytest.raises(ValueError, match=r"evaluate: `batch_size` must be a positive int, got "
+                                         r"batch_size=0"):
+        train.evaluate(MODEL, {}, ds.x_test, ds.y_test, batch_size=0)
+    with pytest.raises(TypeError, match=r"init_state: `tx` must be an "
+                                        r"optax.GradientTransformation, got str"):
+        train.init_state(MODEL, "adam", (8, 8, 1))
