@@ -1,5 +1,6 @@
 """Ops with hand-derived VJPs: same values and gradients as autodiff; a model trains the same."""
 
+import inspect
 import json
 
 import jax
@@ -61,6 +62,11 @@ def test_training_on_hand_gradients_matches_autodiff(net, shapes):
         np.testing.assert_allclose(by_hand[name], by_autodiff[name], rtol=1e-5, atol=1e-6)
 
 
+def test_hand_ops_have_exactly_the_ops_signatures():
+    for name in hand.__all__:
+        assert inspect.signature(getattr(hand, name)) == inspect.signature(getattr(ops, name)), name
+
+
 def test_hand_ops_keep_values_and_none_bias():
     x = jnp.arange(10.0).reshape(1, 5, 2)
     kernel = jnp.ones((3, 2, 4))
@@ -83,6 +89,9 @@ def test_hand_ops_reject_bad_settings_with_the_ops_messages():
         hand.max_pool(x, 0)
     with pytest.raises(ValueError, match=r"locally_connected: `padding` must be one of"):
         hand.locally_connected(x, jnp.ones((3, 3, 2, 4)), padding="FULL")
+    with pytest.raises(TypeError, match=r"locally_connected: `implementation` must be a string, "
+                                        r"got implementation=\['taps'\]"):
+        hand.locally_connected(x, jnp.ones((3, 3, 2, 4)), implementation=["taps"])
     with pytest.raises(ValueError, match=r"dense: `precision` must be None"):
         hand.dense(x, jnp.ones((2, 3)), precision="best")
 

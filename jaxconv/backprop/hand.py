@@ -67,14 +67,17 @@ def _conv_rule(strides, padding, dilation, groups, precision):
 
 
 @functools.lru_cache(maxsize=None)
-def _local_rule(strides, padding, dilation, precision):
+def _local_rule(strides, padding, dilation, precision, implementation):
     settings = dict(strides=strides, padding=padding, dilation=dilation, precision=precision)
+
+    def forward(x, kernel, bias):
+        return ops.locally_connected(x, kernel, bias, implementation=implementation, **settings)
 
     def backward(x, kernel, g, bias):
         per_position = bias is None or bias.ndim > 1  # bias (*out, F) or shared (F,)
         return locally_connected_backward(x, kernel, g, bias_per_position=per_position, **settings)
 
-    return _with_rule(lambda x, k, b: ops.locally_connected(x, k, b, **settings), backward)
+    return _with_rule(forward, backward)
 
 
 @functools.lru_cache(maxsize=None)
@@ -130,10 +133,12 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
 
 
 def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
-                      precision=None):
+                      precision=None, implementation="auto"):
     """:func:`jaxconv.ops.locally_connected` with the hand-derived VJP.
 
     A bias of shape (*out_spatial, F) gets a per-position gradient, one of shape (F,) a shared one.
+    ``implementation`` picks how the forward is computed (as the op); the backward is always
+    :func:`.locally_connected_backward`.
 
     Example:
         >>> x, k = jnp.ones((1, 5, 2)), jnp.ones((3, 3, 2, 4))
@@ -142,7 +147,11 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
     """
     fn = "locally_connected"
     strides, padding, dilation = _settings(fn, x, strides, padding, dilation)
-    rule = _local_rule(strides, padding, dilation, canonical_precision(fn, precision))
+    if not isinstance(implementation, str):  # the op checks the name; the cache needs a hashable
+        raise TypeError(f"{fn}: `implementation` must be a string, got "
+                        f"implementation={implementation!r}.")
+    rule = _local_rule(strides, padding, dilation, canonical_precision(fn, precision),
+                       implementation)
     return rule(x, kernel, bias)
 
 
