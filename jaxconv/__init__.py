@@ -5,7 +5,8 @@ The pure functions live in :mod:`jaxconv.ops` (re-exported here); Flax wrappers 
 Importing jaxconv never imports Qt.
 """
 
-from jaxconv import linen, nnx, shapes
+from jaxconv import backprop, counting, data, experiments, linen, models, nnx, shapes, tpu, train
+from jaxconv.connectivity import compare_connectivity
 from jaxconv.ops import (
     avg_pool,
     conv,
@@ -15,18 +16,28 @@ from jaxconv.ops import (
     max_pool,
     to_flax_conv_local,
 )
+from jaxconv.summaries import summary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "avg_pool",
+    "backprop",
+    "compare_connectivity",
     "conv",
+    "counting",
+    "data",
     "dense",
+    "experiments",
     "from_flax_conv_local",
     "linen",
     "locally_connected",
     "max_pool",
+    "models",
     "nnx",
     "shapes",
+    "summary",
     "to_flax_conv_local",
+    "tpu",
+    "train",
 ]
