@@ -9,14 +9,14 @@ bad one raises a ``ValueError`` or ``TypeError`` that names the function, the ar
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import _bias, shapes
 from jaxconv._checks import bias_array, canonical_precision, common_dtype, float_array, spatial_rank
+from jaxconv._local_impl import canonical_implementation, local_apply
 from jaxconv.pooling import avg_pool, max_pool, wrap_pad
 
 __all__ = [
@@ -33,10 +33,13 @@ def _dimension_numbers(ndim: int):
 
 
 def add_bias(y, bias):
-    """Adds ``bias`` (trailing dims of ``y``) with explicit broadcasting (no rank promotion)."""
+    """Adds ``bias`` (trailing dims of ``y``) with explicit broadcasting (no rank promotion).
+
+    Its gradient for ``bias`` is a product with ones, not a reduction (see :mod:`jaxconv._bias`).
+    """
     if bias is None:
         return y
-    return y + bias.astype(y.dtype).reshape((1,) * (y.ndim - bias.ndim) + bias.shape)
+    return _bias.add_bias(y, bias.astype(y.dtype))
 
 
 def dense(x, kernel, bias=None, *, precision=None):
@@ -141,32 +144,8 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geo
     return geom
 
 
-def window_taps(x, geom: shapes.Geometry):
-    """Yields, for each window tap, the input values it sees at every output position.
-
-    Args:
-        x: padded input of shape (N, *padded_spatial, C).
-        geom: the geometry, whose padding has already been applied to ``x``.
-
-    Yields:
-        One array of shape (N, *out_spatial, C) per tap, taps in row-major window order.
-    """
-    for tap in itertools.product(*(range(k) for k in geom.window)):
-        starts = [t * d for t, d in zip(tap, geom.dilation)]
-        index = tuple(slice(s, s + (o - 1) * st + 1, st)
-                      for s, o, st in zip(starts, geom.out_spatial, geom.strides))
-        yield x[(slice(None), *index)]
-
-
-def pad_input(x, geom: shapes.Geometry):
-    """Applies the geometry's zero or wrap-around padding to (N, *spatial, C)."""
-    if geom.circular:
-        return wrap_pad(x, geom.pads)
-    return jnp.pad(x, ((0, 0), *geom.pads, (0, 0)))
-
-
 def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
-                      precision=None):
+                      precision=None, implementation="auto"):
     """Locally-connected layer: a convolution whose kernel differs at every output position.
 
     Args:
@@ -178,6 +157,11 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
         padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", an int, or (low, high) pairs.
         dilation: spacing between kernel taps; int or one per spatial dim.
         precision: ``lax.Precision`` or its name.
+        implementation: how to compute it, all giving the same result: "auto" (default: picked
+            from the static shapes by :func:`jaxconv._local_impl.choose_implementation`),
+            "patches" (one matmul per position over a batch-minor patch matrix), "taps" (fused
+            shifted multiply-adds, no patch matrix; for few window taps times channels) or
+            "reshape" (windows that tile the input, ``strides == window``: a reshape, no copy).
 
     Returns:
         Array of shape (N, *out_spatial, F).
@@ -193,14 +177,8 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
     bias = bias_array(fn, bias, ((*geom.out_spatial, features), (features,)))
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, bias)
-    xp = pad_input(x.astype(dtype), geom)
-    # Patches as strided slices, then one matmul batched over positions: (P, N, K*C) x (P, K*C, F).
-    patches = jnp.stack(list(window_taps(xp, geom)), axis=-2)  # (N, *out, K, C)
-    n, positions, k, c = x.shape[0], geom.num_positions, geom.window_size, x.shape[-1]
-    patches = patches.reshape(n, positions, k * c)
-    weights = kernel.astype(dtype).reshape(positions, k * c, features)
-    y = jnp.einsum("npk,pkf->npf", patches, weights, precision=precision)
-    y = y.reshape(n, *geom.out_spatial, features)
+    name = canonical_implementation(fn, implementation, geom, x.shape[-1], features)
+    y = local_apply(name, x.astype(dtype), kernel.astype(dtype), geom, precision)
     return add_bias(y, bias)
 
 

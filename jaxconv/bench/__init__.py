@@ -1,0 +1,98 @@
+"""``jaxconv bench``: jaxconv's layers timed against Flax (and PyTorch on CPU) in one process.
+
+The default workloads are the ones issue 6 measured: locally-connected layers where Flax
+``ConvLocal`` is slowest, a 1000x1000 image seen through 10x10 non-overlapping windows, and the
+conv and dense layers jaxconv must match. Ratios (``vs_flax``, ``vs_torch``: peer time divided by
+jaxconv time) come from the same run, same shapes, alternating rounds; absolute times depend on
+the machine and on what else runs on it.
+
+Example:
+    >>> report = run(default_workloads(quick=True), rounds=1, quick=True)  # doctest: +SKIP
+    >>> print(format_table(report))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import jax
+
+from jaxconv.bench.runner import environment, matmul_peak, run_workload
+from jaxconv.bench.workloads import Workload, make_workload
+
+__all__ = ["Workload", "default_workloads", "format_table", "make_workload", "run"]
+
+
+def default_workloads(quick: bool = False) -> list[Workload]:
+    """The issue's workloads, or tiny ones with ``quick=True`` (a smoke run of every code path)."""
+    if quick:
+        return [
+            make_workload("local", (6, 6, 2), 3, 3, batch=2),
+            make_workload("local", (6, 6, 1), 2, 3, batch=2),
+            make_workload("local", (8, 8, 1), 1, 4, strides=4, batch=2, modes=("forward",)),
+            make_workload("conv", (6, 6, 2), 3, 3, batch=2),
+            make_workload("dense", (8,), 4, batch=2),
+        ]
+    return [
+        make_workload("local", (14, 14, 32), 64, 3),
+        make_workload("local", (28, 28, 1), 32, 3),
+        make_workload("local", (1000, 1000, 1), 1, 10, strides=10, batch=8, modes=("forward",)),
+        make_workload("conv", (14, 14, 32), 64, 3),
+        make_workload("dense", (6272,), 256),
+    ]
+
+
+def run(workloads, *, rounds: int = 7, quick: bool = False, variants: bool = False,
+        use_torch: bool = True, progress=None) -> dict:
+    """Measures the matmul peak, then every workload; returns a JSON-ready report.
+
+    Args:
+        workloads: :class:`Workload` instances (see :func:`make_workload`).
+        rounds: timing rounds per workload and mode (the median is reported).
+        quick: use a small matmul for the peak (smoke runs).
+        variants: also time every locally-connected implementation forced by name.
+        use_torch: compare with PyTorch when it is importable and the backend is the CPU.
+        progress: optional callable taking one line of text, called as workloads finish.
+
+    Returns:
+        ``{"environment": {...}, "results": [one dict per workload, mode and peer]}``.
+    """
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
+        raise ValueError(f"bench: `rounds` must be a positive integer, got rounds={rounds!r}.")
+    workloads = list(workloads)
+    if not all(isinstance(w, Workload) for w in workloads):
+        raise TypeError("bench: `workloads` must be Workload instances (see make_workload).")
+    size = 256 if quick else (2048 if jax.default_backend() == "cpu" else 8192)
+    peak = matmul_peak(size)
+    results = []
+    for w in workloads:
+        results += run_workload(w, rounds=rounds, peak_gflops=peak, variants=variants,
+                                use_torch=use_torch)
+        if progress is not None:
+            progress(f"done: {w.name}")
+    return {"environment": environment(peak, size), "results": results}
+
+
+def _num(value, fmt: str, suffix: str = "") -> str:
+    return "-" if value is None else format(value, fmt) + suffix
+
+
+def format_table(report: dict) -> str:
+    """The report as a fixed-width text table, one row per workload, mode and peer."""
+    env = report["environment"]
+    lines = [
+        f"device: {env['backend']} ({env['device']}, {env['processor']}, {env['cpu_count']} cores)"
+        f"  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}",
+        f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
+        f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)",
+        "",
+        f"{'workload':<40} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
+        f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9}",
+    ]
+    for r in report["results"]:
+        impl = r["impl"] + (f" ({r['chosen']})" if r["chosen"] else "")
+        share = "-" if r["peak_share"] is None else f"{100 * r['peak_share']:.0f}%"
+        lines.append(
+            f"{r['workload']:<40} {r['mode']:<8} {impl:<18} {r['ms']:>9.2f} "
+            f"{r['gflops']:>8.1f} {share:>6} {_num(r['vs_flax'], '.2f', 'x'):>8} "
+            f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""Timing: warm-up, alternating rounds, medians, a measured matmul peak and compile times.
+
+Every candidate of one workload and mode (jaxconv, Flax, PyTorch) is timed once per round, in an
+order that rotates from round to round, so a burst of load from another process slows all of
+them alike; the reported time is the median over rounds of the mean time per call within a round.
+JAX calls end with ``block_until_ready``. Nothing here assumes a CPU: on a GPU or TPU the same
+code runs, and only the PyTorch peer (CPU only) drops out.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+
+from jaxconv.bench import torch_peer
+from jaxconv.bench.workloads import (
+    Workload,
+    auto_implementation,
+    flax_apply,
+    implementations,
+    init_params,
+    input_batch,
+    jax_steps,
+    jaxconv_apply,
+)
+
+# Each timed sample runs the step enough times to last about this long.
+SAMPLE_SECONDS = 0.05
+
+
+def _block(out):
+    if hasattr(out, "block_until_ready") or isinstance(out, (tuple, list, dict)):
+        return jax.block_until_ready(out)
+    return out
+
+
+def _calls_per_sample(fn) -> int:
+    start = time.perf_counter()
+    _block(fn())
+    elapsed = time.perf_counter() - start
+    return max(1, min(100, int(SAMPLE_SECONDS / max(elapsed, 1e-6))))
+
+
+def time_alternating(candidates: dict, rounds: int) -> dict[str, float]:
+    """Median milliseconds per call of each candidate, timed in rotating order over ``rounds``.
+
+    Args:
+        candidates: name -> callable of no arguments (already compiled and warmed up).
+        rounds: number of rounds; each round times every candidate once.
+
+    Returns:
+        name -> median ms per call.
+    """
+    names = list(candidates)
+    calls = {n: _calls_per_sample(candidates[n]) for n in names}
+    samples = {n: [] for n in names}
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            fn = candidates[n]
+            start = time.perf_counter()
+            for _ in range(calls[n]):
+                out = fn()
+            _block(out)
+            samples[n].append((time.perf_counter() - start) / calls[n] * 1e3)
+    return {n: statistics.median(v) for n, v in samples.items()}
+
+
+def matmul_peak(size: int, rounds: int = 3) -> float:
+    """Measured float32 GFLOP/s of a ``size x size`` matmul on the default device (best of rounds)."""
+    a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+    f = jax.jit(lambda a: a @ a)
+    f(a).block_until_ready()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        f(a).block_until_ready()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
+def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool):
+    """name -> (callable, compile seconds or None) for every peer of one workload and mode."""
+    kernel, bias = init_params(workload, jax.random.key(0))
+    x = input_batch(workload, jax.random.key(1))
+    out = {}
+    names = [("jaxconv", "auto")]
+    if variants:
+        names += [(f"jaxconv[{i}]", i) for i in implementations(workload)]
+    for name, impl in names:
+        forward, train, lower = jax_steps(jaxconv_apply(workload, impl), (kernel, bias), x)
+        step = forward if mode == "forward" else train
+        out[name] = (step, lower() if mode == "train" else None)
+    apply, params = flax_apply(workload)
+    forward, train, lower = jax_steps(apply, params, x)
+    out["flax"] = (forward if mode == "forward" else train, lower() if mode == "train" else None)
+    if use_torch and jax.default_backend() == "cpu" and torch_peer.available():
+        steps = torch_peer.steps(workload, kernel, bias, x)
+        if steps is not None:
+            out["torch"] = (steps[0] if mode == "forward" else steps[1], None)
+    return out
+
+
+def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variants: bool = False,
+                 use_torch: bool = True) -> list[dict]:
+    """Times every peer of ``workload`` in each of its modes; one result dict per peer and mode.
+
+    Each dict has ``workload``, ``mode``, ``impl`` (peer name), ``chosen`` (the implementation
+    "auto" picked, for locally-connected layers), ``ms`` (median per call), ``gflops``,
+    ``peak_share`` (of ``peak_gflops``), ``vs_flax`` and ``vs_torch`` (peer time / this time:
+    above 1 means faster), and ``compile_s`` (the training step's compile time, JAX peers only).
+    """
+    results = []
+    for mode in workload.modes:
+        candidates = _candidates(workload, mode, variants, use_torch)
+        for fn, _ in candidates.values():  # compile and warm up
+            _block(fn())
+            _block(fn())
+        ms = time_alternating({n: c[0] for n, c in candidates.items()}, rounds)
+        flops = workload.flops(mode)
+        for name, (_, compile_s) in candidates.items():
+            gflops = flops / (ms[name] * 1e-3) / 1e9
+            results.append({
+                "workload": workload.name,
+                "mode": mode,
+                "impl": name,
+                "chosen": auto_implementation(workload) if name == "jaxconv" else None,
+                "ms": ms[name],
+                "gflops": gflops,
+                "peak_share": gflops / peak_gflops if peak_gflops else None,
+                "vs_flax": ms["flax"] / ms[name],
+                "vs_torch": ms["torch"] / ms[name] if "torch" in ms else None,
+                "compile_s": compile_s,
+                "flops": flops,
+            })
+    return results
+
+
+def environment(peak_gflops: float, peak_size: int) -> dict:
+    """What the numbers were measured on: device, versions, the matmul peak."""
+    import platform
+
+    import flax
+
+    info = {
+        "backend": jax.default_backend(),
+        "device": str(jax.devices()[0].device_kind),
+        "machine": platform.machine(),
+        "processor": _cpu_model(),
+        "cpu_count": __import__("os").cpu_count(),
+        "jax": jax.__version__,
+        "flax": flax.__version__,
+        "torch": None,
+        "peak_gflops": peak_gflops,
+        "peak_matmul_size": peak_size,
+    }
+    if torch_peer.available():
+        import torch
+
+        info["torch"] = torch.__version__
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"

@@ -1,0 +1,71 @@
+"""``jaxconv bench``: time jaxconv's layers against Flax (and PyTorch on CPU) in one process.
+
+Without ``--layer`` it runs the default workloads (issue 6's); with ``--layer`` it runs the one
+layer described by ``--input``, ``--features``, ``--kernel``, ``--stride``, ``--padding`` and
+``--batch``. ``--quick`` runs tiny shapes and two rounds: a smoke test, not a measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="time dense/conv/locally-connected layers against Flax and PyTorch")
+    parser.add_argument("--layer", choices=("local", "conv", "dense"),
+                        help="benchmark one layer instead of the default workloads")
+    parser.add_argument("--input", default="28x28x1",
+                        help="one example's shape, e.g. 28x28x1 (spatial x channels) or 784 (dense)")
+    parser.add_argument("--features", type=int, default=32, help="output features")
+    parser.add_argument("--kernel", default="3", help="window, e.g. 3 or 3x5")
+    parser.add_argument("--stride", default="1", help="stride, e.g. 1 or 2x2")
+    parser.add_argument("--padding", default=None,
+                        help="SAME, VALID or CIRCULAR (default: SAME for conv, VALID for local)")
+    parser.add_argument("--batch", type=int, default=128, help="examples per batch")
+    parser.add_argument("--mode", choices=("both", "forward", "train"), default="both",
+                        help="time the forward pass, the training step, or both")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="timing rounds, median reported (default 7, or 2 with --quick)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also time every locally-connected implementation by name")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    parser.add_argument("--quick", action="store_true", help="tiny shapes, few rounds (smoke run)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+
+
+def _ints(name: str, text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise ValueError(f"bench: `--{name}` must be integers joined by 'x', e.g. 28x28x1, "
+                         f"got {text!r}.") from None
+    return values
+
+
+def workloads_from_args(args):
+    """The workloads the arguments ask for."""
+    from jaxconv import bench
+
+    if args.layer is None:
+        return bench.default_workloads(quick=args.quick)
+    modes = ("forward", "train") if args.mode == "both" else (args.mode,)
+    kernel, stride = _ints("kernel", args.kernel), _ints("stride", args.stride)
+    return [bench.make_workload(
+        args.layer, _ints("input", args.input), args.features,
+        kernel[0] if len(kernel) == 1 else kernel, stride[0] if len(stride) == 1 else stride,
+        args.padding, args.batch, modes)]
+
+
+def run(args) -> int:
+    from jaxconv import bench
+
+    workloads = workloads_from_args(args)
+    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 7)
+    progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    report = bench.run(workloads, rounds=rounds, quick=args.quick, variants=args.variants,
+                       use_torch=not args.no_torch, progress=progress)
+    print(json.dumps(report, indent=1) if args.json else bench.format_table(report))
+    return 0

@@ -1,0 +1,82 @@
+"""`jaxconv bench`: the report's structure on tiny shapes (speed is never asserted), and its errors."""
+
+import json
+
+import pytest
+
+from jaxconv import bench
+from jaxconv.bench import workloads as wl
+from jaxconv.cli import main
+
+KEYS = {"workload", "mode", "impl", "chosen", "ms", "gflops", "peak_share", "vs_flax", "vs_torch",
+        "compile_s", "flops"}
+
+
+def test_run_reports_every_peer_and_mode():
+    work = [bench.make_workload("local", (6, 6, 1), 2, 3, batch=2),
+            bench.make_workload("local", (4, 4, 1), 1, 2, strides=2, batch=2, modes=("forward",))]
+    report = bench.run(work, rounds=1, quick=True, variants=True, use_torch=False)
+    assert report["environment"]["peak_gflops"] > 0
+    rows = report["results"]
+    assert all(set(r) == KEYS for r in rows)
+    assert [(r["mode"], r["impl"]) for r in rows[:4]] == [
+        ("forward", "jaxconv"), ("forward", "jaxconv[patches]"), ("forward", "jaxconv[taps]"),
+        ("forward", "flax")]
+    assert rows[0]["chosen"] == "taps" and rows[-5]["chosen"] == "reshape"
+    assert {r["impl"] for r in rows if r["workload"] == work[1].name} == {
+        "jaxconv", "jaxconv[patches]", "jaxconv[taps]", "jaxconv[reshape]", "flax"}
+    train = [r for r in rows if r["mode"] == "train"]
+    assert train and all(r["compile_s"] > 0 for r in train)
+    flax_row = next(r for r in rows if r["impl"] == "flax")
+    assert flax_row["vs_flax"] == pytest.approx(1.0)
+    # FLOPs come from shape arithmetic (jaxconv.counting): 2 * N * positions * window * C * F
+    # multiply-adds plus N * positions * F bias adds; 3x that for training.
+    assert rows[0]["flops"] == 2 * 2 * 16 * 9 * 1 * 2 + 2 * 16 * 2
+    assert train[0]["flops"] == 3 * rows[0]["flops"]
+    assert "vs flax" in bench.format_table(report)
+
+
+def test_cli_json(capsys):
+    code = main(["bench", "--quick", "--json", "--no-torch", "--layer", "dense", "--input", "8",
+                 "--features", "4", "--batch", "2", "--mode", "train", "--rounds", "1"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["impl"] for r in report["results"]] == ["jaxconv", "flax"]
+    assert report["results"][0]["workload"] == "dense 8->4 b2"
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(capsys):
+    assert main(["bench", "--layer", "local", "--input", "28xx1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("jaxconv bench: error: bench: `--input` must be integers joined by 'x', "
+                   "e.g. 28x28x1, got '28xx1'.")
+
+
+def test_workload_errors():
+    with pytest.raises(ValueError, match=r"bench: `layer` must be one of dense, conv, local, "
+                                         r"got layer='lstm'"):
+        bench.make_workload("lstm", (8,), 4)
+    with pytest.raises(ValueError, match=r"bench: a dense layer's `input` is one size"):
+        bench.make_workload("dense", (8, 8), 4)
+    with pytest.raises(ValueError, match=r"bench: a local layer's `input` is \(\*spatial, C\)"):
+        bench.make_workload("local", (8,), 4)
+    with pytest.raises(ValueError, match=r"bench: `input` must be positive integers"):
+        bench.make_workload("conv", (0, 8, 1), 4)
+    with pytest.raises(ValueError, match=r"bench: `modes` must be some of forward, train"):
+        bench.make_workload("dense", (8,), 4, modes=("backward",))
+    with pytest.raises(ValueError, match=r"bench: output size would be zero or negative"):
+        bench.make_workload("local", (2, 2, 1), 4, kernel_size=3)
+    with pytest.raises(ValueError, match=r"bench: `features` must be a positive integer"):
+        bench.make_workload("dense", (8,), 0)
+    with pytest.raises(ValueError, match=r"bench: `rounds` must be a positive integer, got rounds=0"):
+        bench.run([], rounds=0)
+    with pytest.raises(TypeError, match=r"bench: `workloads` must be Workload instances"):
+        bench.run(["local"], rounds=1)
+
+
+def test_auto_implementation_and_flops_of_issue_workloads():
+    lc1, big = bench.default_workloads()[1:3]
+    assert wl.auto_implementation(lc1) == "taps"
+    assert wl.auto_implementation(big) == "reshape"
+    assert big.flops("forward") == 2 * 8 * 1000 * 1000 * 1 + 8 * 100 * 100
+    assert wl.auto_implementation(bench.default_workloads()[-1]) is None

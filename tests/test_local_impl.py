@@ -1,0 +1,134 @@
+"""Every locally-connected implementation against the numpy oracle, under jit and autodiff.
+
+Tiny shapes only: each (implementation, geometry) pair compiles. The "auto" rule is tested as a
+table of shapes -> names, so the bench's report of what auto picked can be trusted.
+"""
+
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+from jax.test_util import check_grads
+
+import jaxconv
+from jaxconv import shapes
+from jaxconv._bias import add_bias
+from jaxconv._local_impl import choose_implementation, tiles_exactly
+
+import oracle
+
+RNG = np.random.default_rng(6)
+HI = "highest"
+
+
+def randn(*shape):
+    return jnp.asarray(RNG.standard_normal(shape), jnp.float32)
+
+
+# (input shape, window, strides, dilation, padding, features)
+GEOMETRIES = [
+    ((2, 7, 2), 3, 2, 1, "SAME", 3),
+    ((2, 6, 5, 2), (3, 2), (1, 2), (2, 1), "VALID", 2),
+    ((1, 5, 5, 1), 3, 1, 1, "CIRCULAR", 2),
+    ((2, 5, 6, 3), 2, 2, 1, ((1, 0), (2, 1)), 2),
+    ((1, 4, 3, 4, 2), 2, 1, 1, "SAME", 2),
+    ((2, 7, 8, 2), (3, 4), (3, 4), 1, "VALID", 2),   # windows tile: "reshape" applies
+    ((1, 5, 2), 2, 2, 1, "SAME", 1),                 # 1-D tiling, padded
+    ((1, 4, 4, 4, 1), 2, 2, 1, "VALID", 3),          # 3-D tiling
+]
+
+
+def _case(spec):
+    shape, window, strides, dilation, padding, features = spec
+    geom = shapes.geometry("t", shape[1:-1], window, strides=strides, padding=padding,
+                           dilation=dilation)
+    x = randn(*shape)
+    kernel = randn(*geom.out_spatial, *geom.window, shape[-1], features)
+    kw = dict(strides=strides, padding=padding, dilation=dilation)
+    return geom, x, kernel, kw
+
+
+def _impls(geom):
+    return ["patches", "taps"] + (["reshape"] if tiles_exactly(geom) else [])
+
+
+@pytest.mark.parametrize("spec", GEOMETRIES, ids=lambda s: f"{s[0]}-{s[4]}")
+def test_every_implementation_matches_oracle(spec):
+    geom, x, kernel, kw = _case(spec)
+    pos_bias, shared_bias = randn(*geom.out_spatial, kernel.shape[-1]), randn(kernel.shape[-1])
+    for impl in _impls(geom):
+        for bias in (pos_bias, shared_bias):
+            want = oracle.local(x, kernel, bias, geom.strides, geom.dilation, geom.pads,
+                                geom.circular)
+            f = jax.jit(lambda a, k, b, impl=impl: jaxconv.locally_connected(
+                a, k, b, precision=HI, implementation=impl, **kw))
+            np.testing.assert_allclose(f(x, kernel, bias), want, rtol=1e-5, atol=1e-5,
+                                       err_msg=impl)
+        eager = jaxconv.locally_connected(x, kernel, precision=HI, implementation=impl, **kw)
+        np.testing.assert_allclose(eager, want - np.asarray(shared_bias), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("spec", [GEOMETRIES[1], GEOMETRIES[3], GEOMETRIES[5]],
+                         ids=["dilated", "explicit", "tiling"])
+def test_gradients_agree_across_implementations(spec):
+    geom, x, kernel, kw = _case(spec)
+    bias = randn(*geom.out_spatial, kernel.shape[-1])
+
+    def grads(impl):
+        loss = lambda a, k, b: jnp.sum(jnp.sin(  # noqa: E731
+            jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
+        return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
+
+    want = grads("patches")
+    for impl in _impls(geom)[1:]:
+        for got, ref in zip(grads(impl), want):
+            scale = float(jnp.max(jnp.abs(ref)))
+            np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * scale, err_msg=impl)
+
+
+@pytest.mark.parametrize("impl", ["patches", "taps", "reshape"])
+def test_check_grads_forward_and_reverse(impl):
+    x, kernel, bias = randn(1, 4, 4, 2), randn(2, 2, 2, 2, 2, 2), randn(2, 2, 2)
+    f = lambda a, k, b: jaxconv.locally_connected(  # noqa: E731
+        a, k, b, strides=2, precision=HI, implementation=impl)
+    check_grads(f, (x, kernel, bias), order=1, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
+
+
+def test_bias_gradient_is_the_sum_over_leading_axes():
+    y, b = randn(3, 2, 4), randn(2, 4)
+    g = randn(3, 2, 4)
+    _, vjp = jax.vjp(add_bias, y, b)
+    dy, db = vjp(g)
+    np.testing.assert_allclose(dy, g)
+    np.testing.assert_allclose(db, np.asarray(g).sum(0), rtol=1e-6, atol=1e-6)
+    # Forward mode and second order still work (a custom_jvp, not a custom_vjp).
+    _, tangent = jax.jvp(add_bias, (y, b), (jnp.zeros_like(y), jnp.ones_like(b)))
+    np.testing.assert_allclose(tangent, np.ones((3, 2, 4)))
+    h = jax.hessian(lambda bb: jnp.sum(jaxconv.dense(y[0], randn(4, 3), bb[:3]) ** 2))(b[0])
+    assert h.shape == (4, 4)
+
+
+@pytest.mark.parametrize("shape, window, strides, channels, features, want", [
+    ((14, 14), 3, 1, 32, 64, "patches"),
+    ((28, 28), 3, 1, 1, 32, "taps"),
+    ((1000, 1000), 10, 10, 1, 1, "reshape"),
+    ((1000, 1000), 10, 10, 1, 8, "patches"),    # tiles, but C * F > 4 and window * C > 16
+    ((8, 8), 2, 2, 3, 4, "taps"),               # tiles, C * F = 12 > 4, window * C = 12
+    ((28, 28), 5, 1, 1, 8, "patches"),          # 25 taps > 16
+])
+def test_auto_rule(shape, window, strides, channels, features, want):
+    geom = shapes.geometry("t", shape, window, strides=strides)
+    assert choose_implementation(geom, channels, features) == want
+
+
+def test_implementation_errors():
+    x, kernel = randn(1, 5, 5, 1), randn(3, 3, 3, 3, 1, 2)
+    with pytest.raises(ValueError, match=r"locally_connected: `implementation` must be one of "
+                                         r"auto, patches, taps, reshape, got implementation='fast'"):
+        jaxconv.locally_connected(x, kernel, implementation="fast")
+    with pytest.raises(TypeError, match=r"locally_connected: `implementation` must be a string"):
+        jaxconv.locally_connected(x, kernel, implementation=None)
+    with pytest.raises(ValueError, match=r"implementation='reshape' needs windows that tile the "
+                                         r"input \(strides == window, dilation 1\), got window \(3, 3\)"):
+        jaxconv.locally_connected(x, kernel, implementation="reshape")
