@@ -114,3 +114,5 @@ def test_relative_error():
         check.relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"check_op: `op` must be one of dense, conv, .*op='pool'"):
         check.check_op("pool")
+    with pytest.raises(TypeError, match=r"check_op: `seed` must be an int, got seed='0'"):
+        check.check_op("dense", seed="0")

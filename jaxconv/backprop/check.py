@@ -148,6 +148,8 @@ def check_op(op: str, configs=None, *, seed: int = 0) -> dict:
     """
     if op not in CONFIGS:
         raise ValueError(f"check_op: `op` must be one of {', '.join(CONFIGS)}, got op={op!r}.")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"check_op: `seed` must be an int, got seed={seed!r}.")
     configs = CONFIGS[op] if configs is None else list(configs)
     worst = 0.0
     for i, cfg in enumerate(configs):

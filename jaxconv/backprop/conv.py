@@ -67,7 +67,7 @@ def dense_backward(x, kernel, grad_out, *, precision=None):
     return (grad_x.reshape(x.shape).astype(x.dtype), grad_kernel.astype(kernel.dtype), grad_bias)
 
 
-def flip_and_swap(kernel, groups: int):
+def _flip_and_swap(kernel, groups: int):
     """The kernel of the input-gradient convolution: flipped in space, in/out swapped per group.
 
     Args:
@@ -86,7 +86,7 @@ def flip_and_swap(kernel, groups: int):
     return split.transpose(order).reshape(*window, features // groups, groups * c_per_group)
 
 
-def conv_input_grad(g, kernel, geom: shapes.Geometry, groups: int, precision):
+def _conv_input_grad(g, kernel, geom: shapes.Geometry, groups: int, precision):
     """``dL/dx`` of a convolution: the output gradient convolved with the flipped kernel.
 
     Args:
@@ -113,7 +113,7 @@ def conv_input_grad(g, kernel, geom: shapes.Geometry, groups: int, precision):
         config.append((k - 1 - lo, k - 1 - hi + r, s - 1))
     config.append((0, 0, 0))
     g_full = lax.pad(g, jnp.zeros((), g.dtype), config)  # (N, *[target + k_eff - 1], F)
-    w_t = flip_and_swap(kernel, groups)  # (*window, F // groups, C)
+    w_t = _flip_and_swap(kernel, groups)  # (*window, F // groups, C)
     grad = lax.conv_general_dilated(
         g_full, w_t, (1,) * geom.ndim, ((0, 0),) * geom.ndim, rhs_dilation=geom.dilation,
         dimension_numbers=dimension_numbers(geom.ndim), feature_group_count=groups,
@@ -122,7 +122,7 @@ def conv_input_grad(g, kernel, geom: shapes.Geometry, groups: int, precision):
     return unpad(grad, geom) if geom.circular else grad
 
 
-def conv_kernel_grad(x, g, geom: shapes.Geometry, groups: int, precision):
+def _conv_kernel_grad(x, g, geom: shapes.Geometry, groups: int, precision):
     """``dL/dkernel`` of a convolution: per tap, the padded input correlated with ``g``.
 
     ``dL/dW[t, c, f] = sum over n, o of xp[n, o * s + t * d, c] * g[n, o, f]`` (within a group).
@@ -151,8 +151,8 @@ def conv_kernel_grad(x, g, geom: shapes.Geometry, groups: int, precision):
 @functools.partial(jax.jit, static_argnames=("geom", "groups", "precision"))
 def _conv_grads(x, kernel, g, geom, groups, precision):
     """The three gradients, compiled once per geometry (the settings are hashable and static)."""
-    grad_x = conv_input_grad(g, kernel, geom, groups, precision)
-    grad_kernel = conv_kernel_grad(x, g, geom, groups, precision)
+    grad_x = _conv_input_grad(g, kernel, geom, groups, precision)
+    grad_kernel = _conv_kernel_grad(x, g, geom, groups, precision)
     return grad_x, grad_kernel, sum_leading(g)
 
 
