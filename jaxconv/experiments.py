@@ -100,8 +100,11 @@ def compare(dataset="digits", *, kinds=models.KINDS, steps=300, batch_size=64,
     Args:
         dataset: a dataset name for :func:`jaxconv.data.load` or a ``Dataset``.
         kinds: which of ``dense``, ``local``, ``conv`` to train.
-        steps, batch_size, learning_rate, schedule, seed: training settings (Adam), the same
-            for every kind.
+        steps: training steps (Adam); this and the next four are the same for every kind.
+        batch_size: examples per step.
+        learning_rate: peak learning rate.
+        schedule: learning-rate schedule, as for :func:`jaxconv.train.fit`.
+        seed: seeds the parameters and the batch order.
         shifts: pixel offsets; for each ``k``, ``shift{k}_accuracy`` is the mean test accuracy
             over the test images moved ``k`` pixels up, down, left and right (zero-filled).
         **config: :class:`~jaxconv.models.ModelConfig` fields, the same for every kind.

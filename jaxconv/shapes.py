@@ -19,6 +19,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
+#: Padding names every op accepts (besides an int or explicit ``(low, high)`` pairs).
 PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
 
 
