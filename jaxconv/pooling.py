@@ -8,6 +8,7 @@ max (they hold -inf); for average pooling they count as zeros unless ``count_inc
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from jaxconv import shapes
@@ -31,8 +32,10 @@ def _reduce(x, init, op, geom: shapes.Geometry):
     pads = geom.pads
     if geom.circular:
         x, pads = wrap_pad(x, pads), ((0, 0),) * geom.ndim
+    # A concrete numpy init lets lax recognise the monoid (max/-inf, add/0) and pick the
+    # reduce_window_max/sum primitives, which have reverse-mode rules; a traced init does not.
     return lax.reduce_window(
-        x, jnp.asarray(init, x.dtype), op, (1, *geom.window, 1), (1, *geom.strides, 1),
+        x, np.array(init, x.dtype), op, (1, *geom.window, 1), (1, *geom.strides, 1),
         ((0, 0), *pads, (0, 0)),
     )
 
