@@ -15,8 +15,31 @@ def register(subparsers) -> None:
                                                         "warmup_cosine")
     p.add_argument("--seed", type=int, default=0, help="seed for data split, params, batches")
     p.add_argument("--models", default="dense,local,conv", help="comma-separated kinds")
+    add_model_arguments(p)
     p.add_argument("--json", action="store_true", help='print {"models": [...]} as JSON')
     p.set_defaults(run=run)
+
+
+def add_model_arguments(parser) -> None:
+    """``--channels`` and ``--hidden``: the topology every kind shares."""
+    parser.add_argument("--channels", default="16,32",
+                        help="channels of each spatial layer, comma-separated (default 16,32)")
+    parser.add_argument("--hidden", type=int, default=64,
+                        help="units of the dense layer before the classifier; 0 for none "
+                             "(default 64)")
+
+
+def parse_ints(text: str, flag: str) -> tuple[int, ...]:
+    """``"16,32"`` -> ``(16, 32)``; anything else is a one-line ValueError naming ``flag``."""
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"{flag} must be comma-separated integers, got {text!r}.") from None
+
+
+def model_config(args) -> dict:
+    """The ModelConfig fields given by :func:`add_model_arguments`."""
+    return {"channels": parse_ints(args.channels, "--channels"), "hidden": args.hidden}
 
 
 def table(result: dict) -> str:
@@ -39,7 +62,7 @@ def run(args) -> int:
     kinds = tuple(k.strip() for k in args.models.split(",") if k.strip())
     result = experiments.compare(args.dataset, kinds=kinds, steps=args.steps,
                                  batch_size=args.batch_size, learning_rate=args.lr,
-                                 schedule=args.schedule, seed=args.seed)
+                                 schedule=args.schedule, seed=args.seed, **model_config(args))
     if args.json:
         print(json.dumps(result))
     else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+from jaxconv.cli.compare import add_model_arguments, model_config, parse_ints
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("experiment", help="run one of the lecture's claims as an experiment")
@@ -21,6 +23,7 @@ def register(subparsers) -> None:
                       help="comma-separated training-set sizes (default 64,128,256,512,1024)")
     size.add_argument("--steps", type=int, default=200, help="steps per run (default 200)")
     for q in (shift, size):
+        add_model_arguments(q)
         q.add_argument("--seed", type=int, default=0, help="seed (default 0)")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
         q.add_argument("--plot", help="PNG path (default <out-dir>/<experiment>.png)")
@@ -89,14 +92,6 @@ def plot_data_size(result: dict, path: str) -> None:
     plt.close(fig)
 
 
-def _parse_sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise ValueError(f"--sizes must be comma-separated integers, got {text!r}.") from None
-    return sizes
-
-
 def run(args) -> int:
     from jaxconv import experiments
 
@@ -104,11 +99,12 @@ def run(args) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}.")
     if args.experiment == "shift":
         result = experiments.shift_experiment(steps=args.steps, num_classes=args.classes,
-                                              seed=args.seed)
+                                              seed=args.seed, **model_config(args))
         table, plot, name = shift_table(result), plot_shift, "shift"
     else:
-        result = experiments.data_size_experiment(sizes=_parse_sizes(args.sizes),
-                                                  steps=args.steps, seed=args.seed)
+        result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
+                                                  steps=args.steps, seed=args.seed,
+                                                  **model_config(args))
         table, plot, name = data_size_table(result), plot_data_size, "data-size"
     path = None
     if not args.no_plot:

@@ -13,6 +13,8 @@ import json
 import sys
 import time
 
+from jaxconv.cli.compare import add_model_arguments, model_config
+
 _RESUMED = ("dataset", "optimizer", "lr", "schedule", "batch_size", "seed")
 _DEFAULTS = {"dataset": "digits", "optimizer": "adam", "lr": 1e-3, "schedule": "constant",
              "batch_size": 64, "seed": 0}
@@ -31,6 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, help="parameter and batch-order seed (default 0)")
     p.add_argument("--eval-every", type=int, default=50, help="test every N steps (default 50)")
     p.add_argument("--global-pool", action="store_true", help="average-pool head (ModelConfig)")
+    add_model_arguments(p)
     p.add_argument("--bf16", action="store_true", help="compute in bfloat16, keep float32 params")
     p.add_argument("--checkpoint-dir", help="save checkpoints here")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: at the end "
@@ -82,7 +85,7 @@ def _prepare(args, ckpt):
         model = models.build(meta["model_config"])
     else:
         model = models.build(args.model or "conv", num_classes=ds.num_classes,
-                             global_pool=args.global_pool)
+                             global_pool=args.global_pool, **model_config(args))
     state = None
     if meta is not None:
         tx = train.make_optimizer(s["optimizer"], s["lr"], schedule=s["schedule"],
