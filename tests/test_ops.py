@@ -168,3 +168,11 @@ def test_one_and_three_dimensional(ndim):
     np.testing.assert_allclose(jaxconv.locally_connected(x, lk, precision="highest"), want,
                                rtol=1e-5, atol=1e-5)
     assert jaxconv.max_pool(x, 2).shape == (2, *(2,) * ndim, 2)
+
+
+def test_pool_gradients_under_jit():
+    x = randn(1, 4, 4, 2)
+    for pool in (jaxconv.max_pool, jaxconv.avg_pool):
+        loss = lambda a: pool(a, 2, 1, "SAME").sum()  # noqa: B023, E731
+        np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), jax.grad(loss)(x), rtol=1e-6)
+        np.testing.assert_allclose(jax.grad(jax.jit(loss))(x), jax.grad(loss)(x), rtol=1e-6)
