@@ -44,6 +44,8 @@ def test_notebook_runs_on_cpu(monkeypatch, tmp_path):
     monkeypatch.setenv("JAXCONV_NB_DATASET", "digits")
     monkeypatch.setenv("JAXCONV_NB_CHANNELS", "4")
     monkeypatch.setenv("JAXCONV_NB_HIDDEN", "0")
+    monkeypatch.setenv("JAXCONV_NB_BENCH_ARGS", "--quick --no-torch --layer conv --input 6x6x2 "
+                       "--features 3 --batch 2 --mode forward")
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.setenv("JAX_NUMPY_RANK_PROMOTION", "raise")
@@ -62,6 +64,7 @@ def test_notebook_runs_on_cpu(monkeypatch, tmp_path):
     assert "batch 16 over 2 device(s)" in printed
     for kind in ("dense", "local", "conv"):
         assert f"{kind:>6}: " in printed and "test accuracy" in printed
+    assert "conv 3x3 2->3 @6x6" in printed and "vs flax" in printed
     images = [out for cell in nb.cells for out in cell.get("outputs", [])
               if "image/png" in out.get("data", {})]
     assert len(images) == 1, "the weights and feature maps figure should be shown inline"

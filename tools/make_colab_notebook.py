@@ -26,7 +26,8 @@ v6e-1), then *Runtime > Run all*. The notebook
 2. checks that JAX really uses the TPU (it silently falls back to the CPU when the TPU is busy),
 3. counts the lecture's table: 10^12, 10^8 and 100 weights,
 4. trains the three kinds of model in bfloat16, with the batch split over all chips,
-5. shows their first-layer weights and feature maps.
+5. shows their first-layer weights and feature maps,
+6. times jaxconv's layers against Flax's with `jaxconv bench`.
 
 It also runs on a GPU or CPU runtime, and outside Colab: the project's tests execute it on a CPU
 with tiny settings."""),
@@ -41,6 +42,7 @@ BATCH_SIZE = int(os.environ.get("JAXCONV_NB_BATCH_SIZE", "256"))  # global batch
 DATASET = os.environ.get("JAXCONV_NB_DATASET", "digits")         # bundled: no download
 CHANNELS = tuple(int(c) for c in os.environ.get("JAXCONV_NB_CHANNELS", "16,32").split(","))
 HIDDEN = int(os.environ.get("JAXCONV_NB_HIDDEN", "64"))           # dense layer before the head
+BENCH_ARGS = os.environ.get("JAXCONV_NB_BENCH_ARGS", "--quick")    # arguments of `jaxconv bench`
 JAXCONV_SOURCE = os.environ.get("JAXCONV_SOURCE", "")"""),
     ("markdown", """\
 ## 1. Install jaxconv, keep Colab's JAX
@@ -214,6 +216,20 @@ for ax in axes.flat:
     ax.set_yticks([])
 fig.tight_layout()
 plt.show()"""),
+    ("markdown", """\
+## 6. How fast, next to Flax
+
+`jaxconv bench` times jaxconv's layers and Flax's on the same shapes in one process, alternating
+rounds, and reports the ratio (above 1: jaxconv is faster). `--quick` runs tiny shapes twice: a
+check that every code path works on this device, not a measurement. Without it the command runs
+the full workloads (minutes)."""),
+    ("code", """\
+import shlex
+
+bench = subprocess.run([sys.executable, "-m", "jaxconv.cli", "bench", *shlex.split(BENCH_ARGS)],
+                       capture_output=True, text=True)
+print(bench.stdout or bench.stderr)
+bench.check_returncode()"""),
 ]
 
 
