@@ -90,6 +90,14 @@ def test_every_page_is_in_the_nav():
         assert name in listed, f"docs/{name} is not in mkdocs.yml's nav: add it"
 
 
+def test_api_overview_lists_every_top_level_name():
+    import jaxconv
+
+    overview = (DOCS / "api" / "index.md").read_text(encoding="utf-8")
+    missing = [name for name in jaxconv.__all__ if f"`{name}`" not in overview]
+    assert not missing, f"docs/api/index.md does not list {missing}"
+
+
 def _public_objects():
     """(name, griffe object) for each name in jaxconv.__all__, and in the __all__ of re-exported
     modules (a module without __all__: the names it defines without a leading underscore)."""
