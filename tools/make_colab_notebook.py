@@ -240,6 +240,8 @@ def build() -> nbformat.NotebookNode:
     nb.cells = [make[kind](source) for kind, source in CELLS]
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index}"    # stable ids: regenerating gives the same file
+        if cell.source.startswith("# Parameters."):
+            cell.metadata["tags"] = ["parameters"]  # papermill's convention, for other runners
     nb.metadata = {
         "accelerator": "TPU",
         "colab": {"provenance": []},
