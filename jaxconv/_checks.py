@@ -10,6 +10,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from jaxconv import shapes
+
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
 
 
@@ -72,3 +75,49 @@ def canonical_precision(fn: str, precision):
 def common_dtype(*arrays):
     """The dtype the op computes in: the promotion of all non-None operands."""
     return jnp.result_type(*[a for a in arrays if a is not None])
+
+
+def dimension_numbers(ndim: int):
+    """``lax.conv_general_dilated`` layout names: channels-last inputs, (*window, I, O) kernels."""
+    s = _SPATIAL[ndim]
+    return (f"N{s}C", f"{s}IO", f"N{s}C")
+
+
+def check_dense(fn: str, x, kernel) -> None:
+    """Checks ``x`` (..., in) against a dense kernel (in, out)."""
+    if kernel.ndim != 2:
+        raise ValueError(f"{fn}: `kernel` must have shape (in_features, out_features), got shape "
+                         f"{tuple(kernel.shape)}.")
+    if x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
+        raise ValueError(f"{fn}: input has {x.shape[-1] if x.ndim else 'no'} features but kernel "
+                         f"expects {kernel.shape[0]} (input shape {tuple(x.shape)}, kernel shape "
+                         f"{tuple(kernel.shape)}).")
+
+
+def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
+    """Checks a convolution's arguments (ranks, channels, groups, window settings).
+
+    Returns:
+        ``(geometry, groups)`` with ``groups`` checked to divide both channel counts.
+    """
+    ndim = spatial_rank(fn, x)
+    if kernel.ndim != x.ndim:
+        raise ValueError(f"{fn}: kernel rank {kernel.ndim} does not match input rank {x.ndim}: a "
+                         f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
+                         f"kernel shape {tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
+    channels, features = x.shape[-1], kernel.shape[-1]
+    groups = shapes.check_groups(fn, groups, channels, features)
+    if kernel.shape[-2] * groups != channels:
+        raise ValueError(f"{fn}: input has {channels} channels but kernel expects "
+                         f"{kernel.shape[-2] * groups} (kernel shape {tuple(kernel.shape)}, "
+                         f"groups={groups}).")
+    geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
+                           dilation=dilation)
+    return geom, groups
+
+
+def pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
+    """Checks a pooling call: ``strides`` default to ``window`` (non-overlapping windows)."""
+    spatial_rank(fn, x)
+    return shapes.geometry(fn, x.shape[1:-1], window, strides=window if strides is None else strides,
+                           padding=padding, window_name="window")

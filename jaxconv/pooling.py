@@ -12,15 +12,7 @@ import numpy as np
 from jax import lax
 
 from jaxconv import shapes
-from jaxconv._checks import float_array, spatial_rank
-
-
-def _pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
-    spatial_rank(fn, x)
-    return shapes.geometry(
-        fn, x.shape[1:-1], window, strides=window if strides is None else strides,
-        padding=padding, window_name="window",
-    )
+from jaxconv._checks import float_array, pool_geometry
 
 
 def wrap_pad(x, pads):
@@ -57,7 +49,7 @@ def max_pool(x, window, strides=None, padding="VALID"):
         (1, 2, 2, 3)
     """
     x = float_array("max_pool", "x", x)
-    geom = _pool_geometry("max_pool", x, window, strides, padding)
+    geom = pool_geometry("max_pool", x, window, strides, padding)
     return _reduce(x, -jnp.inf, lax.max, geom)
 
 
@@ -80,7 +72,7 @@ def avg_pool(x, window, strides=None, padding="VALID", *, count_include_pad=True
         (1, 2, 2, 3)
     """
     x = float_array("avg_pool", "x", x)
-    geom = _pool_geometry("avg_pool", x, window, strides, padding)
+    geom = pool_geometry("avg_pool", x, window, strides, padding)
     total = _reduce(x, 0.0, lax.add, geom)
     if count_include_pad or geom.circular:
         return total / geom.window_size

@@ -15,16 +15,10 @@ import numpy as np
 import jax.numpy as jnp
 
 from jaxconv import shapes
-from jaxconv._checks import float_array, spatial_rank
+from jaxconv._checks import (  # noqa: F401  (re-exported for the backward modules)
+    conv_geometry, dimension_numbers, float_array, pool_geometry,
+)
 from jaxconv.pooling import wrap_pad
-
-_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
-
-
-def dimension_numbers(ndim: int):
-    """``lax.conv_general_dilated`` layout names: channels-last inputs, (*window, I, O) kernels."""
-    s = _SPATIAL[ndim]
-    return (f"N{s}C", f"{s}IO", f"N{s}C")
 
 
 def check_grad_out(fn: str, grad_out, expected: tuple[int, ...]):
@@ -34,36 +28,6 @@ def check_grad_out(fn: str, grad_out, expected: tuple[int, ...]):
         raise ValueError(f"{fn}: `grad_out` must have the op's output shape {tuple(expected)}, got "
                          f"shape {tuple(grad_out.shape)}.")
     return grad_out
-
-
-def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
-    """Checks a convolution's arguments exactly as :func:`jaxconv.ops.conv` does.
-
-    Returns:
-        ``(geometry, groups)`` with ``groups`` checked to divide both channel counts.
-    """
-    ndim = spatial_rank(fn, x)
-    if kernel.ndim != x.ndim:
-        raise ValueError(f"{fn}: kernel rank {kernel.ndim} does not match input rank {x.ndim}: a "
-                         f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
-                         f"kernel shape {tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
-    channels, features = x.shape[-1], kernel.shape[-1]
-    groups = shapes.check_groups(fn, groups, channels, features)
-    if kernel.shape[-2] * groups != channels:
-        raise ValueError(f"{fn}: input has {channels} channels but kernel expects "
-                         f"{kernel.shape[-2] * groups} (kernel shape {tuple(kernel.shape)}, "
-                         f"groups={groups}).")
-    geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
-                           dilation=dilation)
-    return geom, groups
-
-
-def pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
-    """Checks a pooling call's arguments as :mod:`jaxconv.pooling` does."""
-    spatial_rank(fn, x)
-    strides = window if strides is None else strides
-    return shapes.geometry(fn, x.shape[1:-1], window, strides=strides, padding=padding,
-                           window_name="window")
 
 
 def pad_like_forward(x, geom: shapes.Geometry, value: float = 0.0):

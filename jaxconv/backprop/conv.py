@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxconv import shapes
-from jaxconv._checks import canonical_precision, common_dtype, float_array
+from jaxconv._checks import canonical_precision, check_dense, common_dtype, float_array
 from jaxconv.backprop._common import (
     check_grad_out, conv_geometry, dimension_numbers, pad_like_forward, sum_leading, tap_slices,
     unpad,
@@ -48,13 +48,7 @@ def dense_backward(x, kernel, grad_out, *, precision=None):
     """
     fn = "dense_backward"
     x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    if kernel.ndim != 2:
-        raise ValueError(f"{fn}: `kernel` must have shape (in_features, out_features), got shape "
-                         f"{tuple(kernel.shape)}.")
-    if x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
-        raise ValueError(f"{fn}: input has {x.shape[-1] if x.ndim else 'no'} features but kernel "
-                         f"expects {kernel.shape[0]} (input shape {tuple(x.shape)}, kernel shape "
-                         f"{tuple(kernel.shape)}).")
+    check_dense(fn, x, kernel)
     g = check_grad_out(fn, grad_out, (*x.shape[:-1], kernel.shape[1]))
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, g)
