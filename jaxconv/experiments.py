@@ -84,7 +84,8 @@ def train_model(kind, dataset, *, steps, batch_size=64, learning_rate=3e-3, sche
     if last is None:
         raise ValueError(f"train_model: `steps` must be positive, got steps={steps!r}.")
     timed = last.step - first.step
-    rate = timed / (last.elapsed - first.elapsed) if timed and last.elapsed > first.elapsed else None
+    seconds = last.elapsed - first.elapsed
+    rate = timed / seconds if timed and seconds > 0 else None
     params = last.state.params
     return model, params, {
         "model": kind, "params": models.param_count(params),

@@ -7,8 +7,8 @@ only in what a spatial layer is:
 
 - ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
 - ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
-- ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the conv
-  layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
+- ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the
+  conv layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
 
 So every layer's activation has the same shape in all three kinds; only connectivity and weight
 sharing change. Output shapes come from :mod:`jaxconv.shapes`. Layout is channels-last:
@@ -102,7 +102,8 @@ class ModelConfig:
 
     def to_json(self) -> dict:
         """The settings as a JSON-serialisable dict (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        fields = dataclasses.asdict(self).items()
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields}
 
 
 class Model(nn.Module):
@@ -111,8 +112,10 @@ class Model(nn.Module):
     Example:
         >>> model = build("conv", num_classes=10)
         >>> params = model.init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]
-        >>> params["layer1"]["kernel"].shape, model.apply({"params": params}, jnp.ones((2, 8, 8, 1))).shape
-        ((3, 3, 1, 16), (2, 10))
+        >>> params["layer1"]["kernel"].shape
+        (3, 3, 1, 16)
+        >>> model.apply({"params": params}, jnp.ones((2, 8, 8, 1))).shape
+        (2, 10)
     """
 
     config: ModelConfig

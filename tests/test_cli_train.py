@@ -34,7 +34,8 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
     assert code == 0 and err == ""  # no progress bar when stderr is not a terminal
     first = json.loads(out)
     assert (first["model"], first["dataset"], first["step"]) == ("conv", "digits", 3)
-    assert 0 <= first["test_accuracy"] <= 1 and first["params"] == 3 * 3 * 4 + 4 + 4 * 4 * 4 * 10 + 10
+    assert 0 <= first["test_accuracy"] <= 1
+    assert first["params"] == 3 * 3 * 4 + 4 + 4 * 4 * 4 * 10 + 10
     with open(table) as f:
         rows = list(csv.DictReader(f))
     assert [r["step"] for r in rows] == ["1", "2", "3"]
@@ -130,7 +131,7 @@ def test_shift_images_moves_and_zero_fills():
 
 
 def test_markdown_table():
-    assert experiments.markdown_table(["model", "n", "acc", "x"], [["conv", 13706, 0.97123, None]]) \
-        == "| model | n | acc | x |\n|---|---|---|---|\n| conv | 13,706 | 0.971 | n/a |"
+    table = experiments.markdown_table(["model", "n", "acc", "x"], [["conv", 13706, 0.97123, None]])
+    assert table == "| model | n | acc | x |\n|---|---|---|---|\n| conv | 13,706 | 0.971 | n/a |"
     with pytest.raises(ValueError, match=r"markdown_table: each row must have 2 cells, got 1"):
         experiments.markdown_table(["a", "b"], [[1]])

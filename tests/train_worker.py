@@ -42,7 +42,8 @@ def run(out, mesh_devices=None):
     flat = {"/".join(str(getattr(k, "key", k)) for k in path): leaf
             for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]}
     if jax.process_index() == 0:
-        np.savez(f"{out}-{mesh_devices or 'proc'}.npz", losses=np.array(losses), test_accuracy=result.test_accuracy,
+        np.savez(f"{out}-{mesh_devices or 'proc'}.npz", losses=np.array(losses),
+                 test_accuracy=result.test_accuracy,
                  devices=jax.device_count(), processes=jax.process_count(), **flat)
 
 

@@ -67,6 +67,8 @@ def run(args) -> int:
         print(json.dumps(result))
     else:
         print(f"{result['dataset']}, {result['steps']} steps each, batch {args.batch_size}, "
-              f"Adam lr {args.lr:g} {args.schedule}; shifted = test images moved up/down/left/right, zero-filled")
+              f"Adam lr {args.lr:g} {args.schedule}; shifted = test images moved up/down/left/"
+              f"right, zero-filled")
+        print()
         print(table(result))
     return 0

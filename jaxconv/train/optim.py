@@ -72,7 +72,8 @@ def make_optimizer(name: str = "adam", learning_rate: float = 1e-3, *, schedule:
     learning_rate = _check_number("learning_rate", learning_rate)
     momentum = _check_number("momentum", momentum, positive=False)
     if momentum >= 1:
-        raise ValueError(f"make_optimizer: `momentum` must be in [0, 1), got momentum={momentum!r}.")
+        raise ValueError(f"make_optimizer: `momentum` must be in [0, 1), got "
+                         f"momentum={momentum!r}.")
     lr = _schedule(schedule, learning_rate, steps, warmup_steps)
     if name == "sgd":
         return optax.sgd(lr)

@@ -69,7 +69,8 @@ def canonical_dtype(fn: str, compute_dtype):
     return _DTYPES[name]
 
 
-def init_state(model, tx: optax.GradientTransformation, input_shape, *, seed: int = 0) -> TrainState:
+def init_state(model, tx: optax.GradientTransformation, input_shape, *,
+               seed: int = 0) -> TrainState:
     """A fresh train state: parameters from ``model.init`` with ``jax.random.key(seed)``.
 
     Args:
