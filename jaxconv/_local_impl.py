@@ -16,7 +16,9 @@ compute the same sums in different orders:
   over the batch and feature axes, which XLA on CPU does slowly.
 - ``"reshape"``: for windows that tile the input exactly (``strides == window``, no dilation), the
   patches are a reshape of the input; the output is one fused multiply-and-sum over it, with no
-  copy at all.
+  copy at all. On the CPU measured, ``"taps"`` (whose slices are then strided views of the same
+  values) ran the same sums 2-9x faster, because XLA emits the fused multi-axis reduction slowly,
+  so ``"auto"`` does not pick it; it stays as the copy-free formulation to force by name.
 
 :func:`choose_implementation` is the ``"auto"`` rule, a function of static shapes only.
 """
@@ -35,12 +37,14 @@ from jaxconv import shapes
 
 IMPLEMENTATIONS = ("auto", "patches", "taps", "reshape")
 
-# "taps" does window * C multiply-adds per output value on the vector units; above this many a
-# matrix product wins (measured on a 2-core AMD EPYC, float32: 9 terms is 4x faster than patches).
+# "taps" does window * C multiply-adds per output value on the vector units. Measured on a 2-core
+# AMD EPYC (float32): with 9 terms and F = 32 it beats "patches" 4-6x; with 288 terms and F = 64
+# "patches" wins 10x; with few features a matrix product has little to reuse and "taps" wins up to
+# 300 terms (100 terms, F = 1 or 8: 3x). Past TAPS_MAX_UNROLL terms the unrolled loop also costs
+# compile time, so it is never picked there.
 TAPS_MAX_TERMS = 16
-# "reshape" multiplies every input value by all F features of its position's kernel; for more than
-# this many channel-feature pairs the batched matrix product of "patches" is faster.
-RESHAPE_MAX_TERMS = 4
+TAPS_FEW_FEATURES = 8
+TAPS_MAX_UNROLL = 300
 
 
 def tiles_exactly(geom: shapes.Geometry) -> bool:
@@ -51,10 +55,10 @@ def tiles_exactly(geom: shapes.Geometry) -> bool:
 def choose_implementation(geom: shapes.Geometry, channels: int, features: int) -> str:
     """The implementation ``"auto"`` picks: a documented function of static shapes.
 
-    1. ``"reshape"`` if the windows tile the input (``strides == window``, dilation 1) and
-       ``channels * features <= RESHAPE_MAX_TERMS``;
-    2. else ``"taps"`` if ``prod(window) * channels <= TAPS_MAX_TERMS``;
-    3. else ``"patches"``.
+    ``"taps"`` if ``terms = prod(window) * channels`` is at most ``TAPS_MAX_TERMS`` (16), or if
+    ``features <= TAPS_FEW_FEATURES`` (8) and ``terms <= TAPS_MAX_UNROLL`` (300); otherwise
+    ``"patches"``. Strides, dilation and padding do not enter: they change how many positions
+    there are, which scales both alike. ``"reshape"`` is never picked (see the module docstring).
 
     Args:
         geom: the layer's geometry (:func:`jaxconv.shapes.geometry`).
@@ -62,16 +66,15 @@ def choose_implementation(geom: shapes.Geometry, channels: int, features: int) -
         features: output features ``F``.
 
     Returns:
-        One of ``"patches"``, ``"taps"``, ``"reshape"``.
+        ``"patches"`` or ``"taps"``.
 
     Example:
         >>> g = shapes.geometry("local", (1000, 1000), 10, strides=10)
         >>> choose_implementation(g, 1, 1)
-        'reshape'
+        'taps'
     """
-    if tiles_exactly(geom) and channels * features <= RESHAPE_MAX_TERMS:
-        return "reshape"
-    if geom.window_size * channels <= TAPS_MAX_TERMS:
+    terms = geom.window_size * channels
+    if terms <= TAPS_MAX_TERMS or (features <= TAPS_FEW_FEATURES and terms <= TAPS_MAX_UNROLL):
         return "taps"
     return "patches"
 
@@ -191,11 +194,18 @@ def local_reshape(x, kernel, geom: shapes.Geometry, precision=None):
     # Drop the rows a VALID window never reaches, then split each axis into (position, tap).
     x = x[(slice(None), *(slice(0, o * k) for o, k in zip(geom.out_spatial, geom.window)))]
     split = tuple(v for o, k in zip(geom.out_spatial, geom.window) for v in (o, k))
-    x = x.reshape(n, *split, channels, 1).astype(acc)
     order = (*(v for i in range(ndim) for v in (i, ndim + i)), 2 * ndim, 2 * ndim + 1)
-    weights = jnp.transpose(kernel, order).astype(acc)[None]  # (1, o1, k1, ..., C, F)
-    summed = (*range(2, 2 * ndim + 1, 2), 2 * ndim + 1)
-    return jnp.sum(x * weights, axis=summed).astype(kernel.dtype)
+    weights = jnp.transpose(kernel, order).astype(acc)  # (o1, k1, ..., C, F)
+    # Unit channel and feature axes are indexed away: a trailing axis of size 1 made XLA's fused
+    # reduction 2.5x slower on the 1000x1000 example.
+    x = x.reshape(n, *split, channels).astype(acc)
+    if channels == 1:
+        x, weights = x[..., 0], weights[..., 0, :]
+    x = x if features == 1 else x[..., None]
+    weights = weights[..., 0] if features == 1 else weights
+    summed = tuple(range(2, 2 * ndim + 1, 2)) + ((2 * ndim + 1,) if channels > 1 else ())
+    y = jnp.sum(x * weights[None], axis=summed)
+    return (y[..., None] if features == 1 else y).astype(kernel.dtype)
 
 
 IMPLEMENTATION_FUNCTIONS = {"patches": local_patches, "taps": local_taps, "reshape": local_reshape}

@@ -160,8 +160,9 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
         implementation: how to compute it, all giving the same result: "auto" (default: picked
             from the static shapes by :func:`jaxconv._local_impl.choose_implementation`),
             "patches" (one matmul per position over a batch-minor patch matrix), "taps" (fused
-            shifted multiply-adds, no patch matrix; for few window taps times channels) or
-            "reshape" (windows that tile the input, ``strides == window``: a reshape, no copy).
+            shifted multiply-adds, no patch matrix; for few window taps times channels, or few
+            features) or "reshape" (windows that tile the input, ``strides == window``: a
+            reshape, no copy; never picked by "auto").
 
     Returns:
         Array of shape (N, *out_spatial, F).

@@ -112,10 +112,11 @@ def test_bias_gradient_is_the_sum_over_leading_axes():
 @pytest.mark.parametrize("shape, window, strides, channels, features, want", [
     ((14, 14), 3, 1, 32, 64, "patches"),
     ((28, 28), 3, 1, 1, 32, "taps"),
-    ((1000, 1000), 10, 10, 1, 1, "reshape"),
-    ((1000, 1000), 10, 10, 1, 8, "patches"),    # tiles, but C * F > 4 and window * C > 16
-    ((8, 8), 2, 2, 3, 4, "taps"),               # tiles, C * F = 12 > 4, window * C = 12
-    ((28, 28), 5, 1, 1, 8, "patches"),          # 25 taps > 16
+    ((1000, 1000), 10, 10, 1, 1, "taps"),       # 100 terms, one feature
+    ((1000, 1000), 10, 10, 1, 9, "patches"),    # 100 terms, more than 8 features
+    ((8, 8), 2, 2, 4, 64, "taps"),              # 16 terms
+    ((28, 28), 5, 1, 1, 9, "patches"),          # 25 terms, 9 features
+    ((32, 32), 10, 1, 4, 8, "patches"),         # 400 > 300 terms: unrolling too long
 ])
 def test_auto_rule(shape, window, strides, channels, features, want):
     geom = shapes.geometry("t", shape, window, strides=strides)

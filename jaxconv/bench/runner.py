@@ -1,14 +1,17 @@
 """Timing: warm-up, alternating rounds, medians, a measured matmul peak and compile times.
 
-Every candidate of one workload and mode (jaxconv, Flax, PyTorch) is timed once per round, in an
-order that rotates from round to round, so a burst of load from another process slows all of
+Every candidate of one workload and mode (jaxconv, Flax, PyTorch) is timed once per round, in a
+fresh random order each round (seeded), so a burst of load from another process slows all of
 them alike; the reported time is the median over rounds of the mean time per call within a round.
+A fixed rotation is not enough: the candidate timed right after PyTorch would always pay for
+PyTorch's worker threads still spinning, so samples are also separated by a short pause.
 JAX calls end with ``block_until_ready``. Nothing here assumes a CPU: on a GPU or TPU the same
 code runs, and only the PyTorch peer (CPU only) drops out.
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 
@@ -29,6 +32,8 @@ from jaxconv.bench.workloads import (
 
 # Each timed sample runs the step enough times to last about this long.
 SAMPLE_SECONDS = 0.05
+# Pause between samples, so thread pools that spin after a call have gone idle.
+PAUSE_SECONDS = 0.02
 
 
 def _block(out):
@@ -45,7 +50,7 @@ def _calls_per_sample(fn) -> int:
 
 
 def time_alternating(candidates: dict, rounds: int) -> dict[str, float]:
-    """Median milliseconds per call of each candidate, timed in rotating order over ``rounds``.
+    """Median milliseconds per call of each candidate, timed in random order over ``rounds``.
 
     Args:
         candidates: name -> callable of no arguments (already compiled and warmed up).
@@ -57,9 +62,11 @@ def time_alternating(candidates: dict, rounds: int) -> dict[str, float]:
     names = list(candidates)
     calls = {n: _calls_per_sample(candidates[n]) for n in names}
     samples = {n: [] for n in names}
-    for r in range(rounds):
-        for n in names[r % len(names):] + names[:r % len(names)]:
+    order = random.Random(0)
+    for _ in range(rounds):
+        for n in order.sample(names, len(names)):
             fn = candidates[n]
+            time.sleep(PAUSE_SECONDS)
             start = time.perf_counter()
             for _ in range(calls[n]):
                 out = fn()
