@@ -49,7 +49,8 @@ def table(result: dict) -> str:
     shifts = sorted(k for k in result["models"][0] if k.startswith("shift"))
     header = ["model", "parameters", "test accuracy", "final loss", "steps/s",
               *(f"accuracy, shifted {k[5:-9]} px" for k in shifts)]
-    rows = [[m["model"], m["params"], m["test_accuracy"], m["final_loss"], m["steps_per_second"],
+    rows = [[m["model"], m["params"], m["test_accuracy"], m["final_loss"],
+             None if m["steps_per_second"] is None else f"{m['steps_per_second']:.0f}",
              *(m[k] for k in shifts)] for m in result["models"]]
     return markdown_table(header, rows)
 

@@ -18,10 +18,11 @@ def register(subparsers) -> None:
     shift = sub.add_parser("shift", help="train on glyphs on the left, test on the unseen right")
     shift.add_argument("--classes", type=int, default=5, help="number of glyphs, 2-8 (default 5)")
     shift.add_argument("--steps", type=int, default=300, help="steps per model (default 300)")
-    size = sub.add_parser("data-size", help="test accuracy against training-set size (digits)")
+    size = sub.add_parser("data-size", help="test accuracy against training-set size")
     size.add_argument("--sizes", default="64,128,256,512,1024",
                       help="comma-separated training-set sizes (default 64,128,256,512,1024)")
     size.add_argument("--steps", type=int, default=200, help="steps per run (default 200)")
+    size.add_argument("--dataset", default="digits", help="dataset name or path (default digits)")
     for q in (shift, size):
         add_model_arguments(q)
         q.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -104,7 +105,7 @@ def run(args) -> int:
     else:
         result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
                                                   steps=args.steps, seed=args.seed,
-                                                  **model_config(args))
+                                                  dataset=args.dataset, **model_config(args))
         table, plot, name = data_size_table(result), plot_data_size, "data-size"
     path = None
     if not args.no_plot:

@@ -5,6 +5,8 @@ Each step is a directory ``<dir>/<step>/`` holding ``state`` (the :class:`TrainS
 caller adds, e.g. optimiser settings). Orbax writes a step into a temporary directory and renames
 it when complete, so a process killed mid-save (even by SIGKILL) leaves every earlier step intact;
 the half-written temporary directory is never listed as a step and is removed on the next open.
+Saves run in the background; :meth:`Checkpointer.close` (or leaving its ``with`` block, or the
+end of the program, through ``atexit``) waits for them.
 
 Damaged checkpoints: :meth:`Checkpointer.restore` with an explicit ``step`` raises
 :class:`CheckpointError` if that step cannot be read. Without a step it tries the newest first and,
@@ -15,6 +17,7 @@ the last good state instead of stopping on one damaged directory.
 
 from __future__ import annotations
 
+import atexit
 import os
 import warnings
 from pathlib import Path
@@ -71,6 +74,9 @@ class Checkpointer:
                  asynchronous: bool = True):
         if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"Checkpointer: `directory` must be a path, got {directory!r}.")
+        if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 1):
+            raise ValueError(f"Checkpointer: `max_to_keep` must be None or a positive int, got "
+                             f"max_to_keep={max_to_keep!r}.")
         path = Path(directory).absolute()
         if path.exists() and not path.is_dir():
             raise CheckpointError(f"Checkpointer: {str(path)!r} is not a directory.")
@@ -85,14 +91,13 @@ class Checkpointer:
         if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
             raise CheckpointError(f"Checkpointer: checkpoint directory {str(path)!r} is not "
                                   f"readable and writable.")
-        if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 1):
-            raise ValueError(f"Checkpointer: `max_to_keep` must be None or a positive int, got "
-                             f"max_to_keep={max_to_keep!r}.")
         self.directory = path
         options = ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=True,
             enable_async_checkpointing=asynchronous)
         self._manager = ocp.CheckpointManager(path, options=options, item_names=("state", "meta"))
+        # A program that forgets close() still finishes its background saves before exiting.
+        atexit.register(self._manager.wait_until_finished)
 
     def steps(self) -> list[int]:
         """The complete steps on disk, oldest first."""
@@ -198,6 +203,7 @@ class Checkpointer:
     def close(self) -> None:
         """Waits for pending saves and releases the manager."""
         self._manager.wait_until_finished()
+        atexit.unregister(self._manager.wait_until_finished)
         self._manager.close()
 
     def __enter__(self):
