@@ -15,7 +15,10 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxconv import _bias, shapes
-from jaxconv._checks import bias_array, canonical_precision, common_dtype, float_array, spatial_rank
+from jaxconv._checks import (
+    bias_array, canonical_precision, check_dense, common_dtype, conv_geometry, dimension_numbers,
+    float_array, spatial_rank,
+)
 from jaxconv._local_impl import canonical_implementation, local_apply
 from jaxconv.pooling import avg_pool, max_pool, wrap_pad
 
@@ -23,14 +26,6 @@ __all__ = [
     "avg_pool", "conv", "dense", "from_flax_conv_local", "locally_connected", "max_pool",
     "to_flax_conv_local",
 ]
-
-_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
-
-
-def _dimension_numbers(ndim: int):
-    s = _SPATIAL[ndim]
-    return (f"N{s}C", f"{s}IO", f"N{s}C")
-
 
 def add_bias(y, bias):
     """Adds ``bias`` (trailing dims of ``y``) with explicit broadcasting (no rank promotion).
@@ -60,13 +55,7 @@ def dense(x, kernel, bias=None, *, precision=None):
     """
     fn = "dense"
     x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    if kernel.ndim != 2:
-        raise ValueError(f"{fn}: `kernel` must have shape (in_features, out_features), got shape "
-                         f"{tuple(kernel.shape)}.")
-    if x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
-        raise ValueError(f"{fn}: input has {x.shape[-1] if x.ndim else 'no'} features but kernel "
-                         f"expects {kernel.shape[0]} (input shape {tuple(x.shape)}, kernel shape "
-                         f"{tuple(kernel.shape)}).")
+    check_dense(fn, x, kernel)
     bias = bias_array(fn, bias, ((kernel.shape[1],),))
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, bias)
@@ -98,19 +87,8 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
     """
     fn = "conv"
     x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    ndim = spatial_rank(fn, x)
-    if kernel.ndim != x.ndim:
-        raise ValueError(f"{fn}: kernel rank {kernel.ndim} does not match input rank {x.ndim}: a "
-                         f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
-                         f"kernel shape {tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
-    channels, features = x.shape[-1], kernel.shape[-1]
-    groups = shapes.check_groups(fn, groups, channels, features)
-    if kernel.shape[-2] * groups != channels:
-        raise ValueError(f"{fn}: input has {channels} channels but kernel expects "
-                         f"{kernel.shape[-2] * groups} (kernel shape {tuple(kernel.shape)}, "
-                         f"groups={groups}).")
-    geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
-                           dilation=dilation)
+    geom, groups = conv_geometry(fn, x, kernel, strides, padding, dilation, groups)
+    ndim, features = geom.ndim, kernel.shape[-1]
     bias = bias_array(fn, bias, ((features,),))
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, bias)
@@ -119,7 +97,7 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
         x, pads = wrap_pad(x, pads), ((0, 0),) * ndim
     y = lax.conv_general_dilated(
         x, kernel.astype(dtype), geom.strides, pads, rhs_dilation=geom.dilation,
-        dimension_numbers=_dimension_numbers(ndim), feature_group_count=groups, precision=precision,
+        dimension_numbers=dimension_numbers(ndim), feature_group_count=groups, precision=precision,
     )
     return add_bias(y, bias)
 
