@@ -11,14 +11,20 @@ compute the same sums in different orders:
   times slower, and its gradients come out as products that XLA's CPU matmul library accepts
   without a transpose.
 - ``"taps"``: no patch matrix at all: the output is a sum of ``window * C`` shifted input slices,
-  each multiplied by its kernel slice, one fused elementwise loop. Its derivative is the
-  ``"patches"`` product (a ``custom_jvp``), because the derivative of the elementwise form reduces
-  over the batch and feature axes, which XLA on CPU does slowly.
+  each multiplied by its kernel slice, one fused elementwise loop. With more than
+  ``TAPS_FEW_FEATURES`` features its derivative (a ``custom_jvp``) is a product per position over
+  positions-first patches (positions, N, window * C), because the derivative of the elementwise
+  form reduces over the batch and feature axes, which XLA on CPU does slowly (3.5x instead of
+  2.2x Flax's training step at 1->32 @28x28). With few features those products are too small to
+  pay and the elementwise form is differentiated as it is. When the windows tile the input, the
+  derivative is that of ``"reshape"``: the derivative of a strided slice is a padded full-size
+  array per tap (100 of them in the 1000x1000 example, whose training step then ran 9x slower
+  than Flax), while a reshape's is a reshape.
 - ``"reshape"``: for windows that tile the input exactly (``strides == window``, no dilation), the
   patches are a reshape of the input; the output is one fused multiply-and-sum over it, with no
   copy at all. On the CPU measured, ``"taps"`` (whose slices are then strided views of the same
-  values) ran the same sums 2-9x faster, because XLA emits the fused multi-axis reduction slowly,
-  so ``"auto"`` does not pick it; it stays as the copy-free formulation to force by name.
+  values) ran the same forward sums 2-9x faster, because XLA emits the fused multi-axis reduction
+  slowly, so ``"auto"`` does not pick it; ``"taps"`` uses it for its derivative instead.
 
 :func:`choose_implementation` is the ``"auto"`` rule, a function of static shapes only.
 """
@@ -129,6 +135,22 @@ def extract_patches(x, geom: shapes.Geometry):
     return patches.reshape(geom.num_positions, -1, x.shape[0])
 
 
+def _positions_first_patches(x, geom: shapes.Geometry):
+    """Patches of ``x`` (N, *spatial, C) as (positions, N, prod(window) * C)."""
+    padded = jnp.moveaxis(pad_spatial(x, geom, 1), 0, geom.ndim)  # (*padded, N, C)
+    patches = jnp.stack(list(window_taps(padded, geom, 0)), axis=geom.ndim + 1)
+    return patches.reshape(geom.num_positions, x.shape[0], -1)
+
+
+def _local_positions_first(x, kernel, geom: shapes.Geometry, precision):
+    """The layer as (N, window * C) x (window * C, F) per position; its gradients need no
+    transpose that makes the batch axis minor (4 ms of the 1->32 @28x28 step)."""
+    n, features = x.shape[0], kernel.shape[-1]
+    weights = kernel.reshape(geom.num_positions, -1, features)
+    y = _batched_dot(_positions_first_patches(x, geom), weights, precision)  # (P, N, F)
+    return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
+
+
 def _batched_dot(a, b, precision):
     """(P, M, K) x (P, K, N) -> (P, M, N)."""
     return lax.dot_general(a, b, (((2,), (1,)), ((0,), (0,))), precision=precision)
@@ -170,13 +192,22 @@ def local_taps(x, kernel, geom: shapes.Geometry, precision=None):
 def _local_taps_jvp(geom, precision, primals, tangents):
     x, kernel = primals
     dx, dkernel = tangents
-    y = _taps_sum(x, kernel, geom)
-    # Bilinear: d(x * w) = dx * w + x * dw, each a "patches" product whose transpose XLA runs well.
+    # XLA fuses the elementwise sum into each of its consumers; when a gradient broadcasts it, every
+    # element recomputes all the taps (a 3x slower training step in the 1000x1000 example). A
+    # reduction is never duplicated that way, so under differentiation tiling windows use "reshape".
+    y = local_reshape(x, kernel, geom) if tiles_exactly(geom) else _taps_sum(x, kernel, geom)
+    # Bilinear: d(x * w) = dx * w + x * dw; see the module docstring for which form each term takes.
+    if tiles_exactly(geom):
+        term = lambda a, k: local_reshape(a, k, geom)  # noqa: E731
+    elif kernel.shape[-1] <= TAPS_FEW_FEATURES:
+        term = lambda a, k: _taps_sum(a, k, geom)  # noqa: E731
+    else:
+        term = lambda a, k: _local_positions_first(a, k, geom, precision)  # noqa: E731
     terms = []
     if not isinstance(dx, SymbolicZero):
-        terms.append(local_patches(dx, kernel, geom, precision))
+        terms.append(term(dx, kernel))
     if not isinstance(dkernel, SymbolicZero):
-        terms.append(local_patches(x, dkernel, geom, precision))
+        terms.append(term(x, dkernel))
     if not terms:
         return y, jnp.zeros_like(y)
     return y, functools.reduce(jnp.add, terms).astype(y.dtype)

@@ -69,8 +69,11 @@ def test_every_implementation_matches_oracle(spec):
         np.testing.assert_allclose(eager, want - np.asarray(shared_bias), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("spec", [GEOMETRIES[1], GEOMETRIES[3], GEOMETRIES[5]],
-                         ids=["dilated", "explicit", "tiling"])
+# "taps" differentiates three ways: as "reshape" when windows tile, elementwise with few features,
+# and by products over positions-first patches with more than 8 features (the last spec).
+@pytest.mark.parametrize("spec", [GEOMETRIES[1], GEOMETRIES[3], GEOMETRIES[5],
+                                  ((2, 5, 5, 1), 3, 1, 1, "SAME", 9)],
+                         ids=["dilated", "explicit", "tiling", "many-features"])
 def test_gradients_agree_across_implementations(spec):
     geom, x, kernel, kw = _case(spec)
     bias = randn(*geom.out_spatial, kernel.shape[-1])
@@ -87,11 +90,14 @@ def test_gradients_agree_across_implementations(spec):
             np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * scale, err_msg=impl)
 
 
-@pytest.mark.parametrize("impl", ["patches", "taps", "reshape"])
-def test_check_grads_forward_and_reverse(impl):
-    x, kernel, bias = randn(1, 4, 4, 2), randn(2, 2, 2, 2, 2, 2), randn(2, 2, 2)
+@pytest.mark.parametrize("impl, strides, features", [
+    ("patches", 1, 2), ("taps", 2, 2), ("taps", 1, 2), ("taps", 1, 9), ("reshape", 2, 2)])
+def test_check_grads_forward_and_reverse(impl, strides, features):
+    out = 2 if strides == 2 else 3
+    x, bias = randn(1, 4, 4, 2), randn(out, out, features)
+    kernel = randn(out, out, 2, 2, 2, features)
     f = lambda a, k, b: jaxconv.locally_connected(  # noqa: E731
-        a, k, b, strides=2, precision=HI, implementation=impl)
+        a, k, b, strides=strides, precision=HI, implementation=impl)
     check_grads(f, (x, kernel, bias), order=1, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
 
 
