@@ -51,12 +51,14 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
     column = ModelColumn(kind)
     qtbot.addWidget(column)
     maps = layer_maps(kind)
-    column.draw(maps, history())
+    column.draw(maps)
+    column.draw_curves(history())
     kernel = maps.kernels["layer1"]
     expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
     np.testing.assert_array_equal(column.weights.data(), expected)
-    limit = np.nanmax(np.abs(expected))  # symmetric about zero, from what is drawn
-    assert column.weights.levels == pytest.approx((-limit, limit))
+    limit = np.nanmax(np.abs(expected))  # symmetric about zero, from what is drawn, rounded up
+    low, high = column.weights.levels
+    assert low == -high and limit <= high <= 1.1 * limit
     np.testing.assert_array_equal(column.features.data(), feature_strip(maps.features))
     x, y = column.curves["loss", "train"].getData()
     assert list(x) == [1, 2, 3, 4, 5] and y[-1] == pytest.approx(0.2)
@@ -73,7 +75,7 @@ def test_channel_picker_draws_that_channel(qtbot, kind):
     column = ModelColumn(kind)
     qtbot.addWidget(column)
     maps = layer_maps(kind)
-    column.draw(maps, history())
+    column.draw(maps)
     assert column.channel.isEnabled() and column.channel.maximum() == 2
     column.channel.setValue(2)
     kernel = maps.kernels["layer1"]
@@ -125,6 +127,9 @@ def test_metrics_panel_draws_every_kind_against_step_and_time(qtbot):
     panel = MetricsPanel()
     qtbot.addWidget(panel)
     hist = {k: history(3 + i) for i, k in enumerate(KINDS)}
+    panel.draw(hist, only=("loss", "step"))
+    untouched = panel.curves["loss", "time", "conv", "train"].getData()[0]
+    assert untouched is None or len(untouched) == 0
     panel.draw(hist)
     x, y = panel.curves["loss", "time", "conv", "train"].getData()
     np.testing.assert_allclose(x, [0.1, 0.2, 0.3, 0.4, 0.5])

@@ -27,6 +27,7 @@ def window(qapp):
     win.show()
     yield win
     win.close()
+    assert win.wait_for_threads(WAIT)  # a thread still compiling ends at its next yield
 
 
 def wait_drawn(qtbot, window, at_least):
@@ -58,7 +59,6 @@ def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.input.probe() == (0, 0, 1)
-    wait_drawn(qtbot, window, 0)
     qtbot.waitUntil(lambda: window.snapshot.probe == (0, 0, 1), timeout=WAIT)
     original = window.session.dataset.x_test[0]
     np.testing.assert_array_equal(window.snapshot.image, tiling.shift_image(original, 0, 1))
@@ -114,6 +114,26 @@ def test_export_png_and_csv(qtbot, window, tmp_path):
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert lines[0] == "kind,split,step,time,loss,accuracy" and len(lines) == rows + 1
     assert {line.split(",")[0] for line in lines[1:]} == set(KINDS)
+
+
+def test_save_and_load_session(qtbot, window, tmp_path):
+    qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.training, timeout=WAIT)
+    saved = window.session
+    window.session.save(tmp_path / "run")
+    weights = window.snapshot.models["local"].kernels["layer1"]
+    window.load_session(tmp_path / "run")
+    assert window.session is not saved and tr("loaded", path=tmp_path / "run") in window.status.text()
+    snapshot = wait_drawn(qtbot, window, 0)
+    assert snapshot.step == saved.step
+    np.testing.assert_array_equal(snapshot.models["local"].kernels["layer1"], weights)
+    assert len(snapshot.history["conv"]["train"]["step"]) == saved.step
+
+
+def test_load_from_a_folder_without_a_session_shows_an_error(qtbot, window, tmp_path):
+    session = window.session
+    window.load_session(tmp_path)
+    assert window.session is session and "session.json" in window.status.text()
 
 
 def test_close_during_training_stops_the_worker(qtbot, window):

@@ -75,12 +75,13 @@ def test_resume_trains_and_pause_stops(qtbot, start):
     worker.resume()
     qtbot.waitUntil(lambda: job.step > 20, timeout=5000)
     with qtbot.waitSignal(worker.state_changed, timeout=5000, check_params_cb=lambda r, s: not r):
+        worker.request_snapshot()  # a pause is reported even when it lands during a snapshot
         worker.pause()
-        worker.step_once()  # a pause always reports, even if this step runs first
     stopped = job.step
     with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+        worker.set_probe("moved")  # something changed, so a snapshot is due
         worker.request_snapshot()
-    assert blocker.args[0]["step"] == stopped == job.step
+    assert blocker.args[0] == {"step": stopped, "probe": "moved"} and job.step == stopped
 
 
 def test_failure_is_reported_and_training_can_go_on(qtbot, start):

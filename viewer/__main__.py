@@ -77,11 +77,11 @@ def main(argv=None) -> int:
 
 
 def _shoot_when_trained(app, window, steps, path, outcome):
-    from PyQt6.QtCore import QTimer
+    from PyQt6.QtCore import Qt, QTimer
 
-    def drawn(step):
-        if step >= steps and not window.training:
-            window.snapshot_drawn.disconnect(drawn)
+    def check(*_):
+        if window.shown_step >= steps and not window.training and not outcome.get("shooting"):
+            outcome["shooting"] = True
             QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
 
     def shoot():
@@ -95,8 +95,11 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         outcome["code"] = 1
         window.close()
 
-    window.snapshot_drawn.connect(drawn)
-    window.worker.failed.connect(failed)
+    # The worker's signals come from its thread: queue them to this one (after the window's slots).
+    queued = Qt.ConnectionType.QueuedConnection
+    window.snapshot_drawn.connect(check)
+    window.worker.state_changed.connect(check, queued)
+    window.worker.failed.connect(failed, queued)
 
 
 if __name__ == "__main__":

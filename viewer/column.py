@@ -8,7 +8,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayou
 
 from viewer import tiling
 from viewer.i18n import tr
-from viewer.plots import COLORS, ImagePanel, curve, plot_widget, set_labels
+from viewer.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
 
 __all__ = ["ModelColumn", "feature_strip", "human_bytes"]
 
@@ -78,7 +78,8 @@ class ModelColumn(QWidget):
         self.curves = {(what, split): curve(plot, COLORS[kind], dashed=split == "test")
                        for what, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))
                        for split in ("train", "test")}
-        self.acc_plot.setYRange(0, 1)
+        self.ranges = {"loss": GrowingRange(self.loss_plot),
+                       "accuracy": GrowingRange(self.acc_plot, fixed_y=(0, 1))}
         self._lay_out()
         self.layer.currentIndexChanged.connect(self._redraw_weights)
         self.channel.valueChanged.connect(self._redraw_weights)
@@ -136,21 +137,25 @@ class ModelColumn(QWidget):
         self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
         self._redraw_weights()
 
-    def draw(self, maps, history):
-        """Draws a `viewer.snapshot.LayerMaps` and this kind's metric history."""
-        if maps is not None:
-            first = self._maps is None or list(maps.kernels) != list(self._maps.kernels)
-            self._maps = maps
-            if first:
-                self.layer.blockSignals(True)
-                self.layer.clear()
-                self.layer.addItems(list(maps.kernels))
-                self.layer.blockSignals(False)
-            self._redraw_weights()
-            self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))
+    def draw(self, maps):
+        """Draws a `viewer.snapshot.LayerMaps`: weight (or gradient) and feature maps."""
+        first = self._maps is None or list(maps.kernels) != list(self._maps.kernels)
+        self._maps = maps
+        if first:
+            self.layer.blockSignals(True)
+            self.layer.clear()
+            self.layer.addItems(list(maps.kernels))
+            self.layer.blockSignals(False)
+        self._redraw_weights()
+        self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))
+
+    def draw_curves(self, history):
+        """Draws this kind's ``{"train"|"test": {"step", "loss", "accuracy", ...}}`` history."""
         for (what, split), item in self.curves.items():
             data = history[split]
             item.setData(data["step"], data[what])
+        for what, keeper in self.ranges.items():
+            keeper.update([history[s]["step"] for s in history], [history[s][what] for s in history])
 
     def current_kernel(self):
         """The drawn layer's name and array (kernel or gradient), or (None, None)."""

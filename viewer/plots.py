@@ -9,12 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QGraphicsItem
 
 from viewer import tiling
 
-__all__ = ["COLORS", "ImagePanel", "curve", "plot_widget"]
+__all__ = ["COLORS", "GrowingRange", "ImagePanel", "curve", "nice_ceiling", "plot_widget",
+           "set_labels"]
 
-pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="k", antialias=True)
+# No antialiasing: at 20 Hz on a software-rendered window it costs more than it shows.
+pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="k", antialias=False)
 
 #: Line colour of each model kind, used in every shared plot.
 COLORS = {"dense": "#d62728", "local": "#ff7f0e", "conv": "#1f77b4"}
@@ -49,6 +52,7 @@ class ImagePanel(pg.GraphicsLayoutWidget):
             self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"),
                                        interactive=False, width=12)
             self.bar.setImageItem(self.image)
+            self.bar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.addItem(self.bar, row=0, col=1)
         self.levels = (0.0, 1.0)
 
@@ -58,17 +62,81 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         if levels is None:
             levels = (0.0, 1.0)
             if self.kind == "diverging":
-                limit = tiling.symmetric_limit(array)
+                limit = _round_up(tiling.symmetric_limit(array))
                 levels = (-limit, limit)
-        self.levels = tuple(float(v) for v in levels)
-        self.image.setImage(array, levels=self.levels, autoLevels=False)
-        if self.bar is not None:
-            self.bar.setLevels(self.levels)
-        self.view.autoRange(padding=0.02)
+        levels = tuple(float(v) for v in levels)
+        reshaped = self.image.image is None or self.image.image.shape != array.shape
+        self.image.setImage(array, levels=levels, autoLevels=False)
+        if self.bar is not None and levels != self.levels:  # repaint the bar's axis only then
+            self.bar.setLevels(levels)
+        self.levels = levels
+        if reshaped:
+            self.view.autoRange(padding=0.02)
 
     def data(self) -> np.ndarray:
         """The array drawn now."""
         return self.image.image
+
+
+def cache_axes(item) -> None:
+    """Caches each axis of a `PlotItem` as a pixmap.
+
+    Without the cache every repaint of a curve replays the axis's text drawing, the costliest paint
+    in the window; the cache is dropped whenever pyqtgraph updates the axis (new range or labels).
+    """
+    for name in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(name)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def _round_up(x: float) -> float:
+    """``x`` rounded up to two significant digits, so colour bars change only now and then."""
+    scale = 10.0 ** (np.floor(np.log10(x)) - 1)
+    return float(np.ceil(x / scale) * scale)
+
+
+def nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``x`` (``x`` > 0).
+
+    Example:
+        >>> nice_ceiling(130), nice_ceiling(0.7)
+        (200.0, 1.0)
+    """
+    power = 10.0 ** np.floor(np.log10(x))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if step * power >= x * (1 - 1e-9):
+            return float(step * power)
+    return float(10 * power)
+
+
+class GrowingRange:
+    """Keeps a plot's axes at ``[0, nice_ceiling(max)]``, changing them only when data outgrows them.
+
+    Auto-ranging a growing curve changes the range, and so repaints the axis text, on every
+    update; this repaints the axes only a few times per decade of steps.
+
+    Args:
+        widget: the `PlotWidget`.
+        fixed_y: a fixed ``(low, high)`` y range (accuracy), or None to grow from 0 like x.
+    """
+
+    def __init__(self, widget, fixed_y=None):
+        self.widget, self.x, self.y = widget, 0.0, 0.0
+        if fixed_y is not None:
+            widget.setYRange(*fixed_y, padding=0.02)
+        self.fixed_y = fixed_y
+
+    def update(self, xs, ys):
+        """Grows the ranges to hold every finite value of the arrays ``xs`` and ``ys``."""
+        x = max((float(np.nanmax(a)) for a in xs if len(a)), default=0.0)
+        finite = [a[np.isfinite(a)] for a in ys if len(a)]
+        y = max((float(a.max()) for a in finite if a.size), default=0.0)
+        if x > self.x:
+            self.x = nice_ceiling(x)
+            self.widget.setXRange(0, self.x, padding=0.02)
+        if self.fixed_y is None and y > self.y:
+            self.y = nice_ceiling(y)
+            self.widget.setYRange(0, self.y, padding=0.02)
 
 
 def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.PlotWidget:
@@ -83,6 +151,7 @@ def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.Plot
     widget.setMouseEnabled(x=False, y=False)
     for side in ("left", "bottom"):
         item.getAxis(side).enableAutoSIPrefix(False)  # "(x0.001)" after a translated unit reads badly
+    cache_axes(item)
     set_labels(widget, title, left=left, bottom=bottom)
     return widget
 

@@ -11,7 +11,8 @@ from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPu
                              QVBoxLayout, QWidget)
 
 from viewer.i18n import tr
-from viewer.plots import COLORS, ImagePanel, curve, plot_widget, set_labels
+from viewer.plots import (COLORS, GrowingRange, ImagePanel, cache_axes, curve, plot_widget,
+                          set_labels)
 from viewer.snapshot import KINDS
 
 __all__ = ["CountsPanel", "InputPanel", "MetricsPanel"]
@@ -144,6 +145,7 @@ class CountsPanel(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
+        cache_axes(item)
         self.setMouseEnabled(x=False, y=False)
         self.setXRange(-0.6, len(KINDS) - 0.4, padding=0)
         self.retranslate()
@@ -178,11 +180,10 @@ class MetricsPanel(QWidget):
         super().__init__(parent)
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        self.plots, self.curves = {}, {}
+        self.plots, self.curves, self.ranges = {}, {}, {}
         for what, axis in self.PLOTS:
             plot = plot_widget()
-            if what == "accuracy":
-                plot.setYRange(0, 1)
+            self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
             self.plots[what, axis] = plot
             box.addWidget(plot)
             for kind in KINDS:
@@ -203,8 +204,19 @@ class MetricsPanel(QWidget):
         for kind in KINDS:
             self.legend.addItem(self.curves["accuracy", "step", kind, "train"], tr(f"short_{kind}"))
 
-    def draw(self, history):
-        """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``."""
+    def draw(self, history, only=None):
+        """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
+
+        Args:
+            history: the metrics of every kind.
+            only: redraw just this ``(what, axis)`` plot of `PLOTS`; None redraws all four.
+        """
         for (what, axis, kind, split), item in self.curves.items():
+            if only is not None and (what, axis) != only:
+                continue
             data = history[kind][split]
             item.setData(data[axis], data[what])
+        for key, keeper in self.ranges.items():
+            if only is None or key == only:
+                runs = [history[k][s] for k in KINDS for s in ("train", "test")]
+                keeper.update([r[key[1]] for r in runs], [r[key[0]] for r in runs])

@@ -1,12 +1,14 @@
 """`MainWindow`: session -> worker -> panels -> window, with menus, shortcuts and the redraw timer.
 
-The worker trains on its own `QThread`; this window only asks it for snapshots (from a 20 Hz
-`QTimer`), keeps the newest one and draws it on the next tick. Nothing here imports JAX, so the
-window appears before the first compile.
+The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
+of a 30 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
+no single frame repaints the whole window. Nothing here imports JAX, so the window appears before
+the first compile.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PyQt6.QtCore import QThread, QTimer, pyqtSignal
@@ -25,14 +27,20 @@ from viewer.worker import TrainWorker
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
-REDRAW_HZ = 20
+#: Frames per second of the redraw timer; a snapshot is asked for every SNAPSHOT_EVERY frames,
+#: and each frame runs at most JOBS_PER_TICK drawing jobs (a column's maps, a plot's curves).
+REDRAW_HZ = 30
+SNAPSHOT_EVERY = 3
+JOBS_PER_TICK = 2
+#: How long closing waits for the worker; a thread still compiling is left to `viewer.__main__`.
+CLOSE_WAIT_MS = 1500
 
 
 class MainWindow(QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
     Signals:
-        snapshot_drawn(int): a snapshot of this step has been drawn.
+        snapshot_drawn(int): every panel now shows this step (or a later one).
     """
 
     snapshot_drawn = pyqtSignal(int)
@@ -56,6 +64,9 @@ class MainWindow(QMainWindow):
         self._lay_out()
         self._make_menus()
         self._connect()
+        self._ticks = self._turn = self._version = 0
+        self._drawn = {}  # drawing job -> version of the snapshot it last drew
+        self._drawn_step, self._shown = {}, -1  # drawing job -> step it last drew; their minimum
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // REDRAW_HZ)
         self.timer.timeout.connect(self._tick)
@@ -126,11 +137,17 @@ class MainWindow(QMainWindow):
 
     # Sessions and the worker.
     def start_session(self, settings: Settings, *, restore=None, running: bool = True):
-        """Stops the current session, if any, and starts training a new one."""
+        """Stops the current session, if any, and starts training a new one.
+
+        Raises:
+            OSError, ValueError: ``restore`` holds no readable session (the current one goes on).
+        """
+        session = Session(settings, restore=restore)
         self.stop_worker()
-        self.session = Session(settings, restore=restore)
+        self.session = session
         self.settings = self.session.settings
         self.snapshot = self._pending = None
+        self._drawn_step, self._shown = {}, -1
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
         self.worker.set_probe(self.input.probe())
         self.thread_ = QThread(self)
@@ -155,10 +172,25 @@ class MainWindow(QMainWindow):
         worker, thread = self.worker, self.thread_
         self.worker = None
         for signal in (worker.prepared, worker.snapshot_ready, worker.state_changed, worker.failed):
-            signal.disconnect()
+            try:
+                signal.disconnect()  # a late signal from the old session must not be drawn
+            except TypeError:  # nothing was connected
+                pass
         worker.stop()
         thread.quit()
         return thread.wait(timeout_ms)
+
+    @property
+    def shown_step(self) -> int:
+        """The step every panel shows (or a later one); -1 before the first snapshot is drawn."""
+        return self._shown
+
+    def wait_for_threads(self, timeout_ms: int) -> bool:
+        """Waits up to ``timeout_ms`` in all for every worker thread to end; True if they all did."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        for thread in self._threads:
+            thread.wait(max(0, int(1000 * (deadline - time.monotonic()))))
+        return not self.threads_running()
 
     def threads_running(self) -> bool:
         """Whether a worker thread has not ended yet (one stuck in a compile, after `stop_worker`)."""
@@ -231,21 +263,53 @@ class MainWindow(QMainWindow):
             self.worker.set_probe(probe)
 
     def _tick(self):
-        if self.worker is not None:
+        self._ticks += 1
+        if self.worker is not None and self._ticks % SNAPSHOT_EVERY == 0:
             self.worker.request_snapshot()
         snapshot, self._pending = self._pending, None
-        if snapshot is None:
+        if snapshot is not None:
+            probe_moved = self.snapshot is not None and snapshot.probe != self.snapshot.probe
+            self.snapshot, self._version = snapshot, self._version + 1
+            if self.input.sample.maximum() != snapshot.num_samples - 1:
+                self.input.sample.setMaximum(snapshot.num_samples - 1)
+            self.input.draw(snapshot)
+            if self.training:
+                self._status_for(True, snapshot.step)
+            if probe_moved:  # the invariance probe answers at once: every map, this frame
+                for kind in KINDS:
+                    self._draw_job(kind)
+        if self.snapshot is None:
             return
-        self.snapshot = snapshot
-        if self.input.sample.maximum() != snapshot.num_samples - 1:
-            self.input.sample.setMaximum(snapshot.num_samples - 1)
-        for kind, column in self.columns.items():
-            column.draw(snapshot.models[kind], snapshot.history[kind])
-        self.input.draw(snapshot)
-        self.metrics.draw(snapshot.history)
-        if self.training:
-            self._status_for(True, snapshot.step)
-        self.snapshot_drawn.emit(snapshot.step)
+        # The rest takes turns, JOBS_PER_TICK per frame, so no frame repaints the whole window.
+        for _ in range(JOBS_PER_TICK):
+            stale = [j for j in self._job_order() if self._drawn.get(j) != self._version]
+            if not stale:
+                break
+            self._draw_job(stale[0])
+        shown = min(self._drawn_step.get(job, -1) for job in self._job_order())
+        if shown > self._shown:  # every panel now shows this step or a later one
+            self._shown = shown
+            self.snapshot_drawn.emit(shown)
+
+    def _job_order(self):
+        """Drawing jobs, starting after the last one drawn (round robin)."""
+        jobs = [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS]
+        turn = self._turn % len(jobs)
+        return jobs[turn:] + jobs[:turn]
+
+    def _draw_job(self, job):
+        snapshot = self.snapshot
+        if job in self.columns:
+            self.columns[job].draw(snapshot.models[job])
+        elif isinstance(job, str):
+            kind = job.removeprefix("curves_")
+            self.columns[kind].draw_curves(snapshot.history[kind])
+        else:
+            self.metrics.draw(snapshot.history, only=job)
+        self._drawn[job] = self._version
+        self._drawn_step[job] = snapshot.step
+        jobs = [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS]
+        self._turn = jobs.index(job) + 1
 
     # Status, language, files.
     def _status_for(self, running, step):
@@ -341,5 +405,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):  # noqa: N802 - Qt's name
         """Stops the worker and waits for its thread before the window goes."""
         self.timer.stop()
-        self.stop_worker()
+        self.stop_worker(timeout_ms=0)
+        self.wait_for_threads(CLOSE_WAIT_MS)
         event.accept()

@@ -56,6 +56,7 @@ class TrainWorker(QObject):
         self._since = 0  # steps since the last snapshot
         self._steps_between = max(1, int(steps_between))
         self._probe = None
+        self._reported = None  # the last (running, step) reported by state_changed
         self.step = 0
 
     # Commands: called from the GUI thread, thread-safe.
@@ -110,10 +111,20 @@ class TrainWorker(QObject):
                     self._wanted = False
                     return "snapshot", self._probe
                 if self._running or self._pending:
+                    if self._running:
+                        self._report(True)
                     self._pending = max(0, self._pending - 1)
                     return "step", None
+                self._report(False)  # every pause is reported, whatever it interrupted
                 self._cond.wait()
             return "stop", None
+
+    def _report(self, running: bool):
+        """Emits `state_changed` when running starts or stops, or the paused step moves."""
+        key = (running, None if running else self.step)
+        if key != self._reported:
+            self._reported = key
+            self.state_changed.emit(running, self.step)
 
     def run(self):
         """Prepares the job, then steps and snapshots as commanded until `stop`."""
@@ -124,7 +135,6 @@ class TrainWorker(QObject):
                 self._fail(error)
                 return
             rounds = self.job.rounds()
-            self.state_changed.emit(self._running, self.step)
             while True:
                 action, probe = self._next_action()
                 if action == "stop":
@@ -142,7 +152,6 @@ class TrainWorker(QObject):
                 except StopIteration:  # the job's step budget is spent: pause there
                     rounds = self.job.rounds()
                     self._command(_running=False, _pending=0)
-                    self.state_changed.emit(False, self.step)
                     continue
                 except Exception as error:  # noqa: BLE001 - NaN, bad settings: shown, not raised
                     rounds = self.job.rounds()  # the job resumes from its last good state
@@ -150,8 +159,6 @@ class TrainWorker(QObject):
                     continue
                 with self._cond:
                     self._dirty, self._since = True, self._since + 1
-                    if not self._running and not self._pending:
-                        self.state_changed.emit(False, self.step)
         finally:
             self.finished.emit()
 
@@ -159,5 +166,4 @@ class TrainWorker(QObject):
         traceback.print_exception(error)
         with self._cond:
             self._running, self._pending = False, 0
-        self.state_changed.emit(False, self.step)
         self.failed.emit(error)

@@ -1,0 +1,153 @@
+"""Benchmark: start-up time, event-loop latency while three models train, viewer vs headless speed.
+
+Run ``QT_QPA_PLATFORM=offscreen python -m viewer.bench`` (add ``--rounds``/``--warmup`` to taste).
+It prints, and writes as JSON with ``--json``:
+
+- ``window_s``: seconds from process start until the window has been shown and painted;
+- ``latency_ms``: lateness of a 5 ms `QTimer` while the viewer trains (p50, p99, max): what a
+  click or key press waits for at worst;
+- ``headless_rounds_s`` and ``viewer_rounds_s``: rounds per second (one step of each of the three
+  models) of a `Session` driven by a plain loop without Qt, and of the window's own session on its
+  worker thread with the redraws on; ``ratio`` is viewer / headless. Both are compiled and warmed
+  up first, then run in alternating chunks (``--repeats`` pairs of ``--rounds`` rounds) so that
+  drift in the machine's load hits both alike; the medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+_T0 = time.perf_counter()
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere since this import)."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _T0
+
+
+def _percentiles(values):
+    import numpy as np
+
+    a = np.asarray(values, np.float64) * 1000
+    return {"p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
+            "max": float(a.max()), "n": int(a.size)}
+
+
+def headless_chunk(run, rounds: int) -> float:
+    """Rounds per second of ``rounds`` more rounds of a `Session.rounds` generator, no Qt."""
+    began = time.perf_counter()
+    for _ in range(rounds):
+        next(run)
+    return rounds / (time.perf_counter() - began)
+
+
+def viewer_chunk(window, rounds: int, late: list, tick_ms: int = 5) -> float:
+    """Resumes the window's training for ``rounds`` rounds, then pauses it; returns rounds/s.
+
+    Meanwhile a ``tick_ms`` `QTimer` appends how late each of its ticks came to ``late``.
+    """
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop, state = QEventLoop(), {"last": None}
+    step0 = window.worker.step
+
+    def tick():
+        now = time.perf_counter()
+        if state["last"] is not None:
+            late.append(max(0.0, now - state["last"] - tick_ms / 1000))
+        state["last"] = now
+        if window.worker.step >= step0 + rounds:
+            window.worker.pause()
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(tick_ms)
+    timer.timeout.connect(tick)
+    began = time.perf_counter()
+    window.worker.resume()
+    timer.start()
+    loop.exec()
+    elapsed = time.perf_counter() - began
+    timer.stop()
+    done = window.worker.step - step0
+    while window.training:  # let the last step finish before the headless chunk
+        QEventLoop().processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+    return done / elapsed
+
+
+def main(argv=None) -> int:
+    """Runs the benchmark and prints its numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200, help="rounds per measured chunk")
+    parser.add_argument("--repeats", type=int, default=5, help="headless/viewer chunk pairs")
+    parser.add_argument("--warmup", type=int, default=60, help="rounds before measuring (compiles)")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--json", help="also write the numbers to this file")
+    args = parser.parse_args(argv)
+
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from viewer.session import Settings
+    from viewer.window import MainWindow
+
+    settings = Settings(dataset=args.dataset)
+    window = MainWindow(settings, running=False)
+    window.show()
+    app.processEvents()
+    window.repaint()
+    window_s = _process_age()
+    print(f"window shown {window_s:.2f} s after the process started", flush=True)
+    window.close()
+    app.processEvents()
+
+    from viewer.session import Session
+
+    session = Session(settings)
+    session.prepare()
+    run = session.rounds()
+    headless_chunk(run, args.warmup)  # compiles and the first test-set evaluation
+    window = MainWindow(settings, running=True)
+    window.show()
+    while window.worker.step < args.warmup:
+        app.processEvents()
+        time.sleep(0.005)
+    late, pairs = [], []
+    for _ in range(args.repeats):  # alternate, so drift in the machine's load hits both alike
+        pairs.append((headless_chunk(run, args.rounds), viewer_chunk(window, args.rounds, late)))
+        print(f"headless {pairs[-1][0]:6.1f} rounds/s   viewer {pairs[-1][1]:6.1f} rounds/s",
+              flush=True)
+    window.close()
+    latency = _percentiles(late)
+    ratios = sorted(v / h for h, v in pairs)
+    ratio = ratios[len(ratios) // 2]
+    headless_median = sorted(h for h, _ in pairs)[len(pairs) // 2]
+    viewer_median = sorted(v for _, v in pairs)[len(pairs) // 2]
+    print(f"event-loop lateness while training: p50 {latency['p50']:.1f} ms, p99 "
+          f"{latency['p99']:.1f} ms, max {latency['max']:.1f} ms ({latency['n']} ticks)")
+    print(f"median rounds/s: headless {headless_median:.1f}, viewer {viewer_median:.1f}; median "
+          f"viewer/headless ratio {ratio:.2f}; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
+    result = {"window_s": window_s, "latency_ms": latency, "pairs_rounds_s": pairs,
+              "headless_rounds_s": headless_median, "viewer_rounds_s": viewer_median,
+              "ratio": ratio, "rounds": args.rounds, "repeats": args.repeats,
+              "warmup": args.warmup, "dataset": args.dataset, "cpus": os.cpu_count(),
+              "load_average": os.getloadavg()}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
