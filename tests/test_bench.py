@@ -80,3 +80,10 @@ def test_auto_implementation_and_flops_of_issue_workloads():
     assert wl.auto_implementation(big) == "taps"
     assert big.flops("forward") == 2 * 8 * 1000 * 1000 * 1 + 8 * 100 * 100
     assert wl.auto_implementation(bench.default_workloads()[-1]) is None
+
+
+def test_ratio_pairs_samples_of_the_same_round():
+    from jaxconv.bench.runner import median_ratio
+
+    # Round 2 was slowed for both by outside load; pairing by round cancels it.
+    assert median_ratio([2.0, 40.0, 6.0], [1.0, 20.0, 3.0]) == 2.0

@@ -40,7 +40,7 @@ def default_workloads(quick: bool = False) -> list[Workload]:
     ]
 
 
-def run(workloads, *, rounds: int = 7, quick: bool = False, variants: bool = False,
+def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = False,
         use_torch: bool = True, progress=None) -> dict:
     """Measures the matmul peak, then every workload; returns a JSON-ready report.
 

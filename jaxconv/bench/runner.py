@@ -49,15 +49,15 @@ def _calls_per_sample(fn) -> int:
     return max(1, min(100, int(SAMPLE_SECONDS / max(elapsed, 1e-6))))
 
 
-def time_alternating(candidates: dict, rounds: int) -> dict[str, float]:
-    """Median milliseconds per call of each candidate, timed in random order over ``rounds``.
+def time_alternating(candidates: dict, rounds: int) -> dict[str, list[float]]:
+    """Milliseconds per call of each candidate, one sample per round, in random order each round.
 
     Args:
         candidates: name -> callable of no arguments (already compiled and warmed up).
         rounds: number of rounds; each round times every candidate once.
 
     Returns:
-        name -> median ms per call.
+        name -> list of ``rounds`` samples (ms per call), in round order.
     """
     names = list(candidates)
     calls = {n: _calls_per_sample(candidates[n]) for n in names}
@@ -72,7 +72,13 @@ def time_alternating(candidates: dict, rounds: int) -> dict[str, float]:
                 out = fn()
             _block(out)
             samples[n].append((time.perf_counter() - start) / calls[n] * 1e3)
-    return {n: statistics.median(v) for n, v in samples.items()}
+    return samples
+
+
+def median_ratio(peer: list[float], mine: list[float]) -> float:
+    """Median over rounds of ``peer / mine``: each ratio pairs samples taken moments apart, so a
+    burst of outside load that spans a round cancels, where a ratio of medians would keep it."""
+    return statistics.median(p / m for p, m in zip(peer, mine))
 
 
 def matmul_peak(size: int, rounds: int = 3) -> float:
@@ -116,8 +122,8 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
 
     Each dict has ``workload``, ``mode``, ``impl`` (peer name), ``chosen`` (the implementation
     "auto" picked, for locally-connected layers), ``ms`` (median per call), ``gflops``,
-    ``peak_share`` (of ``peak_gflops``), ``vs_flax`` and ``vs_torch`` (peer time / this time:
-    above 1 means faster), and ``compile_s`` (the training step's compile time, JAX peers only).
+    ``peak_share`` (of ``peak_gflops``), ``vs_flax`` and ``vs_torch`` (median over rounds of peer
+    time / this time: above 1 means faster), and ``compile_s`` (the training step's compile time, JAX peers only).
     """
     results = []
     for mode in workload.modes:
@@ -125,7 +131,8 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
         for fn, _ in candidates.values():  # compile and warm up
             _block(fn())
             _block(fn())
-        ms = time_alternating({n: c[0] for n, c in candidates.items()}, rounds)
+        samples = time_alternating({n: c[0] for n, c in candidates.items()}, rounds)
+        ms = {n: statistics.median(v) for n, v in samples.items()}
         flops = workload.flops(mode)
         for name, (_, compile_s) in candidates.items():
             gflops = flops / (ms[name] * 1e-3) / 1e9
@@ -137,8 +144,9 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
                 "ms": ms[name],
                 "gflops": gflops,
                 "peak_share": gflops / peak_gflops if peak_gflops else None,
-                "vs_flax": ms["flax"] / ms[name],
-                "vs_torch": ms["torch"] / ms[name] if "torch" in ms else None,
+                "vs_flax": median_ratio(samples["flax"], samples[name]),
+                "vs_torch": (median_ratio(samples["torch"], samples[name]) if "torch" in samples
+                             else None),
                 "compile_s": compile_s,
                 "flops": flops,
             })

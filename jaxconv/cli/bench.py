@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("--mode", choices=("both", "forward", "train"), default="both",
                         help="time the forward pass, the training step, or both")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="timing rounds, median reported (default 7, or 2 with --quick)")
+                        help="timing rounds, median reported (default 10, or 2 with --quick)")
     parser.add_argument("--variants", action="store_true",
                         help="also time every locally-connected implementation by name")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
@@ -63,7 +63,7 @@ def run(args) -> int:
     from jaxconv import bench
 
     workloads = workloads_from_args(args)
-    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 7)
+    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 10)
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = bench.run(workloads, rounds=rounds, quick=args.quick, variants=args.variants,
                        use_torch=not args.no_torch, progress=progress)
