@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 from jaxconv import linen, shapes
+from jaxconv.pooling import max_pool
 
 __all__ = ["KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
 
@@ -149,9 +150,7 @@ class Model(nn.Module):
             x = nn.relu(self._spatial_layer(index, x))
             acts.append((f"layer{index + 1}", x))
             if cfg.pool:
-                # Flax's pool, not jaxconv.max_pool: under jit, jaxconv's pooling passes lax a
-                # traced init value, and reduce_window then has no gradient (reported).
-                x = nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+                x = max_pool(x, 2, padding="SAME")
         if cfg.global_pool:
             x = jnp.mean(x, axis=tuple(range(1, x.ndim - 1)))
         else:
