@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
-COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop")
+COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
