@@ -4,12 +4,14 @@ One window is shared by the tests of this module (each compile costs seconds on 
 last test closes it while it trains. The headless screenshot runs `viewer.__main__.main`.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 
-from viewer import tiling
+from viewer import files, tiling
 from viewer.__main__ import main
 from viewer.i18n import set_language, tr
 from viewer.session import Settings
@@ -107,10 +109,10 @@ def test_language_switch_changes_the_labels(qtbot, window):
 
 
 def test_export_png_and_csv(qtbot, window, tmp_path):
-    paths = window.export_panels(tmp_path)
+    paths = files.export_panels(window, tmp_path)
     assert {p.name for p in paths} >= {"window.png", "column_conv.png", "metrics.png"}
     assert all(not QImage(str(p)).isNull() for p in paths)
-    rows = window.export_csv(tmp_path / "metrics.csv")
+    rows = files.export_csv(window, tmp_path / "metrics.csv")
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert lines[0] == "kind,split,step,time,loss,accuracy" and len(lines) == rows + 1
     assert {line.split(",")[0] for line in lines[1:]} == set(KINDS)
@@ -157,3 +159,36 @@ def test_headless_screenshot_is_written_and_not_blank(qtbot, tmp_path):
     rows = np.frombuffer(gray.constBits().asstring(gray.sizeInBytes()), np.uint8)
     pixels = rows.reshape(gray.height(), gray.bytesPerLine())[:, :gray.width()]
     assert pixels.std() > 20  # text, maps and plots, not one flat colour
+
+
+@pytest.fixture
+def fresh_window(qapp):
+    windows = []
+
+    def make(settings):
+        windows.append(MainWindow(settings, running=True))
+        windows[-1].show()
+        return windows[-1]
+
+    yield make
+    for win in windows:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+def test_missing_dataset_is_reported_and_the_app_goes_on(qtbot, fresh_window, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setenv("JAXCONV_DATA_DIR", str(tmp_path))  # an empty cache: no MNIST there
+    win = fresh_window(Settings(dataset="mnist"))
+    qtbot.waitUntil(lambda: win.status.text().startswith(tr("failed", error="")), timeout=WAIT)
+    assert "DownloadError" in win.status.text() and str(tmp_path) in win.status.text()
+    assert not win.training and win.isVisible()
+
+
+def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
+    win = fresh_window(dataclasses.replace(TINY, optimizer="sgd", learning_rate=1e9))
+    qtbot.waitUntil(lambda: not win.training and win.snapshot is not None, timeout=WAIT)
+    kinds = [tr(f"short_{kind}") for kind in KINDS]
+    assert any(win.status.text() == tr("non_finite", kind=kind) for kind in kinds)
+    for kind in KINDS:  # the last good weights are drawn, not NaNs
+        assert np.isfinite(win.snapshot.models[kind].kernels["layer1"]).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from viewer import tiling

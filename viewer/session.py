@@ -102,7 +102,9 @@ class Session:
         from jaxconv.summaries import summary
 
         s = self.settings
-        self.dataset = data.load(s.dataset, seed=s.seed, n_train=s.n_train, n_test=s.n_test)
+        # Never download from the viewer: a set that is not cached fails at once, with a message.
+        self.dataset = data.load(s.dataset, seed=s.seed, n_train=s.n_train, n_test=s.n_test,
+                                 download=False)
         tx = train.make_optimizer(s.optimizer, s.learning_rate)
         counted = {}
         for kind in KINDS:

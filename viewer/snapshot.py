@@ -127,11 +127,6 @@ class History:
             data[f][n] = row[f]
         self._n[split] = n + 1
 
-    def extend(self, split: str, rows: dict):
-        """Adds many rows at once: ``rows`` maps each field to a sequence."""
-        for values in zip(*(rows[f] for f in _FIELDS)):
-            self.append(split, **dict(zip(_FIELDS, values)))
-
     def view(self) -> dict:
         """``{split: {field: array}}`` of the rows so far (slices; see the module docstring)."""
         return {s: {f: a[:self._n[s]] for f, a in d.items()} for s, d in self._data.items()}

@@ -1,6 +1,6 @@
 """`MainWindow`: session -> worker -> panels -> window, with menus, shortcuts and the redraw timer.
 
-The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
+The worker trains on its own `QThread`; this window only asks it for snapshots (every third tick
 of a 30 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
 no single frame repaints the whole window. Nothing here imports JAX, so the window appears before
 the first compile.
@@ -8,22 +8,19 @@ the first compile.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-from PyQt6.QtCore import QThread, QTimer, pyqtSignal
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PyQt6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox,
-                             QWidget)
+from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QWidget
 
-from viewer import typeface
+from viewer import files, typeface
 from viewer.column import ModelColumn
 from viewer.controls import ControlsPanel, FieldError
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
+from viewer.schedule import DrawSchedule
 from viewer.session import Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
-from viewer.snapshot import KINDS, write_metrics_csv
-from viewer.worker import TrainWorker
+from viewer.snapshot import KINDS
+from viewer.worker import TrainWorker, WorkerThreads
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
@@ -50,8 +47,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or Settings()
         self.redraw_every = redraw_every
-        self.session = self.worker = self.thread_ = None
-        self._threads = []  # every worker thread started, kept until it has ended
+        self.session = self.worker = None
+        self.threads = WorkerThreads(self)
         self.snapshot = self._pending = None
         self.training = False
         self.controls = ControlsPanel(self.settings, redraw_every)
@@ -60,13 +57,14 @@ class MainWindow(QMainWindow):
         self.counts = CountsPanel()
         self.metrics = MetricsPanel()
         self.status = QLabel()
+        self._error = False
         self.statusBar().addWidget(self.status, 1)
         self._lay_out()
         self._make_menus()
         self._connect()
-        self._ticks = self._turn = self._version = 0
-        self._drawn = {}  # drawing job -> version of the snapshot it last drew
-        self._drawn_step, self._shown = {}, -1  # drawing job -> step it last drew; their minimum
+        self._ticks = 0
+        self.schedule = DrawSchedule(
+            [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS])
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // REDRAW_HZ)
         self.timer.timeout.connect(self._tick)
@@ -102,17 +100,7 @@ class MainWindow(QMainWindow):
     def _make_menus(self):
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
-        self.actions = {}
-        for key, slot, shortcut in (("save_session", self.save_session_dialog, "Ctrl+S"),
-                                    ("load_session", self.load_session_dialog, "Ctrl+O"),
-                                    ("export_png", self.export_png_dialog, "Ctrl+E"),
-                                    ("export_csv", self.export_csv_dialog, None),
-                                    ("quit", self.close, "Ctrl+Q")):
-            action = self.file_menu.addAction("")
-            action.triggered.connect(slot)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-            self.actions[key] = action
+        self.actions = files.add_file_actions(self, self.file_menu)
         self.language_menu = bar.addMenu("")
         group = QActionGroup(self)
         for code, name in LANGUAGES.items():
@@ -147,14 +135,9 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = self.session.settings
         self.snapshot = self._pending = None
-        self._drawn_step, self._shown = {}, -1
+        self.schedule.reset()
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
         self.worker.set_probe(self.input.probe())
-        self.thread_ = QThread(self)
-        self._threads = [t for t in self._threads if t.isRunning()] + [self.thread_]
-        self.worker.moveToThread(self.thread_)
-        self.thread_.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread_.quit)
         self.worker.prepared.connect(self._prepared)
         self.worker.snapshot_ready.connect(self._snapshot_ready)
         self.worker.state_changed.connect(self._state_changed)
@@ -162,45 +145,32 @@ class MainWindow(QMainWindow):
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running
-        self._show_status(tr("preparing", dataset=settings.dataset if restore is None else restore))
-        self.thread_.start()
+        self.show_status(tr("preparing", dataset=settings.dataset if restore is None else restore))
+        self.threads.start(self.worker)
 
     def stop_worker(self, timeout_ms: int = 1500) -> bool:
         """Stops training and waits for the thread; True if it ended within ``timeout_ms``."""
-        if self.worker is None:
-            return True
-        worker, thread = self.worker, self.thread_
-        self.worker = None
-        for signal in (worker.prepared, worker.snapshot_ready, worker.state_changed, worker.failed):
-            try:
-                signal.disconnect()  # a late signal from the old session must not be drawn
-            except TypeError:  # nothing was connected
-                pass
-        worker.stop()
-        thread.quit()
-        return thread.wait(timeout_ms)
+        worker, self.worker = self.worker, None
+        return worker is None or self.threads.stop(worker, timeout_ms)
 
     @property
     def shown_step(self) -> int:
         """The step every panel shows (or a later one); -1 before the first snapshot is drawn."""
-        return self._shown
+        return self.schedule.shown
 
     def wait_for_threads(self, timeout_ms: int) -> bool:
         """Waits up to ``timeout_ms`` in all for every worker thread to end; True if they all did."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        for thread in self._threads:
-            thread.wait(max(0, int(1000 * (deadline - time.monotonic()))))
-        return not self.threads_running()
+        return self.threads.wait(timeout_ms)
 
     def threads_running(self) -> bool:
         """Whether a worker thread has not ended yet (one stuck in a compile, after `stop_worker`)."""
-        return any(thread.isRunning() for thread in self._threads)
+        return self.threads.running()
 
     def _settings_from_fields(self):
         try:
             settings, redraw = self.controls.settings(self.settings)
         except FieldError as error:
-            self._show_error(str(error))
+            self.show_error(str(error))
             return None
         self.redraw_every = redraw
         if self.worker is not None:
@@ -209,6 +179,7 @@ class MainWindow(QMainWindow):
 
     def start(self):
         """Start: resume, or restart with new settings if the fields changed."""
+        self._error = False
         settings = self._settings_from_fields()
         if settings is None:
             return
@@ -220,17 +191,20 @@ class MainWindow(QMainWindow):
 
     def pause(self):
         """Pause after the current step."""
+        self._error = False
         if self.worker is not None:
             self.worker.pause()
 
     def step_once(self):
         """One step of each model (pauses first)."""
+        self._error = False
         if self.worker is not None:
             self.worker.pause()
             self.worker.step_once()
 
     def reset(self):
         """Fresh models from the fields' settings, paused."""
+        self._error = False
         settings = self._settings_from_fields()
         if settings is not None:
             self.start_session(settings, running=False)
@@ -252,11 +226,12 @@ class MainWindow(QMainWindow):
         self._status_for(running, step)
 
     def _failed(self, error):
+        self.training = False  # the worker pauses on any failure
         kind = getattr(error, "kind", None)
         if kind is not None:
-            self._show_error(tr("non_finite", kind=tr(f"short_{kind}")))
+            self.show_error(tr("non_finite", kind=tr(f"short_{kind}")))
         else:
-            self._show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
+            self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
 
     def _probe_changed(self, probe):
         if self.worker is not None:
@@ -269,7 +244,8 @@ class MainWindow(QMainWindow):
         snapshot, self._pending = self._pending, None
         if snapshot is not None:
             probe_moved = self.snapshot is not None and snapshot.probe != self.snapshot.probe
-            self.snapshot, self._version = snapshot, self._version + 1
+            self.snapshot = snapshot
+            self.schedule.new_snapshot(snapshot.step)
             if self.input.sample.maximum() != snapshot.num_samples - 1:
                 self.input.sample.setMaximum(snapshot.num_samples - 1)
             self.input.draw(snapshot)
@@ -280,22 +256,8 @@ class MainWindow(QMainWindow):
                     self._draw_job(kind)
         if self.snapshot is None:
             return
-        # The rest takes turns, JOBS_PER_TICK per frame, so no frame repaints the whole window.
-        for _ in range(JOBS_PER_TICK):
-            stale = [j for j in self._job_order() if self._drawn.get(j) != self._version]
-            if not stale:
-                break
-            self._draw_job(stale[0])
-        shown = min(self._drawn_step.get(job, -1) for job in self._job_order())
-        if shown > self._shown:  # every panel now shows this step or a later one
-            self._shown = shown
-            self.snapshot_drawn.emit(shown)
-
-    def _job_order(self):
-        """Drawing jobs, starting after the last one drawn (round robin)."""
-        jobs = [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS]
-        turn = self._turn % len(jobs)
-        return jobs[turn:] + jobs[:turn]
+        for job in self.schedule.next_jobs(JOBS_PER_TICK):
+            self._draw_job(job)
 
     def _draw_job(self, job):
         snapshot = self.snapshot
@@ -306,20 +268,23 @@ class MainWindow(QMainWindow):
             self.columns[kind].draw_curves(snapshot.history[kind])
         else:
             self.metrics.draw(snapshot.history, only=job)
-        self._drawn[job] = self._version
-        self._drawn_step[job] = snapshot.step
-        jobs = [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS]
-        self._turn = jobs.index(job) + 1
+        if self.schedule.done(job, snapshot.step):
+            self.snapshot_drawn.emit(self.schedule.shown)
 
     # Status, language, files.
     def _status_for(self, running, step):
-        self._show_status(tr("running" if running else "paused", step=step))
+        if not self._error:  # an error stays up until the next button press
+            self.show_status(tr("running" if running else "paused", step=step))
 
-    def _show_status(self, text):
+    def show_status(self, text):
+        """Shows ``text`` in the status bar (replacing an error)."""
+        self._error = False
         self.status.setStyleSheet("")
         self.status.setText(text)
 
-    def _show_error(self, text):
+    def show_error(self, text):
+        """Shows ``text`` in the status bar in red; it stays until the next button press."""
+        self._error = True
         self.status.setStyleSheet("color: #b00020; font-weight: bold;")
         self.status.setText(text)
 
@@ -341,66 +306,18 @@ class MainWindow(QMainWindow):
             panel.retranslate()
         if self.snapshot is not None:
             self.input.draw(self.snapshot)
-        if self.status.styleSheet() == "" and self.worker is not None:
+        if not self._error and self.worker is not None:
             self._status_for(self.training, self.snapshot.step if self.snapshot else 0)
-
-    def export_panels(self, directory) -> list[Path]:
-        """Saves the window and each panel as PNG files in ``directory``; returns their paths."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        panels = {"window": self, "input": self.input, "counts": self.counts,
-                  "metrics": self.metrics, **{f"column_{k}": c for k, c in self.columns.items()}}
-        paths = []
-        for name, widget in panels.items():
-            path = directory / f"{name}.png"
-            if not widget.grab().save(str(path)):
-                raise OSError(f"export_panels: could not write {str(path)!r}.")
-            paths.append(path)
-        return paths
-
-    def export_csv(self, path) -> int:
-        """Writes every model's metrics to ``path``; returns the number of rows."""
-        return write_metrics_csv(path, self.session.history)
-
-    def _guard(self, action, *args):
-        try:
-            result = action(*args)
-        except Exception as error:  # noqa: BLE001 - a file error must not end the app
-            self._show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
-            QMessageBox.warning(self, tr("error"), str(error))
-            return None
-        self._show_status(tr("saved", path=args[0]))
-        return result
-
-    def export_png_dialog(self):
-        directory = QFileDialog.getExistingDirectory(self, tr("choose_folder"))
-        if directory:
-            self._guard(self.export_panels, directory)
-
-    def export_csv_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, tr("export_csv"), "metrics.csv", "CSV (*.csv)")
-        if path:
-            self._guard(self.export_csv, path)
-
-    def save_session_dialog(self):
-        directory = QFileDialog.getExistingDirectory(self, tr("save_session"))
-        if directory:
-            self._guard(self.session.save, directory)
-
-    def load_session_dialog(self):
-        directory = QFileDialog.getExistingDirectory(self, tr("load_session"))
-        if directory:
-            self.load_session(directory)
 
     def load_session(self, directory):
         """Continues a session saved by `Session.save`, paused."""
         try:
             self.start_session(None, restore=directory, running=False)
         except Exception as error:  # noqa: BLE001 - a bad folder must not end the app
-            self._show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
+            self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
             return
         self.controls.set_settings(self.settings, self.redraw_every)
-        self._show_status(tr("loaded", path=directory))
+        self.show_status(tr("loaded", path=directory))
 
     def closeEvent(self, event):  # noqa: N802 - Qt's name
         """Stops the worker and waits for its thread before the window goes."""

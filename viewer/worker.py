@@ -16,11 +16,12 @@ the device-to-host copies run at the redraw rate, not at the step rate.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-__all__ = ["TrainWorker"]
+__all__ = ["TrainWorker", "WorkerThreads"]
 
 
 class TrainWorker(QObject):
@@ -167,3 +168,53 @@ class TrainWorker(QObject):
         with self._cond:
             self._running, self._pending = False, 0
         self.failed.emit(error)
+
+
+class WorkerThreads:
+    """Runs each `TrainWorker` on its own `QThread`, and keeps every thread until it has ended.
+
+    A stopped worker may still be inside a step or a compile, which cannot be interrupted; its
+    thread is kept (a `QThread` destroyed while running aborts the process) and waited for by
+    `wait`.
+
+    Args:
+        parent: the `QObject` owning the threads (the window).
+    """
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.threads = {}  # worker -> its thread
+
+    def start(self, worker: TrainWorker) -> QThread:
+        """Moves ``worker`` to a new thread and starts it."""
+        self.threads = {w: t for w, t in self.threads.items() if t.isRunning()}
+        thread = QThread(self.parent)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        self.threads[worker] = thread
+        thread.start()
+        return thread
+
+    def stop(self, worker: TrainWorker, timeout_ms: int) -> bool:
+        """Disconnects ``worker``'s signals, stops it; True if its thread ended within the time."""
+        for signal in (worker.prepared, worker.snapshot_ready, worker.state_changed, worker.failed):
+            try:
+                signal.disconnect()  # a late signal from an old session must not be drawn
+            except TypeError:  # nothing was connected
+                pass
+        worker.stop()
+        thread = self.threads[worker]
+        thread.quit()
+        return thread.wait(timeout_ms)
+
+    def wait(self, timeout_ms: int) -> bool:
+        """Waits up to ``timeout_ms`` in all for every thread; True if they all ended."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        for thread in self.threads.values():
+            thread.wait(max(0, int(1000 * (deadline - time.monotonic()))))
+        return not self.running()
+
+    def running(self) -> bool:
+        """Whether some thread has not ended yet."""
+        return any(thread.isRunning() for thread in self.threads.values())

@@ -1,0 +1,24 @@
+"""`DrawSchedule`: the viewer's round-robin redraw bookkeeping, no Qt."""
+
+from viewer.schedule import DrawSchedule
+
+
+def test_every_job_is_drawn_in_turn_and_shown_follows_the_slowest():
+    schedule = DrawSchedule(["a", "b", "c"])
+    assert schedule.next_jobs(2) == ["a", "b"] and schedule.shown == -1
+    schedule.new_snapshot(step=1)
+    assert not schedule.done("a", 1) and not schedule.done("b", 1)
+    schedule.new_snapshot(step=2)  # c never drew: it comes first now, then a and b again
+    assert schedule.next_jobs(3) == ["c", "a", "b"]
+    assert schedule.done("c", 2) and schedule.shown == 1  # a and b still show step 1
+    assert schedule.next_jobs(5) == ["a", "b"]
+    assert not schedule.done("a", 2) and schedule.done("b", 2) and schedule.shown == 2
+    assert schedule.next_jobs(3) == []
+
+
+def test_reset_forgets_what_was_drawn():
+    schedule = DrawSchedule(["a"])
+    schedule.new_snapshot(step=7)
+    assert schedule.done("a", 7) and schedule.shown == 7
+    schedule.reset()
+    assert schedule.shown == -1 and schedule.next_jobs(1) == ["a"]

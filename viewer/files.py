@@ -1,0 +1,94 @@
+"""The File menu: save and load a session, export every panel as PNG and the metrics as CSV.
+
+Every action reports to the window's status bar; a failing file operation shows a message and
+never ends the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtGui import QKeySequence
+from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+from viewer.i18n import tr
+from viewer.snapshot import write_metrics_csv
+
+__all__ = ["FILE_ACTIONS", "add_file_actions", "export_csv", "export_panels"]
+
+#: Action key (a label of `viewer.i18n.TEXT`) -> shortcut, in menu order.
+FILE_ACTIONS = {"save_session": "Ctrl+S", "load_session": "Ctrl+O", "export_png": "Ctrl+E",
+                "export_csv": None, "quit": "Ctrl+Q"}
+
+
+def export_panels(window, directory) -> list[Path]:
+    """Saves the whole window and each panel as PNG files in ``directory``; returns the paths.
+
+    Raises:
+        OSError: a file could not be written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    panels = {"window": window, "input": window.input, "counts": window.counts,
+              "metrics": window.metrics, "controls": window.controls,
+              **{f"column_{kind}": column for kind, column in window.columns.items()}}
+    paths = []
+    for name, widget in panels.items():
+        path = directory / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise OSError(f"export_panels: could not write {str(path)!r}.")
+        paths.append(path)
+    return paths
+
+
+def export_csv(window, path) -> int:
+    """Writes every model's metrics (kind, split, step, time, loss, accuracy); returns the rows."""
+    return write_metrics_csv(path, window.session.history)
+
+
+def _guarded(window, action, target):
+    try:
+        action(target)
+    except Exception as error:  # noqa: BLE001 - a file error must not end the app
+        window.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
+        QMessageBox.warning(window, tr("error"), str(error))
+        return
+    window.show_status(tr("saved", path=target))
+
+
+def _export_png(window):
+    directory = QFileDialog.getExistingDirectory(window, tr("choose_folder"))
+    if directory:
+        _guarded(window, lambda d: export_panels(window, d), directory)
+
+
+def _export_csv(window):
+    path, _ = QFileDialog.getSaveFileName(window, tr("export_csv"), "metrics.csv", "CSV (*.csv)")
+    if path:
+        _guarded(window, lambda p: export_csv(window, p), path)
+
+
+def _save_session(window):
+    directory = QFileDialog.getExistingDirectory(window, tr("save_session"))
+    if directory:
+        _guarded(window, window.session.save, directory)
+
+
+def _load_session(window):
+    directory = QFileDialog.getExistingDirectory(window, tr("load_session"))
+    if directory:
+        window.load_session(directory)
+
+
+def add_file_actions(window, menu) -> dict:
+    """Adds the File actions to ``menu``; returns key -> `QAction` (labels set by retranslate)."""
+    slots = {"save_session": _save_session, "load_session": _load_session,
+             "export_png": _export_png, "export_csv": _export_csv, "quit": lambda w: w.close()}
+    actions = {}
+    for key, shortcut in FILE_ACTIONS.items():
+        action = menu.addAction("")
+        action.triggered.connect(lambda _=False, slot=slots[key]: slot(window))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        actions[key] = action
+    return actions
