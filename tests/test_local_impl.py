@@ -13,7 +13,7 @@ from jax.test_util import check_grads
 
 import jaxconv
 from jaxconv import shapes
-from jaxconv._bias import add_bias
+from jaxconv._bias import add_bias, add_bias_by_ones
 from jaxconv._local_impl import choose_implementation, tiles_exactly
 
 import oracle
@@ -101,15 +101,17 @@ def test_check_grads_forward_and_reverse(impl, strides, features):
     check_grads(f, (x, kernel, bias), order=1, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
 
 
-def test_bias_gradient_is_the_sum_over_leading_axes():
+@pytest.mark.parametrize("add", [add_bias, add_bias_by_ones])
+def test_bias_gradient_is_the_sum_over_leading_axes(add):
     y, b = randn(3, 2, 4), randn(2, 4)
     g = randn(3, 2, 4)
-    _, vjp = jax.vjp(add_bias, y, b)
+    np.testing.assert_allclose(add(y, b), np.asarray(y) + np.asarray(b), rtol=1e-6)
+    _, vjp = jax.vjp(add, y, b)
     dy, db = vjp(g)
     np.testing.assert_allclose(dy, g)
     np.testing.assert_allclose(db, np.asarray(g).sum(0), rtol=1e-6, atol=1e-6)
     # Forward mode and second order still work (a custom_jvp, not a custom_vjp).
-    _, tangent = jax.jvp(add_bias, (y, b), (jnp.zeros_like(y), jnp.ones_like(b)))
+    _, tangent = jax.jvp(add, (y, b), (jnp.zeros_like(y), jnp.ones_like(b)))
     np.testing.assert_allclose(tangent, np.ones((3, 2, 4)))
     h = jax.hessian(lambda bb: jnp.sum(jaxconv.dense(y[0], randn(4, 3), bb[:3]) ** 2))(b[0])
     assert h.shape == (4, 4)
