@@ -39,3 +39,4 @@ def test_set_language_switches_tr_and_rejects_unknown_codes():
             i18n.set_language("fr")
     finally:
         i18n.set_language("en")
+

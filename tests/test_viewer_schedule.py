@@ -1,4 +1,4 @@
-"""`DrawSchedule`: the viewer's round-robin redraw bookkeeping, no Qt."""
+"""Redraw bookkeeping: `DrawSchedule` (no Qt) and the nice bounds plot ranges grow by."""
 
 from viewer.schedule import DrawSchedule
 
@@ -22,3 +22,9 @@ def test_reset_forgets_what_was_drawn():
     assert schedule.done("a", 7) and schedule.shown == 7
     schedule.reset()
     assert schedule.shown == -1 and schedule.next_jobs(1) == ["a"]
+
+
+def test_nice_ceiling_is_a_round_bound_just_above():
+    from viewer.plots import nice_ceiling
+
+    assert [nice_ceiling(x) for x in (0.52, 1.0, 2.3, 130, 201)] == [0.6, 1.0, 2.5, 150.0, 250.0]

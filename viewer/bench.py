@@ -51,10 +51,11 @@ def headless_chunk(run, rounds: int) -> float:
     return rounds / (time.perf_counter() - began)
 
 
-def viewer_chunk(window, rounds: int, late: list, tick_ms: int = 5) -> float:
+def viewer_chunk(window, rounds: int, late: list, gui_cpu: list, tick_ms: int = 5) -> float:
     """Resumes the window's training for ``rounds`` rounds, then pauses it; returns rounds/s.
 
-    Meanwhile a ``tick_ms`` `QTimer` appends how late each of its ticks came to ``late``.
+    Meanwhile a ``tick_ms`` `QTimer` appends how late each of its ticks came to ``late``, and the
+    GUI thread's CPU time per second of the chunk is appended to ``gui_cpu``.
     """
     from PyQt6.QtCore import QEventLoop, QTimer
 
@@ -73,11 +74,12 @@ def viewer_chunk(window, rounds: int, late: list, tick_ms: int = 5) -> float:
     timer = QTimer()
     timer.setInterval(tick_ms)
     timer.timeout.connect(tick)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.thread_time()
     window.worker.resume()
     timer.start()
     loop.exec()
     elapsed = time.perf_counter() - began
+    gui_cpu.append((time.thread_time() - cpu) / elapsed)
     timer.stop()
     done = window.worker.step - step0
     while window.training:  # let the last step finish before the headless chunk
@@ -122,9 +124,9 @@ def main(argv=None) -> int:
     while window.worker.step < args.warmup:
         app.processEvents()
         time.sleep(0.005)
-    late, pairs = [], []
+    late, pairs, gui_cpu = [], [], []
     for _ in range(args.repeats):  # alternate, so drift in the machine's load hits both alike
-        pairs.append((headless_chunk(run, args.rounds), viewer_chunk(window, args.rounds, late)))
+        pairs.append((headless_chunk(run, args.rounds), viewer_chunk(window, args.rounds, late, gui_cpu)))
         print(f"headless {pairs[-1][0]:6.1f} rounds/s   viewer {pairs[-1][1]:6.1f} rounds/s",
               flush=True)
     window.close()
@@ -135,12 +137,13 @@ def main(argv=None) -> int:
     viewer_median = sorted(v for _, v in pairs)[len(pairs) // 2]
     print(f"event-loop lateness while training: p50 {latency['p50']:.1f} ms, p99 "
           f"{latency['p99']:.1f} ms, max {latency['max']:.1f} ms ({latency['n']} ticks)")
+    print(f"GUI thread CPU while training: {100 * sum(gui_cpu) / len(gui_cpu):.0f}% of one core")
     print(f"median rounds/s: headless {headless_median:.1f}, viewer {viewer_median:.1f}; median "
           f"viewer/headless ratio {ratio:.2f}; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
     result = {"window_s": window_s, "latency_ms": latency, "pairs_rounds_s": pairs,
               "headless_rounds_s": headless_median, "viewer_rounds_s": viewer_median,
-              "ratio": ratio, "rounds": args.rounds, "repeats": args.repeats,
+              "ratio": ratio, "gui_cpu": sum(gui_cpu) / len(gui_cpu), "rounds": args.rounds, "repeats": args.repeats,
               "warmup": args.warmup, "dataset": args.dataset, "cpus": os.cpu_count(),
               "load_average": os.getloadavg()}
     if args.json:

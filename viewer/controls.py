@@ -118,7 +118,8 @@ class ControlsPanel(QWidget):
 
     def _lay_out(self):
         form = QFormLayout()
-        form.addRow(self.labels["dataset"], self.dataset)
+        form.addRow(self.labels["dataset"])  # the names are long: the menu gets the full width
+        form.addRow(self.dataset)
         for name, field in self.fields.items():
             if name == "learning_rate":
                 form.addRow(self.labels["optimizer"], self.optimizer)

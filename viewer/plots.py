@@ -96,16 +96,16 @@ def _round_up(x: float) -> float:
 
 
 def nice_ceiling(x: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``x`` (``x`` > 0).
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is >= ``x`` (> 0).
 
     Example:
-        >>> nice_ceiling(130), nice_ceiling(0.7)
-        (200.0, 1.0)
+        >>> nice_ceiling(130), nice_ceiling(0.52)
+        (150.0, 0.6)
     """
     power = 10.0 ** np.floor(np.log10(x))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for step in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if step * power >= x * (1 - 1e-9):
-            return float(step * power)
+            return float(f"{step * power:.12g}")  # 0.6, not 0.6000000000000001
     return float(10 * power)
 
 

@@ -1,7 +1,7 @@
 """`MainWindow`: session -> worker -> panels -> window, with menus, shortcuts and the redraw timer.
 
-The worker trains on its own `QThread`; this window only asks it for snapshots (every third tick
-of a 30 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
+The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
+of a 20 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
 no single frame repaints the whole window. Nothing here imports JAX, so the window appears before
 the first compile.
 """
@@ -26,8 +26,8 @@ __all__ = ["MainWindow", "REDRAW_HZ"]
 
 #: Frames per second of the redraw timer; a snapshot is asked for every SNAPSHOT_EVERY frames,
 #: and each frame runs at most JOBS_PER_TICK drawing jobs (a column's maps, a plot's curves).
-REDRAW_HZ = 30
-SNAPSHOT_EVERY = 3
+REDRAW_HZ = 20
+SNAPSHOT_EVERY = 2
 JOBS_PER_TICK = 2
 #: How long closing waits for the worker; a thread still compiling is left to `viewer.__main__`.
 CLOSE_WAIT_MS = 1500

@@ -1,0 +1,12 @@
+"""Start-up: the window's modules load without JAX, so the window appears before the compile."""
+
+import subprocess
+import sys
+
+
+def test_the_window_modules_do_not_import_jax():
+    """The window must appear before JAX loads: only the worker thread imports it."""
+    code = ("import sys, viewer.__main__, viewer.window, viewer.bench; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxconv', 'flax')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
