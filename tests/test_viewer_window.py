@@ -95,6 +95,19 @@ def test_letters_in_the_learning_rate_are_refused(qtbot, window):
     field.setText(f"{TINY.learning_rate:g}")
 
 
+def test_junk_in_every_field_is_refused_in_the_window(qtbot, window):
+    session = window.session
+    for name, field in window.controls.fields.items():
+        good = field.text()
+        field.clear()
+        qtbot.keyClicks(field, "7q")
+        qtbot.mouseClick(window.controls.buttons["reset"], Qt.MouseButton.LeftButton)
+        label = window.controls.labels[name].text()
+        assert window.status.text().startswith(f"{label}: “7q”"), name
+        assert window.session is session
+        field.setText(good)
+
+
 def test_language_switch_changes_the_labels(qtbot, window):
     try:
         window.actions["lang_zh_CN"].trigger()
