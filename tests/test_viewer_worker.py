@@ -56,13 +56,13 @@ def start(qtbot):
 def test_snapshot_only_when_asked_and_newer(qtbot, start):
     job = FakeJob()
     worker = start(job)
-    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+    with qtbot.waitSignal(worker.snapshot_taken, timeout=5000) as blocker:
         worker.request_snapshot()
     assert blocker.args[0] == {"step": 0, "probe": None}
     with qtbot.waitSignal(worker.state_changed, timeout=5000) as blocker:
         worker.step_once()
     assert blocker.args == [False, 1]
-    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+    with qtbot.waitSignal(worker.snapshot_taken, timeout=5000) as blocker:
         worker.set_probe((5, 1, -1))
         worker.request_snapshot()
     assert blocker.args[0] == {"step": 1, "probe": (5, 1, -1)}
@@ -78,7 +78,7 @@ def test_resume_trains_and_pause_stops(qtbot, start):
         worker.request_snapshot()  # a pause is reported even when it lands during a snapshot
         worker.pause()
     stopped = job.step
-    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+    with qtbot.waitSignal(worker.snapshot_taken, timeout=5000) as blocker:
         worker.set_probe("moved")  # something changed, so a snapshot is due
         worker.request_snapshot()
     assert blocker.args[0] == {"step": stopped, "probe": "moved"} and job.step == stopped

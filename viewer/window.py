@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
         self.worker.set_probe(self.input.probe())
         self.worker.prepared.connect(self._prepared)
-        self.worker.snapshot_ready.connect(self._snapshot_ready)
+        self.worker.snapshot_taken.connect(self._snapshot_taken)
         self.worker.state_changed.connect(self._state_changed)
         self.worker.failed.connect(self._failed)
         for column in self.columns.values():
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         self.controls.set_available(counts.datasets)
         self._status_for(self.training, 0)
 
-    def _snapshot_ready(self, snapshot):
+    def _snapshot_taken(self, snapshot):
         self._pending = snapshot  # drawn on the next tick; older ones are simply replaced
 
     def _state_changed(self, running, step):

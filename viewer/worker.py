@@ -29,7 +29,7 @@ class TrainWorker(QObject):
 
     Signals:
         prepared(object): ``job.prepare()``'s result, once.
-        snapshot_ready(object): ``job.snapshot(probe)``'s result.
+        snapshot_taken(object): ``job.snapshot(probe)``'s result.
         state_changed(bool, int): whether it is running, and the last step.
         failed(object): an exception from the job; training pauses, the worker stays alive.
         finished(): `run` returned (after `stop`, or when ``prepare`` failed).
@@ -40,7 +40,7 @@ class TrainWorker(QObject):
     """
 
     prepared = pyqtSignal(object)
-    snapshot_ready = pyqtSignal(object)
+    snapshot_taken = pyqtSignal(object)
     state_changed = pyqtSignal(bool, int)
     failed = pyqtSignal(object)
     finished = pyqtSignal()
@@ -142,7 +142,7 @@ class TrainWorker(QObject):
                     return
                 if action == "snapshot":
                     try:
-                        self.snapshot_ready.emit(self.job.snapshot(probe))
+                        self.snapshot_taken.emit(self.job.snapshot(probe))
                     except Exception as error:  # noqa: BLE001
                         self._fail(error)
                     with self._cond:
@@ -198,7 +198,7 @@ class WorkerThreads:
 
     def stop(self, worker: TrainWorker, timeout_ms: int) -> bool:
         """Disconnects ``worker``'s signals, stops it; True if its thread ended within the time."""
-        for signal in (worker.prepared, worker.snapshot_ready, worker.state_changed, worker.failed):
+        for signal in (worker.prepared, worker.snapshot_taken, worker.state_changed, worker.failed):
             try:
                 signal.disconnect()  # a late signal from an old session must not be drawn
             except TypeError:  # nothing was connected
