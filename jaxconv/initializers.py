@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from jax import nn
 
+#: Kernel initialiser of the dense and conv layers: LeCun normal, variance ``1 / fan_in``.
 default_kernel_init = nn.initializers.lecun_normal()
+#: Bias initialiser of every layer: zeros.
 default_bias_init = nn.initializers.zeros
 
 

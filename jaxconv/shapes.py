@@ -126,18 +126,22 @@ class Geometry:
 
     @property
     def ndim(self) -> int:
+        """Number of spatial dims (1, 2 or 3)."""
         return len(self.in_spatial)
 
     @property
     def padded_spatial(self) -> tuple[int, ...]:
+        """Input spatial shape after padding: ``n + low + high`` per dim."""
         return tuple(n + lo + hi for n, (lo, hi) in zip(self.in_spatial, self.pads))
 
     @property
     def num_positions(self) -> int:
+        """Number of output positions, ``prod(out_spatial)``."""
         return math.prod(self.out_spatial)
 
     @property
     def window_size(self) -> int:
+        """Number of taps in the window, ``prod(window)``."""
         return math.prod(self.window)
 
 
