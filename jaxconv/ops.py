@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
 from jax import lax
 
 from jaxconv import _bias, shapes

@@ -4,19 +4,17 @@ Tiny shapes only: each (implementation, geometry) pair compiles. The "auto" rule
 table of shapes -> names, so the bench's report of what auto picked can be trusted.
 """
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import oracle
+import pytest
 from jax.test_util import check_grads
 
 import jaxconv
 from jaxconv import shapes
 from jaxconv._bias import add_bias, add_bias_by_ones
 from jaxconv._local_impl import choose_implementation, tiles_exactly
-
-import oracle
 
 RNG = np.random.default_rng(6)
 HI = "highest"
@@ -45,7 +43,7 @@ def _case(spec):
                            dilation=dilation)
     x = randn(*shape)
     kernel = randn(*geom.out_spatial, *geom.window, shape[-1], features)
-    kw = dict(strides=strides, padding=padding, dilation=dilation)
+    kw = {"strides": strides, "padding": padding, "dilation": dilation}
     return geom, x, kernel, kw
 
 
@@ -79,7 +77,7 @@ def test_gradients_agree_across_implementations(spec):
     bias = randn(*geom.out_spatial, kernel.shape[-1])
 
     def grads(impl):
-        loss = lambda a, k, b: jnp.sum(jnp.sin(  # noqa: E731
+        loss = lambda a, k, b: jnp.sum(jnp.sin(
             jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
         return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
 
@@ -96,7 +94,7 @@ def test_check_grads_forward_and_reverse(impl, strides, features):
     out = 2 if strides == 2 else 3
     x, bias = randn(1, 4, 4, 2), randn(out, out, features)
     kernel = randn(out, out, 2, 2, 2, features)
-    f = lambda a, k, b: jaxconv.locally_connected(  # noqa: E731
+    f = lambda a, k, b: jaxconv.locally_connected(
         a, k, b, strides=strides, precision=HI, implementation=impl)
     check_grads(f, (x, kernel, bias), order=1, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
 

@@ -79,19 +79,19 @@ def format_table(report: dict) -> str:
     """The report as a fixed-width text table, one row per workload, mode and peer."""
     env = report["environment"]
     lines = [
-        f"device: {env['backend']} ({env['device']}, {env['processor']}, {env['cpu_count']} cores)"
-        f"  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}",
-        f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
-        f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)",
+        (f"device: {env['backend']} ({env['device']}, {env['processor']}, {env['cpu_count']} "
+         f"cores)  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}"),
+        (f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
+         f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)"),
         "",
-        f"{'workload':<40} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
-        f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9}",
+        (f"{'workload':<44} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
+         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9}"),
     ]
     for r in report["results"]:
         impl = r["impl"] + (f" ({r['chosen']})" if r["chosen"] else "")
         share = "-" if r["peak_share"] is None else f"{100 * r['peak_share']:.0f}%"
         lines.append(
-            f"{r['workload']:<40} {r['mode']:<8} {impl:<18} {r['ms']:>9.2f} "
+            f"{r['workload']:<44} {r['mode']:<8} {impl:<18} {r['ms']:>9.2f} "
             f"{r['gflops']:>8.1f} {share:>6} {_num(r['vs_flax'], '.2f', 'x'):>8} "
             f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9}"
         )

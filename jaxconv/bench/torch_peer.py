@@ -70,7 +70,7 @@ def steps(workload: Workload, kernel, bias, x):
                 inp = tf.pad(inp, (left, right, top, bottom))
                 return tf.conv2d(inp, params[0], params[1], stride=geom.strides)
         else:
-            oh, ow, kh, kw, c, f = np.asarray(kernel).shape
+            oh, ow, kh, kw, _, f = np.asarray(kernel).shape
             # unfold orders the patch axis (C, kh, kw); one (C*kh*kw, F) kernel per position.
             weight = np.transpose(np.asarray(kernel), (0, 1, 4, 2, 3, 5)).reshape(oh * ow, -1, f)
             params = [torch.from_numpy(weight.copy()),
