@@ -40,6 +40,14 @@ def test_example_runs(name, code, capsys):
     exec(compile(code, name, "exec"), {"__name__": "__docs__"})
 
 
+def test_quickstart_shows_the_readme_example():
+    # The README's "library in 15 lines" runs here through the quick start's copy of it.
+    readme = _BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    quickstart = [code for _, code in python_blocks("quickstart.md")]
+    assert readme and readme[0] in quickstart, \
+        "README's first Python example differs from the one in docs/quickstart.md"
+
+
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
