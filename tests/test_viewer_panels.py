@@ -134,6 +134,7 @@ def test_metrics_panel_draws_every_kind_against_step_and_time(qtbot):
     x, y = panel.curves["loss", "time", "conv", "train"].getData()
     np.testing.assert_allclose(x, [0.1, 0.2, 0.3, 0.4, 0.5])
     assert list(panel.curves["accuracy", "step", "local", "test"].getData()[0]) == [4]
+    assert all(tr(f"short_{kind}") in panel.legend.text() for kind in KINDS)
 
 
 def fields(**changes):

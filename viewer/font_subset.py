@@ -20,7 +20,7 @@ from viewer.i18n import TEXT
 
 FONT_PATH = pathlib.Path(__file__).parent / "fonts" / "NotoSansSC-viewer.otf"
 FAMILY = "Noto Sans CJK SC"
-EXTRA = "×·—…–−“”‘’↑↓←→◀▶≥≤%°±÷√∞·、，。：；！？（）《》「」"
+EXTRA = "×·—…–−“”‘’↑↓←→◀▶━≥≤%°±÷√∞·、，。：；！？（）《》「」"
 
 
 def characters() -> str:

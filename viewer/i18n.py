@@ -63,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
     "label_is": {"en": "label: {name}", "zh_CN": "标签：{name}"},
     "prediction": {"en": "{kind}: {name} ({confidence:.0%})", "zh_CN": "{kind}：{name}（{confidence:.0%}）"},
     "no_prediction": {"en": "{kind}: —", "zh_CN": "{kind}：—"},
+    "line_styles": {"en": "(solid: train, dashed: test)", "zh_CN": "（实线：训练，虚线：测试）"},
     "counts": {"en": "Parameters (log scale)", "zh_CN": "参数量（对数刻度）"},
     "vs_step": {"en": "{what} vs step", "zh_CN": "{what} 与步数"},
     "vs_time": {"en": "{what} vs wall time", "zh_CN": "{what} 与耗时"},

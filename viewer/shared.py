@@ -178,20 +178,24 @@ class MetricsPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        box = QHBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
+        # A legend line above the plots, not inside one: no curve can run under it.
+        self.legend = QLabel()
+        row = QHBoxLayout()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.legend)
+        outer.addLayout(row, 1)
         self.plots, self.curves, self.ranges = {}, {}, {}
         for what, axis in self.PLOTS:
             plot = plot_widget()
             self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
             self.plots[what, axis] = plot
-            box.addWidget(plot)
+            row.addWidget(plot)
             for kind in KINDS:
                 for split in ("train", "test"):
                     self.curves[what, axis, kind, split] = curve(plot, COLORS[kind],
                                                                  dashed=split == "test")
-        # Accuracy climbs from the bottom left, so its bottom right stays free for the legend.
-        self.legend = self.plots["accuracy", "step"].getPlotItem().addLegend(offset=(-5, -5))
         self.retranslate()
 
     def retranslate(self):
@@ -200,9 +204,9 @@ class MetricsPanel(QWidget):
             key = "vs_step" if axis == "step" else "vs_time"
             set_labels(plot, tr(key, what=tr(what)),
                        bottom=tr("step") if axis == "step" else tr("wall_time"))
-        self.legend.clear()
-        for kind in KINDS:
-            self.legend.addItem(self.curves["accuracy", "step", kind, "train"], tr(f"short_{kind}"))
+        names = "&nbsp;&nbsp;".join(f'<b style="color:{COLORS[kind]}">━ {tr(f"short_{kind}")}</b>'
+                                     for kind in KINDS)
+        self.legend.setText(f"{names}&nbsp;&nbsp;&nbsp;{tr('line_styles')}")
 
     def draw(self, history, only=None):
         """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
