@@ -149,10 +149,13 @@ XLA_CASES = [
      counting.conv_cost((7, 2), 3, 3, strides=2, use_bias=False, batch_size=2)),
     ("conv-3d", lambda x, k: jaxconv.conv(x, k), [(1, 4, 4, 3, 2), (2, 2, 2, 2, 2)],
      counting.conv_cost((4, 4, 3, 2), 2, 2, use_bias=False)),
-    ("local-valid", lambda x, k, b: jaxconv.locally_connected(x, k, b),
+    # The matmul form ("patches"): XLA counts 2 * K * C per output there, as the formula does; the
+    # shifted multiply-adds ("taps") that auto picks for small K * C do one add fewer per output.
+    ("local-valid", lambda x, k, b: jaxconv.locally_connected(x, k, b, implementation="patches"),
      [(2, 6, 6, 3), (4, 4, 3, 3, 3, 4), (4, 4, 4)],
      counting.local_cost((6, 6, 3), 4, 3, batch_size=2)),
-    ("local-circular", lambda x, k: jaxconv.locally_connected(x, k, padding="CIRCULAR"),
+    ("local-circular", lambda x, k: jaxconv.locally_connected(x, k, padding="CIRCULAR",
+                                                              implementation="patches"),
      [(1, 5, 5, 2), (5, 5, 3, 3, 2, 3)],
      counting.local_cost((5, 5, 2), 3, 3, padding="CIRCULAR", use_bias=False)),
     ("max-pool-same", lambda x: jaxconv.max_pool(x, 3, 1, "SAME"), [(2, 6, 6, 3)],
