@@ -198,19 +198,23 @@ for column, kind in enumerate(models.KINDS):
     kernel = np.asarray(params["layer1"]["kernel"], dtype=np.float32)
     if kind == "conv":                      # (kh, kw, C, F)
         weights = kernel[:, :, 0, 0]
+        label = f"the one {weights.shape[0]}x{weights.shape[1]} kernel"
     elif kind == "local":                   # (H', W', kh, kw, C, F): tile the patches
-        patches = kernel[:, :, :, :, 0, 0]
+        patches = np.pad(kernel[:, :, :, :, 0, 0], ((0, 0), (0, 0), (0, 1), (0, 1)),
+                         constant_values=np.nan)  # a blank line between neighbouring patches
         weights = patches.transpose(0, 2, 1, 3).reshape(
             patches.shape[0] * patches.shape[2], patches.shape[1] * patches.shape[3])
+        label = f"a patch at each of {kernel.shape[0]}x{kernel.shape[1]} positions"
     else:                                   # (H * W * C, H' * W' * F): unit 0's weights
         weights = kernel[:, 0].reshape(ds.input_shape)[:, :, 0]
-    scale = np.abs(weights).max() or 1.0
+        label = "unit 0, over the whole image"
+    scale = np.nanmax(np.abs(weights)) or 1.0
     image = axes[0, column].imshow(weights, cmap="RdBu_r", vmin=-scale, vmax=scale)
     fig.colorbar(image, ax=axes[0, column], shrink=0.8)
-    axes[0, column].set_title(f"{kind}: layer1 weights {weights.shape}")
+    axes[0, column].set_title(f"{kind}: {label}", fontsize=10)
     feature_map = dict(models.activations(model, params, x))["layer1"]
     axes[1, column].imshow(np.asarray(feature_map[0, :, :, 0], dtype=np.float32), cmap="viridis")
-    axes[1, column].set_title(f"{kind}: layer1 feature 0")
+    axes[1, column].set_title(f"{kind}: layer1 feature 0", fontsize=10)
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
