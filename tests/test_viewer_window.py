@@ -11,7 +11,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 
-from viewer import files, tiling
+from viewer import files, tiling, typeface
 from viewer.__main__ import main
 from viewer.i18n import set_language, tr
 from viewer.session import Settings
@@ -165,6 +165,7 @@ def test_headless_screenshot_is_written_and_not_blank(qtbot, tmp_path):
     code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
                  "--channels", "2", "--depth", "1", "--batch-size", "16"])
     set_language("en")
+    typeface.use_for("en")  # main() set the application font for Chinese
     assert code == 0
     image = QImage(str(path))
     assert image.width() > 1000 and image.height() > 600
