@@ -63,6 +63,11 @@ def main(argv=None) -> int:
     settings = Settings(**{name: getattr(args, name) for name in fields},
                         **({"max_steps": args.steps} if args.steps else {}))
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
+    screen = app.primaryScreen()
+    if screen is not None and not args.screenshot:  # a laptop screen: fill it instead
+        room = screen.availableGeometry()
+        if room.width() < window.width() or room.height() < window.height():
+            window.resize(min(room.width(), window.width()), min(room.height(), window.height()))
     window.show()
     outcome = {"code": 0}
     if args.screenshot:

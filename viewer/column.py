@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout,
+                             QWidget)
 
 from viewer import tiling
 from viewer.i18n import tr
@@ -72,6 +73,7 @@ class ModelColumn(QWidget):
         self.hint.setStyleSheet("font-size: 10px; color: #444;")
         self.features_title = QLabel()
         self.features_title.setStyleSheet("font-weight: bold;")
+        self.features_title.setWordWrap(True)
         self.features = ImagePanel("sequential")
         self.loss_plot, self.acc_plot = plot_widget(), plot_widget()
         self.curves = {(what, split): curve(plot, COLORS[kind], dashed=split == "test")
@@ -86,8 +88,9 @@ class ModelColumn(QWidget):
 
     def _lay_out(self):
         picker = QHBoxLayout()
+        # The title may be cut short on a narrow screen; the pickers may not.
+        self.weights_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         picker.addWidget(self.weights_title, 1)
-        picker.addWidget(QLabel("▸"))
         picker.addWidget(self.layer)
         picker.addWidget(self.channel_label)
         picker.addWidget(self.channel)

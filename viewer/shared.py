@@ -69,7 +69,7 @@ class InputPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.title)
-        self.image.setMinimumHeight(120)
+        self.image.setMinimumHeight(90)
         self.image.setMaximumHeight(200)
         box.addWidget(self.image, 1)
         box.addLayout(browse)
