@@ -197,6 +197,9 @@ def test_missing_dataset_is_reported_and_the_app_goes_on(qtbot, fresh_window, tm
     qtbot.waitUntil(lambda: win.status.text().startswith(tr("failed", error="")), timeout=WAIT)
     assert "DownloadError" in win.status.text() and str(tmp_path) in win.status.text()
     assert not win.training and win.isVisible()
+    failed = win.session
+    qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)  # tries again
+    assert win.session is not failed and win.status.text() == tr("preparing", dataset="mnist")
 
 
 def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):

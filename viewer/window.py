@@ -183,8 +183,8 @@ class MainWindow(QMainWindow):
         settings = self._settings_from_fields()
         if settings is None:
             return
-        if settings != self.settings or self.worker is None:
-            self.start_session(settings, running=True)
+        if settings != self.settings or self.worker is None or not self.threads.alive(self.worker):
+            self.start_session(settings, running=True)  # new settings, or the last start failed
         else:
             self.training = True
             self.worker.resume()

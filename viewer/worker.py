@@ -215,6 +215,11 @@ class WorkerThreads:
             thread.wait(max(0, int(1000 * (deadline - time.monotonic()))))
         return not self.running()
 
+    def alive(self, worker: TrainWorker) -> bool:
+        """Whether ``worker``'s thread still runs (it ends when ``prepare`` failed, or on stop)."""
+        thread = self.threads.get(worker)
+        return thread is not None and thread.isRunning()
+
     def running(self) -> bool:
         """Whether some thread has not ended yet."""
         return any(thread.isRunning() for thread in self.threads.values())
