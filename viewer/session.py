@@ -99,7 +99,7 @@ class Session:
         """Loads the data, builds and counts the models, makes their initial (or restored) states."""
         import jax
         from jaxconv import data, models, train
-        from jaxconv.summaries import summary
+        from jaxconv import summary
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
