@@ -2,6 +2,23 @@
 
 Parameter layouts are the ops' layouts. Inputs are promoted to ``dtype`` (or to the common dtype
 of input and parameters), as Flax does, so integer inputs are cast here, unlike in the ops.
+
+The modules share their attributes, documented once here (names and meanings as in Flax):
+
+- ``features``: output features ``F``.
+- ``kernel_size``: the window; an int applies to every spatial dim of the input.
+- ``strides``, ``dilation``: an int or one per spatial dim.
+- ``padding``: ``"SAME"`` (``Conv``'s default), ``"VALID"`` (``LocallyConnected``'s default, as
+  Keras), ``"CIRCULAR"``, an int, or one ``(low, high)`` pair per spatial dim.
+- ``groups`` (``Conv`` only): channel groups; ``C`` gives a depthwise convolution.
+- ``use_bias``: add a bias, ``(F,)`` for ``Dense``/``Conv``, ``(*out_spatial, F)`` for
+  ``LocallyConnected``.
+- ``dtype``: the computation dtype (None: promote input and parameters); ``param_dtype``: the
+  parameters' dtype (float32).
+- ``precision``: ``lax.Precision`` or its name, passed to the op.
+- ``kernel_init``, ``bias_init``: initialisers ``(key, shape, dtype) -> array``; the
+  locally-connected default counts ``prod(window) * C`` as fan-in, not the positions
+  (:mod:`jaxconv.initializers`).
 """
 
 from __future__ import annotations
