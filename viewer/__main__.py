@@ -49,6 +49,12 @@ def main(argv=None) -> int:
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
         return 2
+    from viewer.preflight import prepare
+
+    problem = prepare(bool(args.screenshot))
+    if problem:
+        print(f"jaxconv-viewer: {problem}.", file=sys.stderr)
+        return 2
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
