@@ -246,11 +246,3 @@ def local_apply(implementation: str, x, kernel, geom: shapes.Geometry, precision
     """Runs a resolved implementation (not ``"auto"``): (N, *out_spatial, F) without bias."""
     return IMPLEMENTATION_FUNCTIONS[implementation](x, kernel, geom, precision)
 
-
-def patch_bytes(geom: shapes.Geometry, batch: int, channels: int, itemsize: int,
-                implementation: str) -> int:
-    """Bytes of the patch matrix an implementation materialises (0 for taps and reshape)."""
-    if implementation != "patches":
-        return 0
-    return geom.num_positions * geom.window_size * channels * batch * itemsize
-

@@ -33,9 +33,9 @@ class DrawSchedule:
         self.shown = -1  # the step every job has drawn (or a later one)
 
     def new_snapshot(self, step: int) -> None:
-        """A newer snapshot arrived: every job is stale."""
+        """A newer snapshot (of ``step``) arrived: every job is stale; ``done`` records the step."""
+        del step
         self.version += 1
-        self._step = step
 
     def next_jobs(self, count: int) -> list:
         """Up to ``count`` stale jobs, in turn order."""
