@@ -6,8 +6,9 @@ Every implementation takes an input ``x`` of shape (N, *spatial, C) and a kernel
 compute the same sums in different orders:
 
 - ``"patches"``: copies the input's windows into a patch matrix laid out batch-minor,
-  (positions, window * C, N), then runs one matrix product per position. Batch-minor makes each
-  window tap a contiguous block copy; the (positions, N)-major layout made XLA's concatenation four
+  (positions, window * C, N), then runs one matrix product per position. The copy is one gather
+  with constant indices when the layer is not differentiated and a stack of strided slices when
+  it is (see :func:`extract_patches`). Batch-minor makes each window tap a contiguous block copy; the (positions, N)-major layout made XLA's concatenation four
   times slower, and its gradients come out as products that XLA's CPU matmul library accepts
   without a transpose.
 - ``"taps"``: no patch matrix at all: the output is a sum of ``window * C`` shifted input slices,
@@ -36,6 +37,7 @@ import itertools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
@@ -128,11 +130,44 @@ def window_taps(x, geom: shapes.Geometry, first: int):
         yield x[tuple(index)]
 
 
-def extract_patches(x, geom: shapes.Geometry):
-    """Patches of ``x`` (N, *spatial, C), batch-minor: shape (positions, prod(window) * C, N)."""
+def _stacked_patches(x, geom: shapes.Geometry):
+    """:func:`extract_patches` as a stack of one strided slice per window tap."""
     batch_minor = jnp.moveaxis(pad_spatial(x, geom, 1), 0, -1)  # (*padded, C, N)
     patches = jnp.stack(list(window_taps(batch_minor, geom, 0)), axis=geom.ndim)
     return patches.reshape(geom.num_positions, -1, x.shape[0])
+
+
+def _window_indices(geom: shapes.Geometry):
+    """Constant index arrays into the padded spatial axes, broadcasting to (*out_spatial, *window)."""
+    nd, indices = geom.ndim, []
+    for axis in range(nd):
+        starts = np.arange(geom.out_spatial[axis]) * geom.strides[axis]
+        offsets = np.arange(geom.window[axis]) * geom.dilation[axis]
+        start_shape, offset_shape = [1] * (2 * nd), [1] * (2 * nd)
+        start_shape[axis], offset_shape[nd + axis] = starts.size, offsets.size
+        indices.append(starts.reshape(start_shape) + offsets.reshape(offset_shape))
+    return tuple(indices)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def extract_patches(x, geom: shapes.Geometry):
+    """Patches of ``x`` (N, *spatial, C), batch-minor: shape (positions, prod(window) * C, N).
+
+    Undifferentiated, one gather with constant indices copies every (C, N) block straight into
+    place: 1.7-2x faster for the whole 32->64 @14x14 forward pass than stacking strided slices,
+    which XLA on CPU copies twice. Under differentiation the stack is used instead
+    (:func:`_stacked_patches`): reverse mode transposes a gather into a scatter-add, which made
+    the training step slower, while the stack's transpose is a fused sum of padded slices.
+    """
+    batch_minor = jnp.moveaxis(pad_spatial(x, geom, 1), 0, -1)  # (*padded, C, N)
+    patches = batch_minor[_window_indices(geom)]  # (*out_spatial, *window, C, N)
+    return patches.reshape(geom.num_positions, -1, x.shape[0])
+
+
+@extract_patches.defjvp
+def _extract_patches_jvp(geom, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return _stacked_patches(x, geom), _stacked_patches(dx, geom)
 
 
 def _positions_first_patches(x, geom: shapes.Geometry):

@@ -139,3 +139,19 @@ def test_implementation_errors():
     with pytest.raises(ValueError, match=r"implementation='reshape' needs windows that tile the "
                                          r"input \(strides == window, dilation 1\), got window \(3, 3\)"):
         jaxconv.locally_connected(x, kernel, implementation="reshape")
+
+
+@pytest.mark.parametrize("spec", GEOMETRIES, ids=lambda s: f"{s[0]}-{s[4]}")
+def test_gathered_patches_equal_the_stack_of_slices(spec):
+    # "patches" gathers its patch matrix when not differentiated and stacks slices under
+    # differentiation: both must hold exactly the same values, and the derivative must be the
+    # (linear) extraction of the tangent.
+    from jaxconv._local_impl import _stacked_patches, extract_patches
+
+    geom, x, _, _ = _case(spec)
+    gathered = jax.jit(extract_patches, static_argnums=1)(x, geom)
+    np.testing.assert_array_equal(gathered, _stacked_patches(x, geom))
+    dx = randn(*x.shape)
+    _, tangent = jax.jvp(lambda v: extract_patches(v, geom), (x,), (dx,))
+    np.testing.assert_array_equal(tangent, _stacked_patches(dx, geom))
+    check_grads(lambda v: extract_patches(v, geom), (x,), order=1, modes=("rev",))
