@@ -87,3 +87,23 @@ def test_ratio_pairs_samples_of_the_same_round():
 
     # Round 2 was slowed for both by outside load; pairing by round cancels it.
     assert median_ratio([2.0, 40.0, 6.0], [1.0, 20.0, 3.0]) == 2.0
+
+
+def test_cli_retain_freed_memory_is_reported(capsys):
+    # Process-wide allocator setting: run in a fresh interpreter.
+    import subprocess
+    import sys
+
+    from jaxconv import host_memory
+
+    args = ["bench", "--quick", "--json", "--no-torch", "--layer", "dense", "--input", "8",
+            "--features", "4", "--batch", "2", "--mode", "forward", "--rounds", "1"]
+    code = "import sys; from jaxconv.cli import main; sys.exit(main(sys.argv[1:]))"
+    out = subprocess.run([sys.executable, "-c", code, *args, "--retain-freed-memory"],
+                         capture_output=True, text=True, check=True).stdout
+    env = json.loads(out)["environment"]
+    assert env["retained_freed_memory"] is host_memory.glibc_available()
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["environment"]["retained_freed_memory"] is False
+    assert "host memory: default allocator" in bench.format_table(report)

@@ -82,7 +82,8 @@ def format_table(report: dict) -> str:
         (f"device: {env['backend']} ({env['device']}, {env['processor']}, {env['cpu_count']} "
          f"cores)  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}"),
         (f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
-         f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)"),
+         f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)  host memory: "
+         + ("freed memory retained" if env.get("retained_freed_memory") else "default allocator")),
         "",
         (f"{'workload':<44} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
          f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9}"),

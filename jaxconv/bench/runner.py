@@ -18,6 +18,7 @@ import time
 import jax
 import jax.numpy as jnp
 
+from jaxconv import host_memory
 from jaxconv.bench import torch_peer
 from jaxconv.bench.workloads import (
     Workload,
@@ -170,6 +171,7 @@ def environment(peak_gflops: float, peak_size: int) -> dict:
         "torch": None,
         "peak_gflops": peak_gflops,
         "peak_matmul_size": peak_size,
+        "retained_freed_memory": host_memory.retaining_freed_memory(),
     }
     if torch_peer.available():
         import torch

@@ -32,6 +32,9 @@ def register(subparsers) -> None:
                         help="also time every locally-connected implementation by name")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("--quick", action="store_true", help="tiny shapes, few rounds (smoke run)")
+    parser.add_argument("--retain-freed-memory", action="store_true",
+                        help="keep freed host memory for reuse (glibc) before timing, for every "
+                             "peer alike: XLA's CPU temporaries then stop page-faulting")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
@@ -60,9 +63,12 @@ def workloads_from_args(args):
 
 
 def run(args) -> int:
-    from jaxconv import bench
+    from jaxconv import bench, host_memory
 
     workloads = workloads_from_args(args)
+    if args.retain_freed_memory and not host_memory.retain_freed_memory():
+        print("bench: --retain-freed-memory needs glibc's malloc; timing with the default "
+              "allocator.", file=sys.stderr)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 10)
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = bench.run(workloads, rounds=rounds, quick=args.quick, variants=args.variants,
