@@ -8,8 +8,8 @@ the reduction keeps few outputs and is fast, and the extra product cost a conv t
 so :func:`add_bias` uses the product only from ``PRODUCT_MIN_BIAS`` bias values up.
 
 The product version's forward pass is a plain broadcast add; the tangent of the bias is broadcast
-with a ``(lead, 1) x (1, bias.size)`` product, whose transpose (what reverse mode runs) is that
-fast matrix product. A ``custom_jvp`` rather than a ``custom_vjp`` keeps forward-mode
+with a ``(lead, 1) x (1, F)`` product (per position for a per-position bias, laid out
+positions-first), whose transpose (what reverse mode runs) is that fast matrix product. A ``custom_jvp`` rather than a ``custom_vjp`` keeps forward-mode
 differentiation (``jax.jvp``, ``jax.hessian``) working.
 """
 
@@ -63,12 +63,26 @@ def add_bias_by_ones(y, bias):
 
 
 def _broadcast_by_ones(y, dbias):
-    lead = math.prod(y.shape[:y.ndim - dbias.ndim])
-    ones = jnp.ones((lead, 1), dbias.dtype)
+    lead_shape = y.shape[:y.ndim - dbias.ndim]
+    lead = math.prod(lead_shape)
     # HIGHEST keeps the sum exact in float32 on TPU, whose default matmul passes are bfloat16.
-    tiled = lax.dot_general(ones, dbias.reshape(1, -1), (((1,), (0,)), ((), ())),
-                            precision=lax.Precision.HIGHEST)
-    return tiled.reshape(y.shape[:y.ndim - dbias.ndim] + dbias.shape)
+    if dbias.ndim == 1:
+        ones = jnp.ones((lead, 1), dbias.dtype)
+        tiled = lax.dot_general(ones, dbias.reshape(1, -1), (((1,), (0,)), ((), ())),
+                                precision=lax.Precision.HIGHEST)
+        return tiled.reshape(lead_shape + dbias.shape)
+    # A per-position bias (*positions, F): one (lead, 1) x (1, F) product per position, laid out
+    # positions-first, then moved behind the lead axes. Reverse mode then sums the output gradient
+    # over the batch as ``ones @ g[p]`` per position on the positions-first gradient, the layout
+    # the locally-connected products already use, instead of a (lead, positions * F) product that
+    # made XLA recompute the "taps" output in a slow flattened loop (1->32 @28x28 training step:
+    # 8.8 ms -> 4.3 ms on the benchmark machine).
+    features = dbias.shape[-1]
+    positions = dbias.size // features
+    ones = jnp.ones((positions, lead, 1), dbias.dtype)
+    tiled = lax.dot_general(ones, dbias.reshape(positions, 1, features),
+                            (((2,), (1,)), ((0,), (0,))), precision=lax.Precision.HIGHEST)
+    return jnp.moveaxis(tiled, 0, 1).reshape(lead_shape + dbias.shape)
 
 
 @functools.partial(add_bias_by_ones.defjvp, symbolic_zeros=True)
