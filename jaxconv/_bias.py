@@ -9,8 +9,9 @@ so :func:`add_bias` uses the product only from ``PRODUCT_MIN_BIAS`` bias values 
 
 The product version's forward pass is a plain broadcast add; the tangent of the bias is broadcast
 with a ``(lead, 1) x (1, F)`` product (per position for a per-position bias, laid out
-positions-first), whose transpose (what reverse mode runs) is that fast matrix product. A ``custom_jvp`` rather than a ``custom_vjp`` keeps forward-mode
-differentiation (``jax.jvp``, ``jax.hessian``) working.
+positions-first), whose transpose (what reverse mode runs) is that fast matrix product. A
+``custom_jvp`` rather than a ``custom_vjp`` keeps forward-mode differentiation (``jax.jvp``,
+``jax.hessian``) working.
 """
 
 from __future__ import annotations

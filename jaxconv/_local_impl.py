@@ -8,9 +8,9 @@ compute the same sums in different orders:
 - ``"patches"``: copies the input's windows into a patch matrix laid out batch-minor,
   (positions, window * C, N), then runs one matrix product per position. The copy is one gather
   with constant indices when the layer is not differentiated and a stack of strided slices when
-  it is (see :func:`extract_patches`). Batch-minor makes each window tap a contiguous block copy; the (positions, N)-major layout made XLA's concatenation four
-  times slower, and its gradients come out as products that XLA's CPU matmul library accepts
-  without a transpose.
+  it is (see :func:`extract_patches`). Batch-minor makes each window tap a contiguous block
+  copy; the (positions, N)-major layout made XLA's concatenation four times slower, and its
+  gradients come out as products that XLA's CPU matmul library accepts without a transpose.
 - ``"taps"``: no patch matrix at all: the output is a sum of ``window * C`` shifted input slices,
   each multiplied by its kernel slice, one fused elementwise loop. With more than
   ``TAPS_FEW_FEATURES`` features its derivative (a ``custom_jvp``) is a product per position over
@@ -138,7 +138,7 @@ def _stacked_patches(x, geom: shapes.Geometry):
 
 
 def _window_indices(geom: shapes.Geometry):
-    """Constant index arrays into the padded spatial axes, broadcasting to (*out_spatial, *window)."""
+    """Constant indices into the padded spatial axes; they broadcast to (*out_spatial, *window)."""
     nd, indices = geom.ndim, []
     for axis in range(nd):
         starts = np.arange(geom.out_spatial[axis]) * geom.strides[axis]

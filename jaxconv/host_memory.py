@@ -3,9 +3,9 @@
 XLA's CPU runtime takes every step's temporaries (patch matrices, gradients) from ``malloc``.
 glibc's ``malloc`` hands any block over 128 KiB-32 MiB back to the operating system when it is
 freed (``mmap``/``munmap``, and trimming the heap top), so the next step gets fresh pages and
-pays a page fault for each 4 KiB of them. On the 2-core machine in ``docs/performance.md`` that
-was 20 ms of a 57 ms locally-connected training step (398,000 minor faults in one benchmark run,
-101,000 with freed memory kept).
+pays a page fault for each 4 KiB of them. On the 2-core machine in ``docs/performance.md`` a
+locally-connected training step took 48-58 ms with about 9,400 minor page faults and 21 ms of
+kernel time per step, and 33-40 ms with 2,200-3,800 faults and 6-8 ms with freed memory kept.
 
 :func:`retain_freed_memory` tells glibc to keep freed memory in the process and reuse it. It is
 the same switch as starting Python with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4000000000``
@@ -58,7 +58,7 @@ def _glibc():
 
 
 def glibc_available() -> bool:
-    """Whether this process's C library is glibc, whose allocator :func:`retain_freed_memory` tunes."""
+    """Whether the C library is glibc, the allocator that :func:`retain_freed_memory` tunes."""
     return _glibc() is not None
 
 
@@ -68,7 +68,7 @@ def retaining_freed_memory() -> bool:
 
 
 def retain_freed_memory(enable: bool = True) -> bool:
-    """Keeps freed host memory in the process for reuse (``enable=True``), or restores glibc's defaults.
+    """Keeps freed host memory in the process for reuse; ``enable=False`` restores the defaults.
 
     With it, large blocks come from the heap instead of fresh ``mmap`` pages and the heap is never
     trimmed, so XLA's per-step temporaries on the CPU stop paying a page fault per 4 KiB. It only

@@ -10,7 +10,7 @@ import pytest
 
 from jaxconv import host_memory
 
-pytestmark = pytest.mark.skipif(not host_memory.glibc_available(), reason="needs glibc")
+needs_glibc = pytest.mark.skipif(not host_memory.glibc_available(), reason="needs glibc")
 
 # Allocates and frees a 64 MiB array and reports, from glibc's mallinfo2, the bytes held in
 # mmap-ed blocks while it lives and the heap's size after it is freed.
@@ -49,18 +49,21 @@ def _probe(mode):
     return [int(v) for v in out]
 
 
+@needs_glibc
 def test_default_allocator_maps_large_blocks_and_returns_them():
     mapped, heap_after_free = _probe("default")
     assert mapped >= 64 * 2**20
     assert heap_after_free < 64 * 2**20
 
 
+@needs_glibc
 def test_retained_blocks_come_from_the_heap_and_stay_after_free():
     mapped, heap_after_free = _probe("retain")
     assert mapped < 64 * 2**20
     assert heap_after_free >= 64 * 2**20
 
 
+@needs_glibc
 def test_retain_then_restore_defaults():
     mapped, heap_after_free = _probe("restore")
     assert mapped >= 64 * 2**20
@@ -71,3 +74,34 @@ def test_enable_must_be_a_bool():
     with pytest.raises(TypeError, match=r"retain_freed_memory: `enable` must be True or False, "
                                         r"got enable='yes'\."):
         host_memory.retain_freed_memory("yes")
+
+
+class _RefusingLibc:
+    """Stands in for glibc whose mallopt refuses every setting (returns 0)."""
+
+    @staticmethod
+    def mallopt(param, value):
+        return 0
+
+
+def test_refused_setting_raises_and_keeps_state(monkeypatch):
+    monkeypatch.setattr(host_memory, "_glibc", lambda: _RefusingLibc)
+    with pytest.raises(OSError, match=r"retain_freed_memory: glibc's mallopt\(-4, 0\) failed\."):
+        host_memory.retain_freed_memory()
+    assert host_memory.retaining_freed_memory() is False
+
+
+def test_without_glibc_nothing_changes(monkeypatch, capsys):
+    from jaxconv.cli import main
+
+    monkeypatch.setattr(host_memory, "_glibc", lambda: None)
+    assert host_memory.glibc_available() is False
+    assert host_memory.retain_freed_memory() is False
+    assert host_memory.retaining_freed_memory() is False
+    assert main(["bench", "--quick", "--json", "--no-torch", "--layer", "dense", "--input", "8",
+                 "--features", "4", "--batch", "2", "--mode", "forward", "--rounds", "1",
+                 "--retain-freed-memory"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == ("bench: --retain-freed-memory needs glibc's malloc; timing with "
+                                    "the default allocator.")
+    assert '"retained_freed_memory": false' in captured.out
