@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import jax
 
+from jaxconv import xla_cpu
 from jaxconv.bench.runner import environment, matmul_peak, run_workload
 from jaxconv.bench.workloads import Workload, make_workload
 
@@ -41,7 +42,7 @@ def default_workloads(quick: bool = False) -> list[Workload]:
 
 
 def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = False,
-        use_torch: bool = True, progress=None) -> dict:
+        use_torch: bool = True, cpu_library: str = "xla", progress=None) -> dict:
     """Measures the matmul peak, then every workload; returns a JSON-ready report.
 
     Args:
@@ -50,6 +51,9 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
         quick: use a small matmul for the peak (smoke runs).
         variants: also time every locally-connected implementation forced by name.
         use_torch: compare with PyTorch when it is importable and the backend is the CPU.
+        cpu_library: where XLA runs products and convolutions on the CPU, for every JAX peer
+            alike: ``"xla"`` (its default), ``"eigen"``, or ``"auto"`` (decided per workload and
+            mode by jaxconv's program); see :mod:`jaxconv.xla_cpu`.
         progress: optional callable taking one line of text, called as workloads finish.
 
     Returns:
@@ -60,15 +64,18 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
     workloads = list(workloads)
     if not all(isinstance(w, Workload) for w in workloads):
         raise TypeError("bench: `workloads` must be Workload instances (see make_workload).")
+    if cpu_library not in xla_cpu.LIBRARIES:
+        raise ValueError(f"bench: `cpu_library` must be one of "
+                         f"{', '.join(map(repr, xla_cpu.LIBRARIES))}, got cpu_library={cpu_library!r}.")
     size = 256 if quick else (2048 if jax.default_backend() == "cpu" else 8192)
     peak = matmul_peak(size, rounds=2 if quick else 5)
     results = []
     for w in workloads:
         results += run_workload(w, rounds=rounds, peak_gflops=peak, variants=variants,
-                                use_torch=use_torch)
+                                use_torch=use_torch, cpu_library=cpu_library)
         if progress is not None:
             progress(f"done: {w.name}")
-    return {"environment": environment(peak, size), "results": results}
+    return {"environment": environment(peak, size, cpu_library), "results": results}
 
 
 def _num(value, fmt: str, suffix: str = "") -> str:
@@ -83,10 +90,11 @@ def format_table(report: dict) -> str:
          f"cores)  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}"),
         (f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
          f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)  host memory: "
-         + ("freed memory retained" if env.get("retained_freed_memory") else "default allocator")),
+         + ("freed memory retained" if env.get("retained_freed_memory") else "default allocator")
+         + f"  cpu library: {env.get('cpu_library', 'xla')}"),
         "",
         (f"{'workload':<44} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
-         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9}"),
+         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9} {'library':>7}"),
     ]
     for r in report["results"]:
         impl = r["impl"] + (f" ({r['chosen']})" if r["chosen"] else "")
@@ -94,6 +102,7 @@ def format_table(report: dict) -> str:
         lines.append(
             f"{r['workload']:<44} {r['mode']:<8} {impl:<18} {r['ms']:>9.2f} "
             f"{r['gflops']:>8.1f} {share:>6} {_num(r['vs_flax'], '.2f', 'x'):>8} "
-            f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9}"
+            f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9} "
+            f"{r.get('cpu_library') or '-':>7}"
         )
     return "\n".join(lines)

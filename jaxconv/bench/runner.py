@@ -18,7 +18,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from jaxconv import host_memory
+from jaxconv import host_memory, xla_cpu
 from jaxconv.bench import torch_peer
 from jaxconv.bench.workloads import (
     Workload,
@@ -29,6 +29,7 @@ from jaxconv.bench.workloads import (
     input_batch,
     jax_steps,
     jaxconv_apply,
+    resolve_library,
 )
 
 # Each timed sample runs the step enough times to last about this long.
@@ -95,8 +96,9 @@ def matmul_peak(size: int, rounds: int = 3) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool):
-    """name -> (callable, compile seconds or None) for every peer of one workload and mode."""
+def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, library: str):
+    """name -> (callable, compile seconds or None) for every peer of one workload and mode; every
+    JAX peer is compiled for the same CPU ``library`` ("xla" or "eigen")."""
     kernel, bias = init_params(workload, jax.random.key(0))
     x = input_batch(workload, jax.random.key(1))
     out = {}
@@ -104,11 +106,12 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool):
     if variants:
         names += [(f"jaxconv[{i}]", i) for i in implementations(workload)]
     for name, impl in names:
-        forward, train, lower = jax_steps(jaxconv_apply(workload, impl), (kernel, bias), x)
+        forward, train, lower = jax_steps(jaxconv_apply(workload, impl), (kernel, bias), x,
+                                          library)
         step = forward if mode == "forward" else train
         out[name] = (step, lower() if mode == "train" else None)
     apply, params = flax_apply(workload)
-    forward, train, lower = jax_steps(apply, params, x)
+    forward, train, lower = jax_steps(apply, params, x, library)
     out["flax"] = (forward if mode == "forward" else train, lower() if mode == "train" else None)
     if use_torch and jax.default_backend() == "cpu" and torch_peer.available():
         steps = torch_peer.steps(workload, kernel, bias, x)
@@ -118,17 +121,20 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool):
 
 
 def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variants: bool = False,
-                 use_torch: bool = True) -> list[dict]:
+                 use_torch: bool = True, cpu_library: str = "xla") -> list[dict]:
     """Times every peer of ``workload`` in each of its modes; one result dict per peer and mode.
 
     Each dict has ``workload``, ``mode``, ``impl`` (peer name), ``chosen`` (the implementation
     "auto" picked, for locally-connected layers), ``ms`` (median per call), ``gflops``,
     ``peak_share`` (of ``peak_gflops``), ``vs_flax`` and ``vs_torch`` (median over rounds of peer
-    time / this time: above 1 means faster), and ``compile_s`` (the training step's compile time, JAX peers only).
+    time / this time: above 1 means faster), ``compile_s`` (the training step's compile time, JAX
+    peers only) and ``cpu_library`` (where XLA ran the JAX peers' products: ``cpu_library`` with
+    ``"auto"`` decided by jaxconv's program, see :mod:`jaxconv.xla_cpu`).
     """
     results = []
     for mode in workload.modes:
-        candidates = _candidates(workload, mode, variants, use_torch)
+        library = resolve_library(workload, mode, cpu_library)
+        candidates = _candidates(workload, mode, variants, use_torch, library)
         for fn, _ in candidates.values():  # compile and warm up
             _block(fn())
             _block(fn())
@@ -150,11 +156,12 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
                              else None),
                 "compile_s": compile_s,
                 "flops": flops,
+                "cpu_library": None if name == "torch" else library,
             })
     return results
 
 
-def environment(peak_gflops: float, peak_size: int) -> dict:
+def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla") -> dict:
     """What the numbers were measured on: device, versions, the matmul peak."""
     import platform
 
@@ -172,6 +179,8 @@ def environment(peak_gflops: float, peak_size: int) -> dict:
         "peak_gflops": peak_gflops,
         "peak_matmul_size": peak_size,
         "retained_freed_memory": host_memory.retaining_freed_memory(),
+        "cpu_library": cpu_library,
+        "eigen_available": xla_cpu.eigen_available() if jax.default_backend() == "cpu" else None,
     }
     if torch_peer.available():
         import torch

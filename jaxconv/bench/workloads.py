@@ -18,7 +18,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxconv import counting, ops, shapes
+from jaxconv import counting, ops, shapes, xla_cpu
 from jaxconv._local_impl import IMPLEMENTATIONS, canonical_implementation, tiles_exactly
 
 LAYERS = ("dense", "conv", "local")
@@ -171,10 +171,12 @@ def flax_apply(workload: Workload):
     return module.apply, module.init(jax.random.key(1), x)
 
 
-def jax_steps(apply, params, x):
+def jax_steps(apply, params, x, library: str = "xla"):
     """``(forward, train, lower_train)``: jitted callables of no arguments, and a compiler hook.
 
-    ``lower_train()`` lowers and compiles the training step afresh and returns the seconds it took.
+    ``library`` (``"xla"`` or ``"eigen"``, see :mod:`jaxconv.xla_cpu`) picks where XLA runs the
+    products and convolutions of both programs on the CPU. ``lower_train()`` lowers and compiles
+    the training step afresh and returns the seconds it took.
     """
     def loss(p, x):
         return jnp.mean(apply(p, x) ** 2)
@@ -183,13 +185,31 @@ def jax_steps(apply, params, x):
         grads, dx = jax.grad(loss, argnums=(0, 1))(p, x)
         return jax.tree.map(lambda a, g: a - LEARNING_RATE * g, p, grads), dx
 
-    forward_jit, train_jit = jax.jit(apply), jax.jit(train)
+    forward_jit, train_jit = xla_cpu.jit(apply, library=library), xla_cpu.jit(train, library=library)
 
     def lower_train() -> float:
         import time
 
         start = time.perf_counter()
-        jax.jit(train).lower(params, x).compile()
+        xla_cpu.jit(train, library=library).lower(params, x).compile()
         return time.perf_counter() - start
 
     return (lambda: forward_jit(params, x)), (lambda: train_jit(params, x)), lower_train
+
+
+def resolve_library(workload: Workload, mode: str, library: str) -> str:
+    """``library`` with ``"auto"`` decided by jaxconv's program for ``workload`` in ``mode``."""
+    if library == "auto":
+        library = _auto_library(workload, mode)
+    # Where the option does nothing (another backend, an older jaxlib), XLA's choice is what runs.
+    return library if xla_cpu.compiler_options(library) or library == "xla" else "xla"
+
+
+def _auto_library(workload: Workload, mode: str) -> str:
+    kernel, bias = init_params(workload, jax.random.key(0))
+    x = input_batch(workload, jax.random.key(1))
+    apply = jaxconv_apply(workload)
+    if mode == "forward":
+        return xla_cpu.resolve("auto", apply, (kernel, bias), x)
+    grad = jax.grad(lambda p, x: jnp.mean(apply(p, x) ** 2), argnums=(0, 1))
+    return xla_cpu.resolve("auto", grad, (kernel, bias), x)

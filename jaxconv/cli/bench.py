@@ -35,6 +35,10 @@ def register(subparsers) -> None:
     parser.add_argument("--retain-freed-memory", action="store_true",
                         help="keep freed host memory for reuse (glibc) before timing, for every "
                              "peer alike: XLA's CPU temporaries then stop page-faulting")
+    parser.add_argument("--cpu-library", choices=("xla", "eigen", "auto"), default="xla",
+                        help="where XLA runs products and convolutions on the CPU, for every JAX "
+                             "peer alike: xla (its default), eigen, or auto (per workload, from "
+                             "jaxconv's program); see jaxconv.xla_cpu")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
@@ -72,6 +76,7 @@ def run(args) -> int:
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 10)
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = bench.run(workloads, rounds=rounds, quick=args.quick, variants=args.variants,
-                       use_torch=not args.no_torch, progress=progress)
+                       use_torch=not args.no_torch, cpu_library=args.cpu_library,
+                       progress=progress)
     print(json.dumps(report, indent=1) if args.json else bench.format_table(report))
     return 0

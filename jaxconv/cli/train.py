@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     p.add_argument("--global-pool", action="store_true", help="average-pool head (ModelConfig)")
     add_model_arguments(p)
     p.add_argument("--bf16", action="store_true", help="compute in bfloat16, keep float32 params")
+    p.add_argument("--cpu-library", choices=("auto", "xla", "eigen"), default="auto",
+                   help="where XLA runs products and convolutions on the CPU (default auto: "
+                        "Eigen for conv and locally-connected steps); see jaxconv.xla_cpu")
     p.add_argument("--checkpoint-dir", help="save checkpoints here")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: at the end "
                                                   "and every --eval-every steps)")
@@ -117,7 +120,8 @@ def run(args) -> int:
         results = train.fit(model, ds, steps=args.steps, batch_size=s["batch_size"],
                             optimizer=s["optimizer"], learning_rate=s["lr"],
                             schedule=s["schedule"], seed=s["seed"], eval_every=args.eval_every,
-                            state=state, compute_dtype="bfloat16" if args.bf16 else None)
+                            state=state, compute_dtype="bfloat16" if args.bf16 else None,
+                            cpu_library=args.cpu_library)
         start = 0 if state is None else int(state.step)
         save_every = args.save_every or args.eval_every or args.steps or 1
         train_meta = {"train": {**s, "steps": args.steps}}

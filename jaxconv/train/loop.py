@@ -19,11 +19,12 @@ import jax
 import numpy as np
 import optax
 
+from jaxconv import xla_cpu
 from jaxconv.data import batches
 from jaxconv.train import sharding
 from jaxconv.train.optim import make_optimizer
-from jaxconv.train.state import (NonFiniteError, TrainState, canonical_dtype, evaluate,
-                                 init_state, make_train_step)
+from jaxconv.train.state import (NonFiniteError, TrainState, _step_fn, canonical_dtype,
+                                 evaluate, init_state, make_train_step)
 
 __all__ = ["StepResult", "fit"]
 
@@ -71,7 +72,8 @@ def _check_dataset(dataset):
 def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
         learning_rate: float = 1e-3, schedule: str = "constant", seed: int = 0,
         eval_every: int = 50, eval_batch_size: int = 256, state: TrainState | None = None,
-        compute_dtype=None, mesh=None, return_grads: bool = False) -> Iterator[StepResult]:
+        compute_dtype=None, mesh=None, return_grads: bool = False,
+        cpu_library: str = "auto") -> Iterator[StepResult]:
     """Trains ``model`` on ``dataset`` until step ``steps``, yielding after every step.
 
     Arguments are checked when ``fit`` is called; training runs as the result is iterated.
@@ -97,6 +99,10 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
         mesh: a data mesh (:func:`jaxconv.train.data_mesh`) to split batches over. Default: all
             devices when there is more than one, else none.
         return_grads: attach each step's gradients to its result.
+        cpu_library: where XLA runs the products and convolutions of the training step and the
+            evaluation on the CPU: ``"auto"`` (decided once from the training step's program:
+            Eigen for convolutions and batched products, XLA's default otherwise), ``"xla"`` or
+            ``"eigen"``; see :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
 
     Yields:
         One :class:`StepResult` per step.
@@ -119,6 +125,7 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
     eval_every = _int("eval_every", eval_every, 0)
     eval_batch_size = _int("eval_batch_size", eval_batch_size, 1)
     compute_dtype = canonical_dtype("fit", compute_dtype)
+    cpu_library = xla_cpu._check_library("fit", cpu_library, "cpu_library")
     if batch_size > len(dataset.y_train):
         raise ValueError(f"fit: `batch_size` must be at most the {len(dataset.y_train)} training "
                          f"examples, got batch_size={batch_size}.")
@@ -137,30 +144,38 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
                          f"got batch_size={batch_size}.")
     if tx is None:  # same settings -> the same tx and compiled step as last time
         horizon = 1 if schedule == "constant" else max(steps, 1)  # constant: steps don't matter
-        tx, train_step = _named_step(model, optimizer, float(learning_rate), schedule, horizon,
-                                     compute_dtype, mesh)
-    else:
-        train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
+        tx = _named_tx(optimizer, float(learning_rate), schedule, horizon)
     if state is None:
         state = init_state(model, tx, np.shape(dataset.x_train)[1:], seed=seed)
     elif not isinstance(state, TrainState):
         raise TypeError(f"fit: `state` must be a TrainState or None, got {type(state).__name__}.")
+    if cpu_library == "auto":  # once, from the step's program, so every step compiles alike
+        x = jax.ShapeDtypeStruct((batch_size, *np.shape(dataset.x_train)[1:]), np.float32)
+        y = jax.ShapeDtypeStruct((batch_size,), np.int32)
+        cpu_library = xla_cpu.resolve("auto", _step_fn(model, tx, compute_dtype), state, x, y)
+    train_step = _cached_step(model, tx, compute_dtype, mesh, cpu_library)
     if mesh is not None:
         state = sharding.replicate(state, mesh)
     settings = dict(steps=steps, batch_size=batch_size, seed=seed, eval_every=eval_every,
                     eval_batch_size=eval_batch_size, compute_dtype=compute_dtype, mesh=mesh,
-                    return_grads=return_grads)
+                    return_grads=return_grads, cpu_library=cpu_library)
     return _run(model, dataset, state, train_step, **settings)
 
 
 @functools.lru_cache(maxsize=32)
-def _named_step(model, optimizer, learning_rate, schedule, steps, compute_dtype, mesh):
-    tx = make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
-    return tx, make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh)
+def _named_tx(optimizer, learning_rate, schedule, steps):
+    return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_step(model, tx, compute_dtype, mesh, cpu_library):
+    """Same model, optimiser and settings -> the same compiled step as last time."""
+    return make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh,
+                           cpu_library=cpu_library)
 
 
 def _run(model, dataset, state, train_step, *, steps, batch_size, seed, eval_every,
-         eval_batch_size, compute_dtype, mesh, return_grads):
+         eval_batch_size, compute_dtype, mesh, return_grads, cpu_library):
     start = int(sharding.to_host(state.step))
     stream = batches(dataset.x_train, dataset.y_train, batch_size, seed=seed)
     stream = itertools.islice(stream, start, None)  # a resumed run continues the same stream
@@ -179,7 +194,8 @@ def _run(model, dataset, state, train_step, *, steps, batch_size, seed, eval_eve
         if step == steps or (eval_every and step % eval_every == 0):
             test_loss, test_accuracy = evaluate(model, state.params, dataset.x_test,
                                                 dataset.y_test, eval_batch_size,
-                                                compute_dtype=compute_dtype, mesh=mesh)
+                                                compute_dtype=compute_dtype, mesh=mesh,
+                                                cpu_library=cpu_library)
         yield StepResult(step=step, loss=float(metrics["loss"]),
                          accuracy=float(metrics["accuracy"]), state=state,
                          elapsed=time.perf_counter() - began, test_loss=test_loss,

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxconv import xla_cpu
 from jaxconv.train import sharding
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
@@ -123,7 +124,8 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
-def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=None, mesh=None):
+def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=None, mesh=None,
+                    cpu_library: str = "auto"):
     """One jitted update: ``step(state, x, y) -> (state, metrics, grads)``.
 
     ``metrics`` holds the batch ``loss``, ``accuracy`` and ``finite``. When the loss, a gradient or
@@ -133,9 +135,21 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
     consecutive bad steps applies the bad update anyway.
 
     With a ``mesh``, the state is replicated and the batch is split over its ``"data"`` axis; XLA
-    inserts the gradient all-reduce.
+    inserts the gradient all-reduce. ``cpu_library`` (``"auto"``, ``"xla"`` or ``"eigen"``) picks
+    where XLA runs the step's products and convolutions on the CPU; see :mod:`jaxconv.xla_cpu`.
     """
     compute_dtype = canonical_dtype("make_train_step", compute_dtype)
+    cpu_library = xla_cpu._check_library("make_train_step", cpu_library, "cpu_library")
+    step = _step_fn(model, tx, compute_dtype)
+    if mesh is None:
+        return xla_cpu.jit(step, library=cpu_library)
+    repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
+    return xla_cpu.jit(step, library=cpu_library, in_shardings=(repl, data, data),
+                       out_shardings=(repl, repl, repl))
+
+
+def _step_fn(model, tx: optax.GradientTransformation, compute_dtype=None):
+    """The update of :func:`make_train_step`, not jitted (``fit`` resolves its CPU library)."""
 
     def step(state, x, y):
         (loss, logits), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
@@ -148,21 +162,25 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
         accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
         return new, {"loss": loss, "accuracy": accuracy, "finite": finite}, grads
 
-    if mesh is None:
-        return jax.jit(step)
-    repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
-    return jax.jit(step, in_shardings=(repl, data, data), out_shardings=(repl, repl, repl))
+    return step
 
 
-@functools.partial(jax.jit, static_argnames=("model", "compute_dtype"))
-def _eval_batch(model, params, x, y, weight, compute_dtype):
+def _eval_body(model, params, x, y, weight, compute_dtype):
     _, logits = loss_fn(model, params, x, y, compute_dtype)
     losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
     correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
     return jnp.sum(losses * weight), jnp.sum(correct * weight)
 
 
-def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None):
+@functools.cache
+def _eval_batch(library: str):
+    """The jitted evaluation of one batch, compiled for a resolved CPU ``library``."""
+    return jax.jit(_eval_body, static_argnames=("model", "compute_dtype"),
+                   compiler_options=xla_cpu.compiler_options(library) or None)
+
+
+def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None,
+             cpu_library: str = "auto"):
     """Mean loss and accuracy over a whole set, in fixed-size batches (one compilation).
 
     Args:
@@ -174,6 +192,8 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             mesh it is rounded up to a multiple of the device count.
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
+        cpu_library: ``"auto"``, ``"xla"`` or ``"eigen"``: where XLA runs the forward pass's
+            products and convolutions on the CPU (see :mod:`jaxconv.xla_cpu`).
 
     Returns:
         ``(loss, accuracy)`` as Python floats.
@@ -189,9 +209,17 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
         raise ValueError(f"evaluate: `batch_size` must be a positive int, got "
                          f"batch_size={batch_size!r}.")
     compute_dtype = canonical_dtype("evaluate", compute_dtype)
+    cpu_library = xla_cpu._check_library("evaluate", cpu_library, "cpu_library")
     devices = 1 if mesh is None else mesh.size
     # Never pad past the set itself; with a mesh, every batch must split evenly over the devices.
     batch_size = min(-(-batch_size // devices), -(-len(x) // devices)) * devices
+    if cpu_library == "auto":
+        spec = jax.ShapeDtypeStruct((batch_size, *x.shape[1:]), x.dtype)
+        labels = jax.ShapeDtypeStruct((batch_size,), np.int32)
+        weight = jax.ShapeDtypeStruct((batch_size,), np.float32)
+        body = functools.partial(_eval_body, model, compute_dtype=compute_dtype)
+        cpu_library = xla_cpu.resolve("auto", body, params, spec, labels, weight)
+    eval_batch = _eval_batch(cpu_library)
     total_loss, total_correct = 0.0, 0.0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size].astype(np.int32)
@@ -203,7 +231,7 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             yb = np.concatenate([yb, np.zeros(pad, np.int32)])
         if mesh is not None:
             xb, yb, weight = (sharding.shard_batch(a, mesh) for a in (xb, yb, weight))
-        loss, correct = _eval_batch(model, params, xb, yb, weight, compute_dtype)
+        loss, correct = eval_batch(model, params, xb, yb, weight, compute_dtype=compute_dtype)
         total_loss += float(loss)
         total_correct += float(correct)
     return total_loss / len(x), total_correct / len(x)
