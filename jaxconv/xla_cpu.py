@@ -1,47 +1,55 @@
-"""Which library XLA on the CPU runs matrix products and convolutions in.
+"""Which library XLA on the CPU runs matrix products, convolutions and reductions in.
 
-Recent jaxlib builds hand every ``dot_general`` and ``convolution`` of a CPU program to YNNPACK;
-before, XLA ran them in Eigen. The two differ a lot by shape. On the 2-core machine in
-``docs/performance.md`` YNNPACK ran a plain (128 x 6272) x (6272 x 256) product 1.3x faster than
-Eigen, but it ran the 3x3 32->64 convolution and the per-position products of a locally-connected
-layer on one core, where Eigen used both: the convolution's forward pass took 10.5 ms against
-5.4 ms, and the locally-connected 32->64 training step 35 ms against 24 ms.
+Recent jaxlib builds hand CPU ``dot_general``, ``convolution`` and ``reduce`` operations to
+YNNPACK; before, XLA emitted them itself or called Eigen. The two differ a lot by shape. On the
+2-core machine in ``docs/performance.md`` YNNPACK ran a plain (128 x 6272) x (6272 x 256)
+product 1.3x faster than Eigen, but it ran the 3x3 32->64 convolution on one core (10.5 ms
+against 5.4 ms), the large per-position products of a locally-connected layer 1.3x slower, and
+the reductions of the 1000x1000 locally-connected training step 2.4x slower.
 
 The choice is a compiler option of one compiled program (``jax.jit(...,
-compiler_options=...)``), not a process setting, so a program can be compiled either way:
+compiler_options=...)``), not a process setting, so each program can be compiled its own way:
 
 - ``"xla"``: what this jaxlib does by default.
-- ``"eigen"``: products and convolutions in Eigen (YNNPACK's library fusions turned off).
-- ``"auto"``: ``"eigen"`` for a program that convolves or multiplies batched matrices (every
-  locally-connected gradient does), ``"xla"`` for one whose products are plain matrix products
-  (dense layers), decided from the program itself, so the same program always gets the same
-  choice (and the same floating-point rounding).
+- ``"eigen"``: nothing goes to YNNPACK.
+- ``"ynn-dots"``: only matrix products go to YNNPACK; convolutions and reductions do not.
+- ``"auto"``: ``"eigen"`` for a program with large batched products (a locally-connected layer
+  with many channels), else ``"ynn-dots"``; decided from the program itself, so the same program
+  always gets the same choice (and the same floating-point rounding).
 
-Both compute the same sums; their results differ only in rounding (a few float32 ulps). On a
-GPU or TPU, and on a jaxlib without the option (which runs Eigen anyway), every choice compiles
-the program as XLA would.
+All compute the same sums; their results differ only in rounding (a few float32 ulps). On a GPU
+or TPU, and on a jaxlib without the option (one from before YNNPACK), every choice compiles the
+program as XLA would.
 
 Example:
     >>> from jaxconv import xla_cpu
-    >>> step = xla_cpu.jit(train_step, library="auto")  # doctest: +SKIP
-    >>> fast = jax.jit(f, compiler_options=xla_cpu.compiler_options("eigen"))  # doctest: +SKIP
+    >>> step = xla_cpu.jit(train_step)  # doctest: +SKIP
+    >>> f = jax.jit(f, compiler_options=xla_cpu.compiler_options("eigen"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 import jax
 import numpy as np
 
-__all__ = ["LIBRARIES", "compiler_options", "eigen_available", "jit", "resolve",
-           "uses_products"]
+__all__ = ["LIBRARIES", "available", "compiler_options", "jit", "large_products", "resolve"]
 
-LIBRARIES = ("auto", "xla", "eigen")
+LIBRARIES = ("auto", "xla", "eigen", "ynn-dots")
 
-# An empty list of YNNPACK fusion kinds: no dot or convolution goes to YNNPACK, XLA emits Eigen.
-_EIGEN_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+# The kinds of operation XLA hands to YNNPACK: none, or matrix products alone.
+_OPTIONS = {
+    "eigen": {"xla_cpu_experimental_ynn_fusion_type": ""},
+    "ynn-dots": {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"},
+}
+
+# Multiply-adds per batch element from which a batched product counts as large: between the
+# 1->32 @28x28 locally-connected layer's 37K (YNNPACK 5% faster) and the 32->64 @14x14 layer's
+# 2.4M (Eigen 1.3x faster) on the benchmark machine.
+LARGE_PRODUCT_MACS = 2**18
 
 
 def _check_library(fn: str, library, name: str = "library") -> str:
@@ -52,18 +60,21 @@ def _check_library(fn: str, library, name: str = "library") -> str:
 
 
 @functools.cache
-def eigen_available() -> bool:
-    """Whether this jax and jaxlib can compile a CPU program with the ``"eigen"`` option.
+def available(library: str) -> bool:
+    """Whether this jax and jaxlib can compile a CPU program for ``library``.
 
-    False on a jax whose ``jax.jit`` has no ``compiler_options``, on a jaxlib that does not know
-    the option (one from before YNNPACK, which runs Eigen anyway), and without a CPU device.
+    Always True for ``"xla"``. False for the others on a jax whose ``jax.jit`` has no
+    ``compiler_options``, on a jaxlib that does not know the option (one from before YNNPACK),
+    and without a CPU device.
     """
+    if _check_library("available", library) in ("xla", "auto"):
+        return True
     if "compiler_options" not in inspect.signature(jax.jit).parameters:
         return False
     try:
         cpu = jax.devices("cpu")[0]
         x = jax.device_put(np.ones((2, 2), np.float32), cpu)
-        jax.jit(lambda a: a @ a, compiler_options=_EIGEN_OPTIONS).lower(x).compile()
+        jax.jit(lambda a: a @ a, compiler_options=_OPTIONS[library]).lower(x).compile()
     except Exception:  # noqa: BLE001 - any refusal means: not available here
         return False
     return True
@@ -73,23 +84,24 @@ def compiler_options(library: str = "eigen", backend: str | None = None) -> dict
     """The ``compiler_options`` that make XLA compile a program for ``library``.
 
     Args:
-        library: ``"xla"`` or ``"eigen"`` (resolve ``"auto"`` first, with :func:`resolve`).
+        library: ``"xla"``, ``"eigen"`` or ``"ynn-dots"`` (resolve ``"auto"`` first, with
+            :func:`resolve`).
         backend: the backend the program runs on; default ``jax.default_backend()``.
 
     Returns:
         A dict for ``jax.jit(..., compiler_options=...)``: empty for ``"xla"``, on a backend other
-        than the CPU, and where :func:`eigen_available` is False.
+        than the CPU, and where :func:`available` is False.
 
     Raises:
-        ValueError: ``library`` is not ``"xla"`` or ``"eigen"``.
+        ValueError: an unknown ``library``, or ``"auto"``.
     """
     if _check_library("compiler_options", library) == "auto":
         raise ValueError("compiler_options: `library` 'auto' depends on the program: pass "
                          "xla_cpu.resolve('auto', fn, *args) instead, got library='auto'.")
     backend = jax.default_backend() if backend is None else backend
-    if library == "xla" or backend != "cpu" or not eigen_available():
+    if library == "xla" or backend != "cpu" or not available(library):
         return {}
-    return dict(_EIGEN_OPTIONS)
+    return dict(_OPTIONS[library])
 
 
 def _subjaxprs(value):
@@ -103,45 +115,57 @@ def _subjaxprs(value):
             yield from _subjaxprs(item)
 
 
-def _has_products(jaxpr) -> bool:
+def _auto_can_choose() -> bool:
+    return bool(compiler_options("eigen") and compiler_options("ynn-dots"))
+
+
+def _macs_per_batch_element(eqn) -> int:
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = eqn.params["dimension_numbers"]
+    lhs, rhs = (v.aval.shape for v in eqn.invars)
+    rhs_free = [d for i, d in enumerate(rhs) if i not in rhs_contract and i not in rhs_batch]
+    lhs_rest = [d for i, d in enumerate(lhs) if i not in lhs_batch]
+    return math.prod(lhs_rest) * math.prod(rhs_free)
+
+
+def _large_products(jaxpr, macs: int) -> bool:
     for eqn in jaxpr.eqns:
-        name = eqn.primitive.name
-        if name == "conv_general_dilated":
+        if (eqn.primitive.name == "dot_general" and eqn.params["dimension_numbers"][1][0]
+                and _macs_per_batch_element(eqn) >= macs):
             return True
-        if name == "dot_general" and eqn.params["dimension_numbers"][1][0]:
-            return True  # batch dimensions: a product per position, group or head
         for value in eqn.params.values():
-            if any(_has_products(sub) for sub in _subjaxprs(value)):
+            if any(_large_products(sub, macs) for sub in _subjaxprs(value)):
                 return True
     return False
 
 
-def uses_products(fn, *args, **kwargs) -> bool:
-    """Whether ``fn(*args, **kwargs)`` convolves or multiplies batched matrices.
+def large_products(fn, *args, macs: int = LARGE_PRODUCT_MACS, **kwargs) -> bool:
+    """Whether ``fn(*args, **kwargs)`` multiplies batched matrices of ``macs`` or more
+    multiply-adds per batch element (a product per position, group or head).
 
-    Traces ``fn`` (nothing is computed; arguments may be ``jax.ShapeDtypeStruct``) and looks for a
-    ``conv_general_dilated`` or a ``dot_general`` with batch dimensions, inside nested calls too.
+    Traces ``fn`` (nothing is computed; arguments may be ``jax.ShapeDtypeStruct``) and looks at
+    every ``dot_general`` with batch dimensions, inside nested calls too.
     """
-    return _has_products(jax.make_jaxpr(fn)(*args, **kwargs).jaxpr)
+    return _large_products(jax.make_jaxpr(fn)(*args, **kwargs).jaxpr, macs)
 
 
 def resolve(library: str, fn=None, *args, **kwargs) -> str:
-    """``library`` with ``"auto"`` decided for ``fn(*args, **kwargs)``: ``"xla"`` or ``"eigen"``.
+    """``library`` with ``"auto"`` decided for ``fn(*args, **kwargs)``.
 
-    ``"auto"`` is ``"eigen"`` when :func:`uses_products` finds convolutions or batched products
-    in the program (where Eigen ran 1.0-2.3x faster on the benchmark machine) and ``"xla"``
-    otherwise (plain matrix products, where YNNPACK ran 1.1-1.3x faster). Where ``"eigen"`` would
-    change nothing (another backend, see :func:`compiler_options`) ``"auto"`` is ``"xla"``
-    without tracing ``fn``.
+    ``"auto"`` is ``"eigen"`` when :func:`large_products` finds large batched products in the
+    program (Eigen ran the locally-connected 32->64 @14x14 training step 1.3x faster), else
+    ``"ynn-dots"``: plain products stay in YNNPACK (1.1-1.3x faster for dense layers) while
+    convolutions (2x) and reductions (2.4x in the 1000x1000 example) run in Eigen. Where neither
+    changes anything (another backend, see :func:`compiler_options`) it is ``"xla"``, without
+    tracing ``fn``.
     """
     if _check_library("resolve", library) != "auto":
         return library
     if fn is None:
         raise ValueError("resolve: `library` 'auto' needs the program: pass fn and its "
                          "arguments, got fn=None.")
-    if not compiler_options("eigen"):
+    if not _auto_can_choose():
         return "xla"
-    return "eigen" if uses_products(fn, *args, **kwargs) else "xla"
+    return "eigen" if large_products(fn, *args, **kwargs) else "ynn-dots"
 
 
 def _key(args, kwargs):
@@ -155,7 +179,7 @@ class _AutoJit:
     def __init__(self, fn, jit_kwargs):
         self._fn = fn
         self._jitted = {lib: jax.jit(fn, compiler_options=compiler_options(lib) or None,
-                                     **jit_kwargs) for lib in ("xla", "eigen")}
+                                     **jit_kwargs) for lib in ("xla", "eigen", "ynn-dots")}
         self._chosen = {}
         functools.update_wrapper(self, fn)
 
@@ -179,13 +203,13 @@ def jit(fn, *, library: str = "auto", **jit_kwargs):
     Args:
         fn: the function to compile.
         library: ``"auto"`` (decided per argument shapes by :func:`resolve`, on the first call
-            with them), ``"xla"`` or ``"eigen"``.
+            with them), ``"xla"``, ``"eigen"`` or ``"ynn-dots"``.
         **jit_kwargs: passed to ``jax.jit`` (``in_shardings``, ``donate_argnums``, ...), except
             ``compiler_options``, which ``library`` sets.
 
     Returns:
-        A callable like ``jax.jit``'s, with ``lower``. For ``"xla"`` and ``"eigen"`` it is
-        ``jax.jit``'s own.
+        A callable like ``jax.jit``'s, with ``lower``. For a named library it is ``jax.jit``'s
+        own.
 
     Raises:
         ValueError: an unknown ``library``, or ``compiler_options`` in ``jit_kwargs``.
@@ -196,7 +220,7 @@ def jit(fn, *, library: str = "auto", **jit_kwargs):
     if "compiler_options" in jit_kwargs:
         raise ValueError("jit: `library` sets the compiler options; pass jax.jit directly to set "
                          f"your own, got compiler_options={jit_kwargs['compiler_options']!r}.")
-    if library == "auto" and compiler_options("eigen"):
+    if library == "auto" and _auto_can_choose():
         return _AutoJit(fn, jit_kwargs)
     options = compiler_options("xla" if library == "auto" else library)
     if options:

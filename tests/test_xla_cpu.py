@@ -1,4 +1,4 @@
-"""jaxconv.xla_cpu: the CPU library option takes effect, "auto" reads the program, same numbers."""
+"""jaxconv.xla_cpu: the CPU library options take effect, "auto" reads the program, same numbers."""
 
 import jax
 import jax.numpy as jnp
@@ -7,7 +7,7 @@ import pytest
 
 from jaxconv import ops, xla_cpu
 
-EIGEN = xla_cpu.eigen_available()
+EIGEN = xla_cpu.available("eigen") and xla_cpu.available("ynn-dots")
 needs_eigen = pytest.mark.skipif(not EIGEN, reason="this jaxlib has no YNNPACK option")
 
 X = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6, 6, 3)), jnp.float32)
@@ -29,38 +29,58 @@ def local(k, x, implementation="patches"):
     return ops.locally_connected(x, k, LOCAL_B, implementation=implementation)
 
 
-def test_uses_products_finds_convolutions_and_batched_products():
-    assert xla_cpu.uses_products(conv, CONV_K, X)
-    assert not xla_cpu.uses_products(dense, DENSE_W, X)
-    assert xla_cpu.uses_products(local, LOCAL_K, X)  # one product per output position
-    # Elementwise taps have no product in the forward pass...
-    assert not xla_cpu.uses_products(lambda k, x: local(k, x, "taps"), LOCAL_K, X)
-    # ... and products show up inside nested calls and under differentiation.
-    assert xla_cpu.uses_products(jax.jit(conv), CONV_K, X)
-    assert xla_cpu.uses_products(
-        lambda k, x: jax.lax.cond(True, conv, lambda k, x: jnp.zeros((2, 6, 6, 4)), k, x),
-        CONV_K, X)
-    assert xla_cpu.uses_products(jax.grad(lambda k, x: local(k, x).sum()), LOCAL_K, X)
-    # Shapes are enough: nothing is computed.
-    assert xla_cpu.uses_products(conv, jax.ShapeDtypeStruct(CONV_K.shape, jnp.float32),
-                                 jax.ShapeDtypeStruct(X.shape, jnp.float32))
+def spec(*shape):
+    return jax.ShapeDtypeStruct(shape, jnp.float32)
+
+
+def test_large_products_counts_multiply_adds_per_batch_element():
+    bmm = lambda a, b: jnp.einsum("bij,bjk->bik", a, b)  # noqa: E731
+    # 64 * 64 * 64 = 2**18 multiply-adds per batch element: large, from shapes alone.
+    assert xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 64))
+    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 63))
+    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 63), macs=2**19)
+    assert xla_cpu.large_products(bmm, spec(2, 4, 4), spec(2, 4, 4), macs=64)
+    # Plain products and convolutions have no batch dimension.
+    assert not xla_cpu.large_products(dense, DENSE_W, X, macs=1)
+    assert not xla_cpu.large_products(conv, CONV_K, X, macs=1)
+    # One product per output position: (N=2) x (27) x (5) multiply-adds each.
+    assert xla_cpu.large_products(local, LOCAL_K, X, macs=270)
+    assert not xla_cpu.large_products(local, LOCAL_K, X, macs=271)
+    # Found inside nested calls, branches and under differentiation.
+    assert xla_cpu.large_products(jax.jit(local), LOCAL_K, X, macs=270)
+    assert xla_cpu.large_products(
+        lambda k, x: jax.lax.cond(True, local, lambda k, x: jnp.zeros((2, 4, 4, 5)), k, x),
+        LOCAL_K, X, macs=270)
+    assert xla_cpu.large_products(jax.grad(lambda k, x: local(k, x, "taps").sum()), LOCAL_K, X,
+                                  macs=1) is False  # taps: sums, not products, at this shape
 
 
 @needs_eigen
 def test_auto_resolves_by_program():
-    assert xla_cpu.resolve("auto", conv, CONV_K, X) == "eigen"
-    assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "xla"
-    assert xla_cpu.resolve("eigen") == "eigen" and xla_cpu.resolve("xla") == "xla"
-    step = xla_cpu.jit(conv)
-    assert step.library(CONV_K, X) == "eigen"
-    assert xla_cpu.jit(dense).library(DENSE_W, X) == "xla"
+    bmm = lambda a, b: jnp.einsum("bij,bjk->bik", a, b)  # noqa: E731
+    assert xla_cpu.resolve("auto", bmm, spec(2, 64, 64), spec(2, 64, 64)) == "eigen"
+    assert xla_cpu.resolve("auto", conv, CONV_K, X) == "ynn-dots"
+    assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "ynn-dots"
+    assert [xla_cpu.resolve(lib) for lib in ("xla", "eigen", "ynn-dots")] == [
+        "xla", "eigen", "ynn-dots"]
+    step = xla_cpu.jit(bmm)
+    a = jnp.ones((2, 64, 64))
+    assert step.library(a, a) == "eigen" and step(a, a).shape == (2, 64, 64)
+    assert xla_cpu.jit(conv).library(CONV_K, X) == "ynn-dots"
 
 
 @needs_eigen
-def test_eigen_option_keeps_products_out_of_ynnpack():
-    lowered = jax.jit(conv).lower(CONV_K, X)
-    eigen = lowered.compile(compiler_options=xla_cpu.compiler_options("eigen")).as_text()
-    assert "__ynn_fusion" not in eigen and "convolution(" in eigen
+def test_options_move_operations_out_of_ynnpack():
+    def ynn_fusions(fn, args, library):
+        options = xla_cpu.compiler_options(library)
+        return jax.jit(fn).lower(*args).compile(compiler_options=options).as_text().count(
+            "__ynn_fusion")
+
+    assert ynn_fusions(conv, (CONV_K, X), "eigen") == 0
+    assert ynn_fusions(conv, (CONV_K, X), "ynn-dots") == 0  # a convolution is not a dot
+    assert ynn_fusions(dense, (DENSE_W, X), "eigen") == 0
+    default_dot = ynn_fusions(dense, (DENSE_W, X), "xla")
+    assert ynn_fusions(dense, (DENSE_W, X), "ynn-dots") == default_dot
     assert "__ynn_fusion" not in xla_cpu.jit(conv, library="eigen").lower(CONV_K, X).compile(
     ).as_text()
 
@@ -68,8 +88,9 @@ def test_eigen_option_keeps_products_out_of_ynnpack():
 def test_options_are_empty_where_they_change_nothing(monkeypatch):
     assert xla_cpu.compiler_options("xla") == {}
     assert xla_cpu.compiler_options("eigen", backend="gpu") == {}
-    assert xla_cpu.compiler_options("eigen", backend="tpu") == {}
-    monkeypatch.setattr(xla_cpu, "eigen_available", lambda: False)
+    assert xla_cpu.compiler_options("ynn-dots", backend="tpu") == {}
+    assert xla_cpu.available("xla")
+    monkeypatch.setattr(xla_cpu, "available", lambda library: library == "xla")
     assert xla_cpu.compiler_options("eigen") == {}
     assert xla_cpu.resolve("auto", conv, CONV_K, X) == "xla"
     assert type(xla_cpu.jit(conv)) is type(jax.jit(conv))
@@ -79,16 +100,17 @@ def test_eigen_unavailable_on_a_jax_without_compiler_options(monkeypatch):
     def old_jit(fun, *, static_argnums=None):  # jax.jit before it took compiler_options
         return fun
 
-    xla_cpu.eigen_available.cache_clear()
+    xla_cpu.available.cache_clear()
     monkeypatch.setattr(xla_cpu.jax, "jit", old_jit)
     try:
-        assert xla_cpu.eigen_available() is False
+        assert xla_cpu.available("eigen") is False
+        assert xla_cpu.available("xla") is True
     finally:
         monkeypatch.undo()
-        xla_cpu.eigen_available.cache_clear()
+        xla_cpu.available.cache_clear()
 
 
-@pytest.mark.parametrize("library", ["auto", "xla", "eigen"])
+@pytest.mark.parametrize("library", ["auto", "xla", "eigen", "ynn-dots"])
 def test_every_library_gives_the_same_numbers(library):
     cases = [(conv, CONV_K), (dense, DENSE_W), (local, LOCAL_K),
              (lambda k, x: local(k, x, "taps"), LOCAL_K)]
@@ -112,7 +134,7 @@ def test_jit_passes_jax_jit_arguments_through():
 
 def test_errors_name_the_argument_and_value():
     with pytest.raises(ValueError, match=r"compiler_options: `library` must be one of 'auto', "
-                                         r"'xla', 'eigen', got library='mkl'"):
+                                         r"'xla', 'eigen', 'ynn-dots', got library='mkl'"):
         xla_cpu.compiler_options("mkl")
     with pytest.raises(ValueError, match=r"compiler_options: `library` 'auto' depends on the "
                                          r"program: pass xla_cpu.resolve\('auto', fn, \*args\)"):
@@ -124,6 +146,9 @@ def test_errors_name_the_argument_and_value():
         xla_cpu.resolve(3)
     with pytest.raises(ValueError, match=r"jit: `library` must be one of .* got library='YNN'"):
         xla_cpu.jit(conv, library="YNN")
+    with pytest.raises(ValueError, match=r"available: `library` must be one of .* got "
+                                         r"library='ynn'"):
+        xla_cpu.available("ynn")
     with pytest.raises(TypeError, match=r"jit: `fn` must be callable, got int"):
         xla_cpu.jit(3)
     with pytest.raises(ValueError, match=r"jit: `library` sets the compiler options; pass "

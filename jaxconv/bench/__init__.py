@@ -51,9 +51,9 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
         quick: use a small matmul for the peak (smoke runs).
         variants: also time every locally-connected implementation forced by name.
         use_torch: compare with PyTorch when it is importable and the backend is the CPU.
-        cpu_library: where XLA runs products and convolutions on the CPU, for every JAX peer
-            alike: ``"xla"`` (its default), ``"eigen"``, or ``"auto"`` (decided per workload and
-            mode by jaxconv's program); see :mod:`jaxconv.xla_cpu`.
+        cpu_library: where XLA runs products, convolutions and reductions on the CPU, for every
+            JAX peer alike: ``"xla"`` (its default), ``"eigen"``, ``"ynn-dots"``, or ``"auto"``
+            (decided per workload and mode by jaxconv's program); see :mod:`jaxconv.xla_cpu`.
         progress: optional callable taking one line of text, called as workloads finish.
 
     Returns:
@@ -94,7 +94,7 @@ def format_table(report: dict) -> str:
          + f"  cpu library: {env.get('cpu_library', 'xla')}"),
         "",
         (f"{'workload':<44} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
-         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9} {'library':>7}"),
+         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9} {'library':>8}"),
     ]
     for r in report["results"]:
         impl = r["impl"] + (f" ({r['chosen']})" if r["chosen"] else "")
@@ -103,6 +103,6 @@ def format_table(report: dict) -> str:
             f"{r['workload']:<44} {r['mode']:<8} {impl:<18} {r['ms']:>9.2f} "
             f"{r['gflops']:>8.1f} {share:>6} {_num(r['vs_flax'], '.2f', 'x'):>8} "
             f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9} "
-            f"{r.get('cpu_library') or '-':>7}"
+            f"{r.get('cpu_library') or '-':>8}"
         )
     return "\n".join(lines)

@@ -98,7 +98,7 @@ def matmul_peak(size: int, rounds: int = 3) -> float:
 
 def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, library: str):
     """name -> (callable, compile seconds or None) for every peer of one workload and mode; every
-    JAX peer is compiled for the same CPU ``library`` ("xla" or "eigen")."""
+    JAX peer is compiled for the same CPU ``library`` (see :mod:`jaxconv.xla_cpu`)."""
     kernel, bias = init_params(workload, jax.random.key(0))
     x = input_batch(workload, jax.random.key(1))
     out = {}
@@ -180,7 +180,8 @@ def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla") ->
         "peak_matmul_size": peak_size,
         "retained_freed_memory": host_memory.retaining_freed_memory(),
         "cpu_library": cpu_library,
-        "eigen_available": xla_cpu.eigen_available() if jax.default_backend() == "cpu" else None,
+        "cpu_libraries": [lib for lib in xla_cpu.LIBRARIES[1:] if xla_cpu.compiler_options(lib)
+                          or lib == "xla"],
     }
     if torch_peer.available():
         import torch

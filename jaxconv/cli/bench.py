@@ -35,10 +35,11 @@ def register(subparsers) -> None:
     parser.add_argument("--retain-freed-memory", action="store_true",
                         help="keep freed host memory for reuse (glibc) before timing, for every "
                              "peer alike: XLA's CPU temporaries then stop page-faulting")
-    parser.add_argument("--cpu-library", choices=("xla", "eigen", "auto"), default="xla",
-                        help="where XLA runs products and convolutions on the CPU, for every JAX "
-                             "peer alike: xla (its default), eigen, or auto (per workload, from "
-                             "jaxconv's program); see jaxconv.xla_cpu")
+    parser.add_argument("--cpu-library", choices=("xla", "eigen", "ynn-dots", "auto"),
+                        default="xla",
+                        help="where XLA runs products, convolutions and reductions on the CPU, "
+                             "for every JAX peer alike: xla (its default), eigen, ynn-dots, or "
+                             "auto (per workload, from jaxconv's program); see jaxconv.xla_cpu")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

@@ -99,10 +99,10 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
         mesh: a data mesh (:func:`jaxconv.train.data_mesh`) to split batches over. Default: all
             devices when there is more than one, else none.
         return_grads: attach each step's gradients to its result.
-        cpu_library: where XLA runs the products and convolutions of the training step and the
-            evaluation on the CPU: ``"auto"`` (decided once from the training step's program:
-            Eigen for convolutions and batched products, XLA's default otherwise), ``"xla"`` or
-            ``"eigen"``; see :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
+        cpu_library: where XLA runs the products, convolutions and reductions of the training
+            step and the evaluation on the CPU: ``"auto"`` (decided once from the training
+            step's program), ``"xla"``, ``"eigen"`` or ``"ynn-dots"``; see
+            :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
 
     Yields:
         One :class:`StepResult` per step.
