@@ -155,3 +155,17 @@ def test_errors_name_the_argument_and_value():
                                          r"jax.jit directly to set your own, got "
                                          r"compiler_options=\{\}"):
         xla_cpu.jit(conv, compiler_options={})
+
+
+def test_info_lists_the_cpu_libraries(capsys):
+    import json
+
+    from jaxconv.cli import main
+
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["backend"] == "cpu"
+    expected = ["xla"] + [lib for lib in ("eigen", "ynn-dots") if xla_cpu.available(lib)]
+    assert info["cpu_libraries"] == expected
+    assert main(["info"]) == 0
+    assert "cpu_libraries" in capsys.readouterr().out

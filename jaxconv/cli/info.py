@@ -12,14 +12,16 @@ def register(subparsers) -> None:
 
 
 def collect() -> dict:
-    """Versions of jaxconv and its engine, and the devices of the default backend."""
+    """Versions of jaxconv and its engine, the devices of the default backend, and on a CPU the
+    libraries XLA can be told to run products in (:mod:`jaxconv.xla_cpu`)."""
     import flax
     import jax
     import optax
 
     import jaxconv
+    from jaxconv import xla_cpu
 
-    return {
+    info = {
         "jaxconv": jaxconv.__version__,
         "jax": jax.__version__,
         "flax": flax.__version__,
@@ -27,6 +29,10 @@ def collect() -> dict:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
     }
+    if jax.default_backend() == "cpu":
+        info["cpu_libraries"] = [lib for lib in xla_cpu.LIBRARIES[1:]
+                                 if lib == "xla" or xla_cpu.compiler_options(lib)]
+    return info
 
 
 def run(args) -> int:
