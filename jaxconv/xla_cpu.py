@@ -1,21 +1,27 @@
-"""Which library XLA on the CPU runs matrix products, convolutions and reductions in.
+"""Which library XLA on the CPU runs convolutions, matrix products and reductions in.
 
-Recent jaxlib builds hand CPU ``dot_general``, ``convolution`` and ``reduce`` operations to
-YNNPACK; before, XLA emitted them itself or called Eigen. The two differ a lot by shape. On the
-2-core machine in ``docs/performance.md`` YNNPACK ran a plain (128 x 6272) x (6272 x 256)
-product 1.3x faster than Eigen, but it ran the 3x3 32->64 convolution on one core (10.5 ms
-against 5.4 ms), the large per-position products of a locally-connected layer 1.3x slower, and
-the reductions of the 1000x1000 locally-connected training step 2.4x slower.
+jaxlib 0.10 hands a CPU program's convolutions, ``dot_general`` products and reductions to
+YNNPACK; before, XLA ran them in Eigen or emitted them itself. Which is faster depends on the
+operation and its shape. On the 2-core machine in ``docs/performance.md`` YNNPACK ran a plain
+(128 x 6272) x (6272 x 256) product 1.3x faster than Eigen and the many small reductions of a
+locally-connected layer with 4 input channels 3x faster than XLA's own loops, but it ran the 3x3
+32->64 convolution on one core (10.5 ms against Eigen's 5.4 ms) and the large per-position
+products of the 32->64 locally-connected layer 1.2-1.4x slower.
 
 The choice is a compiler option of one compiled program (``jax.jit(...,
-compiler_options=...)``), not a process setting, so each program can be compiled its own way:
+compiler_options=...)``), not a process setting, so each program can be compiled its own way.
+A choice names what is taken out of YNNPACK and given to Eigen:
 
-- ``"xla"``: what this jaxlib does by default.
-- ``"eigen"``: nothing goes to YNNPACK.
-- ``"ynn-dots"``: only matrix products go to YNNPACK; convolutions and reductions do not.
-- ``"auto"``: ``"eigen"`` for a program with large batched products (a locally-connected layer
-  with many channels), else ``"ynn-dots"``; decided from the program itself, so the same program
-  always gets the same choice (and the same floating-point rounding).
+- ``"xla"``: nothing; what this jaxlib does by default.
+- ``"eigen-conv"``: convolutions.
+- ``"eigen-dot"``: matrix products.
+- ``"eigen-conv-dot"``: both.
+- ``"eigen"``: everything, reductions included.
+- ``"auto"``: convolutions if the program has any, and products if it has batched products of
+  ``LARGE_PRODUCT_MACS`` or more multiply-adds per batch element (a locally-connected layer
+  with many channels); reductions stay (YNNPACK was 3x faster on some and 4x slower on others).
+  Decided from the program itself, so the same program always gets the same choice (and the
+  same floating-point rounding).
 
 All compute the same sums; their results differ only in rounding (a few float32 ulps). On a GPU
 or TPU, and on a jaxlib without the option (one from before YNNPACK), every choice compiles the
@@ -24,7 +30,7 @@ program as XLA would.
 Example:
     >>> from jaxconv import xla_cpu
     >>> step = xla_cpu.jit(train_step)  # doctest: +SKIP
-    >>> f = jax.jit(f, compiler_options=xla_cpu.compiler_options("eigen"))  # doctest: +SKIP
+    >>> f = jax.jit(f, compiler_options=xla_cpu.compiler_options("eigen-conv"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -36,20 +42,27 @@ import math
 import jax
 import numpy as np
 
-__all__ = ["LIBRARIES", "available", "compiler_options", "jit", "large_products", "resolve"]
+__all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
+           "large_products", "resolve"]
 
-LIBRARIES = ("auto", "xla", "eigen", "ynn-dots")
+LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-conv-dot", "eigen")
 
-# The kinds of operation XLA hands to YNNPACK: none, or matrix products alone.
-_OPTIONS = {
-    "eigen": {"xla_cpu_experimental_ynn_fusion_type": ""},
-    "ynn-dots": {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"},
-}
+# What each choice leaves to YNNPACK. jaxlib 0.10's default is all three kinds (checked: the same
+# compiled programs as with no option); a choice lists the kinds it keeps there.
+_KINDS = {"conv": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION",
+          "dot": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
+          "reduce": "LIBRARY_FUSION_TYPE_REDUCE"}
+_MOVED = {"eigen-conv": {"conv"}, "eigen-dot": {"dot"}, "eigen-conv-dot": {"conv", "dot"},
+          "eigen": set(_KINDS)}
+_OPTIONS = {name: {"xla_cpu_experimental_ynn_fusion_type": ",".join(
+    _KINDS[k] for k in ("dot", "reduce", "conv") if k not in moved)}
+    for name, moved in _MOVED.items()}
 
-# Multiply-adds per batch element from which a batched product counts as large: between the
-# 1->32 @28x28 locally-connected layer's 37K (YNNPACK 5% faster) and the 32->64 @14x14 layer's
-# 2.4M (Eigen 1.3x faster) on the benchmark machine.
-LARGE_PRODUCT_MACS = 2**18
+# Multiply-adds per batch element from which "auto" moves batched products to Eigen. Measured on
+# the benchmark machine (training steps, Eigen's time against YNNPACK's): 2.4M (32->64 @14x14,
+# batch 128) 1.2-1.4x faster; 1.2M (64->64 @8x8, batch 32) 0.85x; 590K (16->32 @14x14 and
+# 32->64 @14x14 at batch 32) 1.03-1.07x; 37K-147K 0.9-1.0x.
+LARGE_PRODUCT_MACS = 2**21
 
 
 def _check_library(fn: str, library, name: str = "library") -> str:
@@ -63,7 +76,7 @@ def _check_library(fn: str, library, name: str = "library") -> str:
 def available(library: str) -> bool:
     """Whether this jax and jaxlib can compile a CPU program for ``library``.
 
-    Always True for ``"xla"``. False for the others on a jax whose ``jax.jit`` has no
+    Always True for ``"xla"`` and ``"auto"``. False for the others on a jax whose ``jax.jit`` has no
     ``compiler_options``, on a jaxlib that does not know the option (one from before YNNPACK),
     and without a CPU device.
     """
@@ -84,7 +97,7 @@ def compiler_options(library: str = "eigen", backend: str | None = None) -> dict
     """The ``compiler_options`` that make XLA compile a program for ``library``.
 
     Args:
-        library: ``"xla"``, ``"eigen"`` or ``"ynn-dots"`` (resolve ``"auto"`` first, with
+        library: one of :data:`LIBRARIES` but ``"auto"`` (resolve that first, with
             :func:`resolve`).
         backend: the backend the program runs on; default ``jax.default_backend()``.
 
@@ -116,7 +129,7 @@ def _subjaxprs(value):
 
 
 def _auto_can_choose() -> bool:
-    return bool(compiler_options("eigen") and compiler_options("ynn-dots"))
+    return bool(compiler_options("eigen-conv-dot"))
 
 
 def _macs_per_batch_element(eqn) -> int:
@@ -127,15 +140,23 @@ def _macs_per_batch_element(eqn) -> int:
     return math.prod(lhs_rest) * math.prod(rhs_free)
 
 
-def _large_products(jaxpr, macs: int) -> bool:
+def _scan(jaxpr, macs: int, found: set) -> set:
+    """Adds "conv" and "dot" to ``found`` for convolutions and large batched products."""
     for eqn in jaxpr.eqns:
-        if (eqn.primitive.name == "dot_general" and eqn.params["dimension_numbers"][1][0]
-                and _macs_per_batch_element(eqn) >= macs):
-            return True
+        name = eqn.primitive.name
+        if name == "conv_general_dilated":
+            found.add("conv")
+        elif (name == "dot_general" and eqn.params["dimension_numbers"][1][0]
+              and _macs_per_batch_element(eqn) >= macs):
+            found.add("dot")
         for value in eqn.params.values():
-            if any(_large_products(sub, macs) for sub in _subjaxprs(value)):
-                return True
-    return False
+            for sub in _subjaxprs(value):
+                _scan(sub, macs, found)
+    return found
+
+
+def _moved_kinds(fn, args, kwargs, macs=LARGE_PRODUCT_MACS) -> set:
+    return _scan(jax.make_jaxpr(fn)(*args, **kwargs).jaxpr, macs, set())
 
 
 def large_products(fn, *args, macs: int = LARGE_PRODUCT_MACS, **kwargs) -> bool:
@@ -145,18 +166,18 @@ def large_products(fn, *args, macs: int = LARGE_PRODUCT_MACS, **kwargs) -> bool:
     Traces ``fn`` (nothing is computed; arguments may be ``jax.ShapeDtypeStruct``) and looks at
     every ``dot_general`` with batch dimensions, inside nested calls too.
     """
-    return _large_products(jax.make_jaxpr(fn)(*args, **kwargs).jaxpr, macs)
+    return "dot" in _moved_kinds(fn, args, kwargs, macs)
 
 
 def resolve(library: str, fn=None, *args, **kwargs) -> str:
     """``library`` with ``"auto"`` decided for ``fn(*args, **kwargs)``.
 
-    ``"auto"`` is ``"eigen"`` when :func:`large_products` finds large batched products in the
-    program (Eigen ran the locally-connected 32->64 @14x14 training step 1.3x faster), else
-    ``"ynn-dots"``: plain products stay in YNNPACK (1.1-1.3x faster for dense layers) while
-    convolutions (2x) and reductions (2.4x in the 1000x1000 example) run in Eigen. Where neither
-    changes anything (another backend, see :func:`compiler_options`) it is ``"xla"``, without
-    tracing ``fn``.
+    ``"auto"`` moves convolutions to Eigen if the program has any (2x faster on the benchmark
+    machine's 3x3 convolution, whose YNNPACK version ran on one core) and batched products if
+    :func:`large_products` finds them (1.2-1.4x for the locally-connected 32->64 @14x14 step),
+    and nothing else: ``"eigen-conv"``, ``"eigen-dot"``, ``"eigen-conv-dot"`` or ``"xla"``.
+    Where the option changes nothing (another backend, see :func:`compiler_options`) it is
+    ``"xla"``, without tracing ``fn``.
     """
     if _check_library("resolve", library) != "auto":
         return library
@@ -165,7 +186,8 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
                          "arguments, got fn=None.")
     if not _auto_can_choose():
         return "xla"
-    return "eigen" if large_products(fn, *args, **kwargs) else "ynn-dots"
+    moved = _moved_kinds(fn, args, kwargs)
+    return "eigen-" + "-".join(k for k in ("conv", "dot") if k in moved) if moved else "xla"
 
 
 def _key(args, kwargs):
@@ -179,7 +201,7 @@ class _AutoJit:
     def __init__(self, fn, jit_kwargs):
         self._fn = fn
         self._jitted = {lib: jax.jit(fn, compiler_options=compiler_options(lib) or None,
-                                     **jit_kwargs) for lib in ("xla", "eigen", "ynn-dots")}
+                                     **jit_kwargs) for lib in LIBRARIES[1:]}
         self._chosen = {}
         functools.update_wrapper(self, fn)
 
@@ -203,7 +225,7 @@ def jit(fn, *, library: str = "auto", **jit_kwargs):
     Args:
         fn: the function to compile.
         library: ``"auto"`` (decided per argument shapes by :func:`resolve`, on the first call
-            with them), ``"xla"``, ``"eigen"`` or ``"ynn-dots"``.
+            with them) or another of :data:`LIBRARIES`.
         **jit_kwargs: passed to ``jax.jit`` (``in_shardings``, ``donate_argnums``, ...), except
             ``compiler_options``, which ``library`` sets.
 

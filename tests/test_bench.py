@@ -115,14 +115,14 @@ def test_cpu_library_is_the_same_for_every_jax_peer_and_reported(capsys):
     work = [bench.make_workload("conv", (4, 4, 1), 2, 3, batch=2, modes=("forward",)),
             bench.make_workload("dense", (8,), 4, batch=2, modes=("forward",))]
     report = bench.run(work, rounds=1, quick=True, use_torch=False, cpu_library="auto")
-    conv_library = "ynn-dots" if xla_cpu.available("ynn-dots") else "xla"
+    conv_library = "eigen-conv" if xla_cpu.available("eigen-conv") else "xla"
     assert [(r["impl"], r["cpu_library"]) for r in report["results"]] == [
-        ("jaxconv", conv_library), ("flax", conv_library), ("jaxconv", conv_library),
-        ("flax", conv_library)]
+        ("jaxconv", conv_library), ("flax", conv_library), ("jaxconv", "xla"), ("flax", "xla")]
     assert report["environment"]["cpu_library"] == "auto"
     assert "cpu library: auto" in bench.format_table(report)
     with pytest.raises(ValueError, match=r"bench: `cpu_library` must be one of 'auto', 'xla', "
-                                         r"'eigen', 'ynn-dots', got cpu_library='mkl'"):
+                                         r"'eigen-conv', 'eigen-dot', 'eigen-conv-dot', 'eigen', "
+                                         r"got cpu_library='mkl'"):
         bench.run(work, rounds=1, cpu_library="mkl")
     assert main(["bench", "--quick", "--json", "--no-torch", "--layer", "conv", "--input", "4x4x1",
                  "--features", "2", "--batch", "2", "--mode", "forward", "--rounds", "1",

@@ -7,7 +7,7 @@ import pytest
 
 from jaxconv import ops, xla_cpu
 
-EIGEN = xla_cpu.available("eigen") and xla_cpu.available("ynn-dots")
+EIGEN = all(xla_cpu.available(lib) for lib in xla_cpu.LIBRARIES)
 needs_eigen = pytest.mark.skipif(not EIGEN, reason="this jaxlib has no YNNPACK option")
 
 X = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6, 6, 3)), jnp.float32)
@@ -35,10 +35,10 @@ def spec(*shape):
 
 def test_large_products_counts_multiply_adds_per_batch_element():
     bmm = lambda a, b: jnp.einsum("bij,bjk->bik", a, b)  # noqa: E731
-    # 64 * 64 * 64 = 2**18 multiply-adds per batch element: large, from shapes alone.
-    assert xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 64))
-    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 63))
-    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 63), macs=2**19)
+    # 64 * 64 * 64 = 2**18 multiply-adds per batch element, from shapes alone.
+    assert xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 64), macs=2**18)
+    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 64), macs=2**18 + 1)
+    assert not xla_cpu.large_products(bmm, spec(2, 64, 64), spec(2, 64, 64))  # 2**21 default
     assert xla_cpu.large_products(bmm, spec(2, 4, 4), spec(2, 4, 4), macs=64)
     # Plain products and convolutions have no batch dimension.
     assert not xla_cpu.large_products(dense, DENSE_W, X, macs=1)
@@ -58,15 +58,18 @@ def test_large_products_counts_multiply_adds_per_batch_element():
 @needs_eigen
 def test_auto_resolves_by_program():
     bmm = lambda a, b: jnp.einsum("bij,bjk->bik", a, b)  # noqa: E731
-    assert xla_cpu.resolve("auto", bmm, spec(2, 64, 64), spec(2, 64, 64)) == "eigen"
-    assert xla_cpu.resolve("auto", conv, CONV_K, X) == "ynn-dots"
-    assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "ynn-dots"
-    assert [xla_cpu.resolve(lib) for lib in ("xla", "eigen", "ynn-dots")] == [
-        "xla", "eigen", "ynn-dots"]
+    big = spec(2, 128, 128)  # 128**3 = 2**21 multiply-adds per batch element
+    assert xla_cpu.resolve("auto", bmm, big, big) == "eigen-dot"
+    assert xla_cpu.resolve("auto", conv, CONV_K, X) == "eigen-conv"
+    assert xla_cpu.resolve("auto", lambda k, a, b: (conv(k, X), bmm(a, b)), CONV_K, big,
+                           big) == "eigen-conv-dot"
+    assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "xla"
+    assert xla_cpu.resolve("auto", local, LOCAL_K, X) == "xla"  # small per-position products
+    assert [xla_cpu.resolve(lib) for lib in xla_cpu.LIBRARIES[1:]] == list(xla_cpu.LIBRARIES[1:])
     step = xla_cpu.jit(bmm)
-    a = jnp.ones((2, 64, 64))
-    assert step.library(a, a) == "eigen" and step(a, a).shape == (2, 64, 64)
-    assert xla_cpu.jit(conv).library(CONV_K, X) == "ynn-dots"
+    a = jnp.ones((2, 128, 128))
+    assert step.library(a, a) == "eigen-dot" and step(a, a).shape == (2, 128, 128)
+    assert xla_cpu.jit(conv).library(CONV_K, X) == "eigen-conv"
 
 
 @needs_eigen
@@ -76,19 +79,31 @@ def test_options_move_operations_out_of_ynnpack():
         return jax.jit(fn).lower(*args).compile(compiler_options=options).as_text().count(
             "__ynn_fusion")
 
-    assert ynn_fusions(conv, (CONV_K, X), "eigen") == 0
-    assert ynn_fusions(conv, (CONV_K, X), "ynn-dots") == 0  # a convolution is not a dot
-    assert ynn_fusions(dense, (DENSE_W, X), "eigen") == 0
-    default_dot = ynn_fusions(dense, (DENSE_W, X), "xla")
-    assert ynn_fusions(dense, (DENSE_W, X), "ynn-dots") == default_dot
-    assert "__ynn_fusion" not in xla_cpu.jit(conv, library="eigen").lower(CONV_K, X).compile(
+    # Compiled, never run: a convolution large enough for XLA to hand it to YNNPACK.
+    conv_args = (spec(3, 3, 32, 64), spec(2, 14, 14, 32))
+    if ynn_fusions(conv, conv_args, "xla") == 0:
+        pytest.skip("this jaxlib keeps convolutions out of YNNPACK anyway")
+    for library in ("eigen-conv", "eigen-conv-dot", "eigen"):
+        assert ynn_fusions(conv, conv_args, library) == 0
+    assert ynn_fusions(conv, conv_args, "eigen-dot") == ynn_fusions(conv, conv_args, "xla")
+
+    def grads(w, b, x):  # two products and a reduction (the bias gradient)
+        return jax.grad(lambda w, b: jnp.sum(ops.dense(x, w, b) ** 2), argnums=(0, 1))(w, b)
+
+    dense_args = (spec(512, 256), spec(256), spec(64, 512))
+    default = ynn_fusions(grads, dense_args, "xla")
+    assert default >= 2
+    assert ynn_fusions(grads, dense_args, "eigen-conv") == default
+    assert 0 < ynn_fusions(grads, dense_args, "eigen-dot") < default  # the reduction stays
+    assert ynn_fusions(grads, dense_args, "eigen") == 0
+    assert "__ynn_fusion" not in xla_cpu.jit(conv, library="eigen").lower(*conv_args).compile(
     ).as_text()
 
 
 def test_options_are_empty_where_they_change_nothing(monkeypatch):
     assert xla_cpu.compiler_options("xla") == {}
     assert xla_cpu.compiler_options("eigen", backend="gpu") == {}
-    assert xla_cpu.compiler_options("ynn-dots", backend="tpu") == {}
+    assert xla_cpu.compiler_options("eigen-conv", backend="tpu") == {}
     assert xla_cpu.available("xla")
     monkeypatch.setattr(xla_cpu, "available", lambda library: library == "xla")
     assert xla_cpu.compiler_options("eigen") == {}
@@ -110,7 +125,7 @@ def test_eigen_unavailable_on_a_jax_without_compiler_options(monkeypatch):
         xla_cpu.available.cache_clear()
 
 
-@pytest.mark.parametrize("library", ["auto", "xla", "eigen", "ynn-dots"])
+@pytest.mark.parametrize("library", xla_cpu.LIBRARIES)
 def test_every_library_gives_the_same_numbers(library):
     cases = [(conv, CONV_K), (dense, DENSE_W), (local, LOCAL_K),
              (lambda k, x: local(k, x, "taps"), LOCAL_K)]
@@ -134,7 +149,8 @@ def test_jit_passes_jax_jit_arguments_through():
 
 def test_errors_name_the_argument_and_value():
     with pytest.raises(ValueError, match=r"compiler_options: `library` must be one of 'auto', "
-                                         r"'xla', 'eigen', 'ynn-dots', got library='mkl'"):
+                                         r"'xla', 'eigen-conv', 'eigen-dot', 'eigen-conv-dot', "
+                                         r"'eigen', got library='mkl'"):
         xla_cpu.compiler_options("mkl")
     with pytest.raises(ValueError, match=r"compiler_options: `library` 'auto' depends on the "
                                          r"program: pass xla_cpu.resolve\('auto', fn, \*args\)"):
@@ -165,7 +181,13 @@ def test_info_lists_the_cpu_libraries(capsys):
     assert main(["info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["backend"] == "cpu"
-    expected = ["xla"] + [lib for lib in ("eigen", "ynn-dots") if xla_cpu.available(lib)]
+    expected = [lib for lib in xla_cpu.LIBRARIES[1:] if xla_cpu.available(lib)]
     assert info["cpu_libraries"] == expected
     assert main(["info"]) == 0
     assert "cpu_libraries" in capsys.readouterr().out
+
+
+def test_cli_choices_are_the_librarys():
+    from jaxconv.cli import CPU_LIBRARIES
+
+    assert CPU_LIBRARIES == xla_cpu.LIBRARIES

@@ -51,9 +51,9 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
         quick: use a small matmul for the peak (smoke runs).
         variants: also time every locally-connected implementation forced by name.
         use_torch: compare with PyTorch when it is importable and the backend is the CPU.
-        cpu_library: where XLA runs products, convolutions and reductions on the CPU, for every
-            JAX peer alike: ``"xla"`` (its default), ``"eigen"``, ``"ynn-dots"``, or ``"auto"``
-            (decided per workload and mode by jaxconv's program); see :mod:`jaxconv.xla_cpu`.
+        cpu_library: what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX peer
+            alike: one of :data:`jaxconv.xla_cpu.LIBRARIES` (``"xla"``, its default, moves
+            nothing; ``"auto"`` is decided per workload and mode by jaxconv's program).
         progress: optional callable taking one line of text, called as workloads finish.
 
     Returns:

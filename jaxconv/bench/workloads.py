@@ -174,8 +174,8 @@ def flax_apply(workload: Workload):
 def jax_steps(apply, params, x, library: str = "xla"):
     """``(forward, train, lower_train)``: jitted callables of no arguments, and a compiler hook.
 
-    ``library`` (``"xla"``, ``"eigen"`` or ``"ynn-dots"``, see :mod:`jaxconv.xla_cpu`) picks
-    where XLA runs the products, convolutions and reductions of both programs on the CPU. ``lower_train()`` lowers and compiles
+    ``library`` (one of :data:`jaxconv.xla_cpu.LIBRARIES` but ``"auto"``) picks where XLA runs
+    the convolutions, products and reductions of both programs on the CPU. ``lower_train()`` lowers and compiles
     the training step afresh and returns the seconds it took.
     """
     def loss(p, x):

@@ -13,6 +13,9 @@ import sys
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
+# jaxconv.xla_cpu.LIBRARIES, spelled out so that parsing arguments does not import JAX (a test
+# keeps the two equal).
+CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-conv-dot", "eigen")
 
 
 def build_parser() -> argparse.ArgumentParser:

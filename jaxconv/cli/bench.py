@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from jaxconv.cli import CPU_LIBRARIES
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -35,11 +37,11 @@ def register(subparsers) -> None:
     parser.add_argument("--retain-freed-memory", action="store_true",
                         help="keep freed host memory for reuse (glibc) before timing, for every "
                              "peer alike: XLA's CPU temporaries then stop page-faulting")
-    parser.add_argument("--cpu-library", choices=("xla", "eigen", "ynn-dots", "auto"),
-                        default="xla",
-                        help="where XLA runs products, convolutions and reductions on the CPU, "
-                             "for every JAX peer alike: xla (its default), eigen, ynn-dots, or "
-                             "auto (per workload, from jaxconv's program); see jaxconv.xla_cpu")
+    parser.add_argument("--cpu-library", choices=CPU_LIBRARIES, default="xla",
+                        help="what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX "
+                             "peer alike: xla (nothing, its default), eigen-conv, eigen-dot, "
+                             "eigen-conv-dot, eigen (all), or auto (per workload, from jaxconv's "
+                             "program); see jaxconv.xla_cpu")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

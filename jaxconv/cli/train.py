@@ -13,6 +13,7 @@ import json
 import sys
 import time
 
+from jaxconv.cli import CPU_LIBRARIES
 from jaxconv.cli.compare import add_model_arguments, model_config
 
 _RESUMED = ("dataset", "optimizer", "lr", "schedule", "batch_size", "seed")
@@ -35,9 +36,9 @@ def register(subparsers) -> None:
     p.add_argument("--global-pool", action="store_true", help="average-pool head (ModelConfig)")
     add_model_arguments(p)
     p.add_argument("--bf16", action="store_true", help="compute in bfloat16, keep float32 params")
-    p.add_argument("--cpu-library", choices=("auto", "xla", "eigen", "ynn-dots"), default="auto",
-                   help="where XLA runs products, convolutions and reductions on the CPU "
-                        "(default auto, from the step's program); see jaxconv.xla_cpu")
+    p.add_argument("--cpu-library", choices=CPU_LIBRARIES, default="auto",
+                   help="what XLA runs in Eigen instead of YNNPACK on the CPU (default auto, "
+                        "from the step's program); see jaxconv.xla_cpu")
     p.add_argument("--checkpoint-dir", help="save checkpoints here")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: at the end "
                                                   "and every --eval-every steps)")

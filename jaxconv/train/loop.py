@@ -101,7 +101,7 @@ def fit(model, dataset, *, steps: int, batch_size: int = 64, optimizer="adam",
         return_grads: attach each step's gradients to its result.
         cpu_library: where XLA runs the products, convolutions and reductions of the training
             step and the evaluation on the CPU: ``"auto"`` (decided once from the training
-            step's program), ``"xla"``, ``"eigen"`` or ``"ynn-dots"``; see
+            step's program) or another of :data:`jaxconv.xla_cpu.LIBRARIES`; see
             :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
 
     Yields:

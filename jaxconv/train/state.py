@@ -135,9 +135,9 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
     consecutive bad steps applies the bad update anyway.
 
     With a ``mesh``, the state is replicated and the batch is split over its ``"data"`` axis; XLA
-    inserts the gradient all-reduce. ``cpu_library`` (``"auto"``, ``"xla"``, ``"eigen"`` or
-    ``"ynn-dots"``) picks where XLA runs the step's products, convolutions and reductions on the
-    CPU; see :mod:`jaxconv.xla_cpu`.
+    inserts the gradient all-reduce. ``cpu_library`` (``"auto"`` or another of
+    :data:`jaxconv.xla_cpu.LIBRARIES`) picks where XLA runs the step's convolutions, products and
+    reductions on the CPU; see :mod:`jaxconv.xla_cpu`.
     """
     compute_dtype = canonical_dtype("make_train_step", compute_dtype)
     cpu_library = xla_cpu._check_library("make_train_step", cpu_library, "cpu_library")
@@ -193,9 +193,8 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             mesh it is rounded up to a multiple of the device count.
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
-        cpu_library: ``"auto"``, ``"xla"``, ``"eigen"`` or ``"ynn-dots"``: where XLA runs the
-            forward pass's products, convolutions and reductions on the CPU (see
-            :mod:`jaxconv.xla_cpu`).
+        cpu_library: ``"auto"`` or another of :data:`jaxconv.xla_cpu.LIBRARIES`: where XLA runs
+            the forward pass's convolutions, products and reductions on the CPU.
 
     Returns:
         ``(loss, accuracy)`` as Python floats.
