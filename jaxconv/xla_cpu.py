@@ -10,18 +10,17 @@ products of the 32->64 locally-connected layer 1.2-1.4x slower.
 
 The choice is a compiler option of one compiled program (``jax.jit(...,
 compiler_options=...)``), not a process setting, so each program can be compiled its own way.
-A choice names what is taken out of YNNPACK and given to Eigen:
+A choice names what is taken out of YNNPACK and given to Eigen (or XLA's own loops):
 
 - ``"xla"``: nothing; what this jaxlib does by default.
-- ``"eigen-conv"``: convolutions.
-- ``"eigen-dot"``: matrix products.
-- ``"eigen-conv-dot"``: both.
-- ``"eigen"``: everything, reductions included.
-- ``"auto"``: convolutions if the program has any, and products if it has batched products of
+- ``"eigen-conv"``, ``"eigen-dot"``, ``"eigen-reduce"``: convolutions, matrix products or
+  reductions; ``"eigen-conv-dot"``, ``"eigen-conv-reduce"``, ``"eigen-dot-reduce"``: two kinds.
+- ``"eigen"``: all three.
+- ``"auto"``: convolutions if the program has any; products if it has batched products of
   ``LARGE_PRODUCT_MACS`` or more multiply-adds per batch element (a locally-connected layer
-  with many channels); reductions stay (YNNPACK was 3x faster on some and 4x slower on others).
-  Decided from the program itself, so the same program always gets the same choice (and the
-  same floating-point rounding).
+  with many channels); reductions if it has any marked with :func:`reductions_in_eigen` (a
+  locally-connected layer with tiling windows). Decided from the program itself, so the same
+  program always gets the same choice (and the same floating-point rounding).
 
 All compute the same sums; their results differ only in rounding (a few float32 ulps). On a GPU
 or TPU, and on a jaxlib without the option (one from before YNNPACK), every choice compiles the
@@ -43,26 +42,57 @@ import jax
 import numpy as np
 
 __all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
-           "large_products", "resolve"]
+           "large_products", "reductions_in_eigen", "resolve"]
 
-LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-conv-dot", "eigen")
-
-# What each choice leaves to YNNPACK. jaxlib 0.10's default is all three kinds (checked: the same
-# compiled programs as with no option); a choice lists the kinds it keeps there.
+# The kinds of operation jaxlib 0.10 hands to YNNPACK, by their names in the compiler option.
+# Its default is all three (checked: the same compiled programs as with no option).
 _KINDS = {"conv": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION",
           "dot": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
           "reduce": "LIBRARY_FUSION_TYPE_REDUCE"}
-_MOVED = {"eigen-conv": {"conv"}, "eigen-dot": {"dot"}, "eigen-conv-dot": {"conv", "dot"},
-          "eigen": set(_KINDS)}
+
+
+def _name(moved) -> str:
+    """The choice that moves ``moved`` (a set of kinds) to Eigen."""
+    if not moved:
+        return "xla"
+    return "eigen" if len(moved) == len(_KINDS) else "eigen-" + "-".join(
+        k for k in _KINDS if k in moved)
+
+
+_SUBSETS = [frozenset(k for i, k in enumerate(_KINDS) if bits >> i & 1)
+            for bits in range(1, 2 ** len(_KINDS))]
+_MOVED = {_name(m): m for m in sorted(_SUBSETS, key=lambda m: (len(m), _name(m)))}
+LIBRARIES = ("auto", "xla", *_MOVED)
 _OPTIONS = {name: {"xla_cpu_experimental_ynn_fusion_type": ",".join(
-    _KINDS[k] for k in ("dot", "reduce", "conv") if k not in moved)}
+    option for kind, option in _KINDS.items() if kind not in moved)}
     for name, moved in _MOVED.items()}
 
 # Multiply-adds per batch element from which "auto" moves batched products to Eigen. Measured on
 # the benchmark machine (training steps, Eigen's time against YNNPACK's): 2.4M (32->64 @14x14,
-# batch 128) 1.2-1.4x faster; 1.2M (64->64 @8x8, batch 32) 0.85x; 590K (16->32 @14x14 and
-# 32->64 @14x14 at batch 32) 1.03-1.07x; 37K-147K 0.9-1.0x.
+# batch 128) 1.2-1.4x faster; 1.2M (64->64 @8x8, batch 32) 0.87x; 590K (16->32 @14x14) 1.09x;
+# 37K (1->32 @28x28) 0.88x.
 LARGE_PRODUCT_MACS = 2**21
+
+# The name scope that marks reductions to run in Eigen (see reductions_in_eigen).
+_REDUCE_MARK = "jaxconv_reductions_in_eigen"
+
+
+def reductions_in_eigen():
+    """A ``jax.named_scope`` marking the operations inside as reductions that ``"auto"`` should
+    move to Eigen.
+
+    Whether YNNPACK or XLA's own loops reduce faster depends on the reduction: on the benchmark
+    machine YNNPACK ran the many small batch and feature sums of a ``"taps"`` layer 3x faster, and
+    the window sums of a ``"reshape"`` layer (tiling windows) 4-10x slower. The program does not
+    show which is which, so the code that knows marks its reductions; ``jaxconv.ops`` does so for
+    ``"reshape"``. A program with a marked operation gets ``"reduce"`` among the kinds ``"auto"``
+    moves (all its reductions, marked or not: the option is per program).
+
+    Example:
+        >>> with xla_cpu.reductions_in_eigen():  # doctest: +SKIP
+        ...     y = jnp.sum(x.reshape(n, p, k), axis=2)
+    """
+    return jax.named_scope(_REDUCE_MARK)
 
 
 def _check_library(fn: str, library, name: str = "library") -> str:
@@ -129,7 +159,7 @@ def _subjaxprs(value):
 
 
 def _auto_can_choose() -> bool:
-    return bool(compiler_options("eigen-conv-dot"))
+    return bool(compiler_options("eigen"))
 
 
 def _macs_per_batch_element(eqn) -> int:
@@ -141,9 +171,12 @@ def _macs_per_batch_element(eqn) -> int:
 
 
 def _scan(jaxpr, macs: int, found: set) -> set:
-    """Adds "conv" and "dot" to ``found`` for convolutions and large batched products."""
+    """Adds "conv", "dot" and "reduce" to ``found`` for convolutions, large batched products and
+    marked reductions."""
     for eqn in jaxpr.eqns:
         name = eqn.primitive.name
+        if _REDUCE_MARK in str(eqn.source_info.name_stack):
+            found.add("reduce")
         if name == "conv_general_dilated":
             found.add("conv")
         elif (name == "dot_general" and eqn.params["dimension_numbers"][1][0]
@@ -173,11 +206,11 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
     """``library`` with ``"auto"`` decided for ``fn(*args, **kwargs)``.
 
     ``"auto"`` moves convolutions to Eigen if the program has any (2x faster on the benchmark
-    machine's 3x3 convolution, whose YNNPACK version ran on one core) and batched products if
-    :func:`large_products` finds them (1.2-1.4x for the locally-connected 32->64 @14x14 step),
-    and nothing else: ``"eigen-conv"``, ``"eigen-dot"``, ``"eigen-conv-dot"`` or ``"xla"``.
-    Where the option changes nothing (another backend, see :func:`compiler_options`) it is
-    ``"xla"``, without tracing ``fn``.
+    machine's 3x3 convolution, whose YNNPACK version ran on one core), batched products if
+    :func:`large_products` finds them (1.2-1.4x for the locally-connected 32->64 @14x14 step), and
+    reductions if the program marks some with :func:`reductions_in_eigen`; the result is
+    ``"xla"`` or the ``"eigen-..."`` choice naming those kinds. Where the option changes nothing
+    (another backend, see :func:`compiler_options`) it is ``"xla"``, without tracing ``fn``.
     """
     if _check_library("resolve", library) != "auto":
         return library
@@ -186,8 +219,7 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
                          "arguments, got fn=None.")
     if not _auto_can_choose():
         return "xla"
-    moved = _moved_kinds(fn, args, kwargs)
-    return "eigen-" + "-".join(k for k in ("conv", "dot") if k in moved) if moved else "xla"
+    return _name(_moved_kinds(fn, args, kwargs))
 
 
 def _key(args, kwargs):

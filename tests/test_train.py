@@ -150,8 +150,8 @@ def test_make_optimizer_errors(args, kwargs, match):
     ({"steps": 1, "state": {}}, TypeError, r"fit: `state` must be a TrainState or None, got dict"),
     ({"steps": 1, "eval_every": -5}, ValueError, r"fit: `eval_every` must be an integer >= 0"),
     ({"steps": 1, "cpu_library": "mkl"}, ValueError,
-     r"fit: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', 'eigen-dot', "
-     r"'eigen-conv-dot', 'eigen', got cpu_library='mkl'"),
+     r"fit: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', .*, 'eigen', got "
+     r"cpu_library='mkl'"),
 ])
 def test_fit_errors_at_the_call(ds, kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -65,6 +65,19 @@ def test_auto_resolves_by_program():
                            big) == "eigen-conv-dot"
     assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "xla"
     assert xla_cpu.resolve("auto", local, LOCAL_K, X) == "xla"  # small per-position products
+    # Marked reductions: the tiling "reshape" layer marks its window sums.
+    tiling_k = jnp.ones((3, 3, 2, 2, 3, 5))
+    tiling = lambda k, x: ops.locally_connected(x, k, None, strides=2)  # noqa: E731
+    assert xla_cpu.resolve("auto", jax.grad(lambda k, x: tiling(k, x).sum()), tiling_k, X) == (
+        "eigen-reduce")
+    assert xla_cpu.resolve("auto", tiling, tiling_k, X) == "xla"  # its forward pass: "taps"
+
+    def marked(a, b):
+        with xla_cpu.reductions_in_eigen():
+            s = jnp.sum(a, axis=0)
+        return bmm(s, b)
+
+    assert xla_cpu.resolve("auto", marked, spec(4, 2, 128, 128), big) == "eigen-dot-reduce"
     assert [xla_cpu.resolve(lib) for lib in xla_cpu.LIBRARIES[1:]] == list(xla_cpu.LIBRARIES[1:])
     step = xla_cpu.jit(bmm)
     a = jnp.ones((2, 128, 128))
@@ -93,6 +106,8 @@ def test_options_move_operations_out_of_ynnpack():
     dense_args = (spec(512, 256), spec(256), spec(64, 512))
     default = ynn_fusions(grads, dense_args, "xla")
     assert default >= 2
+    assert 0 < ynn_fusions(grads, dense_args, "eigen-reduce") < default  # the products stay
+    assert ynn_fusions(grads, dense_args, "eigen-conv-reduce") < default
     assert ynn_fusions(grads, dense_args, "eigen-conv") == default
     assert 0 < ynn_fusions(grads, dense_args, "eigen-dot") < default  # the reduction stays
     assert ynn_fusions(grads, dense_args, "eigen") == 0
@@ -149,8 +164,9 @@ def test_jit_passes_jax_jit_arguments_through():
 
 def test_errors_name_the_argument_and_value():
     with pytest.raises(ValueError, match=r"compiler_options: `library` must be one of 'auto', "
-                                         r"'xla', 'eigen-conv', 'eigen-dot', 'eigen-conv-dot', "
-                                         r"'eigen', got library='mkl'"):
+                                         r"'xla', 'eigen-conv', 'eigen-dot', 'eigen-reduce', "
+                                         r"'eigen-conv-dot', 'eigen-conv-reduce', "
+                                         r"'eigen-dot-reduce', 'eigen', got library='mkl'"):
         xla_cpu.compiler_options("mkl")
     with pytest.raises(ValueError, match=r"compiler_options: `library` 'auto' depends on the "
                                          r"program: pass xla_cpu.resolve\('auto', fn, \*args\)"):

@@ -15,7 +15,8 @@ import sys
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
 # jaxconv.xla_cpu.LIBRARIES, spelled out so that parsing arguments does not import JAX (a test
 # keeps the two equal).
-CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-conv-dot", "eigen")
+CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
+                 "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
 
 
 def build_parser() -> argparse.ArgumentParser:
