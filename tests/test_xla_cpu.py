@@ -140,8 +140,10 @@ def test_eigen_unavailable_on_a_jax_without_compiler_options(monkeypatch):
         xla_cpu.available.cache_clear()
 
 
-@pytest.mark.parametrize("library", xla_cpu.LIBRARIES)
-def test_every_library_gives_the_same_numbers(library):
+# "eigen" moves every kind and "eigen-conv" one; the other subsets are the same mechanism (and
+# their option strings are checked above), so they are not compiled again here.
+@pytest.mark.parametrize("library", ["auto", "eigen-conv", "eigen"])
+def test_libraries_give_the_same_numbers(library):
     cases = [(conv, CONV_K), (dense, DENSE_W), (local, LOCAL_K),
              (lambda k, x: local(k, x, "taps"), LOCAL_K)]
     for fn, param in cases:
