@@ -209,3 +209,18 @@ def test_cli_choices_are_the_librarys():
     from jaxconv.cli import CPU_LIBRARIES
 
     assert CPU_LIBRARIES == xla_cpu.LIBRARIES
+
+
+def test_each_choice_keeps_the_other_kinds_in_ynnpack():
+    kinds = {"conv": "INDIVIDUAL_CONVOLUTION", "dot": "INDIVIDUAL_DOT", "reduce": "REDUCE"}
+    for library in xla_cpu.LIBRARIES[2:]:
+        moved = set(kinds) if library == "eigen" else set(library.split("-")[1:])
+        assert moved <= set(kinds), library
+        option = xla_cpu.compiler_options(library, backend="cpu")
+        if not option:  # a jaxlib without the option
+            continue
+        kept = option["xla_cpu_experimental_ynn_fusion_type"].split(",") if option[
+            "xla_cpu_experimental_ynn_fusion_type"] else []
+        assert sorted(kept) == sorted(f"LIBRARY_FUSION_TYPE_{kinds[k]}" for k in kinds
+                                      if k not in moved), library
+    assert len(set(xla_cpu.LIBRARIES)) == 9
