@@ -222,33 +222,40 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
     return _name(_moved_kinds(fn, args, kwargs))
 
 
-def _key(args, kwargs):
-    leaves, treedef = jax.tree.flatten((args, kwargs))
-    return treedef, tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in leaves)
-
-
 class _AutoJit:
-    """``jax.jit`` of ``fn``, compiled for the library ``"auto"`` picks per argument shapes."""
+    """``jax.jit`` of ``fn``, compiled for the library ``"auto"`` picks on the first call."""
 
     def __init__(self, fn, jit_kwargs):
         self._fn = fn
-        self._jitted = {lib: jax.jit(fn, compiler_options=compiler_options(lib) or None,
-                                     **jit_kwargs) for lib in LIBRARIES[1:]}
-        self._chosen = {}
+        self._jit_kwargs = jit_kwargs
+        self._jitted = None
+        self._library = None
         functools.update_wrapper(self, fn)
 
     def library(self, *args, **kwargs) -> str:
-        """The library this call's program is compiled for (decided on first sight of its shapes)."""
-        key = _key(args, kwargs)
-        if key not in self._chosen:
-            self._chosen[key] = resolve("auto", self._fn, *args, **kwargs)
-        return self._chosen[key]
+        """The library the program is compiled for, decided on the first call (or this one)."""
+        if self._library is None:
+            static_nums = self._jit_kwargs.get("static_argnums") or ()
+            static_nums = (static_nums,) if isinstance(static_nums, int) else tuple(static_nums)
+            names = self._jit_kwargs.get("static_argnames") or ()
+            names = (names,) if isinstance(names, str) else tuple(names)
+            static = {k: kwargs.pop(k) for k in names if k in kwargs}
+            fn = functools.partial(self._fn, **static) if static else self._fn
+            traced = jax.make_jaxpr(fn, static_argnums=static_nums)(*args, **kwargs)
+            self._library = _name(_scan(traced.jaxpr, LARGE_PRODUCT_MACS, set()))
+            self._jitted = jax.jit(self._fn, compiler_options=compiler_options(self._library)
+                                   or None, **self._jit_kwargs)
+        return self._library
 
     def __call__(self, *args, **kwargs):
-        return self._jitted[self.library(*args, **kwargs)](*args, **kwargs)
+        if self._jitted is None:
+            self.library(*args, **kwargs)
+        return self._jitted(*args, **kwargs)
 
     def lower(self, *args, **kwargs):
-        return self._jitted[self.library(*args, **kwargs)].lower(*args, **kwargs)
+        if self._jitted is None:
+            self.library(*args, **kwargs)
+        return self._jitted.lower(*args, **kwargs)
 
 
 def jit(fn, *, library: str = "auto", **jit_kwargs):
@@ -256,8 +263,9 @@ def jit(fn, *, library: str = "auto", **jit_kwargs):
 
     Args:
         fn: the function to compile.
-        library: ``"auto"`` (decided per argument shapes by :func:`resolve`, on the first call
-            with them) or another of :data:`LIBRARIES`.
+        library: ``"auto"`` (decided as :func:`resolve` does, from the program of the first
+            call; later calls with other shapes keep that choice) or another of
+            :data:`LIBRARIES`.
         **jit_kwargs: passed to ``jax.jit`` (``in_shardings``, ``donate_argnums``, ...), except
             ``compiler_options``, which ``library`` sets.
 

@@ -159,9 +159,19 @@ def test_libraries_give_the_same_numbers(library):
 
 
 def test_jit_passes_jax_jit_arguments_through():
-    step = xla_cpu.jit(lambda k, x, scale: conv(k, x) * scale, static_argnums=(2,))
-    np.testing.assert_allclose(step(CONV_K, X, 2), 2 * conv(CONV_K, X), rtol=1e-5, atol=1e-5)
-    assert step.lower(CONV_K, X, 2).compile() is not None
+    def f(k, x, twice, *, relu=False):  # static arguments steer Python control flow
+        y = conv(k, x) * (2 if twice else 1)
+        return jax.nn.relu(y) if relu else y
+
+    step = xla_cpu.jit(f, static_argnums=2, static_argnames="relu")
+    np.testing.assert_allclose(step(CONV_K, X, True), 2 * conv(CONV_K, X), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(step(CONV_K, X, False, relu=True),
+                               jax.nn.relu(conv(CONV_K, X)), rtol=1e-5, atol=1e-5)
+    assert step.lower(CONV_K, X, True).compile() is not None
+    fresh = xla_cpu.jit(f, static_argnames=("relu",), static_argnums=(2,))
+    assert fresh.lower(CONV_K, X, True, relu=True).compile() is not None  # lower decides too
+    if EIGEN:
+        assert step.library() == fresh.library() == "eigen-conv"  # decided: no arguments needed
 
 
 def test_errors_name_the_argument_and_value():
