@@ -42,7 +42,7 @@ import jax
 import numpy as np
 
 __all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
-           "large_products", "reductions_in_eigen", "resolve"]
+           "large_products", "reductions_in_eigen", "resolve", "usable"]
 
 # The kinds of operation jaxlib 0.10 hands to YNNPACK, by their names in the compiler option.
 # Its default is all three (checked: the same compiled programs as with no option).
@@ -145,6 +145,13 @@ def compiler_options(library: str = "eigen", backend: str | None = None) -> dict
     if library == "xla" or backend != "cpu" or not available(library):
         return {}
     return dict(_OPTIONS[library])
+
+
+def usable(backend: str | None = None) -> tuple[str, ...]:
+    """The choices that compile as they say on ``backend`` (default: the default backend):
+    ``("xla",)`` off the CPU or on a jaxlib without the option, else every named choice."""
+    return tuple(lib for lib in LIBRARIES[1:]
+                 if lib == "xla" or compiler_options(lib, backend=backend))
 
 
 def _subjaxprs(value):

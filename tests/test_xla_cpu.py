@@ -234,3 +234,8 @@ def test_each_choice_keeps_the_other_kinds_in_ynnpack():
         assert sorted(kept) == sorted(f"LIBRARY_FUSION_TYPE_{kinds[k]}" for k in kinds
                                       if k not in moved), library
     assert len(set(xla_cpu.LIBRARIES)) == 9
+
+
+def test_usable_choices():
+    assert xla_cpu.usable(backend="gpu") == ("xla",)
+    assert xla_cpu.usable(backend="cpu") == (xla_cpu.LIBRARIES[1:] if EIGEN else ("xla",))

@@ -180,8 +180,7 @@ def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla") ->
         "peak_matmul_size": peak_size,
         "retained_freed_memory": host_memory.retaining_freed_memory(),
         "cpu_library": cpu_library,
-        "cpu_libraries": [lib for lib in xla_cpu.LIBRARIES[1:] if xla_cpu.compiler_options(lib)
-                          or lib == "xla"],
+        "cpu_libraries": list(xla_cpu.usable()),
     }
     if torch_peer.available():
         import torch

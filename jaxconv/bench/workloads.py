@@ -175,8 +175,8 @@ def jax_steps(apply, params, x, library: str = "xla"):
     """``(forward, train, lower_train)``: jitted callables of no arguments, and a compiler hook.
 
     ``library`` (one of :data:`jaxconv.xla_cpu.LIBRARIES` but ``"auto"``) picks where XLA runs
-    the convolutions, products and reductions of both programs on the CPU. ``lower_train()`` lowers and compiles
-    the training step afresh and returns the seconds it took.
+    the convolutions, products and reductions of both programs on the CPU. ``lower_train()``
+    lowers and compiles the training step afresh and returns the seconds it took.
     """
     def loss(p, x):
         return jnp.mean(apply(p, x) ** 2)
@@ -185,7 +185,8 @@ def jax_steps(apply, params, x, library: str = "xla"):
         grads, dx = jax.grad(loss, argnums=(0, 1))(p, x)
         return jax.tree.map(lambda a, g: a - LEARNING_RATE * g, p, grads), dx
 
-    forward_jit, train_jit = xla_cpu.jit(apply, library=library), xla_cpu.jit(train, library=library)
+    forward_jit = xla_cpu.jit(apply, library=library)
+    train_jit = xla_cpu.jit(train, library=library)
 
     def lower_train() -> float:
         import time
@@ -202,7 +203,7 @@ def resolve_library(workload: Workload, mode: str, library: str) -> str:
     if library == "auto":
         library = _auto_library(workload, mode)
     # Where the option does nothing (another backend, an older jaxlib), XLA's choice is what runs.
-    return library if xla_cpu.compiler_options(library) or library == "xla" else "xla"
+    return library if library in xla_cpu.usable() else "xla"
 
 
 def _auto_library(workload: Workload, mode: str) -> str:

@@ -39,9 +39,9 @@ def register(subparsers) -> None:
                              "peer alike: XLA's CPU temporaries then stop page-faulting")
     parser.add_argument("--cpu-library", choices=CPU_LIBRARIES, default="xla",
                         help="what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX "
-                             "peer alike: xla (nothing, its default), eigen-conv, eigen-dot, "
-                             "eigen-conv-dot, eigen (all), or auto (per workload, from jaxconv's "
-                             "program); see jaxconv.xla_cpu")
+                             "peer alike: xla (nothing, its default), eigen-<kinds> (the named "
+                             "kinds of conv, dot, reduce), eigen (all), or auto (per workload, "
+                             "from jaxconv's program); see jaxconv.xla_cpu")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

@@ -30,8 +30,7 @@ def collect() -> dict:
         "devices": [str(d) for d in jax.devices()],
     }
     if jax.default_backend() == "cpu":
-        info["cpu_libraries"] = [lib for lib in xla_cpu.LIBRARIES[1:]
-                                 if lib == "xla" or xla_cpu.compiler_options(lib)]
+        info["cpu_libraries"] = list(xla_cpu.usable())
     return info
 
 
