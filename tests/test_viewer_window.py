@@ -5,6 +5,7 @@ last test closes it while it trains. The headless screenshot runs `viewer.__main
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from PyQt6.QtGui import QImage
 from viewer import files, tiling, typeface
 from viewer.__main__ import main
 from viewer.i18n import set_language, tr
-from viewer.session import Settings
+from viewer.session import Session, Settings
 from viewer.snapshot import KINDS
 from viewer.window import MainWindow
 
@@ -125,7 +126,9 @@ def test_export_png_and_csv(qtbot, window, tmp_path):
     paths = files.export_panels(window, tmp_path)
     assert {p.name for p in paths} >= {"window.png", "column_conv.png", "metrics.png"}
     assert all(not QImage(str(p)).isNull() for p in paths)
-    rows = files.export_csv(window, tmp_path / "metrics.csv")
+    with qtbot.waitSignal(window.served, timeout=WAIT) as blocker:
+        assert files.export_csv(window, tmp_path / "metrics.csv")
+    rows = blocker.args[0].result
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert lines[0] == "kind,split,step,time,loss,accuracy" and len(lines) == rows + 1
     assert {line.split(",")[0] for line in lines[1:]} == set(KINDS)
@@ -135,7 +138,8 @@ def test_save_and_load_session(qtbot, window, tmp_path):
     qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training, timeout=WAIT)
     saved = window.session
-    window.session.save(tmp_path / "run")
+    with qtbot.waitSignal(window.served, timeout=WAIT):
+        window.request("save", tmp_path / "run")
     weights = window.snapshot.models["local"].kernels["layer1"]
     window.load_session(tmp_path / "run")
     assert window.session is not saved and tr("loaded", path=tmp_path / "run") in window.status.text()
@@ -143,6 +147,31 @@ def test_save_and_load_session(qtbot, window, tmp_path):
     assert snapshot.step == saved.step
     np.testing.assert_array_equal(snapshot.models["local"].kernels["layer1"], weights)
     assert len(snapshot.history["conv"]["train"]["step"]) == saved.step
+
+
+def test_a_save_during_training_holds_one_step(qtbot, window, tmp_path):
+    qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    wait_drawn(qtbot, window, window.session.step + 2)
+    assert window.training
+    with qtbot.waitSignal(window.served, timeout=WAIT) as blocker:
+        window.request("save", tmp_path / "live")
+    served = blocker.args[0]
+    assert served.error is None and tr("saved_at", path=tmp_path / "live", step=served.step) \
+        in window.status.text()
+    saved = json.loads((tmp_path / "live" / "session.json").read_text())
+    restored = Session(restore=tmp_path / "live")
+    restored.prepare()
+    steps = {kind: int(np.asarray(restored.states[kind].step)) for kind in KINDS}
+    rows = {kind: len(restored.history[kind].view()["train"]["step"]) for kind in KINDS}
+    assert set(steps.values()) == set(rows.values()) == {saved["step"]} == {served.step}
+
+
+def test_a_save_into_a_file_path_reports_the_error_and_training_goes_on(qtbot, window, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with qtbot.waitSignal(window.served, timeout=WAIT) as blocker:
+        window.request("save", tmp_path / "file")
+    assert blocker.args[0].error is not None and "file" in window.status.text()
+    assert window.training
 
 
 def test_load_from_a_folder_without_a_session_shows_an_error(qtbot, window, tmp_path):

@@ -1,5 +1,7 @@
 """`TrainWorker` on a real QThread, driving a fake job (no JAX): signals, pause, step, stop, errors."""
 
+import threading
+
 import pytest
 from PyQt6.QtCore import QThread
 
@@ -12,6 +14,7 @@ class FakeJob:
     def __init__(self, fail_at=None, limit=None, fail_prepare=False):
         self.step, self.fail_at, self.limit, self.fail_prepare = 0, fail_at, limit, fail_prepare
         self.snapshots = []
+        self.in_step = False
 
     def prepare(self):
         if self.fail_prepare:
@@ -23,8 +26,15 @@ class FakeJob:
             if self.step == self.fail_at:
                 self.fail_at = None
                 raise FloatingPointError("loss is nan")
+            self.in_step = True  # a request served now would see a half-taken step
             self.step += 1
+            self.in_step = False
             yield self.step
+
+    def save(self, directory):
+        if directory == "unwritable":
+            raise PermissionError(directory)
+        return (directory, self.step, self.in_step, threading.current_thread())
 
     def snapshot(self, probe):
         self.snapshots.append((self.step, probe))
@@ -122,3 +132,45 @@ def test_stop_while_running_ends_the_thread(qtbot, start):
     qtbot.waitUntil(lambda: job.step > 5, timeout=5000)
     with qtbot.waitSignal(worker.finished, timeout=5000):
         worker.stop()
+
+
+def test_a_request_runs_on_the_worker_thread_between_steps(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    worker.resume()
+    qtbot.waitUntil(lambda: job.step > 5, timeout=5000)
+    with qtbot.waitSignal(worker.served, timeout=5000) as blocker:
+        worker.request("save", "here")
+    served = blocker.args[0]
+    directory, step, in_step, thread = served.result
+    assert served.name == "save" and served.args == ("here",) and served.error is None
+    assert directory == "here" and not in_step and step == served.step
+    assert thread is not threading.main_thread()
+    assert worker.running  # training went on
+    qtbot.waitUntil(lambda: job.step > step + 3, timeout=5000)
+
+
+def test_a_failed_request_is_served_with_its_error_and_training_goes_on(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    worker.resume()
+    with qtbot.assertNotEmitted(worker.failed):
+        with qtbot.waitSignal(worker.served, timeout=5000) as blocker:
+            worker.request("save", "unwritable")
+    assert isinstance(blocker.args[0].error, PermissionError) and blocker.args[0].result is None
+    assert worker.running
+
+
+def test_a_request_while_paused_is_served_at_once(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    with qtbot.waitSignal(worker.served, timeout=5000) as blocker:
+        worker.request("save", "there")
+    assert blocker.args[0].result[:3] == ("there", 0, False) and job.step == 0
+
+
+def test_a_request_must_name_a_method_of_the_job(start):
+    worker = start(FakeJob())
+    with pytest.raises(ValueError, match=r"TrainWorker.request: `name` must name a method of the "
+                                         r"job, got name='delete_everything'"):
+        worker.request("delete_everything")

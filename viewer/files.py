@@ -1,7 +1,9 @@
 """The File menu: save and load a session, export every panel as PNG and the metrics as CSV.
 
 Every action reports to the window's status bar; a failing file operation shows a message and
-never ends the app.
+never ends the app. Saving a session and exporting the metrics read the training state, so they
+are requests the worker serves between two steps (`MainWindow.request`), never calls made here on
+the GUI thread while the worker trains the same objects.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
 from viewer.i18n import tr
-from viewer.snapshot import write_metrics_csv
 
 __all__ = ["FILE_ACTIONS", "add_file_actions", "export_csv", "export_panels"]
 
@@ -41,9 +42,13 @@ def export_panels(window, directory) -> list[Path]:
     return paths
 
 
-def export_csv(window, path) -> int:
-    """Writes every model's metrics (kind, split, step, time, loss, accuracy); returns the rows."""
-    return write_metrics_csv(path, window.session.history)
+def export_csv(window, path) -> bool:
+    """Asks the worker to write every model's metrics (kind, split, step, time, loss, accuracy).
+
+    The window's status bar says when it is written (`MainWindow.served`); False if no worker
+    is there to ask.
+    """
+    return window.request("export_metrics", path)
 
 
 def _guarded(window, action, target):
@@ -65,13 +70,13 @@ def _export_png(window):
 def _export_csv(window):
     path, _ = QFileDialog.getSaveFileName(window, tr("export_csv"), "metrics.csv", "CSV (*.csv)")
     if path:
-        _guarded(window, lambda p: export_csv(window, p), path)
+        export_csv(window, path)
 
 
 def _save_session(window):
     directory = QFileDialog.getExistingDirectory(window, tr("save_session"))
     if directory:
-        _guarded(window, window.session.save, directory)
+        window.request("save", directory)
 
 
 def _load_session(window):

@@ -107,6 +107,9 @@ TEXT: dict[str, dict[str, str]] = {
                    "zh_CN": "{kind}：损失变为 NaN 或无穷大；已暂停并保留最后一次正常的权重。"
                             "请降低学习率后按“重置”。"},
     "saved": {"en": "Saved {path}", "zh_CN": "已保存 {path}"},
+    "saved_at": {"en": "Saved {path} (step {step})", "zh_CN": "已保存 {path}（步数 {step}）"},
+    "no_session": {"en": "no session is running", "zh_CN": "没有正在运行的会话"},
+    "not_written": {"en": "Could not write {path}: {error}", "zh_CN": "无法写入 {path}：{error}"},
     "loaded": {"en": "Loaded {path}", "zh_CN": "已加载 {path}"},
     "error": {"en": "Error", "zh_CN": "错误"},
 }

@@ -204,8 +204,20 @@ class Session:
             + [("head", (probs / probs.sum()).astype(np.float32))],
             probs=(probs / probs.sum()).astype(np.float32))
 
+    def export_metrics(self, path) -> int:
+        """Writes every model's metrics as CSV (`write_metrics_csv`); returns the row count.
+
+        Reads the growing histories, so it runs where they grow: `TrainWorker.request`.
+        """
+        return write_metrics_csv(path, self.history)
+
     def save(self, directory) -> Path:
-        """Writes settings, metrics (CSV) and the three train states (orbax) under ``directory``."""
+        """Writes settings, metrics (CSV) and the three train states (orbax) under ``directory``.
+
+        It reads the states, the histories and the step together, so it must not run beside a
+        training step: the window asks the worker for it (`TrainWorker.request`), which serves
+        it between two steps; then all three states, the CSV and ``session.json`` hold one step.
+        """
         from jaxconv import train
 
         directory = Path(directory)

@@ -38,9 +38,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
+        served(object): a `viewer.worker.Served`: a `request` (save, export) was carried out.
     """
 
     snapshot_drawn = pyqtSignal(int)
+    served = pyqtSignal(object)
 
     def __init__(self, settings: Settings | None = None, *, running: bool = True,
                  redraw_every: int = 1):
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
         self.worker.snapshot_taken.connect(self._snapshot_taken)
         self.worker.state_changed.connect(self._state_changed)
         self.worker.failed.connect(self._failed)
+        self.worker.served.connect(self._served)
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running
@@ -152,6 +155,17 @@ class MainWindow(QMainWindow):
         """Stops training and waits for the thread; True if it ended within ``timeout_ms``."""
         worker, self.worker = self.worker, None
         return worker is None or self.threads.stop(worker, timeout_ms)
+
+    def request(self, name: str, *args) -> bool:
+        """Asks the worker to run ``session.<name>(*args)`` between two steps; False if none runs.
+
+        The answer comes as `served` and in the status bar.
+        """
+        if self.worker is None or not self.threads.alive(self.worker):
+            self.show_error(tr("not_written", path=args[0] if args else "", error=tr("no_session")))
+            return False
+        self.worker.request(name, *args)
+        return True
 
     @property
     def shown_step(self) -> int:
@@ -232,6 +246,14 @@ class MainWindow(QMainWindow):
             self.show_error(tr("non_finite", kind=tr(f"short_{kind}")))
         else:
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
+
+    def _served(self, served):
+        if served.error is not None:
+            self.show_error(tr("not_written", path=served.args[0],
+                               error=f"{type(served.error).__name__}: {served.error}"))
+        else:
+            self.show_status(tr("saved_at", path=served.args[0], step=served.step))
+        self.served.emit(served)
 
     def _probe_changed(self, probe):
         if self.worker is not None:

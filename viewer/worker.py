@@ -6,6 +6,8 @@ The job is any object with three methods, all called on the worker's thread:
   is emitted as `prepared`.
 - ``rounds()``: a plain generator; each ``next`` trains every model one step and yields the step.
 - ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``.
+- any other method named in `TrainWorker.request` (the viewer's ``save``, ``export_metrics``):
+  whatever reads or writes the training state runs here, between steps, never beside one.
 
 The worker checks its commands between yields (napari's ``GeneratorWorker`` shape). It never
 touches a widget: it emits signals, which Qt queues to the GUI thread. Snapshots are made only
@@ -19,9 +21,30 @@ import threading
 import time
 import traceback
 
+import dataclasses
+
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-__all__ = ["TrainWorker", "WorkerThreads"]
+__all__ = ["Served", "TrainWorker", "WorkerThreads"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """What `TrainWorker.request` asked for and got.
+
+    Attributes:
+        name: the job's method that ran.
+        args: its arguments.
+        result: what it returned (None when it raised).
+        error: the exception it raised, or None.
+        step: the worker's last step when it ran: the state it read or wrote is that step's.
+    """
+
+    name: str
+    args: tuple
+    result: object
+    error: BaseException | None
+    step: int
 
 
 class TrainWorker(QObject):
@@ -32,6 +55,8 @@ class TrainWorker(QObject):
         snapshot_taken(object): ``job.snapshot(probe)``'s result.
         state_changed(bool, int): whether it is running, and the last step.
         failed(object): an exception from the job; training pauses, the worker stays alive.
+        served(object): a `Served`, once per `request`, whether or not the call raised (a failed
+            save does not pause training).
         finished(): `run` returned (after `stop`, or when ``prepare`` failed).
 
     Example:
@@ -43,6 +68,7 @@ class TrainWorker(QObject):
     snapshot_taken = pyqtSignal(object)
     state_changed = pyqtSignal(bool, int)
     failed = pyqtSignal(object)
+    served = pyqtSignal(object)
     finished = pyqtSignal()
 
     def __init__(self, job, *, running: bool = False, steps_between: int = 1):
@@ -57,6 +83,7 @@ class TrainWorker(QObject):
         self._since = 0  # steps since the last snapshot
         self._steps_between = max(1, int(steps_between))
         self._probe = None
+        self._requests = []  # (name, args) for job methods to run between steps
         self._reported = None  # the last (running, step) reported by state_changed
         self.step = 0
 
@@ -93,6 +120,19 @@ class TrainWorker(QObject):
         """Sets what ``job.snapshot`` draws (the selected input and its shift); redraws at once."""
         self._command(_probe=probe, _dirty=True, _since=self._steps_between)
 
+    def request(self, name: str, *args):
+        """Runs ``job.<name>(*args)`` on the worker thread between two steps; answers `served`.
+
+        Saving or exporting while the worker trains must not read the states mid-step: a request
+        waits for the step in flight, runs before the next one, and the step it saw is reported.
+        """
+        if not isinstance(name, str) or not callable(getattr(self.job, name, None)):
+            raise ValueError(f"TrainWorker.request: `name` must name a method of the job, got "
+                             f"name={name!r}.")
+        with self._cond:
+            self._requests.append((name, args))
+            self._cond.notify_all()
+
     def set_steps_between(self, steps: int):
         """While running, take a snapshot at most every ``steps`` steps."""
         self._command(_steps_between=max(1, int(steps)))
@@ -106,6 +146,8 @@ class TrainWorker(QObject):
     def _next_action(self):
         with self._cond:
             while not self._stop:
+                if self._requests:
+                    return "request", self._requests.pop(0)
                 snap = self._wanted and self._dirty and (
                     self._since >= self._steps_between or not self._running)
                 if snap:
@@ -137,12 +179,15 @@ class TrainWorker(QObject):
                 return
             rounds = self.job.rounds()
             while True:
-                action, probe = self._next_action()
+                action, payload = self._next_action()
                 if action == "stop":
                     return
+                if action == "request":
+                    self._serve(*payload)
+                    continue
                 if action == "snapshot":
                     try:
-                        self.snapshot_taken.emit(self.job.snapshot(probe))
+                        self.snapshot_taken.emit(self.job.snapshot(payload))
                     except Exception as error:  # noqa: BLE001
                         self._fail(error)
                     with self._cond:
@@ -162,6 +207,14 @@ class TrainWorker(QObject):
                     self._dirty, self._since = True, self._since + 1
         finally:
             self.finished.emit()
+
+    def _serve(self, name, args):
+        try:
+            result, error = getattr(self.job, name)(*args), None
+        except Exception as caught:  # noqa: BLE001 - reported to the GUI, training goes on
+            traceback.print_exception(caught)
+            result, error = None, caught
+        self.served.emit(Served(name, args, result, error, self.step))
 
     def _fail(self, error):
         traceback.print_exception(error)
@@ -198,7 +251,8 @@ class WorkerThreads:
 
     def stop(self, worker: TrainWorker, timeout_ms: int) -> bool:
         """Disconnects ``worker``'s signals, stops it; True if its thread ended within the time."""
-        for signal in (worker.prepared, worker.snapshot_taken, worker.state_changed, worker.failed):
+        for signal in (worker.prepared, worker.snapshot_taken, worker.state_changed, worker.failed,
+                       worker.served):
             try:
                 signal.disconnect()  # a late signal from an old session must not be drawn
             except TypeError:  # nothing was connected
