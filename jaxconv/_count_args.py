@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxconv import shapes
+from jaxconv._validate import is_int
 
 
 def itemsize(fn: str, dtype) -> tuple[str, int]:
@@ -38,7 +39,7 @@ def spatial_input(fn: str, input_shape) -> tuple[tuple[int, ...], int]:
     if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__"):
         raise TypeError(f"{fn}: `input_shape` must be a tuple (*spatial, C), got "
                         f"input_shape={input_shape!r}.")
-    if not all(shapes._is_int(v) for v in input_shape):
+    if not all(is_int(v) for v in input_shape):
         raise TypeError(f"{fn}: `input_shape` must hold ints, got input_shape={input_shape!r}.")
     dims = tuple(int(v) for v in input_shape)
     if len(dims) not in (2, 3, 4):

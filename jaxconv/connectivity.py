@@ -13,6 +13,7 @@ import json
 import math
 
 from jaxconv import counting, shapes
+from jaxconv._validate import is_int
 from jaxconv._table import human_bytes, render, shape_text
 from jaxconv.tpu import layer_bytes
 
@@ -148,7 +149,7 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
         raise type(err)(f"{fn}: {err}") from None
     if hidden is None:
         units = math.prod(conv.output_shape)
-    elif shapes._is_int(hidden):
+    elif is_int(hidden):
         units = shapes.check_features(fn, "hidden", hidden)
     elif isinstance(hidden, (tuple, list)):
         units = math.prod(shapes.canonical_ints(fn, "hidden", hidden, len(hidden)))

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from jaxconv import data, models, train
+from jaxconv._validate import check_int
 
 __all__ = ["compare", "data_size_experiment", "markdown_table", "shift_experiment",
            "shift_images", "train_model"]
@@ -43,11 +44,7 @@ def shift_images(x, dy: int, dx: int) -> np.ndarray:
     if x.ndim != 4:
         raise ValueError(f"shift_images: `x` must have shape (N, H, W, C), got shape {x.shape}.")
     for name, value, size in (("dy", dy, x.shape[1]), ("dx", dx, x.shape[2])):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"shift_images: `{name}` must be an int, got {name}={value!r}.")
-        if abs(value) >= size:
-            raise ValueError(f"shift_images: `{name}` must be smaller than the image ({size}), "
-                             f"got {name}={value!r}.")
+        check_int("shift_images", name, value, -(size - 1), size - 1)
     out = np.zeros_like(x)
     h, w = x.shape[1:3]
     src = (slice(max(-dy, 0), h - max(dy, 0)), slice(max(-dx, 0), w - max(dx, 0)))

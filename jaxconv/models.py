@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
 from jaxconv import linen, shapes
+from jaxconv._validate import check_int
 from jaxconv.pooling import max_pool
 
 __all__ = ["KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
@@ -37,12 +37,7 @@ _PADDINGS = ("SAME", "VALID", "CIRCULAR")
 
 
 def _positive_int(name, value, minimum=1):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"ModelConfig: `{name}` must be an int, got {name}={value!r}.")
-    if value < minimum:
-        raise ValueError(f"ModelConfig: `{name}` must be an integer >= {minimum}, got "
-                         f"{name}={value!r}.")
-    return int(value)
+    return check_int("ModelConfig", name, value, minimum)
 
 
 @dataclasses.dataclass(frozen=True)

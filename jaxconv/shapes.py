@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Sequence
+
+from jaxconv._validate import check_int, int_rule, is_int
 
 #: Padding names every op accepts (besides an int or explicit ``(low, high)`` pairs).
 PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:
@@ -34,7 +33,7 @@ def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) ->
         >>> canonical_ints("conv", "strides", 2, 2)
         (2, 2)
     """
-    if _is_int(value):
+    if is_int(value):
         values = (int(value),) * ndim
     elif isinstance(value, Sequence) and not isinstance(value, str):
         values = tuple(value)
@@ -43,13 +42,13 @@ def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) ->
                 f"{fn}: `{name}` must be an int or {ndim} ints (one per spatial dimension), "
                 f"got {name}={value!r}."
             )
-        if not all(_is_int(v) for v in values):
+        if not all(is_int(v) for v in values):
             raise TypeError(f"{fn}: `{name}` must be integers, got {name}={value!r}.")
         values = tuple(int(v) for v in values)
     else:
         raise TypeError(f"{fn}: `{name}` must be an int or a sequence of ints, got {name}={value!r}.")
     if any(v < minimum for v in values):
-        rule = "positive integers" if minimum == 1 else f"integers >= {minimum}"
+        rule = int_rule(minimum, plural=not is_int(value))
         raise ValueError(f"{fn}: `{name}` must be {rule}, got {name}={value!r}.")
     return values
 
@@ -64,7 +63,7 @@ def canonical_padding(fn: str, padding, ndim: int) -> str | tuple[tuple[int, int
                 f"{ndim} (low, high) pairs, got padding={padding!r}."
             )
         return mode
-    if _is_int(padding):
+    if is_int(padding):
         pairs = ((int(padding), int(padding)),) * ndim
     elif isinstance(padding, Sequence):
         pairs = tuple(padding)
@@ -75,7 +74,7 @@ def canonical_padding(fn: str, padding, ndim: int) -> str | tuple[tuple[int, int
                 f"{fn}: `padding` must give {ndim} (low, high) pairs (one per spatial dimension), "
                 f"got padding={padding!r}."
             )
-        if not all(_is_int(v) for p in pairs for v in p):
+        if not all(is_int(v) for p in pairs for v in p):
             raise TypeError(f"{fn}: `padding` pairs must be integers, got padding={padding!r}.")
         pairs = tuple((int(lo), int(hi)) for lo, hi in pairs)
     else:
@@ -209,10 +208,7 @@ def local_kernel_shape(out_spatial, window, in_channels: int, features: int) -> 
 
 def check_groups(fn: str, groups, in_channels: int, features: int) -> int:
     """Checks that ``groups`` is a positive int dividing both channel counts."""
-    if not _is_int(groups):
-        raise TypeError(f"{fn}: `groups` must be an int, got groups={groups!r}.")
-    if groups < 1:
-        raise ValueError(f"{fn}: `groups` must be a positive integer, got groups={groups!r}.")
+    groups = check_int(fn, "groups", groups)
     if in_channels % groups or features % groups:
         raise ValueError(
             f"{fn}: `groups` must divide both input channels ({in_channels}) and features "
@@ -222,9 +218,5 @@ def check_groups(fn: str, groups, in_channels: int, features: int) -> int:
 
 
 def check_features(fn: str, name: str, value) -> int:
-    """Checks a feature or channel count is a positive int."""
-    if not _is_int(value):
-        raise TypeError(f"{fn}: `{name}` must be an int, got {name}={value!r}.")
-    if value < 1:
-        raise ValueError(f"{fn}: `{name}` must be a positive integer, got {name}={value!r}.")
-    return int(value)
+    """Checks a feature or channel count is a positive int (:func:`jaxconv._validate.check_int`)."""
+    return check_int(fn, name, value)

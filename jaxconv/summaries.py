@@ -20,6 +20,7 @@ import numpy as np
 from flax import linen as nn
 
 from jaxconv import _trace, counting, shapes
+from jaxconv._validate import is_int
 from jaxconv._layer_costs import agrees, layer_cost
 from jaxconv._table import human_bytes, render, shape_text
 from jaxconv.tpu import TpuBytes, padded_bytes
@@ -253,7 +254,7 @@ def summary(model, input_shape, *, batch_size=1, dtype="float32", tpu=False) -> 
     """
     fn = "summary"
     if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") or not all(
-            shapes._is_int(v) for v in input_shape):
+            is_int(v) for v in input_shape):
         raise TypeError(f"{fn}: `input_shape` must be a tuple of ints (one example, no batch), "
                         f"got input_shape={input_shape!r}.")
     dims = tuple(int(v) for v in input_shape)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxconv import shapes
+from jaxconv._validate import is_int
 from jaxconv.counting import itemsize
 
 __all__ = ["TpuBytes", "layer_bytes", "padded_bytes", "padded_shape", "tile"]
@@ -40,7 +40,7 @@ def tile(dtype) -> tuple[int, int]:
 def _shape(fn: str, shape) -> tuple[int, ...]:
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
         raise TypeError(f"{fn}: `shape` must be a tuple of ints, got shape={shape!r}.")
-    if not all(shapes._is_int(v) for v in shape):
+    if not all(is_int(v) for v in shape):
         raise TypeError(f"{fn}: `shape` must hold ints, got shape={shape!r}.")
     if any(v < 0 for v in shape):
         raise ValueError(f"{fn}: `shape` must not be negative, got shape={tuple(shape)!r}.")

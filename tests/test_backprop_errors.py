@@ -46,7 +46,7 @@ def test_conv_backward_checks_like_the_op():
     with pytest.raises(ValueError, match=r"conv_backward: `groups` must divide both input "
                                          r"channels \(2\) and features \(4\), got groups=3"):
         conv_backward(X1, K1, jnp.ones((1, 5, 4)), groups=3)
-    with pytest.raises(ValueError, match=r"conv_backward: `strides` must be positive integers, "
+    with pytest.raises(ValueError, match=r"conv_backward: `strides` must be a positive integer, "
                                          r"got strides=0"):
         conv_backward(X1, K1, jnp.ones((1, 5, 4)), strides=0)
     with pytest.raises(ValueError, match=r"conv_backward: output size would be zero or negative"):
@@ -80,7 +80,7 @@ def test_locally_connected_backward_checks_like_the_op():
 
 
 def test_pool_backward_checks_like_the_op():
-    with pytest.raises(ValueError, match=r"max_pool_backward: `window` must be positive integers, "
+    with pytest.raises(ValueError, match=r"max_pool_backward: `window` must be a positive integer, "
                                          r"got window=0"):
         max_pool_backward(X1, X1, 0)
     with pytest.raises(ValueError, match=r"avg_pool_backward: `padding` must be one of SAME, "

@@ -80,12 +80,12 @@ def test_hand_ops_keep_values_and_none_bias():
 
 def test_hand_ops_reject_bad_settings_with_the_ops_messages():
     x, kernel = jnp.ones((1, 5, 2)), jnp.ones((3, 2, 4))
-    with pytest.raises(ValueError, match=r"conv: `strides` must be positive integers, got "
+    with pytest.raises(ValueError, match=r"conv: `strides` must be a positive integer, got "
                                          r"strides=0"):
         hand.conv(x, kernel, strides=0)
     with pytest.raises(TypeError, match=r"conv: `groups` must be an int, got groups=True"):
         hand.conv(x, kernel, groups=True)
-    with pytest.raises(ValueError, match=r"max_pool: `window` must be positive integers"):
+    with pytest.raises(ValueError, match=r"max_pool: `window` must be a positive integer, got window=0"):
         hand.max_pool(x, 0)
     with pytest.raises(ValueError, match=r"locally_connected: `padding` must be one of"):
         hand.locally_connected(x, jnp.ones((3, 3, 2, 4)), padding="FULL")

@@ -57,7 +57,7 @@ def test_stride_ten_shows_where_the_lecture_is_off(capsys):
 
 @pytest.mark.parametrize("argv,match", [
     (["--input", "0x5", "--kernel", "3"], r"`input_shape` must be positive, got input_shape=\(0, 5, 1\)"),
-    (["--input", "5x5", "--kernel", "-1"], r"`kernel_size` must be positive integers, got kernel_size=-1"),
+    (["--input", "5x5", "--kernel", "-1"], r"`kernel_size` must be a positive integer, got kernel_size=-1"),
     (["--input", "5x5", "--kernel", "7", "--padding", "VALID"],
      r"output size would be zero or negative: input \(5, 5\), window \(7, 7\)"),
     (["--input", "5xa", "--kernel", "3"], r"`--input` must be integers separated by 'x'"),
@@ -95,7 +95,7 @@ def test_compare_connectivity_object():
     (dict(hidden=2.5), TypeError, r"compare_connectivity: `hidden` must be None, an int or a tuple"),
     (dict(hidden=0), ValueError, r"compare_connectivity: `hidden` must be a positive integer"),
     (dict(tpu=1), TypeError, r"compare_connectivity: `tpu` must be True or False, got tpu=1"),
-    (dict(strides=0), ValueError, r"compare_connectivity: conv_cost: `strides` must be positive"),
+    (dict(strides=0), ValueError, r"compare_connectivity: conv_cost: `strides` must be a positive integer, got strides=0"),
 ])
 def test_compare_connectivity_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

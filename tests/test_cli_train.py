@@ -121,8 +121,8 @@ def test_shift_images_moves_and_zero_fills():
     np.testing.assert_array_equal(experiments.shift_images(x, 1, -1)[0, :, :, 0],
                                   [[0, 0, 0], [2, 3, 0], [5, 6, 0]])
     np.testing.assert_array_equal(experiments.shift_images(x, 0, 0), x)
-    with pytest.raises(ValueError, match=r"shift_images: `dx` must be smaller than the image "
-                                         r"\(3\), got dx=3"):
+    with pytest.raises(ValueError, match=r"shift_images: `dx` must be an integer in "
+                                         r"\[-2, 2\], got dx=3"):
         experiments.shift_images(x, 0, 3)
     with pytest.raises(TypeError, match=r"shift_images: `dy` must be an int, got dy=0.5"):
         experiments.shift_images(x, 0.5, 0)

@@ -84,7 +84,7 @@ def test_n_train_and_n_test_take_a_seeded_subset():
     [
         (dict(n_train=0), ValueError, r"load: `n_train` must be an integer in \[1, 1438\], got n_train=0"),
         (dict(n_test=360), ValueError, r"load: `n_test` must be an integer in \[1, 359\], got n_test=360"),
-        (dict(n_train=True), TypeError, r"load: `n_train` must be an integer, got n_train=True"),
+        (dict(n_train=True), TypeError, r"load: `n_train` must be an int, got n_train=True"),
         (dict(seed=-1), ValueError, r"load: `seed` must be an integer >= 0, got seed=-1"),
         (dict(noise=0.1), TypeError, r"load: options \['noise'\] apply only to 'shifted', not to 'digits'"),
     ],
@@ -185,10 +185,10 @@ def test_shifted_rewards_translation_invariance_only():
         (dict(num_classes=1), r"make_shifted: `num_classes` must be an integer in \[2, 8\], got num_classes=1"),
         (dict(num_classes=9), r"make_shifted: `num_classes` must be an integer in \[2, 8\], got num_classes=9"),
         (dict(canvas_size=9), r"make_shifted: `canvas_size` must be an integer >= 10, got canvas_size=9"),
-        (dict(n_train=0), r"make_shifted: `n_train` must be an integer >= 1, got n_train=0"),
-        (dict(n_test=-2), r"make_shifted: `n_test` must be an integer >= 1, got n_test=-2"),
-        (dict(noise=-0.1), r"make_shifted: `noise` must be a number in \[0, 1\], got noise=-0.1"),
-        (dict(noise=float("nan")), r"make_shifted: `noise` must be a number in \[0, 1\], got noise=nan"),
+        (dict(n_train=0), r"make_shifted: `n_train` must be a positive integer, got n_train=0"),
+        (dict(n_test=-2), r"make_shifted: `n_test` must be a positive integer, got n_test=-2"),
+        (dict(noise=-0.1), r"make_shifted: `noise` must be a finite number in \[0, 1\], got noise=-0.1"),
+        (dict(noise=float("nan")), r"make_shifted: `noise` must be a finite number in \[0, 1\], got noise=nan"),
     ],
 )  # fmt: skip
 def test_shifted_rejects_bad_arguments(kwargs, message):
@@ -223,7 +223,7 @@ def test_batches_cover_each_epoch_and_are_reproducible():
     [
         ((np.zeros((5, 2)), np.zeros(5), 0), ValueError, r"batches: `batch_size` must be an integer in \[1, 5\], got batch_size=0"),
         ((np.zeros((5, 2)), np.zeros(5), 6), ValueError, r"batches: `batch_size` must be an integer in \[1, 5\], got batch_size=6"),
-        ((np.zeros((5, 2)), np.zeros(5), 2.0), TypeError, r"batches: `batch_size` must be an integer, got batch_size=2.0"),
+        ((np.zeros((5, 2)), np.zeros(5), 2.0), TypeError, r"batches: `batch_size` must be an int, got batch_size=2.0"),
         ((np.zeros((5, 2)), np.zeros(4), 2), ValueError, r"batches: `x` and `y` must have the same leading length N, got shapes \(5, 2\) and \(4,\)"),
     ],
 )  # fmt: skip

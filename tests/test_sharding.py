@@ -111,9 +111,10 @@ def test_sharding_errors():
 @pytest.mark.parametrize("args, error, match", [
     (("localhost", 2, 0), ValueError, r"initialize_distributed: `coordinator_address` must be "
                                       r"'host:port', got coordinator_address='localhost'"),
-    (("127.0.0.1:1", 2, 2), ValueError, r"need num_processes >= 1 and 0 <= process_id < "
-                                        r"num_processes, got num_processes=2, process_id=2"),
-    (("127.0.0.1:1", 0, 0), ValueError, r"got num_processes=0, process_id=0"),
+    (("127.0.0.1:1", 2, 2), ValueError, r"initialize_distributed: `process_id` must be an integer "
+                                        r"in \[0, 1\], got process_id=2"),
+    (("127.0.0.1:1", 0, 0), ValueError, r"`num_processes` must be a positive integer, got "
+                                        r"num_processes=0"),
     (("127.0.0.1:1", 2.0, 0), TypeError, r"initialize_distributed: `num_processes` must be an "
                                          r"int, got num_processes=2.0"),
 ])

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxconv import ops, shapes
+from jaxconv._validate import check_int
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
 from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
@@ -148,8 +149,7 @@ def check_op(op: str, configs=None, *, seed: int = 0) -> dict:
     """
     if op not in CONFIGS:
         raise ValueError(f"check_op: `op` must be one of {', '.join(CONFIGS)}, got op={op!r}.")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"check_op: `seed` must be an int, got seed={seed!r}.")
+    seed = check_int("check_op", "seed", seed, None)
     configs = CONFIGS[op] if configs is None else list(configs)
     worst = 0.0
     for i, cfg in enumerate(configs):

@@ -19,11 +19,11 @@ raise; use the ops for forward mode.
 from __future__ import annotations
 
 import functools
-import numbers
 
 import jax
 
 from jaxconv import ops, shapes
+from jaxconv._validate import check_int
 from jaxconv._checks import canonical_precision, float_array, spatial_rank
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
@@ -125,8 +125,7 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
         (3, 2, 4)
     """
     strides, padding, dilation = _settings("conv", x, strides, padding, dilation)
-    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
-        raise TypeError(f"conv: `groups` must be an int, got groups={groups!r}.")
+    groups = check_int("conv", "groups", groups)
     precision = canonical_precision("conv", precision)
     rule = _conv_rule(strides, padding, dilation, int(groups), precision)
     return rule(x, kernel, bias)

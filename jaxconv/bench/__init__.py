@@ -16,6 +16,7 @@ from __future__ import annotations
 import jax
 
 from jaxconv import xla_cpu
+from jaxconv._validate import check_int
 from jaxconv.bench.runner import environment, matmul_peak, run_workload
 from jaxconv.bench.workloads import Workload, make_workload
 
@@ -59,8 +60,7 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
     Returns:
         ``{"environment": {...}, "results": [one dict per workload, mode and peer]}``.
     """
-    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
-        raise ValueError(f"bench: `rounds` must be a positive integer, got rounds={rounds!r}.")
+    rounds = check_int("bench", "rounds", rounds)
     workloads = list(workloads)
     if not all(isinstance(w, Workload) for w in workloads):
         raise TypeError("bench: `workloads` must be Workload instances (see make_workload).")

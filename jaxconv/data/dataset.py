@@ -12,6 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
+from jaxconv import _validate
+
 __all__ = ["Dataset", "as_images", "as_labels", "check_int"]
 
 
@@ -155,15 +157,10 @@ class Dataset:
 
 
 def check_int(value, *, fn: str, arg: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """Returns `value` as an int if it is an integer in [minimum, maximum], else raises.
+    """Returns `value` as an int in [minimum, maximum] (:func:`jaxconv._validate.check_int`).
 
     Raises:
         TypeError: `value` is not an integer (bools are rejected too).
         ValueError: `value` is out of range; the message names `fn`, `arg` and the value.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{fn}: `{arg}` must be an integer, got {arg}={value!r}.")
-    if value < minimum or (maximum is not None and value > maximum):
-        rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{fn}: `{arg}` must be an integer {rule}, got {arg}={value!r}.")
-    return int(value)
+    return _validate.check_int(fn, arg, value, minimum, maximum)

@@ -13,10 +13,10 @@ glyph's shape is the only cue. Images are (N, H, W, 1) float32 in [0, 1].
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
+from jaxconv._validate import check_float
 from jaxconv.data.dataset import Dataset, check_int
 
 __all__ = ["GLYPHS", "make_shifted"]
@@ -99,8 +99,7 @@ def make_shifted(
     n_train = check_int(n_train, fn=fn, arg="n_train")
     n_test = check_int(n_test, fn=fn, arg="n_test")
     check_int(seed, fn=fn, arg="seed", minimum=0)
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and 0 <= noise <= 1):
-        raise ValueError(f"{fn}: `noise` must be a number in [0, 1], got noise={noise!r}.")
+    check_float(fn, "noise", noise, 0, 1)
     half = canvas_size // 2
     seen = (0, half - _SIZE)
     unseen = (canvas_size - half, canvas_size - _SIZE)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import numbers
 import time
 from typing import Any, Iterator
 
@@ -20,6 +19,7 @@ import numpy as np
 import optax
 
 from jaxconv import xla_cpu
+from jaxconv._validate import check_int
 from jaxconv.data import batches
 from jaxconv.train import sharding
 from jaxconv.train.optim import make_optimizer
@@ -55,11 +55,7 @@ class StepResult:
 
 
 def _int(name, value, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"fit: `{name}` must be an int, got {name}={value!r}.")
-    if value < minimum:
-        raise ValueError(f"fit: `{name}` must be an integer >= {minimum}, got {name}={value!r}.")
-    return int(value)
+    return check_int("fit", name, value, minimum)
 
 
 def _check_dataset(dataset):

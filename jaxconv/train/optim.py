@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import optax
+
+from jaxconv._validate import check_choice, check_float, check_int
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer"]
 
@@ -16,27 +15,21 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 
 
 def _check_number(name, value, *, positive=True):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"make_optimizer: `{name}` must be a number, got {name}={value!r}.")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        rule = "a positive finite number" if positive else "a finite number >= 0"
-        raise ValueError(f"make_optimizer: `{name}` must be {rule}, got {name}={value!r}.")
-    return float(value)
+    return check_float("make_optimizer", name, value, 0, low_open=positive)
 
 
 def _schedule(name, learning_rate, steps, warmup_steps):
     if name == "constant":
         return learning_rate
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
+    if steps is None:
         raise ValueError(f"make_optimizer: schedule {name!r} needs the total `steps` (a positive "
-                         f"int), got steps={steps!r}.")
+                         f"integer), got steps=None.")
+    steps = check_int("make_optimizer", "steps", steps)
     if name == "cosine":
         return optax.cosine_decay_schedule(learning_rate, int(steps))
     if warmup_steps is None:
         warmup_steps = max(1, int(steps) // 10)
-    if not isinstance(warmup_steps, numbers.Integral) or not 0 <= warmup_steps < steps:
-        raise ValueError(f"make_optimizer: `warmup_steps` must be an int in [0, steps), got "
-                         f"warmup_steps={warmup_steps!r} with steps={steps}.")
+    warmup_steps = check_int("make_optimizer", "warmup_steps", warmup_steps, 0, steps - 1)
     return optax.warmup_cosine_decay_schedule(0.0, learning_rate, int(warmup_steps), int(steps))
 
 
@@ -63,17 +56,10 @@ def make_optimizer(name: str = "adam", learning_rate: float = 1e-3, *, schedule:
     Example:
         >>> tx = make_optimizer("momentum", 0.1, schedule="cosine", steps=100)
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(f"make_optimizer: `name` must be one of {', '.join(OPTIMIZERS)}, got "
-                         f"name={name!r}.")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"make_optimizer: `schedule` must be one of {', '.join(SCHEDULES)}, got "
-                         f"schedule={schedule!r}.")
+    check_choice("make_optimizer", "name", name, OPTIMIZERS)
+    check_choice("make_optimizer", "schedule", schedule, SCHEDULES)
     learning_rate = _check_number("learning_rate", learning_rate)
-    momentum = _check_number("momentum", momentum, positive=False)
-    if momentum >= 1:
-        raise ValueError(f"make_optimizer: `momentum` must be in [0, 1), got "
-                         f"momentum={momentum!r}.")
+    momentum = check_float("make_optimizer", "momentum", momentum, 0, 1, high_open=True)
     lr = _schedule(schedule, learning_rate, steps, warmup_steps)
     if name == "sgd":
         return optax.sgd(lr)

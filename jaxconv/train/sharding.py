@@ -10,11 +10,11 @@ all-reduces the gradients inside the jitted step.
 
 from __future__ import annotations
 
-import numbers
-
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from jaxconv._validate import check_int
 
 __all__ = ["DATA_AXIS", "batch_sharding", "data_mesh", "initialize_distributed", "replicate",
            "replicated", "shard_batch", "to_host"]
@@ -127,12 +127,6 @@ def initialize_distributed(coordinator_address: str, num_processes: int, process
     if not isinstance(coordinator_address, str) or ":" not in coordinator_address:
         raise ValueError(f"initialize_distributed: `coordinator_address` must be 'host:port', got "
                          f"coordinator_address={coordinator_address!r}.")
-    for name, value in (("num_processes", num_processes), ("process_id", process_id)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"initialize_distributed: `{name}` must be an int, got "
-                            f"{name}={value!r}.")
-    if num_processes < 1 or not 0 <= process_id < num_processes:
-        raise ValueError(f"initialize_distributed: need num_processes >= 1 and 0 <= process_id < "
-                         f"num_processes, got num_processes={num_processes}, "
-                         f"process_id={process_id}.")
+    num_processes = check_int("initialize_distributed", "num_processes", num_processes)
+    process_id = check_int("initialize_distributed", "process_id", process_id, 0, num_processes - 1)
     jax.distributed.initialize(coordinator_address, int(num_processes), int(process_id), **kwargs)

@@ -17,6 +17,7 @@ import numpy as np
 import optax
 
 from jaxconv import xla_cpu
+from jaxconv._validate import check_int
 from jaxconv.train import sharding
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
@@ -206,9 +207,7 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
     if x.ndim != 4 or y.shape != (len(x),) or len(x) == 0:
         raise ValueError(f"evaluate: `x` must have shape (N, H, W, C) with N > 0 and `y` shape "
                          f"(N,), got shapes {x.shape} and {y.shape}.")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"evaluate: `batch_size` must be a positive int, got "
-                         f"batch_size={batch_size!r}.")
+    batch_size = check_int("evaluate", "batch_size", batch_size)
     compute_dtype = canonical_dtype("evaluate", compute_dtype)
     cpu_library = xla_cpu._check_library("evaluate", cpu_library, "cpu_library")
     devices = 1 if mesh is None else mesh.size
