@@ -41,7 +41,8 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxconv import shapes, xla_cpu
+from jaxconv import shapes
+from jaxconv.names import WINDOW_SUMS_SCOPE
 
 IMPLEMENTATIONS = ("auto", "patches", "taps", "reshape")
 
@@ -270,9 +271,9 @@ def local_reshape(x, kernel, geom: shapes.Geometry, precision=None):
     x = x if features == 1 else x[..., None]
     weights = weights[..., 0] if features == 1 else weights
     summed = tuple(range(2, 2 * ndim + 1, 2)) + ((2 * ndim + 1,) if channels > 1 else ())
-    # YNNPACK ran these window sums (and their transposes, the kernel gradient's batch sums) 4-10x
-    # slower than XLA's own loops: mark them for xla_cpu's "auto".
-    with xla_cpu.reductions_in_eigen():
+    # Named as window sums (a description, not a backend setting): XLA:CPU's YNNPACK ran these
+    # and their transposes 4-10x slower than Eigen, and jaxconv.xla_cpu reads the name.
+    with jax.named_scope(WINDOW_SUMS_SCOPE):
         y = jnp.sum(x * weights[None], axis=summed)
     return (y[..., None] if features == 1 else y).astype(kernel.dtype)
 

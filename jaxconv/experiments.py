@@ -6,20 +6,26 @@
   sharing plus a global pool carries what was learnt to positions never seen.
 - :func:`data_size_experiment`: test accuracy against the number of training images.
 
+Each takes the same two configs as the rest of the library: a :class:`~jaxconv.models.ModelConfig`
+shared by every kind and a :class:`~jaxconv.train.TrainConfig` (default :data:`TRAINING`), or
+their fields as keyword overrides.
+
 Each returns plain dicts of Python numbers (JSON-ready); :func:`markdown_table` prints them. Images
 are channels-last (N, H, W, C); nothing here plots or imports Qt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
 
 from jaxconv import data, models, train
 from jaxconv._validate import check_int
+from jaxconv.config import ModelConfig, TrainConfig, replace_fields
 
-__all__ = ["compare", "data_size_experiment", "markdown_table", "shift_experiment",
+__all__ = ["TRAINING", "compare", "data_size_experiment", "markdown_table", "shift_experiment",
            "shift_images", "train_model"]
 
 
@@ -53,6 +59,12 @@ def shift_images(x, dy: int, dx: int) -> np.ndarray:
     return out
 
 
+#: The experiments' training settings unless told otherwise: Adam with a cosine decay of the
+#: learning rate to zero at ``steps``, which makes the final accuracy less dependent on where the
+#: last step happens to land than a constant rate; no evaluation before the end.
+TRAINING = TrainConfig(steps=300, learning_rate=3e-3, schedule="cosine", eval_every=0)
+
+
 def _check_kinds(fn, kinds):
     kinds = tuple(kinds)
     bad = [k for k in kinds if k not in models.KINDS]
@@ -62,50 +74,74 @@ def _check_kinds(fn, kinds):
     return kinds
 
 
-def train_model(kind, dataset, *, steps, batch_size=64, learning_rate=3e-3, schedule="cosine",
-                seed=0, **config):
-    """Trains one model of ``kind`` to ``steps`` with Adam; returns ``(model, params, summary)``.
+def _configs(fn, model, training, overrides, **defaults):
+    """The shared ModelConfig (kind ``"conv"``, to be replaced) and TrainConfig of an experiment.
 
-    The default cosine decay of the learning rate to zero at ``steps`` makes the final accuracy
-    less dependent on where the last step happens to land than a constant rate.
+    ``overrides`` are fields of either class (their names do not overlap); ``defaults`` are
+    applied first, to fields the caller's ``model`` and ``overrides`` do not set.
+    """
+    if model is not None and not isinstance(model, ModelConfig):
+        raise TypeError(f"{fn}: `model` must be a ModelConfig or None, got "
+                        f"{type(model).__name__}.")
+    if training is not None and not isinstance(training, TrainConfig):
+        raise TypeError(f"{fn}: `training` must be a TrainConfig or None, got "
+                        f"{type(training).__name__}.")
+    model_names = {f.name for f in dataclasses.fields(ModelConfig)}
+    model_fields = {k: v for k, v in overrides.items() if k in model_names}
+    train_fields = {k: v for k, v in overrides.items() if k not in model_names}
+    if model is None:
+        model_fields = {**defaults, **model_fields}
+    model = replace_fields(fn, ModelConfig, model or ModelConfig("conv"), model_fields)
+    training = replace_fields(fn, TrainConfig, training or TRAINING, train_fields)
+    return model, training
+
+
+def train_model(config, dataset, training: TrainConfig | None = None):
+    """Trains one model to ``training.steps``; returns ``(model, params, summary)``.
+
+    Args:
+        config: a kind name or a :class:`~jaxconv.models.ModelConfig`; its ``num_classes`` is
+            the dataset's.
+        dataset: a :class:`jaxconv.data.Dataset`.
+        training: a :class:`~jaxconv.train.TrainConfig`; default :data:`TRAINING`.
 
     ``summary`` holds ``model``, ``params`` (count), ``test_accuracy``, ``test_loss``,
     ``final_loss`` (last training batch) and ``steps_per_second`` (from step 2 on, so that
     compilation is not counted).
     """
-    model = models.build(kind, num_classes=dataset.num_classes, **config)
+    model = models.build(config, num_classes=dataset.num_classes)
     first = last = None
-    for last in train.fit(model, dataset, steps=steps, batch_size=batch_size, seed=seed,
-                          learning_rate=learning_rate, schedule=schedule, eval_every=0):
+    for last in train.fit(model, dataset, training or TRAINING):
         first = last if first is None else first
     if last is None:
-        raise ValueError(f"train_model: `steps` must be positive, got steps={steps!r}.")
+        raise ValueError(f"train_model: `steps` must be positive, got "
+                         f"steps={(training or TRAINING).steps!r}.")
     timed = last.step - first.step
     seconds = last.elapsed - first.elapsed
     rate = timed / seconds if timed and seconds > 0 else None
     params = last.state.params
     return model, params, {
-        "model": kind, "params": models.param_count(params),
+        "model": model.config.kind, "params": models.param_count(params),
         "test_accuracy": last.test_accuracy, "test_loss": last.test_loss,
         "final_loss": last.loss, "steps_per_second": rate,
     }
 
 
-def compare(dataset="digits", *, kinds=models.KINDS, steps=300, batch_size=64,
-            learning_rate=3e-3, schedule="cosine", seed=0, shifts=(1, 2), **config) -> dict:
+def compare(dataset="digits", *, kinds=models.KINDS, model: ModelConfig | None = None,
+            training: TrainConfig | None = None, shifts=(1, 2), **overrides) -> dict:
     """Trains each kind with the same topology and settings and measures it.
 
     Args:
         dataset: a dataset name for :func:`jaxconv.data.load` or a ``Dataset``.
         kinds: which of ``dense``, ``local``, ``conv`` to train.
-        steps: training steps (Adam); this and the next four are the same for every kind.
-        batch_size: examples per step.
-        learning_rate: peak learning rate.
-        schedule: learning-rate schedule, as for :func:`jaxconv.train.fit`.
-        seed: seeds the parameters and the batch order.
+        model: the :class:`~jaxconv.models.ModelConfig` every kind shares (its ``kind`` is
+            replaced by each of ``kinds``); default ``ModelConfig("conv")``.
+        training: the :class:`~jaxconv.train.TrainConfig` of every run; default
+            :data:`TRAINING`. Its ``seed`` also seeds the dataset's split.
         shifts: pixel offsets; for each ``k``, ``shift{k}_accuracy`` is the mean test accuracy
             over the test images moved ``k`` pixels up, down, left and right (zero-filled).
-        **config: :class:`~jaxconv.models.ModelConfig` fields, the same for every kind.
+        **overrides: fields of ``ModelConfig`` or ``TrainConfig`` replacing those of ``model``
+            and ``training`` (``steps=100``, ``channels=(8,)``).
 
     Returns:
         ``{"dataset": name, "steps": steps, "models": [summary, ...]}``; each summary as in
@@ -116,59 +152,64 @@ def compare(dataset="digits", *, kinds=models.KINDS, steps=300, batch_size=64,
         [True, True, True]
     """
     kinds = _check_kinds("compare", kinds)
-    ds = data.load(dataset, seed=seed) if isinstance(dataset, str) else dataset
+    model, training = _configs("compare", model, training, overrides)
+    ds = data.load(dataset, seed=training.seed) if isinstance(dataset, str) else dataset
     rows = []
     for kind in kinds:
-        model, params, row = train_model(kind, ds, steps=steps, batch_size=batch_size,
-                                         learning_rate=learning_rate, schedule=schedule, seed=seed,
-                                         **config)
+        net, params, row = train_model(dataclasses.replace(model, kind=kind), ds, training)
         for k in shifts:
-            accs = [train.evaluate(model, params, shift_images(ds.x_test, dy, dx), ds.y_test)[1]
+            accs = [train.evaluate(net, params, shift_images(ds.x_test, dy, dx), ds.y_test)[1]
                     for dy, dx in ((k, 0), (-k, 0), (0, k), (0, -k))]
             row[f"shift{k}_accuracy"] = float(np.mean(accs))
         rows.append(row)
-    return {"dataset": ds.name, "steps": steps, "models": rows}
+    return {"dataset": ds.name, "steps": training.steps, "models": rows}
 
 
-def shift_experiment(*, kinds=models.KINDS, steps=300, num_classes=5, n_train=2000, seed=0,
-                     learning_rate=3e-3, **config) -> dict:
+def shift_experiment(*, kinds=models.KINDS, num_classes=5, n_train=2000,
+                     model: ModelConfig | None = None, training: TrainConfig | None = None,
+                     **overrides) -> dict:
     """Train on glyphs in the left half of the canvas, test on the right half (never seen).
 
-    Every kind gets the same topology with a global-average-pool head (``global_pool=True``), so
-    only connectivity and weight sharing differ.
+    Every kind gets the same topology with a global-average-pool head (``global_pool=True``
+    unless ``model`` or an override says otherwise), so only connectivity and weight sharing
+    differ. ``model``, ``training`` and ``overrides`` are as in :func:`compare`.
 
     Returns:
         ``{"classes": num_classes, "chance": 1 / num_classes, "steps": steps,
         "models": [{"model", "params", "accuracy_seen", "accuracy_unseen"}, ...]}``.
     """
     kinds = _check_kinds("shift_experiment", kinds)
-    ds = data.load("shifted", seed=seed, n_train=n_train, num_classes=num_classes)
-    config = {"global_pool": True, **config}
+    model, training = _configs("shift_experiment", model, training, overrides, global_pool=True)
+    ds = data.load("shifted", seed=training.seed, n_train=n_train, num_classes=num_classes)
     rows = []
     for kind in kinds:
-        model, params, summary = train_model(kind, ds, steps=steps, seed=seed,
-                                             learning_rate=learning_rate, **config)
+        net, params, summary = train_model(dataclasses.replace(model, kind=kind), ds, training)
         row = {"model": kind, "params": summary["params"]}
         for split in ("seen", "unseen"):
-            row[f"accuracy_{split}"] = train.evaluate(model, params, *ds.extra[f"test_{split}"])[1]
+            row[f"accuracy_{split}"] = train.evaluate(net, params, *ds.extra[f"test_{split}"])[1]
         rows.append(row)
-    return {"classes": ds.num_classes, "chance": 1.0 / ds.num_classes, "steps": steps,
+    return {"classes": ds.num_classes, "chance": 1.0 / ds.num_classes, "steps": training.steps,
             "models": rows}
 
 
-def data_size_experiment(*, kinds=models.KINDS, sizes=(64, 128, 256, 512, 1024), steps=200,
-                         dataset="digits", seed=0, learning_rate=3e-3, **config) -> dict:
+def data_size_experiment(*, kinds=models.KINDS, sizes=(64, 128, 256, 512, 1024),
+                         dataset="digits", model: ModelConfig | None = None,
+                         training: TrainConfig | None = None, **overrides) -> dict:
     """Test accuracy of each kind trained on the first ``n`` of a fixed shuffle, for each size.
 
-    Every run takes the same number of steps (batch 64), so a small set is seen for more epochs;
-    the test set is always the full one.
+    Every run takes the same number of steps (200 unless told otherwise, batch 64), so a small
+    set is seen for more epochs; the test set is always the full one. ``model``, ``training``
+    and ``overrides`` are as in :func:`compare`.
 
     Returns:
         ``{"dataset": name, "sizes": [...], "steps": steps,
         "models": [{"model", "params", "accuracy": [one per size]}, ...]}``.
     """
     kinds = _check_kinds("data_size_experiment", kinds)
-    ds = data.load(dataset, seed=seed) if isinstance(dataset, str) else dataset
+    if training is None:
+        training = dataclasses.replace(TRAINING, steps=200)
+    model, training = _configs("data_size_experiment", model, training, overrides)
+    ds = data.load(dataset, seed=training.seed) if isinstance(dataset, str) else dataset
     sizes = tuple(sizes)
     if not sizes or any(not isinstance(n, numbers.Integral) or not 64 <= n <= len(ds.y_train)
                         for n in sizes):
@@ -181,12 +222,11 @@ def data_size_experiment(*, kinds=models.KINDS, sizes=(64, 128, 256, 512, 1024),
         for n in sizes:
             subset = data.Dataset(ds.x_train[:n], ds.y_train[:n], ds.x_test, ds.y_test,
                                   ds.class_names, f"{ds.name}[:{n}]")
-            _, _, summary = train_model(kind, subset, steps=steps, seed=seed,
-                                        learning_rate=learning_rate, **config)
+            _, _, summary = train_model(dataclasses.replace(model, kind=kind), subset, training)
             row["params"] = summary["params"]
             row["accuracy"].append(summary["test_accuracy"])
         rows.append(row)
-    return {"dataset": ds.name, "sizes": list(sizes), "steps": steps, "models": rows}
+    return {"dataset": ds.name, "sizes": list(sizes), "steps": training.steps, "models": rows}
 
 
 def markdown_table(header, rows) -> str:

@@ -26,81 +26,11 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 from jaxconv import linen, shapes
-from jaxconv._validate import check_int
+from jaxconv.config import ModelConfig
+from jaxconv.names import KINDS
 from jaxconv.pooling import max_pool
 
 __all__ = ["KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
-
-#: Model kinds, from no structure to full structure.
-KINDS = ("dense", "local", "conv")
-_PADDINGS = ("SAME", "VALID", "CIRCULAR")
-
-
-def _positive_int(name, value, minimum=1):
-    return check_int("ModelConfig", name, value, minimum)
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Settings of a model: Python ints, tuples, strings and bools only (hashable, JSON-able).
-
-    Attributes:
-        kind: ``"dense"``, ``"local"`` or ``"conv"``.
-        num_classes: number of outputs of the head, >= 2.
-        channels: output channels of each spatial layer; its length is the depth.
-        kernel_size: square window of the local and conv layers (used for the dense kind's shapes).
-        strides: step of the window.
-        padding: ``"SAME"`` (default: an 8x8 input stays 8x8), ``"VALID"`` or ``"CIRCULAR"``.
-        pool: a 2x2 max pool (SAME padded, so odd sizes round up) after each spatial layer.
-        global_pool: average over all positions before the head instead of flattening.
-        hidden: units of a dense layer between the features and the classifier; 0 for none.
-
-    Example:
-        >>> dataclasses.asdict(ModelConfig("conv"))["channels"]
-        (16, 32)
-    """
-
-    kind: str
-    num_classes: int = 10
-    channels: tuple[int, ...] = (16, 32)
-    kernel_size: int = 3
-    strides: int = 1
-    padding: str = "SAME"
-    pool: bool = True
-    global_pool: bool = False
-    hidden: int = 64
-
-    def __post_init__(self):
-        set_ = object.__setattr__  # frozen: canonicalise once (lists from JSON become tuples)
-        if self.kind not in KINDS:
-            raise ValueError(f"ModelConfig: `kind` must be one of {', '.join(KINDS)}, got "
-                             f"kind={self.kind!r}.")
-        set_(self, "num_classes", _positive_int("num_classes", self.num_classes, 2))
-        if isinstance(self.channels, (str, bytes)) or not hasattr(self.channels, "__iter__"):
-            raise TypeError(f"ModelConfig: `channels` must be a sequence of ints, got "
-                            f"channels={self.channels!r}.")
-        channels = tuple(_positive_int("channels", c) for c in self.channels)
-        if not channels:
-            raise ValueError("ModelConfig: `channels` must name at least one layer, got "
-                             "channels=().")
-        set_(self, "channels", channels)
-        set_(self, "kernel_size", _positive_int("kernel_size", self.kernel_size))
-        set_(self, "strides", _positive_int("strides", self.strides))
-        set_(self, "hidden", _positive_int("hidden", self.hidden, 0))
-        if not isinstance(self.padding, str) or self.padding.upper() not in _PADDINGS:
-            raise ValueError(f"ModelConfig: `padding` must be one of {', '.join(_PADDINGS)}, got "
-                             f"padding={self.padding!r}.")
-        set_(self, "padding", self.padding.upper())
-        for name in ("pool", "global_pool"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"ModelConfig: `{name}` must be a bool, got "
-                                f"{name}={getattr(self, name)!r}.")
-
-    def to_json(self) -> dict:
-        """The settings as a JSON-serialisable dict (tuples become lists)."""
-        fields = dataclasses.asdict(self).items()
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields}
-
 
 class Model(nn.Module):
     """A ``dense``, ``local`` or ``conv`` classifier built from a :class:`ModelConfig`.

@@ -18,8 +18,9 @@ A choice names what is taken out of YNNPACK and given to Eigen (or XLA's own loo
 - ``"eigen"``: all three.
 - ``"auto"``: convolutions if the program has any; products if it has batched products of
   ``LARGE_PRODUCT_MACS`` or more multiply-adds per batch element (a locally-connected layer
-  with many channels); reductions if it has any marked with :func:`reductions_in_eigen` (a
-  locally-connected layer with tiling windows). Decided from the program itself, so the same
+  with many channels); reductions if it has window sums, which the locally-connected layer
+  with tiling windows names with the scope :data:`jaxconv.names.WINDOW_SUMS_SCOPE` (or which
+  code marks with :func:`reductions_in_eigen`). Decided from the program itself, so the same
   program always gets the same choice (and the same floating-point rounding).
 
 All compute the same sums; their results differ only in rounding (a few float32 ulps). On a GPU
@@ -40,6 +41,8 @@ import math
 
 import jax
 import numpy as np
+
+from jaxconv.names import WINDOW_SUMS_SCOPE
 
 __all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
            "large_products", "reductions_in_eigen", "resolve", "usable"]
@@ -73,8 +76,9 @@ _OPTIONS = {name: {"xla_cpu_experimental_ynn_fusion_type": ",".join(
 # 37K (1->32 @28x28) 0.88x.
 LARGE_PRODUCT_MACS = 2**21
 
-# The name scope that marks reductions to run in Eigen (see reductions_in_eigen).
-_REDUCE_MARK = "jaxconv_reductions_in_eigen"
+# The name scope of window sums, which "auto" runs in Eigen (see reductions_in_eigen). The ops
+# name their computation with it; they know nothing of this module.
+_REDUCE_MARK = WINDOW_SUMS_SCOPE
 
 
 def reductions_in_eigen():
@@ -84,8 +88,9 @@ def reductions_in_eigen():
     Whether YNNPACK or XLA's own loops reduce faster depends on the reduction: on the benchmark
     machine YNNPACK ran the many small batch and feature sums of a ``"taps"`` layer 3x faster, and
     the window sums of a ``"reshape"`` layer (tiling windows) 4-10x slower. The program does not
-    show which is which, so the code that knows marks its reductions; ``jaxconv.ops`` does so for
-    ``"reshape"``. A program with a marked operation gets ``"reduce"`` among the kinds ``"auto"``
+    show which is which, so the code that knows names its window sums with the scope
+    :data:`jaxconv.names.WINDOW_SUMS_SCOPE`, which this function opens; ``jaxconv.ops`` does so
+    for ``"reshape"`` (without importing this module). A program with a marked operation gets ``"reduce"`` among the kinds ``"auto"``
     moves (all its reductions, marked or not: the option is per program).
 
     Example:

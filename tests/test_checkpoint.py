@@ -48,12 +48,14 @@ def assert_same(a, b):
 def test_resume_from_a_checkpoint_equals_an_uninterrupted_run(ds, tmp_path):
     whole = run(ds, steps=4)
     with Checkpointer(tmp_path) as ckpt:
-        ckpt.save(run(ds, steps=2), config=MODEL.config, metadata={"optimizer": "adam"})
+        ckpt.save(run(ds, steps=2), config=MODEL.config, train_config=train.TrainConfig(steps=2),
+                  metadata={"optimizer": "adam"})
     with Checkpointer(tmp_path, create=False) as ckpt:
         restored, meta = ckpt.restore(target())
     assert int(restored.step) == 2
     assert meta["model_config"] == MODEL.config.to_json()
     assert models.build(meta["model_config"]).config == MODEL.config
+    assert train.TrainConfig.from_json(meta["train_config"]) == train.TrainConfig(steps=2)
     assert (meta["jaxconv"], meta["jax"], meta["optimizer"]) == (jaxconv.__version__,
                                                                  jax.__version__, "adam")
     resumed = run(ds, steps=4, state=restored)

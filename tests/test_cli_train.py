@@ -58,7 +58,7 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
     (["train", "--dataset", "cifar"], "load: unknown dataset 'cifar'"),
     (["train", "--steps", "-3"], "--steps must be >= 0, got -3"),
     (["train", "--resume"], "--resume needs --checkpoint-dir"),
-    (["train", "--optimizer", "lion"], "`name` must be one of sgd, momentum, adam"),
+    (["train", "--optimizer", "lion"], "`optimizer` must be one of sgd, momentum, adam"),
     (["compare", "--steps", "0"], "--steps must be >= 1, got 0"),
     (["compare", "--models", "conv,mlp"], "compare: `kinds` must be a non-empty subset of dense"),
     (["compare", "--dataset", "nope"], "load: unknown dataset 'nope'"),

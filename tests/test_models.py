@@ -101,8 +101,8 @@ def test_config_is_hashable_and_json_round_trips():
     ({"kind": "conv", "strides": 0}, ValueError, r"`strides` must be a positive integer"),
     ({"kind": "conv", "hidden": -1}, ValueError, r"`hidden` must be an integer >= 0"),
     ({"kind": "conv", "padding": "FULL"}, ValueError, r"`padding` must be one of SAME, VALID"),
-    ({"kind": "conv", "pool": 1}, TypeError, r"`pool` must be a bool, got pool=1"),
-    ({"kind": "conv", "global_pool": "yes"}, TypeError, r"`global_pool` must be a bool"),
+    ({"kind": "conv", "pool": 1}, TypeError, r"`pool` must be True or False, got pool=1"),
+    ({"kind": "conv", "global_pool": "yes"}, TypeError, r"`global_pool` must be True or False"),
 ])
 def test_config_errors_name_the_field(kwargs, error, match):
     with pytest.raises(error, match=match):

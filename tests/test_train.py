@@ -138,19 +138,34 @@ def test_make_optimizer_errors(args, kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"steps": -1}, ValueError, r"fit: `steps` must be an integer >= 0, got steps=-1"),
-    ({"steps": 2.0}, TypeError, r"fit: `steps` must be an int, got steps=2.0"),
+    ({"steps": -1}, ValueError, r"TrainConfig: `steps` must be an integer >= 0, got steps=-1"),
+    ({"steps": 2.0}, TypeError, r"TrainConfig: `steps` must be an int, got steps=2.0"),
     ({"steps": 1, "batch_size": 129}, ValueError,
      r"fit: `batch_size` must be at most the 128 training examples, got batch_size=129"),
-    ({"steps": 1, "optimizer": 3}, TypeError, r"fit: `optimizer` must be a name or an "
-                                              r"optax.GradientTransformation, got int"),
+    ({"steps": 1, "optimizer": 3}, TypeError,
+     r"TrainConfig: `optimizer` must be one of sgd, momentum, adam or an "
+     r"optax.GradientTransformation, got int: optimizer=3"),
+    ({"steps": 1, "optimizer": "lion"}, ValueError,
+     r"TrainConfig: `optimizer` must be one of sgd, momentum, adam, got optimizer='lion'"),
     ({"steps": 1, "compute_dtype": "int8"}, ValueError,
-     r"fit: `compute_dtype` must be None or one of float32, bfloat16, float16, got "
+     r"TrainConfig: `compute_dtype` must be None or one of float32, bfloat16, float16, got "
      r"compute_dtype='int8'"),
+    ({"steps": 1, "learning_rate": 0.0}, ValueError,
+     r"TrainConfig: `learning_rate` must be a positive finite number, got learning_rate=0.0"),
+    ({"steps": 1, "schedule": "step"}, ValueError,
+     r"TrainConfig: `schedule` must be one of constant, cosine, warmup_cosine, got "
+     r"schedule='step'"),
+    ({"steps": 1, "return_grads": 1}, TypeError,
+     r"TrainConfig: `return_grads` must be True or False, got return_grads=1"),
+    ({"steps": 1, "lr": 0.1}, TypeError,
+     r"fit: unknown TrainConfig field\(s\) lr; fields are steps, batch_size, optimizer, "
+     r"learning_rate"),
+    ({"config": {"steps": 1}}, TypeError, r"fit: `config` must be a TrainConfig or None, got dict"),
     ({"steps": 1, "state": {}}, TypeError, r"fit: `state` must be a TrainState or None, got dict"),
-    ({"steps": 1, "eval_every": -5}, ValueError, r"fit: `eval_every` must be an integer >= 0"),
+    ({"steps": 1, "eval_every": -5}, ValueError,
+     r"TrainConfig: `eval_every` must be an integer >= 0"),
     ({"steps": 1, "cpu_library": "mkl"}, ValueError,
-     r"fit: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', .*, 'eigen', got "
+     r"TrainConfig: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', .*, 'eigen', got "
      r"cpu_library='mkl'"),
 ])
 def test_fit_errors_at_the_call(ds, kwargs, error, match):
@@ -168,12 +183,12 @@ def test_fit_and_evaluate_input_errors(ds):
     with pytest.raises(ValueError, match=r"evaluate: `batch_size` must be a positive integer, got "
                                          r"batch_size=0"):
         train.evaluate(MODEL, {}, ds.x_test, ds.y_test, batch_size=0)
-    with pytest.raises(ValueError, match=r"evaluate: `cpu_library` must be one of 'auto', 'xla', "
-                                         r".* 'eigen', got cpu_library=None"):
-        train.evaluate(MODEL, {}, ds.x_test, ds.y_test, cpu_library=None)
-    with pytest.raises(ValueError, match=r"make_train_step: `cpu_library` must be one of 'auto', "
-                                         r"'xla', .* got cpu_library='Eigen'"):
-        train.make_train_step(MODEL, optax.sgd(0.1), cpu_library="Eigen")
+    with pytest.raises(TypeError, match=r"evaluate: `jit` must be a function like jax.jit, got "
+                                        r"str"):
+        train.evaluate(MODEL, {}, ds.x_test, ds.y_test, jit="eigen")
+    with pytest.raises(TypeError, match=r"make_train_step: `jit` must be a function like "
+                                        r"jax.jit, got str"):
+        train.make_train_step(MODEL, optax.sgd(0.1), jit="Eigen")
     with pytest.raises(TypeError, match=r"init_state: `tx` must be an "
                                         r"optax.GradientTransformation, got str"):
         train.init_state(MODEL, "adam", (8, 8, 1))

@@ -65,7 +65,7 @@ def test_auto_resolves_by_program():
                            big) == "eigen-conv-dot"
     assert xla_cpu.resolve("auto", dense, DENSE_W, X) == "xla"
     assert xla_cpu.resolve("auto", local, LOCAL_K, X) == "xla"  # small per-position products
-    # Marked reductions: the tiling "reshape" layer marks its window sums.
+    # Window sums: the tiling "reshape" layer names them (jaxconv.names.WINDOW_SUMS_SCOPE).
     tiling_k = jnp.ones((3, 3, 2, 2, 3, 5))
     tiling = lambda k, x: ops.locally_connected(x, k, None, strides=2)  # noqa: E731
     assert xla_cpu.resolve("auto", jax.grad(lambda k, x: tiling(k, x).sum()), tiling_k, X) == (
@@ -215,10 +215,28 @@ def test_info_lists_the_cpu_libraries(capsys):
     assert "cpu_libraries" in capsys.readouterr().out
 
 
-def test_cli_choices_are_the_librarys():
-    from jaxconv.cli import CPU_LIBRARIES
+def test_the_vocabulary_spells_the_librarys_choices():
+    from jaxconv import names
 
-    assert CPU_LIBRARIES == xla_cpu.LIBRARIES
+    assert names.CPU_LIBRARIES == xla_cpu.LIBRARIES
+
+
+def test_the_ops_know_nothing_of_xla_cpu():
+    """The ops name their window sums with a scope from jaxconv.names; xla_cpu reads the name."""
+    import ast
+    import pathlib
+
+    import jaxconv
+
+    root = pathlib.Path(jaxconv.__file__).parent
+    for name in ("ops.py", "_local_impl.py", "linen.py", "nnx.py", "pooling.py"):
+        tree = ast.parse((root / name).read_text())
+        imported = {alias.name for node in ast.walk(tree)
+                    if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for alias in node.names} | {node.module for node in ast.walk(tree)
+                                                if isinstance(node, ast.ImportFrom)}
+        assert not {"xla_cpu", "jaxconv.xla_cpu"} & imported, name
+    assert xla_cpu._REDUCE_MARK == jaxconv.names.WINDOW_SUMS_SCOPE
 
 
 def test_each_choice_keeps_the_other_kinds_in_ynnpack():

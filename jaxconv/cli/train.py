@@ -16,9 +16,9 @@ import time
 from jaxconv.cli import CPU_LIBRARIES
 from jaxconv.cli.compare import add_model_arguments, model_config
 
-_RESUMED = ("dataset", "optimizer", "lr", "schedule", "batch_size", "seed")
-_DEFAULTS = {"dataset": "digits", "optimizer": "adam", "lr": 1e-3, "schedule": "constant",
-             "batch_size": 64, "seed": 0}
+# TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
+_RESUMED = ("optimizer", "learning_rate", "schedule", "batch_size", "seed")
+_LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used before TrainConfig
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                                      "or a path")
     p.add_argument("--steps", type=int, default=500, help="train up to this step (default 500)")
     p.add_argument("--batch-size", type=int, help="examples per step (default 64)")
-    p.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
+    p.add_argument("--lr", dest="learning_rate", type=float, help="learning rate (default 1e-3)")
     p.add_argument("--optimizer", help="sgd, momentum or adam (default adam)")
     p.add_argument("--schedule", help="constant (default), cosine or warmup_cosine")
     p.add_argument("--seed", type=int, help="parameter and batch-order seed (default 0)")
@@ -48,18 +48,39 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _settings(args, meta):
-    """The run's settings: flags, else the checkpoint's (when resuming), else the defaults."""
-    saved = (meta or {}).get("train", {})
-    out = {}
-    for key in _RESUMED:
+def _saved(meta) -> tuple[dict, str | None]:
+    """A checkpoint's TrainConfig fields and dataset name (also from before TrainConfig)."""
+    if meta.get("train_config"):
+        return meta["train_config"], meta.get("dataset")
+    legacy = dict(meta.get("train", {}))
+    return {_LEGACY.get(k, k): v for k, v in legacy.items()}, legacy.get("dataset")
+
+
+def _flag(key: str) -> str:
+    return {"learning_rate": "--lr"}.get(key, "--" + key.replace("_", "-"))
+
+
+def _configs(args, meta):
+    """The dataset name and TrainConfig: flags, else the checkpoint's (resuming), else defaults."""
+    from jaxconv.config import TrainConfig
+
+    saved, saved_dataset = _saved(meta) if meta is not None else ({}, None)
+    saved = {k: v for k, v in saved.items() if k in _RESUMED}
+    if saved_dataset is not None:
+        saved["dataset"] = saved_dataset
+    chosen = {}
+    for key in (*_RESUMED, "dataset"):
         given = getattr(args, key)
-        if meta is not None and given is not None and key in saved and given != saved[key]:
-            flag = "--" + key.replace("_", "-")
-            raise ValueError(f"{flag} {given!r} differs from the checkpoint's {saved[key]!r}; "
-                             f"drop the flag or use another --checkpoint-dir.")
-        out[key] = given if given is not None else saved.get(key, _DEFAULTS[key])
-    return out
+        if given is not None and key in saved and given != saved[key]:
+            raise ValueError(f"{_flag(key)} {given!r} differs from the checkpoint's "
+                             f"{saved[key]!r}; drop the flag or use another --checkpoint-dir.")
+        if given is not None or key in saved:
+            chosen[key] = given if given is not None else saved[key]
+    dataset = chosen.pop("dataset", "digits")
+    config = TrainConfig(steps=args.steps, eval_every=args.eval_every,
+                         compute_dtype="bfloat16" if args.bf16 else None,
+                         cpu_library=args.cpu_library, **chosen)
+    return dataset, config
 
 
 def _check(args):
@@ -74,7 +95,7 @@ def _check(args):
 
 
 def _prepare(args, ckpt):
-    """Model, dataset, settings and (when resuming) the restored state."""
+    """Model, dataset, its name for the checkpoint, TrainConfig and (resuming) the state."""
     from jaxconv import data, models, train
 
     meta = ckpt.metadata() if args.resume else None
@@ -83,8 +104,8 @@ def _prepare(args, ckpt):
         if args.model is not None and args.model != saved_kind:
             raise ValueError(f"--model {args.model!r} differs from the checkpoint's "
                              f"{saved_kind!r}.")
-    s = _settings(args, meta)
-    ds = data.load(s["dataset"], seed=s["seed"])
+    dataset, config = _configs(args, meta)
+    ds = data.load(dataset, seed=config.seed)
     if meta is not None:
         model = models.build(meta["model_config"])
     else:
@@ -92,11 +113,11 @@ def _prepare(args, ckpt):
                              global_pool=args.global_pool, **model_config(args))
     state = None
     if meta is not None:
-        tx = train.make_optimizer(s["optimizer"], s["lr"], schedule=s["schedule"],
-                                  steps=max(args.steps, 1))
+        tx = train.make_optimizer(config.optimizer, config.learning_rate,
+                                  schedule=config.schedule, steps=max(args.steps, 1))
         target = train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
         state, _ = ckpt.restore(target)
-    return model, ds, s, state
+    return model, ds, {"dataset": dataset}, config, state
 
 
 def _write_csv(path, rows):
@@ -117,15 +138,10 @@ def run(args) -> int:
         ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
     began, rows, last = time.perf_counter(), [], None
     try:
-        model, ds, s, state = _prepare(args, ckpt)
-        results = train.fit(model, ds, steps=args.steps, batch_size=s["batch_size"],
-                            optimizer=s["optimizer"], learning_rate=s["lr"],
-                            schedule=s["schedule"], seed=s["seed"], eval_every=args.eval_every,
-                            state=state, compute_dtype="bfloat16" if args.bf16 else None,
-                            cpu_library=args.cpu_library)
+        model, ds, dataset_meta, config, state = _prepare(args, ckpt)
+        results = train.fit(model, ds, config, state=state)
         start = 0 if state is None else int(state.step)
         save_every = args.save_every or args.eval_every or args.steps or 1
-        train_meta = {"train": {**s, "steps": args.steps}}
         with tqdm(total=args.steps, initial=start, file=sys.stderr, unit="step",
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
@@ -136,7 +152,8 @@ def run(args) -> int:
                                  last.test_accuracy, round(last.elapsed, 4)])
                     if ckpt is not None and (last.step % save_every == 0
                                              or last.step == args.steps):
-                        ckpt.save(last.state, config=model.config, metadata=train_meta)
+                        ckpt.save(last.state, config=model.config, train_config=config,
+                                  metadata=dataset_meta)
             except train.NonFiniteError as err:
                 print(f"jaxconv train: error: {err}", file=sys.stderr)
                 return 1

@@ -3,11 +3,12 @@
 Example:
     >>> from jaxconv import data, models, train
     >>> ds = data.load("digits")
-    >>> for result in train.fit(models.build("conv"), ds, steps=300):
+    >>> for result in train.fit(models.build("conv"), ds, train.TrainConfig(steps=300)):
     ...     pass
     >>> result.test_accuracy  # about 0.97
 """
 
+from jaxconv.config import TrainConfig
 from jaxconv.train.checkpoint import CheckpointError, Checkpointer, abstract_state
 from jaxconv.train.loop import StepResult, fit
 from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
@@ -24,6 +25,7 @@ __all__ = [
     "Checkpointer",
     "NonFiniteError",
     "StepResult",
+    "TrainConfig",
     "TrainState",
     "abstract_state",
     "batch_sharding",

@@ -1,8 +1,8 @@
 """Checkpoints of the full train state with orbax, plus JSON metadata (model config, versions).
 
 Each step is a directory ``<dir>/<step>/`` holding ``state`` (the :class:`TrainState` pytree) and
-``meta`` (JSON: ``model_config``, ``jaxconv`` and ``jax`` versions, ``step`` and whatever the
-caller adds, e.g. optimiser settings). Orbax writes a step into a temporary directory and renames
+``meta`` (JSON: ``model_config``, ``train_config``, ``jaxconv`` and ``jax`` versions, ``step``
+and whatever the caller adds, e.g. the dataset's name). Orbax writes a step into a temporary directory and renames
 it when complete, so a process killed mid-save (even by SIGKILL) leaves every earlier step intact;
 the half-written temporary directory is never listed as a step and is removed on the next open.
 Saves run in the background; :meth:`Checkpointer.close` (or leaving its ``with`` block, or the
@@ -25,6 +25,7 @@ from pathlib import Path
 import jax
 import orbax.checkpoint as ocp
 
+from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import sharding
 
 __all__ = ["CheckpointError", "Checkpointer", "abstract_state"]
@@ -66,7 +67,7 @@ class Checkpointer:
 
     Example:
         >>> with Checkpointer("/tmp/run") as ckpt:
-        ...     ckpt.save(state, config=model.config)
+        ...     ckpt.save(state, config=model.config, train_config=TrainConfig(steps=100))
         >>> state, meta = Checkpointer("/tmp/run").restore(abstract_state(state))
     """
 
@@ -108,22 +109,34 @@ class Checkpointer:
         steps = self.steps()
         return steps[-1] if steps else None
 
-    def save(self, state, *, config=None, metadata: dict | None = None) -> int:
+    def save(self, state, *, config=None, train_config=None, metadata: dict | None = None) -> int:
         """Saves ``state`` as step ``int(state.step)`` (in the background if asynchronous).
 
         Args:
             state: the :class:`~jaxconv.train.TrainState`.
             config: the model's ``ModelConfig`` (stored as ``meta["model_config"]``), or None.
+            train_config: the run's :class:`~jaxconv.train.TrainConfig` (stored as
+                ``meta["train_config"]``; ``TrainConfig.from_json`` reads it back), or None.
             metadata: more JSON-serialisable entries for ``meta``.
 
         Returns:
             The step saved.
+
+        Raises:
+            TypeError: ``config`` or ``train_config`` of another type.
         """
         import jaxconv
 
+        for name, value, cls in (("config", config, ModelConfig),
+                                 ("train_config", train_config, TrainConfig)):
+            if value is not None and not isinstance(value, cls):
+                raise TypeError(f"Checkpointer.save: `{name}` must be a {cls.__name__} or None, "
+                                f"got {type(value).__name__}.")
         step = int(sharding.to_host(state.step))
         meta = {"step": step, "jaxconv": jaxconv.__version__, "jax": jax.__version__,
-                "model_config": None if config is None else config.to_json(), **(metadata or {})}
+                "model_config": None if config is None else config.to_json(),
+                "train_config": None if train_config is None else train_config.to_json(),
+                **(metadata or {})}
         self._manager.save(step, args=ocp.args.Composite(
             state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
         return step

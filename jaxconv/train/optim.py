@@ -5,13 +5,9 @@ from __future__ import annotations
 import optax
 
 from jaxconv._validate import check_choice, check_float, check_int
+from jaxconv.names import OPTIMIZERS, SCHEDULES
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer"]
-
-#: Optimiser names accepted by :func:`make_optimizer`.
-OPTIMIZERS = ("sgd", "momentum", "adam")
-#: Schedule names accepted by :func:`make_optimizer`.
-SCHEDULES = ("constant", "cosine", "warmup_cosine")
 
 
 def _check_number(name, value, *, positive=True):

@@ -125,9 +125,37 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
+class _Bound:
+    """A compiled function with its leading static arguments bound.
+
+    Calling it, and its compiled function's methods (``lower``; ``library`` for
+    :func:`jaxconv.xla_cpu.jit`'s ``"auto"``), take only the array arguments. The function
+    compiled is module-level and its settings are static arguments, so two steps built alike share
+    jax's compilation cache: nothing here caches models.
+    """
+
+    def __init__(self, compiled, static: tuple):
+        self._compiled, self._static = compiled, static
+
+    def __call__(self, *args):
+        return self._compiled(*self._static, *args)
+
+    def __getattr__(self, name):
+        return functools.partial(getattr(self._compiled, name), *self._static)
+
+
+def _compile_hook(fn: str, jit):
+    if jit is None:
+        return xla_cpu.jit
+    if not callable(jit):
+        raise TypeError(f"{fn}: `jit` must be a function like jax.jit, got "
+                        f"{type(jit).__name__}.")
+    return jit
+
+
 def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=None, mesh=None,
-                    cpu_library: str = "auto"):
-    """One jitted update: ``step(state, x, y) -> (state, metrics, grads)``.
+                    jit=None):
+    """One compiled update: ``step(state, x, y) -> (state, metrics, grads)``.
 
     ``metrics`` holds the batch ``loss``, ``accuracy`` and ``finite``. When the loss, a gradient or
     an updated parameter is not finite, the returned state is the input state, unchanged, and
@@ -136,53 +164,50 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
     consecutive bad steps applies the bad update anyway.
 
     With a ``mesh``, the state is replicated and the batch is split over its ``"data"`` axis; XLA
-    inserts the gradient all-reduce. ``cpu_library`` (``"auto"`` or another of
-    :data:`jaxconv.xla_cpu.LIBRARIES`) picks where XLA runs the step's convolutions, products and
-    reductions on the CPU; see :mod:`jaxconv.xla_cpu`.
+    inserts the gradient all-reduce.
+
+    Args:
+        model: the Flax module.
+        tx: the optax optimiser.
+        compute_dtype: as in :func:`loss_fn`.
+        mesh: a data mesh to split each batch over, or None.
+        jit: the compile hook, called as ``jit(fn, static_argnums=..., **shardings)``; default
+            :func:`jaxconv.xla_cpu.jit` (the CPU library ``"auto"`` picks from the step's
+            program). ``functools.partial(xla_cpu.jit, library="eigen")`` picks one; ``jax.jit``
+            compiles as plain JAX does. Hold the step to reuse it.
     """
     compute_dtype = canonical_dtype("make_train_step", compute_dtype)
-    cpu_library = xla_cpu._check_library("make_train_step", cpu_library, "cpu_library")
-    step = _step_fn(model, tx, compute_dtype)
-    if mesh is None:
-        return xla_cpu.jit(step, library=cpu_library)
-    repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
-    return xla_cpu.jit(step, library=cpu_library, in_shardings=(repl, data, data),
-                       out_shardings=(repl, repl, repl))
+    jit = _compile_hook("make_train_step", jit)
+    shardings = {}
+    if mesh is not None:
+        repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
+        shardings = dict(in_shardings=(repl, data, data), out_shardings=(repl, repl, repl))
+    compiled = jit(_update, static_argnums=(0, 1, 2), **shardings)
+    return _Bound(compiled, (model, tx, compute_dtype))
 
 
-def _step_fn(model, tx: optax.GradientTransformation, compute_dtype=None):
-    """The update of :func:`make_train_step`, not jitted (``fit`` resolves its CPU library)."""
-
-    def step(state, x, y):
-        (loss, logits), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
-            model, state.params, x, y, compute_dtype)
-        updates, opt_state = tx.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)
-        new = TrainState(step=state.step + 1, params=params, opt_state=opt_state)
-        new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
-        accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
-        return new, {"loss": loss, "accuracy": accuracy, "finite": finite}, grads
-
-    return step
+def _update(model, tx, compute_dtype, state, x, y):
+    """The update of :func:`make_train_step`, not compiled (``fit`` resolves its CPU library)."""
+    (loss, logits), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
+        model, state.params, x, y, compute_dtype)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)
+    new = TrainState(step=state.step + 1, params=params, opt_state=opt_state)
+    new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
+    accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
+    return new, {"loss": loss, "accuracy": accuracy, "finite": finite}, grads
 
 
-def _eval_body(model, params, x, y, weight, compute_dtype):
+def _eval_body(model, compute_dtype, params, x, y, weight):
     _, logits = loss_fn(model, params, x, y, compute_dtype)
     losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
     correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
     return jnp.sum(losses * weight), jnp.sum(correct * weight)
 
 
-@functools.cache
-def _eval_batch(library: str):
-    """The jitted evaluation of one batch, compiled for a resolved CPU ``library``."""
-    return jax.jit(_eval_body, static_argnames=("model", "compute_dtype"),
-                   compiler_options=xla_cpu.compiler_options(library) or None)
-
-
 def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None,
-             cpu_library: str = "auto"):
+             jit=None):
     """Mean loss and accuracy over a whole set, in fixed-size batches (one compilation).
 
     Args:
@@ -194,8 +219,8 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             mesh it is rounded up to a multiple of the device count.
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
-        cpu_library: ``"auto"`` or another of :data:`jaxconv.xla_cpu.LIBRARIES`: where XLA runs
-            the forward pass's convolutions, products and reductions on the CPU.
+        jit: the compile hook of the forward pass, as in :func:`make_train_step`; default
+            :func:`jaxconv.xla_cpu.jit` (``"auto"``, from the forward pass's program).
 
     Returns:
         ``(loss, accuracy)`` as Python floats.
@@ -209,17 +234,11 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
                          f"(N,), got shapes {x.shape} and {y.shape}.")
     batch_size = check_int("evaluate", "batch_size", batch_size)
     compute_dtype = canonical_dtype("evaluate", compute_dtype)
-    cpu_library = xla_cpu._check_library("evaluate", cpu_library, "cpu_library")
+    jit = _compile_hook("evaluate", jit)
     devices = 1 if mesh is None else mesh.size
     # Never pad past the set itself; with a mesh, every batch must split evenly over the devices.
     batch_size = min(-(-batch_size // devices), -(-len(x) // devices)) * devices
-    if cpu_library == "auto":
-        spec = jax.ShapeDtypeStruct((batch_size, *x.shape[1:]), x.dtype)
-        labels = jax.ShapeDtypeStruct((batch_size,), np.int32)
-        weight = jax.ShapeDtypeStruct((batch_size,), np.float32)
-        body = functools.partial(_eval_body, model, compute_dtype=compute_dtype)
-        cpu_library = xla_cpu.resolve("auto", body, params, spec, labels, weight)
-    eval_batch = _eval_batch(cpu_library)
+    eval_batch = _Bound(jit(_eval_body, static_argnums=(0, 1)), (model, compute_dtype))
     total_loss, total_correct = 0.0, 0.0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size].astype(np.int32)
@@ -231,7 +250,7 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             yb = np.concatenate([yb, np.zeros(pad, np.int32)])
         if mesh is not None:
             xb, yb, weight = (sharding.shard_batch(a, mesh) for a in (xb, yb, weight))
-        loss, correct = eval_batch(model, params, xb, yb, weight, compute_dtype=compute_dtype)
+        loss, correct = eval_batch(params, xb, yb, weight)
         total_loss += float(loss)
         total_correct += float(correct)
     return total_loss / len(x), total_correct / len(x)

@@ -1,0 +1,213 @@
+"""The two settings records: :class:`ModelConfig` (what a model is) and :class:`TrainConfig` (how
+it is trained).
+
+Both are frozen dataclasses of Python ints, floats, tuples, strings and bools, checked and
+canonicalised once in ``__post_init__`` and round-tripped through JSON (``to_json`` /
+``from_json``), which is how checkpoints store them. Each field's ``metadata["help"]`` is the one
+line the command line and the viewer show for it, so a new field becomes a flag of ``jaxconv
+train``, ``jaxconv compare`` and ``jaxconv-viewer`` with no further edit. Importing this module
+loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-export the classes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from jaxconv._validate import check_bool, check_choice, check_float, check_int
+from jaxconv.names import (COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES,
+                           SCHEDULES)
+
+__all__ = ["ModelConfig", "TrainConfig", "replace_fields"]
+
+
+def _field(default, help: str, **metadata):
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+class _JSON:
+    """``to_json`` / ``from_json`` shared by the two configs (tuples are lists in JSON)."""
+
+    def to_json(self) -> dict:
+        """The settings as a JSON-serialisable dict (tuples become lists)."""
+        fields = dataclasses.asdict(self).items()  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields}
+
+    @classmethod
+    def from_json(cls, data: dict):
+        """The config a ``to_json`` dict describes (lists become tuples); checked as usual.
+
+        Raises:
+            TypeError: ``data`` is not a dict, or names a field the class does not have.
+        """
+        name = cls.__name__
+        if not isinstance(data, dict):
+            raise TypeError(f"{name}.from_json: `data` must be a dict, got "
+                            f"{type(data).__name__}.")
+        return replace_fields(f"{name}.from_json", cls, None, data)
+
+
+def replace_fields(fn: str, cls, config, overrides: dict):
+    """``config`` (default: ``cls()``'s defaults) with ``overrides`` replacing its fields.
+
+    Raises:
+        TypeError: a key of ``overrides`` is not a field of ``cls`` (named, with the fields).
+    """
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise TypeError(f"{fn}: unknown {cls.__name__} field(s) {', '.join(unknown)}; fields "
+                        f"are {', '.join(known)}.")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return cls(**values) if config is None else dataclasses.replace(config, **values)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig(_JSON):
+    """Settings of a model: Python ints, tuples, strings and bools only (hashable, JSON-able).
+
+    Attributes:
+        kind: ``"dense"``, ``"local"`` or ``"conv"``.
+        num_classes: number of outputs of the head, >= 2.
+        channels: output channels of each spatial layer; its length is the depth.
+        kernel_size: square window of the local and conv layers (used for the dense kind's shapes).
+        strides: step of the window.
+        padding: ``"SAME"`` (default: an 8x8 input stays 8x8), ``"VALID"`` or ``"CIRCULAR"``.
+        pool: a 2x2 max pool (SAME padded, so odd sizes round up) after each spatial layer.
+        global_pool: average over all positions before the head instead of flattening.
+        hidden: units of a dense layer between the features and the classifier; 0 for none.
+
+    Example:
+        >>> dataclasses.asdict(ModelConfig("conv"))["channels"]
+        (16, 32)
+    """
+
+    kind: str = dataclasses.field(metadata={"help": "dense, local or conv", "choices": KINDS})
+    num_classes: int = _field(10, "outputs of the classifier (default: the dataset's classes)")
+    channels: tuple[int, ...] = _field((16, 32), "output channels of each spatial layer, e.g. "
+                                                 "16,32 (its length is the depth)")
+    kernel_size: int = _field(3, "square window of the local and conv layers")
+    strides: int = _field(1, "step of the window")
+    padding: str = _field("SAME", "padding of the spatial layers", choices=PADDING_MODES)
+    pool: bool = _field(True, "a 2x2 max pool after each spatial layer")
+    global_pool: bool = _field(False, "average over all positions before the head")
+    hidden: int = _field(64, "units of the dense layer before the classifier (0: none)")
+
+    def __post_init__(self):
+        owner, set_ = "ModelConfig", object.__setattr__  # frozen: canonicalise once
+        check_choice(owner, "kind", self.kind, KINDS)
+        set_(self, "num_classes", check_int(owner, "num_classes", self.num_classes, 2))
+        if isinstance(self.channels, (str, bytes)) or not hasattr(self.channels, "__iter__"):
+            raise TypeError(f"ModelConfig: `channels` must be a sequence of ints, got "
+                            f"channels={self.channels!r}.")
+        channels = tuple(check_int(owner, "channels", c) for c in self.channels)
+        if not channels:
+            raise ValueError("ModelConfig: `channels` must name at least one layer, got "
+                             "channels=().")
+        set_(self, "channels", channels)
+        set_(self, "kernel_size", check_int(owner, "kernel_size", self.kernel_size))
+        set_(self, "strides", check_int(owner, "strides", self.strides))
+        set_(self, "hidden", check_int(owner, "hidden", self.hidden, 0))
+        set_(self, "padding", check_choice(owner, "padding", self.padding, PADDING_MODES,
+                                           upper=True))
+        for name in ("pool", "global_pool"):
+            set_(self, name, check_bool(owner, name, getattr(self, name)))
+
+
+def _dtype_name(value) -> Any:
+    """A compute dtype as its name (``jnp.bfloat16`` -> ``"bfloat16"``); other values unchanged."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        import numpy as np  # a dtype object means numpy (and, for bfloat16, ml_dtypes) is loaded
+
+        return np.dtype(value).name
+    except (TypeError, ValueError):
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(_JSON):
+    """Settings of a training run (:func:`jaxconv.train.fit`): hashable and JSON-able.
+
+    Attributes:
+        steps: the step to train up to (a total, not a count: resuming a state at step k runs
+            ``steps - k`` more updates; none if ``k >= steps``).
+        batch_size: training examples per step; with several devices it must divide by their
+            number.
+        optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``; from Python also an
+            ``optax.GradientTransformation`` (such a config has no JSON form).
+        learning_rate: peak learning rate of a named optimiser, > 0.
+        schedule: ``"constant"``, ``"cosine"`` or ``"warmup_cosine"`` (over ``steps``).
+        seed: seeds the parameters and the batch order.
+        eval_every: evaluate on the test set every this many steps (and always at ``steps``);
+            0 evaluates only at ``steps``.
+        eval_batch_size: batch size of the evaluation.
+        compute_dtype: ``None`` (float32 throughout), ``"float32"``, ``"bfloat16"`` or
+            ``"float16"`` (forward and backward in that dtype, parameters and optimiser state
+            kept in float32); a dtype object is stored as its name.
+        cpu_library: where XLA runs the products, convolutions and reductions of the training
+            step and the evaluation on the CPU: ``"auto"`` (decided once, by ``fit``, from the
+            training step's program) or another of :data:`jaxconv.names.CPU_LIBRARIES`; see
+            :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
+        return_grads: attach each step's gradients to its result.
+
+    Example:
+        >>> TrainConfig(steps=100, learning_rate=3e-3).to_json()["optimizer"]
+        'adam'
+    """
+
+    steps: int = _field(500, "train up to this step")
+    batch_size: int = _field(64, "training examples per step")
+    optimizer: Any = _field("adam", "optimiser", choices=OPTIMIZERS)
+    learning_rate: float = _field(1e-3, "peak learning rate")
+    schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES)
+    seed: int = _field(0, "seeds the parameters and the batch order")
+    eval_every: int = _field(50, "evaluate on the test set every N steps (0: only at the end)")
+    eval_batch_size: int = _field(256, "batch size of the evaluation")
+    compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters "
+                                             "(default: float32 throughout)",
+                                       choices=COMPUTE_DTYPES)
+    cpu_library: str = _field("auto", "what XLA runs in Eigen instead of YNNPACK on the CPU "
+                                      "(auto: from the step's program); see jaxconv.xla_cpu",
+                              choices=CPU_LIBRARIES)
+    return_grads: bool = _field(False, "attach each step's gradients to its result", cli=False)
+
+    def __post_init__(self):
+        owner, set_ = "TrainConfig", object.__setattr__
+        for name, minimum in (("steps", 0), ("batch_size", 1), ("seed", 0), ("eval_every", 0),
+                              ("eval_batch_size", 1)):
+            set_(self, name, check_int(owner, name, getattr(self, name), minimum))
+        optimizer = self.optimizer
+        if not isinstance(optimizer, str) and not (hasattr(optimizer, "init")
+                                                   and hasattr(optimizer, "update")):
+            raise TypeError(f"TrainConfig: `optimizer` must be one of {', '.join(OPTIMIZERS)} or "
+                            f"an optax.GradientTransformation, got {type(optimizer).__name__}: "
+                            f"optimizer={optimizer!r}.")
+        if isinstance(optimizer, str):
+            check_choice(owner, "optimizer", optimizer, OPTIMIZERS)
+        set_(self, "learning_rate", check_float(owner, "learning_rate", self.learning_rate, 0,
+                                                low_open=True))
+        check_choice(owner, "schedule", self.schedule, SCHEDULES)
+        dtype = _dtype_name(self.compute_dtype)
+        if dtype is not None and dtype not in COMPUTE_DTYPES:
+            raise ValueError(f"TrainConfig: `compute_dtype` must be None or one of "
+                             f"{', '.join(COMPUTE_DTYPES)}, got "
+                             f"compute_dtype={self.compute_dtype!r}.")
+        set_(self, "compute_dtype", dtype)
+        if not isinstance(self.cpu_library, str) or self.cpu_library not in CPU_LIBRARIES:
+            raise ValueError(f"TrainConfig: `cpu_library` must be one of "
+                             f"{', '.join(map(repr, CPU_LIBRARIES))}, got "
+                             f"cpu_library={self.cpu_library!r}.")
+        set_(self, "return_grads", check_bool(owner, "return_grads", self.return_grads))
+
+    def to_json(self) -> dict:
+        """The settings as a JSON-serialisable dict.
+
+        Raises:
+            TypeError: ``optimizer`` is an optax transformation, which has no JSON form.
+        """
+        if not isinstance(self.optimizer, str):
+            raise TypeError("TrainConfig.to_json: `optimizer` must be a name to be saved, got "
+                            f"an {type(self.optimizer).__name__}.")
+        return super().to_json()

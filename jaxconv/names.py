@@ -1,0 +1,46 @@
+"""The library's vocabulary: every name a setting can take, in one module that imports nothing.
+
+The library checks its arguments against these tuples and the command line and the viewer offer
+them as choices, so a name is spelt once. Importing this module loads no JAX (a test pins it),
+which lets ``jaxconv --help`` and the viewer's window build their menus before JAX has loaded.
+
+Example:
+    >>> from jaxconv import names
+    >>> names.KINDS
+    ('dense', 'local', 'conv')
+"""
+
+from __future__ import annotations
+
+__all__ = ["COMPUTE_DTYPES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS", "OPTIMIZERS",
+           "PADDING_MODES", "SCHEDULES", "WINDOW_SUMS_SCOPE"]
+
+#: Model kinds (:class:`jaxconv.models.ModelConfig`), from no structure to full structure.
+KINDS = ("dense", "local", "conv")
+
+#: Named paddings of the ops, modules and models (an int or ``(low, high)`` pairs also work in
+#: the ops and modules).
+PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
+
+#: Optimiser names of :func:`jaxconv.train.make_optimizer` and :class:`jaxconv.train.TrainConfig`.
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+#: Learning-rate schedules of :func:`jaxconv.train.make_optimizer`.
+SCHEDULES = ("constant", "cosine", "warmup_cosine")
+
+#: Compute dtypes of :class:`jaxconv.train.TrainConfig` (None: the parameters' float32).
+COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+
+#: Datasets of :func:`jaxconv.data.load` by name, in the order a menu shows them.
+DATASET_NAMES = ("digits", "mnist-5k", "mnist", "fashion-mnist", "shifted")
+
+#: Where XLA on the CPU runs a program's products, convolutions and reductions
+#: (:mod:`jaxconv.xla_cpu`; a test keeps this equal to ``xla_cpu.LIBRARIES``).
+CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
+                 "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
+
+#: The ``jax.named_scope`` around the window sums of a locally-connected layer whose windows tile
+#: the input (the ``"reshape"`` implementation): a description of the computation, not a backend
+#: setting. :mod:`jaxconv.xla_cpu` reads it from a traced program (its ``"auto"`` choice runs such
+#: sums in Eigen, measured 4-10x faster there than in YNNPACK).
+WINDOW_SUMS_SCOPE = "jaxconv_window_sums"
