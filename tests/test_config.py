@@ -33,7 +33,7 @@ def test_config_errors_name_the_rule_and_value():
         TrainConfig.from_json({"lr": 0.1})
     with pytest.raises(TypeError, match=r"ModelConfig.from_json: `data` must be a dict, got list"):
         ModelConfig.from_json([])
-    with pytest.raises(ValueError, match=r"TrainConfig: `batch_size` must be an integer >= 1, "
+    with pytest.raises(ValueError, match=r"TrainConfig: `batch_size` must be a positive integer, "
                                          r"got batch_size=0"):
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match=r"TrainConfig: `learning_rate` must be a positive "
