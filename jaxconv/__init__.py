@@ -14,6 +14,7 @@ from jaxconv.ops import (
     from_flax_conv_local,
     locally_connected,
     max_pool,
+    regional_conv,
     to_flax_conv_local,
 )
 from jaxconv.summaries import summary
@@ -35,6 +36,7 @@ __all__ = [
     "max_pool",
     "models",
     "nnx",
+    "regional_conv",
     "shapes",
     "summary",
     "to_flax_conv_local",

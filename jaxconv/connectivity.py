@@ -33,7 +33,8 @@ class Comparison:
     """Dense, locally-connected and conv costs for one input; ``str()`` is the table.
 
     Attributes:
-        rows: the three :class:`~jaxconv.counting.Cost` objects, in the order dense, local, conv.
+        rows: the :class:`~jaxconv.counting.Cost` objects, in the order dense, local, conv, or
+            dense, local, regional, conv when regions were asked for.
         tpu: whether the table and dict add TPU-padded bytes (see :mod:`jaxconv.tpu`).
 
     Example:
@@ -42,12 +43,13 @@ class Comparison:
         (100000000, 0.0001)
     """
 
-    rows: tuple[counting.Cost, counting.Cost, counting.Cost]
+    rows: tuple[counting.Cost, ...]
     tpu: bool = False
 
     dense = property(lambda self: self.rows[0])
     local = property(lambda self: self.rows[1])
-    conv = property(lambda self: self.rows[2])
+    conv = property(lambda self: self.rows[-1])
+    regional = property(lambda self: self.rows[2] if len(self.rows) == 4 else None)
 
     def ratio_to_dense(self, cost: counting.Cost) -> float:
         """``cost.weights / dense.weights``: 1e-4 for the lecture's locally-connected layer."""
@@ -112,7 +114,7 @@ class Comparison:
 
 def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME", features=1,
                          hidden=None, use_bias=True, batch_size=1, dtype="float32",
-                         tpu=False) -> Comparison:
+                         tpu=False, regions=None) -> Comparison:
     """Costs of connecting ``input_shape`` densely, locally and convolutionally.
 
     Args:
@@ -128,9 +130,13 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
         batch_size: examples per batch, for FLOPs and activation bytes.
         dtype: dtype of parameters and activations.
         tpu: add TPU-padded bytes to the table and dict.
+        regions: if given (an int or one per spatial dim), add a regional row between local and
+            conv: positions split into that many blocks per dim, one kernel per block
+            (:func:`jaxconv.counting.regional_cost`).
 
     Returns:
-        A :class:`Comparison` with rows dense, local, conv.
+        A :class:`Comparison` with rows dense, local, conv (dense, local, regional, conv with
+        ``regions``).
 
     Example:
         >>> table = compare_connectivity((1000, 1000, 1), kernel_size=10)
@@ -145,6 +151,8 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
     try:
         conv = counting.conv_cost(input_shape, features, kernel_size, **common)
         local = counting.local_cost(input_shape, features, kernel_size, **common)
+        regional = None if regions is None else counting.regional_cost(
+            input_shape, features, kernel_size, regions=regions, **common)
     except (ValueError, TypeError) as err:
         raise type(err)(f"{fn}: {err}") from None
     if hidden is None:
@@ -158,4 +166,5 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
                         f"hidden={hidden!r}.")
     dense = counting.dense_cost(math.prod(conv.input_shape), units, use_bias=use_bias,
                                 batch_size=batch_size, dtype=dtype)
-    return Comparison((dense, local, conv), tpu)
+    middle = (local,) if regional is None else (local, regional)
+    return Comparison((dense, *middle, conv), tpu)

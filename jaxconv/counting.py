@@ -30,6 +30,7 @@ from jaxconv._count_args import check_bool, itemsize, real_taps, spatial_input
 
 __all__ = [
     "Cost", "conv_cost", "dense_cost", "itemsize", "local_cost", "pool_cost", "real_taps",
+    "regional_cost",
 ]
 
 TRAIN_FACTOR = 3
@@ -164,7 +165,7 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
 
 
 def _windowed(fn, layer, input_shape, features, kernel_size, strides, padding, dilation, groups,
-              use_bias, batch_size, dtype) -> Cost:
+              use_bias, batch_size, dtype, regions=None) -> Cost:
     spatial, channels = spatial_input(fn, input_shape)
     features = shapes.check_features(fn, "features", features)
     groups = shapes.check_groups(fn, groups, channels, features)
@@ -183,6 +184,13 @@ def _windowed(fn, layer, input_shape, features, kernel_size, strides, padding, d
         formula = (f"window * {ctext} * F = {_n(window)} * {_n(per_group)} * {_n(features)} = "
                    f"{_n(math.prod(kernel))}")
         bias_text = f"F = {_n(features)}"
+    elif layer == "regional":
+        regions = shapes.canonical_regions(fn, regions, geom.out_spatial)
+        kernel = shapes.regional_kernel_shape(regions, geom.window, channels, features)
+        bias, ctext, count = (*regions, features), "C", math.prod(regions)
+        formula = (f"regions * window * C * F = {_n(count)} * {_n(window)} * {_n(channels)} * "
+                   f"{_n(features)} = {_n(math.prod(kernel))}")
+        bias_text = f"regions * F = {_n(count)} * {_n(features)} = {_n(math.prod(bias))}"
     else:
         kernel = shapes.local_kernel_shape(geom.out_spatial, geom.window, channels, features)
         bias = (*geom.out_spatial, features)
@@ -242,6 +250,23 @@ def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID"
     """
     return _windowed("local_cost", "local", input_shape, features, kernel_size, strides, padding,
                      dilation, 1, use_bias, batch_size, dtype)
+
+
+def regional_cost(input_shape, features, kernel_size, *, regions, strides=1, padding="VALID",
+                  dilation=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
+    """Cost of a regional convolution, kernel ``(*regions, *window, C, F)``.
+
+    Arguments as :func:`local_cost`, plus ``regions`` (an int or one per spatial dim, at most the
+    output size): the positions of one region share a kernel, so the weights are the
+    convolution's times ``prod(regions)`` and the FLOPs are the locally-connected layer's. The
+    bias is ``(*regions, F)``.
+
+    Example:
+        >>> regional_cost((1000, 1000, 1), 1, 10, regions=10, padding="SAME").weights
+        10000
+    """
+    return _windowed("regional_cost", "regional", input_shape, features, kernel_size, strides,
+                     padding, dilation, 1, use_bias, batch_size, dtype, regions)
 
 
 def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID", batch_size=1,

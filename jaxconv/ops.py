@@ -20,10 +20,11 @@ from jaxconv._checks import (
 )
 from jaxconv._local_impl import canonical_implementation, local_apply
 from jaxconv.pooling import avg_pool, max_pool, wrap_pad
+from jaxconv.regional import regional_conv
 
 __all__ = [
     "avg_pool", "conv", "dense", "from_flax_conv_local", "locally_connected", "max_pool",
-    "to_flax_conv_local",
+    "regional_conv", "to_flax_conv_local",
 ]
 
 def add_bias(y, bias):

@@ -220,3 +220,50 @@ def check_groups(fn: str, groups, in_channels: int, features: int) -> int:
 def check_features(fn: str, name: str, value) -> int:
     """Checks a feature or channel count is a positive int (:func:`jaxconv._validate.check_int`)."""
     return check_int(fn, name, value)
+
+
+def canonical_regions(fn: str, regions, out_spatial) -> tuple[int, ...]:
+    """Checks ``regions`` (an int or one per spatial dim) against the output shape.
+
+    A regional layer splits each output dim into ``regions`` contiguous blocks, so there can be
+    no more regions than output positions along a dim.
+
+    Example:
+        >>> canonical_regions("regional_conv", 2, (5, 4))
+        (2, 2)
+    """
+    out_spatial = tuple(out_spatial)
+    values = canonical_ints(fn, "regions", regions, len(out_spatial))
+    if any(r > o for r, o in zip(values, out_spatial)):
+        raise ValueError(f"{fn}: `regions` must be at most the output size in each dim (one "
+                         f"region per output position at most), got regions={regions!r} for "
+                         f"output shape {out_spatial}.")
+    return values
+
+
+def region_sizes(size: int, regions: int) -> tuple[int, ...]:
+    """Block sizes of ``size`` positions split into ``regions`` blocks, as ``numpy.array_split``.
+
+    When ``regions`` does not divide ``size``, the first ``size % regions`` blocks are one larger.
+
+    Example:
+        >>> region_sizes(7, 3)
+        (3, 2, 2)
+    """
+    q, r = divmod(size, regions)
+    return tuple(q + 1 if j < r else q for j in range(regions))
+
+
+def region_of_position(size: int, regions: int) -> tuple[int, ...]:
+    """The region (block index) of each of ``size`` positions along one dim.
+
+    Example:
+        >>> region_of_position(7, 3)
+        (0, 0, 0, 1, 1, 2, 2)
+    """
+    return tuple(j for j, n in enumerate(region_sizes(size, regions)) for _ in range(n))
+
+
+def regional_kernel_shape(regions, window, in_channels: int, features: int) -> tuple[int, ...]:
+    """Kernel shape of a regional convolution: ``(*regions, *window, C, F)``."""
+    return (*regions, *window, in_channels, features)

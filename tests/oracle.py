@@ -59,3 +59,24 @@ def pool(x, window, strides, pads, reduce):
         axes = tuple(range(1, 1 + len(window)))
         y[(slice(None), *pos)] = reduce(patch, axis=axes)
     return y
+
+
+def regional(x, kernel, bias, out_spatial, strides, dilation, pads, circular):
+    """Regional convolution: output positions split into blocks as numpy.array_split; one kernel
+    (and bias) per block, looked up for every position by explicit loops."""
+    x = np.asarray(x, np.float64)
+    kernel = np.asarray(kernel, np.float64)
+    ndim = x.ndim - 2
+    regions, window = kernel.shape[:ndim], kernel.shape[ndim:2 * ndim]
+    owner = [np.concatenate([np.full(len(b), j) for j, b in
+                             enumerate(np.array_split(np.arange(o), r))])
+             for o, r in zip(out_spatial, regions)]
+    y = np.zeros((x.shape[0], *out_spatial, kernel.shape[-1]))
+    for pos, patch in _windows(pad(x, pads, circular), out_spatial, window, strides, dilation):
+        region = tuple(int(owner[d][p]) for d, p in enumerate(pos))
+        y[(slice(None), *pos)] = patch.reshape(x.shape[0], -1) @ kernel[region].reshape(
+            -1, kernel.shape[-1])
+        if bias is not None:
+            b = np.asarray(bias, np.float64)
+            y[(slice(None), *pos)] += b[region] if b.ndim > 1 else b
+    return y

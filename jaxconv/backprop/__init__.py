@@ -6,13 +6,15 @@ returns the gradients the chain rule gives, written step by step next to the der
 :mod:`jaxconv.backprop.hand` installs them as the ops' VJP rules so a whole model can train on them.
 
 Conventions as in :mod:`jaxconv.ops`: channels-last ``(N, *spatial, C)``; conv kernels
-``(*window, C // groups, F)``; locally-connected kernels ``(*out_spatial, *window, C, F)``.
+``(*window, C // groups, F)``; locally-connected kernels ``(*out_spatial, *window, C, F)``; regional kernels
+``(*regions, *window, C, F)``.
 """
 
 from jaxconv.backprop import check, hand
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
 from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
+from jaxconv.backprop.regional import regional_conv_backward
 
 __all__ = [
     "avg_pool_backward",
@@ -22,4 +24,5 @@ __all__ = [
     "hand",
     "locally_connected_backward",
     "max_pool_backward",
+    "regional_conv_backward",
 ]

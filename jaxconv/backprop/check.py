@@ -21,6 +21,7 @@ from jaxconv._validate import check_int
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
 from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
+from jaxconv.backprop.regional import regional_conv_backward
 
 TOLERANCE = 1e-5
 _HIGHEST = "highest"
@@ -52,6 +53,13 @@ CONFIGS = {
              padding="CIRCULAR", bias_per_position=False),
         dict(x=(1, 3, 4, 3, 2), window=(2, 2, 2), features=2, padding=1),
     ],
+    "regional_conv": [
+        dict(x=(2, 7, 2), window=(3,), features=3, regions=2),
+        dict(x=(1, 6, 5, 2), window=(2, 3), features=2, regions=(3, 2), strides=(1, 2),
+             dilation=(2, 1), padding="CIRCULAR", bias_per_position=False),
+        dict(x=(2, 5, 5, 2), window=(3, 3), features=2, regions=(2, 3), strides=2, padding="SAME"),
+        dict(x=(1, 4, 4, 3, 2), window=(2, 2, 2), features=2, regions=(2, 1, 3), padding=1),
+    ],
     "max_pool": [
         dict(x=(2, 4, 4, 3), window=2),
         dict(x=(1, 5, 5, 2), window=3, strides=1, padding="SAME"),
@@ -76,6 +84,7 @@ QUICK = {
     "dense": CONFIGS["dense"][1:2],
     "conv": [CONFIGS["conv"][2], CONFIGS["conv"][6]],
     "locally_connected": CONFIGS["locally_connected"][3:4],
+    "regional_conv": CONFIGS["regional_conv"][1:2],
     "max_pool": [CONFIGS["max_pool"][1], CONFIGS["max_pool"][4]],
     "avg_pool": CONFIGS["avg_pool"][3:4],
 }
@@ -126,11 +135,17 @@ def _gradients(op: str, cfg: dict, key):
         window, per_position = cfg.pop("window"), cfg.pop("bias_per_position", True)
         settings = {k: v for k, v in cfg.items() if k in ("strides", "padding", "dilation")}
         out = shapes.geometry(op, x_shape[1:-1], window, **settings).out_spatial
+        if op == "regional_conv":  # one kernel per region instead of per position
+            out = shapes.canonical_regions(op, cfg["regions"], out)
+            forward = ops.regional_conv
+            backward = lambda *a, **k: regional_conv_backward(  # noqa: E731
+                *a, bias_per_region=per_position, **k)
+        else:
+            forward = ops.locally_connected
+            backward = lambda *a, **k: locally_connected_backward(  # noqa: E731
+                *a, bias_per_position=per_position, **k)
         kernel = _normal(kw, (*out, *window, x_shape[-1], features))
         bias = jnp.zeros((*out, features) if per_position else (features,))
-        forward = ops.locally_connected
-        backward = lambda *a, **k: locally_connected_backward(  # noqa: E731
-            *a, bias_per_position=per_position, **k)
     y, vjp = jax.vjp(_jitted(forward, tuple(sorted(cfg.items()))), x, kernel, bias)
     g = _normal(kg, y.shape)
     return backward(x, kernel, g, precision=_HIGHEST, **cfg), vjp(g)

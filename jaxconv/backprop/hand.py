@@ -28,8 +28,9 @@ from jaxconv._checks import canonical_precision, float_array, spatial_rank
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
 from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
+from jaxconv.backprop.regional import regional_conv_backward
 
-__all__ = ["avg_pool", "conv", "dense", "locally_connected", "max_pool"]
+__all__ = ["avg_pool", "conv", "dense", "locally_connected", "max_pool", "regional_conv"]
 
 
 def _with_rule(forward, backward):
@@ -76,6 +77,21 @@ def _local_rule(strides, padding, dilation, precision, implementation):
     def backward(x, kernel, g, bias):
         per_position = bias is None or bias.ndim > 1  # bias (*out, F) or shared (F,)
         return locally_connected_backward(x, kernel, g, bias_per_position=per_position, **settings)
+
+    return _with_rule(forward, backward)
+
+
+@functools.lru_cache(maxsize=None)
+def _regional_rule(regions, strides, padding, dilation, precision, implementation):
+    settings = dict(regions=regions, strides=strides, padding=padding, dilation=dilation,
+                    precision=precision)
+
+    def forward(x, kernel, bias):
+        return ops.regional_conv(x, kernel, bias, implementation=implementation, **settings)
+
+    def backward(x, kernel, g, bias):
+        per_region = bias is None or bias.ndim > 1  # bias (*regions, F) or shared (F,)
+        return regional_conv_backward(x, kernel, g, bias_per_region=per_region, **settings)
 
     return _with_rule(forward, backward)
 
@@ -151,6 +167,27 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
                         f"implementation={implementation!r}.")
     rule = _local_rule(strides, padding, dilation, canonical_precision(fn, precision),
                        implementation)
+    return rule(x, kernel, bias)
+
+
+def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", dilation=1,
+                  precision=None, implementation="auto"):
+    """:func:`jaxconv.regional_conv` with the hand-derived VJP (:func:`.regional_conv_backward`).
+
+    Example:
+        >>> x, k = jnp.ones((1, 6, 2)), jnp.ones((2, 3, 2, 4))
+        >>> jax.grad(lambda k: regional_conv(x, k, regions=2).sum())(k).shape
+        (2, 3, 2, 4)
+    """
+    fn = "regional_conv"
+    strides, padding, dilation = _settings(fn, x, strides, padding, dilation)
+    ndim = len(strides)
+    regions = shapes.canonical_ints(fn, "regions", regions, ndim)  # the op checks the sizes
+    if not isinstance(implementation, str):
+        raise TypeError(f"{fn}: `implementation` must be a string, got "
+                        f"implementation={implementation!r}.")
+    rule = _regional_rule(regions, strides, padding, dilation, canonical_precision(fn, precision),
+                          implementation)
     return rule(x, kernel, bias)
 
 

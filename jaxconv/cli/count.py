@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     parser.add_argument("--batch", default=1, type=int, metavar="N",
                         help="batch size for FLOPs and activations (default 1)")
     parser.add_argument("--no-bias", action="store_true", help="layers without biases")
+    parser.add_argument("--regions", default=None, metavar="R[xR]",
+                        help="add a regional row: output positions split into R blocks per dim, "
+                             "one kernel per block (between local and conv)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--tpu", action="store_true",
                         help="add bytes padded to TPU tiles (8x128 for float32)")
@@ -71,6 +74,7 @@ def run(args) -> int:
         strides=_one_or_all("--stride", args.stride), padding=args.padding,
         features=args.features,
         hidden=None if args.hidden is None else dims("--hidden", args.hidden),
-        use_bias=not args.no_bias, batch_size=args.batch, dtype=args.dtype, tpu=args.tpu)
+        use_bias=not args.no_bias, batch_size=args.batch, dtype=args.dtype, tpu=args.tpu,
+        regions=None if args.regions is None else _one_or_all("--regions", args.regions))
     print(table.to_json() if args.json else table)
     return 0
