@@ -37,6 +37,7 @@ import numpy as np
 from jax import lax
 
 from jaxconv import _bias, _local_impl, shapes
+from jaxconv._validate import check_choice
 from jaxconv._checks import (
     bias_array, canonical_precision, common_dtype, dimension_numbers, float_array, spatial_rank,
 )
@@ -185,9 +186,7 @@ def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", 
     features = kernel.shape[-1]
     bias = bias_array(fn, bias, ((*regions, features), (features,)))
     precision = canonical_precision(fn, precision)
-    if not isinstance(implementation, str) or implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"{fn}: `implementation` must be one of {', '.join(IMPLEMENTATIONS)}, "
-                         f"got implementation={implementation!r}.")
+    implementation = check_choice(fn, "implementation", implementation, IMPLEMENTATIONS)
     if implementation == "auto":
         implementation = choose_implementation(geom, regions)
     dtype = common_dtype(x, kernel, bias)

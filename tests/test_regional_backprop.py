@@ -68,7 +68,7 @@ def test_shared_bias_gradient_sums_every_position():
                                     jnp.ones((1, 5, 3)), regions=3, bias_per_region=1), TypeError,
      r"regional_conv_backward: `bias_per_region` must be True or False, got bias_per_region=1"),
     (lambda: hand.regional_conv(jnp.ones((1, 7, 2)), jnp.ones((3, 3, 2, 3)), regions=-1),
-     ValueError, r"regional_conv: `regions` must be positive integers, got regions=-1"),
+     ValueError, r"regional_conv: `regions` must be a positive integer, got regions=-1"),
 ])
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):

@@ -42,5 +42,5 @@ def test_regional_errors():
                                          r"\(6, 6\)"):
         counting.regional_cost((8, 8, 2), 4, 3, regions=7)
     with pytest.raises(ValueError, match=r"compare_connectivity: regional_cost: `regions` must "
-                                         r"be positive integers, got regions=0"):
+                                         r"be a positive integer, got regions=0"):
         compare_connectivity((8, 8, 1), kernel_size=3, regions=0)
