@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import _validate, shapes
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
@@ -84,10 +84,14 @@ def dimension_numbers(ndim: int):
 
 
 def check_dense(fn: str, x, kernel) -> None:
-    """Checks ``x`` (..., in) against a dense kernel (in, out)."""
+    """Checks ``x`` (..., in) against a dense kernel (in, out), both sizes at least 1."""
     if kernel.ndim != 2:
         raise ValueError(f"{fn}: `kernel` must have shape (in_features, out_features), got shape "
                          f"{tuple(kernel.shape)}.")
+    if 0 in kernel.shape:
+        # lax returns zeros (0 inputs) or an empty array (0 outputs): a result, but never a layer.
+        raise ValueError(f"{fn}: `kernel` must have at least 1 input and 1 output feature, got "
+                         f"shape {tuple(kernel.shape)}.")
     if x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
         raise ValueError(f"{fn}: input has {x.shape[-1] if x.ndim else 'no'} features but kernel "
                          f"expects {kernel.shape[0]} (input shape {tuple(x.shape)}, kernel shape "
@@ -106,6 +110,7 @@ def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
                          f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
                          f"kernel shape {tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
     channels, features = x.shape[-1], kernel.shape[-1]
+    check_channels(fn, x, kernel)
     groups = shapes.check_groups(fn, groups, channels, features)
     if kernel.shape[-2] * groups != channels:
         raise ValueError(f"{fn}: input has {channels} channels but kernel expects "
@@ -113,11 +118,48 @@ def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
                          f"groups={groups}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
                            dilation=dilation)
+    check_output_size(fn, x, geom, features, padding, max(x.dtype.itemsize, kernel.dtype.itemsize),
+                      "jaxconv.counting.conv_cost(input_shape, features, kernel_size, ...)")
     return geom, groups
+
+
+def check_channels(fn: str, x, kernel) -> None:
+    """Refuses 0 input channels or 0 features: lax would return zeros or an empty array."""
+    if x.shape[-1] < 1:
+        raise ValueError(f"{fn}: `x` must have at least 1 channel (shape (N, *spatial, C) with "
+                         f"C >= 1), got shape {tuple(x.shape)}.")
+    if kernel.shape[-1] < 1:
+        raise ValueError(f"{fn}: `kernel` must have at least 1 output feature (its last axis), got "
+                         f"kernel shape {tuple(kernel.shape)}.")
+
+
+def check_output_size(fn: str, x, geom: shapes.Geometry, features: int, padding, itemsize: int,
+                      hint: str):
+    """Checks the padded input and the output can exist before XLA sees them.
+
+    XLA aborts the process (SIGABRT) on a shape whose byte size overflows int64, e.g. for
+    ``padding=2**40``, and raises RESOURCE_EXHAUSTED for one larger than memory. The padded
+    input is only built in memory for CIRCULAR padding (``jnp.pad``); zero padding is lax's.
+    """
+    n = x.shape[0]
+    _validate.check_array_size(fn, f"the padded input (padding={padding!r})",
+                               (n, *geom.padded_spatial, x.shape[-1]), itemsize,
+                               memory=geom.circular, hint=hint)
+    _validate.check_array_size(
+        fn, f"the output (input shape {tuple(x.shape)}, padding={padding!r}, "
+            f"strides={geom.strides})", (n, *geom.out_spatial, features), itemsize, hint=hint)
 
 
 def pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
     """Checks a pooling call: ``strides`` default to ``window`` (non-overlapping windows)."""
     spatial_rank(fn, x)
-    return shapes.geometry(fn, x.shape[1:-1], window, strides=window if strides is None else strides,
+    geom = shapes.geometry(fn, x.shape[1:-1], window, strides=window if strides is None else strides,
                            padding=padding, window_name="window")
+    if any(p >= k for k, pair in zip(geom.window, geom.pads) for p in pair):
+        # A window wholly in the padding has no input: -inf for max, NaN for an average.
+        raise ValueError(f"{fn}: `padding` must be smaller than the window on each side (every "
+                         f"window must see the input), got padding={padding!r} for window "
+                         f"{geom.window}.")
+    check_output_size(fn, x, geom, x.shape[-1], padding, x.dtype.itemsize,
+                      "jaxconv.shapes.geometry(fn, in_spatial, window, ...).out_spatial")
+    return geom

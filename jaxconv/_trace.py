@@ -17,6 +17,8 @@ import jax
 from flax import linen as nn
 from flax import nnx
 
+from jaxconv import _validate
+
 
 @dataclasses.dataclass
 class Call:
@@ -66,7 +68,7 @@ def trace_linen(model: nn.Module, x: jax.ShapeDtypeStruct):
         _finish(call, out)
         return out
 
-    with nn.intercept_methods(interceptor):
+    with nn.intercept_methods(interceptor), _validate.abstract():
         variables = jax.eval_shape(model.init, jax.random.key(0), x)
     params = variables.get("params", {})
     return calls, _leaf_shapes(jax.tree_util.tree_flatten_with_path(params)[0])
@@ -86,7 +88,8 @@ def abstract_nnx(fn: str, model):
                             f"{type(built).__name__}.")
         return built
 
-    return nnx.eval_shape(build)
+    with _validate.abstract():
+        return nnx.eval_shape(build)
 
 
 def _wrap(cls, paths, calls, active):
@@ -130,6 +133,7 @@ def trace_nnx(model: nnx.Module, x: jax.ShapeDtypeStruct):
                 else:
                     cls.__call__ = original
 
-    nnx.eval_shape(forward, model, x)
+    with _validate.abstract():
+        nnx.eval_shape(forward, model, x)
     state = nnx.state(model, nnx.Param)
     return calls, _leaf_shapes(jax.tree_util.tree_flatten_with_path(state)[0])

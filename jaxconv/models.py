@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 
 import jax
 import jax.numpy as jnp
@@ -166,4 +167,15 @@ def param_count(params) -> int:
         >>> param_count({"kernel": jnp.ones((3, 3, 1, 16)), "bias": jnp.ones(16)})
         160
     """
-    return int(sum(math.prod(jnp.shape(leaf)) for leaf in jax.tree.leaves(params)))
+    leaves = jax.tree.leaves(params)
+    if not leaves or not all(hasattr(leaf, "shape") or isinstance(leaf, numbers.Number)
+                             for leaf in leaves):
+        # None, {} or a tree of non-arrays would count as 0 parameters, which no model has.
+        raise TypeError(f"param_count: `params` must be a pytree of arrays (e.g. "
+                        f"model.init(key, x)['params']), got params={_short(params)}.")
+    return int(sum(math.prod(jnp.shape(leaf)) for leaf in leaves))
+
+
+def _short(value, limit=80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

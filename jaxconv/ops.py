@@ -15,7 +15,7 @@ from jax import lax
 
 from jaxconv import _bias, shapes
 from jaxconv._checks import (
-    bias_array, canonical_precision, check_dense, common_dtype, conv_geometry, dimension_numbers,
+    bias_array, canonical_precision, check_channels, check_dense, common_dtype, conv_geometry, dimension_numbers,
     float_array, spatial_rank,
 )
 from jaxconv._local_impl import canonical_implementation, local_apply
@@ -109,6 +109,7 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geo
         raise ValueError(f"{fn}: a {ndim}-D locally-connected kernel must have shape "
                          f"(*out_spatial, *window, C, F) (rank {2 * ndim + 2}), got kernel shape "
                          f"{tuple(kernel.shape)} for input shape {tuple(x.shape)}.")
+    check_channels(fn, x, kernel)
     if kernel.shape[-2] != x.shape[-1]:
         raise ValueError(f"{fn}: input has {x.shape[-1]} channels but kernel expects "
                          f"{kernel.shape[-2]} (kernel shape {tuple(kernel.shape)}).")

@@ -13,6 +13,7 @@ from jax import lax
 
 from jaxconv import shapes
 from jaxconv._checks import float_array, pool_geometry
+from jaxconv._validate import check_bool
 
 
 def wrap_pad(x, pads):
@@ -73,6 +74,7 @@ def avg_pool(x, window, strides=None, padding="VALID", *, count_include_pad=True
     """
     x = float_array("avg_pool", "x", x)
     geom = pool_geometry("avg_pool", x, window, strides, padding)
+    count_include_pad = check_bool("avg_pool", "count_include_pad", count_include_pad)
     total = _reduce(x, 0.0, lax.add, geom)
     if count_include_pad or geom.circular:
         return total / geom.window_size

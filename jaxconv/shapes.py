@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 from jaxconv._validate import check_int, int_rule, is_int
 
+_is_int = is_int  # the old private name, still used by helpers landing in parallel
+
 #: Padding names every op accepts (besides an int or explicit ``(low, high)`` pairs).
 PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
 
@@ -180,6 +182,11 @@ def geometry(
     elif mode == "SAME":
         pads = same_pads(in_spatial, window, strides, dilation)
     elif mode == "CIRCULAR":
+        if any(k > n for k, n in zip(span, in_spatial)):
+            # Wrapping more than once reads pixels twice: no longer a circular convolution.
+            raise ValueError(
+                f"{fn}: padding='CIRCULAR' needs a window no larger than the input: input "
+                f"{in_spatial}, {window_name} {window}, dilation {dilation} (span {span}).")
         # Centred windows (output i sees input i * stride in its middle), as Flax's CIRCULAR.
         pads = tuple(((k - 1) // 2, k // 2) for k in span)
     else:

@@ -66,9 +66,11 @@ def test_memory_check_names_the_bytes_and_points_to_summary():
     assert 2**20 < limit < 2**63
     assert v.check_fits_memory("f", "x", limit) == limit
     with pytest.raises(ValueError, match=r"^Dense: its parameters \(kernel \(4, 1099511627776\), bias "
-                                         r"\(1099511627776,\); features=1099511627776\) needs "
-                                         r"21,990,232,555,520 bytes \(22.0 TB\) but this machine can "
-                                         r"hold at most .* bytes .*jaxconv.summary\(model, input_shape\)"):
+                                         r"\(1099511627776,\); features=1099511627776\) take "
+                                         r"21,990,232,555,520 bytes \(22.0 TB\), and initialising "
+                                         r"them needs 87,960,930,222,080 bytes \(88.0 TB\) but this "
+                                         r"machine can hold at most .* bytes .*jaxconv.summary\(model, "
+                                         r"input_shape\)"):
         v.check_params_fit("Dense", {"kernel": (4, 2**40), "bias": (2**40 - 0,)}, np.float32,
                            "features=1099511627776")
 

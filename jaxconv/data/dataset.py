@@ -120,6 +120,10 @@ class Dataset:
                     f"Dataset {self.name!r}: x_{split} has {len(x)} images but y_{split} has "
                     f"{len(y)} labels."
                 )
+            if split in ("train", "test") and not len(y):
+                # An empty split trains nothing or evaluates to NaN, and only fails much later.
+                raise ValueError(f"Dataset {self.name!r}: x_{split} must hold at least 1 image, "
+                                 f"got shape {x.shape}.")
             if x.shape[1:] != clean.get("train", (x,))[0].shape[1:]:
                 raise ValueError(
                     f"Dataset {self.name!r}: x_{split} images have shape {x.shape[1:]} but "

@@ -127,6 +127,9 @@ class Checkpointer:
         """
         import jaxconv
 
+        if not hasattr(state, "step") or not hasattr(state, "params"):
+            raise TypeError(f"Checkpointer.save: `state` must be a TrainState (from "
+                            f"jaxconv.train.init_state or fit), got state={state!r:.80}.")
         for name, value, cls in (("config", config, ModelConfig),
                                  ("train_config", train_config, TrainConfig)):
             if value is not None and not isinstance(value, cls):
@@ -194,6 +197,11 @@ class Checkpointer:
         Raises:
             CheckpointError: no checkpoints, ``step`` missing or damaged, or none restores.
         """
+        if target is None or not jax.tree.leaves(target):
+            # orbax restores into an empty tree without complaint and returns nothing.
+            raise TypeError(f"Checkpointer.restore: `target` must be the state's structure, "
+                            f"e.g. abstract_state(lambda: init_state(model, tx, input_shape)), "
+                            f"got target={target!r:.80}.")
         if step is not None:
             return self._restore_one(target, self._pick(step))
         steps = self.steps()

@@ -17,6 +17,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from flax import linen as nn
 
 from jaxconv import xla_cpu
 from jaxconv.config import TrainConfig, replace_fields
@@ -98,11 +99,17 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         ...     if r.test_accuracy is not None:
         ...         print(r.step, r.loss, r.test_accuracy)
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"fit: `model` must be a flax.linen Module (e.g. "
+                        f"jaxconv.models.build('conv')), got model={model!r}.")
     if config is not None and not isinstance(config, TrainConfig):
         raise TypeError(f"fit: `config` must be a TrainConfig or None, got "
                         f"{type(config).__name__}.")
     cfg = replace_fields("fit", TrainConfig, config, overrides)
     _check_dataset(dataset)
+    if mesh is not None and not isinstance(mesh, jax.sharding.Mesh):
+        raise TypeError(f"fit: `mesh` must be None or a jax.sharding.Mesh (see "
+                        f"jaxconv.train.data_mesh), got mesh={mesh!r}.")
     if cfg.batch_size > len(dataset.y_train):
         raise ValueError(f"fit: `batch_size` must be at most the {len(dataset.y_train)} training "
                          f"examples, got batch_size={cfg.batch_size}.")

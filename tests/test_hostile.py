@@ -1,0 +1,117 @@
+"""Named regressions for issue 18: calls that used to abort, return junk or leak internals.
+
+Each gets a clear ValueError/TypeError naming the argument, before lax, XLA or orbax sees it.
+Calls that used to abort the whole process (SIGABRT inside XLA) run in one subprocess, so a
+regression fails this test instead of killing the test run.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxconv
+from jaxconv import data, models, train
+
+X = jnp.ones((2, 8, 8, 3))
+
+
+def _dataset(n_train=4, n_test=2):
+    x = np.zeros((n_train, 4, 4, 1), np.float32)
+    return data.Dataset(x, np.arange(n_train) % 2, x[:n_test], np.arange(n_test) % 2, ("a", "b"), "toy")
+
+
+@pytest.mark.parametrize("call, error, match", [
+    pytest.param(lambda: jaxconv.conv(jnp.ones((2, 8, 8, 0)), jnp.ones((3, 3, 0, 4))), ValueError,
+                 r"conv: `x` must have at least 1 channel .*got shape \(2, 8, 8, 0\)", id="conv-0-channels"),
+    pytest.param(lambda: jaxconv.conv(X, jnp.ones((3, 3, 3, 0))), ValueError,
+                 r"conv: `kernel` must have at least 1 output feature", id="conv-0-features"),
+    pytest.param(lambda: jaxconv.dense(jnp.ones((2, 0)), jnp.ones((0, 4))), ValueError,
+                 r"dense: `kernel` must have at least 1 input and 1 output feature, got shape \(0, 4\)",
+                 id="dense-0-inputs"),
+    pytest.param(lambda: jaxconv.conv(jnp.ones((1, 4, 4, 1)), jnp.ones((5, 5, 1, 1)), padding="CIRCULAR"),
+                 ValueError, r"conv: padding='CIRCULAR' needs a window no larger than the input: input "
+                             r"\(4, 4\), kernel_size \(5, 5\)", id="circular-kernel-larger"),
+    pytest.param(lambda: jaxconv.max_pool(jnp.ones((1, 4, 4, 1)), 2, padding=3), ValueError,
+                 r"max_pool: `padding` must be smaller than the window on each side .*got padding=3 "
+                 r"for window \(2, 2\)", id="max-pool-padding-ge-window"),
+    pytest.param(lambda: jaxconv.avg_pool(jnp.ones((1, 4, 4, 1)), 2, padding=2, count_include_pad=False),
+                 ValueError, r"avg_pool: `padding` must be smaller than the window", id="avg-pool-padding-ge-window"),
+    pytest.param(lambda: jaxconv.avg_pool(jnp.ones((1, 4, 4, 1)), 2, padding=1, count_include_pad="no"),
+                 TypeError, r"avg_pool: `count_include_pad` must be True or False, got count_include_pad='no'",
+                 id="avg-pool-count-include-pad-no"),
+    pytest.param(lambda: jaxconv.conv(X, jnp.ones((3, 3, 3, 4)), padding=2**20), ValueError,
+                 r"conv: the output \(input shape \(2, 8, 8, 3\), padding=1048576, .* needs "
+                 r"140,738,293,662,848 bytes \(140.7 TB\) but this machine can hold at most",
+                 id="conv-output-beyond-memory"),
+    pytest.param(lambda: models.param_count(None), TypeError,
+                 r"param_count: `params` must be a pytree of arrays .*got params=None", id="param-count-none"),
+    pytest.param(lambda: models.param_count({}), TypeError, r"param_count: `params` must be a pytree",
+                 id="param-count-empty"),
+    pytest.param(lambda: _dataset(n_train=0), ValueError,
+                 r"Dataset 'toy': x_train must hold at least 1 image, got shape \(0, 4, 4, 1\)",
+                 id="dataset-empty-train"),
+    pytest.param(lambda: _dataset(n_test=0), ValueError, r"Dataset 'toy': x_test must hold at least 1 image",
+                 id="dataset-empty-test"),
+    pytest.param(lambda: train.fit(models.build("conv", num_classes=2), _dataset(), steps=1, return_grads="yes"),
+                 TypeError, r"fit: `return_grads` must be True or False, got return_grads='yes'",
+                 id="fit-return-grads-yes"),
+    pytest.param(lambda: train.fit(models.build("conv", num_classes=2), _dataset(), steps=1, mesh="junk"),
+                 TypeError, r"fit: `mesh` must be None or a jax.sharding.Mesh .*got mesh='junk'", id="fit-mesh-junk"),
+    pytest.param(lambda: train.fit(None, _dataset(), steps=1), TypeError,
+                 r"fit: `model` must be a flax.linen Module .*got model=None", id="fit-model-none"),
+])
+def test_hostile_call_gets_a_clear_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_checkpointer_refuses_junk_state_and_none_target(tmp_path):
+    with train.Checkpointer(tmp_path / "ck") as ckpt:
+        with pytest.raises(TypeError, match=r"Checkpointer.save: `state` must be a TrainState .*got "
+                                            r"state='junk'"):
+            ckpt.save("junk")
+        with pytest.raises(TypeError, match=r"Checkpointer.restore: `target` must be the state's "
+                                            r"structure, .*got target=None"):
+            ckpt.restore(None)
+
+
+# Each line used to abort the process (SIGABRT in XLA) or exhaust memory; now each must raise.
+_ABORTS = textwrap.dedent("""
+    import json, jax, jax.numpy as jnp, jaxconv
+    from jaxconv import models
+    X = jnp.ones((2, 8, 8, 3))
+    calls = {
+        "conv padding=2**40": lambda: jaxconv.conv(X, jnp.ones((3, 3, 3, 4)), padding=2**40),
+        "conv padding=2**31": lambda: jaxconv.conv(X, jnp.ones((3, 3, 3, 4)), padding=2**31),
+        "max_pool padding=2**31": lambda: jaxconv.max_pool(X, 2, padding=2**31),
+        "max_pool window=2**31 padding=2**31-1": lambda: jaxconv.max_pool(X, 2**31, strides=1, padding=2**31 - 1),
+        "avg_pool padding=2**40 CIRCULAR-free": lambda: jaxconv.avg_pool(X, 2**41, strides=1, padding=2**40),
+    }
+    out = {}
+    for name, call in calls.items():
+        try:
+            call()
+            out[name] = "returned"
+        except (ValueError, TypeError) as err:
+            out[name] = f"{type(err).__name__}: {err}"
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.slow
+def test_overflowing_sizes_raise_instead_of_aborting():
+    proc = subprocess.run([sys.executable, "-c", _ABORTS], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["conv padding=2**40"].startswith("ValueError: conv: the padded input (padding=1099511627776) "
+                                                "would have shape (2, 2199023255560, 2199023255560, 3)")
+    assert "beyond the 2**63 bytes any process can address" in out["conv padding=2**40"]
+    assert out["conv padding=2**31"].startswith("ValueError: conv: the ")
+    assert out["max_pool padding=2**31"].startswith("ValueError: max_pool: `padding` must be smaller")
+    for name in list(out)[3:]:
+        assert out[name].startswith("ValueError: ") and "padding=" in out[name], (name, out[name])
