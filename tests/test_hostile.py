@@ -58,7 +58,7 @@ def _dataset(n_train=4, n_test=2):
     pytest.param(lambda: _dataset(n_test=0), ValueError, r"Dataset 'toy': x_test must hold at least 1 image",
                  id="dataset-empty-test"),
     pytest.param(lambda: train.fit(models.build("conv", num_classes=2), _dataset(), steps=1, return_grads="yes"),
-                 TypeError, r"fit: `return_grads` must be True or False, got return_grads='yes'",
+                 TypeError, r"`return_grads` must be True or False, got return_grads='yes'",
                  id="fit-return-grads-yes"),
     pytest.param(lambda: train.fit(models.build("conv", num_classes=2), _dataset(), steps=1, mesh="junk"),
                  TypeError, r"fit: `mesh` must be None or a jax.sharding.Mesh .*got mesh='junk'", id="fit-mesh-junk"),
