@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")
     parser.add_argument("--paused", action="store_true", help="open without starting to train")
+    parser.add_argument("--no-compile-cache", dest="compile_cache", action="store_false",
+                        help="do not read or write JAX's persistent compilation cache (also: "
+                             "JAXCONV_COMPILE_CACHE=0; default ~/.cache/jaxconv/xla, bounded)")
     return parser
 
 
@@ -49,6 +52,8 @@ def main(argv=None) -> int:
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
         return 2
+    if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
+        os.environ["JAXCONV_COMPILE_CACHE"] = "0"
     from viewer.preflight import prepare
 
     problem = prepare(bool(args.screenshot))

@@ -97,6 +97,9 @@ class Session:
 
     def prepare(self) -> Counts:
         """Loads the data, builds and counts the models, makes their initial (or restored) states."""
+        from jaxconv import compile_cache
+
+        compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
         import jax
         from jaxconv import data, models, train
         from jaxconv import summary

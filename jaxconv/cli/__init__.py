@@ -15,6 +15,9 @@ import sys
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
 # jaxconv.xla_cpu.LIBRARIES, spelled out so that parsing arguments does not import JAX (a test
 # keeps the two equal).
+# Sub-commands that compile programs; they use JAX's persistent compilation cache unless told not
+# to (jaxconv.compile_cache). The bench times compilation, so it never reads a cached program.
+CACHED = ("train", "compare", "experiment", "backprop")
 CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
                  "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
 
@@ -28,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"jaxconv.cli.{name}").register(subparsers)
+    for name in CACHED:
+        subparsers.choices[name].add_argument(
+            "--no-compile-cache", dest="compile_cache", action="store_false",
+            help="do not read or write JAX's persistent compilation cache (also: "
+                 "JAXCONV_COMPILE_CACHE=0; default ~/.cache/jaxconv/xla, bounded)")
     return parser
 
 
@@ -35,6 +43,10 @@ def main(argv=None) -> int:
     """Entry point of the ``jaxconv`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "compile_cache", False):
+        from jaxconv import compile_cache
+
+        compile_cache.enable()
     try:
         return int(args.run(args) or 0)
     except (ValueError, TypeError) as err:

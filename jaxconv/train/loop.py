@@ -2,7 +2,7 @@
 
 Its settings are one :class:`~jaxconv.train.TrainConfig`. The caller pulls one result per step
 and may stop at any time (pause, stop buttons, a step limit); nothing runs between pulls. Batches come from :func:`jaxconv.data.batches` seeded with ``seed``,
-and the parameters from ``jax.random.key(seed)``, so the same seed on the same device gives the same
+and the parameters from ``seed`` (:func:`~jaxconv.train.init_state`), so the same seed on the same device gives the same
 run, and resuming from a checkpoint at step k replays the stream from batch k.
 """
 

@@ -18,7 +18,7 @@ import optax
 
 from jaxconv import xla_cpu
 from jaxconv._validate import check_int
-from jaxconv.train import sharding
+from jaxconv.train import host_init, sharding
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
            "loss_fn", "make_train_step"]
@@ -73,7 +73,13 @@ def canonical_dtype(fn: str, compute_dtype):
 
 def init_state(model, tx: optax.GradientTransformation, input_shape, *,
                seed: int = 0) -> TrainState:
-    """A fresh train state: parameters from ``model.init`` with ``jax.random.key(seed)``.
+    """A fresh train state: parameters from shapes, then ``tx.init``.
+
+    The parameters are drawn on the host when every one comes from :mod:`jaxconv.initializers`
+    (jaxconv's layers), seeded by ``seed`` and each parameter's path; otherwise they are
+    ``model.init`` with ``jax.random.key(seed)`` (see :mod:`jaxconv.train.host_init`). Either way
+    nothing takes seconds to compile: the optimiser state is one small program, compiled without
+    XLA's backend optimisation.
 
     Args:
         model: a Flax linen module mapping (N, *input_shape) to logits.
@@ -89,14 +95,17 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
     if not isinstance(tx, optax.GradientTransformation):
         raise TypeError(f"init_state: `tx` must be an optax.GradientTransformation, got "
                         f"{type(tx).__name__}.")
-    return _init(model, tx, tuple(int(d) for d in input_shape), jax.random.key(seed))
+    params = host_init.init_params(model, tuple(int(d) for d in input_shape), seed=seed)
+    return _start(tx)(params)
 
 
-# One compiled call instead of dozens of eager ops, reused while model and tx are the same objects.
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _init(model, tx, input_shape, key):
-    params = model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
-    return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
+@functools.lru_cache(maxsize=32)
+def _start(tx):
+    """The state at step 0 around given parameters; a one-off program per optimiser."""
+    def start(params):
+        return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
+
+    return jax.jit(start, compiler_options=host_init._one_off_options())
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):
