@@ -54,7 +54,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys):
 
 def test_workload_errors():
     with pytest.raises(ValueError, match=r"bench: `layer` must be one of dense, conv, local, "
-                                         r"got layer='lstm'"):
+                                         r"regional, got layer='lstm'"):
         bench.make_workload("lstm", (8,), 4)
     with pytest.raises(ValueError, match=r"bench: a dense layer's `input` is one size"):
         bench.make_workload("dense", (8, 8), 4)
@@ -130,3 +130,18 @@ def test_cpu_library_is_the_same_for_every_jax_peer_and_reported(capsys):
     assert report["environment"]["cpu_library"] == "eigen"
     assert {r["cpu_library"] for r in report["results"]} == {
         "eigen" if xla_cpu.available("eigen") else "xla"}
+
+
+def test_regional_row_against_the_local_layer_of_its_shape(capsys):
+    code = main(["bench", "--quick", "--json", "--no-torch", "--layer", "regional", "--input",
+                 "6x6x1", "--features", "2", "--regions", "2x3", "--batch", "2", "--mode",
+                 "forward", "--rounds", "1", "--variants"])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["impl"] for r in rows] == ["jaxconv", "jaxconv[grouped]", "jaxconv[local]",
+                                         "jaxconv local", "flax"]
+    assert rows[0]["workload"] == "regional2x3 3x3 1->2 @6x6 s1x1 VALID b2"
+    assert rows[0]["chosen"] == "local"
+    with pytest.raises(ValueError, match=r"bench: `regions` is given for a regional layer and "
+                                         r"only for one, got layer='local', regions=2"):
+        bench.make_workload("local", (6, 6, 1), 2, regions=2)

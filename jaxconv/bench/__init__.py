@@ -31,6 +31,7 @@ def default_workloads(quick: bool = False) -> list[Workload]:
             make_workload("local", (6, 6, 1), 2, 3, batch=2),
             make_workload("local", (8, 8, 1), 1, 4, strides=4, batch=2, modes=("forward",)),
             make_workload("conv", (6, 6, 2), 3, 3, batch=2),
+            make_workload("regional", (6, 6, 2), 3, 3, batch=2, regions=2),
             make_workload("dense", (8,), 4, batch=2),
         ]
     return [
@@ -38,6 +39,7 @@ def default_workloads(quick: bool = False) -> list[Workload]:
         make_workload("local", (28, 28, 1), 32, 3),
         make_workload("local", (1000, 1000, 1), 1, 10, strides=10, batch=8),
         make_workload("conv", (14, 14, 32), 64, 3),
+        make_workload("regional", (28, 28, 1), 32, 3, regions=4),
         make_workload("dense", (6272,), 256),
     ]
 
@@ -50,7 +52,7 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
         workloads: :class:`Workload` instances (see :func:`make_workload`).
         rounds: timing rounds per workload and mode (the median is reported).
         quick: use a small matmul for the peak (smoke runs).
-        variants: also time every locally-connected implementation forced by name.
+        variants: also time every locally-connected (and regional) implementation by name.
         use_torch: compare with PyTorch when it is importable and the backend is the CPU.
         cpu_library: what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX peer
             alike: one of :data:`jaxconv.xla_cpu.LIBRARIES` (``"xla"``, its default, moves

@@ -11,6 +11,7 @@ code runs, and only the PyTorch peer (CPU only) drops out.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import statistics
 import time
@@ -110,6 +111,11 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, 
                                           library)
         step = forward if mode == "forward" else train
         out[name] = (step, lower() if mode == "train" else None)
+    if workload.layer == "regional":  # the locally-connected layer whose weights it shares
+        local = dataclasses.replace(workload, layer="local", regions=())
+        step = jax_steps(jaxconv_apply(local), init_params(local, jax.random.key(0)), x, library)
+        out["jaxconv local"] = (step[0] if mode == "forward" else step[1],
+                                step[2]() if mode == "train" else None)
     apply, params = flax_apply(workload)
     forward, train, lower = jax_steps(apply, params, x, library)
     out["flax"] = (forward if mode == "forward" else train, lower() if mode == "train" else None)

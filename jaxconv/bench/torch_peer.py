@@ -22,6 +22,8 @@ def available() -> bool:
 
 def supports(workload: Workload) -> bool:
     """PyTorch peers exist for dense layers and 2-D conv and locally-connected layers."""
+    if workload.layer == "regional":
+        return False
     return workload.layer == "dense" or len(workload.input_shape) == 3
 
 

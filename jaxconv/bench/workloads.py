@@ -1,7 +1,8 @@
 """Benchmark workloads, and the jaxconv and Flax step functions that run them.
 
 A :class:`Workload` is one layer at one input shape: ``layer`` is ``"dense"``, ``"conv"`` or
-``"local"``, ``input_shape`` one example without the batch (``(in_features,)`` for dense,
+``"local"`` or ``"regional"`` (its peer: Flax ``ConvLocal`` and jaxconv's locally-connected layer
+of the same shape, whose weights it shares within regions), ``input_shape`` one example without the batch (``(in_features,)`` for dense,
 ``(*spatial, C)`` otherwise). Each candidate becomes a pair of callables of no arguments, a
 forward pass and a training step, that return arrays to block on.
 
@@ -18,10 +19,10 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxconv import counting, ops, shapes, xla_cpu
+from jaxconv import counting, ops, regional, shapes, xla_cpu
 from jaxconv._local_impl import IMPLEMENTATIONS, canonical_implementation, tiles_exactly
 
-LAYERS = ("dense", "conv", "local")
+LAYERS = ("dense", "conv", "local", "regional")
 MODES = ("forward", "train")
 LEARNING_RATE = 0.01
 
@@ -31,7 +32,7 @@ class Workload:
     """One layer at one input shape and batch size.
 
     Attributes:
-        layer: ``"dense"``, ``"conv"`` or ``"local"``.
+        layer: ``"dense"``, ``"conv"``, ``"local"`` or ``"regional"``.
         input_shape: one example: ``(in_features,)`` for dense, ``(*spatial, C)`` otherwise.
         features: output features ``F``.
         kernel_size: window per spatial dim (``()`` for dense).
@@ -39,6 +40,7 @@ class Workload:
         padding: "SAME", "VALID" or "CIRCULAR" (ignored for dense).
         batch: examples per batch ``N``.
         modes: which of ``"forward"``, ``"train"`` to time.
+        regions: regions per spatial dim (``"regional"`` only, else ``()``).
     """
 
     layer: str
@@ -49,6 +51,7 @@ class Workload:
     padding: str = "VALID"
     batch: int = 128
     modes: tuple[str, ...] = MODES
+    regions: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
@@ -58,7 +61,8 @@ class Workload:
         spatial = "x".join(map(str, self.input_shape[:-1]))
         window = "x".join(map(str, self.kernel_size))
         stride = "x".join(map(str, self.strides))
-        return (f"{self.layer} {window} {self.input_shape[-1]}->{self.features} @{spatial} "
+        layer = self.layer + ("x".join(map(str, self.regions)) if self.regions else "")
+        return (f"{layer} {window} {self.input_shape[-1]}->{self.features} @{spatial} "
                 f"s{stride} {self.padding} b{self.batch}")
 
     def geometry(self) -> shapes.Geometry:
@@ -69,6 +73,10 @@ class Workload:
         """Exact FLOP counts from shape arithmetic (:mod:`jaxconv.counting`)."""
         if self.layer == "dense":
             return counting.dense_cost(self.input_shape[0], self.features, batch_size=self.batch)
+        if self.layer == "regional":
+            return counting.regional_cost(self.input_shape, self.features, self.kernel_size,
+                                          regions=self.regions, strides=self.strides,
+                                          padding=self.padding, batch_size=self.batch)
         count = counting.conv_cost if self.layer == "conv" else counting.local_cost
         return count(self.input_shape, self.features, self.kernel_size, strides=self.strides,
                      padding=self.padding, batch_size=self.batch)
@@ -79,7 +87,7 @@ class Workload:
 
 
 def make_workload(layer, input_shape, features, kernel_size=3, strides=1, padding=None, batch=128,
-                  modes=MODES) -> Workload:
+                  modes=MODES, regions=None) -> Workload:
     """Checks settings and builds a :class:`Workload` (errors name ``bench`` and the argument).
 
     Example:
@@ -107,8 +115,12 @@ def make_workload(layer, input_shape, features, kernel_size=3, strides=1, paddin
         return Workload(layer, input_shape, features, batch=batch, modes=tuple(modes))
     padding = padding or ("SAME" if layer == "conv" else "VALID")
     geom = shapes.geometry(fn, input_shape[:-1], kernel_size, strides=strides, padding=padding)
+    if (layer == "regional") != (regions is not None):
+        raise ValueError(f"{fn}: `regions` is given for a regional layer and only for one, got "
+                         f"layer={layer!r}, regions={regions!r}.")
+    regions = () if regions is None else shapes.canonical_regions(fn, regions, geom.out_spatial)
     return Workload(layer, input_shape, features, geom.window, geom.strides, padding.upper(), batch,
-                    tuple(modes))
+                    tuple(modes), regions)
 
 
 def init_params(workload: Workload, key):
@@ -118,6 +130,9 @@ def init_params(workload: Workload, key):
         kshape, bshape = (c, f), (f,)
     elif workload.layer == "conv":
         kshape, bshape = shapes.conv_kernel_shape(workload.kernel_size, c, f), (f,)
+    elif workload.layer == "regional":
+        r = workload.regions
+        kshape, bshape = shapes.regional_kernel_shape(r, workload.kernel_size, c, f), (*r, f)
     else:
         out = workload.geometry().out_spatial
         kshape, bshape = shapes.local_kernel_shape(out, workload.kernel_size, c, f), (*out, f)
@@ -131,7 +146,10 @@ def input_batch(workload: Workload, key):
 
 
 def implementations(workload: Workload) -> tuple[str, ...]:
-    """The locally-connected implementations that can run ``workload`` (empty for other layers)."""
+    """The locally-connected (or regional) implementations that can run ``workload`` (empty for
+    other layers)."""
+    if workload.layer == "regional":
+        return regional.IMPLEMENTATIONS[1:]
     if workload.layer != "local":
         return ()
     return tuple(i for i in IMPLEMENTATIONS[1:] if i != "reshape" or tiles_exactly(workload.geometry()))
@@ -139,6 +157,8 @@ def implementations(workload: Workload) -> tuple[str, ...]:
 
 def auto_implementation(workload: Workload) -> str | None:
     """The implementation ``"auto"`` picks for ``workload`` (None for dense and conv)."""
+    if workload.layer == "regional":
+        return regional.choose_implementation(workload.geometry(), workload.regions)
     if workload.layer != "local":
         return None
     return canonical_implementation("bench", "auto", workload.geometry(), workload.input_shape[-1],
@@ -152,12 +172,16 @@ def jaxconv_apply(workload: Workload, implementation: str = "auto"):
         return lambda p, x: ops.dense(x, p[0], p[1])
     if w.layer == "conv":
         return lambda p, x: ops.conv(x, p[0], p[1], strides=w.strides, padding=w.padding)
+    if w.layer == "regional":
+        return lambda p, x: ops.regional_conv(x, p[0], p[1], regions=w.regions, strides=w.strides,
+                                              padding=w.padding, implementation=implementation)
     return lambda p, x: ops.locally_connected(x, p[0], p[1], strides=w.strides, padding=w.padding,
                                               implementation=implementation)
 
 
 def flax_apply(workload: Workload):
-    """``(apply, params)`` for the matching Flax linen layer (Dense, Conv or ConvLocal)."""
+    """``(apply, params)`` for the matching Flax linen layer (Dense, Conv or ConvLocal; for a
+    regional layer, ConvLocal of the same shape: Flax has no regional layer)."""
     from flax import linen as nn
 
     w = workload

@@ -16,7 +16,7 @@ from jaxconv.cli import CPU_LIBRARIES
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="time dense/conv/locally-connected layers against Flax and PyTorch")
-    parser.add_argument("--layer", choices=("local", "conv", "dense"),
+    parser.add_argument("--layer", choices=("local", "conv", "dense", "regional"),
                         help="benchmark one layer instead of the default workloads")
     parser.add_argument("--input", default="28x28x1",
                         help="one example's shape, e.g. 28x28x1 (spatial x channels) or 784 (dense)")
@@ -25,6 +25,8 @@ def register(subparsers) -> None:
     parser.add_argument("--stride", default="1", help="stride, e.g. 1 or 2x2")
     parser.add_argument("--padding", default=None,
                         help="SAME, VALID or CIRCULAR (default: SAME for conv, VALID for local)")
+    parser.add_argument("--regions", default=None,
+                        help="regions per dim of a regional layer, e.g. 4 or 2x4 (--layer regional)")
     parser.add_argument("--batch", type=int, default=128, help="examples per batch")
     parser.add_argument("--mode", choices=("both", "forward", "train"), default="both",
                         help="time the forward pass, the training step, or both")
@@ -55,6 +57,10 @@ def _ints(name: str, text: str) -> tuple[int, ...]:
     return values
 
 
+def _one_or_all(values):
+    return values[0] if len(values) == 1 else values
+
+
 def workloads_from_args(args):
     """The workloads the arguments ask for."""
     from jaxconv import bench
@@ -66,7 +72,8 @@ def workloads_from_args(args):
     return [bench.make_workload(
         args.layer, _ints("input", args.input), args.features,
         kernel[0] if len(kernel) == 1 else kernel, stride[0] if len(stride) == 1 else stride,
-        args.padding, args.batch, modes)]
+        args.padding, args.batch, modes,
+        None if args.regions is None else _one_or_all(_ints("regions", args.regions)))]
 
 
 def run(args) -> int:
