@@ -32,7 +32,7 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 
 #: Datasets of :func:`jaxconv.data.load` by name, in the order a menu shows them.
-DATASET_NAMES = ("digits", "mnist-5k", "mnist", "fashion-mnist", "shifted")
+DATASET_NAMES = ("digits", "mnist-5k", "mnist", "fashion-mnist", "shifted", "aligned")
 
 #: Where XLA on the CPU runs a program's products, convolutions and reductions
 #: (:mod:`jaxconv.xla_cpu`; a test keeps this equal to ``xla_cpu.LIBRARIES``).

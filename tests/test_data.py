@@ -86,7 +86,7 @@ def test_n_train_and_n_test_take_a_seeded_subset():
         (dict(n_test=360), ValueError, r"load: `n_test` must be an integer in \[1, 359\], got n_test=360"),
         (dict(n_train=True), TypeError, r"load: `n_train` must be an int, got n_train=True"),
         (dict(seed=-1), ValueError, r"load: `seed` must be an integer >= 0, got seed=-1"),
-        (dict(noise=0.1), TypeError, r"load: options \['noise'\] apply only to 'shifted', not to 'digits'"),
+        (dict(noise=0.1), TypeError, r"load: options \['noise'\] apply only to 'shifted' and 'aligned', not to 'digits'"),
     ],
 )  # fmt: skip
 def test_load_rejects_bad_arguments(kwargs, error, message):
@@ -105,7 +105,8 @@ def test_unknown_name_lists_valid_names():
 
 def test_available_lists_descriptions_and_offline_sets(tmp_path):
     names = data.available()
-    assert list(names) == list(data.DATASETS) == ["digits", "mnist-5k", "mnist", "fashion-mnist", "shifted"]
+    assert list(names) == list(data.DATASETS) == ["digits", "mnist-5k", "mnist", "fashion-mnist", "shifted",
+                                                      "aligned"]
     assert all(isinstance(v, str) and v and "\n" not in v for v in names.values())
     present = data.available(present_only=True, cache_dir=tmp_path)
     assert "digits" in present and "shifted" in present

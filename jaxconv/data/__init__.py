@@ -11,6 +11,7 @@ Example:
     >>> xb, yb = next(data.batches(ds.x_train, ds.y_train, 32, seed=0))
 """
 
+from jaxconv.data.aligned import make_aligned
 from jaxconv.data.batching import batches
 from jaxconv.data.dataset import Dataset
 from jaxconv.data.download import DownloadError, default_cache_dir, fetch, sha256_file
@@ -32,6 +33,7 @@ __all__ = [
     "load",
     "load_idx_dir",
     "load_npz",
+    "make_aligned",
     "make_shifted",
     "read_idx",
     "sha256_file",

@@ -23,6 +23,7 @@ from jaxconv.data.dataset import Dataset, check_int
 from jaxconv.data.download import REMOTE, default_cache_dir, fetch
 from jaxconv.data.idx import IDX_NAMES
 from jaxconv.data.local import load_idx_dir, load_npz
+from jaxconv.data.aligned import make_aligned
 from jaxconv.data.synthetic import make_shifted
 
 __all__ = ["DATASETS", "available", "is_cached", "load"]
@@ -34,6 +35,7 @@ DATASETS = {
     "mnist": "MNIST, 60,000 + 10,000 28x28 handwritten digits; downloaded once",
     "fashion-mnist": "Fashion-MNIST, 60,000 + 10,000 28x28 clothing images; downloaded once",
     "shifted": "synthetic glyphs: trained on the left half, tested on the unseen right half",
+    "aligned": "synthetic glyph pairs at fixed slots: the class is the left glyph's",
 }
 
 FASHION_CLASSES = (
@@ -86,7 +88,7 @@ def available(*, present_only: bool = False, cache_dir=None) -> dict[str, str]:
 
     Example:
         >>> list(available())
-        ['digits', 'mnist-5k', 'mnist', 'fashion-mnist', 'shifted']
+        ['digits', 'mnist-5k', 'mnist', 'fashion-mnist', 'shifted', 'aligned']
     """
     return {
         k: v for k, v in DATASETS.items() if not present_only or is_cached(k, cache_dir=cache_dir)
@@ -174,7 +176,7 @@ def load(
             y_test, optional class_names), or a directory holding the four MNIST IDX files.
         seed: makes splits, subsets and generated data reproducible; see the module docstring.
         n_train: keep this many training images (1 to the number there are); None keeps all.
-            For ``shifted``, how many to generate (default 2000).
+            For ``shifted`` and ``aligned``, how many to generate (default 2000 and 1000).
         n_test: likewise for the test images (``shifted``: per test split, default 500).
         cache_dir: where downloaded sets live, as ``<cache_dir>/<name>/``; defaults to
             ``$JAXCONV_DATA_DIR`` or ``~/.cache/jaxconv``.
@@ -183,8 +185,8 @@ def load(
         sha256: for ``mnist`` / ``fashion-mnist``, file name -> expected sha256, overriding the
             shipped digest of that file.
         download: if False, a downloaded set that is not cached raises instead of downloading.
-        **options: for ``shifted`` only: ``num_classes``, ``canvas_size``, ``noise``
-            (see `make_shifted`).
+        **options: for ``shifted`` and ``aligned`` only: ``num_classes``, ``canvas_size``,
+            ``noise`` (see `make_shifted`), and ``jitter`` for ``aligned`` (`make_aligned`).
 
     Returns:
         A `Dataset`: images (N, H, W, C) float32 in [0, 1], labels (N,) int32.
@@ -204,12 +206,14 @@ def load(
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(f"load: `name` must be a dataset name or a path, got name={name!r}.")
     key = os.fspath(name)
-    if key == "shifted":
+    if key in ("shifted", "aligned"):
         sizes = {k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None}
-        return make_shifted(seed=seed, **sizes, **options)
+        make = make_shifted if key == "shifted" else make_aligned
+        return make(seed=seed, **sizes, **options)
     if options:
         raise TypeError(
-            f"load: options {sorted(options)} apply only to 'shifted', not to {key!r}."
+            f"load: options {sorted(options)} apply only to 'shifted' and 'aligned', not to "
+            f"{key!r}."
         )
     if key == "digits":
         ds = _digits(seed)
