@@ -21,4 +21,6 @@ run: $(VENV)/.installed-viewer
 	$(VENV)/bin/jaxconv-viewer --dataset digits
 
 test: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	# Two workers, one test file each at a time: XLA compiles on one core, so two files compile in
+	# parallel, and tests of one file share their compiled shapes.
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadfile
