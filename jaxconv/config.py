@@ -151,6 +151,10 @@ class TrainConfig(_JSON):
             training step's program) or another of :data:`jaxconv.names.CPU_LIBRARIES`; see
             :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
         return_grads: attach each step's gradients to its result.
+        guard_loss_ratio: the divergence guard stops training when a step's loss exceeds this
+            multiple of its running minimum (and the chance loss ``log(classes)``); None: off.
+        guard_norm_growth: the guard stops training when one step multiplies the parameters'
+            global norm by more than this; None: off. See :mod:`jaxconv.train.guard`.
 
     Example:
         >>> TrainConfig(steps=100, learning_rate=3e-3).to_json()["optimizer"]
@@ -172,6 +176,10 @@ class TrainConfig(_JSON):
                                       "(auto: from the step's program); see jaxconv.xla_cpu",
                               choices=CPU_LIBRARIES)
     return_grads: bool = _field(False, "attach each step's gradients to its result", cli=False)
+    guard_loss_ratio: float | None = _field(10.0, "stop as diverged when a loss exceeds this "
+                                                  "multiple of its running minimum (none: off)")
+    guard_norm_growth: float | None = _field(10.0, "stop as diverged when one step multiplies "
+                                                   "the parameter norm by more (none: off)")
 
     def __post_init__(self):
         owner, set_ = "TrainConfig", object.__setattr__
@@ -200,6 +208,9 @@ class TrainConfig(_JSON):
                              f"{', '.join(map(repr, CPU_LIBRARIES))}, got "
                              f"cpu_library={self.cpu_library!r}.")
         set_(self, "return_grads", check_bool(owner, "return_grads", self.return_grads))
+        for name in ("guard_loss_ratio", "guard_norm_growth"):
+            if getattr(self, name) is not None:
+                set_(self, name, check_float(owner, name, getattr(self, name), 1, low_open=True))
 
     def to_json(self) -> dict:
         """The settings as a JSON-serialisable dict.

@@ -46,7 +46,7 @@ def test_dataset_canonicalises_uint8_and_missing_channel_axis():
         (dict(y_train=np.array([[0, 1, 1]])), r"Dataset 'toy': y_train must have shape \(N,\), got shape \(1, 3\)"),
         (dict(y_train=np.array([0.5, 1, 1])), r"Dataset 'toy': y_train must hold integer class labels, got dtype float64"),
         (dict(y_train=np.array([0, -1, 1])), r"Dataset 'toy': y_train must be non-negative class labels, got minimum -1"),
-        (dict(y_test=np.array([0, 2])), r"Dataset 'toy': y_test has label 2 but there are only 2 class_names"),
+        (dict(y_test=np.array([0, 2])), r"Dataset 'toy': y_test\[1\] = 2 is not a class: there are 2 class_names"),
         (dict(x_test=np.zeros((2, 5, 4, 1))), r"Dataset 'toy': x_test images have shape \(5, 4, 1\) but x_train images have shape \(4, 4, 1\)"),
         (dict(class_names=()), r"Dataset 'toy': `class_names` must not be empty"),
         (dict(extra={"train": (np.zeros((1, 4, 4, 1)), np.zeros(1))}), r"Dataset 'toy': `extra` must not redefine 'train'"),

@@ -96,7 +96,7 @@ def test_load_npz_rejects_bad_archives_naming_the_path(tmp_path):
     with pytest.raises(ValueError, match=re.escape(f"Dataset '{path}': x_test must lie in [0, 1]")):
         data.load(str(path))
     np.savez(path, class_names=np.array(["a", "b"]), **arrays)
-    with pytest.raises(ValueError, match=re.escape(f"Dataset '{path}': y_train has label 2 but there are only 2 class_names")):
+    with pytest.raises(ValueError, match=re.escape(f"Dataset '{path}': y_train[2] = 2 is not a class: there are 2 class_names")):
         data.load(str(path))
     np.savez(path, class_names=np.array([["a", "b"]]), **arrays)
     with pytest.raises(ValueError, match=re.escape(f"load: '{path}': class_names must be a 1-D array of strings, got shape (1, 2)")):

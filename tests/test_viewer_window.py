@@ -235,6 +235,9 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     win = fresh_window(dataclasses.replace(TINY, optimizer="sgd", learning_rate=1e9))
     qtbot.waitUntil(lambda: not win.training and win.snapshot is not None, timeout=WAIT)
     kinds = [tr(f"short_{kind}") for kind in KINDS]
-    assert any(win.status.text() == tr("non_finite", kind=kind) for kind in kinds)
+    text = win.status.text()
+    assert any(text.startswith(tr("non_finite", kind=kind, step=1, reason="x", good=0)
+                               .split(" at step")[0]) for kind in kinds), text
+    assert "the last that passed the guard" in text and "step 0" in text
     for kind in KINDS:  # the last good weights are drawn, not NaNs
         assert np.isfinite(win.snapshot.models[kind].kernels["layer1"]).all()

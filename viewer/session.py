@@ -130,8 +130,10 @@ class Session:
         """Yields the step after every model has taken it; ends at ``settings.max_steps``.
 
         Raises:
-            jaxconv.train.NonFiniteError: a model's step was not finite; its last good state is
-                kept, and a new `rounds` continues from the states as they are.
+            jaxconv.train.DivergenceError: a model diverged (a NaN, a loss far above its running
+                minimum, or a jump of the parameter norm); its state is set back to the newest
+                one that passed the guard, and a new `rounds` continues from the states as they
+                are (with the settings' learning rate at that time).
         """
         from jaxconv import train
 
@@ -148,7 +150,7 @@ class Session:
                 began = time.perf_counter()
                 try:
                     result = next(runs[kind])
-                except train.NonFiniteError as error:
+                except train.DivergenceError as error:
                     self.states[kind] = error.state
                     error.kind = kind
                     raise

@@ -243,7 +243,8 @@ class MainWindow(QMainWindow):
         self.training = False  # the worker pauses on any failure
         kind = getattr(error, "kind", None)
         if kind is not None:
-            self.show_error(tr("non_finite", kind=tr(f"short_{kind}")))
+            self.show_error(tr("non_finite", kind=tr(f"short_{kind}"), step=error.step,
+                               reason=error.reason, good=error.good_step))
         else:
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
 

@@ -2,14 +2,19 @@
 
 Each sub-command module has ``register(subparsers)``, which adds its parser and sets ``run`` (a
 function of the parsed arguments returning an exit code). A ``ValueError`` or ``TypeError`` raised
-by the library becomes one line on stderr and exit status 2, like argparse's own usage errors.
+by the library becomes one line on stderr and exit status 2, like argparse's own usage errors. An
+``OSError`` (a file that cannot be written, a dataset that cannot be downloaded) or an XLA runtime
+error (out of memory) becomes one line and exit status 1; ``JAXCONV_VERBOSE=1`` adds the
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
@@ -20,6 +25,10 @@ COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "benc
 CACHED = ("train", "compare", "experiment", "backprop")
 CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
                  "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
+
+# XLA's runtime errors (RESOURCE_EXHAUSTED when a buffer cannot be allocated), by name so that
+# this module does not import JAX.
+_RUNTIME_ERRORS = ("JaxRuntimeError", "XlaRuntimeError")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +61,14 @@ def main(argv=None) -> int:
     except (ValueError, TypeError) as err:
         print(f"jaxconv {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # noqa: BLE001 - only these two kinds, re-raised otherwise
+        if not (isinstance(err, OSError) or type(err).__name__ in _RUNTIME_ERRORS):
+            raise
+        if os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"):
+            traceback.print_exception(err)
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"jaxconv {args.command}: error: {type(err).__name__}: {text}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

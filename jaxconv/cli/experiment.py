@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from jaxconv.cli._paths import check_plot_path
 from jaxconv.cli.compare import add_model_arguments, model_config, parse_ints
 
 
@@ -98,6 +99,11 @@ def run(args) -> int:
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    name = "shift" if args.experiment == "shift" else "data-size"
+    path = None  # checked before the experiment runs, not after
+    if not args.no_plot:
+        path = args.plot or os.path.join(args.out_dir, f"{name}.png")
+        check_plot_path("--plot" if args.plot else "--out-dir", path)
     if args.experiment == "shift":
         result = experiments.shift_experiment(steps=args.steps, num_classes=args.classes,
                                               seed=args.seed, **model_config(args))
@@ -107,13 +113,12 @@ def run(args) -> int:
                                                   steps=args.steps, seed=args.seed,
                                                   dataset=args.dataset, **model_config(args))
         table, plot, name = data_size_table(result), plot_data_size, "data-size"
-    path = None
-    if not args.no_plot:
-        path = args.plot or os.path.join(args.out_dir, f"{name}.png")
-        parent = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(parent):
-            raise ValueError(f"--plot/--out-dir: directory {parent!r} does not exist.")
-        plot(result, path)
+    if path is not None:
+        try:
+            plot(result, path)
+        except OSError as err:
+            print(table if not args.json else json.dumps(result))
+            raise OSError(f"cannot write the plot {path!r}: {err.strerror or err}") from None
     if args.json:
         print(json.dumps({**result, "plot": path}))
     else:

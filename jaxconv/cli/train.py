@@ -3,21 +3,33 @@
 ``--steps`` is the step to train up to, so ``--resume --steps 1000`` after a run that stopped at
 step 400 trains 600 more. A resumed run takes the model, dataset, optimiser, learning rate,
 schedule, batch size and seed from the checkpoint; giving one of those flags with another value
-is an error rather than a silent change of run.
+is an error rather than a silent change of run (``--allow-changed-settings`` accepts the
+learning rate, batch size and seed, e.g. to continue a diverged run with a smaller ``--lr``).
+
+Before training, every output path is checked writable (``--csv``, ``--checkpoint-dir``); a fresh
+run refuses a checkpoint directory that already holds steps or stray step-named folders, naming
+them. ``--resume`` uses the newest step whose metadata and data both read and says in one line
+which newer steps it skipped and why (the skipped folders are moved aside to
+``<step>.unused-<n>``, so nothing is deleted); ``--verbose`` prints the full reasons. When the
+divergence guard stops a run (:mod:`jaxconv.train.guard`), the last state that passed it is saved
+to ``--checkpoint-dir`` and the command to continue it is printed; exit status 1.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 
 from jaxconv.cli import CPU_LIBRARIES
+from jaxconv.cli._paths import check_writable_file
 from jaxconv.cli.compare import add_model_arguments, model_config
 
 # TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
 _RESUMED = ("optimizer", "learning_rate", "schedule", "batch_size", "seed")
+_CHANGEABLE = ("learning_rate", "batch_size", "seed")  # the saved state's structure stays
 _LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used before TrainConfig
 
 
@@ -45,7 +57,20 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir's newest")
     p.add_argument("--csv", help="write step, loss, accuracy, test_loss, test_accuracy, elapsed")
     p.add_argument("--json", action="store_true", help="print the final result as JSON, no bar")
+    for name, what in (("loss-ratio", "a loss exceeds this multiple of its running minimum"),
+                       ("norm-growth", "one step multiplies the parameter norm by more")):
+        p.add_argument(f"--guard-{name}", type=_optional_float, default=10.0,
+                       help=f"stop as diverged when {what} (default 10; 'off': never)")
+    p.add_argument("--allow-changed-settings", action="store_true",
+                   help="with --resume: accept another --lr, --batch-size or --seed than the "
+                        "checkpoint's (e.g. a smaller --lr after divergence)")
+    p.add_argument("--verbose", action="store_true",
+                   help="full reasons for skipped checkpoints and orbax's tracebacks")
     p.set_defaults(run=run)
+
+
+def _optional_float(text):
+    return None if text.strip().lower() in ("off", "none") else float(text)
 
 
 def _saved(meta) -> tuple[dict, str | None]:
@@ -60,7 +85,7 @@ def _flag(key: str) -> str:
     return {"learning_rate": "--lr"}.get(key, "--" + key.replace("_", "-"))
 
 
-def _configs(args, meta):
+def _configs(args, meta, report=False):
     """The dataset name and TrainConfig: flags, else the checkpoint's (resuming), else defaults."""
     from jaxconv.config import TrainConfig
 
@@ -68,18 +93,27 @@ def _configs(args, meta):
     saved = {k: v for k, v in saved.items() if k in _RESUMED}
     if saved_dataset is not None:
         saved["dataset"] = saved_dataset
-    chosen = {}
+    chosen, changed = {}, []
     for key in (*_RESUMED, "dataset"):
         given = getattr(args, key)
         if given is not None and key in saved and given != saved[key]:
-            raise ValueError(f"{_flag(key)} {given!r} differs from the checkpoint's "
-                             f"{saved[key]!r}; drop the flag or use another --checkpoint-dir.")
+            if not (args.allow_changed_settings and key in _CHANGEABLE):
+                hint = ("add --allow-changed-settings to continue with it" if key in _CHANGEABLE
+                        else "it cannot change on resume")
+                raise ValueError(f"{_flag(key)} {given!r} differs from the checkpoint's "
+                                 f"{saved[key]!r}; {hint}, drop the flag, or use another "
+                                 f"--checkpoint-dir.")
+            changed.append(f"{_flag(key)} {saved[key]!r} -> {given!r}")
         if given is not None or key in saved:
             chosen[key] = given if given is not None else saved[key]
+    if changed and report:
+        print(f"jaxconv train: resuming with changed settings: {', '.join(changed)}.",
+              file=sys.stderr)
     dataset = chosen.pop("dataset", "digits")
     config = TrainConfig(steps=args.steps, eval_every=args.eval_every,
                          compute_dtype="bfloat16" if args.bf16 else None,
-                         cpu_library=args.cpu_library, **chosen)
+                         cpu_library=args.cpu_library, guard_loss_ratio=args.guard_loss_ratio,
+                         guard_norm_growth=args.guard_norm_growth, **chosen)
     return dataset, config
 
 
@@ -92,32 +126,106 @@ def _check(args):
         raise ValueError(f"--save-every must be >= 1, got {args.save_every}.")
     if args.resume and not args.checkpoint_dir:
         raise ValueError("--resume needs --checkpoint-dir.")
+    if args.allow_changed_settings and not args.resume:
+        raise ValueError("--allow-changed-settings needs --resume.")
+    if args.csv:
+        check_writable_file("--csv", args.csv)
+
+
+def _check_fresh_directory(ckpt):
+    """A fresh run must not collide with steps or stray folders already in the directory."""
+    strays, steps = ckpt.strays(), ckpt.steps()
+    if strays:
+        raise ValueError(f"--checkpoint-dir: {str(strays[0])!r} is named like a step but is not a "
+                         f"checkpoint (no state/ or meta/); remove it or choose another "
+                         f"directory.")
+    if steps:
+        raise ValueError(f"--checkpoint-dir: {str(ckpt.directory)!r} already holds steps "
+                         f"{steps}; add --resume to continue them, or choose another directory.")
+
+
+def _restore(args, ckpt, build):
+    """Restores the newest usable step; reports skipped steps and stray folders in one line each."""
+    strays = [ckpt.set_aside(int(p.name)) for p in ckpt.strays()]
+    state, meta, step, skipped = ckpt.restore_newest(build)
+    moved = [ckpt.set_aside(bad) for bad, _ in skipped]  # so the run can save those steps again
+    if skipped:
+        what = "; ".join(f"step {bad}: {_short(reason, args.verbose)}" for bad, reason in skipped)
+        print(f"jaxconv train: resuming from step {step}, skipped {what} (moved to "
+              f"{', '.join(str(p) for p in moved)}).", file=sys.stderr)
+    for path in strays:
+        print(f"jaxconv train: moved the stray folder {str(path).rsplit('.unused-', 1)[0]!r} "
+              f"(not a checkpoint) to {str(path)!r}.", file=sys.stderr)
+    return state, meta
+
+
+def _short(reason, verbose):
+    return reason if verbose or len(reason) <= 120 else reason[:117] + "..."
+
+
 
 
 def _prepare(args, ckpt):
     """Model, dataset, its name for the checkpoint, TrainConfig and (resuming) the state."""
     from jaxconv import data, models, train
 
-    meta = ckpt.metadata() if args.resume else None
-    if meta is not None:
+    if not args.resume:
+        if ckpt is not None:
+            _check_fresh_directory(ckpt)
+        dataset, config = _configs(args, None)
+        ds = data.load(dataset, seed=config.seed)
+        model = models.build(args.model or "conv", num_classes=ds.num_classes,
+                             global_pool=args.global_pool, **model_config(args))
+        return model, ds, {"dataset": dataset}, config, None
+    loaded = {}
+
+    def build(meta):  # the restore target of one step, from that step's own metadata
         saved_kind = meta["model_config"]["kind"]
         if args.model is not None and args.model != saved_kind:
             raise ValueError(f"--model {args.model!r} differs from the checkpoint's "
                              f"{saved_kind!r}.")
-    dataset, config = _configs(args, meta)
-    ds = data.load(dataset, seed=config.seed)
-    if meta is not None:
-        model = models.build(meta["model_config"])
-    else:
-        model = models.build(args.model or "conv", num_classes=ds.num_classes,
-                             global_pool=args.global_pool, **model_config(args))
-    state = None
-    if meta is not None:
+        dataset, config = _configs(args, meta)
+        if dataset not in loaded:
+            loaded[dataset] = data.load(dataset, seed=config.seed)
+        try:
+            model = models.build(meta["model_config"])
+        except (ValueError, TypeError) as err:
+            raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
         tx = train.make_optimizer(config.optimizer, config.learning_rate,
                                   schedule=config.schedule, steps=max(args.steps, 1))
-        target = train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
-        state, _ = ckpt.restore(target)
+        ds = loaded[dataset]
+        build.result = model, ds, dataset, config
+        return train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
+
+    try:
+        state, meta = _restore(args, ckpt, build)
+    except train.CheckpointError as err:
+        raise train.CheckpointError(_short(str(err), args.verbose)) from None
+    model, ds, dataset, config = build.result
+    _configs(args, meta, report=True)
     return model, ds, {"dataset": dataset}, config, state
+
+
+def _report_divergence(args, ckpt, err, model, config, meta):
+    """Saves the state that passed the guard (dropping steps saved after it) and says so."""
+    print(f"jaxconv train: diverged at step {err.step}: {err.reason}.", file=sys.stderr)
+    smaller = f"{config.learning_rate / 10:g}"
+    if ckpt is None:
+        print(f"jaxconv train: nothing was saved (no --checkpoint-dir); the state of step "
+              f"{err.good_step} passed the guard. Rerun with --checkpoint-dir to keep it, or "
+              f"with a smaller --lr (e.g. {smaller}).", file=sys.stderr)
+        return
+    ckpt.wait()
+    for newer in [step for step in ckpt.steps() if step > err.good_step]:
+        ckpt.delete(newer)  # saved from states the guard has since condemned
+    if err.good_step not in ckpt.steps():
+        ckpt.save(err.state, config=model.config, train_config=config, metadata=meta)
+        ckpt.wait()
+    path = ckpt.directory / str(err.good_step)
+    print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, to "
+          f"{str(path)!r}; continue it with a smaller learning rate: jaxconv train --resume "
+          f"--checkpoint-dir {args.checkpoint_dir} --lr {smaller} --allow-changed-settings",
+          file=sys.stderr)
 
 
 def _write_csv(path, rows):
@@ -133,6 +241,8 @@ def run(args) -> int:
     from jaxconv import models, train
 
     _check(args)
+    if args.verbose:
+        os.environ["JAXCONV_VERBOSE"] = "1"
     ckpt = None
     if args.checkpoint_dir:
         ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
@@ -154,8 +264,9 @@ def run(args) -> int:
                                              or last.step == args.steps):
                         ckpt.save(last.state, config=model.config, train_config=config,
                                   metadata=dataset_meta)
-            except train.NonFiniteError as err:
-                print(f"jaxconv train: error: {err}", file=sys.stderr)
+            except train.DivergenceError as err:
+                _report_divergence(args, ckpt, err, model, config, {**dataset_meta, "diverged": {
+                    "step": err.step, "reason": err.reason}})
                 return 1
     finally:
         if ckpt is not None:

@@ -129,10 +129,16 @@ class Dataset:
                     f"Dataset {self.name!r}: x_{split} images have shape {x.shape[1:]} but "
                     f"x_train images have shape {clean['train'][0].shape[1:]}."
                 )
-            if y.size and y.max() >= len(names):
+            if split in ("train", "test") and len(y) == 0:
                 raise ValueError(
-                    f"Dataset {self.name!r}: y_{split} has label {y.max()} but there are only "
-                    f"{len(names)} class_names."
+                    f"Dataset {self.name!r}: the {split} split is empty (x_{split} has 0 "
+                    f"images); training needs examples to fit and to evaluate on."
+                )
+            if y.size and y.max() >= len(names):
+                index = int(np.argmax(y >= len(names)))
+                raise ValueError(
+                    f"Dataset {self.name!r}: y_{split}[{index}] = {y[index]} is not a class: "
+                    f"there are {len(names)} class_names (labels 0..{len(names) - 1})."
                 )
             clean[split] = (x, y)
         for split in ("train", "test"):

@@ -25,10 +25,34 @@ def default_class_names(*labels: np.ndarray) -> tuple[str, ...]:
     return tuple(str(k) for k in range(top + 1))
 
 
+def _check_inferred_classes(ys: dict, name: str) -> None:
+    """Labels that set the class count must use every class 0..K-1, so a stray label stands out.
+
+    Without ``class_names`` the number of classes is the largest label + 1: one corrupt label 255
+    among digits would silently make a 256-class dataset (and 5e7 a 50,000,001-class head).
+    """
+    if any(y.size == 0 for y in ys.values()):
+        return  # Dataset reports the empty split
+    used = np.unique(np.concatenate([y for y in ys.values()]))
+    if used.size == int(used[-1]) + 1:
+        return
+    top = int(used[-1])
+    split, y = next((k, y) for k, y in ys.items() if y.size and int(y.max()) == top)
+    index = int(np.argmax(y == top))
+    missing = np.setdiff1d(np.arange(min(top, used.size + 10) + 1), used)
+    gap = ", ".join(str(int(m)) for m in missing[:5]) + (", ..." if missing.size > 5 else "")
+    raise ValueError(
+        f"load: {name!r}: {split}[{index}] = {top} would make {top + 1} classes, but only "
+        f"{used.size} distinct labels occur (no example of {gap}): a stray label? Labels must be "
+        f"0..K-1 with every class present, or the dataset must name its class_names."
+    )
+
+
 def _from_arrays(arrays: dict, class_names, name: str) -> Dataset:
     if class_names is None:
-        ys = [as_labels(arrays[k], where=f"Dataset {name!r}: {k}") for k in ("y_train", "y_test")]
-        class_names = default_class_names(*ys)
+        ys = {k: as_labels(arrays[k], where=f"Dataset {name!r}: {k}") for k in ("y_train", "y_test")}
+        _check_inferred_classes(ys, name)
+        class_names = default_class_names(*ys.values())
     return Dataset(*(arrays[k] for k in _KEYS), class_names=tuple(class_names), name=name)
 
 

@@ -2,7 +2,8 @@
 
 Each step is a directory ``<dir>/<step>/`` holding ``state`` (the :class:`TrainState` pytree) and
 ``meta`` (JSON: ``model_config``, ``train_config``, ``jaxconv`` and ``jax`` versions, ``step``
-and whatever the caller adds, e.g. the dataset's name). Orbax writes a step into a temporary directory and renames
+and whatever the caller adds, e.g. the dataset's name). Orbax writes a step into a temporary
+directory and renames
 it when complete, so a process killed mid-save (even by SIGKILL) leaves every earlier step intact;
 the half-written temporary directory is never listed as a step and is removed on the next open.
 Saves run in the background; :meth:`Checkpointer.close` (or leaving its ``with`` block, or the
@@ -13,12 +14,22 @@ Damaged checkpoints: :meth:`Checkpointer.restore` with an explicit ``step`` rais
 if that fails, warns (``RuntimeWarning`` naming the bad step and the reason) and falls back to the
 next newest that restores; only when none restores does it raise. Training can then resume from
 the last good state instead of stopping on one damaged directory.
+:meth:`Checkpointer.restore_newest` does the same for a caller that builds the restore target from
+each step's metadata (the CLI builds the model from it): it uses the newest step whose metadata
+and data both read, and returns the steps it skipped with a one-line reason each.
+
+Stray folders: a directory named like a step but holding no ``state`` and ``meta`` (``mkdir ck/20``)
+is not a checkpoint; :meth:`Checkpointer.strays` lists them, so a caller can report their paths
+before training instead of failing with orbax's "Checkpoint for step 20 already exists" at step 20.
+:meth:`Checkpointer.set_aside` renames such a folder (or a skipped step) to ``<step>.unused-<n>``,
+which keeps its contents and frees the step number.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -26,9 +37,19 @@ import jax
 import orbax.checkpoint as ocp
 
 from jaxconv.config import ModelConfig, TrainConfig
-from jaxconv.train import sharding
+from jaxconv.train import _orbax_noise, sharding
 
-__all__ = ["CheckpointError", "Checkpointer", "abstract_state"]
+__all__ = ["CheckpointError", "Checkpointer", "abstract_state", "one_line"]
+
+
+def one_line(err: BaseException, limit: int = 200) -> str:
+    """``"Type: first line of the message"``, cut to ``limit`` characters (TensorStore's run to 60
+    lines of JSON specs)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = text.split(" [tensorstore_spec=")[0]
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return f"{type(err).__name__}: {text}"
 
 
 class CheckpointError(ValueError):
@@ -93,16 +114,52 @@ class Checkpointer:
             raise CheckpointError(f"Checkpointer: checkpoint directory {str(path)!r} is not "
                                   f"readable and writable.")
         self.directory = path
+        _orbax_noise.install(verbose=os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"))
+        # Half-written steps of a killed run, removed here and now: orbax's own clean-up runs in
+        # a thread that a process exiting early interrupts with a 40-line traceback.
+        for tmp in path.glob("*.orbax-checkpoint-tmp*"):
+            shutil.rmtree(tmp, ignore_errors=True)
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=True,
+            max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=False,
             enable_async_checkpointing=asynchronous)
         self._manager = ocp.CheckpointManager(path, options=options, item_names=("state", "meta"))
         # A program that forgets close() still finishes its background saves before exiting.
         atexit.register(self._manager.wait_until_finished)
 
     def steps(self) -> list[int]:
-        """The complete steps on disk, oldest first."""
-        return sorted(self._manager.all_steps())
+        """The complete steps on disk, oldest first (stray folders excluded, see :meth:`strays`)."""
+        strays = set(self.strays())
+        return sorted(s for s in self._manager.all_steps() if self._step_path(s) not in strays)
+
+    def _step_path(self, step: int) -> Path:
+        return self.directory / str(step)
+
+    def strays(self) -> list[Path]:
+        """Folders named like a step that hold neither ``state`` nor ``meta``: not checkpoints."""
+        out = []
+        for child in self.directory.iterdir():
+            if child.name.isdigit() and child.is_dir() and not (
+                    (child / "state").is_dir() or (child / "meta").is_dir()):
+                out.append(child)
+        return sorted(out, key=lambda p: int(p.name))
+
+    def set_aside(self, step: int) -> Path:
+        """Renames the folder of ``step`` to ``<step>.unused-<n>`` (kept, no longer a step).
+
+        Returns:
+            The new path.
+        """
+        src = self._step_path(step)
+        for n in range(1, 1000):
+            dst = self.directory / f"{step}.unused-{n}"
+            if not dst.exists():
+                break
+        try:
+            src.rename(dst)
+        except OSError as err:
+            raise CheckpointError(f"Checkpointer: cannot move {str(src)!r} aside: {err}") from None
+        self._manager.reload()
+        return dst
 
     def latest_step(self) -> int | None:
         """The newest complete step, or None."""
@@ -124,6 +181,8 @@ class Checkpointer:
 
         Raises:
             TypeError: ``config`` or ``train_config`` of another type.
+            CheckpointError: the step's folder exists already, or the save cannot start (an
+                earlier background save failed); the message names the path.
         """
         import jaxconv
 
@@ -140,13 +199,32 @@ class Checkpointer:
                 "model_config": None if config is None else config.to_json(),
                 "train_config": None if train_config is None else train_config.to_json(),
                 **(metadata or {})}
-        self._manager.save(step, args=ocp.args.Composite(
-            state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
+        if self._step_path(step).exists():
+            raise CheckpointError(f"Checkpointer: cannot save step {step}: "
+                                  f"{str(self._step_path(step))!r} already exists.")
+        try:
+            self._manager.save(step, args=ocp.args.Composite(
+                state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
+        except Exception as err:  # an earlier background save failed, or this one cannot start
+            raise CheckpointError(f"Checkpointer: cannot save step {step} to "
+                                  f"{str(self._step_path(step))!r}: {one_line(err)}") from err
         return step
 
     def wait(self) -> None:
-        """Blocks until every save started so far is on disk."""
-        self._manager.wait_until_finished()
+        """Blocks until every save started so far is on disk.
+
+        Raises:
+            CheckpointError: a background save failed (e.g. the directory became read-only).
+        """
+        try:
+            self._manager.wait_until_finished()
+        except Exception as err:
+            raise CheckpointError(f"Checkpointer: a save in {str(self.directory)!r} failed: "
+                                  f"{one_line(err)}") from err
+
+    def delete(self, step: int) -> None:
+        """Deletes ``step`` from disk."""
+        self._manager.delete(step)
 
     def metadata(self, step: int | None = None) -> dict:
         """The JSON metadata of ``step`` (default: the newest).
@@ -160,7 +238,7 @@ class Checkpointer:
                 meta=ocp.args.JsonRestore())).meta)
         except Exception as err:  # orbax raises many types for damaged files
             raise CheckpointError(f"Checkpointer: cannot read the metadata of step {step} in "
-                                  f"{str(self.directory)!r}: {type(err).__name__}: {err}") from err
+                                  f"{str(self.directory)!r}: {one_line(err)}") from err
 
     def _pick(self, step):
         steps = self.steps()
@@ -179,8 +257,7 @@ class Checkpointer:
                 state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))
         except Exception as err:  # orbax raises many types for damaged files
             raise CheckpointError(f"Checkpointer: step {step} in {str(self.directory)!r} is "
-                                  f"damaged or does not match the model: {type(err).__name__}: "
-                                  f"{err}") from err
+                                  f"damaged or does not match the model: {one_line(err)}") from err
         return restored.state, dict(restored.meta)
 
     def restore(self, target, step: int | None = None):
@@ -221,11 +298,53 @@ class Checkpointer:
         raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
                               + " | ".join(errors))
 
+    def restore_newest(self, make_target):
+        """Restores the newest step whose metadata and data both read.
+
+        Args:
+            make_target: ``meta -> target``: the pytree to restore into, built from that step's
+                metadata (e.g. the model its ``model_config`` names); it may raise ValueError
+                for metadata it cannot use by raising CheckpointError (or a KeyError or
+                TypeError), which skips the step; any other error propagates.
+
+        Returns:
+            ``(state, meta, step, skipped)``: ``skipped`` lists ``(step, reason)`` for every newer
+            step that could not be used, newest first, each reason one line.
+
+        Raises:
+            CheckpointError: no checkpoints, or no step restores (naming each step's reason).
+        """
+        steps = self.steps()
+        if not steps:
+            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
+        skipped = []
+        for step in reversed(steps):
+            try:
+                meta = self.metadata(step)
+                state, meta = self._restore_one(make_target(meta), step)
+            except (CheckpointError, TypeError, KeyError) as err:  # not a caller's ValueError
+                reason = str(err).split(": ", 1)[-1] if isinstance(err, CheckpointError) else (
+                    f"its metadata cannot be used: {one_line(err)}")
+                skipped.append((step, reason))
+                continue
+            return state, meta, step, skipped
+        raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
+                              + "; ".join(f"step {s}: {r}" for s, r in skipped))
+
     def close(self) -> None:
-        """Waits for pending saves and releases the manager."""
-        self._manager.wait_until_finished()
+        """Waits for pending saves and releases the manager.
+
+        Raises:
+            CheckpointError: a background save failed.
+        """
         atexit.unregister(self._manager.wait_until_finished)
-        self._manager.close()
+        try:
+            self.wait()
+        finally:
+            try:
+                self._manager.close()
+            except Exception:  # noqa: BLE001 - the failed save is what wait() reported
+                pass
 
     def __enter__(self):
         return self

@@ -11,21 +11,24 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import jax
 import numpy as np
+import optax
 from flax import linen as nn
 
 from jaxconv import xla_cpu
 from jaxconv.config import TrainConfig, replace_fields
 from jaxconv.data import batches
-from jaxconv.train import sharding
+from jaxconv.train import preflight, sharding
+from jaxconv.train.guard import Guard
 from jaxconv.train.optim import make_optimizer
-from jaxconv.train.state import (NonFiniteError, TrainState, _update, canonical_dtype, evaluate,
-                                 init_state, make_train_step)
+from jaxconv.train.state import (TrainState, _update, canonical_dtype, evaluate, init_state,
+                                 make_train_step)
 
 __all__ = ["StepResult", "fit"]
 
@@ -60,6 +63,10 @@ def _check_dataset(dataset):
         if not hasattr(dataset, attr):
             raise TypeError(f"fit: `dataset` must have x_train, y_train, x_test and y_test (a "
                             f"jaxconv.data.Dataset), got {type(dataset).__name__} without {attr}.")
+    for split in ("train", "test"):
+        if len(getattr(dataset, f"y_{split}")) == 0:
+            raise ValueError(f"fit: the dataset's {split} split is empty (y_{split} has 0 labels); "
+                             f"training needs examples to fit and to evaluate on.")
 
 
 def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState | None = None,
@@ -89,9 +96,12 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         One :class:`StepResult` per step.
 
     Raises:
-        ValueError, TypeError: a bad argument or setting, or an unknown override (at the call).
-        NonFiniteError: while iterating, when a step's loss, gradients or new parameters are not
-            finite; ``err.state`` is the last good state.
+        ValueError, TypeError: a bad argument or setting, or an unknown override; labels outside
+            the model's classes; an empty split (all at the call).
+        DivergenceError: while iterating, when the divergence guard fires (its settings are
+            ``config.guard_loss_ratio`` and ``guard_norm_growth``; a :class:`NonFiniteError` for
+            a NaN or infinite loss, gradient or parameter); ``err.state`` is the newest state that
+            passed the guard and ``err.good_step`` its step. See :mod:`jaxconv.train.guard`.
 
     Example:
         >>> ds = jaxconv.data.load("digits")
@@ -124,8 +134,12 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     else:
         tx = cfg.optimizer
     compute_dtype = canonical_dtype("fit", cfg.compute_dtype)
+    input_shape = tuple(int(d) for d in np.shape(dataset.x_train)[1:])
+    classes = preflight.output_classes(model, input_shape)
+    preflight.check_labels("fit", classes, {"y_train": dataset.y_train, "y_test": dataset.y_test},
+                           where=f"dataset {getattr(dataset, 'name', '')!r}: ")
     if state is None:
-        state = init_state(model, tx, np.shape(dataset.x_train)[1:], seed=cfg.seed)
+        state = init_state(model, tx, input_shape, seed=cfg.seed)
     elif not isinstance(state, TrainState):
         raise TypeError(f"fit: `state` must be a TrainState or None, got {type(state).__name__}.")
     library = cfg.cpu_library
@@ -138,7 +152,8 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh, jit=jit)
     if mesh is not None:
         state = sharding.replicate(state, mesh)
-    return _run(model, dataset, state, train_step, cfg, compute_dtype, mesh, jit)
+    chance = math.log(classes)  # a loss above a uniform guess's is never noise
+    return _run(model, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
 
 
 @functools.lru_cache(maxsize=32)
@@ -148,8 +163,11 @@ def _named_tx(optimizer, learning_rate, schedule, steps):
     return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
 
 
-def _run(model, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit):
+def _run(model, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit, chance):
     start = int(sharding.to_host(state.step))
+    norm = float(sharding.to_host(optax.tree.norm(state.params)))
+    guard = Guard((start, state), norm, loss_ratio=cfg.guard_loss_ratio,
+                  norm_growth=cfg.guard_norm_growth, chance_loss=chance)
     stream = batches(dataset.x_train, dataset.y_train, cfg.batch_size, seed=cfg.seed)
     stream = itertools.islice(stream, start, None)  # a resumed run continues the same stream
     began = time.perf_counter()
@@ -160,8 +178,8 @@ def _run(model, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mes
             x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
         new_state, metrics, grads = train_step(state, x, y)
         metrics = sharding.to_host(metrics)
-        if not metrics["finite"]:
-            raise NonFiniteError(step, state)
+        guard.check(step, float(metrics["loss"]), bool(metrics["finite"]),
+                    float(metrics["param_norm"]), new_state)
         state = new_state
         test_loss = test_accuracy = None
         if step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0):

@@ -19,6 +19,7 @@ import optax
 from jaxconv import xla_cpu
 from jaxconv._validate import check_int
 from jaxconv.train import host_init, sharding
+from jaxconv.train.guard import NonFiniteError
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
            "loss_fn", "make_train_step"]
@@ -39,22 +40,6 @@ class TrainState:
     step: jax.Array
     params: Any
     opt_state: Any
-
-
-class NonFiniteError(FloatingPointError):
-    """Training produced a NaN or infinite loss, gradient or parameter.
-
-    Attributes:
-        step: the step (1-based) whose update was refused.
-        state: the last good :class:`TrainState`, from before that step.
-    """
-
-    def __init__(self, step: int, state: TrainState):
-        super().__init__(f"fit: non-finite loss, gradients or parameters at step {step}; training "
-                         f"stopped and the state from step {step - 1} was kept (err.state). Try a "
-                         f"smaller learning rate.")
-        self.step = step
-        self.state = state
 
 
 def canonical_dtype(fn: str, compute_dtype):
@@ -166,9 +151,11 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
                     jit=None):
     """One compiled update: ``step(state, x, y) -> (state, metrics, grads)``.
 
-    ``metrics`` holds the batch ``loss``, ``accuracy`` and ``finite``. When the loss, a gradient or
-    an updated parameter is not finite, the returned state is the input state, unchanged, and
-    ``finite`` is False; the caller decides what to do (``fit`` raises :class:`NonFiniteError`).
+    ``metrics`` holds the batch ``loss``, ``accuracy``, ``finite`` and the new parameters'
+    ``param_norm`` (for the divergence guard, :mod:`jaxconv.train.guard`). When the loss, a
+    gradient or an updated parameter is not finite, the returned state is the input state,
+    unchanged, and ``finite`` is False; the caller decides what to do (``fit`` raises
+    :class:`NonFiniteError`).
     We check ourselves rather than use ``optax.apply_if_finite``, which after its limit of
     consecutive bad steps applies the bad update anyway.
 
@@ -205,7 +192,9 @@ def _update(model, tx, compute_dtype, state, x, y):
     new = TrainState(step=state.step + 1, params=params, opt_state=opt_state)
     new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
     accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
-    return new, {"loss": loss, "accuracy": accuracy, "finite": finite}, grads
+    metrics = {"loss": loss, "accuracy": accuracy, "finite": finite,
+               "param_norm": optax.tree.norm(params)}
+    return new, metrics, grads
 
 
 def _eval_body(model, compute_dtype, params, x, y, weight):

@@ -1,0 +1,57 @@
+"""Keeps orbax's background-thread noise to one line per event, and counts what it dropped.
+
+Orbax saves and restores in background threads and event loops. When a restore fails on a damaged
+step, TensorStore's callbacks later reach the closed event loop and each prints
+``RuntimeError: Event loop is closed`` through :data:`sys.unraisablehook`: 17-25 tracebacks for one
+damaged step, although the step was reported and skipped. When a save fails (a directory made
+read-only), the background thread logs its traceback through absl at ERROR level, and a process
+exiting early logged ``cannot schedule new futures after interpreter shutdown``. None of those
+tracebacks says more than the one-line :class:`~jaxconv.train.CheckpointError` that jaxconv
+raises, so :func:`install` drops the loop-closed tracebacks and cuts orbax's ERROR records to their
+first line (``verbose=True`` keeps them whole). :data:`dropped` counts what was dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+__all__ = ["dropped", "install"]
+
+dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0}
+_state = {"installed": False, "verbose": False}
+
+
+def _unraisable(previous):
+    def hook(unraisable):
+        err = unraisable.exc_value
+        if isinstance(err, RuntimeError) and str(err) == "Event loop is closed":
+            dropped["event_loop_closed"] += 1
+            if not _state["verbose"]:
+                return
+        previous(unraisable)
+
+    return hook
+
+
+class _FirstLine(logging.Filter):
+    """Orbax's ERROR records lose their traceback and all but their first line."""
+
+    def filter(self, record):
+        if _state["verbose"] or record.levelno < logging.ERROR:
+            return True
+        if record.exc_info or "\n" in record.getMessage():
+            dropped["orbax_tracebacks"] += 1
+        first = record.getMessage().splitlines()[0] if record.getMessage() else ""
+        record.msg, record.args, record.exc_info, record.exc_text = first, (), None, None
+        return True
+
+
+def install(verbose: bool = False) -> None:
+    """Installs the filters once per process; ``verbose`` switches them off (full tracebacks)."""
+    _state["verbose"] = bool(verbose)
+    if _state["installed"]:
+        return
+    _state["installed"] = True
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
+    logging.getLogger("absl").addFilter(_FirstLine())

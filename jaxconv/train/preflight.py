@@ -1,0 +1,104 @@
+"""Checks ``fit`` makes before it allocates or compiles anything: labels, memory, compile time.
+
+Everything here works on abstract values (``jax.eval_shape``, :func:`jaxconv.summary`), so a model
+with 10^12 weights is checked in milliseconds without allocating it. Three failures it turns into
+one clear line instead of a hang or a wrong diagnosis:
+
+- labels the model cannot represent (a 2-class head on 10 digits gave a NaN loss at step 1,
+  reported as "try a smaller learning rate");
+- a training step that cannot fit in the device's memory (jaxlib 0.10 on the CPU then blocks
+  forever at 0% CPU when the first small output is read);
+- a compile that will take minutes (a 100x100 locally-connected window on 8x8 images took more
+  than 5 minutes), which is announced rather than refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["StepMemory", "check_labels", "compile_warning", "output_classes", "step_memory"]
+
+
+@functools.lru_cache(maxsize=64)
+def output_classes(model, input_shape: tuple[int, ...]) -> int:
+    """The size of the model's last output axis (its classes), traced abstractly.
+
+    Args:
+        model: a Flax linen module mapping (N, *input_shape) images to (N, classes) logits.
+        input_shape: one example's shape, e.g. ``(8, 8, 1)``.
+    """
+    x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
+    out = jax.eval_shape(lambda v: model.apply(model.init(jax.random.key(0), v), v), x)
+    return int(out.shape[-1])
+
+
+def check_labels(fn: str, classes: int, labels: dict, where: str = "") -> None:
+    """Raises a ValueError naming the first label outside ``[0, classes)`` and its index.
+
+    Args:
+        fn: the caller's name for the message.
+        classes: the model's number of outputs.
+        labels: split name -> int labels of shape (N,).
+        where: e.g. the dataset's name, for the message.
+    """
+    for split, y in labels.items():
+        y = np.asarray(y)
+        bad = (y < 0) | (y >= classes)
+        if y.size and bad.any():
+            index = int(np.argmax(bad))
+            raise ValueError(
+                f"{fn}: the model has {classes} output classes but {where}{split}[{index}] = "
+                f"{int(y[index])}; build it with num_classes equal to the dataset's classes "
+                f"(labels must lie in [0, {classes})).")
+
+
+@dataclasses.dataclass(frozen=True)
+class StepMemory:
+    """Bytes one training step needs at least, counted without allocating.
+
+    Attributes:
+        params: parameter bytes.
+        opt_state: optimiser-state bytes.
+        grads: gradient bytes (as the parameters).
+        activations: bytes of every layer's output for one batch (kept for the backward pass).
+    """
+
+    params: int
+    opt_state: int
+    grads: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        """The sum: a lower bound of the step's peak (XLA's temporaries come on top)."""
+        return self.params + self.opt_state + self.grads + self.activations
+
+
+def _tree_bytes(tree) -> int:
+    return sum(math.prod(a.shape) * jnp.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
+
+
+def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int) -> StepMemory:
+    """Parameter, optimiser-state, gradient and activation bytes of one step (abstract).
+
+    Args:
+        model: the Flax linen module.
+        tx: the optax optimiser (its state is traced with ``jax.eval_shape``).
+        input_shape: one example's shape.
+        batch_size: examples per step.
+    """
+    from jaxconv.summaries import summary
+
+    x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
+    params = jax.eval_shape(lambda v: model.init(jax.random.key(0), v)["params"], x)
+    opt_state = jax.eval_shape(tx.init, params)
+    param_bytes = _tree_bytes(params)
+    activations = summary(model, input_shape, batch_size=batch_size).total_activation_bytes
+    return StepMemory(params=param_bytes, opt_state=_tree_bytes(opt_state), grads=param_bytes,
+                      activations=int(activations))
