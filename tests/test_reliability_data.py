@@ -57,8 +57,8 @@ def test_m3_an_empty_split_is_refused_at_load(tmp_path, digits, split):
     arrays[f"x_{split}"], arrays[f"y_{split}"] = arrays[f"x_{split}"][:0], arrays[f"y_{split}"][:0]
     path = tmp_path / "empty.npz"
     np.savez(path, **arrays)
-    with pytest.raises(ValueError, match=rf"empty.npz': the {split} split is empty \(x_{split} "
-                                         r"has 0 images\)"):
+    with pytest.raises(ValueError, match=rf"empty.npz': x_{split} must hold at least 1 image, "
+                                         rf"got shape \(0, 8, 8, 1\)"):
         data.load(str(path))
 
 

@@ -129,11 +129,6 @@ class Dataset:
                     f"Dataset {self.name!r}: x_{split} images have shape {x.shape[1:]} but "
                     f"x_train images have shape {clean['train'][0].shape[1:]}."
                 )
-            if split in ("train", "test") and len(y) == 0:
-                raise ValueError(
-                    f"Dataset {self.name!r}: the {split} split is empty (x_{split} has 0 "
-                    f"images); training needs examples to fit and to evaluate on."
-                )
             if y.size and y.max() >= len(names):
                 index = int(np.argmax(y >= len(names)))
                 raise ValueError(
