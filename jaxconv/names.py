@@ -31,7 +31,8 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 #: Compute dtypes of :class:`jaxconv.train.TrainConfig` (None: the parameters' float32).
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 
-#: Datasets of :func:`jaxconv.data.load` by name, in the order a menu shows them.
+#: Datasets of :func:`jaxconv.data.load` by name, in the order a menu shows them
+#: (``jaxconv.data.DATASETS`` describes them, in this order).
 DATASET_NAMES = ("digits", "mnist-5k", "mnist", "fashion-mnist", "shifted", "aligned")
 
 #: Where XLA on the CPU runs a program's products, convolutions and reductions

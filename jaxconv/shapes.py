@@ -19,13 +19,9 @@ import math
 from collections.abc import Sequence
 
 from jaxconv._validate import check_int, int_rule, is_int
+from jaxconv.names import PADDING_MODES  # every op accepts these, an int or (low, high) pairs
 
 _is_int = is_int  # the old private name, still used by helpers landing in parallel
-
-#: Padding names every op accepts (besides an int or explicit ``(low, high)`` pairs).
-PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
-
-
 
 
 def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:

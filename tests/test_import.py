@@ -24,3 +24,50 @@ def test_public_names_are_exported_and_documented():
     for name in jaxconv.__all__:
         obj = getattr(jaxconv, name)
         assert obj.__doc__, f"jaxconv.{name} has no docstring"
+
+
+_HEAVY = ("jax", "jaxlib", "flax", "optax", "orbax")
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    code += ("\nimport sys\n"
+             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {_HEAVY!r}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return eval(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_package_face_and_the_vocabulary_load_no_jax():
+    for module in ("jaxconv", "jaxconv.shapes", "jaxconv.names", "jaxconv.config"):
+        assert _heavy_modules_after(f"import {module}") == [], module
+
+
+def test_jaxconv_help_loads_no_jax():
+    code = ("from jaxconv.cli import main\n"
+            "for argv in (['--help'], ['train', '--help'], ['compare', '--help'], "
+            "['count', '--help'], ['bench', '--help']):\n"
+            "    try:\n"
+            "        main(argv)\n"
+            "    except SystemExit:\n"
+            "        pass\n")
+    assert _heavy_modules_after(code) == []
+
+
+def test_lazy_attributes_are_the_modules_functions():
+    from jaxconv import names, ops
+
+    assert jaxconv.conv is ops.conv and jaxconv.names is names
+    assert {"conv", "linen", "shapes", "train"} <= set(dir(jaxconv))
+    try:
+        jaxconv.no_such_name  # noqa: B018
+    except AttributeError as err:
+        assert "module 'jaxconv' has no attribute 'no_such_name'" in str(err)
+    else:
+        raise AssertionError("jaxconv.no_such_name did not raise")
+
+
+def test_the_vocabulary_is_what_the_library_accepts():
+    from jaxconv import data, models, names, shapes, train
+
+    assert names.DATASET_NAMES == tuple(data.DATASETS)
+    assert names.KINDS == models.KINDS and names.PADDING_MODES == shapes.PADDING_MODES
+    assert (names.OPTIMIZERS, names.SCHEDULES) == (train.OPTIMIZERS, train.SCHEDULES)

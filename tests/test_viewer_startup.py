@@ -7,6 +7,10 @@ import sys
 def test_the_window_modules_do_not_import_jax():
     """The window must appear before JAX loads: only the worker thread imports it."""
     code = ("import sys, viewer.__main__, viewer.window, viewer.bench; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxconv', 'flax')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxconv', 'flax', "
+            "'optax', 'orbax')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    # Only jaxconv's JAX-free vocabulary and settings records (its lazy package face included).
+    loaded = set(eval(out.stdout.strip()))
+    assert loaded <= {"jaxconv", "jaxconv.names", "jaxconv.config", "jaxconv._validate",
+                      "jaxconv._table"}, loaded

@@ -16,6 +16,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from jaxconv.names import OPTIMIZERS
     from viewer.i18n import LANGUAGES
     from viewer.session import Settings
 
@@ -33,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     defaults = Settings()
     for name in ("hidden", "channels", "kernel_size", "strides", "depth", "batch_size"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--optimizer", choices=("adam", "momentum", "sgd"), default="adam")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")

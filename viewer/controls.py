@@ -13,15 +13,14 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QLabel, QLineEdit,
                              QPushButton, QVBoxLayout, QWidget)
 
+from jaxconv.names import DATASET_NAMES, OPTIMIZERS
 from viewer.i18n import tr
 from viewer.session import Settings
 
 __all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "parse_settings"]
 
-#: Dataset names in menu order (``jaxconv.data.DATASETS``'s, listed here so that the window need
-#: not import jaxconv, and so JAX, before it appears).
-DATASETS = ("digits", "mnist-5k", "shifted", "mnist", "fashion-mnist")
-OPTIMIZERS = ("adam", "momentum", "sgd")
+#: Dataset names in menu order, from the JAX-free vocabulary (so the window appears before JAX).
+DATASETS = DATASET_NAMES
 MAX_LEARNING_RATE = 10
 #: Integer field -> (label key, lowest, highest).
 INT_FIELDS = {

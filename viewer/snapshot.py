@@ -12,11 +12,11 @@ import dataclasses
 
 import numpy as np
 
+from jaxconv.names import KINDS  # column order: no structure, locality, locality and sharing
+
 __all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Snapshot", "read_metrics_csv",
            "write_metrics_csv"]
 
-#: Model kinds in column order: no structure, locality, locality and sharing.
-KINDS = ("dense", "local", "conv")
 _FIELDS = ("step", "time", "loss", "accuracy")
 
 

@@ -1,11 +1,12 @@
 """The ``jaxconv`` command: one sub-command per module in this package.
 
 Each sub-command module has ``register(subparsers)``, which adds its parser and sets ``run`` (a
-function of the parsed arguments returning an exit code). A ``ValueError`` or ``TypeError`` raised
-by the library becomes one line on stderr and exit status 2, like argparse's own usage errors. An
-``OSError`` (a file that cannot be written, a dataset that cannot be downloaded) or an XLA runtime
-error (out of memory) becomes one line and exit status 1; ``JAXCONV_VERBOSE=1`` adds the
-traceback.
+function of the parsed arguments returning an exit code). Building the parser loads no JAX: the
+choices come from :mod:`jaxconv.names` and each ``run`` imports what it needs (a test pins it).
+A ``ValueError`` or ``TypeError`` raised by the library becomes one line on stderr and exit
+status 2, like argparse's own usage errors. An ``OSError`` (a file that cannot be written, a
+dataset that cannot be downloaded) or an XLA runtime error (out of memory) becomes one line and
+exit status 1; ``JAXCONV_VERBOSE=1`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -18,13 +19,9 @@ import traceback
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
-# jaxconv.xla_cpu.LIBRARIES, spelled out so that parsing arguments does not import JAX (a test
-# keeps the two equal).
 # Sub-commands that compile programs; they use JAX's persistent compilation cache unless told not
 # to (jaxconv.compile_cache). The bench times compilation, so it never reads a cached program.
 CACHED = ("train", "compare", "experiment", "backprop")
-CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
-                 "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
 
 # XLA's runtime errors (RESOURCE_EXHAUSTED when a buffer cannot be allocated), by name so that
 # this module does not import JAX.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from jaxconv.cli import CPU_LIBRARIES
+from jaxconv.names import CPU_LIBRARIES
 
 
 def register(subparsers) -> None:

@@ -23,8 +23,8 @@ import os
 import sys
 import time
 
-from jaxconv.cli import CPU_LIBRARIES
 from jaxconv.cli._paths import check_writable_file
+from jaxconv.names import CPU_LIBRARIES
 from jaxconv.cli.compare import add_model_arguments, model_config
 
 # TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.

@@ -31,6 +31,7 @@ import atexit
 import os
 import shutil
 import warnings
+from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -50,6 +51,14 @@ def one_line(err: BaseException, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit - 3] + "..."
     return f"{type(err).__name__}: {text}"
+
+
+def _version() -> str:
+    """The installed jaxconv's version (the package metadata, as ``jaxconv.__version__``)."""
+    try:
+        return metadata.version("jaxconv")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 class CheckpointError(ValueError):
@@ -184,8 +193,6 @@ class Checkpointer:
             CheckpointError: the step's folder exists already, or the save cannot start (an
                 earlier background save failed); the message names the path.
         """
-        import jaxconv
-
         if not hasattr(state, "step") or not hasattr(state, "params"):
             raise TypeError(f"Checkpointer.save: `state` must be a TrainState (from "
                             f"jaxconv.train.init_state or fit), got state={state!r:.80}.")
@@ -195,7 +202,7 @@ class Checkpointer:
                 raise TypeError(f"Checkpointer.save: `{name}` must be a {cls.__name__} or None, "
                                 f"got {type(value).__name__}.")
         step = int(sharding.to_host(state.step))
-        meta = {"step": step, "jaxconv": jaxconv.__version__, "jax": jax.__version__,
+        meta = {"step": step, "jaxconv": _version(), "jax": jax.__version__,
                 "model_config": None if config is None else config.to_json(),
                 "train_config": None if train_config is None else train_config.to_json(),
                 **(metadata or {})}
