@@ -14,13 +14,14 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QLa
                              QPushButton, QVBoxLayout, QWidget)
 
 from jaxconv.names import DATASET_NAMES, OPTIMIZERS
-from viewer.i18n import tr
+from viewer.i18n import TEXT, tr
 from viewer.session import Settings
 
 __all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "parse_settings"]
 
-#: Dataset names in menu order, from the JAX-free vocabulary (so the window appears before JAX).
-DATASETS = DATASET_NAMES
+#: Dataset names in menu order: those of the JAX-free vocabulary (so the window appears before
+#: JAX) that the viewer has a label for in every language.
+DATASETS = tuple(name for name in DATASET_NAMES if f"ds_{name}" in TEXT)
 MAX_LEARNING_RATE = 10
 #: Integer field -> (label key, lowest, highest).
 INT_FIELDS = {
