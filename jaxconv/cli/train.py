@@ -18,14 +18,17 @@ to ``--checkpoint-dir`` and the command to continue it is printed; exit status 1
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sys
 import time
+import warnings
 
 from jaxconv.cli._paths import check_writable_file
-from jaxconv.names import CPU_LIBRARIES
+from jaxconv.cli._progress import Heartbeat
 from jaxconv.cli.compare import add_model_arguments, model_config
+from jaxconv.names import CPU_LIBRARIES
 
 # TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
 _RESUMED = ("optimizer", "learning_rate", "schedule", "batch_size", "seed")
@@ -228,6 +231,16 @@ def _report_divergence(args, ckpt, err, model, config, meta):
           file=sys.stderr)
 
 
+def _announce(beats, message, category, *_args, **_kwargs):
+    """fit's warnings in one line each; a long compile also starts an elapsed-time line every
+    10 s (from the moment it is announced until the first step), so no run sits silent."""
+    from jaxconv.train import preflight
+
+    print(f"jaxconv train: warning: {message}", file=sys.stderr)
+    if issubclass(category, preflight.LongCompileWarning) and not beats:
+        beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
+
+
 def _write_csv(path, rows):
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -239,6 +252,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from jaxconv import models, train
+    from jaxconv.train import preflight
 
     _check(args)
     if args.verbose:
@@ -246,16 +260,25 @@ def run(args) -> int:
     ckpt = None
     if args.checkpoint_dir:
         ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
-    began, rows, last = time.perf_counter(), [], None
+    began, rows, last, heartbeat = time.perf_counter(), [], None, None
     try:
         model, ds, dataset_meta, config, state = _prepare(args, ckpt)
-        results = train.fit(model, ds, config, state=state)
+        beats = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", preflight.LongCompileWarning)
+            warnings.showwarning = functools.partial(_announce, beats)
+            results = train.fit(model, ds, config, state=state)  # may lower the step (slow)
+        if not beats and sys.stderr.isatty():
+            beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
+        heartbeat = beats[0] if beats else None
         start = 0 if state is None else int(state.step)
         save_every = args.save_every or args.eval_every or args.steps or 1
         with tqdm(total=args.steps, initial=start, file=sys.stderr, unit="step",
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
                 for last in results:
+                    if heartbeat is not None:
+                        heartbeat = heartbeat.stop()
                     bar.update(1)
                     bar.set_postfix(loss=f"{last.loss:.4f}", refresh=False)
                     rows.append([last.step, last.loss, last.accuracy, last.test_loss,
@@ -269,6 +292,8 @@ def run(args) -> int:
                     "step": err.step, "reason": err.reason}})
                 return 1
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         if ckpt is not None:
             ckpt.close()  # saves finish before the program exits
         if args.csv and rows:

@@ -13,6 +13,7 @@ import functools
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from flax import linen as nn
 from jaxconv import xla_cpu
 from jaxconv.config import TrainConfig, replace_fields
 from jaxconv.data import batches
+from jaxconv.summaries import summary
 from jaxconv.train import preflight, sharding
 from jaxconv.train.guard import Guard
 from jaxconv.train.optim import make_optimizer
@@ -138,6 +140,12 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     classes = preflight.output_classes(model, input_shape)
     preflight.check_labels("fit", classes, {"y_train": dataset.y_train, "y_test": dataset.y_test},
                            where=f"dataset {getattr(dataset, 'name', '')!r}: ")
+    table = summary(model, input_shape, batch_size=cfg.batch_size)  # abstract: nothing allocated
+    preflight.check_step_fits("fit", preflight.step_memory(model, tx, input_shape,
+                                                           cfg.batch_size, table), cfg.batch_size)
+    slow = preflight.compile_warning(table)
+    if slow:
+        warnings.warn(preflight.LongCompileWarning(f"fit: {slow}"), stacklevel=2)
     if state is None:
         state = init_state(model, tx, input_shape, seed=cfg.seed)
     elif not isinstance(state, TrainState):

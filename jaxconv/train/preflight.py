@@ -15,17 +15,19 @@ one clear line instead of a hang or a wrong diagnosis:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["StepMemory", "check_labels", "compile_warning", "output_classes", "step_memory"]
+from jaxconv import _validate
+from jaxconv._table import human_bytes
+
+__all__ = ["LongCompileWarning", "StepMemory", "check_labels", "check_step_fits", "compile_warning", "output_classes",
+           "step_memory"]
 
 
-@functools.lru_cache(maxsize=64)
 def output_classes(model, input_shape: tuple[int, ...]) -> int:
     """The size of the model's last output axis (its classes), traced abstractly.
 
@@ -34,7 +36,8 @@ def output_classes(model, input_shape: tuple[int, ...]) -> int:
         input_shape: one example's shape, e.g. ``(8, 8, 1)``.
     """
     x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    out = jax.eval_shape(lambda v: model.apply(model.init(jax.random.key(0), v), v), x)
+    with _validate.abstract():
+        out = jax.eval_shape(lambda v: model.apply(model.init(jax.random.key(0), v), v), x)
     return int(out.shape[-1])
 
 
@@ -56,6 +59,10 @@ def check_labels(fn: str, classes: int, labels: dict, where: str = "") -> None:
                 f"{fn}: the model has {classes} output classes but {where}{split}[{index}] = "
                 f"{int(y[index])}; build it with num_classes equal to the dataset's classes "
                 f"(labels must lie in [0, {classes})).")
+
+
+class LongCompileWarning(RuntimeWarning):
+    """``fit`` expects compiling its training step to take minutes (see :func:`compile_warning`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +91,8 @@ def _tree_bytes(tree) -> int:
     return sum(math.prod(a.shape) * jnp.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
 
-def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int) -> StepMemory:
+def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int,
+                table=None) -> StepMemory:
     """Parameter, optimiser-state, gradient and activation bytes of one step (abstract).
 
     Args:
@@ -92,13 +100,59 @@ def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int) -> Ste
         tx: the optax optimiser (its state is traced with ``jax.eval_shape``).
         input_shape: one example's shape.
         batch_size: examples per step.
+        table: the model's :func:`jaxconv.summary` at ``batch_size``, if already made.
     """
     from jaxconv.summaries import summary
 
     x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    params = jax.eval_shape(lambda v: model.init(jax.random.key(0), v)["params"], x)
-    opt_state = jax.eval_shape(tx.init, params)
+    with _validate.abstract():  # shapes only: the modules' own memory checks stay quiet
+        params = jax.eval_shape(lambda v: model.init(jax.random.key(0), v)["params"], x)
+        opt_state = jax.eval_shape(tx.init, params)
+    table = table or summary(model, input_shape, batch_size=batch_size)
     param_bytes = _tree_bytes(params)
-    activations = summary(model, input_shape, batch_size=batch_size).total_activation_bytes
     return StepMemory(params=param_bytes, opt_state=_tree_bytes(opt_state), grads=param_bytes,
-                      activations=int(activations))
+                      activations=int(table.total_activation_bytes))
+
+
+def check_step_fits(fn: str, memory: StepMemory, batch_size: int) -> None:
+    """Refuses a step whose lower bound of bytes exceeds the memory this process can hold.
+
+    Raises:
+        ValueError: naming each part's bytes and the limit (jaxlib would otherwise hang).
+    """
+    h = human_bytes
+    _validate.check_fits_memory(
+        fn, f"one training step (parameters {h(memory.params)}, optimizer state "
+            f"{h(memory.opt_state)}, gradients {h(memory.grads)}, activations of a batch of "
+            f"{batch_size} {h(memory.activations)})", memory.total)
+
+
+# A locally-connected train step on 8x8 digits, whole runs on 2 shared CPU cores (from the
+# findings at e7e32e7): window 9x9 9.5 s, 17x17 14 s, 33x33 35 s, 100x100 more than 5 minutes,
+# nearly all of it compiling. Past this many window positions the compile is announced.
+LONG_COMPILE_TAPS = 512
+LONG_COMPILE_PARAMS = 10**8
+
+
+def compile_warning(table) -> str | None:
+    """A one-line warning when compiling the step is expected to take long, else None.
+
+    Args:
+        table: the model's :func:`jaxconv.summary`.
+    """
+    for row in table.rows:
+        cost = row.cost
+        if cost is None or row.layer not in ("local", "conv") or cost.kernel_shape is None:
+            continue
+        ndim = len(cost.input_shape) - 1
+        window = cost.kernel_shape[-(ndim + 2):-2]
+        taps = math.prod(window)
+        if taps > LONG_COMPILE_TAPS:
+            size = "x".join(map(str, window))
+            image = "x".join(map(str, cost.input_shape[:-1]))
+            return (f"compiling may take minutes: layer {row.name} ({row.layer}) has a {size} "
+                    f"window over a {image} input ({taps:,} taps; a 33x33 window on "
+                    f"8x8 digits took about 35 s, 100x100 more than 5 minutes).")
+    if table.total_params > LONG_COMPILE_PARAMS:
+        return (f"compiling may take long: the model has {table.total_params:,} parameters.")
+    return None

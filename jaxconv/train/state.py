@@ -81,16 +81,20 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
         raise TypeError(f"init_state: `tx` must be an optax.GradientTransformation, got "
                         f"{type(tx).__name__}.")
     params = host_init.init_params(model, tuple(int(d) for d in input_shape), seed=seed)
+    if isinstance(jnp.zeros(()), jax.core.Tracer):  # inside jax.eval_shape (abstract_state):
+        return _state_at_zero(tx, params)  # a nested jit cannot take compiler_options
     return _start(tx)(params)
+
+
+def _state_at_zero(tx, params):
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
 
 
 @functools.lru_cache(maxsize=32)
 def _start(tx):
     """The state at step 0 around given parameters; a one-off program per optimiser."""
-    def start(params):
-        return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
-
-    return jax.jit(start, compiler_options=host_init._one_off_options())
+    return jax.jit(functools.partial(_state_at_zero, tx),
+                   compiler_options=host_init._one_off_options())
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):
