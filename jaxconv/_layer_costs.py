@@ -1,6 +1,7 @@
 """Recognises the layers :mod:`jaxconv.counting` knows in a traced Flax model and counts them.
 
-Known: ``jaxconv.linen.Dense/Conv/LocallyConnected``, ``jaxconv.nnx.Linear/Conv/LocallyConnected``
+Known: ``jaxconv.linen.Dense/Conv/LocallyConnected/RegionalConv``,
+``jaxconv.nnx.Linear/Conv/LocallyConnected/RegionalConv``
 and Flax's own ``linen.Dense``, ``linen.Conv``, ``nnx.Linear`` and ``nnx.Conv`` (without input
 dilation). The window and feature count are read from the kernel that was created, the settings
 from the module, the input shape from the call. A cost whose output shape or parameter counts
@@ -22,6 +23,8 @@ from jaxconv import nnx as jnnx
 _DENSE = (jlinen.Dense, jnnx.Linear, nn.Dense, nnx.Linear)
 _CONV = (jlinen.Conv, jnnx.Conv, nn.Conv, nnx.Conv)
 _LOCAL = (jlinen.LocallyConnected, jnnx.LocallyConnected)
+_REGIONAL = tuple(getattr(mod, "RegionalConv") for mod in (jlinen, jnnx)
+                  if hasattr(mod, "RegionalConv"))
 
 
 def _one(value):
@@ -76,6 +79,13 @@ def layer_cost(module, input_shape, params, dtype) -> counting.Cost | None:
                 input_shape[-ndim - 1:], kshape[-1], kshape[ndim:2 * ndim],
                 strides=module.strides, padding=module.padding, dilation=module.dilation,
                 use_bias=use_bias, batch_size=_batch(input_shape, ndim + 1), dtype=dtype)
+        if isinstance(module, _REGIONAL):
+            ndim = (len(kshape) - 2) // 2
+            return counting.regional_cost(
+                input_shape[-ndim - 1:], kshape[-1], kshape[ndim:2 * ndim],
+                regions=kshape[:ndim], strides=module.strides, padding=module.padding,
+                dilation=module.kernel_dilation, use_bias=use_bias,
+                batch_size=_batch(input_shape, ndim + 1), dtype=dtype)
     except (ValueError, TypeError):  # e.g. Flax's "CAUSAL" padding: count parameters only
         return None
     return None

@@ -67,7 +67,7 @@ class ModelConfig(_JSON):
     """Settings of a model: Python ints, tuples, strings and bools only (hashable, JSON-able).
 
     Attributes:
-        kind: ``"dense"``, ``"local"`` or ``"conv"``.
+        kind: ``"dense"``, ``"local"``, ``"regional"`` or ``"conv"``.
         num_classes: number of outputs of the head, >= 2.
         channels: output channels of each spatial layer; its length is the depth.
         kernel_size: square window of the local and conv layers (used for the dense kind's shapes).
@@ -76,13 +76,17 @@ class ModelConfig(_JSON):
         pool: a 2x2 max pool (SAME padded, so odd sizes round up) after each spatial layer.
         global_pool: average over all positions before the head instead of flattening.
         hidden: units of a dense layer between the features and the classifier; 0 for none.
+        regions: for ``kind="regional"``: each spatial layer's output positions are split into
+            this many blocks per dim (as ``numpy.array_split``), one kernel per block; capped
+            at the layer's output size, so a large value means one kernel per position.
 
     Example:
         >>> dataclasses.asdict(ModelConfig("conv"))["channels"]
         (16, 32)
     """
 
-    kind: str = dataclasses.field(metadata={"help": "dense, local or conv", "choices": KINDS})
+    kind: str = dataclasses.field(metadata={"help": "dense, local, regional or conv",
+                                            "choices": KINDS})
     num_classes: int = _field(10, "outputs of the classifier (default: the dataset's classes)")
     channels: tuple[int, ...] = _field((16, 32), "output channels of each spatial layer, e.g. "
                                                  "16,32 (its length is the depth)")
@@ -92,6 +96,8 @@ class ModelConfig(_JSON):
     pool: bool = _field(True, "a 2x2 max pool after each spatial layer")
     global_pool: bool = _field(False, "average over all positions before the head")
     hidden: int = _field(64, "units of the dense layer before the classifier (0: none)")
+    regions: int = _field(2, "regional kind: kernels per dim of each spatial layer (1: conv; "
+                             "capped at the output size: one per position)")
 
     def __post_init__(self):
         owner, set_ = "ModelConfig", object.__setattr__  # frozen: canonicalise once
@@ -108,6 +114,7 @@ class ModelConfig(_JSON):
         set_(self, "kernel_size", check_int(owner, "kernel_size", self.kernel_size))
         set_(self, "strides", check_int(owner, "strides", self.strides))
         set_(self, "hidden", check_int(owner, "hidden", self.hidden, 0))
+        set_(self, "regions", check_int(owner, "regions", self.regions))
         set_(self, "padding", check_choice(owner, "padding", self.padding, PADDING_MODES,
                                            upper=True))
         for name in ("pool", "global_pool"):

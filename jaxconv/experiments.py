@@ -24,6 +24,7 @@ import numpy as np
 from jaxconv import data, models, train
 from jaxconv._validate import check_int
 from jaxconv.config import ModelConfig, TrainConfig, replace_fields
+from jaxconv.names import LECTURE_KINDS
 
 __all__ = ["TRAINING", "compare", "data_size_experiment", "markdown_table", "shift_experiment",
            "shift_images", "train_model"]
@@ -127,7 +128,7 @@ def train_model(config, dataset, training: TrainConfig | None = None):
     }
 
 
-def compare(dataset="digits", *, kinds=models.KINDS, model: ModelConfig | None = None,
+def compare(dataset="digits", *, kinds=LECTURE_KINDS, model: ModelConfig | None = None,
             training: TrainConfig | None = None, shifts=(1, 2), **overrides) -> dict:
     """Trains each kind with the same topology and settings and measures it.
 
@@ -165,7 +166,7 @@ def compare(dataset="digits", *, kinds=models.KINDS, model: ModelConfig | None =
     return {"dataset": ds.name, "steps": training.steps, "models": rows}
 
 
-def shift_experiment(*, kinds=models.KINDS, num_classes=5, n_train=2000,
+def shift_experiment(*, kinds=LECTURE_KINDS, num_classes=5, n_train=2000,
                      model: ModelConfig | None = None, training: TrainConfig | None = None,
                      **overrides) -> dict:
     """Train on glyphs in the left half of the canvas, test on the right half (never seen).
@@ -192,7 +193,7 @@ def shift_experiment(*, kinds=models.KINDS, num_classes=5, n_train=2000,
             "models": rows}
 
 
-def data_size_experiment(*, kinds=models.KINDS, sizes=(64, 128, 256, 512, 1024),
+def data_size_experiment(*, kinds=LECTURE_KINDS, sizes=(64, 128, 256, 512, 1024),
                          dataset="digits", model: ModelConfig | None = None,
                          training: TrainConfig | None = None, **overrides) -> dict:
     """Test accuracy of each kind trained on the first ``n`` of a fixed shuffle, for each size.

@@ -29,11 +29,11 @@ import jax.numpy as jnp
 from flax import linen as nn
 from flax.linen.dtypes import promote_dtype
 
-from jaxconv import ops
+from jaxconv import ops, shapes
 from jaxconv._modules import conv_param_shapes, local_param_shapes, spatial_dims
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
-__all__ = ["Conv", "Dense", "LocallyConnected"]
+__all__ = ["Conv", "Dense", "LocallyConnected", "RegionalConv"]
 
 Initializer = Any
 
@@ -131,3 +131,51 @@ class LocallyConnected(nn.Module):
         x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
         return ops.locally_connected(x, kernel, bias, strides=self.strides, padding=self.padding,
                                      dilation=self.dilation, precision=self.precision)
+
+
+class RegionalConv(nn.Module):
+    """Regional convolution: one kernel per region of the output, kernel (*regions, *window, C, F).
+
+    The output positions are split into ``regions`` blocks per dim (as ``numpy.array_split``) and
+    the positions of a block share a kernel (:func:`jaxconv.regional_conv`): ``regions=1`` is a
+    convolution, one region per position a locally-connected layer. The bias is ``(*regions, F)``.
+    ``regions`` must be at most the output size per dim (the first input fixes that size).
+
+    Example:
+        >>> RegionalConv(4, 3, regions=2).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
+        (2, 2, 3, 3, 1, 4)
+    """
+
+    features: int
+    kernel_size: Any
+    regions: Any
+    strides: Any = 1
+    padding: Any = "VALID"
+    kernel_dilation: Any = 1
+    use_bias: bool = True
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+    precision: Any = None
+    kernel_init: Initializer = local_kernel_init
+    bias_init: Initializer = default_bias_init
+    implementation: str = "auto"
+
+    @nn.compact
+    def __call__(self, x):
+        """x: input of shape (N, *spatial, C); returns (N, *out_spatial, features)."""
+        fn = "RegionalConv"
+        ndim = spatial_dims(fn, self.kernel_size, jnp.ndim(x))
+        features = shapes.check_features(fn, "features", self.features)
+        geom = shapes.geometry(fn, jnp.shape(x)[1:1 + ndim], self.kernel_size,
+                               strides=self.strides, padding=self.padding,
+                               dilation=self.kernel_dilation)
+        regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
+        kernel_shape = shapes.regional_kernel_shape(regions, geom.window, jnp.shape(x)[-1],
+                                                    features)
+        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
+        bias = (self.param("bias", self.bias_init, (*regions, features), self.param_dtype)
+                if self.use_bias else None)
+        x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
+        return ops.regional_conv(x, kernel, bias, regions=regions, strides=self.strides,
+                                 padding=self.padding, dilation=self.kernel_dilation,
+                                 precision=self.precision, implementation=self.implementation)

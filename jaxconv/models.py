@@ -1,16 +1,18 @@
-"""Three model families with matched topology: ``dense``, ``local`` and ``conv``.
+"""Model families with matched topology: ``dense``, ``local``, ``regional`` and ``conv``.
 
 Each model is a stack of "spatial" layers, one per entry of ``channels``, each followed by a ReLU
 and (optionally) a 2x2 max pool, then a head: flatten (or global average pool), an optional hidden
-:class:`~jaxconv.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The three kinds differ
+:class:`~jaxconv.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The kinds differ
 only in what a spatial layer is:
 
 - ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
 - ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
+- ``regional``: :class:`jaxconv.linen.RegionalConv`, the same window, one kernel per block of
+  ``regions`` x ``regions`` output positions (capped at the layer's output size), between the two;
 - ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the
   conv layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
 
-So every layer's activation has the same shape in all three kinds; only connectivity and weight
+So every layer's activation has the same shape in every kind; only connectivity and weight
 sharing change. Output shapes come from :mod:`jaxconv.shapes`. Layout is channels-last:
 inputs ``(N, H, W, C)``; layer and parameter names are ``layer1, layer2, ..., hidden, head``.
 """
@@ -28,13 +30,13 @@ from flax import linen as nn
 
 from jaxconv import linen, shapes
 from jaxconv.config import ModelConfig
-from jaxconv.names import KINDS
+from jaxconv.names import KINDS, LECTURE_KINDS
 from jaxconv.pooling import max_pool
 
-__all__ = ["KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
+__all__ = ["KINDS", "LECTURE_KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
 
 class Model(nn.Module):
-    """A ``dense``, ``local`` or ``conv`` classifier built from a :class:`ModelConfig`.
+    """A ``dense``, ``local``, ``regional`` or ``conv`` classifier built from a :class:`ModelConfig`.
 
     Example:
         >>> model = build("conv", num_classes=10)
@@ -52,6 +54,12 @@ class Model(nn.Module):
         if cfg.kind == "conv":
             return linen.Conv(features, cfg.kernel_size, strides=cfg.strides, padding=cfg.padding,
                               name=name)(x)
+        if cfg.kind == "regional":
+            out = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
+                                  padding=cfg.padding).out_spatial
+            regions = tuple(min(cfg.regions, o) for o in out)  # capped: one per position
+            return linen.RegionalConv(features, cfg.kernel_size, regions, strides=cfg.strides,
+                                      padding=cfg.padding, name=name)(x)
         if cfg.kind == "local":
             return linen.LocallyConnected(features, cfg.kernel_size, strides=cfg.strides,
                                           padding=cfg.padding, name=name)(x)
@@ -93,7 +101,8 @@ def build(config, /, **overrides) -> Model:
     """Builds a model from a kind name or a :class:`ModelConfig` (or its dict), with overrides.
 
     Args:
-        config: ``"dense"``, ``"local"``, ``"conv"``, a ``ModelConfig`` or a dict of its fields.
+        config: ``"dense"``, ``"local"``, ``"regional"``, ``"conv"``, a ``ModelConfig`` or a dict
+            of its fields.
         **overrides: ``ModelConfig`` fields replacing those of ``config``.
 
     Returns:

@@ -7,16 +7,22 @@ which lets ``jaxconv --help`` and the viewer's window build their menus before J
 Example:
     >>> from jaxconv import names
     >>> names.KINDS
-    ('dense', 'local', 'conv')
+    ('dense', 'local', 'regional', 'conv')
 """
 
 from __future__ import annotations
 
-__all__ = ["COMPUTE_DTYPES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS", "OPTIMIZERS",
+__all__ = ["COMPUTE_DTYPES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS", "LECTURE_KINDS",
+           "OPTIMIZERS",
            "PADDING_MODES", "SCHEDULES", "WINDOW_SUMS_SCOPE"]
 
-#: Model kinds (:class:`jaxconv.models.ModelConfig`), from no structure to full structure.
-KINDS = ("dense", "local", "conv")
+#: Model kinds (:class:`jaxconv.models.ModelConfig`), from no structure to full structure:
+#: ``"regional"`` shares each kernel within regions of the output (its ``regions`` setting), the
+#: dial between ``"local"`` (one kernel per position) and ``"conv"`` (one kernel).
+KINDS = ("dense", "local", "regional", "conv")
+
+#: The lecture's three kinds, compared side by side by :mod:`jaxconv.experiments` and the viewer.
+LECTURE_KINDS = ("dense", "local", "conv")
 
 #: Named paddings of the ops, modules and models (an int or ``(low, high)`` pairs also work in
 #: the ops and modules).

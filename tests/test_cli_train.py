@@ -54,7 +54,7 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["train", "--model", "mlp"], "`kind` must be one of dense, local, conv, got kind='mlp'"),
+    (["train", "--model", "mlp"], "`kind` must be one of dense, local, regional, conv, got kind='mlp'"),
     (["train", "--dataset", "cifar"], "load: unknown dataset 'cifar'"),
     (["train", "--steps", "-3"], "--steps must be >= 0, got -3"),
     (["train", "--resume"], "--resume needs --checkpoint-dir"),

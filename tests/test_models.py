@@ -91,7 +91,7 @@ def test_config_is_hashable_and_json_round_trips():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"kind": "mlp"}, ValueError, r"ModelConfig: `kind` must be one of dense, local, conv, got "
+    ({"kind": "mlp"}, ValueError, r"ModelConfig: `kind` must be one of dense, local, regional, conv, got "
                                   r"kind='mlp'"),
     ({"kind": "conv", "num_classes": 1}, ValueError, r"`num_classes` must be an integer >= 2"),
     ({"kind": "conv", "channels": ()}, ValueError, r"`channels` must name at least one layer"),

@@ -1,4 +1,4 @@
-"""``jaxconv experiment shift|data-size``: the lecture's claims, measured, tabled and plotted.
+"""``jaxconv experiment shift|data-size|sharing``: the lecture's claims, measured, tabled, plotted.
 
 Each prints a markdown table (or JSON with ``--json``) and writes a PNG with matplotlib's Agg
 backend (``--plot PATH``; default ``<out-dir>/<name>.png``; ``--no-plot`` to skip).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from jaxconv.cli import sharing
 from jaxconv.cli._paths import check_plot_path
 from jaxconv.cli.compare import add_model_arguments, model_config, parse_ints
 
@@ -32,6 +33,7 @@ def register(subparsers) -> None:
         q.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
         q.add_argument("--no-plot", action="store_true", help="write no PNG")
         q.set_defaults(run=run)
+    sharing.register(sub)
 
 
 def shift_table(result: dict) -> str:

@@ -37,8 +37,8 @@ _LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used b
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("train", help="train a dense, local or conv model")
-    p.add_argument("--model", help="dense, local or conv (default conv)")
+    p = subparsers.add_parser("train", help="train a dense, local, regional or conv model")
+    p.add_argument("--model", help="dense, local, regional or conv (default conv)")
     p.add_argument("--dataset", help="digits (default), mnist-5k, mnist, fashion-mnist, shifted "
                                      "or a path")
     p.add_argument("--steps", type=int, default=500, help="train up to this step (default 500)")
