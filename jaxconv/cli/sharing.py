@@ -17,19 +17,21 @@ from jaxconv.cli.compare import parse_ints
 
 def register(sub) -> None:
     """Adds the ``sharing`` experiment to ``jaxconv experiment``'s subparsers."""
-    from jaxconv.sharing import REGIONS, STEPS, TASKS
-
+    # Defaults live in jaxconv.sharing, which imports JAX: resolved in run(), not at parse time.
     p = sub.add_parser("sharing", help="regional weight sharing, from conv to local, on a "
                                        "shifted and an aligned task")
-    p.add_argument("--regions", default=",".join(map(str, REGIONS)),
-                   help=f"regions per dim to train, comma-separated (default "
-                        f"{','.join(map(str, REGIONS))}; 1 is conv, 16 one per position)")
-    p.add_argument("--tasks", default=",".join(TASKS),
-                   help=f"which tasks, comma-separated (default {','.join(TASKS)})")
-    p.add_argument("--steps", type=int, default=STEPS, help=f"steps per run (default {STEPS})")
+    p.add_argument("--regions", default=None,
+                   help="regions per dim to train, comma-separated (default "
+                        "jaxconv.sharing.REGIONS: 1 = conv ... one per position)")
+    p.add_argument("--tasks", default=None,
+                   help="which of shifted, aligned, comma-separated (default both)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="steps per run (default jaxconv.sharing.STEPS)")
     p.add_argument("--n-train", type=int, default=None,
                    help="training images per task (default 2000 shifted, 1000 aligned)")
-    p.add_argument("--channels", default="16", help="channels of the layer (default 16)")
+    p.add_argument("--channels", default=None,
+                   help="channels of each spatial layer, comma-separated (default "
+                        "jaxconv.sharing.MODEL's)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--plot", help="PNG path (default <out-dir>/sharing.png)")
@@ -88,18 +90,22 @@ def plot(result: dict, path: str) -> None:
 
 
 def run(args) -> int:
-    from jaxconv.sharing import sharing_experiment
+    from jaxconv.sharing import REGIONS, STEPS, TASKS, sharing_experiment
 
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
-    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+    steps = STEPS if args.steps is None else args.steps
+    if steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {steps}.")
+    tasks = TASKS if args.tasks is None else tuple(
+        t.strip() for t in args.tasks.split(",") if t.strip())
+    regions = REGIONS if args.regions is None else parse_ints(args.regions, "--regions")
+    channels = {} if args.channels is None else {
+        "channels": parse_ints(args.channels, "--channels")}
     path = None  # checked before the experiment runs, not after
     if not args.no_plot:
         path = args.plot or os.path.join(args.out_dir, "sharing.png")
         check_plot_path("--plot" if args.plot else "--out-dir", path)
-    result = sharing_experiment(regions=parse_ints(args.regions, "--regions"), tasks=tasks,
-                                n_train=args.n_train, steps=args.steps, seed=args.seed,
-                                channels=parse_ints(args.channels, "--channels"))
+    result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train, steps=steps,
+                                seed=args.seed, **channels)
     if path:
         plot(result, path)
     if args.json:
