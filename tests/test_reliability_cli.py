@@ -194,3 +194,15 @@ def test_l14_resume_of_an_empty_directory_prints_one_line_and_no_traceback(tmp_p
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip() == (f"jaxconv train: error: Checkpointer: no checkpoints in "
                                    f"'{tmp_path / 'empty'}'.")
+
+
+def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
+    line = one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
+                             "--channels", "8", "--hidden", "5", "--global-pool"], 2,
+                    "jaxconv train: error: --channels '8' differs from the checkpoint's '4'; "
+                    "--hidden 5 differs from the checkpoint's 0; --global-pool True differs "
+                    "from the checkpoint's False; the saved parameters have the checkpoint's "
+                    "model")
+    one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
+                      "--allow-changed-settings", "--channels", "8"], 2,
+             "--channels '8' differs from the checkpoint's '4'")

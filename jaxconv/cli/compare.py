@@ -22,9 +22,10 @@ def register(subparsers) -> None:
 
 def add_model_arguments(parser) -> None:
     """``--channels`` and ``--hidden``: the topology every kind shares."""
-    parser.add_argument("--channels", default="16,32",
+    # Defaults are filled in by model_config, so `jaxconv train --resume` can tell a given flag.
+    parser.add_argument("--channels",
                         help="channels of each spatial layer, comma-separated (default 16,32)")
-    parser.add_argument("--hidden", type=int, default=64,
+    parser.add_argument("--hidden", type=int,
                         help="units of the dense layer before the classifier; 0 for none "
                              "(default 64)")
 
@@ -37,9 +38,19 @@ def parse_ints(text: str, flag: str) -> tuple[int, ...]:
         raise ValueError(f"{flag} must be comma-separated integers, got {text!r}.") from None
 
 
+def given_model_fields(args) -> dict:
+    """The ModelConfig fields the user gave with :func:`add_model_arguments`' flags."""
+    out = {}
+    if args.channels is not None:
+        out["channels"] = parse_ints(args.channels, "--channels")
+    if args.hidden is not None:
+        out["hidden"] = args.hidden
+    return out
+
+
 def model_config(args) -> dict:
-    """The ModelConfig fields given by :func:`add_model_arguments`."""
-    return {"channels": parse_ints(args.channels, "--channels"), "hidden": args.hidden}
+    """The ModelConfig fields of :func:`add_model_arguments`, with their defaults."""
+    return {"channels": (16, 32), "hidden": 64, **given_model_fields(args)}
 
 
 def table(result: dict) -> str:

@@ -27,7 +27,7 @@ import warnings
 
 from jaxconv.cli._paths import check_writable_file
 from jaxconv.cli._progress import Heartbeat
-from jaxconv.cli.compare import add_model_arguments, model_config
+from jaxconv.cli.compare import add_model_arguments, given_model_fields, model_config
 from jaxconv.names import CPU_LIBRARIES
 
 # TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
@@ -48,7 +48,8 @@ def register(subparsers) -> None:
     p.add_argument("--schedule", help="constant (default), cosine or warmup_cosine")
     p.add_argument("--seed", type=int, help="parameter and batch-order seed (default 0)")
     p.add_argument("--eval-every", type=int, default=50, help="test every N steps (default 50)")
-    p.add_argument("--global-pool", action="store_true", help="average-pool head (ModelConfig)")
+    p.add_argument("--global-pool", action="store_true", default=None,
+                   help="average-pool head (ModelConfig)")
     add_model_arguments(p)
     p.add_argument("--bf16", action="store_true", help="compute in bfloat16, keep float32 params")
     p.add_argument("--cpu-library", choices=CPU_LIBRARIES, default="auto",
@@ -135,6 +136,26 @@ def _check(args):
         check_writable_file("--csv", args.csv)
 
 
+def _check_model_flags(args, saved):
+    """Model flags given on --resume must match the checkpoint's model: its state has that shape."""
+    given = {"kind": args.model, **given_model_fields(args)}
+    if args.global_pool is not None:
+        given["global_pool"] = args.global_pool
+    flags = {"kind": "--model", "global_pool": "--global-pool"}
+    differ = []
+    for key, value in given.items():
+        old = saved.get(key)
+        old = tuple(old) if isinstance(old, list) else old
+        if value is not None and value != old:
+            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+            was = ",".join(map(str, old)) if isinstance(old, tuple) else old
+            differ.append(f"{flags.get(key, '--' + key)} {shown!r} differs from the "
+                          f"checkpoint's {was!r}")
+    if differ:
+        raise ValueError(f"{'; '.join(differ)}; the saved parameters have the checkpoint's "
+                         f"model, so drop the flag(s) or use another --checkpoint-dir.")
+
+
 def _check_fresh_directory(ckpt):
     """A fresh run must not collide with steps or stray folders already in the directory."""
     strays, steps = ckpt.strays(), ckpt.steps()
@@ -178,15 +199,12 @@ def _prepare(args, ckpt):
         dataset, config = _configs(args, None)
         ds = data.load(dataset, seed=config.seed)
         model = models.build(args.model or "conv", num_classes=ds.num_classes,
-                             global_pool=args.global_pool, **model_config(args))
+                             global_pool=bool(args.global_pool), **model_config(args))
         return model, ds, {"dataset": dataset}, config, None
     loaded = {}
 
     def build(meta):  # the restore target of one step, from that step's own metadata
-        saved_kind = meta["model_config"]["kind"]
-        if args.model is not None and args.model != saved_kind:
-            raise ValueError(f"--model {args.model!r} differs from the checkpoint's "
-                             f"{saved_kind!r}.")
+        _check_model_flags(args, meta["model_config"])
         dataset, config = _configs(args, meta)
         if dataset not in loaded:
             loaded[dataset] = data.load(dataset, seed=config.seed)
