@@ -241,3 +241,9 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     assert "the last that passed the guard" in text and "step 0" in text
     for kind in KINDS:  # the last good weights are drawn, not NaNs
         assert np.isfinite(win.snapshot.models[kind].kernels["layer1"]).all()
+    session = win.session  # a lower rate and Start continue from those weights (M4)
+    win.controls.fields["learning_rate"].setText("0.01")
+    qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    snapshot = wait_drawn(qtbot, win, 3)
+    assert win.session is session and session.settings.learning_rate == 0.01
+    assert all(np.isfinite(snapshot.models[kind].kernels["layer1"]).all() for kind in KINDS)

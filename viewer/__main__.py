@@ -108,6 +108,13 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         window.close()
 
     def failed(error):
+        if isinstance(error, FloatingPointError) and not outcome.get("shooting"):
+            # Divergence: the window shows it (red status, the weights that passed the guard);
+            # write the PNG of that, and exit 1.
+            print(f"jaxconv-viewer: training diverged: {error}", file=sys.stderr)
+            outcome["shooting"] = True
+            QTimer.singleShot(100, lambda: (shoot(), outcome.update(code=1)))
+            return
         print(f"jaxconv-viewer: training failed: {type(error).__name__}: {error}", file=sys.stderr)
         outcome["code"] = 1
         window.close()

@@ -104,9 +104,9 @@ TEXT: dict[str, dict[str, str]] = {
     "failed": {"en": "Training stopped: {error}", "zh_CN": "训练已停止：{error}"},
     "non_finite": {"en": "{kind}: training diverged at step {step} ({reason}); paused with the "
                          "weights of step {good}, the last that passed the guard. Lower the "
-                         "learning rate and press Reset.",
+                         "learning rate and press Start to continue from them, or Reset.",
                    "zh_CN": "{kind}：训练在第 {step} 步停止（{reason}）；已暂停并保留第 {good} 步的权重"
-                            "（最后一次正常的权重）。请降低学习率后按“重置”。"},
+                            "（最后一次正常的权重）。请降低学习率后按“开始”，或按“重置”。"},
     "saved": {"en": "Saved {path}", "zh_CN": "已保存 {path}"},
     "saved_at": {"en": "Saved {path} (step {step})", "zh_CN": "已保存 {path}（步数 {step}）"},
     "no_session": {"en": "no session is running", "zh_CN": "没有正在运行的会话"},

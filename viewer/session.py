@@ -126,6 +126,21 @@ class Session:
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
 
+    RESTARTS_ROUNDS = ("set_learning_rate",)  # worker requests after which `rounds` restarts
+
+    def set_learning_rate(self, learning_rate: float) -> float:
+        """Continues with another learning rate from the states as they are (a worker request).
+
+        Raises:
+            ValueError: not a finite number > 0.
+        """
+        from jaxconv._validate import check_float
+
+        lr = check_float("Session.set_learning_rate", "learning_rate", learning_rate, 0,
+                         low_open=True)
+        self.settings = dataclasses.replace(self.settings, learning_rate=lr)
+        return lr
+
     def rounds(self):
         """Yields the step after every model has taken it; ends at ``settings.max_steps``.
 

@@ -8,6 +8,8 @@ the first compile.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QWidget
@@ -197,7 +199,16 @@ class MainWindow(QMainWindow):
         settings = self._settings_from_fields()
         if settings is None:
             return
-        if settings != self.settings or self.worker is None or not self.threads.alive(self.worker):
+        alive = self.worker is not None and self.threads.alive(self.worker)
+        if alive and settings != self.settings and settings == dataclasses.replace(
+                self.settings, learning_rate=settings.learning_rate):
+            # Only the learning rate changed (e.g. lowered after divergence): the models go on
+            # from their weights, which the guard set back to the last that passed it.
+            self.worker.request("set_learning_rate", settings.learning_rate)
+            self.settings = settings
+            self.training = True
+            self.worker.resume()
+        elif settings != self.settings or not alive:
             self.start_session(settings, running=True)  # new settings, or the last start failed
         else:
             self.training = True

@@ -184,6 +184,8 @@ class TrainWorker(QObject):
                     return
                 if action == "request":
                     self._serve(*payload)
+                    if payload[0] in getattr(self.job, "RESTARTS_ROUNDS", ()):
+                        rounds = self.job.rounds()  # later steps use the changed settings
                     continue
                 if action == "snapshot":
                     try:
@@ -217,7 +219,8 @@ class TrainWorker(QObject):
         self.served.emit(Served(name, args, result, error, self.step))
 
     def _fail(self, error):
-        traceback.print_exception(error)
+        if not isinstance(error, FloatingPointError):  # divergence is an event, not a crash
+            traceback.print_exception(error)
         with self._cond:
             self._running, self._pending = False, 0
         self.failed.emit(error)
