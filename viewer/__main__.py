@@ -103,7 +103,8 @@ def _shoot_when_trained(app, window, steps, path, outcome):
 
     def shoot():
         ok = window.grab().save(path)
-        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step {steps}")
+        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step "
+              f"{min(window.shown_step, steps)}")
         outcome["code"] = 0 if ok else 1
         window.close()
 

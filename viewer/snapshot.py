@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from jaxconv.names import KINDS  # column order: no structure, locality, locality and sharing
+from jaxconv.names import LECTURE_KINDS as KINDS  # column order: no structure, locality, locality and sharing
 
 __all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Snapshot", "read_metrics_csv",
            "write_metrics_csv"]
