@@ -12,41 +12,50 @@ from jax import lax
 
 from jaxconv import _validate, shapes
 
-_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
 
 
-def float_array(fn: str, name: str, value):
-    """Returns ``value`` as a JAX array, rejecting non-floating dtypes with a TypeError."""
+def float_array(fn: str, name: str, value, *, complex_ok: bool = False):
+    """Returns ``value`` as a JAX array, rejecting non-floating dtypes with a TypeError.
+
+    With ``complex_ok`` (the linear ops), complex dtypes are accepted too.
+    """
     if value is None:
         raise TypeError(f"{fn}: `{name}` must be an array, got {name}=None.")
     try:
         array = jnp.asarray(value)
     except TypeError as err:
         raise TypeError(f"{fn}: `{name}` must be an array, got {type(value).__name__}: {err}") from None
-    if not jnp.issubdtype(array.dtype, jnp.floating):
+    if not jnp.issubdtype(array.dtype, jnp.inexact if complex_ok else jnp.floating):
         raise TypeError(
-            f"{fn}: `{name}` must be a floating-point array, got dtype {array.dtype}; "
+            f"{fn}: `{name}` must be a floating-point{' or complex' if complex_ok else ''} array, "
+            f"got dtype {array.dtype}; "
             f"cast it first, e.g. {name}.astype(jnp.float32)."
         )
     return array
 
 
-def spatial_rank(fn: str, x) -> int:
-    """Number of spatial dims of a channels-last input ``(N, *spatial, C)``; must be 1, 2 or 3."""
-    if x.ndim not in (3, 4, 5):
+def spatial_rank(fn: str, x, *, max_ndim: int | None = 3) -> int:
+    """Number of spatial dims of a channels-last input ``(N, *spatial, C)``: 1 to ``max_ndim``.
+
+    The pools and the hand-written backward passes keep 1-3; the conv and locally-connected ops
+    take any number (``max_ndim=None``: XLA's convolution is N-D, as Flax's ``Conv``).
+    """
+    if x.ndim < 3 or (max_ndim is not None and x.ndim > max_ndim + 2):
+        dims = "1, 2 or 3 spatial dims (rank 3, 4 or 5)" if max_ndim == 3 else (
+            "at least 1 spatial dim (rank >= 3)")
         raise ValueError(
-            f"{fn}: `x` must have shape (N, *spatial, C) with 1, 2 or 3 spatial dims (rank 3, 4 "
-            f"or 5), got shape {tuple(x.shape)} (rank {x.ndim})."
+            f"{fn}: `x` must have shape (N, *spatial, C) with {dims}, got shape "
+            f"{tuple(x.shape)} (rank {x.ndim})."
         )
     return x.ndim - 2
 
 
-def bias_array(fn: str, bias, allowed: tuple[tuple[int, ...], ...]):
+def bias_array(fn: str, bias, allowed: tuple[tuple[int, ...], ...], *, complex_ok: bool = False):
     """Checks ``bias`` is None or a floating array with one of the ``allowed`` shapes."""
     if bias is None:
         return None
-    bias = float_array(fn, "bias", bias)
+    bias = float_array(fn, "bias", bias, complex_ok=complex_ok)
     if tuple(bias.shape) not in allowed:
         shapes = " or ".join(str(a) for a in allowed)
         raise ValueError(f"{fn}: `bias` must have shape {shapes}, got shape {tuple(bias.shape)}.")
@@ -72,15 +81,26 @@ def canonical_precision(fn: str, precision):
     )
 
 
+def canonical_dtype(fn: str, name: str, value):
+    """None, or ``value`` as a numpy dtype (``jnp.float32``, ``"bfloat16"``, ...)."""
+    if value is None:
+        return None
+    try:
+        return jnp.dtype(value)
+    except TypeError:
+        raise TypeError(f"{fn}: `{name}` must be None or a dtype such as jnp.float32, got "
+                        f"{name}={value!r}.") from None
+
+
 def common_dtype(*arrays):
     """The dtype the op computes in: the promotion of all non-None operands."""
     return jnp.result_type(*[a for a in arrays if a is not None])
 
 
-def dimension_numbers(ndim: int):
-    """``lax.conv_general_dilated`` layout names: channels-last inputs, (*window, I, O) kernels."""
-    s = _SPATIAL[ndim]
-    return (f"N{s}C", f"{s}IO", f"N{s}C")
+def dimension_numbers(ndim: int) -> lax.ConvDimensionNumbers:
+    """``lax.conv_general_dilated`` layout: channels-last inputs, (*window, I, O) kernels, N-D."""
+    lhs = (0, ndim + 1, *range(1, ndim + 1))
+    return lax.ConvDimensionNumbers(lhs, (ndim + 1, ndim, *range(ndim)), lhs)
 
 
 def check_dense(fn: str, x, kernel) -> None:
@@ -98,13 +118,17 @@ def check_dense(fn: str, x, kernel) -> None:
                          f"{tuple(kernel.shape)}).")
 
 
-def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
+def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups, input_dilation=1, *,
+                  padding_modes=shapes.PADDING_MODES, max_ndim: int | None = 3):
     """Checks a convolution's arguments (ranks, channels, groups, window settings).
+
+    The ops pass ``padding_modes=shapes.CONV_PADDING_MODES`` and ``max_ndim=None``; the
+    hand-written backward passes keep the defaults, the cases they implement.
 
     Returns:
         ``(geometry, groups)`` with ``groups`` checked to divide both channel counts.
     """
-    ndim = spatial_rank(fn, x)
+    ndim = spatial_rank(fn, x, max_ndim=max_ndim)
     if kernel.ndim != x.ndim:
         raise ValueError(f"{fn}: kernel rank {kernel.ndim} does not match input rank {x.ndim}: a "
                          f"{ndim}-D conv needs a kernel of shape (*window, C // groups, F), got "
@@ -117,7 +141,8 @@ def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups):
                          f"{kernel.shape[-2] * groups} (kernel shape {tuple(kernel.shape)}, "
                          f"groups={groups}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
-                           dilation=dilation)
+                           dilation=dilation, input_dilation=input_dilation,
+                           padding_modes=padding_modes)
     check_output_size(fn, x, geom, features, padding, max(x.dtype.itemsize, kernel.dtype.itemsize),
                       "jaxconv.counting.conv_cost(input_shape, features, kernel_size, ...)")
     return geom, groups
@@ -139,12 +164,12 @@ def check_output_size(fn: str, x, geom: shapes.Geometry, features: int, padding,
 
     XLA aborts the process (SIGABRT) on a shape whose byte size overflows int64, e.g. for
     ``padding=2**40``, and raises RESOURCE_EXHAUSTED for one larger than memory. The padded
-    input is only built in memory for CIRCULAR padding (``jnp.pad``); zero padding is lax's.
+    input is only built in memory for CIRCULAR and REFLECT padding (``jnp.pad``); zero padding is lax's.
     """
     n = x.shape[0]
     _validate.check_array_size(fn, f"the padded input (padding={padding!r})",
                                (n, *geom.padded_spatial, x.shape[-1]), itemsize,
-                               memory=geom.circular, hint=hint)
+                               memory=geom.pad_mode != "constant", hint=hint)
     _validate.check_array_size(
         fn, f"the output (input shape {tuple(x.shape)}, padding={padding!r}, "
             f"strides={geom.strides})", (n, *geom.out_spatial, features), itemsize, hint=hint)

@@ -3,8 +3,9 @@
 Known: ``jaxconv.linen.Dense/Conv/LocallyConnected/RegionalConv``,
 ``jaxconv.nnx.Linear/Conv/LocallyConnected/RegionalConv``
 and Flax's own ``linen.Dense``, ``linen.Conv``, ``nnx.Linear`` and ``nnx.Conv`` (without input
-dilation). The window and feature count are read from the kernel that was created, the settings
-from the module, the input shape from the call. A cost whose output shape or parameter counts
+dilation; jaxconv's modules use Flax's attribute names, so one reader serves both). ``ConvLocal``
+(Flax's fused layout) is counted for its parameters only. The window and feature count are read
+from the kernel that was created, the settings from the module, the input shape from the call. A cost whose output shape or parameter counts
 disagree with what the model actually made is dropped (the summary then shows the parameters it
 found and no FLOPs) rather than shown wrong.
 """
@@ -31,12 +32,14 @@ def _one(value):
     return 1 if value is None else value
 
 
+def _no_input_dilation(module) -> bool:
+    lhs = _one(module.input_dilation)
+    return all(v == 1 for v in ((lhs,) if isinstance(lhs, int) else lhs))
+
+
 def _conv_settings(module):
     """``(strides, padding, dilation, groups)`` of a conv module, or None if not countable."""
-    if isinstance(module, (jlinen.Conv, jnnx.Conv)):
-        return module.strides, module.padding, module.dilation, module.groups
-    lhs = _one(module.input_dilation)
-    if any(v != 1 for v in ((lhs,) if isinstance(lhs, int) else lhs)):
+    if not _no_input_dilation(module):
         return None
     return (_one(module.strides), module.padding, _one(module.kernel_dilation),
             module.feature_group_count)
@@ -73,11 +76,12 @@ def layer_cost(module, input_shape, params, dtype) -> counting.Cost | None:
                 input_shape[-ndim - 1:], kshape[-1], kshape[:-2], strides=strides,
                 padding=padding, dilation=dilation, groups=groups, use_bias=use_bias,
                 batch_size=_batch(input_shape, ndim + 1), dtype=dtype)
-        if isinstance(module, _LOCAL):
+        if isinstance(module, _LOCAL) and _no_input_dilation(module):
             ndim = (len(kshape) - 2) // 2
             return counting.local_cost(
                 input_shape[-ndim - 1:], kshape[-1], kshape[ndim:2 * ndim],
-                strides=module.strides, padding=module.padding, dilation=module.dilation,
+                strides=_one(module.strides), padding=module.padding,
+                dilation=_one(module.kernel_dilation),
                 use_bias=use_bias, batch_size=_batch(input_shape, ndim + 1), dtype=dtype)
         if isinstance(module, _REGIONAL):
             ndim = (len(kshape) - 2) // 2

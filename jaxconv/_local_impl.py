@@ -110,7 +110,7 @@ def pad_spatial(x, geom: shapes.Geometry, first: int):
     """Applies the geometry's zero or wrap-around padding to the spatial axes starting at ``first``."""
     widths = [(0, 0)] * x.ndim
     widths[first:first + geom.ndim] = geom.pads
-    return jnp.pad(x, widths, mode="wrap" if geom.circular else "constant")
+    return jnp.pad(x, widths, mode=geom.pad_mode)
 
 
 def window_taps(x, geom: shapes.Geometry, first: int):

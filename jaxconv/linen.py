@@ -1,24 +1,35 @@
-"""Flax linen wrappers: each module creates ``kernel``/``bias`` and calls the op in :mod:`jaxconv.ops`.
+"""Flax linen layers: ``Dense``, ``Conv`` and ``ConvLocal`` are drop-ins for Flax's namesakes.
 
-Parameter layouts are the ops' layouts. Inputs are promoted to ``dtype`` (or to the common dtype
-of input and parameters), as Flax does, so integer inputs are cast here, unlike in the ops.
-
-The modules share their attributes, documented once here (names and meanings as in Flax):
+Each module creates ``kernel``/``bias`` and calls the op in :mod:`jaxconv.ops`. ``Dense``, ``Conv``
+and ``ConvLocal`` take every attribute of ``flax.linen.Dense``/``Conv``/``ConvLocal``, in Flax's
+order, with Flax's defaults, meanings and parameter shapes, so ``from jaxconv.linen import Conv``
+in place of ``from flax.linen import Conv`` changes nothing but speed (``ConvLocal`` runs on
+jaxconv's locally-connected implementations; see docs/porting.md). The attributes, documented once
+here (as in Flax):
 
 - ``features``: output features ``F``.
-- ``kernel_size``: the window; an int applies to every spatial dim of the input.
-- ``strides``, ``dilation``: an int or one per spatial dim.
-- ``padding``: ``"SAME"`` (``Conv``'s default), ``"VALID"`` (``LocallyConnected``'s default, as
-  Keras), ``"CIRCULAR"``, an int, or one ``(low, high)`` pair per spatial dim.
-- ``groups`` (``Conv`` only): channel groups; ``C`` gives a depthwise convolution.
-- ``use_bias``: add a bias, ``(F,)`` for ``Dense``/``Conv``, ``(*out_spatial, F)`` for
-  ``LocallyConnected``.
+- ``kernel_size``: the window; an int ``k`` is a 1-D window ``(k,)`` (Flax's rule), a sequence
+  gives one int per spatial dim. Inputs are ``(*batch, *spatial, C)`` with ``len(kernel_size)``
+  spatial dims and any number of batch axes (none included).
+- ``strides``, ``input_dilation``, ``kernel_dilation``: an int or one per spatial dim (None: 1).
+- ``padding``: ``"SAME"``, ``"VALID"``, ``"CIRCULAR"``, ``"REFLECT"``, ``"CAUSAL"`` (1-D), an int,
+  or one int or ``(low, high)`` pair per spatial dim.
+- ``feature_group_count`` (``Conv``): channel groups; ``C`` gives a depthwise convolution.
+- ``use_bias``; ``mask``: multiplies the kernel, same shape as the kernel.
 - ``dtype``: the computation dtype (None: promote input and parameters); ``param_dtype``: the
-  parameters' dtype (float32).
-- ``precision``: ``lax.Precision`` or its name, passed to the op.
-- ``kernel_init``, ``bias_init``: initialisers ``(key, shape, dtype) -> array``; the
-  locally-connected default counts ``prod(window) * C`` as fan-in, not the positions
-  (:mod:`jaxconv.initializers`).
+  parameters' dtype (float32); ``promote_dtype``: Flax's promotion function.
+- ``precision``: ``lax.Precision`` or its name.
+- ``kernel_init``, ``bias_init``: initialisers ``(key, shape, dtype) -> array``.
+- ``dot_general``/``dot_general_cls`` (``Dense``), ``conv_general_dilated``/
+  ``conv_general_dilated_cls`` (``Conv``): a replacement for the lax primitive (e.g. quantised);
+  when given it is called as Flax calls it, instead of jaxconv's op.
+
+``ConvLocal`` stores Flax's layout, kernel ``(*out_spatial, C * prod(window), F)`` fused as
+``(C, *window)`` and bias ``(*out_spatial, F)``, so a Flax checkpoint restores into it, and adds
+``implementation`` (last, so positional calls are Flax's). jaxconv's own ``LocallyConnected`` keeps
+the readable layout ``(*out_spatial, *window, C, F)`` (:func:`jaxconv.ops.to_flax_conv_local` and
+:func:`~jaxconv.ops.from_flax_conv_local` convert), defaults to ``"VALID"`` as Keras, and counts
+fan-in per position in its initialiser (:mod:`jaxconv.initializers`).
 """
 
 from __future__ import annotations
@@ -29,17 +40,28 @@ import jax.numpy as jnp
 from flax import linen as nn
 from flax.linen.dtypes import promote_dtype
 
+from jaxconv import _modules as m
 from jaxconv import ops, shapes
-from jaxconv._modules import conv_param_shapes, local_param_shapes, spatial_dims
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
-__all__ = ["Conv", "Dense", "LocallyConnected", "RegionalConv"]
+__all__ = ["Conv", "ConvLocal", "Dense", "LocallyConnected", "RegionalConv"]
 
 Initializer = Any
 
 
+def _in_features(fn: str, x) -> int:
+    if jnp.ndim(x) < 1:
+        raise ValueError(f"{fn}: input must have shape (..., in_features), got a scalar.")
+    return jnp.shape(x)[-1]
+
+
 class Dense(nn.Module):
-    """Fully-connected layer. Example: ``Dense(10).init(key, jnp.ones((1, 64)))`` makes kernel (64, 10)."""
+    """Fully-connected layer, kernel (in_features, features); Flax's ``Dense``.
+
+    Example:
+        >>> Dense(10).init(jax.random.key(0), jnp.ones((1, 64)))["params"]["kernel"].shape
+        (64, 10)
+    """
 
     features: int
     use_bias: bool = True
@@ -48,62 +70,133 @@ class Dense(nn.Module):
     precision: Any = None
     kernel_init: Initializer = default_kernel_init
     bias_init: Initializer = default_bias_init
+    promote_dtype: Any = promote_dtype
+    dot_general: Any = None
+    dot_general_cls: Any = None
 
     @nn.compact
-    def __call__(self, x):
-        """x: input of shape (..., in_features); returns (..., features)."""
-        in_features = jnp.shape(x)[-1] if jnp.ndim(x) else 0
-        (kernel_shape, bias_shape) = conv_param_shapes("Dense", in_features, self.features, (), 0, 1)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        bias = self.param("bias", self.bias_init, bias_shape, self.param_dtype) if self.use_bias else None
-        x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
+    def __call__(self, inputs):
+        """inputs: shape (..., in_features); returns (..., features)."""
+        shape = (_in_features("Dense", inputs), m.features("Dense", "features", self.features))
+        kernel = self.param("kernel", self.kernel_init, shape, self.param_dtype)
+        bias = (self.param("bias", self.bias_init, shape[1:], self.param_dtype)
+                if self.use_bias else None)
+        x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+        custom = self.dot_general_cls() if self.dot_general_cls is not None else self.dot_general
+        if custom is not None:
+            return m.custom_dense(custom, x, kernel, bias, self.precision)
         return ops.dense(x, kernel, bias, precision=self.precision)
 
 
-class Conv(nn.Module):
-    """Convolution with one kernel shared by all positions; kernel (*window, C // groups, F).
-
-    An int ``kernel_size`` applies to every spatial dim of the input.
-
-    Example:
-        >>> Conv(8, 3).init(jax.random.key(0), jnp.ones((1, 28, 28, 1)))["params"]["kernel"].shape
-        (3, 3, 1, 8)
-    """
+class _Windowed(nn.Module):
+    """The attributes of Flax's ``_Conv``, in its order (documented in the module docstring)."""
 
     features: int
     kernel_size: Any
     strides: Any = 1
     padding: Any = "SAME"
-    dilation: Any = 1
-    groups: int = 1
+    input_dilation: Any = 1
+    kernel_dilation: Any = 1
+    feature_group_count: int = 1
     use_bias: bool = True
+    mask: Any = None
     dtype: Any = None
     param_dtype: Any = jnp.float32
     precision: Any = None
     kernel_init: Initializer = default_kernel_init
     bias_init: Initializer = default_bias_init
+    promote_dtype: Any = promote_dtype
+
+    def _prepare(self, fn, inputs):
+        """Flattens the batch axes and checks the settings on this input: (x, batch, geometry)."""
+        window = m.window(fn, self.kernel_size)
+        x, batch = m.flatten_batch(fn, inputs, len(window))
+        m.features(fn, "features", self.features)
+        geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
+                          self.input_dilation, self.kernel_dilation)
+        return x, batch, geom
+
+    def _params(self, kernel_shape, bias_shape):
+        m.check_mask(type(self).__name__, self.mask, kernel_shape)
+        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
+        if self.mask is not None:
+            kernel = kernel * self.mask
+        bias = (self.param("bias", self.bias_init, bias_shape, self.param_dtype)
+                if self.use_bias else None)
+        return kernel, bias
+
+
+class Conv(_Windowed):
+    """Convolution, kernel (*kernel_size, C // feature_group_count, features); Flax's ``Conv``.
+
+    Example:
+        >>> Conv(8, (3, 3)).init(jax.random.key(0), jnp.ones((1, 28, 28, 1)))["params"]["kernel"].shape
+        (3, 3, 1, 8)
+    """
+
+    conv_general_dilated: Any = None
+    conv_general_dilated_cls: Any = None
 
     @nn.compact
-    def __call__(self, x):
-        """x: input of shape (N, *spatial, C); returns (N, *out_spatial, features)."""
-        ndim = spatial_dims("Conv", self.kernel_size, jnp.ndim(x))
-        kernel_shape, bias_shape = conv_param_shapes(
-            "Conv", jnp.shape(x)[-1], self.features, self.kernel_size, ndim, self.groups)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        bias = self.param("bias", self.bias_init, bias_shape, self.param_dtype) if self.use_bias else None
-        x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
-        return ops.conv(x, kernel, bias, strides=self.strides, padding=self.padding,
-                        dilation=self.dilation, groups=self.groups, precision=self.precision)
+    def __call__(self, inputs):
+        """inputs: shape (*batch, *spatial, C); returns (*batch, *out_spatial, features)."""
+        x, batch, geom = self._prepare("Conv", inputs)
+        groups = m.groups("Conv", self.feature_group_count, x.shape[-1], self.features)
+        kernel, bias = self._params((*geom.window, x.shape[-1] // groups, self.features),
+                                    (self.features,))
+        x, kernel, bias = self.promote_dtype(x, kernel, bias, dtype=self.dtype)
+        custom = (self.conv_general_dilated_cls() if self.conv_general_dilated_cls is not None
+                  else self.conv_general_dilated)
+        if custom is not None:
+            y = m.custom_conv(custom, x, kernel, bias, geom, groups, self.precision)
+        else:
+            y = ops.conv(x, kernel, bias, groups=groups, precision=self.precision,
+                         **m.op_settings(geom, self.padding))
+        return m.restore_batch(y, batch)
+
+
+class ConvLocal(_Windowed):
+    """Locally-connected layer in Flax's layout, kernel (*out_spatial, C * prod(window), F).
+
+    Flax's ``ConvLocal`` (default ``"SAME"``, initialised as Flax does), computed by
+    :func:`jaxconv.ops.locally_connected` with ``implementation`` (``"auto"``, ``"patches"``,
+    ``"taps"`` or ``"reshape"``).
+
+    Example:
+        >>> ConvLocal(4, (3,), padding="VALID").init(jax.random.key(0), jnp.ones((1, 8, 3)))["params"]["kernel"].shape
+        (6, 9, 4)
+    """
+
+    implementation: str = "auto"
+
+    @nn.compact
+    def __call__(self, inputs):
+        """inputs: shape (*batch, *spatial, C); returns (*batch, *out_spatial, features)."""
+        x, batch, geom = self._prepare("ConvLocal", inputs)
+        if self.feature_group_count != 1:
+            raise ValueError(f"ConvLocal: `feature_group_count` must be 1 (a locally-connected "
+                             f"layer has no groups, as in Flax), got "
+                             f"feature_group_count={self.feature_group_count!r}.")
+        channels = x.shape[-1]
+        kernel, bias = self._params(*m.local_kernel_shapes(geom, channels, self.features))
+        x, kernel, bias = self.promote_dtype(x, kernel, bias, dtype=self.dtype)
+        kernel = ops.from_flax_conv_local(kernel, channels, geom.window)
+        y = ops.locally_connected(x, kernel, bias, precision=self.precision,
+                                  implementation=self.implementation,
+                                  **m.op_settings(geom, self.padding))
+        return m.restore_batch(y, batch)
 
 
 class LocallyConnected(nn.Module):
-    """Locally-connected layer: a conv kernel per output position, kernel (*out, *window, C, F).
+    """jaxconv's locally-connected layer: a conv kernel per position, kernel (*out, *window, C, F).
 
     The number of positions comes from the first input's spatial shape; the bias has one value per
-    position and feature, ``(*out_spatial, F)``, as Flax's ``ConvLocal`` and Keras.
+    position and feature, ``(*out_spatial, F)``. Unlike :class:`ConvLocal` it defaults to
+    ``"VALID"`` (as Keras), keeps the window and channel axes apart, and initialises with fan-in
+    ``prod(window) * C``.
 
     Example:
-        >>> LocallyConnected(4, 3).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
+        >>> LocallyConnected(4, (3, 3)).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
         (6, 6, 3, 3, 1, 4)
     """
 
@@ -111,26 +204,34 @@ class LocallyConnected(nn.Module):
     kernel_size: Any
     strides: Any = 1
     padding: Any = "VALID"
-    dilation: Any = 1
+    input_dilation: Any = 1
+    kernel_dilation: Any = 1
     use_bias: bool = True
     dtype: Any = None
     param_dtype: Any = jnp.float32
     precision: Any = None
     kernel_init: Initializer = local_kernel_init
     bias_init: Initializer = default_bias_init
+    implementation: str = "auto"
 
     @nn.compact
-    def __call__(self, x):
-        """x: input of shape (N, *spatial, C); returns (N, *out_spatial, features)."""
-        ndim = spatial_dims("LocallyConnected", self.kernel_size, jnp.ndim(x))
-        kernel_shape, bias_shape = local_param_shapes(
-            "LocallyConnected", jnp.shape(x)[-1], self.features, self.kernel_size,
-            jnp.shape(x)[1:1 + ndim], self.strides, self.padding, self.dilation)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        bias = self.param("bias", self.bias_init, bias_shape, self.param_dtype) if self.use_bias else None
+    def __call__(self, inputs):
+        """inputs: shape (*batch, *spatial, C); returns (*batch, *out_spatial, features)."""
+        fn = "LocallyConnected"
+        window = m.window(fn, self.kernel_size)
+        x, batch = m.flatten_batch(fn, inputs, len(window))
+        features = m.features(fn, "features", self.features)
+        geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
+                          self.input_dilation, self.kernel_dilation)
+        kernel = self.param("kernel", self.kernel_init,
+                            (*geom.out_spatial, *geom.window, x.shape[-1], features), self.param_dtype)
+        bias = (self.param("bias", self.bias_init, (*geom.out_spatial, features), self.param_dtype)
+                if self.use_bias else None)
         x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
-        return ops.locally_connected(x, kernel, bias, strides=self.strides, padding=self.padding,
-                                     dilation=self.dilation, precision=self.precision)
+        y = ops.locally_connected(x, kernel, bias, precision=self.precision,
+                                  implementation=self.implementation,
+                                  **m.op_settings(geom, self.padding))
+        return m.restore_batch(y, batch)
 
 
 class RegionalConv(nn.Module):
@@ -142,7 +243,7 @@ class RegionalConv(nn.Module):
     ``regions`` must be at most the output size per dim (the first input fixes that size).
 
     Example:
-        >>> RegionalConv(4, 3, regions=2).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
+        >>> RegionalConv(4, (3, 3), regions=2).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
         (2, 2, 3, 3, 1, 4)
     """
 
@@ -161,21 +262,22 @@ class RegionalConv(nn.Module):
     implementation: str = "auto"
 
     @nn.compact
-    def __call__(self, x):
-        """x: input of shape (N, *spatial, C); returns (N, *out_spatial, features)."""
+    def __call__(self, inputs):
+        """inputs: shape (*batch, *spatial, C); returns (*batch, *out_spatial, features)."""
         fn = "RegionalConv"
-        ndim = spatial_dims(fn, self.kernel_size, jnp.ndim(x))
-        features = shapes.check_features(fn, "features", self.features)
-        geom = shapes.geometry(fn, jnp.shape(x)[1:1 + ndim], self.kernel_size,
-                               strides=self.strides, padding=self.padding,
-                               dilation=self.kernel_dilation)
+        window = m.window(fn, self.kernel_size)
+        x, batch = m.flatten_batch(fn, inputs, len(window))
+        features = m.features(fn, "features", self.features)
+        geom = shapes.geometry(fn, x.shape[1:-1], window, strides=m.one(self.strides),
+                               padding=self.padding, dilation=m.one(self.kernel_dilation),
+                               dilation_name="kernel_dilation")
         regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
-        kernel_shape = shapes.regional_kernel_shape(regions, geom.window, jnp.shape(x)[-1],
-                                                    features)
+        kernel_shape = shapes.regional_kernel_shape(regions, geom.window, x.shape[-1], features)
         kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
         bias = (self.param("bias", self.bias_init, (*regions, features), self.param_dtype)
                 if self.use_bias else None)
         x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
-        return ops.regional_conv(x, kernel, bias, regions=regions, strides=self.strides,
-                                 padding=self.padding, dilation=self.kernel_dilation,
-                                 precision=self.precision, implementation=self.implementation)
+        y = ops.regional_conv(x, kernel, bias, regions=regions, strides=geom.strides,
+                              padding=self.padding, dilation=geom.dilation,
+                              precision=self.precision, implementation=self.implementation)
+        return m.restore_batch(y, batch)

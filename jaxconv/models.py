@@ -51,17 +51,18 @@ class Model(nn.Module):
 
     def _spatial_layer(self, index: int, x):
         cfg, features, name = self.config, self.config.channels[index], f"layer{index + 1}"
+        window = (cfg.kernel_size,) * (x.ndim - 2)  # a square window (an int is 1-D in Flax)
         if cfg.kind == "conv":
-            return linen.Conv(features, cfg.kernel_size, strides=cfg.strides, padding=cfg.padding,
+            return linen.Conv(features, window, strides=cfg.strides, padding=cfg.padding,
                               name=name)(x)
         if cfg.kind == "regional":
             out = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
                                   padding=cfg.padding).out_spatial
             regions = tuple(min(cfg.regions, o) for o in out)  # capped: one per position
-            return linen.RegionalConv(features, cfg.kernel_size, regions, strides=cfg.strides,
+            return linen.RegionalConv(features, window, regions, strides=cfg.strides,
                                       padding=cfg.padding, name=name)(x)
         if cfg.kind == "local":
-            return linen.LocallyConnected(features, cfg.kernel_size, strides=cfg.strides,
+            return linen.LocallyConnected(features, window, strides=cfg.strides,
                                           padding=cfg.padding, name=name)(x)
         geom = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
                                padding=cfg.padding)

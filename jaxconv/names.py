@@ -12,9 +12,8 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["COMPUTE_DTYPES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS", "LECTURE_KINDS",
-           "OPTIMIZERS",
-           "PADDING_MODES", "SCHEDULES", "WINDOW_SUMS_SCOPE"]
+__all__ = ["COMPUTE_DTYPES", "CONV_PADDING_MODES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS",
+           "LECTURE_KINDS", "OPTIMIZERS", "PADDING_MODES", "SCHEDULES", "WINDOW_SUMS_SCOPE"]
 
 #: Model kinds (:class:`jaxconv.models.ModelConfig`), from no structure to full structure:
 #: ``"regional"`` shares each kernel within regions of the output (its ``regions`` setting), the
@@ -27,6 +26,11 @@ LECTURE_KINDS = ("dense", "local", "conv")
 #: Named paddings of the ops, modules and models (an int or ``(low, high)`` pairs also work in
 #: the ops and modules).
 PADDING_MODES = ("SAME", "VALID", "CIRCULAR")
+
+#: Named paddings the conv and locally-connected ops and modules also accept, as Flax's ``Conv``:
+#: ``"REFLECT"`` mirrors the input at its edges (centred windows, as ``"CIRCULAR"``); ``"CAUSAL"``
+#: (1-D only) pads ``(k - 1) * dilation`` on the low side, so output ``i`` sees inputs ``<= i``.
+CONV_PADDING_MODES = (*PADDING_MODES, "REFLECT", "CAUSAL")
 
 #: Optimiser names of :func:`jaxconv.train.make_optimizer` and :class:`jaxconv.train.TrainConfig`.
 OPTIMIZERS = ("sgd", "momentum", "adam")

@@ -1,7 +1,7 @@
 """Dense, convolutional and locally-connected layers as pure, jit-able functions.
 
-Conventions (see :mod:`jaxconv.shapes`): channels-last inputs ``(N, *spatial, C)`` with 1, 2 or 3
-spatial dims; conv kernels ``(*window, C // groups, F)``; locally-connected kernels
+Conventions (see :mod:`jaxconv.shapes`): channels-last inputs ``(N, *spatial, C)`` with one or
+more spatial dims; conv kernels ``(*window, C // groups, F)``; locally-connected kernels
 ``(*out_spatial, *window, C, F)``, one conv kernel per output position, so tiling a conv kernel over
 the positions gives exactly :func:`conv`. Every argument is checked before ``lax`` sees it, and a
 bad one raises a ``ValueError`` or ``TypeError`` that names the function, the argument and the value.
@@ -9,17 +9,19 @@ bad one raises a ``ValueError`` or ``TypeError`` that names the function, the ar
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import jax.numpy as jnp
 from jax import lax
 
 from jaxconv import _bias, shapes
 from jaxconv._checks import (
-    bias_array, canonical_precision, check_channels, check_dense, common_dtype, conv_geometry, dimension_numbers,
-    float_array, spatial_rank,
+    bias_array, canonical_dtype, canonical_precision, check_channels, check_dense, common_dtype,
+    conv_geometry, dimension_numbers, float_array, spatial_rank,
 )
 from jaxconv._local_impl import canonical_implementation, local_apply
-from jaxconv.pooling import avg_pool, max_pool, wrap_pad
+from jaxconv.pooling import avg_pool, max_pool
 from jaxconv.regional import regional_conv
 
 __all__ = [
@@ -37,14 +39,18 @@ def add_bias(y, bias):
     return _bias.add_bias(y, bias.astype(y.dtype))
 
 
-def dense(x, kernel, bias=None, *, precision=None):
+def dense(x, kernel, bias=None, *, precision=None, preferred_element_type=None,
+          out_sharding=None):
     """Fully-connected layer: ``x @ kernel + bias``.
 
     Args:
-        x: input of shape (..., in_features).
+        x: input of shape (..., in_features), floating point or complex.
         kernel: weights of shape (in_features, out_features).
         bias: optional bias of shape (out_features,).
         precision: ``lax.Precision`` or its name, for the matmul.
+        preferred_element_type: dtype the product accumulates in and returns (as ``lax.dot``),
+            e.g. ``jnp.float32`` for bfloat16 operands; None: the operands' dtype.
+        out_sharding: the output's sharding under an explicit mesh, passed to ``lax``.
 
     Returns:
         Array of shape (..., out_features).
@@ -54,29 +60,49 @@ def dense(x, kernel, bias=None, *, precision=None):
         (2, 4)
     """
     fn = "dense"
-    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
+    x, kernel = _operand(fn, "x", x), _operand(fn, "kernel", kernel)
     check_dense(fn, x, kernel)
-    bias = bias_array(fn, bias, ((kernel.shape[1],),))
+    bias = bias_array(fn, bias, ((kernel.shape[1],),), complex_ok=True)
     precision = canonical_precision(fn, precision)
+    preferred = canonical_dtype(fn, "preferred_element_type", preferred_element_type)
     dtype = common_dtype(x, kernel, bias)
     y = lax.dot_general(x.astype(dtype), kernel.astype(dtype), (((x.ndim - 1,), (0,)), ((), ())),
-                        precision=precision)
+                        precision=precision, preferred_element_type=preferred,
+                        out_sharding=out_sharding)
     return add_bias(y, bias)
 
 
-def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1, precision=None):
+def _operand(fn: str, name: str, value):
+    return float_array(fn, name, value, complex_ok=True)
+
+
+def _pad_input(x, geom: shapes.Geometry):
+    """Applies CIRCULAR/REFLECT padding to ``x`` (N, *spatial, C); returns it and the zero pads."""
+    if geom.pad_mode == "constant":
+        return x, geom.pads
+    return jnp.pad(x, ((0, 0), *geom.pads, (0, 0)), mode=geom.pad_mode), ((0, 0),) * geom.ndim
+
+
+def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1,
+         input_dilation=1, precision=None, preferred_element_type=None, out_sharding=None):
     """Convolution (cross-correlation, as in every deep-learning library) with shared weights.
 
     Args:
-        x: input of shape (N, *spatial, C), 1-3 spatial dims.
+        x: input of shape (N, *spatial, C), one or more spatial dims, floating point or complex.
         kernel: weights of shape (*window, C // groups, F).
         bias: optional bias of shape (F,).
         strides: int or one int per spatial dim.
-        padding: "SAME", "VALID", "CIRCULAR" (wrap-around, exactly shift-equivariant), an int, or
-            one (low, high) pair per spatial dim.
-        dilation: spacing between kernel taps; int or one per spatial dim.
-        groups: split channels into this many independent groups (``C`` for depthwise).
+        padding: "SAME", "VALID", "CIRCULAR" (wrap-around, exactly shift-equivariant), "REFLECT"
+            (mirrored at the edges), "CAUSAL" (1-D: output i sees inputs <= i), an int, or one int
+            or (low, high) pair per spatial dim.
+        dilation: spacing between kernel taps (Flax: ``kernel_dilation``); int or one per dim.
+        groups: split channels into this many independent groups (``C`` for depthwise; Flax:
+            ``feature_group_count``).
+        input_dilation: ``d - 1`` zeros between input values before padding (a transposed
+            convolution with stride ``d``); int or one per dim. Needs VALID or explicit padding.
         precision: ``lax.Precision`` or its name.
+        preferred_element_type: dtype the sums accumulate in and the result has (as ``lax``).
+        out_sharding: the output's sharding under an explicit mesh, passed to ``lax``.
 
     Returns:
         Array of shape (N, *out_spatial, F).
@@ -86,25 +112,28 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
         (1, 4, 4, 4)
     """
     fn = "conv"
-    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    geom, groups = conv_geometry(fn, x, kernel, strides, padding, dilation, groups)
-    ndim, features = geom.ndim, kernel.shape[-1]
-    bias = bias_array(fn, bias, ((features,),))
+    x, kernel = _operand(fn, "x", x), _operand(fn, "kernel", kernel)
+    geom, groups = conv_geometry(fn, x, kernel, strides, padding, dilation, groups, input_dilation,
+                                 padding_modes=shapes.CONV_PADDING_MODES, max_ndim=None)
+    features = kernel.shape[-1]
+    bias = bias_array(fn, bias, ((features,),), complex_ok=True)
     precision = canonical_precision(fn, precision)
+    preferred = canonical_dtype(fn, "preferred_element_type", preferred_element_type)
     dtype = common_dtype(x, kernel, bias)
-    x, pads = x.astype(dtype), geom.pads
-    if geom.circular:
-        x, pads = wrap_pad(x, pads), ((0, 0),) * ndim
+    x, pads = _pad_input(x.astype(dtype), geom)
     y = lax.conv_general_dilated(
-        x, kernel.astype(dtype), geom.strides, pads, rhs_dilation=geom.dilation,
-        dimension_numbers=dimension_numbers(ndim), feature_group_count=groups, precision=precision,
+        x, kernel.astype(dtype), geom.strides, pads, lhs_dilation=geom.input_dilation or None,
+        rhs_dilation=geom.dilation, dimension_numbers=dimension_numbers(geom.ndim),
+        feature_group_count=groups, precision=precision, preferred_element_type=preferred,
+        out_sharding=out_sharding,
     )
     return add_bias(y, bias)
 
 
-def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geometry:
+def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilation=1
+                   ) -> shapes.Geometry:
     """Checks a locally-connected call's shapes and returns its geometry."""
-    ndim = spatial_rank(fn, x)
+    ndim = spatial_rank(fn, x, max_ndim=None)
     if kernel.ndim != 2 * ndim + 2:
         raise ValueError(f"{fn}: a {ndim}-D locally-connected kernel must have shape "
                          f"(*out_spatial, *window, C, F) (rank {2 * ndim + 2}), got kernel shape "
@@ -114,7 +143,8 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geo
         raise ValueError(f"{fn}: input has {x.shape[-1]} channels but kernel expects "
                          f"{kernel.shape[-2]} (kernel shape {tuple(kernel.shape)}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[ndim:2 * ndim], strides=strides,
-                           padding=padding, dilation=dilation)
+                           padding=padding, dilation=dilation, input_dilation=input_dilation,
+                           padding_modes=shapes.CONV_PADDING_MODES)
     if tuple(kernel.shape[:ndim]) != geom.out_spatial:
         raise ValueError(f"{fn}: kernel has positions {tuple(kernel.shape[:ndim])} but the input "
                          f"gives output shape {geom.out_spatial} (input {geom.in_spatial}, window "
@@ -124,18 +154,22 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation) -> shapes.Geo
 
 
 def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
-                      precision=None, implementation="auto"):
+                      input_dilation=1, precision=None, preferred_element_type=None,
+                      implementation="auto"):
     """Locally-connected layer: a convolution whose kernel differs at every output position.
 
     Args:
-        x: input of shape (N, *spatial, C), 1-3 spatial dims.
+        x: input of shape (N, *spatial, C), one or more spatial dims, floating point or complex.
         kernel: weights of shape (*out_spatial, *window, C, F); ``out_spatial`` must be the output
             shape that ``x``, the window, strides, padding and dilation give.
         bias: optional bias of shape (*out_spatial, F) (one per position, as Flax and Keras) or (F,).
         strides: int or one int per spatial dim.
-        padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", an int, or (low, high) pairs.
+        padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
+            or one int or (low, high) pair per spatial dim (as :func:`conv`).
         dilation: spacing between kernel taps; int or one per spatial dim.
+        input_dilation: ``d - 1`` zeros between input values before padding, as :func:`conv`.
         precision: ``lax.Precision`` or its name.
+        preferred_element_type: dtype to compute in and return (None: the operands' dtype).
         implementation: how to compute it, all giving the same result: "auto" (default: picked
             from the static shapes by :func:`jaxconv._local_impl.choose_implementation`),
             "patches" (one matmul per position over a batch-minor patch matrix), "taps" (fused
@@ -151,14 +185,20 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
         (1, 3, 3, 4)
     """
     fn = "locally_connected"
-    x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    geom = local_geometry(fn, x, kernel, strides, padding, dilation)
+    x, kernel = _operand(fn, "x", x), _operand(fn, "kernel", kernel)
+    geom = local_geometry(fn, x, kernel, strides, padding, dilation, input_dilation)
     features = kernel.shape[-1]
-    bias = bias_array(fn, bias, ((*geom.out_spatial, features), (features,)))
+    bias = bias_array(fn, bias, ((*geom.out_spatial, features), (features,)), complex_ok=True)
     precision = canonical_precision(fn, precision)
-    dtype = common_dtype(x, kernel, bias)
+    preferred = canonical_dtype(fn, "preferred_element_type", preferred_element_type)
+    dtype = common_dtype(x, kernel, bias) if preferred is None else preferred
     name = canonical_implementation(fn, implementation, geom, x.shape[-1], features)
-    y = local_apply(name, x.astype(dtype), kernel.astype(dtype), geom, precision)
+    x = x.astype(dtype)
+    if geom.input_dilation:  # the implementations see the dilated input
+        x = lax.pad(x, jnp.zeros((), dtype), ((0, 0, 0), *((0, 0, d - 1) for d in
+                                                        geom.input_dilation), (0, 0, 0)))
+        geom = dataclasses.replace(geom, in_spatial=geom.dilated_spatial, input_dilation=())
+    y = local_apply(name, x, kernel.astype(dtype), geom, precision)
     return add_bias(y, bias)
 
 
@@ -172,10 +212,10 @@ def to_flax_conv_local(kernel):
         Array of shape (*out_spatial, C * prod(window), F).
     """
     fn = "to_flax_conv_local"
-    kernel = float_array(fn, "kernel", kernel)
-    if kernel.ndim not in (4, 6, 8):
-        raise ValueError(f"{fn}: `kernel` must have shape (*out_spatial, *window, C, F) with 1-3 "
-                         f"spatial dims (rank 4, 6 or 8), got shape {tuple(kernel.shape)}.")
+    kernel = _operand(fn, "kernel", kernel)
+    if kernel.ndim < 4 or kernel.ndim % 2:
+        raise ValueError(f"{fn}: `kernel` must have shape (*out_spatial, *window, C, F) with one or "
+                         f"more spatial dims (even rank >= 4), got shape {tuple(kernel.shape)}.")
     ndim = (kernel.ndim - 2) // 2
     order = (*range(ndim), 2 * ndim, *range(ndim, 2 * ndim), 2 * ndim + 1)
     fused = kernel.shape[-2] * math.prod(kernel.shape[ndim:2 * ndim])
@@ -194,10 +234,10 @@ def from_flax_conv_local(kernel, in_features, kernel_size):
         Array of shape (*out_spatial, *window, C, F).
     """
     fn = "from_flax_conv_local"
-    kernel = float_array(fn, "kernel", kernel)
-    if kernel.ndim not in (3, 4, 5):
+    kernel = _operand(fn, "kernel", kernel)
+    if kernel.ndim < 3:
         raise ValueError(f"{fn}: `kernel` must have shape (*out_spatial, C * prod(window), F) with "
-                         f"1-3 spatial dims, got shape {tuple(kernel.shape)}.")
+                         f"one or more spatial dims, got shape {tuple(kernel.shape)}.")
     ndim = kernel.ndim - 2
     window = shapes.canonical_ints(fn, "kernel_size", kernel_size, ndim)
     in_features = shapes.check_features(fn, "in_features", in_features)

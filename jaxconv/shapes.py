@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 
 from jaxconv._validate import check_int, int_rule, is_int
-from jaxconv.names import PADDING_MODES  # every op accepts these, an int or (low, high) pairs
+from jaxconv.names import CONV_PADDING_MODES, PADDING_MODES  # an int or (low, high) pairs too
 
 _is_int = is_int  # the old private name, still used by helpers landing in parallel
 
@@ -51,26 +51,31 @@ def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) ->
     return values
 
 
-def canonical_padding(fn: str, padding, ndim: int) -> str | tuple[tuple[int, int], ...]:
-    """Returns ``"SAME"``, ``"VALID"``, ``"CIRCULAR"`` or one ``(low, high)`` pair per spatial dim."""
+def canonical_padding(fn: str, padding, ndim: int, modes: Sequence[str] = PADDING_MODES
+                      ) -> str | tuple[tuple[int, int], ...]:
+    """Returns a mode name from ``modes`` or one ``(low, high)`` pair per spatial dim.
+
+    ``padding`` is a name, an int (every side), or ``ndim`` entries each an int (both sides) or a
+    ``(low, high)`` pair, as Flax's ``Conv`` accepts.
+    """
     if isinstance(padding, str):
         mode = padding.upper()
-        if mode not in PADDING_MODES:
+        if mode not in modes:
             raise ValueError(
-                f"{fn}: `padding` must be one of {', '.join(PADDING_MODES)}, an int or "
+                f"{fn}: `padding` must be one of {', '.join(modes)}, an int or "
                 f"{ndim} (low, high) pairs, got padding={padding!r}."
             )
         return mode
     if is_int(padding):
         pairs = ((int(padding), int(padding)),) * ndim
     elif isinstance(padding, Sequence):
-        pairs = tuple(padding)
+        pairs = tuple((p, p) if is_int(p) else p for p in padding)
         if len(pairs) != ndim or not all(
             isinstance(p, Sequence) and not isinstance(p, str) and len(p) == 2 for p in pairs
         ):
             raise ValueError(
-                f"{fn}: `padding` must give {ndim} (low, high) pairs (one per spatial dimension), "
-                f"got padding={padding!r}."
+                f"{fn}: `padding` must give {ndim} (low, high) pairs or ints (one per spatial "
+                f"dimension), got padding={padding!r}."
             )
         if not all(is_int(v) for p in pairs for v in p):
             raise TypeError(f"{fn}: `padding` pairs must be integers, got padding={padding!r}.")
@@ -87,6 +92,11 @@ def canonical_padding(fn: str, padding, ndim: int) -> str | tuple[tuple[int, int
 def effective_window(window: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
     """The span a dilated window covers: ``(k - 1) * d + 1`` per dimension."""
     return tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+
+
+def dilate_shape(shape: Sequence[int], dilation: Sequence[int]) -> tuple[int, ...]:
+    """Shape after putting ``d - 1`` zeros between neighbours: ``(n - 1) * d + 1`` per dim."""
+    return tuple((n - 1) * d + 1 for n, d in zip(shape, dilation))
 
 
 def same_pads(in_spatial, window, strides, dilation) -> tuple[tuple[int, int], ...]:
@@ -111,6 +121,9 @@ class Geometry:
         pads: explicit ``(low, high)`` padding per spatial dim.
         circular: whether the padding wraps around (``"CIRCULAR"``) instead of adding zeros.
         out_spatial: output spatial shape.
+        reflect: whether the padding mirrors the input (``"REFLECT"``) instead of adding zeros.
+        input_dilation: the input's dilation per spatial dim (``d - 1`` zeros between its
+            values, before padding, as ``lax``'s ``lhs_dilation``); ``()`` means none.
     """
 
     in_spatial: tuple[int, ...]
@@ -120,6 +133,18 @@ class Geometry:
     pads: tuple[tuple[int, int], ...]
     circular: bool
     out_spatial: tuple[int, ...]
+    reflect: bool = False
+    input_dilation: tuple[int, ...] = ()
+
+    @property
+    def pad_mode(self) -> str:
+        """``jnp.pad``'s mode for this padding: ``"wrap"``, ``"reflect"`` or ``"constant"``."""
+        return "wrap" if self.circular else "reflect" if self.reflect else "constant"
+
+    @property
+    def dilated_spatial(self) -> tuple[int, ...]:
+        """Input spatial shape after input dilation: ``(n - 1) * d + 1`` per dim."""
+        return dilate_shape(self.in_spatial, self.input_dilation or (1,) * self.ndim)
 
     @property
     def ndim(self) -> int:
@@ -129,7 +154,7 @@ class Geometry:
     @property
     def padded_spatial(self) -> tuple[int, ...]:
         """Input spatial shape after padding: ``n + low + high`` per dim."""
-        return tuple(n + lo + hi for n, (lo, hi) in zip(self.in_spatial, self.pads))
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.dilated_spatial, self.pads))
 
     @property
     def num_positions(self) -> int:
@@ -143,8 +168,9 @@ class Geometry:
 
 
 def geometry(
-    fn: str, in_spatial, window, *, strides=1, padding="VALID", dilation=1,
-    window_name: str = "kernel_size",
+    fn: str, in_spatial, window, *, strides=1, padding="VALID", dilation=1, input_dilation=1,
+    window_name: str = "kernel_size", dilation_name: str = "dilation",
+    padding_modes: Sequence[str] = PADDING_MODES,
 ) -> Geometry:
     """Canonicalises window settings for an input and computes the output shape.
 
@@ -153,9 +179,14 @@ def geometry(
         in_spatial: input spatial shape ``(*spatial,)`` (ints).
         window: int or one int per spatial dim.
         strides: int or one int per spatial dim.
-        padding: ``"SAME"``, ``"VALID"``, ``"CIRCULAR"``, an int, or ``(low, high)`` pairs.
-        dilation: int or one int per spatial dim.
+        padding: a name from ``padding_modes``, an int, or one int or ``(low, high)`` pair per dim.
+        dilation: spacing between window taps; int or one int per spatial dim.
+        input_dilation: spacing put between input values (``lax``'s ``lhs_dilation``); int or one
+            per spatial dim. Other than 1 it needs explicit padding or ``"VALID"``.
         window_name: what the caller calls the window, for error messages.
+        dilation_name: what the caller calls ``dilation`` (Flax: ``kernel_dilation``).
+        padding_modes: the padding names the caller accepts (:data:`CONV_PADDING_MODES` for
+            convolutions).
 
     Raises:
         ValueError: if a setting is invalid or the output would be empty.
@@ -170,33 +201,46 @@ def geometry(
         raise ValueError(f"{fn}: input spatial shape must be positive, got {in_spatial}.")
     window = canonical_ints(fn, window_name, window, ndim)
     strides = canonical_ints(fn, "strides", strides, ndim)
-    dilation = canonical_ints(fn, "dilation", dilation, ndim)
-    mode = canonical_padding(fn, padding, ndim)
+    dilation = canonical_ints(fn, dilation_name, dilation, ndim)
+    lhs = canonical_ints(fn, "input_dilation", input_dilation, ndim)
+    mode = canonical_padding(fn, padding, ndim, padding_modes)
+    if any(d != 1 for d in lhs) and mode in ("SAME", "CIRCULAR", "REFLECT", "CAUSAL"):
+        raise ValueError(f"{fn}: `input_dilation` other than 1 needs padding 'VALID', an int or "
+                         f"(low, high) pairs, got padding={padding!r} with "
+                         f"input_dilation={input_dilation!r}.")
     span = effective_window(window, dilation)
     if mode == "VALID":
         pads = ((0, 0),) * ndim
     elif mode == "SAME":
         pads = same_pads(in_spatial, window, strides, dilation)
-    elif mode == "CIRCULAR":
-        if any(k > n for k, n in zip(span, in_spatial)):
+    elif mode in ("CIRCULAR", "REFLECT"):
+        if mode == "CIRCULAR" and any(k > n for k, n in zip(span, in_spatial)):
             # Wrapping more than once reads pixels twice: no longer a circular convolution.
             raise ValueError(
                 f"{fn}: padding='CIRCULAR' needs a window no larger than the input: input "
-                f"{in_spatial}, {window_name} {window}, dilation {dilation} (span {span}).")
+                f"{in_spatial}, {window_name} {window}, {dilation_name} {dilation} (span {span}).")
         # Centred windows (output i sees input i * stride in its middle), as Flax's CIRCULAR.
         pads = tuple(((k - 1) // 2, k // 2) for k in span)
+    elif mode == "CAUSAL":
+        if ndim != 1:
+            raise ValueError(f"{fn}: padding 'CAUSAL' is for 1-D inputs only, got a {ndim}-D "
+                             f"input {in_spatial}.")
+        pads = ((span[0] - 1, 0),)
     else:
         pads = mode
+    dilated = dilate_shape(in_spatial, lhs)
     out = tuple(
-        (n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(in_spatial, pads, span, strides)
+        (n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(dilated, pads, span, strides)
     )
     if any(o <= 0 for o in out):
         shown = mode if isinstance(mode, str) else pads
+        lhs_text = f", input_dilation {lhs}" if any(d != 1 for d in lhs) else ""
         raise ValueError(
             f"{fn}: output size would be zero or negative: input {in_spatial}, window {window}, "
-            f"strides {strides}, dilation {dilation}, padding {shown}."
+            f"strides {strides}, {dilation_name} {dilation}, padding {shown}{lhs_text}."
         )
-    return Geometry(in_spatial, window, strides, dilation, pads, mode == "CIRCULAR", out)
+    return Geometry(in_spatial, window, strides, dilation, pads, mode == "CIRCULAR", out,
+                    reflect=mode == "REFLECT", input_dilation=lhs if any(d != 1 for d in lhs) else ())
 
 
 def conv_kernel_shape(window, in_channels: int, features: int, groups: int = 1) -> tuple[int, ...]:
@@ -209,13 +253,16 @@ def local_kernel_shape(out_spatial, window, in_channels: int, features: int) -> 
     return (*out_spatial, *window, in_channels, features)
 
 
-def check_groups(fn: str, groups, in_channels: int, features: int) -> int:
-    """Checks that ``groups`` is a positive int dividing both channel counts."""
-    groups = check_int(fn, "groups", groups)
+def check_groups(fn: str, groups, in_channels: int, features: int, name: str = "groups") -> int:
+    """Checks that ``groups`` is a positive int dividing both channel counts.
+
+    ``name`` is what the caller calls it (Flax's modules: ``feature_group_count``).
+    """
+    groups = check_int(fn, name, groups)
     if in_channels % groups or features % groups:
         raise ValueError(
-            f"{fn}: `groups` must divide both input channels ({in_channels}) and features "
-            f"({features}), got groups={groups}."
+            f"{fn}: `{name}` must divide both input channels ({in_channels}) and features "
+            f"({features}), got {name}={groups}."
         )
     return int(groups)
 

@@ -79,8 +79,8 @@ CONV_GRID = [
 @pytest.mark.parametrize("spatial,c,f,kernel,strides,padding,dilation,groups", CONV_GRID)
 def test_conv_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding, dilation, groups):
     window = shapes.canonical_ints("t", "k", kernel, len(spatial))
-    module = jaxconv.linen.Conv(f, window, strides=strides, padding=padding, dilation=dilation,
-                                groups=groups)
+    module = jaxconv.linen.Conv(f, window, strides=strides, padding=padding,
+                                kernel_dilation=dilation, feature_group_count=groups)
     kernel_shape, bias_shape, out = _init_shapes(module, (2, *spatial, c))
     cost = counting.conv_cost((*spatial, c), f, kernel, strides=strides, padding=padding,
                               dilation=dilation, groups=groups, batch_size=2)
@@ -92,8 +92,9 @@ def test_conv_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding,
 @pytest.mark.parametrize("spatial,c,f,kernel,strides,padding,dilation,groups", CONV_GRID)
 def test_local_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding, dilation, groups):
     del groups  # locally-connected layers have none
-    module = jaxconv.linen.LocallyConnected(f, kernel, strides=strides, padding=padding,
-                                            dilation=dilation)
+    window = shapes.canonical_ints("t", "k", kernel, len(spatial))
+    module = jaxconv.linen.LocallyConnected(f, window, strides=strides, padding=padding,
+                                            kernel_dilation=dilation)
     kernel_shape, bias_shape, out = _init_shapes(module, (1, *spatial, c))
     cost = counting.local_cost((*spatial, c), f, kernel, strides=strides, padding=padding,
                                dilation=dilation)

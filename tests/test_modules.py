@@ -21,7 +21,8 @@ def randn(key, *shape):
 @pytest.mark.parametrize("padding", ["SAME", "VALID", "CIRCULAR"])
 def test_linen_conv_equals_flax_conv(padding):
     x = randn(1, 2, 7, 6, 4)
-    ours = jaxconv.linen.Conv(6, (3, 2), strides=(2, 1), padding=padding, groups=2, precision=HI)
+    ours = jaxconv.linen.Conv(6, (3, 2), strides=(2, 1), padding=padding, feature_group_count=2,
+                              precision=HI)
     params = ours.init(KEY, x)
     theirs = nn.Conv(6, (3, 2), strides=(2, 1), padding=padding, feature_group_count=2, precision=HI)
     np.testing.assert_allclose(ours.apply(params, x), theirs.apply(params, x), rtol=1e-5, atol=1e-5)
@@ -51,9 +52,9 @@ def test_nnx_equals_linen():
     pairs = [
         (jaxconv.nnx.Conv(3, 4, (3, 3), strides=2, padding="CIRCULAR", precision=HI, rngs=nnx.Rngs(0)),
          jaxconv.linen.Conv(4, (3, 3), strides=2, padding="CIRCULAR", precision=HI)),
-        (jaxconv.nnx.LocallyConnected(3, 4, 3, input_size=(6, 6), padding="SAME", precision=HI,
-                                      rngs=nnx.Rngs(0)),
-         jaxconv.linen.LocallyConnected(4, 3, padding="SAME", precision=HI)),
+        (jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(6, 6), padding="SAME",
+                                      precision=HI, rngs=nnx.Rngs(0)),
+         jaxconv.linen.LocallyConnected(4, (3, 3), padding="SAME", precision=HI)),
     ]
     for module, linen_module in pairs:
         params = {"kernel": module.kernel[...], "bias": module.bias[...]}
@@ -80,14 +81,14 @@ def test_nnx_jit_equals_eager(jit):
 
 def test_local_init_fan_in_excludes_positions():
     # One conv kernel per position: the variance must match a conv with the same window and channels.
-    params = jaxconv.linen.LocallyConnected(64, 3).init(KEY, jnp.ones((1, 20, 20, 8)))["params"]
+    params = jaxconv.linen.LocallyConnected(64, (3, 3)).init(KEY, jnp.ones((1, 20, 20, 8)))["params"]
     std = float(jnp.std(params["kernel"]))
     assert abs(std - (1 / (9 * 8)) ** 0.5) < 0.01
 
 
 def test_modules_promote_integer_inputs_and_respect_dtype():
     x = jnp.ones((1, 4, 4, 1), jnp.int32)
-    module = jaxconv.linen.Conv(2, 3, dtype=jnp.bfloat16)
+    module = jaxconv.linen.Conv(2, (3, 3), dtype=jnp.bfloat16)
     params = module.init(KEY, x)
     assert params["params"]["kernel"].dtype == jnp.float32
     assert module.apply(params, x).dtype == jnp.bfloat16

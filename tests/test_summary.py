@@ -17,8 +17,8 @@ from jaxconv import counting
 class LinenNet(nn.Module):
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(jaxconv.linen.Conv(4, 3, name="conv")(x))
-        x = jaxconv.linen.LocallyConnected(2, 3, name="local")(x)
+        x = nn.relu(jaxconv.linen.Conv(4, (3, 3), name="conv")(x))
+        x = jaxconv.linen.LocallyConnected(2, (3, 3), name="local")(x)
         x = nn.Conv(3, (2, 2), padding="VALID", name="flax_conv")(x)
         x = nn.BatchNorm(use_running_average=True, name="norm")(x)
         x = x.reshape(x.shape[0], -1)
@@ -32,7 +32,7 @@ class NnxNet(nnx.Module):
         # Zeros build eagerly in milliseconds; random initialisers compile for seconds on CPU.
         kw = {} if init is None else {"kernel_init": init}
         self.conv = jaxconv.nnx.Conv(3, 4, (3, 3), rngs=rngs, **kw)
-        self.local = jaxconv.nnx.LocallyConnected(4, 2, 3, input_size=(8, 8), rngs=rngs, **kw)
+        self.local = jaxconv.nnx.LocallyConnected(4, 2, (3, 3), input_size=(8, 8), rngs=rngs, **kw)
         self.flax_conv = nnx.Conv(2, 2, (3, 3), rngs=rngs, **kw)
         self.head = nnx.Linear(72, 5, rngs=rngs, **kw)
 

@@ -1,0 +1,275 @@
+"""jaxconv.linen's Dense, Conv and ConvLocal are drop-ins for Flax's: same calls, same results.
+
+Two kinds of test. Flax-style tests run one body over both libraries (``lib`` is ``flax.linen`` or
+``jaxconv.linen``, the classes looked up by name, the constructor calls identical), with exact
+answers from all-ones kernels. Equivalence tests build the same call on both classes and compare
+the parameter trees (shapes and values: the initialisers draw the same numbers), the outputs and
+the gradients with respect to parameters and input, in float32 at precision highest, over the
+documented edge cases and a seeded grid of random configurations.
+"""
+
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+from flax import linen as nn
+from flax.linen import initializers
+
+import jaxconv
+import jaxconv.linen
+
+LIBS = pytest.mark.parametrize("lib", [nn, jaxconv.linen], ids=["flax", "jaxconv"])
+KEY = jax.random.key(0)
+HI = "highest"
+
+
+def randn(seed, *shape, dtype=jnp.float32):
+    return jax.random.normal(jax.random.key(seed), shape, dtype)
+
+
+def assert_same(name, x, *args, rtol=1e-5, **kwargs):
+    """Same constructor call on Flax's and jaxconv's class: same params, outputs and gradients.
+
+    Each side is one jitted function (init, or output and gradients): a few compiles per case.
+    """
+    theirs, ours = getattr(nn, name)(*args, **kwargs), getattr(jaxconv.linen, name)(*args, **kwargs)
+    p_theirs, p_ours = jax.jit(theirs.init)(KEY, x), jax.jit(ours.init)(KEY, x)
+    assert jax.tree.map(jnp.shape, p_ours) == jax.tree.map(jnp.shape, p_theirs)
+    jax.tree.map(np.testing.assert_array_equal, p_ours, p_theirs)
+
+    def run(module):
+        def loss(p, a):
+            y = module.apply(p, a)
+            return jnp.sum(jnp.real(y * randn(7, *y.shape).astype(y.dtype)))
+        return jax.jit(lambda p, a: (module.apply(p, a), jax.grad(loss, argnums=(0, 1))(p, a)))(
+            p_theirs, x)
+
+    (y_theirs, g_theirs), (y_ours, g_ours) = run(theirs), run(ours)
+    assert y_ours.shape == y_theirs.shape and y_ours.dtype == y_theirs.dtype
+    np.testing.assert_allclose(y_ours, y_theirs, rtol=rtol, atol=rtol)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol), g_ours, g_theirs)
+
+
+# --- Flax-style tests, one body for both libraries -------------------------------------------
+
+
+@LIBS
+def test_dense_ones(lib):
+    x = jnp.ones((1, 3))
+    layer = lib.Dense(features=4, kernel_init=initializers.ones, bias_init=initializers.ones)
+    y, params = layer.init_with_output(KEY, x)
+    assert jax.tree.map(jnp.shape, params) == {"params": {"bias": (4,), "kernel": (3, 4)}}
+    np.testing.assert_array_equal(y, jnp.full((1, 4), 4.0))
+
+
+@LIBS
+@pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
+def test_conv_ones_valid(lib, module):
+    x = jnp.ones((1, 8, 3))
+    layer = getattr(lib, module)(features=4, kernel_size=(3,), padding="VALID",
+                                 kernel_init=initializers.ones, bias_init=initializers.ones)
+    y, params = layer.init_with_output(KEY, x)
+    shapes = {"Conv": {"bias": (4,), "kernel": (3, 3, 4)},
+              "ConvLocal": {"bias": (6, 4), "kernel": (6, 9, 4)}}[module]
+    assert jax.tree.map(jnp.shape, params["params"]) == shapes
+    np.testing.assert_array_equal(y, jnp.full((1, 6, 4), 10.0))
+
+
+@LIBS
+@pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
+def test_single_input_and_multibatch(lib, module):
+    unbatched = jnp.ones((8, 3))
+    layer = getattr(lib, module)(features=4, kernel_size=(3,), padding="VALID",
+                                 kernel_init=initializers.ones, bias_init=initializers.ones)
+    y, params = layer.init_with_output(KEY, unbatched)
+    np.testing.assert_array_equal(y, jnp.full((6, 4), 10.0))
+    y = layer.apply(params, jnp.ones((2, 5, 8, 3)))
+    np.testing.assert_array_equal(y, jnp.full((2, 5, 6, 4), 10.0))
+
+
+@LIBS
+def test_int_kernel_size_is_one_d(lib):
+    params = lib.Conv(8, 3).init(KEY, jnp.ones((2, 8, 1)))
+    assert params["params"]["kernel"].shape == (3, 1, 8)
+
+
+@LIBS
+def test_sixth_positional_is_kernel_dilation(lib):
+    # Conv(features, kernel_size, strides, padding, input_dilation, kernel_dilation)
+    layer = lib.Conv(4, (3,), 1, "VALID", 1, 2, kernel_init=initializers.ones, use_bias=False)
+    y, _ = layer.init_with_output(KEY, jnp.ones((1, 8, 1)))
+    assert y.shape == (1, 4, 4)
+
+
+@LIBS
+@pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
+def test_circular_conv_1d_constant(lib, module):
+    x = jnp.ones((2, 8, 3))
+    layer = getattr(lib, module)(features=4, kernel_size=(3,), padding="CIRCULAR",
+                                 kernel_init=initializers.ones, bias_init=initializers.ones)
+    y, _ = layer.init_with_output(KEY, x)
+    np.testing.assert_array_equal(y, jnp.full((2, 8, 4), 10.0))
+
+
+@LIBS
+def test_causal_conv1d(lib):
+    x = jnp.ones((1, 8, 2))
+    layer = lib.Conv(features=4, kernel_size=(3,), padding="CAUSAL",
+                     kernel_init=initializers.ones, bias_init=initializers.ones)
+    y, _ = layer.init_with_output(KEY, x)
+    want = jnp.array([3.0, 5.0] + [7.0] * 6)[None, :, None] * jnp.ones((1, 8, 4))
+    np.testing.assert_array_equal(y, want)
+
+
+@LIBS
+def test_reflect_pad_values(lib):
+    x = jnp.arange(1.0, 5.0).reshape(1, 4, 1)
+    layer = lib.Conv(1, (3,), padding="REFLECT", kernel_init=initializers.ones, use_bias=False)
+    y, _ = layer.init_with_output(KEY, x)
+    # mirrored input [2, 1, 2, 3, 4, 3]: window sums 5, 6, 9, 10
+    np.testing.assert_array_equal(y[0, :, 0], [5.0, 6.0, 9.0, 10.0])
+
+
+@LIBS
+@pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
+def test_mask_zeroes_weights(lib, module):
+    shape = {"Conv": (3, 3, 4), "ConvLocal": (6, 9, 4)}[module]
+    mask = jnp.tril(jnp.ones(shape))
+    layer = getattr(lib, module)(features=4, kernel_size=(3,), mask=mask, padding="VALID",
+                                 kernel_init=initializers.ones, use_bias=False)
+    y, _ = layer.init_with_output(KEY, jnp.ones((1, 8, 3)))
+    np.testing.assert_array_equal(y, jnp.broadcast_to(jnp.sum(mask, axis=-2), y.shape))
+
+
+@LIBS
+def test_group_conv(lib):
+    layer = lib.Conv(features=4, kernel_size=(3,), feature_group_count=2, padding="VALID")
+    params = layer.init(KEY, jnp.ones((1, 8, 4)))
+    assert params["params"]["kernel"].shape == (3, 2, 4)
+
+
+@LIBS
+def test_padding_forms_shapes(lib):
+    x = jnp.ones((1, 8, 8, 2))
+    for padding, want in [(1, (8, 8)), ((1, 2), (8, 10)), (((1, 0), 2), (7, 10)),
+                          ([(0, 0), (1, 1)], (6, 8))]:
+        y, _ = lib.Conv(3, (3, 3), padding=padding).init_with_output(KEY, x)
+        assert y.shape[1:3] == want, padding
+
+
+# --- equivalence: the same call on both classes ----------------------------------------------
+
+X2 = randn(1, 2, 7, 6, 4)
+
+EDGE_CASES = [
+    ("Dense", (5,), {}, randn(2, 3, 4)),
+    ("Dense", (5,), {"use_bias": False}, randn(2, 2, 3, 4)),
+    ("Dense", (3,), {"dtype": jnp.float32, "param_dtype": jnp.complex64},
+     randn(3, 2, 4, dtype=jnp.complex64)),
+    ("Conv", (6, (3, 2)), {}, X2),
+    ("Conv", (6, (3, 2)), {"padding": "VALID", "strides": (2, 1)}, X2),
+    ("Conv", (6, (3, 2)), {"padding": "CIRCULAR", "strides": 2}, X2),
+    ("Conv", (6, (3, 2)), {"padding": "REFLECT"}, X2),
+    ("Conv", (6, (3, 2)), {"padding": (1, 2)}, X2),
+    ("Conv", (6, (3, 2)), {"padding": ((1, 0), 2)}, X2),
+    ("Conv", (6, (3, 2)), {"kernel_dilation": 2, "padding": "SAME"}, X2),
+    ("Conv", (6, (3, 2)), {"input_dilation": (2, 1), "padding": 1}, X2),
+    ("Conv", (6, (3, 2)), {"feature_group_count": 2}, X2),
+    ("Conv", (4, (3, 3)), {"feature_group_count": 4}, X2),
+    ("Conv", (6, (3, 2)), {"mask": jnp.tril(jnp.ones((3, 2, 4, 6)))}, X2),
+    ("Conv", (6, (3, 2)), {"strides": None, "kernel_dilation": None, "input_dilation": None}, X2),
+    ("Conv", (4, 3), {"padding": "CAUSAL", "kernel_dilation": 2}, randn(3, 9, 2)),
+    ("Conv", (4, (3,)), {}, randn(4, 2, 3, 7, 2)),
+    ("Conv", (3, (2, 2, 2, 2)), {"padding": "VALID"}, randn(5, 1, 3, 3, 3, 3, 2)),
+    ("Conv", (4, (3, 3)), {"param_dtype": jnp.complex64}, randn(6, 1, 5, 5, 2)),
+    ("Conv", (4, (3, 3)), {"dtype": jnp.float32, "use_bias": False}, X2),
+    ("ConvLocal", (6, (3, 2)), {}, X2),
+    ("ConvLocal", (6, (3, 2)), {"padding": "VALID", "strides": (2, 1)}, X2),
+    ("ConvLocal", (6, (3, 2)), {"padding": "CIRCULAR", "strides": 2}, X2),
+    ("ConvLocal", (6, (3, 2)), {"padding": "REFLECT", "use_bias": False}, X2),
+    ("ConvLocal", (6, (3, 2)), {"padding": ((1, 0), 2)}, X2),
+    ("ConvLocal", (6, (3, 2)), {"kernel_dilation": (1, 2)}, X2),
+    ("ConvLocal", (6, (3, 2)), {"input_dilation": 2, "padding": 1}, X2),
+    ("ConvLocal", (4, 3), {"padding": "CAUSAL"}, randn(3, 9, 2)),
+    ("ConvLocal", (4, (3,)), {}, randn(4, 2, 3, 7, 2)),
+    ("ConvLocal", (4, (3,)), {}, randn(4, 7, 2)),
+    ("ConvLocal", (3, (2, 2, 2, 2)), {"padding": "VALID"}, randn(5, 1, 3, 3, 3, 3, 2)),
+    ("ConvLocal", (4, (3, 3)), {"param_dtype": jnp.complex64}, randn(6, 1, 5, 5, 2)),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs,x", EDGE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(EDGE_CASES)])
+def test_same_params_outputs_gradients(name, args, kwargs, x):
+    assert_same(name, x, *args, precision=HI, **kwargs)
+
+
+def _random_config(seed):
+    rng = np.random.default_rng(seed)
+    ndim = int(rng.integers(1, 3))
+    spatial = tuple(int(v) for v in rng.integers(4, 8, ndim))
+    window = tuple(int(v) for v in rng.integers(1, 4, ndim))
+    kwargs = {"strides": tuple(int(v) for v in rng.integers(1, 3, ndim)),
+              "kernel_dilation": tuple(int(v) for v in rng.integers(1, 3, ndim)),
+              "use_bias": bool(rng.integers(0, 2))}
+    kind = int(rng.integers(0, 4))
+    if kind == 0:
+        kwargs["padding"] = str(rng.choice(["SAME", "VALID", "CIRCULAR", "REFLECT"]))
+    elif kind == 1:
+        kwargs["padding"] = tuple(int(v) for v in rng.integers(0, 3, ndim))
+    else:
+        kwargs["padding"] = tuple((int(a), int(b)) for a, b in rng.integers(0, 3, (ndim, 2)))
+        if kind == 3:
+            kwargs["input_dilation"] = tuple(int(v) for v in rng.integers(1, 3, ndim))
+    span = [(k - 1) * d + 1 for k, d in zip(window, kwargs["kernel_dilation"])]
+    if kwargs["padding"] == "VALID" and any(s > n for s, n in zip(span, spatial)):
+        kwargs["padding"] = "SAME"
+    channels = int(rng.integers(1, 4))
+    batch = tuple(int(v) for v in rng.integers(1, 3, int(rng.integers(0, 3))))
+    x = randn(seed, *batch, *spatial, channels)
+    return window, kwargs, x
+
+
+@pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
+@pytest.mark.parametrize("seed", range(8))
+def test_random_configurations_agree(module, seed):
+    window, kwargs, x = _random_config(seed)
+    assert_same(module, x, 3, window, precision=HI, **kwargs)
+
+
+# --- a Flax ConvLocal checkpoint restores into jaxconv's ConvLocal ------------------------------
+
+
+def test_flax_conv_local_checkpoint_restores(tmp_path):
+    import orbax.checkpoint as ocp
+
+    x = randn(11, 3, 6, 5, 2)
+    theirs = nn.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
+    trained = jax.tree.map(lambda p: p + randn(12, *p.shape), theirs.init(KEY, x))
+    with ocp.StandardCheckpointer() as ckpt:
+        ckpt.save(tmp_path / "flax", trained)
+    ours = jaxconv.linen.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
+    template = ours.init(jax.random.key(1), x)
+    with ocp.StandardCheckpointer() as ckpt:
+        restored = ckpt.restore(tmp_path / "flax", template)
+    np.testing.assert_allclose(ours.apply(restored, x), theirs.apply(trained, x), rtol=1e-6,
+                               atol=1e-6)
+    # and into jaxconv's own layout, through the documented conversion
+    own = jaxconv.linen.LocallyConnected(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
+    params = {"kernel": jaxconv.from_flax_conv_local(restored["params"]["kernel"], 2, (3, 2)),
+              "bias": restored["params"]["bias"]}
+    np.testing.assert_allclose(own.apply({"params": params}, x), theirs.apply(trained, x),
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("implementation", ["patches", "taps"])
+def test_conv_local_implementation_pins_the_op(implementation):
+    x = randn(13, 2, 6, 6, 2)
+    ours = jaxconv.linen.ConvLocal(3, (2, 2), strides=2, implementation=implementation,
+                                   precision=HI)
+    params = ours.init(KEY, x)
+    np.testing.assert_allclose(ours.apply(params, x), nn.ConvLocal(3, (2, 2), strides=2,
+                               precision=HI).apply(params, x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"ConvLocal|locally_connected: `implementation` must be"):
+        jaxconv.linen.ConvLocal(3, (2, 2), implementation="fast").init(KEY, x)
