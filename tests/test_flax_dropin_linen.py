@@ -139,7 +139,9 @@ def test_mask_zeroes_weights(lib, module):
     layer = getattr(lib, module)(features=4, kernel_size=(3,), mask=mask, padding="VALID",
                                  kernel_init=initializers.ones, use_bias=False)
     y, _ = layer.init_with_output(KEY, jnp.ones((1, 8, 3)))
-    np.testing.assert_array_equal(y, jnp.broadcast_to(jnp.sum(mask, axis=-2), y.shape))
+    # Conv: every position sums the masked taps; ConvLocal: position p sums its own masked row.
+    want = jnp.sum(mask, axis=(0, 1)) if module == "Conv" else jnp.sum(mask, axis=1)
+    np.testing.assert_array_equal(y, jnp.broadcast_to(want, y.shape))
 
 
 @LIBS
