@@ -20,6 +20,7 @@ from flax import nnx
 from jaxconv import shapes
 from jaxconv._checks import dimension_numbers
 
+from jaxconv._validate import int_rule
 from jaxconv._validate import is_int as _is_int
 
 
@@ -45,8 +46,8 @@ def window(fn: str, kernel_size) -> tuple[int, ...]:
         raise TypeError(f"{fn}: `kernel_size` must be an int (a 1-D window, as in Flax) or a "
                         f"sequence of ints, one per spatial dim, got kernel_size={kernel_size!r}.")
     if any(v < 1 for v in values):
-        raise ValueError(f"{fn}: `kernel_size` must be positive integers, got "
-                         f"kernel_size={kernel_size!r}.")
+        raise ValueError(f"{fn}: `kernel_size` must be {int_rule(1, plural=not _is_int(kernel_size))}"
+                         f", got kernel_size={kernel_size!r}.")
     return values
 
 

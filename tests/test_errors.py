@@ -35,7 +35,7 @@ def local(**kw):
     (lambda: conv(padding="CAUSAL"), ValueError,
      r"conv: padding 'CAUSAL' is for 1-D inputs only, got a 2-D input \(8, 8\)"),
     (lambda: conv(padding=1, input_dilation=0), ValueError,
-     r"conv: `input_dilation` must be positive integers, got input_dilation=0"),
+     r"conv: `input_dilation` must be a positive integer, got input_dilation=0"),
     (lambda: conv(input_dilation=2), ValueError,
      r"conv: `input_dilation` other than 1 needs padding 'VALID', an int or \(low, high\) pairs, "
      r"got padding='SAME' with input_dilation=2"),

@@ -178,14 +178,14 @@ CONSTRUCTION_ERRORS = {
                          r"Conv: `kernel_size` must be an int \(a 1-D window, as in Flax\) or a "
                          r"sequence of ints, one per spatial dim, got kernel_size=None"),
     "strides_zero": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), strides=0, rngs=R), ValueError,
-                     r"Conv: `strides` must be positive integers, got strides=0"),
+                     r"Conv: `strides` must be a positive integer, got strides=0"),
     "padding_foo": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), padding="foo", rngs=R), ValueError,
                     r"Conv: `padding` must be one of SAME, VALID, CIRCULAR, REFLECT, CAUSAL, an "
                     r"int or 2 \(low, high\) pairs, got padding='foo'"),
     "padding_causal_2d": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), padding="CAUSAL", rngs=R),
                           ValueError, r"Conv: padding 'CAUSAL' is for 1-D windows only"),
     "kernel_dilation_zero": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), kernel_dilation=0, rngs=R),
-                             ValueError, r"Conv: `kernel_dilation` must be positive integers"),
+                             ValueError, r"Conv: `kernel_dilation` must be a positive integer, got kernel_dilation=0"),
     "input_dilation_with_same": (
         lambda: jaxconv.nnx.Conv(3, 4, (3, 3), input_dilation=2, rngs=R), ValueError,
         r"Conv: `input_dilation` other than 1 needs padding 'VALID', an int or \(low, high\) "
