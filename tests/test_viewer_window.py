@@ -9,14 +9,14 @@ import json
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtGui import QImage
 
-from viewer import files, tiling, typeface
+from viewer import files, tiling, typeface, units
 from viewer.__main__ import main
 from viewer.i18n import set_language, tr
 from viewer.session import Session, Settings
-from viewer.snapshot import KINDS
+from viewer.snapshot import KINDS, Unit
 from viewer.window import MainWindow
 
 TINY = Settings(n_train=128, n_test=32, channels=2, depth=1, hidden=8, batch_size=16,
@@ -31,6 +31,12 @@ def window(qapp):
     yield win
     win.close()
     assert win.wait_for_threads(WAIT)  # a thread still compiling ends at its next yield
+
+
+def pixel_position(panel, row, col):
+    from PyQt6.QtCore import QPointF
+
+    return panel.mapFromScene(panel.image.mapToScene(QPointF(col + 0.5, row + 0.5)))
 
 
 def wait_drawn(qtbot, window, at_least):
@@ -62,10 +68,55 @@ def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.input.probe() == (0, 0, 1)
-    qtbot.waitUntil(lambda: window.snapshot.probe == (0, 0, 1), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.snapshot.probe.browse == (0, 0, 1), timeout=WAIT)
     original = window.session.dataset.x_test[0]
     np.testing.assert_array_equal(window.snapshot.image, tiling.shift_image(original, 0, 1))
     np.testing.assert_array_equal(window.input.image.data(), window.snapshot.image[..., 0])
+
+
+def test_clicking_a_unit_shows_both_fields_of_every_kind(qtbot, window):
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=WAIT)
+    snapshot = window.snapshot
+    column = window.columns["local"]
+    unit = Unit("layer1", 1, (2, 5))
+    row, col, _, _ = units.feature_rect(snapshot.models["local"].features, unit)
+    qtbot.mouseClick(column.features.viewport(), Qt.MouseButton.LeftButton,
+                     pos=pixel_position(column.features, row, col))
+    assert window.unit == unit
+    qtbot.waitUntil(lambda: window.snapshot.probe.unit == unit, timeout=WAIT)
+    shown = window.snapshot
+    sizes = {}
+    for kind in KINDS:
+        theoretical, effective = shown.models[kind].fields
+        assert (effective[~theoretical] == 0).all()
+        sizes[kind] = int(theoretical.sum())
+        assert window.columns[kind].weights.marked()  # the weights that unit uses
+    assert sizes["dense"] == 64 and sizes["local"] == sizes["conv"] == 9  # a 3x3 window
+    assert window.connections.unit_label.text() == "layer1, channel 1 at (2, 5)"
+    np.testing.assert_array_equal(window.connections.moves["conv"].data(),
+                                  shown.models["conv"].fields[1])
+
+
+def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
+    qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.training, timeout=WAIT)
+    canvas = window.drawing.canvas
+    square = canvas._square()
+    points = [QPoint(int(square.left() + square.width() * x / 8),
+                     int(square.top() + square.height() * 2.5 / 8)) for x in (1, 4, 7)]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, point)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    drawn = window.drawing.drawing()
+    assert drawn is not None and drawn[2].min() > 0.5
+    qtbot.waitUntil(lambda: window.snapshot.probe.drawn == window.probe().drawn > 0, timeout=WAIT)
+    shifted = tiling.shift_image(drawn, *window.input.probe()[1:])  # the arrows move it too
+    np.testing.assert_array_equal(window.snapshot.image, shifted)
+    assert window.snapshot.label is None
+    np.testing.assert_array_equal(window.input.image.data(), shifted[..., 0])
+    qtbot.mouseClick(window.drawing.use, Qt.MouseButton.LeftButton)  # back to the test images
+    qtbot.waitUntil(lambda: window.snapshot.probe.drawn == 0, timeout=WAIT)
 
 
 def test_single_step_while_paused(qtbot, window):

@@ -15,6 +15,7 @@ class FakeJob:
         self.step, self.fail_at, self.limit, self.fail_prepare = 0, fail_at, limit, fail_prepare
         self.snapshots = []
         self.in_step = False
+        self.during_snapshot = None  # called inside snapshot, as the GUI may at any moment
 
     def prepare(self):
         if self.fail_prepare:
@@ -37,6 +38,8 @@ class FakeJob:
         return (directory, self.step, self.in_step, threading.current_thread())
 
     def snapshot(self, probe):
+        if self.during_snapshot is not None:
+            self.during_snapshot()
         self.snapshots.append((self.step, probe))
         return {"step": self.step, "probe": probe}
 
@@ -174,3 +177,16 @@ def test_a_request_must_name_a_method_of_the_job(start):
     with pytest.raises(ValueError, match=r"TrainWorker.request: `name` must name a method of the "
                                          r"job, got name='delete_everything'"):
         worker.request("delete_everything")
+
+
+def test_a_probe_set_during_a_snapshot_gets_a_snapshot_of_its_own(qtbot, start):
+    job = FakeJob()
+    worker = start(job)
+    job.during_snapshot = lambda: (setattr(job, "during_snapshot", None),
+                                   worker.set_probe("drawn while busy"), worker.request_snapshot())
+    taken = []
+    worker.snapshot_taken.connect(taken.append)
+    worker.set_probe("first")
+    worker.request_snapshot()
+    qtbot.waitUntil(lambda: len(taken) == 2, timeout=5000)
+    assert [t["probe"] for t in taken] == ["first", "drawn while busy"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout,
                              QWidget)
 
-from viewer import tiling
+from viewer import tiling, units
 from viewer.i18n import tr
 from viewer.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
 
@@ -45,12 +46,19 @@ class ModelColumn(QWidget):
     """Everything about one kind (``"dense"``, ``"local"`` or ``"conv"``), fed by `draw`.
 
     The layer and channel pickers choose which kernel is drawn; `show_gradients` swaps every
-    weight map for the gradient of the loss with respect to it.
+    weight map for the gradient of the loss with respect to it. Clicking a unit in the feature
+    maps emits `unit_clicked`; `set_unit` outlines that unit and the weights it uses.
+
+    Signals:
+        unit_clicked(object): the `viewer.snapshot.Unit` clicked in the feature maps.
     """
+
+    unit_clicked = pyqtSignal(object)
 
     def __init__(self, kind: str, parent=None):
         super().__init__(parent)
         self.kind = kind
+        self.unit = None
         self.gradients = False
         self._maps = None
         self._counts = None
@@ -84,6 +92,7 @@ class ModelColumn(QWidget):
         self._lay_out()
         self.layer.currentIndexChanged.connect(self._redraw_weights)
         self.channel.valueChanged.connect(self._redraw_weights)
+        self.features.clicked.connect(self._feature_clicked)
         self.retranslate()
 
     def _lay_out(self):
@@ -147,9 +156,35 @@ class ModelColumn(QWidget):
             self.layer.blockSignals(True)
             self.layer.clear()
             self.layer.addItems(list(maps.kernels))
+            if self.unit is not None and self.unit.layer in maps.kernels:
+                self.layer.setCurrentText(self.unit.layer)
             self.layer.blockSignals(False)
         self._redraw_weights()
+        if first and self.unit is not None:
+            self.channel.setValue(self.unit.channel)  # its maximum is known now
         self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))
+        self._mark_features()
+
+    def _feature_clicked(self, row, col):
+        if self._maps is not None:
+            unit = units.locate_feature(self._maps.features, row, col)
+            if unit is not None:
+                self.unit_clicked.emit(unit)
+
+    def set_unit(self, unit):
+        """Shows ``unit``'s layer and channel, outlined with the weights it uses (None: no unit)."""
+        self.unit = unit
+        if unit is not None and self._maps is not None and unit.layer in self._maps.kernels:
+            self.layer.setCurrentText(unit.layer)  # redraws the weights for it
+            self.channel.setValue(unit.channel)
+        self._redraw_weights()
+        self._mark_features()
+
+    def _mark_features(self):
+        rect = None
+        if self.unit is not None and self._maps is not None:
+            rect = units.feature_rect(self._maps.features, self.unit)
+        self.features.mark([rect] if rect else [], color="#ff1744")
 
     def draw_curves(self, history):
         """Draws this kind's ``{"train"|"test": {"step", "loss", "accuracy", ...}}`` history."""
@@ -179,6 +214,11 @@ class ModelColumn(QWidget):
         self.channel.setEnabled(per_channel)
         mosaic = tiling.weight_mosaic(kernel, in_shape, out_shape, feature=self.channel.value())
         self.weights.set_data(mosaic)
+        rect = None
+        if self.unit is not None and self.unit.layer == name and (
+                not per_channel or self.channel.value() == self.unit.channel):
+            rect = units.weight_rect(kernel, in_shape, out_shape, self.unit)
+        self.weights.mark([rect] if rect else [])
         hint = {6: "hint_local", 4: "hint_conv"}.get(kernel.ndim)
         if hint is None:
             hint = "hint_dense" if in_shape is not None else "hint_matrix"

@@ -67,6 +67,28 @@ TEXT: dict[str, dict[str, str]] = {
     "counts": {"en": "Parameters (log scale)", "zh_CN": "参数量（对数刻度）"},
     "vs_step": {"en": "{what} vs step", "zh_CN": "{what} 与步数"},
     "vs_time": {"en": "{what} vs wall time", "zh_CN": "{what} 与耗时"},
+    # Connections: the clicked unit's receptive fields.
+    "connections": {"en": "Connections of a unit", "zh_CN": "一个神经元的连接"},
+    "click_a_unit": {"en": "Click a unit in any feature map: its receptive fields in all three "
+                           "models appear here.",
+                     "zh_CN": "点击任一特征图中的一个神经元：这里显示它在三个模型中的感受野。"},
+    "unit_is": {"en": "{layer}, channel {channel}{where}", "zh_CN": "{layer}，通道 {channel}{where}"},
+    "at": {"en": " at ({row}, {col})", "zh_CN": "，位置 ({row}, {col})"},
+    "wired_to": {"en": "wired to (theoretical receptive field)",
+                 "zh_CN": "连接到的输入（理论感受野）"},
+    "moves_it": {"en": "moves it now: |d unit / d input| (effective receptive field)",
+                 "zh_CN": "此刻影响它的输入：|d 神经元 / d 输入|（有效感受野）"},
+    "field_numbers": {"en": "{wired} px wired, {moving} px move it",
+                      "zh_CN": "连接 {wired} 像素，影响 {moving} 像素"},
+    "unit_off": {"en": "{wired} px wired; off for this input (ReLU 0): none moves it",
+                 "zh_CN": "连接 {wired} 像素；此输入下未激活（ReLU 为 0）：没有输入影响它"},
+    # Drawing.
+    "draw_title": {"en": "Draw your own input", "zh_CN": "画出你自己的输入"},
+    "brush": {"en": "Brush", "zh_CN": "画笔"},
+    "eraser": {"en": "Eraser", "zh_CN": "橡皮擦"},
+    "clear": {"en": "Clear", "zh_CN": "清除"},
+    "from_sample": {"en": "From sample", "zh_CN": "从样本开始"},
+    "use_drawing": {"en": "Feed my drawing to the models", "zh_CN": "把我的画输入模型"},
     # Controls.
     "training": {"en": "Training", "zh_CN": "训练"},
     "dataset": {"en": "Dataset", "zh_CN": "数据集"},

@@ -6,10 +6,12 @@ numpy arrays draw with row 0 at the top, as `viewer.tiling` makes them) and a li
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGraphicsItem
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from viewer import tiling
 
@@ -29,8 +31,14 @@ class ImagePanel(pg.GraphicsLayoutWidget):
 
     Args:
         kind: ``"diverging"`` (weights: CET-D1, symmetric about zero, with a `ColorBarItem`),
-            ``"sequential"`` (activations: viridis, levels 0..1) or ``"gray"`` (inputs, 0..1).
+            ``"sequential"`` (activations: viridis, levels 0..1), ``"heat"`` (gradient sizes:
+            inferno) or ``"gray"`` (inputs, 0..1). An (H, W, 3) uint8 array draws as RGB.
+
+    Signals:
+        clicked(int, int): the row and column of the image pixel clicked.
     """
+
+    clicked = pyqtSignal(int, int)
 
     def __init__(self, kind: str = "diverging", parent=None):
         super().__init__(parent=parent)
@@ -43,7 +51,7 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         self.image = pg.ImageItem()
         self.view.addItem(self.image)
         self.bar = None
-        names = {"diverging": "CET-D1", "sequential": "viridis", "gray": None}
+        names = {"diverging": "CET-D1", "sequential": "viridis", "heat": "inferno", "gray": None}
         if names[kind] is None:
             self.image.setColorMap(pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)]))
         else:
@@ -55,10 +63,44 @@ class ImagePanel(pg.GraphicsLayoutWidget):
             self.bar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.addItem(self.bar, row=0, col=1)
         self.levels = (0.0, 1.0)
+        self.marks = []  # outlines drawn by `mark`, created once and reused
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def _clicked(self, event):
+        if self.image.image is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.image.mapFromScene(event.scenePos())
+        row, col = math.floor(point.y()), math.floor(point.x())
+        if 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]:
+            self.clicked.emit(row, col)
+
+    def mark(self, rects, color="#00c853"):
+        """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them."""
+        while len(self.marks) < len(rects):
+            item = QGraphicsRectItem()
+            pen = pg.mkPen(color, width=2)
+            pen.setCosmetic(True)  # two screen pixels wide at any zoom
+            item.setPen(pen)
+            item.setZValue(10)
+            self.view.addItem(item)
+            self.marks.append(item)
+        for i, item in enumerate(self.marks):
+            if i < len(rects):
+                row, col, height, width = rects[i]
+                item.setRect(col, row, width, height)
+            item.setVisible(i < len(rects))
+
+    def marked(self) -> list:
+        """The ``(row, col, height, width)`` outlines shown now."""
+        return [(int(r.y()), int(r.x()), int(r.height()), int(r.width()))
+                for r in (item.rect() for item in self.marks if item.isVisible())]
 
     def set_data(self, array, levels=None):
         """Draws ``array`` (rows, cols); weights default to levels ``±max|array|``."""
-        array = np.asarray(array, np.float32)
+        array = np.asarray(array)
+        array = array if array.dtype == np.uint8 else array.astype(np.float32)
+        if levels is None and array.ndim == 3:
+            levels = (0, 255)
         if levels is None:
             levels = (0.0, 1.0)
             if self.kind == "diverging":

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from viewer import tiling
-from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Snapshot,
+from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Probe, Snapshot,
                              read_metrics_csv, write_metrics_csv)
 
 __all__ = ["Session", "Settings"]
@@ -186,22 +186,42 @@ class Session:
         """Host copies of every model's kernels, gradients and features for input ``probe``.
 
         Args:
-            probe: ``(index, dy, dx)``: a test image and its shift; index wraps around.
+            probe: a `Probe` (or ``(index, dy, dx)``): a test image or the user's drawing, its
+                shift, and the unit whose receptive fields to compute.
         """
         import jax
 
-        index, dy, dx = probe or (0, 0, 0)
-        index %= len(self.dataset.y_test)
-        image = tiling.shift_image(self.dataset.x_test[index], dy, dx)
+        probe = Probe(*probe) if isinstance(probe, tuple) else probe or Probe()
+        index = probe.index % len(self.dataset.y_test)
+        drawn = probe.drawn and probe.drawing is not None
+        source = probe.drawing if drawn else self.dataset.x_test[index]
+        image = tiling.shift_image(source, probe.dy, probe.dx)
         device = {kind: (self.states[kind].params, self.grads.get(kind),
                          self._features[kind](self.states[kind].params, image[None]))
                   for kind in KINDS}
         host = jax.device_get(device)  # one transfer for everything drawn
-        maps = {kind: self._layer_maps(kind, *host[kind]) for kind in KINDS}
+        maps = {kind: self._layer_maps(kind, *host[kind], fields=self._fields(kind, image, probe))
+                for kind in KINDS}
         return Snapshot(self.step, maps, {k: h.view() for k, h in self.history.items()}, image,
-                        int(self.dataset.y_test[index]), (index, dy, dx), len(self.dataset.y_test))
+                        None if drawn else int(self.dataset.y_test[index]), probe,
+                        len(self.dataset.y_test))
 
-    def _layer_maps(self, kind, params, grads, features) -> LayerMaps:
+    def _fields(self, kind, image, probe):
+        """The probe unit's (theoretical, effective) receptive fields in model ``kind``, or None."""
+        from jaxconv import receptive
+
+        if probe.unit is None:
+            return None
+        model, (layer, channel, position) = self.models[kind], probe.unit
+        try:
+            theoretical = receptive.theoretical_field(model.config, image.shape, layer, position)
+            effective = receptive.effective_field(model, self.states[kind].params, image, layer,
+                                                  position, channel)
+        except ValueError:  # a unit from other settings (fewer layers, smaller maps): none here
+            return None
+        return theoretical, effective
+
+    def _layer_maps(self, kind, params, grads, features, fields=None) -> LayerMaps:
         names = sorted((n for n in params if "kernel" in params[n]), key=_layer_order)
         shapes = features
         in_shapes, out_shapes = {}, {}
@@ -222,7 +242,7 @@ class Session:
             in_shapes=in_shapes, out_shapes=out_shapes,
             features=[(n, features[n][0]) for n in sorted(features, key=_layer_order) if n != "head"]
             + [("head", (probs / probs.sum()).astype(np.float32))],
-            probs=(probs / probs.sum()).astype(np.float32))
+            probs=(probs / probs.sum()).astype(np.float32), fields=fields)
 
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV (`write_metrics_csv`); returns the row count.

@@ -9,15 +9,57 @@ later appends never modify, so the GUI may keep them while the worker trains on.
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
 from jaxconv.names import LECTURE_KINDS as KINDS  # column order: no structure, locality, locality and sharing
 
-__all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Snapshot", "read_metrics_csv",
-           "write_metrics_csv"]
+__all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Probe", "Snapshot", "Unit",
+           "read_metrics_csv", "write_metrics_csv"]
 
 _FIELDS = ("step", "time", "loss", "accuracy")
+
+
+class Unit(NamedTuple):
+    """One unit of a feature map: the same layer, channel and position exists in all three kinds.
+
+    Attributes:
+        layer: ``"layer1"``, ..., ``"hidden"`` or ``"head"``.
+        channel: its channel (spatial layers) or index (vectors).
+        position: ``(row, col)`` in a spatial layer's output, None for a vector.
+    """
+
+    layer: str
+    channel: int
+    position: tuple[int, int] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Probe:
+    """What the panels are asked to show: which input, moved how far, and which unit.
+
+    Attributes:
+        index: test image (wraps around).
+        dy: rows the input moves down.
+        dx: columns it moves right.
+        unit: the clicked `Unit` whose receptive fields are drawn, or None.
+        drawn: 0 to show test image ``index``; otherwise the version of ``drawing`` (each stroke
+            counts up, so probes compare equal exactly when they show the same input).
+        drawing: the user's own input (H, W, C) in [0, 1], used when ``drawn``; not compared.
+    """
+
+    index: int = 0
+    dy: int = 0
+    dx: int = 0
+    unit: Unit | None = None
+    drawn: int = 0
+    drawing: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def browse(self) -> tuple[int, int, int]:
+        """``(index, dy, dx)``."""
+        return (self.index, self.dy, self.dx)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +112,8 @@ class LayerMaps:
         out_shapes: layer name -> ``(H, W, C)`` of a spatial layer's output, else None.
         features: ``[(name, activation)]`` for the probe input: (H, W, F) maps or (F,) vectors.
         probs: class probabilities for the probe input, shape (num_classes,).
+        fields: the probe's unit's ``(theoretical, effective)`` receptive fields, (H, W) bool and
+            (H, W) float ``|d unit / d input|`` (`jaxconv.receptive`); None without a unit.
     """
 
     kernels: dict
@@ -78,6 +122,7 @@ class LayerMaps:
     out_shapes: dict
     features: list
     probs: np.ndarray
+    fields: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,8 +134,8 @@ class Snapshot:
         models: kind -> `LayerMaps`.
         history: kind -> ``{"train": {...}, "test": {...}}`` arrays from `History.view`.
         image: the probe input after its shift, (H, W, C).
-        label: its true label.
-        probe: ``(index, dy, dx)``: test image index and shift in pixels.
+        label: its true label (None for a drawing).
+        probe: the `Probe` drawn (a plain ``(index, dy, dx)`` is taken as ``Probe(index, dy, dx)``).
         num_samples: how many test images the picker can browse.
     """
 
@@ -98,8 +143,8 @@ class Snapshot:
     models: dict
     history: dict
     image: np.ndarray
-    label: int
-    probe: tuple[int, int, int]
+    label: int | None
+    probe: Probe
     num_samples: int
 
 

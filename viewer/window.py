@@ -12,12 +12,15 @@ import dataclasses
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QWidget
+from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from viewer import files, typeface
+from viewer.canvas import DrawPanel
 from viewer.column import ModelColumn
+from viewer.connections import ConnectionsPanel
 from viewer.controls import ControlsPanel, FieldError
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
+from viewer.probing import ProbeMixin, default_unit
 from viewer.schedule import DrawSchedule
 from viewer.session import Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
@@ -35,7 +38,7 @@ JOBS_PER_TICK = 2
 CLOSE_WAIT_MS = 1500
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ProbeMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
     Signals:
@@ -58,6 +61,10 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel(self.settings, redraw_every)
         self.columns = {kind: ModelColumn(kind) for kind in KINDS}
         self.input = InputPanel()
+        self.drawing = DrawPanel()
+        self.connections = ConnectionsPanel()
+        self.unit = None  # the clicked `Unit` whose connections are shown (`ProbeMixin`)
+        self._drawn = 0  # version of the drawing sent to the worker
         self.counts = CountsPanel()
         self.metrics = MetricsPanel()
         self.status = QLabel()
@@ -81,19 +88,24 @@ class MainWindow(QMainWindow):
         right = QWidget()
         box = QGridLayout(right)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.input, 0, 0)
-        box.addWidget(self.counts, 1, 0)
-        box.setRowStretch(0, 0)
-        box.setRowStretch(1, 1)
-        self.counts.setMinimumHeight(140)
-        self.controls.setFixedWidth(270)
-        right.setFixedWidth(270)
+        for row, (panel, stretch) in enumerate(((self.input, 0), (self.connections, 3),
+                                                (self.counts, 1))):
+            box.addWidget(panel, row, 0)
+            box.setRowStretch(row, stretch)
+        self.counts.setMinimumHeight(120)
+        right.setFixedWidth(300)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.controls, 0)
+        column.addWidget(self.drawing, 1)
+        left.setFixedWidth(270)
         grid = QGridLayout()
-        grid.addWidget(self.controls, 0, 0, 2, 1)
+        grid.addWidget(left, 0, 0, 2, 1)
         for i, kind in enumerate(KINDS):
             grid.addWidget(self.columns[kind], 0, 1 + i)
-        grid.addWidget(right, 0, 4)
-        grid.addWidget(self.metrics, 1, 1, 1, 4)
+        grid.addWidget(right, 0, 4, 2, 1)
+        grid.addWidget(self.metrics, 1, 1, 1, 3)
         grid.setRowStretch(0, 4)
         grid.setRowStretch(1, 1)
         self.metrics.setMinimumHeight(170)
@@ -123,6 +135,10 @@ class MainWindow(QMainWindow):
         self.controls.gradients_toggled.connect(
             lambda on: [column.set_gradients(on) for column in self.columns.values()])
         self.input.probe_changed.connect(self._probe_changed)
+        self.drawing.drawing_changed.connect(self._drawing_changed)
+        self.drawing.from_sample_clicked.connect(self._draw_from_sample)
+        for column in self.columns.values():
+            column.unit_clicked.connect(self.select_unit)
         for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
                               ("Right", (0, 1))):
             QShortcut(QKeySequence(key), self, activated=lambda dy=dy, dx=dx: self.input.shift(dy, dx))
@@ -141,7 +157,7 @@ class MainWindow(QMainWindow):
         self.snapshot = self._pending = None
         self.schedule.reset()
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
-        self.worker.set_probe(self.input.probe())
+        self.worker.set_probe(self.probe())
         self.worker.prepared.connect(self._prepared)
         self.worker.snapshot_taken.connect(self._snapshot_taken)
         self.worker.state_changed.connect(self._state_changed)
@@ -240,6 +256,7 @@ class MainWindow(QMainWindow):
             column.set_counts(counts.models[kind])
         self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
         self.input.set_samples(0, counts.class_names)
+        self.drawing.set_shape(counts.input_shape)
         self.controls.set_available(counts.datasets)
         self._status_for(self.training, 0)
 
@@ -267,10 +284,6 @@ class MainWindow(QMainWindow):
             self.show_status(tr("saved_at", path=served.args[0], step=served.step))
         self.served.emit(served)
 
-    def _probe_changed(self, probe):
-        if self.worker is not None:
-            self.worker.set_probe(probe)
-
     def _tick(self):
         self._ticks += 1
         if self.worker is not None and self._ticks % SNAPSHOT_EVERY == 0:
@@ -282,7 +295,10 @@ class MainWindow(QMainWindow):
             self.schedule.new_snapshot(snapshot.step)
             if self.input.sample.maximum() != snapshot.num_samples - 1:
                 self.input.sample.setMaximum(snapshot.num_samples - 1)
+            if self.unit is None and snapshot.probe.unit is None:
+                self.select_unit(default_unit(snapshot.models[KINDS[-1]].features))
             self.input.draw(snapshot)
+            self.connections.draw(snapshot)
             if self.training:
                 self._status_for(True, snapshot.step)
             if probe_moved:  # the invariance probe answers at once: every map, this frame
@@ -336,7 +352,8 @@ class MainWindow(QMainWindow):
         self.language_menu.setTitle(tr("menu_language"))
         for key in ("save_session", "load_session", "export_png", "export_csv", "quit"):
             self.actions[key].setText(tr(key))
-        for panel in (self.controls, *self.columns.values(), self.input, self.counts, self.metrics):
+        for panel in (self.controls, *self.columns.values(), self.input, self.drawing,
+                      self.connections, self.counts, self.metrics):
             panel.retranslate()
         if self.snapshot is not None:
             self.input.draw(self.snapshot)

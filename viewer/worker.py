@@ -192,8 +192,8 @@ class TrainWorker(QObject):
                         self.snapshot_taken.emit(self.job.snapshot(payload))
                     except Exception as error:  # noqa: BLE001
                         self._fail(error)
-                    with self._cond:
-                        self._dirty, self._since = False, 0
+                    with self._cond:  # a probe set during the snapshot still wants its own
+                        self._dirty, self._since = self._probe is not payload, 0
                     continue
                 try:
                     self.step = next(rounds)

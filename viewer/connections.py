@@ -1,0 +1,99 @@
+"""`ConnectionsPanel`: the clicked unit's receptive fields in the three kinds, side by side.
+
+For the same layer, channel and position in every kind: the input pixels the unit is wired to
+(its theoretical field, tinted in the kind's colour over the input) and the pixels that move it
+for this input now (``|d unit / d input|``, its effective field, scaled to each model's largest
+value). Both come with the snapshot (`viewer.session.Session.snapshot`, from `jaxconv.receptive`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from viewer import units
+from viewer.i18n import tr
+from viewer.plots import COLORS, ImagePanel
+from viewer.snapshot import KINDS
+
+__all__ = ["ConnectionsPanel", "field_numbers"]
+
+
+def field_numbers(fields) -> tuple[int, int]:
+    """Pixels wired to the unit and pixels that move it (``|d unit / d input| > 0``)."""
+    theoretical, effective = fields
+    return int(np.count_nonzero(theoretical)), int(np.count_nonzero(effective > 0))
+
+
+class ConnectionsPanel(QWidget):
+    """Two rows (wired to, moves it now) by three kinds of input-sized images, fed by `draw`."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 15px;")
+        self.unit_label = QLabel()
+        self.unit_label.setWordWrap(True)
+        self.row_labels = (QLabel(), QLabel())
+        self.names = {kind: QLabel() for kind in KINDS}
+        self.wired = {kind: ImagePanel("gray") for kind in KINDS}
+        self.moves = {kind: ImagePanel("heat") for kind in KINDS}
+        self.numbers = {kind: QLabel() for kind in KINDS}
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        for i, kind in enumerate(KINDS):
+            self.names[kind].setStyleSheet(f"color: {COLORS[kind]}; font-weight: bold;")
+            self.numbers[kind].setStyleSheet("font-size: 10px; color: #444;")
+            self.numbers[kind].setWordWrap(True)
+            grid.addWidget(self.names[kind], 0, i)
+            grid.addWidget(self.wired[kind], 2, i)
+            grid.addWidget(self.moves[kind], 4, i)
+            grid.addWidget(self.numbers[kind], 5, i)
+            for panel in (self.wired[kind], self.moves[kind]):
+                panel.setMinimumSize(60, 60)
+        grid.addWidget(self.row_labels[0], 1, 0, 1, 3)
+        grid.addWidget(self.row_labels[1], 3, 0, 1, 3)
+        for label in self.row_labels:
+            label.setStyleSheet("font-size: 10px; color: #444;")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.title)
+        box.addWidget(self.unit_label)
+        box.addLayout(grid)
+        self._snapshot = None
+        self.retranslate()
+
+    def retranslate(self):
+        """Re-reads every label in the current language."""
+        self.title.setText(tr("connections"))
+        self.row_labels[0].setText(tr("wired_to"))
+        self.row_labels[1].setText(tr("moves_it"))
+        for kind in KINDS:
+            self.names[kind].setText(tr(f"short_{kind}"))
+        self.draw(self._snapshot)
+
+    def draw(self, snapshot):
+        """Draws the fields of ``snapshot.probe.unit`` (a hint to click one when there is none)."""
+        self._snapshot = snapshot
+        unit = None if snapshot is None else snapshot.probe.unit
+        if unit is None:
+            self.unit_label.setText(tr("click_a_unit"))
+            for kind in KINDS:
+                self.numbers[kind].setText("")
+            return
+        where = "" if unit.position is None else tr("at", row=unit.position[0],
+                                                    col=unit.position[1])
+        self.unit_label.setText(tr("unit_is", layer=unit.layer, channel=unit.channel, where=where))
+        for kind in KINDS:
+            fields = snapshot.models[kind].fields
+            if fields is None:
+                self.numbers[kind].setText("—")
+                continue
+            theoretical, effective = fields
+            self.wired[kind].set_data(units.field_rgb(snapshot.image, theoretical, COLORS[kind]))
+            top = float(effective.max())
+            self.moves[kind].set_data(effective, levels=(0.0, top if top > 0 else 1.0))
+            wired, moving = field_numbers(fields)
+            self.numbers[kind].setText(tr("field_numbers", wired=wired, moving=moving) if moving
+                                       else tr("unit_off", wired=wired))

@@ -1,0 +1,58 @@
+"""`ProbeMixin`: what `MainWindow` asks the worker to show: input, shift, drawing, clicked unit.
+
+The probe is one `viewer.snapshot.Probe`, rebuilt from the widgets whenever one of them changes
+(a sample or shift in the input panel, a stroke on the canvas, a unit clicked in a feature map)
+and sent to the worker with a request for a snapshot, so the answer is drawn on the next frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.snapshot import Probe, Unit
+
+__all__ = ["ProbeMixin", "default_unit"]
+
+
+def default_unit(features):
+    """The unit shown before any is clicked: channel 0 mid-map of the deepest spatial layer.
+
+    Args:
+        features: ``[(name, activation)]`` of one model (`viewer.snapshot.LayerMaps.features`).
+    """
+    spatial = [(name, a) for name, a in features if np.ndim(a) == 3]
+    if not spatial:
+        return None
+    name, a = spatial[-1]
+    return Unit(name, 0, (a.shape[0] // 2, a.shape[1] // 2))
+
+
+class ProbeMixin:
+    """`MainWindow`'s probe: needs ``input``, ``drawing``, ``columns``, ``worker``, ``snapshot``,
+    ``unit`` and ``_drawn`` on the window."""
+
+    def probe(self) -> Probe:
+        """What the panels show now: the input (test image or drawing), its shift, the unit."""
+        drawing = self.drawing.drawing()
+        return Probe(*self.input.probe(), unit=self.unit,
+                     drawn=self._drawn if drawing is not None else 0, drawing=drawing)
+
+    def select_unit(self, unit):
+        """Shows ``unit``'s connections (a `viewer.snapshot.Unit`, or None) in every kind."""
+        self.unit = unit
+        for column in self.columns.values():
+            column.set_unit(unit)
+        self._probe_changed()
+
+    def _drawing_changed(self, drawing):
+        self._drawn += drawing is not None
+        self._probe_changed()
+
+    def _draw_from_sample(self):
+        if self.snapshot is not None:
+            self.drawing.load(self.snapshot.image)
+
+    def _probe_changed(self, *_):
+        if self.worker is not None:
+            self.worker.set_probe(self.probe())
+            self.worker.request_snapshot()  # answer on the next frame, not every other one
