@@ -20,8 +20,9 @@ def float_array(fn: str, name: str, value, *, complex_ok: bool = False):
 
     With ``complex_ok`` (the linear ops), complex dtypes are accepted too.
     """
-    if value is None:
-        raise TypeError(f"{fn}: `{name}` must be an array, got {name}=None.")
+    if value is None or isinstance(value, (str, bytes)):
+        # jnp.asarray("D") is read as a complex number and fails inside jax with a ValueError.
+        raise TypeError(f"{fn}: `{name}` must be an array, got {name}={value!r:.40}.")
     try:
         array = jnp.asarray(value)
     except TypeError as err:
@@ -178,6 +179,9 @@ def check_output_size(fn: str, x, geom: shapes.Geometry, features: int, padding,
 def pool_geometry(fn: str, x, window, strides, padding) -> shapes.Geometry:
     """Checks a pooling call: ``strides`` default to ``window`` (non-overlapping windows)."""
     spatial_rank(fn, x)
+    if x.shape[-1] < 1:
+        raise ValueError(f"{fn}: `x` must have at least 1 channel (shape (N, *spatial, C) with "
+                         f"C >= 1), got shape {tuple(x.shape)}.")
     geom = shapes.geometry(fn, x.shape[1:-1], window, strides=window if strides is None else strides,
                            padding=padding, window_name="window")
     if any(p >= k for k, pair in zip(geom.window, geom.pads) for p in pair):

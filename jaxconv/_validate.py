@@ -90,6 +90,22 @@ def check_optional_int(fn: str, name: str, value, minimum: int | None = 1,
     return int(value)
 
 
+def check_shape(fn: str, name: str, value, what: str = "one example's shape, no batch") -> tuple:
+    """Returns ``value`` as a non-empty tuple of positive ints (a shape), else raises.
+
+    Raises:
+        TypeError: ``fn: `name` must be a tuple of positive integers (<what>), got name='8x8'.``
+        ValueError: the same words for an empty shape or a size < 1.
+    """
+    rule = f"`{name}` must be a tuple of positive integers ({what})"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or not all(
+            is_int(v) for v in value):
+        raise TypeError(f"{fn}: {rule}, got {name}={value!r}.")
+    if not len(value) or any(v < 1 for v in value):
+        raise ValueError(f"{fn}: {rule}, got {name}={tuple(value)!r}.")
+    return tuple(int(v) for v in value)
+
+
 # --- bools, choices, floats ---------------------------------------------------------------------
 
 def check_bool(fn: str, name: str, value) -> bool:

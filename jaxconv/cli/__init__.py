@@ -28,9 +28,20 @@ CACHED = ("train", "compare", "experiment", "backprop")
 _RUNTIME_ERRORS = ("JaxRuntimeError", "XlaRuntimeError")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit 2 (no usage block).
+
+    The usage block argparse prints first buries the one line that says what is wrong;
+    ``--help`` still prints it. Sub-parsers inherit the class.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="jaxconv",
         description="Dense vs locally-connected vs convolutional layers: count, train, compare.",
     )

@@ -48,6 +48,10 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+_WORKLOAD_DEFAULTS = {"input": "28x28x1", "features": 32, "kernel": "3", "stride": "1",
+                      "padding": None, "batch": 128, "mode": "both"}
+
+
 def _ints(name: str, text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in str(text).lower().split("x"))
@@ -66,6 +70,11 @@ def workloads_from_args(args):
     from jaxconv import bench
 
     if args.layer is None:
+        # The default workloads fix their own shapes: a workload flag would be ignored silently.
+        for flag, default in _WORKLOAD_DEFAULTS.items():
+            if getattr(args, flag) != default:
+                raise ValueError(f"bench: `--{flag}` needs `--layer` (the default workloads fix "
+                                 f"their own shapes), got --{flag}={getattr(args, flag)!r}.")
         return bench.default_workloads(quick=args.quick)
     modes = ("forward", "train") if args.mode == "both" else (args.mode,)
     kernel, stride = _ints("kernel", args.kernel), _ints("stride", args.stride)

@@ -32,8 +32,10 @@ def add_model_arguments(parser) -> None:
 
 def parse_ints(text: str, flag: str) -> tuple[int, ...]:
     """``"16,32"`` -> ``(16, 32)``; anything else is a one-line ValueError naming ``flag``."""
-    try:
-        return tuple(int(s) for s in text.split(",") if s.strip())
+    if not text.strip():
+        return ()
+    try:  # every item an int: "4,,4" or "4," is a typo, not (4, 4) or (4,)
+        return tuple(int(s) for s in text.split(","))
     except ValueError:
         raise ValueError(f"{flag} must be comma-separated integers, got {text!r}.") from None
 

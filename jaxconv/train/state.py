@@ -17,7 +17,7 @@ import numpy as np
 import optax
 
 from jaxconv import xla_cpu
-from jaxconv._validate import check_int
+from jaxconv._validate import check_int, check_shape
 from jaxconv.train import host_init, sharding
 from jaxconv.train.guard import NonFiniteError
 
@@ -80,7 +80,9 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
     if not isinstance(tx, optax.GradientTransformation):
         raise TypeError(f"init_state: `tx` must be an optax.GradientTransformation, got "
                         f"{type(tx).__name__}.")
-    params = host_init.init_params(model, tuple(int(d) for d in input_shape), seed=seed)
+    input_shape = check_shape("init_state", "input_shape", input_shape, "one example, e.g. (8, 8, 1)")
+    seed = check_int("init_state", "seed", seed, 0)
+    params = host_init.init_params(model, input_shape, seed=seed)
     if isinstance(jnp.zeros(()), jax.core.Tracer):  # inside jax.eval_shape (abstract_state):
         return _state_at_zero(tx, params)  # a nested jit cannot take compiler_options
     return _start(tx)(params)
