@@ -9,10 +9,11 @@
   class, a distractor glyph sits at a fixed right slot. A kernel shared by both slots responds to
   both glyphs alike; kernels per region can tell them apart.
 
-Every run uses the same model (one spatial layer, ``SAME`` padding so that the output is the
-canvas size, a global average pool and a linear head; see :data:`MODEL`) and the same training
-(:data:`jaxconv.experiments.TRAINING` with :data:`STEPS` steps); only ``regions`` changes. At 16x16
-``regions=16`` is one kernel per position: the locally-connected layer. Results are plain dicts of
+Every run uses the same model (:data:`MODEL`: two 3x3 ``SAME`` layers of 16 and 32 channels, each
+followed by a 2x2 max pool, then a global average pool and a linear head) and the same training
+(:data:`jaxconv.experiments.TRAINING` with :data:`STEPS` steps); only ``regions`` changes, in
+every spatial layer, capped at each layer's output size (16x16, then 8x8). At 16x16 inputs
+``regions=16`` is one kernel per position in both layers: the locally-connected model. Results are plain dicts of
 Python numbers; nothing here plots or imports Qt.
 """
 
