@@ -24,8 +24,7 @@ from jaxconv import nnx as jnnx
 _DENSE = (jlinen.Dense, jnnx.Linear, nn.Dense, nnx.Linear)
 _CONV = (jlinen.Conv, jnnx.Conv, nn.Conv, nnx.Conv)
 _LOCAL = (jlinen.LocallyConnected, jnnx.LocallyConnected)
-_REGIONAL = tuple(getattr(mod, "RegionalConv") for mod in (jlinen, jnnx)
-                  if hasattr(mod, "RegionalConv"))
+_REGIONAL = (jlinen.RegionalConv, jnnx.RegionalConv)
 
 
 def _one(value):
@@ -87,8 +86,8 @@ def layer_cost(module, input_shape, params, dtype) -> counting.Cost | None:
             ndim = (len(kshape) - 2) // 2
             return counting.regional_cost(
                 input_shape[-ndim - 1:], kshape[-1], kshape[ndim:2 * ndim],
-                regions=kshape[:ndim], strides=module.strides, padding=module.padding,
-                dilation=module.kernel_dilation, use_bias=use_bias,
+                regions=kshape[:ndim], strides=_one(module.strides), padding=module.padding,
+                dilation=_one(module.kernel_dilation), use_bias=use_bias,
                 batch_size=_batch(input_shape, ndim + 1), dtype=dtype)
     except (ValueError, TypeError):  # e.g. Flax's "CAUSAL" padding: count parameters only
         return None

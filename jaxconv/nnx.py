@@ -23,11 +23,12 @@ from flax.nnx.nn import dtypes
 from jax import lax
 
 from jaxconv import _modules as m
-from jaxconv import ops
+from jaxconv import ops, regional, shapes
+from jaxconv._validate import check_choice
 from jaxconv._local_impl import canonical_implementation
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
-__all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected"]
+__all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
 
 _NONE = MappingProxyType({})
 
@@ -240,3 +241,51 @@ class LocallyConnected(_Local):
                           (*geom.out_spatial, self.out_features), use_bias=use_bias,
                           kernel_init=kernel_init, bias_init=bias_init, rngs=rngs,
                           kernel_metadata=kernel_metadata, bias_metadata=bias_metadata)
+
+
+class RegionalConv(_Windowed):
+    """Regional convolution, kernel (*regions, *window, in_features, out_features).
+
+    One kernel per block of output positions (:func:`jaxconv.regional_conv`, blocks as
+    ``numpy.array_split``): ``regions=1`` is a convolution, one region per position the
+    locally-connected layer. ``input_size`` (the input's spatial shape) fixes the output size that
+    ``regions`` splits; the bias is ``(*regions, out_features)``.
+
+    Example:
+        >>> RegionalConv(1, 4, (3, 3), regions=2, input_size=(8, 8), rngs=nnx.Rngs(0)).kernel[...].shape
+        (2, 2, 3, 3, 1, 4)
+    """
+
+    def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
+                 regions, input_size, padding="VALID", kernel_dilation=1, use_bias: bool = True,
+                 dtype: Any = None, param_dtype: Any = jnp.float32, precision: Any = None,
+                 kernel_init=local_kernel_init, bias_init=default_bias_init,
+                 implementation: str = "auto", rngs: nnx.Rngs, kernel_metadata=_NONE,
+                 bias_metadata=_NONE):
+        fn = "RegionalConv"
+        self._settings(fn, in_features, out_features, kernel_size, strides, padding, 1,
+                       kernel_dilation, use_bias, None, dtype, param_dtype, precision,
+                       dtypes.promote_dtype, None)
+        self.input_size = m.input_size(fn, input_size, len(self.kernel_size))
+        self.geometry = self._geometry(fn, self.input_size)
+        self.regions = shapes.canonical_regions(fn, regions, self.geometry.out_spatial)
+        self.implementation = check_choice(fn, "implementation", implementation,
+                                           regional.IMPLEMENTATIONS)
+        kernel_shape = shapes.regional_kernel_shape(self.regions, self.geometry.window,
+                                                    self.in_features, self.out_features)
+        self._make_params(kernel_shape, (*self.regions, self.out_features), use_bias=use_bias,
+                          kernel_init=kernel_init, bias_init=bias_init, rngs=m.rngs(fn, rngs),
+                          kernel_metadata=kernel_metadata, bias_metadata=bias_metadata)
+
+    def __call__(self, inputs):
+        """inputs: shape (*batch, *input_size, in_features); returns (*batch, *out, out_features)."""
+        fn = "RegionalConv"
+        x, batch = m.flatten_batch(fn, inputs, len(self.kernel_size))
+        if tuple(x.shape[1:-1]) != self.input_size:
+            raise ValueError(f"{fn}: input spatial shape {tuple(x.shape[1:-1])} differs from the "
+                             f"input_size {self.input_size} the layer was built for.")
+        y = ops.regional_conv(*self._operands(x), regions=self.regions,
+                              strides=self.geometry.strides, padding=self.padding,
+                              dilation=self.geometry.dilation, precision=self.precision,
+                              implementation=self.implementation)
+        return m.restore_batch(y, batch)

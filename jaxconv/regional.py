@@ -48,7 +48,8 @@ __all__ = ["IMPLEMENTATIONS", "choose_implementation", "expand_to_positions", "r
 IMPLEMENTATIONS = ("auto", "grouped", "local")
 
 
-def regional_geometry(fn: str, x, kernel, strides, padding, dilation, regions):
+def regional_geometry(fn: str, x, kernel, strides, padding, dilation, regions,
+                      padding_modes=shapes.CONV_PADDING_MODES):
     """Checks a regional call's shapes; returns ``(geometry, regions)`` as plain tuples."""
     ndim = spatial_rank(fn, x)
     if kernel.ndim != 2 * ndim + 2:
@@ -59,7 +60,7 @@ def regional_geometry(fn: str, x, kernel, strides, padding, dilation, regions):
         raise ValueError(f"{fn}: input has {x.shape[-1]} channels but kernel expects "
                          f"{kernel.shape[-2]} (kernel shape {tuple(kernel.shape)}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[ndim:2 * ndim], strides=strides,
-                           padding=padding, dilation=dilation)
+                           padding=padding, dilation=dilation, padding_modes=padding_modes)
     regions = shapes.canonical_regions(fn, regions, geom.out_spatial)
     if tuple(kernel.shape[:ndim]) != regions:
         raise ValueError(f"{fn}: kernel has {tuple(kernel.shape[:ndim])} regions but "
@@ -166,8 +167,8 @@ def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", 
             contiguous blocks, as ``numpy.array_split`` splits (the first blocks one position
             larger when it does not divide). At least 1, at most the output size.
         strides: int or one int per spatial dim.
-        padding: "VALID" (default, as the locally-connected layer), "SAME", "CIRCULAR", an int,
-            or one (low, high) pair per spatial dim.
+        padding: "VALID" (default, as the locally-connected layer), "SAME", "CIRCULAR",
+            "REFLECT", "CAUSAL" (1-D), an int, or one (low, high) pair per spatial dim.
         dilation: spacing between kernel taps; int or one per spatial dim.
         precision: ``lax.Precision`` or its name.
         implementation: "auto" (default, :func:`choose_implementation`), "grouped" or "local";

@@ -81,6 +81,18 @@ def test_identities_and_oracle_on_random_configs(seed, impl):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
+@pytest.mark.parametrize("padding", ["REFLECT", "CAUSAL"])
+def test_reflect_and_causal_padding_match_the_local_layer(padding):
+    rng = np.random.default_rng(3)
+    x = randn(rng, 2, 7, 2)
+    out = 7  # both keep the length at stride 1
+    kernel = randn(rng, out, 3, 2, 3)
+    for impl in IMPLS:
+        got = jaxconv.regional_conv(x, kernel, regions=out, padding=padding, implementation=impl)
+        want = jaxconv.locally_connected(x, kernel, padding=padding)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_shared_bias_and_no_bias():
     rng = np.random.default_rng(1)
     x, k, b = randn(rng, 1, 6, 2), randn(rng, 3, 2, 2, 4), randn(rng, 4)

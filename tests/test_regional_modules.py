@@ -63,3 +63,38 @@ def test_config_regions_is_checked():
     with pytest.raises(ValueError, match=r"ModelConfig: `regions` must be a positive integer, "
                                          r"got regions=0"):
         models.ModelConfig("regional", regions=0)
+
+
+def test_nnx_regional_conv_calls_the_op_and_is_counted():
+    from flax import nnx
+
+    from jaxconv import nnx as jnnx
+
+    layer = jnnx.RegionalConv(1, 4, (3, 3), regions=(2, 3), input_size=(8, 8), padding="SAME",
+                              rngs=nnx.Rngs(0))
+    assert layer.kernel[...].shape == (2, 3, 3, 3, 1, 4) and layer.bias[...].shape == (2, 3, 4)
+    want = jaxconv.regional_conv(X, layer.kernel[...], layer.bias[...], regions=(2, 3),
+                                 padding="SAME")
+    np.testing.assert_allclose(layer(X), want, rtol=1e-6)
+    rows = jaxconv.summary(lambda rngs: jnnx.RegionalConv(1, 4, (3, 3), regions=2,
+                                                          input_size=(8, 8), rngs=rngs),
+                           (8, 8, 1)).rows
+    assert [(r.layer, r.params) for r in rows] == [("regional", 2 * 2 * 9 * 4 + 2 * 2 * 4)]
+
+
+def test_nnx_regional_conv_errors():
+    from flax import nnx
+
+    from jaxconv import nnx as jnnx
+
+    with pytest.raises(ValueError, match=r"RegionalConv: `regions` must be at most the output "
+                                         r"size in each dim"):
+        jnnx.RegionalConv(1, 4, (3, 3), regions=9, input_size=(8, 8), rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match=r"RegionalConv: `implementation` must be one of auto, "
+                                         r"grouped, local, got implementation='taps'"):
+        jnnx.RegionalConv(1, 4, (3, 3), regions=2, input_size=(8, 8), implementation="taps",
+                          rngs=nnx.Rngs(0))
+    layer = jnnx.RegionalConv(1, 4, (3, 3), regions=2, input_size=(8, 8), rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match=r"RegionalConv: input spatial shape \(6, 6\) differs "
+                                         r"from the input_size \(8, 8\)"):
+        layer(jnp.ones((1, 6, 6, 1)))

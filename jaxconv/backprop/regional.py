@@ -58,7 +58,7 @@ def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         regions: as :func:`jaxconv.regional_conv`.
         strides: as :func:`jaxconv.regional_conv`.
-        padding: as :func:`jaxconv.regional_conv` (default "VALID"), incl. "CIRCULAR".
+        padding: "VALID" (default), "SAME", "CIRCULAR", an int or (low, high) pairs.
         dilation: as :func:`jaxconv.regional_conv`.
         precision: ``lax.Precision`` or its name.
         bias_per_region: which bias the layer has, hence the shape of ``grad_bias``: True for
@@ -76,7 +76,9 @@ def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="
     """
     fn = "regional_conv_backward"
     x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
-    geom, regions = regional_geometry(fn, x, kernel, strides, padding, dilation, regions)
+    # Zero and wrap-around padding only: the backward passes here undo no reflection.
+    geom, regions = regional_geometry(fn, x, kernel, strides, padding, dilation, regions,
+                                      shapes.PADDING_MODES)
     g = check_grad_out(fn, grad_out, (x.shape[0], *geom.out_spatial, kernel.shape[-1]))
     if not isinstance(bias_per_region, bool):
         raise TypeError(f"{fn}: `bias_per_region` must be True or False, got "
