@@ -298,3 +298,16 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     snapshot = wait_drawn(qtbot, win, 3)
     assert win.session is session and session.settings.learning_rate == 0.01
     assert all(np.isfinite(snapshot.models[kind].kernels["layer1"]).all() for kind in KINDS)
+
+
+def test_h3_a_long_compile_is_announced_in_the_status_line(qtbot, qapp):
+    win = MainWindow(dataclasses.replace(TINY, kernel_size=24, channels=1), running=False)
+    win.show()
+    try:  # paused: the notice is up, nothing long is compiled
+        qtbot.waitUntil(lambda: "compiling may take minutes" in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith(
+            tr("short_local") + ": compiling may take minutes: layer layer1 (local) has a 24x24 "
+            "window over a 8x8 input (576 taps"), win.status.text()
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)

@@ -109,6 +109,8 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         window.close()
 
     def failed(error):
+        while beats:
+            beats.pop().stop()
         if isinstance(error, FloatingPointError) and not outcome.get("shooting"):
             # Divergence: the window shows it (red status, the weights that passed the guard);
             # write the PNG of that, and exit 1.
@@ -120,8 +122,24 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         outcome["code"] = 1
         window.close()
 
+    from jaxconv.cli._progress import Heartbeat
+
+    # No silent minutes: an elapsed-time line on stderr every 10 s until a trained step is drawn.
+    beats = [Heartbeat("jaxconv-viewer", "still preparing and compiling the models")]
+
+    def prepared(*_):
+        notice = getattr(window.session, "compile_notice", None)
+        if notice is not None:
+            print(f"jaxconv-viewer: warning: {notice[0]}: {notice[1]}", file=sys.stderr)
+
+    def drawn(step):
+        if step > 0 and beats:
+            beats.pop().stop()
+
     # The worker's signals come from its thread: queue them to this one (after the window's slots).
     queued = Qt.ConnectionType.QueuedConnection
+    window.worker.prepared.connect(prepared, queued)
+    window.snapshot_drawn.connect(drawn)
     window.snapshot_drawn.connect(check)
     window.worker.state_changed.connect(check, queued)
     window.worker.failed.connect(failed, queued)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,9 @@ from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Pro
                              read_metrics_csv, write_metrics_csv)
 
 __all__ = ["Session", "Settings"]
+
+# fit's long-compile warning is shown in the status line instead (Session.compile_notice).
+warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"viewer\.session")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,10 +114,14 @@ class Session:
                                  download=False)
         tx = train.make_optimizer(s.optimizer, s.learning_rate)
         counted = {}
+        self.compile_notice = None
         for kind in KINDS:
             model = models.build(kind, **s.model_fields(self.dataset.num_classes))
             self.models[kind] = model
             table = summary(model, self.dataset.input_shape)
+            slow = train.preflight.compile_warning(table)  # e.g. a 100x100 window on 8x8 digits
+            if slow and self.compile_notice is None:
+                self.compile_notice = (kind, slow)
             counted[kind] = ModelCounts(
                 table.total_params, table.total_weights, table.total_biases,
                 table.total_param_bytes, tuple(f"{r.name}: {r.formula}" for r in table.rows))

@@ -252,6 +252,11 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     # Worker signals (queued to this thread).
     def _prepared(self, counts):
+        notice = getattr(self.session, "compile_notice", None)
+        if notice is not None and not self._error:  # stays up until the first drawing
+            kind, text = notice
+            self.show_status(tr("compile_long", kind=tr(f"short_{kind}"), notice=text))
+            self._compiling = True
         for kind, column in self.columns.items():
             column.set_counts(counts.models[kind])
         self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
@@ -323,6 +328,10 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     # Status, language, files.
     def _status_for(self, running, step):
+        if getattr(self, "_compiling", False) and (self.snapshot is None
+                                                    or self.snapshot.step == 0):
+            return  # the long-compile notice stays until a trained step is drawn
+        self._compiling = False
         if not self._error:  # an error stays up until the next button press
             self.show_status(tr("running" if running else "paused", step=step))
 
