@@ -162,6 +162,11 @@ class TrainConfig(_JSON):
             multiple of its running minimum (and the chance loss ``log(classes)``); None: off.
         guard_norm_growth: the guard stops training when one step multiplies the parameters'
             global norm by more than this; None: off. See :mod:`jaxconv.train.guard`.
+        steps_per_dispatch: training steps run by one compiled program (a loop over batches
+            staged on the device, one host sync for all their losses; see
+            :mod:`jaxconv.train.dispatch`); 0 (default) chooses a power of two from the measured
+            step time so that a dispatch takes about 5 ms, 1 runs one step per dispatch. Every
+            step still yields its own result; only the last of a dispatch carries the state.
 
     Example:
         >>> TrainConfig(steps=100, learning_rate=3e-3).to_json()["optimizer"]
@@ -187,11 +192,13 @@ class TrainConfig(_JSON):
                                                   "multiple of its running minimum (none: off)")
     guard_norm_growth: float | None = _field(10.0, "stop as diverged when one step multiplies "
                                                    "the parameter norm by more (none: off)")
+    steps_per_dispatch: int = _field(0, "training steps per compiled dispatch (0: chosen from "
+                                        "the measured step time, a few ms per dispatch)")
 
     def __post_init__(self):
         owner, set_ = "TrainConfig", object.__setattr__
         for name, minimum in (("steps", 0), ("batch_size", 1), ("seed", 0), ("eval_every", 0),
-                              ("eval_batch_size", 1)):
+                              ("eval_batch_size", 1), ("steps_per_dispatch", 0)):
             set_(self, name, check_int(owner, name, getattr(self, name), minimum))
         optimizer = self.optimizer
         if not isinstance(optimizer, str) and not (hasattr(optimizer, "init")

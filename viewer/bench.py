@@ -3,6 +3,9 @@
 Run ``QT_QPA_PLATFORM=offscreen python -m viewer.bench`` (add ``--rounds``/``--warmup`` to taste).
 It prints, and writes as JSON with ``--json``:
 
+- ``first_step``: ``cold_s`` and ``cached_s``, wall seconds of ``jaxconv-viewer --steps 1
+  --screenshot`` (launch to the first trained step drawn and saved) in a fresh process with an
+  empty compilation cache, then with the cache that run filled;
 - ``window_s``: seconds from process start until the window has been shown and painted;
 - ``latency_ms``: lateness of a 5 ms `QTimer` while the viewer trains (p50, p99, max): what a
   click or key press waits for at worst;
@@ -43,12 +46,15 @@ def _percentiles(values):
             "max": float(a.max()), "n": int(a.size)}
 
 
-def headless_chunk(run, rounds: int) -> float:
-    """Rounds per second of ``rounds`` more rounds of a `Session.rounds` generator, no Qt."""
-    began = time.perf_counter()
-    for _ in range(rounds):
+def headless_chunk(session, run, rounds: int) -> float:
+    """Rounds per second of ``rounds`` more rounds of ``session.rounds()`` (``run``), no Qt.
+
+    A round is one step of each model; one ``next`` may run several (a multi-step dispatch).
+    """
+    began, start = time.perf_counter(), session.step
+    while session.step < start + rounds:
         next(run)
-    return rounds / (time.perf_counter() - began)
+    return (session.step - start) / (time.perf_counter() - began)
 
 
 def viewer_chunk(window, rounds: int, late: list, gui_cpu: list, tick_ms: int = 5) -> float:
@@ -87,6 +93,24 @@ def viewer_chunk(window, rounds: int, late: list, gui_cpu: list, tick_ms: int = 
     return done / elapsed
 
 
+def first_step_seconds(cache_dir: str | None, dataset: str = "digits") -> float:
+    """Wall seconds of ``jaxconv-viewer --steps 1 --screenshot`` in a fresh process: launch to
+    the first trained step of all three models drawn and saved. ``cache_dir`` is the
+    compilation cache it uses (None: none)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "JAXCONV_COMPILE_CACHE": cache_dir if cache_dir else "0"}
+    with tempfile.TemporaryDirectory() as tmp:
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "viewer", "--dataset", dataset, "--steps", "1",
+                        "--screenshot", os.path.join(tmp, "first.png")], env=env, check=True,
+                       capture_output=True)
+        return time.perf_counter() - began
+
+
 def main(argv=None) -> int:
     """Runs the benchmark and prints its numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -95,7 +119,19 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=60, help="rounds before measuring (compiles)")
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--json", help="also write the numbers to this file")
+    parser.add_argument("--no-first-step", dest="first_step", action="store_false",
+                        help="skip timing the launch to the first step (two fresh processes)")
     args = parser.parse_args(argv)
+    first_step = {}
+    if args.first_step:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as cache:  # empty: the first launch compiles all
+            first_step = {"cold_s": first_step_seconds(cache, args.dataset),
+                          "cached_s": first_step_seconds(cache, args.dataset)}
+        print(f"time to first step (jaxconv-viewer --steps 1 --screenshot): "
+              f"{first_step['cold_s']:.2f} s with an empty compilation cache, "
+              f"{first_step['cached_s']:.2f} s with it filled", flush=True)
 
     from PyQt6.QtWidgets import QApplication
 
@@ -118,7 +154,7 @@ def main(argv=None) -> int:
     session = Session(settings)
     session.prepare()
     run = session.rounds()
-    headless_chunk(run, args.warmup)  # compiles and the first test-set evaluation
+    headless_chunk(session, run, args.warmup)  # compiles and the first test-set evaluation
     window = MainWindow(settings, running=True)
     window.show()
     while window.worker.step < args.warmup:
@@ -126,7 +162,7 @@ def main(argv=None) -> int:
         time.sleep(0.005)
     late, pairs, gui_cpu = [], [], []
     for _ in range(args.repeats):  # alternate, so drift in the machine's load hits both alike
-        pairs.append((headless_chunk(run, args.rounds), viewer_chunk(window, args.rounds, late, gui_cpu)))
+        pairs.append((headless_chunk(session, run, args.rounds), viewer_chunk(window, args.rounds, late, gui_cpu)))
         print(f"headless {pairs[-1][0]:6.1f} rounds/s   viewer {pairs[-1][1]:6.1f} rounds/s",
               flush=True)
     window.close()
@@ -141,7 +177,7 @@ def main(argv=None) -> int:
     print(f"median rounds/s: headless {headless_median:.1f}, viewer {viewer_median:.1f}; median "
           f"viewer/headless ratio {ratio:.2f}; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
-    result = {"window_s": window_s, "latency_ms": latency, "pairs_rounds_s": pairs,
+    result = {"window_s": window_s, "first_step": first_step, "latency_ms": latency, "pairs_rounds_s": pairs,
               "headless_rounds_s": headless_median, "viewer_rounds_s": viewer_median,
               "ratio": ratio, "gui_cpu": sum(gui_cpu) / len(gui_cpu), "rounds": args.rounds, "repeats": args.repeats,
               "warmup": args.warmup, "dataset": args.dataset, "cpus": os.cpu_count(),

@@ -2,7 +2,9 @@
 
 No Qt here. JAX and the jaxconv training pieces are imported in `Session.prepare`, which runs on
 the worker thread, so the window appears before JAX has loaded. Each ``next`` of `Session.rounds`
-trains ``dense``, ``local`` and ``conv`` one step each through `jaxconv.train.fit`. A model's "wall
+trains ``dense``, ``local`` and ``conv`` the same steps through `jaxconv.train.fit`: one step
+each at first, then as many per compiled dispatch as make a dispatch take a few milliseconds
+(the same number for all three, so their states are current at every yield). A model's "wall
 time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
 a step that compiled or ran the test-set evaluation counts as an average step instead.
 """
@@ -160,15 +162,17 @@ class Session:
         """
         from jaxconv import train
 
+        from jaxconv.train import dispatch
+
         s = self.settings
-        runs = {kind: train.fit(self.models[kind], self.dataset, steps=s.max_steps,
-                                batch_size=s.batch_size, optimizer=s.optimizer,
-                                learning_rate=s.learning_rate, seed=s.seed,
-                                eval_every=s.eval_every, state=self.states[kind],
-                                return_grads=True)
-                for kind in KINDS}
         first = {kind: int(np.asarray(self.states[kind].step)) + 1 for kind in KINDS}
+        # One step per dispatch until the steps have been timed, then the same k for all three,
+        # so that their dispatches end on the same steps: a round is yielded only there, where
+        # every state is current (a pause or a save never sees a state behind its curves).
+        k, timed = 1, {kind: [] for kind in KINDS}
+        runs = self._runs(train, 1)
         while self.step < s.max_steps:
+            current = True
             for kind in KINDS:
                 began = time.perf_counter()
                 try:
@@ -180,15 +184,38 @@ class Session:
                 spent = time.perf_counter() - began
                 if result.test_loss is not None or result.step == first[kind]:
                     spent = self._time[kind] / max(1, result.step - 1)  # compile or test pass
+                elif k == 1:
+                    timed[kind].append(spent)
                 self._time[kind] += spent
-                self.states[kind], self.grads[kind] = result.state, result.grads
+                if result.state is None:  # inside a multi-step dispatch
+                    current = False
+                else:
+                    self.states[kind], self.grads[kind] = result.state, result.grads
                 row = dict(step=result.step, time=self._time[kind])
                 self.history[kind].append("train", loss=result.loss, accuracy=result.accuracy, **row)
                 if result.test_loss is not None:
                     self.history[kind].append("test", loss=result.test_loss,
                                               accuracy=result.test_accuracy, **row)
             self.step = max(int(h.view()["train"]["step"][-1]) for h in self.history.values())
-            yield self.step
+            if k == 1 and all(len(t) >= 2 for t in timed.values()):
+                k = dispatch.choose_steps(max(min(t) for t in timed.values()),
+                                          self.STEPS_PER_DISPATCH)
+                if k > 1:  # the new program compiles on its first step: not counted as time
+                    runs, first = self._runs(train, k), {kind: self.step + 1 for kind in KINDS}
+            if current:
+                yield self.step
+
+    #: The most steps of each model one dispatch runs (see `jaxconv.train.dispatch`).
+    STEPS_PER_DISPATCH = 32
+
+    def _runs(self, train, steps_per_dispatch: int) -> dict:
+        s = self.settings
+        return {kind: train.fit(self.models[kind], self.dataset, steps=s.max_steps,
+                                batch_size=s.batch_size, optimizer=s.optimizer,
+                                learning_rate=s.learning_rate, seed=s.seed,
+                                eval_every=s.eval_every, state=self.states[kind],
+                                return_grads=True, steps_per_dispatch=steps_per_dispatch)
+                for kind in KINDS}
 
     def snapshot(self, probe=None) -> Snapshot:
         """Host copies of every model's kernels, gradients and features for input ``probe``.

@@ -29,7 +29,16 @@ _ONE_OFF = {"xla_backend_optimization_level": 0}
 
 
 def _one_off_options():
-    return _ONE_OFF if jax.default_backend() == "cpu" else None
+    """XLA options for a program that runs once: on the CPU, and only outside another trace
+    (``jax.eval_shape`` of :func:`jaxconv.train.init_state`), where jit takes no options."""
+    return _ONE_OFF if jax.default_backend() == "cpu" and _tracing_is_off() else None
+
+
+def _tracing_is_off() -> bool:
+    from jax._src import core  # no public way to ask; without it, compile as jax.jit does
+
+    check = getattr(core, "trace_state_clean", None)
+    return bool(check()) if check is not None else False
 
 
 def abstract_plan(model, input_shape):
@@ -84,10 +93,14 @@ def init_params(model, input_shape, seed: int = 0):
 
 
 def _jit_init(model, input_shape, seed):
-    return _compiled_init(model, input_shape)(jax.random.key(seed))
+    options = _one_off_options()
+    compiled = _compiled_init(model, input_shape, options is not None)
+    return compiled(jax.random.key(seed))
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_init(model, input_shape):
-    x = jnp.zeros((1, *input_shape), jnp.float32)
-    return jax.jit(lambda key: model.init(key, x)["params"], compiler_options=_one_off_options())
+def _compiled_init(model, input_shape, one_off: bool):
+    def init(key):
+        return model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
+
+    return jax.jit(init, compiler_options=_ONE_OFF if one_off else None)

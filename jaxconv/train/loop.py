@@ -27,7 +27,8 @@ from jaxconv.config import TrainConfig, replace_fields
 from jaxconv.data import batches
 from jaxconv.summaries import summary
 from jaxconv.train import preflight, sharding
-from jaxconv.train.guard import Guard
+from jaxconv.train.dispatch import Chunks, make_multi_step
+from jaxconv.train.guard import DivergenceError, Guard
 from jaxconv.train.optim import make_optimizer
 from jaxconv.train.state import (TrainState, _update, canonical_dtype, evaluate, init_state,
                                  make_train_step)
@@ -43,11 +44,14 @@ class StepResult:
         step: the number of updates applied so far (1 after the first step).
         loss: training loss of this step's batch (before the update).
         accuracy: training accuracy of this step's batch.
-        state: the :class:`TrainState` after the update (device arrays).
+        state: the :class:`TrainState` after the update (device arrays); None for a step that
+            a multi-step dispatch ran before its last (see ``TrainConfig.steps_per_dispatch``).
+            Evaluation steps and the final step always carry it.
         elapsed: seconds since ``fit`` started running.
         test_loss: mean test loss on evaluation steps, else None.
         test_accuracy: test accuracy on evaluation steps, else None.
-        grads: this step's gradients (a pytree like the params) if ``return_grads``, else None.
+        grads: this step's gradients (a pytree like the params) if ``return_grads``, else None;
+            like ``state``, only on the last step of a dispatch.
     """
 
     step: int
@@ -161,7 +165,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     if mesh is not None:
         state = sharding.replicate(state, mesh)
     chance = math.log(classes)  # a loss above a uniform guess's is never noise
-    return _run(model, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
+    return _run(model, tx, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
 
 
 @functools.lru_cache(maxsize=32)
@@ -171,7 +175,8 @@ def _named_tx(optimizer, learning_rate, schedule, steps):
     return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
 
 
-def _run(model, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit, chance):
+def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit,
+         chance):
     start = int(sharding.to_host(state.step))
     norm = float(sharding.to_host(optax.tree.norm(state.params)))
     guard = Guard((start, state), norm, loss_ratio=cfg.guard_loss_ratio,
@@ -179,22 +184,53 @@ def _run(model, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mes
     stream = batches(dataset.x_train, dataset.y_train, cfg.batch_size, seed=cfg.seed)
     stream = itertools.islice(stream, start, None)  # a resumed run continues the same stream
     began = time.perf_counter()
-    for step in range(start + 1, cfg.steps + 1):
-        x, y = next(stream)
-        y = y.astype(np.int32)
-        if mesh is not None:
-            x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
-        new_state, metrics, grads = train_step(state, x, y)
-        metrics = sharding.to_host(metrics)
-        guard.check(step, float(metrics["loss"]), bool(metrics["finite"]),
-                    float(metrics["param_norm"]), new_state)
+    chunks = Chunks(cfg, mesh, dataset)
+    multi = None if chunks.capacity == 1 else make_multi_step(
+        _update, jit, (model, tx, compute_dtype))
+    step, replay = start, []
+    while step < cfg.steps:
+        n = chunks.next_count(step)
+        pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, n)]
+        replay = [*replay, (step, state, pairs)][-2:]  # the guard may go back two steps
+        dispatched = time.perf_counter()
+        if multi is None:
+            x, y = pairs[0]
+            if mesh is not None:
+                x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
+            new_state, metrics, grads = train_step(state, x, y)
+            metrics = {k: np.asarray(v)[None] for k, v in sharding.to_host(metrics).items()}
+        else:
+            new_state, metrics, grads = multi(state, *chunks.stage(pairs), n)
+            metrics = jax.device_get(metrics)
+        chunks.measured(n, time.perf_counter() - dispatched)
+        for i in range(n):
+            step, last = step + 1, i == n - 1
+            try:
+                guard.check(step, float(metrics["loss"][i]), bool(metrics["finite"][i]),
+                            float(metrics["param_norm"][i]), new_state if last else None)
+            except DivergenceError as err:
+                if err.state is None:  # a state inside a dispatch: run its steps one by one
+                    err.state = _rebuild(train_step, replay, err.good_step)
+                raise
+            test_loss = test_accuracy = None
+            if last and (step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0)):
+                test_loss, test_accuracy = evaluate(model, new_state.params, dataset.x_test,
+                                                    dataset.y_test, cfg.eval_batch_size,
+                                                    compute_dtype=compute_dtype, mesh=mesh,
+                                                    jit=jit)
+            yield StepResult(step=step, loss=float(metrics["loss"][i]),
+                             accuracy=float(metrics["accuracy"][i]),
+                             state=new_state if last else None,
+                             elapsed=time.perf_counter() - began, test_loss=test_loss,
+                             test_accuracy=test_accuracy,
+                             grads=grads if cfg.return_grads and last else None)
         state = new_state
-        test_loss = test_accuracy = None
-        if step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0):
-            test_loss, test_accuracy = evaluate(model, state.params, dataset.x_test,
-                                                dataset.y_test, cfg.eval_batch_size,
-                                                compute_dtype=compute_dtype, mesh=mesh, jit=jit)
-        yield StepResult(step=step, loss=float(metrics["loss"]),
-                         accuracy=float(metrics["accuracy"]), state=state,
-                         elapsed=time.perf_counter() - began, test_loss=test_loss,
-                         test_accuracy=test_accuracy, grads=grads if cfg.return_grads else None)
+
+
+def _rebuild(train_step, replay, step: int):
+    """The state after ``step``, replayed with single steps from the latest dispatch start at or
+    before it (``replay``: ``(start step, start state, batches)`` of the last dispatches)."""
+    begin, state, pairs = max((r for r in replay if r[0] <= step), key=lambda r: r[0])
+    for x, y in pairs[:step - begin]:
+        state, _, _ = train_step(state, x, y)
+    return state

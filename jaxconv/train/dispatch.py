@@ -1,0 +1,133 @@
+"""Many training steps per dispatch: one compiled loop over batches staged on the device.
+
+A small model's step takes well under a millisecond of compute on the CPU, while launching it
+and reading its loss back costs about as much again (Python, the dispatch, a host sync). The
+program here runs ``count`` steps of the same update (:func:`jaxconv.train.state._update`) in a
+``lax.while_loop`` over a staged ``(capacity, batch, ...)`` block of batches, and returns every
+step's loss, accuracy and finiteness at once, so the host syncs once per ``count`` steps.
+
+``count`` is an argument, not a shape: one compilation serves every count up to ``capacity``,
+so :func:`choose_steps` can pick it from a measured step time without compiling again. The loop
+stops at the first step that is not finite, leaving the state from before it (as the single
+step does).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+__all__ = ["TARGET_SECONDS", "Chunks", "capacity_for", "choose_steps", "make_multi_step"]
+
+#: How long one dispatch should take: long enough to hide the launch and the host sync, short
+#: enough for the viewer to redraw and to answer a pause at once.
+TARGET_SECONDS = 0.005
+#: At most this many steps per dispatch.
+MAX_STEPS = 64
+# The staged block of batches stays under this many bytes (it is copied every dispatch).
+_STAGED_BYTES = 4 * 2**20
+
+
+def capacity_for(batch_bytes: int, limit: int = MAX_STEPS) -> int:
+    """The staged block's length: a power of two, at most ``limit``, under 4 MiB of batches."""
+    fit = max(1, min(limit, _STAGED_BYTES // max(1, batch_bytes)))
+    return 2 ** int(math.log2(fit))
+
+
+def choose_steps(step_seconds: float, capacity: int, target: float = TARGET_SECONDS) -> int:
+    """Steps per dispatch so that one dispatch takes about ``target`` seconds: a power of two,
+    1 to ``capacity``."""
+    if not step_seconds > 0:
+        return capacity
+    want = max(1.0, target / step_seconds)
+    return max(1, min(capacity, 2 ** int(math.log2(want))))
+
+
+def make_multi_step(update, jit, static):
+    """``run(state, xs, ys, count) -> (state, metrics, grads)``: ``count`` updates in one program.
+
+    Args:
+        update: ``update(*static, state, x, y) -> (state, metrics, grads)``, the single step.
+        jit: the compile hook (as for :func:`jaxconv.train.make_train_step`).
+        static: the static leading arguments of ``update`` (model, optimiser, compute dtype).
+
+    Returns:
+        A callable of ``state``, ``xs`` of shape (capacity, B, ...), ``ys`` (capacity, B) and
+        ``count``; ``metrics`` maps ``loss``, ``accuracy`` and ``finite`` to (capacity,) arrays
+        (entries past the steps run are zero, and ``finite`` False), ``grads`` are those of the
+        last step run.
+    """
+    compiled = jit(_loop, static_argnums=(0, 1))
+
+    def run(state, xs, ys, count):
+        return compiled(update, static, state, xs, ys, np.int32(count))
+
+    return run
+
+
+def _loop(update, static, state, xs, ys, count):
+    capacity = xs.shape[0]
+    _, metrics0, grads0 = jax.eval_shape(lambda s, x, y: update(*static, s, x, y), state, xs[0],
+                                         ys[0])
+    metrics = {k: jnp.zeros((capacity, *v.shape), v.dtype) for k, v in metrics0.items()}
+    grads = jax.tree.map(lambda g: jnp.zeros(g.shape, g.dtype), grads0)
+
+    def cond(carry):
+        i, _, ok, _, _ = carry
+        return (i < count) & ok
+
+    def body(carry):
+        i, state, _, metrics, _ = carry
+        state, m, grads = update(*static, state, xs[i], ys[i])
+        metrics = {k: metrics[k].at[i].set(m[k]) for k in metrics}
+        return i + 1, state, m["finite"], metrics, grads
+
+    start = (jnp.int32(0), state, jnp.bool_(True), metrics, grads)
+    _, state, _, metrics, grads = lax.while_loop(cond, body, start)
+    return state, metrics, grads
+
+
+class Chunks:
+    """How many steps each of ``fit``'s dispatches runs: ``cfg.steps_per_dispatch``, or (0)
+    chosen from the measured time of the first dispatches; never past an evaluation step or
+    ``cfg.steps``, so the results that carry a state are those that need it. One step per
+    dispatch with a mesh."""
+
+    def __init__(self, cfg, mesh, dataset):
+        self.cfg, self.auto = cfg, cfg.steps_per_dispatch == 0
+        example = np.asarray(dataset.x_train[:1])
+        self.shape, self.dtype = (cfg.batch_size, *example.shape[1:]), example.dtype
+        if mesh is not None or cfg.steps_per_dispatch == 1:
+            self.capacity = 1
+        elif self.auto:
+            self.capacity = capacity_for(math.prod(self.shape) * example.itemsize)
+        else:
+            self.capacity = cfg.steps_per_dispatch
+        self.count = 1 if self.auto else self.capacity
+        self.seconds: list[float] = []
+
+    def next_count(self, step: int) -> int:
+        """Steps of the dispatch that starts after ``step``."""
+        cfg, end = self.cfg, self.cfg.steps
+        if cfg.eval_every:
+            end = min(end, (step // cfg.eval_every + 1) * cfg.eval_every)
+        return max(1, min(self.count, end - step))
+
+    def measured(self, n: int, seconds: float) -> None:
+        """Records a dispatch of ``n`` steps; from the third on (the first compiled), ``auto``
+        picks the count from the fastest step seen."""
+        self.seconds.append(seconds / n)
+        if self.auto and len(self.seconds) >= 3:
+            self.count = choose_steps(min(self.seconds[1:]), self.capacity)
+
+    def stage(self, pairs):
+        """``(xs, ys)``: the dispatch's batches in a (capacity, B, ...) block, zero-padded."""
+        xs = np.zeros((self.capacity, *self.shape), self.dtype)
+        ys = np.zeros((self.capacity, self.shape[0]), np.int32)
+        for i, (x, y) in enumerate(pairs):
+            xs[i], ys[i] = x, y
+        return xs, ys
