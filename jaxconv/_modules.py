@@ -20,7 +20,7 @@ from flax import nnx
 from jaxconv import shapes
 from jaxconv._checks import dimension_numbers
 
-from jaxconv._validate import int_rule
+from jaxconv._validate import check_params_fit, int_rule
 from jaxconv._validate import is_int as _is_int
 
 
@@ -151,3 +151,31 @@ def custom_conv(conv_general_dilated, x, kernel, bias, geom: shapes.Geometry, gr
                                  geom.ndim), feature_group_count=groups, precision=precision,
                              **kwargs)
     return y if bias is None else y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+
+
+def linen_params(module, fn: str, kernel_shape, bias_shape, inputs_shape, *, use_bias=True,
+                 kernel_init=None, bias_init=None):
+    """Creates (or reads back) a linen module's ``kernel`` and ``bias``, checked first.
+
+    At init, parameters too large to initialise in this machine's memory are refused with their
+    bytes (:func:`jaxconv._validate.check_params_fit`) before anything is allocated. At apply,
+    parameters made for an input of another size are reported with both shapes, instead of
+    Flax's ``ScopeParamShapeError``.
+    """
+    kernel_shape, bias_shape = tuple(kernel_shape), tuple(bias_shape)
+    if module.has_variable("params", "kernel"):
+        have = tuple(jnp.shape(module.get_variable("params", "kernel")))
+        if have != kernel_shape:
+            raise ValueError(
+                f"{fn}: the parameters were made for another input: they hold a kernel of shape "
+                f"{have}, but this input (shape {tuple(inputs_shape)}) needs {kernel_shape}; apply "
+                f"the module to inputs shaped like the ones it was initialised with.")
+    else:
+        check_params_fit(fn, {"kernel": kernel_shape, "bias": bias_shape if use_bias else None},
+                         module.param_dtype,
+                         f"features={module.features!r}, input shape {tuple(inputs_shape)}")
+    kernel = module.param("kernel", kernel_init or module.kernel_init, kernel_shape,
+                          module.param_dtype)
+    bias = (module.param("bias", bias_init or module.bias_init, bias_shape, module.param_dtype)
+            if use_bias else None)
+    return kernel, bias

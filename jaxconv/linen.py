@@ -78,9 +78,8 @@ class Dense(nn.Module):
     def __call__(self, inputs):
         """inputs: shape (..., in_features); returns (..., features)."""
         shape = (_in_features("Dense", inputs), m.features("Dense", "features", self.features))
-        kernel = self.param("kernel", self.kernel_init, shape, self.param_dtype)
-        bias = (self.param("bias", self.bias_init, shape[1:], self.param_dtype)
-                if self.use_bias else None)
+        kernel, bias = m.linen_params(self, "Dense", shape, shape[1:], jnp.shape(inputs),
+                                      use_bias=self.use_bias)
         x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
         custom = self.dot_general_cls() if self.dot_general_cls is not None else self.dot_general
         if custom is not None:
@@ -116,13 +115,13 @@ class _Windowed(nn.Module):
                           self.input_dilation, self.kernel_dilation)
         return x, batch, geom
 
-    def _params(self, kernel_shape, bias_shape):
-        m.check_mask(type(self).__name__, self.mask, kernel_shape)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
+    def _params(self, kernel_shape, bias_shape, inputs_shape=()):
+        fn = type(self).__name__
+        m.check_mask(fn, self.mask, kernel_shape)
+        kernel, bias = m.linen_params(self, fn, kernel_shape, bias_shape, inputs_shape,
+                                      use_bias=self.use_bias)
         if self.mask is not None:
             kernel = kernel * self.mask
-        bias = (self.param("bias", self.bias_init, bias_shape, self.param_dtype)
-                if self.use_bias else None)
         return kernel, bias
 
 
@@ -143,7 +142,7 @@ class Conv(_Windowed):
         x, batch, geom = self._prepare("Conv", inputs)
         groups = m.groups("Conv", self.feature_group_count, x.shape[-1], self.features)
         kernel, bias = self._params((*geom.window, x.shape[-1] // groups, self.features),
-                                    (self.features,))
+                                    (self.features,), jnp.shape(inputs))
         x, kernel, bias = self.promote_dtype(x, kernel, bias, dtype=self.dtype)
         custom = (self.conv_general_dilated_cls() if self.conv_general_dilated_cls is not None
                   else self.conv_general_dilated)
@@ -178,7 +177,8 @@ class ConvLocal(_Windowed):
                              f"layer has no groups, as in Flax), got "
                              f"feature_group_count={self.feature_group_count!r}.")
         channels = x.shape[-1]
-        kernel, bias = self._params(*m.local_kernel_shapes(geom, channels, self.features))
+        kernel, bias = self._params(*m.local_kernel_shapes(geom, channels, self.features),
+                                    jnp.shape(inputs))
         x, kernel, bias = self.promote_dtype(x, kernel, bias, dtype=self.dtype)
         kernel = ops.from_flax_conv_local(kernel, channels, geom.window)
         y = ops.locally_connected(x, kernel, bias, precision=self.precision,
@@ -223,10 +223,9 @@ class LocallyConnected(nn.Module):
         features = m.features(fn, "features", self.features)
         geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
                           self.input_dilation, self.kernel_dilation)
-        kernel = self.param("kernel", self.kernel_init,
-                            (*geom.out_spatial, *geom.window, x.shape[-1], features), self.param_dtype)
-        bias = (self.param("bias", self.bias_init, (*geom.out_spatial, features), self.param_dtype)
-                if self.use_bias else None)
+        kernel, bias = m.linen_params(
+            self, fn, (*geom.out_spatial, *geom.window, x.shape[-1], features),
+            (*geom.out_spatial, features), jnp.shape(inputs), use_bias=self.use_bias)
         x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
         y = ops.locally_connected(x, kernel, bias, precision=self.precision,
                                   implementation=self.implementation,
@@ -273,9 +272,8 @@ class RegionalConv(nn.Module):
                                dilation_name="kernel_dilation")
         regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
         kernel_shape = shapes.regional_kernel_shape(regions, geom.window, x.shape[-1], features)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        bias = (self.param("bias", self.bias_init, (*regions, features), self.param_dtype)
-                if self.use_bias else None)
+        kernel, bias = m.linen_params(self, fn, kernel_shape, (*regions, features),
+                                      jnp.shape(inputs), use_bias=self.use_bias)
         x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
         y = ops.regional_conv(x, kernel, bias, regions=regions, strides=geom.strides,
                               padding=self.padding, dilation=geom.dilation,

@@ -178,9 +178,9 @@ def param_count(params) -> int:
         160
     """
     leaves = jax.tree.leaves(params)
-    if not leaves or not all(hasattr(leaf, "shape") or isinstance(leaf, numbers.Number)
+    if params is None or not all(hasattr(leaf, "shape") or isinstance(leaf, numbers.Number)
                              for leaf in leaves):
-        # None, {} or a tree of non-arrays would count as 0 parameters, which no model has.
+        # None (jax's empty tree) or a tree of strings would count as 0 or junk; {} is 0.
         raise TypeError(f"param_count: `params` must be a pytree of arrays (e.g. "
                         f"model.init(key, x)['params']), got params={_short(params)}.")
     return int(sum(math.prod(jnp.shape(leaf)) for leaf in leaves))

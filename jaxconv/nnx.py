@@ -26,6 +26,7 @@ from jaxconv import _modules as m
 from jaxconv import ops, regional, shapes
 from jaxconv._validate import check_choice
 from jaxconv._local_impl import canonical_implementation
+from jaxconv._validate import check_params_fit
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
@@ -38,6 +39,11 @@ class _Layer(nnx.Module):
 
     def _make_params(self, kernel_shape, bias_shape, *, use_bias, kernel_init, bias_init, rngs,
                      kernel_metadata, bias_metadata):
+        # Refused with the bytes before the initialisers allocate anything.
+        check_params_fit(type(self).__name__, {"kernel": kernel_shape,
+                                               "bias": bias_shape if use_bias else None},
+                         self.param_dtype, f"in_features={self.in_features!r}, "
+                                           f"out_features={self.out_features!r}")
         self.kernel = nnx.Param(kernel_init(rngs.params(), kernel_shape, self.param_dtype),
                                 **kernel_metadata)
         self.bias = (nnx.Param(bias_init(rngs.params(), bias_shape, self.param_dtype),

@@ -110,7 +110,7 @@ JUNK = {
                           st.just((8.0,)), st.just((True,)), st.integers()),
     "shape": st.one_of(st.just(()), st.just((0, 8, 1)), st.just((8, -8, 1)), st.none(), st.just("8x8"),
                        st.just((8.5, 8, 1)), st.integers()),
-    "params": st.one_of(st.none(), st.just({}), st.just("params"), st.just([None])),
+    "params": st.one_of(st.none(), st.just({"w": "abc"}), st.just("params"), st.just([None, "x"])),
 }
 
 X = A(2, 8, 8, 3)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -50,8 +51,8 @@ def _dataset(n_train=4, n_test=2):
                  id="conv-output-beyond-memory"),
     pytest.param(lambda: models.param_count(None), TypeError,
                  r"param_count: `params` must be a pytree of arrays .*got params=None", id="param-count-none"),
-    pytest.param(lambda: models.param_count({}), TypeError, r"param_count: `params` must be a pytree",
-                 id="param-count-empty"),
+    pytest.param(lambda: models.param_count({"w": "abc"}), TypeError, r"param_count: `params` must be a pytree",
+                 id="param-count-strings"),
     pytest.param(lambda: _dataset(n_train=0), ValueError,
                  r"Dataset 'toy': x_train must hold at least 1 image, got shape \(0, 4, 4, 1\)",
                  id="dataset-empty-train"),
@@ -83,6 +84,7 @@ def test_checkpointer_refuses_junk_state_and_none_target(tmp_path):
 # Each line used to abort the process (SIGABRT in XLA) or exhaust memory; now each must raise.
 _ABORTS = textwrap.dedent("""
     import json, jax, jax.numpy as jnp, jaxconv
+    from flax import nnx
     from jaxconv import models
     X = jnp.ones((2, 8, 8, 3))
     calls = {
@@ -91,6 +93,12 @@ _ABORTS = textwrap.dedent("""
         "max_pool padding=2**31": lambda: jaxconv.max_pool(X, 2, padding=2**31),
         "max_pool window=2**31 padding=2**31-1": lambda: jaxconv.max_pool(X, 2**31, strides=1, padding=2**31 - 1),
         "avg_pool padding=2**40 CIRCULAR-free": lambda: jaxconv.avg_pool(X, 2**41, strides=1, padding=2**40),
+        "nnx.Linear(2**40, 1)": lambda: jaxconv.nnx.Linear(2**40, 1, rngs=nnx.Rngs(0)),
+        "linen.Dense(2**40)": lambda: jaxconv.linen.Dense(2**40).init(jax.random.key(0), jnp.ones((1, 4))),
+        "linen.Conv(features=2**40)": lambda: jaxconv.linen.Conv(2**40, (3, 3)).init(
+            jax.random.key(0), jnp.ones((1, 8, 8, 1))),
+        "ModelConfig dense channels=(2**20,)": lambda: models.build("dense", channels=(2**20,)).init(
+            jax.random.key(0), jnp.ones((1, 8, 8, 1))),
     }
     out = {}
     for name, call in calls.items():
@@ -113,5 +121,27 @@ def test_overflowing_sizes_raise_instead_of_aborting():
     assert "beyond the 2**63 bytes any process can address" in out["conv padding=2**40"]
     assert out["conv padding=2**31"].startswith("ValueError: conv: the ")
     assert out["max_pool padding=2**31"].startswith("ValueError: max_pool: `padding` must be smaller")
-    for name in list(out)[3:]:
+    for name in list(out)[3:5]:
         assert out[name].startswith("ValueError: ") and "padding=" in out[name], (name, out[name])
+    assert out["nnx.Linear(2**40, 1)"].startswith(
+        "ValueError: Linear: its parameters (kernel (1099511627776, 1), bias (1,); "
+        "in_features=1099511627776, out_features=1) take 4,398,046,511,108 bytes (4.4 TB), and "
+        "initialising them needs 17,592,186,044,432 bytes (17.6 TB) but this machine can hold at most")
+    for name in list(out)[6:]:
+        assert out[name].startswith("ValueError: ") and "features=" in out[name], (name, out[name])
+        assert "count it without allocating with jaxconv.summary(model, input_shape)." in out[name]
+    assert "Dense: its parameters (kernel (64, 67108864), bias (67108864,); features=67108864" in (
+        out["ModelConfig dense channels=(2**20,)"])
+
+
+def test_linen_params_made_for_another_input_are_named():
+    model = models.build("conv")
+    params = model.init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))
+    with pytest.raises(ValueError, match=r"Conv: the parameters were made for another input: they hold "
+                                         r"a kernel of shape \(3, 3, 1, 16\), but this input \(shape "
+                                         r"\(1, 8, 8, 3\)\) needs \(3, 3, 3, 16\)"):
+        model.apply(params, jnp.ones((1, 8, 8, 3)))
+    dense = jaxconv.linen.Dense(4)
+    with pytest.raises(ValueError, match=r"Dense: the parameters were made for another input: .*"
+                                         r"\(3, 4\), but this input \(shape \(1, 5\)\) needs \(5, 4\)"):
+        dense.apply(dense.init(jax.random.key(0), jnp.ones((1, 3))), jnp.ones((1, 5)))
