@@ -206,3 +206,11 @@ def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
     one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
                       "--allow-changed-settings", "--channels", "8"], 2,
              "--channels '8' differs from the checkpoint's '4'")
+
+
+def test_h1_init_state_of_parameters_too_large_for_memory_is_refused_before_drawing():
+    model = models.build("conv", channels=(10**9,))  # 4 TB: more than any test machine holds
+    # Refused with its bytes by the first check it meets (the conv's output, or the parameters).
+    with pytest.raises(ValueError, match=r"^(conv|init_state): .* needs [\d,]+ bytes \(\d+\.\d "
+                                         r"[GT]B\) but this machine can hold at most"):
+        train.init_state(model, train.make_optimizer(), (8, 8, 1))

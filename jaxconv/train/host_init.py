@@ -14,13 +14,14 @@ optimisation off (a one-off program: 2-7x faster to compile).
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import initializers
+from jaxconv import _validate, initializers
 
 __all__ = ["abstract_plan", "init_params"]
 
@@ -82,6 +83,9 @@ def init_params(model, input_shape, seed: int = 0):
     """
     input_shape = tuple(int(d) for d in input_shape)
     abstract, plan = abstract_plan(model, input_shape)
+    total = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize
+                for a in jax.tree.leaves(abstract))
+    _validate.check_fits_memory("init_state", "the model's parameters", total)  # before drawing
     if not plan or any(init is None or not hasattr(init, "host") for _, init, _, _ in plan):
         return _jit_init(model, input_shape, seed)
     leaves = []
