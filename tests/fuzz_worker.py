@@ -97,6 +97,21 @@ def _cli(argv):
     return {"rc": rc, "stderr": err.getvalue(), "stdout": out.getvalue()[-500:]}
 
 
+def _viewer(argv):
+    """The viewer's checks before its window: argument parsing, then `check_arguments`."""
+    from viewer.__main__ import _parser, check_arguments
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            problem = check_arguments(_parser().parse_args(list(argv)))
+        except SystemExit as exc:
+            return {"rc": exc.code, "stderr": err.getvalue(), "stdout": ""}
+    if problem:
+        return {"rc": 2, "stderr": f"jaxconv-viewer: {problem}\n", "stdout": ""}
+    return {"rc": 0, "stderr": "would open the window", "stdout": ""}
+
+
 TARGETS = {
     "conv": jaxconv.conv,
     "locally_connected": jaxconv.locally_connected,
@@ -128,6 +143,7 @@ TARGETS = {
         os.path.join(_TMP, "ck") if directory is None else directory, **kw),
     "shift_images": experiments.shift_images,
     "cli": _cli,
+    "viewer": _viewer,
 }
 
 
@@ -146,7 +162,7 @@ def run(request):
                 "files": [f.filename for f in frames],
                 "context": None if err.__context__ is None else type(err.__context__).__name__,
                 "cause": None if err.__cause__ is None else type(err.__cause__).__name__}
-    if request["target"] == "cli":
+    if request["target"] in ("cli", "viewer"):
         return {"outcome": "cli", **result}
     return {"outcome": "returned", "repr": repr(result)[:300]}
 

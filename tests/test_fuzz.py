@@ -303,17 +303,23 @@ CLI = {
     "bench-default": {"--batch": st.sampled_from(["0", "2"]), "--input": st.sampled_from(["8x8x1", "0"]),
                       "--features": st.sampled_from(["4"]), "--mode": st.sampled_from(["train"])},
     "info": {"--bogus": st.sampled_from(["1", "x"])},
+    "viewer": {"--channels": st.one_of(_NONPOS, _INT_TEXT, st.just("100000000")),
+               "--strides": st.one_of(_NONPOS, _INT_TEXT), "--learning-rate": _BAD_FLOAT,
+               "--dataset": st.sampled_from(["nope", "/no/such.npz"]),
+               "--batch-size": st.one_of(_NONPOS, st.just("100000"), _INT_TEXT),
+               "--kernel-size": st.one_of(_NONPOS, st.just("100")), "--depth": st.sampled_from(["0", "50"]),
+               "--hidden": _NEG, "--seed": _NEG, "--optimizer": _BAD_NAME, "--redraw-every": _NONPOS},
     "backprop check": {"--bogus": st.sampled_from(["1"])},
 }
 _REQUIRED = {"count": ["--input", "5x5", "--kernel", "3"],
              "bench": ["--quick", "--no-torch", "--layer=conv", "--input=8x8x1", "--batch=2"]}
 
 
-def check_cli(worker, argv, flag):
-    answer = worker.call("cli", {"argv": argv})
+def check_cli(worker, argv, flag, target="cli"):
+    answer = worker.call(target, {"argv": argv})
     COUNTS["cli"] += 1
-    shown = "jaxconv " + " ".join(argv)
-    assert answer["outcome"] == "cli", f"{shown}: {answer}"
+    shown = ("jaxconv " if target == "cli" else "jaxconv-viewer ") + " ".join(argv)
+    assert answer["outcome"] == "cli", f"{shown}: {answer}"  # both report as "cli"
     lines = [line for line in answer["stderr"].splitlines() if line.strip()]
     assert answer["rc"] == 2, f"{shown}: exit {answer['rc']}, stderr {answer['stderr'][-500:]}"
     assert len(lines) == 1, f"{shown}: {len(lines)} lines on stderr:\n{answer['stderr'][-1500:]}"
@@ -334,6 +340,9 @@ def test_cli_junk_exits_2_with_one_line(worker, command):
     def run(draw):
         flag = draw.draw(st.sampled_from(sorted(flags)), label="flag")
         value = draw.draw(flags[flag], label=flag)
+        if command == "viewer":
+            check_cli(worker, [f"{flag}={value}"], flag, target="viewer")
+            return
         words = ["bench", "--quick", "--no-torch"] if command == "bench-default" else command.split()
         argv = [*words, *_REQUIRED.get(command, []), f"{flag}={value}"]
         check_cli(worker, argv, flag)

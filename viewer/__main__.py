@@ -15,12 +15,19 @@ import sys
 __all__ = ["main"]
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line and exit 2, without the usage block (as ``jaxconv``)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     from jaxconv.names import OPTIMIZERS
     from viewer.i18n import LANGUAGES
     from viewer.session import Settings
 
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="jaxconv-viewer",
         description="Train dense, locally-connected and conv models side by side, live.")
     parser.add_argument("--dataset", default="digits",
@@ -45,6 +52,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_arguments(args) -> str | None:
+    """One line naming the first bad setting, or None; loads the dataset (never downloads).
+
+    The numbers obey the window's field rules (`viewer.controls.parse_settings`), so a setting
+    the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
+    XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
+    """
+    from jaxconv import _validate, data
+    from viewer import i18n
+    from viewer.controls import INT_FIELDS, FieldError, parse_settings
+    from viewer.session import Settings
+
+    i18n.set_language(args.lang)
+    texts = {name: str(getattr(args, name)) for name in INT_FIELDS}
+    texts["learning_rate"] = repr(args.learning_rate)
+    try:
+        _validate.check_int("--seed", "seed", args.seed, 0)
+        parse_settings(texts, dataset=args.dataset, optimizer=args.optimizer, base=Settings())
+        dataset = data.load(args.dataset, seed=args.seed, download=False)
+    except FieldError as err:
+        return f"--{err.field.replace('_', '-')}: {err}"
+    except (ValueError, TypeError, OSError) as err:
+        return str(err)
+    if args.batch_size > len(dataset.y_train):
+        return (f"--batch-size: must be at most the {len(dataset.y_train)} training images of "
+                f"{args.dataset!r}, got --batch-size={args.batch_size}.")
+    return None
+
+
 def main(argv=None) -> int:
     """Runs the viewer; returns the exit status (0, or 1 when a screenshot run failed)."""
     args = _parser().parse_args(argv)
@@ -60,6 +96,10 @@ def main(argv=None) -> int:
     problem = prepare(bool(args.screenshot))
     if problem:
         print(f"jaxconv-viewer: {problem}.", file=sys.stderr)
+        return 2
+    problem = check_arguments(args)
+    if problem:  # before any window: the same rules as the fields, and the data must load
+        print(f"jaxconv-viewer: {problem}", file=sys.stderr)
         return 2
     from PyQt6.QtWidgets import QApplication
 
