@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from jaxconv.cli import sharing
+from jaxconv.cli import dsd, sharing
 from jaxconv.cli._paths import check_plot_path
 from jaxconv.cli.compare import add_model_arguments, model_config, parse_ints
 
@@ -21,9 +21,12 @@ def register(subparsers) -> None:
     shift.add_argument("--classes", type=int, default=5, help="number of glyphs, 2-8 (default 5)")
     shift.add_argument("--steps", type=int, default=300, help="steps per model (default 300)")
     size = sub.add_parser("data-size", help="test accuracy against training-set size")
-    size.add_argument("--sizes", default="64,128,256,512,1024",
-                      help="comma-separated training-set sizes (default 64,128,256,512,1024)")
-    size.add_argument("--steps", type=int, default=200, help="steps per run (default 200)")
+    size.add_argument("--sizes", default=None,
+                      help="comma-separated training-set sizes (default 64,128,256,512,1024; "
+                           "dsd: 16, 32, ... 8192)")
+    size.add_argument("--steps", type=int, default=None,
+                      help="steps per run (default 200; dsd: 300)")
+    dsd.add_arguments(size)
     size.add_argument("--dataset", default="digits", help="dataset name or path (default digits)")
     for q in (shift, size):
         add_model_arguments(q)
@@ -99,6 +102,14 @@ def plot_data_size(result: dict, path: str) -> None:
 def run(args) -> int:
     from jaxconv import experiments
 
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    if args.experiment == "data-size" and args.task == "dsd":
+        return dsd.run(args)
+    if args.steps is None:
+        args.steps = 200 if args.experiment == "data-size" else 300
+    if args.experiment == "data-size" and args.sizes is None:
+        args.sizes = "64,128,256,512,1024"
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}.")
     name = "shift" if args.experiment == "shift" else "data-size"
