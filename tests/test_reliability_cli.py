@@ -211,6 +211,12 @@ def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
 def test_h1_init_state_of_parameters_too_large_for_memory_is_refused_before_drawing():
     model = models.build("conv", channels=(10**9,))  # 4 TB: more than any test machine holds
     # Refused with its bytes by the first check it meets (the conv's output, or the parameters).
-    with pytest.raises(ValueError, match=r"^(conv|init_state): .* needs [\d,]+ bytes \(\d+\.\d "
+    with pytest.raises(ValueError, match=r"^(Conv|conv|init_state): .* [\d,]+ bytes \(\d+\.\d "
                                          r"[GT]B\) but this machine can hold at most"):
         train.init_state(model, train.make_optimizer(), (8, 8, 1))
+
+
+def test_m9_divergence_in_compare_is_one_line_exit_1(capsys):
+    one_line(capsys, ["compare", "--steps", "3", "--lr", "1e6", "--models", "conv", "--channels",
+                      "4", "--hidden", "0"], 1,
+             "jaxconv compare: error: DivergenceError: fit: training diverged at step 1")

@@ -70,7 +70,10 @@ def main(argv=None) -> int:
         print(f"jaxconv {args.command}: error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - only these two kinds, re-raised otherwise
-        if not (isinstance(err, OSError) or type(err).__name__ in _RUNTIME_ERRORS):
+        # FloatingPointError: the divergence guard stopped a run (compare, experiment; train
+        # reports and saves it itself).
+        if not (isinstance(err, (OSError, FloatingPointError))
+                or type(err).__name__ in _RUNTIME_ERRORS):
             raise
         if os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"):
             traceback.print_exception(err)

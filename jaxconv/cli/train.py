@@ -291,6 +291,7 @@ def run(args) -> int:
         heartbeat = beats[0] if beats else None
         start = 0 if state is None else int(state.step)
         save_every = args.save_every or args.eval_every or args.steps or 1
+        saved = start
         with tqdm(total=args.steps, initial=start, file=sys.stderr, unit="step",
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
@@ -301,10 +302,13 @@ def run(args) -> int:
                     bar.set_postfix(loss=f"{last.loss:.4f}", refresh=False)
                     rows.append([last.step, last.loss, last.accuracy, last.test_loss,
                                  last.test_accuracy, round(last.elapsed, 4)])
-                    if ckpt is not None and (last.step % save_every == 0
-                                             or last.step == args.steps):
+                    # Steps inside one dispatch carry no state: save the first state at or
+                    # after each multiple of save_every.
+                    due = last.step == args.steps or last.step // save_every > saved // save_every
+                    if ckpt is not None and last.state is not None and due:
                         ckpt.save(last.state, config=model.config, train_config=config,
                                   metadata=dataset_meta)
+                        saved = last.step
             except train.DivergenceError as err:
                 _report_divergence(args, ckpt, err, model, config, {**dataset_meta, "diverged": {
                     "step": err.step, "reason": err.reason}})
