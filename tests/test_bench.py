@@ -9,7 +9,8 @@ from jaxconv.bench import workloads as wl
 from jaxconv.cli import main
 
 KEYS = {"workload", "mode", "impl", "chosen", "ms", "gflops", "peak_share", "vs_flax", "vs_torch",
-        "compile_s", "flops", "cpu_library"}
+        "compile_s", "flops", "cpu_library", "x_gemm", "patch_bytes", "bytes", "intensity",
+        "bandwidth_share", "roofline_share", "memory_bound"}
 
 
 def test_run_reports_every_peer_and_mode():
@@ -34,6 +35,24 @@ def test_run_reports_every_peer_and_mode():
     assert rows[0]["flops"] == 2 * 2 * 16 * 9 * 1 * 2 + 2 * 16 * 2
     assert train[0]["flops"] == 3 * rows[0]["flops"]
     assert "vs flax" in bench.format_table(report)
+
+
+def test_gemm_ratio_and_roofline_fields():
+    work = [bench.make_workload("local", (6, 6, 2), 3, 3, batch=2)]
+    report = bench.run(work, rounds=2, quick=True, use_torch=False, gemm_ratio=True)
+    rows = {(r["mode"], r["impl"]): r for r in report["results"]}
+    assert report["environment"]["bandwidth_gbs"] > 0
+    gemm, mine = rows[("forward", "gemm")], rows[("forward", "jaxconv")]
+    assert gemm["x_gemm"] == pytest.approx(1.0) and mine["x_gemm"] > 0
+    # the same-FLOP GEMM: 2 n^3 closest to the row's FLOPs
+    n = bench.roofline.gemm_size(mine["flops"])
+    assert abs(2 * n ** 3 - mine["flops"]) <= abs(2 * (n + 1) ** 3 - mine["flops"])
+    # compulsory bytes, float32: input 2*6*6*2, kernel 4*4*9*2*3, bias 4*4*3, output 2*4*4*3
+    assert mine["bytes"] == 4 * (144 + 864 + 48 + 96)
+    assert mine["intensity"] == pytest.approx(mine["flops"] / mine["bytes"])
+    assert 0 < mine["roofline_share"] and mine["patch_bytes"] == 4 * 2 * 16 * 18
+    assert rows[("train", "jaxconv")]["bytes"] == 4 * (3 * 144 + 6 * 864 + 5 * 48 + 2 * 96)
+    assert "x gemm" in bench.format_table(report)
 
 
 def test_cli_json(capsys):

@@ -17,6 +17,7 @@ import jax
 
 from jaxconv import xla_cpu
 from jaxconv._validate import check_int
+from jaxconv.bench import roofline
 from jaxconv.bench.runner import environment, matmul_peak, run_workload
 from jaxconv.bench.workloads import Workload, make_workload
 
@@ -45,7 +46,8 @@ def default_workloads(quick: bool = False) -> list[Workload]:
 
 
 def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = False,
-        use_torch: bool = True, cpu_library: str = "xla", progress=None) -> dict:
+        use_torch: bool = True, cpu_library: str = "xla", gemm_ratio: bool = False,
+        progress=None) -> dict:
     """Measures the matmul peak, then every workload; returns a JSON-ready report.
 
     Args:
@@ -57,6 +59,8 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
         cpu_library: what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX peer
             alike: one of :data:`jaxconv.xla_cpu.LIBRARIES` (``"xla"``, its default, moves
             nothing; ``"auto"`` is decided per workload and mode by jaxconv's program).
+        gemm_ratio: also time a float32 GEMM of each row's FLOPs in the same rounds; every row
+            gets ``x_gemm`` (its time over the GEMM's), see :mod:`jaxconv.bench.roofline`.
         progress: optional callable taking one line of text, called as workloads finish.
 
     Returns:
@@ -69,13 +73,15 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
     xla_cpu._check_library("bench", cpu_library, "cpu_library")
     size = 256 if quick else (2048 if jax.default_backend() == "cpu" else 8192)
     peak = matmul_peak(size, rounds=2 if quick else 5)
+    bandwidth = roofline.measure_bandwidth(nbytes=2**20 if quick else None)
     results = []
     for w in workloads:
         results += run_workload(w, rounds=rounds, peak_gflops=peak, variants=variants,
-                                use_torch=use_torch, cpu_library=cpu_library)
+                                use_torch=use_torch, cpu_library=cpu_library,
+                                gemm_ratio=gemm_ratio, bandwidth=bandwidth)
         if progress is not None:
             progress(f"done: {w.name}")
-    return {"environment": environment(peak, size, cpu_library), "results": results}
+    return {"environment": environment(peak, size, cpu_library, bandwidth), "results": results}
 
 
 def _num(value, fmt: str, suffix: str = "") -> str:
@@ -85,16 +91,20 @@ def _num(value, fmt: str, suffix: str = "") -> str:
 def format_table(report: dict) -> str:
     """The report as a fixed-width text table, one row per workload, mode and peer."""
     env = report["environment"]
+    gemm = any(r.get("x_gemm") is not None for r in report["results"])
     lines = [
         (f"device: {env['backend']} ({env['device']}, {env['processor']}, {env['cpu_count']} "
          f"cores)  jax {env['jax']}  flax {env['flax']}  torch {env['torch'] or '-'}"),
         (f"matmul peak: {env['peak_gflops']:.1f} GFLOP/s "
          f"({env['peak_matmul_size']}x{env['peak_matmul_size']} float32)  host memory: "
          + ("freed memory retained" if env.get("retained_freed_memory") else "default allocator")
-         + f"  cpu library: {env.get('cpu_library', 'xla')}"),
+         + f"  cpu library: {env.get('cpu_library', 'xla')}"
+         + ("" if env.get("bandwidth_gbs") is None else
+            f"  bandwidth: {env['bandwidth_gbs']:.1f} GB/s")),
         "",
         (f"{'workload':<44} {'mode':<8} {'impl':<18} {'ms':>9} {'GFLOP/s':>8} {'peak':>6} "
-         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9} {'library':>8}"),
+         f"{'vs flax':>8} {'vs torch':>8} {'compile s':>9} {'library':>8}"
+         + (f" {'x gemm':>7} {'FLOP/B':>7} {'roof':>5}" if gemm else "")),
     ]
     for r in report["results"]:
         impl = r["impl"] + (f" ({r['chosen']})" if r["chosen"] else "")
@@ -104,5 +114,8 @@ def format_table(report: dict) -> str:
             f"{r['gflops']:>8.1f} {share:>6} {_num(r['vs_flax'], '.2f', 'x'):>8} "
             f"{_num(r['vs_torch'], '.2f', 'x'):>8} {_num(r['compile_s'], '.2f'):>9} "
             f"{r.get('cpu_library') or '-':>8}"
+            + (f" {_num(r.get('x_gemm'), '.2f', 'x'):>7} {_num(r.get('intensity'), '.1f'):>7} "
+               f"{_num(r.get('roofline_share') and 100 * r['roofline_share'], '.0f', '%'):>5}"
+               if gemm else "")
         )
     return "\n".join(lines)

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxconv import host_memory, xla_cpu
-from jaxconv.bench import torch_peer
+from jaxconv.bench import roofline, torch_peer
 from jaxconv.bench.workloads import (
     Workload,
     auto_implementation,
@@ -127,7 +127,8 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, 
 
 
 def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variants: bool = False,
-                 use_torch: bool = True, cpu_library: str = "xla") -> list[dict]:
+                 use_torch: bool = True, cpu_library: str = "xla", gemm_ratio: bool = False,
+                 bandwidth: float | None = None) -> list[dict]:
     """Times every peer of ``workload`` in each of its modes; one result dict per peer and mode.
 
     Each dict has ``workload``, ``mode``, ``impl`` (peer name), ``chosen`` (the implementation
@@ -135,20 +136,28 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
     ``peak_share`` (of ``peak_gflops``), ``vs_flax`` and ``vs_torch`` (median over rounds of peer
     time / this time: above 1 means faster), ``compile_s`` (the training step's compile time, JAX
     peers only) and ``cpu_library`` (where XLA ran the JAX peers' products: ``cpu_library`` with
-    ``"auto"`` decided by jaxconv's program, see :mod:`jaxconv.xla_cpu`).
+    ``"auto"`` decided by jaxconv's program, see :mod:`jaxconv.xla_cpu`). The roofline fields
+    (:func:`jaxconv.bench.roofline.roofline`): ``bytes``, ``intensity``, ``bandwidth_share``,
+    ``roofline_share``, ``memory_bound``, and ``patch_bytes`` (what materialised patches add).
+    With ``gemm_ratio``, a float32 GEMM of the same FLOPs is one more candidate (row ``"gemm"``)
+    and every row has ``x_gemm``: median over rounds of its time / the GEMM's.
     """
     results = []
     for mode in workload.modes:
         library = resolve_library(workload, mode, cpu_library)
         candidates = _candidates(workload, mode, variants, use_torch, library)
+        flops = workload.flops(mode)
+        if gemm_ratio:
+            candidates["gemm"] = (roofline.gemm_candidate(flops), None)
         for fn, _ in candidates.values():  # compile and warm up
             _block(fn())
             _block(fn())
         samples = time_alternating({n: c[0] for n, c in candidates.items()}, rounds)
         ms = {n: statistics.median(v) for n, v in samples.items()}
-        flops = workload.flops(mode)
+        nbytes = roofline.bytes_moved(workload, mode)
         for name, (_, compile_s) in candidates.items():
             gflops = flops / (ms[name] * 1e-3) / 1e9
+            row_bytes = 3 * 4 * roofline.gemm_size(flops) ** 2 if name == "gemm" else nbytes
             results.append({
                 "workload": workload.name,
                 "mode": mode,
@@ -162,12 +171,17 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
                              else None),
                 "compile_s": compile_s,
                 "flops": flops,
-                "cpu_library": None if name == "torch" else library,
+                "cpu_library": None if name in ("torch", "gemm") else library,
+                "x_gemm": (median_ratio(samples[name], samples["gemm"]) if "gemm" in samples
+                           else None),
+                "patch_bytes": workload.cost().patch_bytes if workload.layer != "dense" else 0,
+                **roofline.roofline(flops, row_bytes, ms[name] * 1e-3, peak_gflops, bandwidth),
             })
     return results
 
 
-def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla") -> dict:
+def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla",
+                bandwidth: float | None = None) -> dict:
     """What the numbers were measured on: device, versions, the matmul peak."""
     import platform
 
@@ -184,6 +198,7 @@ def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla") ->
         "torch": None,
         "peak_gflops": peak_gflops,
         "peak_matmul_size": peak_size,
+        "bandwidth_gbs": None if bandwidth is None else bandwidth / 1e9,
         "retained_freed_memory": host_memory.retaining_freed_memory(),
         "cpu_library": cpu_library,
         "cpu_libraries": list(xla_cpu.usable()),

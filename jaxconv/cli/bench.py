@@ -44,6 +44,10 @@ def register(subparsers) -> None:
                              "peer alike: xla (nothing, its default), eigen-<kinds> (the named "
                              "kinds of conv, dot, reduce), eigen (all), or auto (per workload, "
                              "from jaxconv's program); see jaxconv.xla_cpu")
+    parser.add_argument("--gemm-ratio", action="store_true",
+                        help="also time a float32 GEMM of each row's FLOPs in the same rounds and "
+                             "show each row's time over it (x gemm), its FLOP/byte and roofline "
+                             "share")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
@@ -96,6 +100,6 @@ def run(args) -> int:
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = bench.run(workloads, rounds=rounds, quick=args.quick, variants=args.variants,
                        use_torch=not args.no_torch, cpu_library=args.cpu_library,
-                       progress=progress)
+                       gemm_ratio=args.gemm_ratio, progress=progress)
     print(json.dumps(report, indent=1) if args.json else bench.format_table(report))
     return 0
