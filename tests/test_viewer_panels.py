@@ -1,5 +1,7 @@
 """Panels fed with synthetic snapshots (no JAX): the pyqtgraph items must follow what is pushed."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
@@ -113,6 +115,40 @@ def test_input_panel_draws_predictions_and_shifts(qtbot):
     with qtbot.waitSignal(panel.probe_changed) as blocker:
         qtbot.mouseClick(panel.centre, Qt.MouseButton.LeftButton)
     assert blocker.args == [(1, 0, 0)]
+
+
+def test_input_panel_shows_no_prediction_for_a_diverged_model(qtbot):
+    panel = InputPanel()
+    qtbot.addWidget(panel)
+    panel.set_samples(7, ("a", "b", "c", "d", "e"))
+    snap = snapshot()
+    snap.models["dense"] = dataclasses.replace(snap.models["dense"], probs=np.full(5, np.nan, np.float32))
+    panel.draw(snap)
+    label, bar = panel.predictions["dense"]
+    assert label.text() == "Dense: —" and bar.value() == 0  # was "Dense: a (nan%)"
+    assert "60%" in panel.predictions["conv"][0].text()
+
+
+def test_controls_refuse_bad_values_as_typed(qtbot):
+    set_language("en")
+    panel = ControlsPanel(Settings())
+    qtbot.addWidget(panel)
+    start, reset = panel.buttons["start"], panel.buttons["reset"]
+    assert start.isEnabled() and reset.isEnabled()
+    channels = panel.fields["channels"]
+    channels.clear()
+    qtbot.keyClicks(channels, "0")
+    assert channels.property("invalid") and not start.isEnabled() and not reset.isEnabled()
+    assert channels.toolTip() == "Channels: “0” must be a whole number from 1 to 256; nothing was changed."
+    qtbot.keyClicks(channels, "8")  # "08" is 8
+    assert not channels.property("invalid") and start.isEnabled()
+    rate = panel.fields["learning_rate"]
+    rate.clear()
+    qtbot.keyClicks(rate, "-1")
+    assert rate.property("invalid") and not start.isEnabled() and "Learning rate" in rate.toolTip()
+    rate.clear()
+    qtbot.keyClicks(rate, "0.01")
+    assert start.isEnabled() and panel.settings(Settings())[0].learning_rate == 0.01
 
 
 def test_counts_panel_bars_are_log_counts(qtbot):

@@ -1,7 +1,9 @@
 """`ControlsPanel`: dataset, architecture, optimiser and run buttons; `parse_settings` checks the fields.
 
-Every number is typed into a line edit and checked when Start or Reset is pressed, so junk gets a
-message naming the field and nothing trains with it (a validator would silently eat the keys).
+Every number is typed into a line edit and checked as it is typed: a bad value marks its field
+red with the reason as its tooltip and greys out Start and Reset until it is fixed (a validator
+would silently eat the keys instead). Pressing Start or Reset checks all fields again, so junk
+gets a message naming the field and nothing trains with it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from jaxconv.names import DATASET_NAMES, OPTIMIZERS
 from viewer.i18n import TEXT, tr
 from viewer.session import Settings
 
-__all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "parse_settings"]
+__all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "check_field", "parse_settings"]
 
 #: Dataset names in menu order: those of the JAX-free vocabulary (so the window appears before
 #: JAX) that the viewer has a label for in every language.
@@ -43,6 +45,32 @@ class FieldError(ValueError):
         self.field = field
 
 
+def check_field(name: str, text: str):
+    """The value of one field's text (an int of `INT_FIELDS`, or the learning rate).
+
+    Raises:
+        FieldError: the text is not a value the field takes; the message names the field.
+    """
+    text = text.strip()
+    if name != "learning_rate":
+        label, low, high = INT_FIELDS[name]
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise FieldError(name, tr("not_int", field=tr(label), text=text, low=low, high=high))
+        return value
+    try:
+        lr = float(text)
+    except ValueError:
+        raise FieldError(name, tr("not_number", field=tr("learning_rate"), text=text)) from None
+    if not (math.isfinite(lr) and 0 < lr <= MAX_LEARNING_RATE):
+        raise FieldError(name, tr("not_rate", field=tr("learning_rate"), text=text,
+                                  high=MAX_LEARNING_RATE))
+    return lr
+
+
 def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings) -> tuple:
     """Checks the fields' texts and returns ``(Settings, redraw_every)``.
 
@@ -55,25 +83,8 @@ def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings)
     Raises:
         FieldError: the first bad field, with a message naming it and its text.
     """
-    values = {}
-    for name, (label, low, high) in INT_FIELDS.items():
-        text = texts[name].strip()
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise FieldError(name, tr("not_int", field=tr(label), text=text, low=low, high=high))
-        values[name] = value
-    text = texts["learning_rate"].strip()
-    try:
-        lr = float(text)
-    except ValueError:
-        raise FieldError("learning_rate",
-                         tr("not_number", field=tr("learning_rate"), text=text)) from None
-    if not (math.isfinite(lr) and 0 < lr <= MAX_LEARNING_RATE):
-        raise FieldError("learning_rate", tr("not_rate", field=tr("learning_rate"), text=text,
-                                             high=MAX_LEARNING_RATE))
+    values = {name: check_field(name, texts[name]) for name in INT_FIELDS}
+    lr = check_field("learning_rate", texts["learning_rate"])
     redraw = values.pop("redraw_every")
     settings = dataclasses.replace(base, dataset=dataset, optimizer=optimizer, learning_rate=lr,
                                    **values)
@@ -86,6 +97,7 @@ class ControlsPanel(QWidget):
     Signals:
         start_clicked(), pause_clicked(), step_clicked(), reset_clicked(): the buttons.
         gradients_toggled(bool): the "show gradients" box.
+        field_rejected(str): a field's text became junk as it was typed; the reason.
     """
 
     start_clicked = pyqtSignal()
@@ -93,6 +105,7 @@ class ControlsPanel(QWidget):
     step_clicked = pyqtSignal()
     reset_clicked = pyqtSignal()
     gradients_toggled = pyqtSignal(bool)
+    field_rejected = pyqtSignal(str)
 
     def __init__(self, settings: Settings, redraw_every: int = 1, parent=None):
         super().__init__(parent)
@@ -114,7 +127,29 @@ class ControlsPanel(QWidget):
                             ("single_step", self.step_clicked), ("reset", self.reset_clicked)):
             self.buttons[key].clicked.connect(signal.emit)
         self.gradients.toggled.connect(self.gradients_toggled.emit)
+        for name, field in self.fields.items():
+            field.textChanged.connect(lambda _text, name=name: self._check(name))
         self.retranslate()
+
+    def _check(self, name: str) -> None:
+        """Marks field ``name`` red with the reason while its text is junk; Start/Reset follow."""
+        field = self.fields[name]
+        try:
+            check_field(name, field.text())
+        except FieldError as err:
+            newly = not field.property("invalid") or field.toolTip() != str(err)
+            field.setProperty("invalid", True)
+            field.setStyleSheet("border: 1px solid #d62728;")
+            field.setToolTip(str(err))
+            if newly and field.hasFocus() or field.isModified():
+                self.field_rejected.emit(str(err))
+        else:
+            field.setProperty("invalid", False)
+            field.setStyleSheet("")
+            field.setToolTip("")
+        ok = not any(f.property("invalid") for f in self.fields.values())
+        for key in ("start", "reset"):
+            self.buttons[key].setEnabled(ok)
 
     def _lay_out(self):
         form = QFormLayout()
@@ -146,6 +181,8 @@ class ControlsPanel(QWidget):
         self.gradients.setText(tr("show_gradients"))
         for i, name in enumerate(DATASETS):
             self.dataset.setItemText(i, tr(f"ds_{name}"))
+        for name in self.fields:  # the reasons in the new language
+            self._check(name)
 
     def set_settings(self, settings: Settings, redraw_every: int):
         """Shows ``settings`` in the fields."""

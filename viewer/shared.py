@@ -124,6 +124,10 @@ class InputPanel(QWidget):
         self.truth.setText(tr("label_is", name=self._name(snapshot.label)))
         for kind, (label, bar) in self.predictions.items():
             probs = snapshot.models[kind].probs
+            if not np.all(np.isfinite(probs)):  # a diverged model predicts nothing: not "0 (nan%)"
+                label.setText(f"{tr(f'short_{kind}')}: —")
+                bar.setValue(0)
+                continue
             best = int(np.argmax(probs))
             label.setText(tr("prediction", kind=tr(f"short_{kind}"), name=self._name(best),
                              confidence=float(probs[best])))

@@ -132,6 +132,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.controls.pause_clicked.connect(self.pause)
         self.controls.step_clicked.connect(self.step_once)
         self.controls.reset_clicked.connect(self.reset)
+        self.controls.field_rejected.connect(self.show_error)  # as typed, not only on Start
         self.controls.gradients_toggled.connect(
             lambda on: [column.set_gradients(on) for column in self.columns.values()])
         self.input.probe_changed.connect(self._probe_changed)
