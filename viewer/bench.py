@@ -14,6 +14,10 @@ It prints, and writes as JSON with ``--json``:
   worker thread with the redraws on; ``ratio`` is viewer / headless. Both are compiled and warmed
   up first, then run in alternating chunks (``--repeats`` pairs of ``--rounds`` rounds) so that
   drift in the machine's load hits both alike; the medians are reported.
+- ``draw_ms``: how long a stroke on the "Draw your own input" canvas takes to reach the
+  predictions (from the canvas change until the input panel shows that drawing with the models'
+  answers for it), paused and while training (p50, p99, max over ``--strokes`` strokes); the
+  redraw timer's frame is 50 ms. The clicked unit's receptive fields are on throughout.
 """
 
 from __future__ import annotations
@@ -111,12 +115,35 @@ def first_step_seconds(cache_dir: str | None, dataset: str = "digits") -> float:
         return time.perf_counter() - began
 
 
+def draw_latency(window, strokes: int, *, running: bool) -> list:
+    """Seconds from each of ``strokes`` canvas changes until the input panel shows that drawing."""
+    import numpy as np
+    from PyQt6.QtCore import QEventLoop
+
+    rng, waits = np.random.default_rng(0), []
+    (window.worker.resume if running else window.worker.pause)()
+    canvas = window.drawing.canvas
+    for _ in range(strokes):
+        start = time.perf_counter()
+        canvas.set_image(rng.random(canvas.image.shape) > 0.7)  # a stroke's worth of change
+        version = window.probe().drawn
+        while window.snapshot is None or window.snapshot.probe.drawn != version:
+            QEventLoop().processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        waits.append(time.perf_counter() - start)
+        end = time.perf_counter() + 0.03  # between strokes, as a hand moves
+        while time.perf_counter() < end:
+            QEventLoop().processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    window.worker.pause()
+    return waits
+
+
 def main(argv=None) -> int:
     """Runs the benchmark and prints its numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200, help="rounds per measured chunk")
     parser.add_argument("--repeats", type=int, default=5, help="headless/viewer chunk pairs")
     parser.add_argument("--warmup", type=int, default=60, help="rounds before measuring (compiles)")
+    parser.add_argument("--strokes", type=int, default=40, help="canvas strokes timed (each way)")
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--no-first-step", dest="first_step", action="store_false",
@@ -165,6 +192,10 @@ def main(argv=None) -> int:
         pairs.append((headless_chunk(session, run, args.rounds), viewer_chunk(window, args.rounds, late, gui_cpu)))
         print(f"headless {pairs[-1][0]:6.1f} rounds/s   viewer {pairs[-1][1]:6.1f} rounds/s",
               flush=True)
+    draw_ms = {}
+    for running in (False, True):
+        draw_ms["training" if running else "paused"] = _percentiles(
+            draw_latency(window, args.strokes, running=running))
     window.close()
     latency = _percentiles(late)
     ratios = sorted(v / h for h, v in pairs)
@@ -174,10 +205,14 @@ def main(argv=None) -> int:
     print(f"event-loop lateness while training: p50 {latency['p50']:.1f} ms, p99 "
           f"{latency['p99']:.1f} ms, max {latency['max']:.1f} ms ({latency['n']} ticks)")
     print(f"GUI thread CPU while training: {100 * sum(gui_cpu) / len(gui_cpu):.0f}% of one core")
+    for how, ms in draw_ms.items():
+        print(f"stroke to predictions, {how}: p50 {ms['p50']:.0f} ms, p99 {ms['p99']:.0f} ms, "
+              f"max {ms['max']:.0f} ms ({ms['n']} strokes)")
     print(f"median rounds/s: headless {headless_median:.1f}, viewer {viewer_median:.1f}; median "
           f"viewer/headless ratio {ratio:.2f}; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
-    result = {"window_s": window_s, "first_step": first_step, "latency_ms": latency, "pairs_rounds_s": pairs,
+    result = {"window_s": window_s, "first_step": first_step, "latency_ms": latency,
+              "draw_ms": draw_ms, "pairs_rounds_s": pairs,
               "headless_rounds_s": headless_median, "viewer_rounds_s": viewer_median,
               "ratio": ratio, "gui_cpu": sum(gui_cpu) / len(gui_cpu), "rounds": args.rounds, "repeats": args.repeats,
               "warmup": args.warmup, "dataset": args.dataset, "cpus": os.cpu_count(),

@@ -148,8 +148,14 @@ class ModelColumn(QWidget):
         self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
         self._redraw_weights()
 
-    def draw(self, maps):
-        """Draws a `viewer.snapshot.LayerMaps`: weight (or gradient) and feature maps."""
+    def draw(self, maps, *, weights: bool = True):
+        """Draws a `viewer.snapshot.LayerMaps`: weight (or gradient) and feature maps.
+
+        Args:
+            maps: the model's `LayerMaps`.
+            weights: redraw the weight maps too (False: they are those of the last draw; the
+                layer and channel pickers still redraw from ``maps``).
+        """
         first = self._maps is None or list(maps.kernels) != list(self._maps.kernels)
         self._maps = maps
         if first:
@@ -159,7 +165,8 @@ class ModelColumn(QWidget):
             if self.unit is not None and self.unit.layer in maps.kernels:
                 self.layer.setCurrentText(self.unit.layer)
             self.layer.blockSignals(False)
-        self._redraw_weights()
+        if weights or first:
+            self._redraw_weights()
         if first and self.unit is not None:
             self.channel.setValue(self.unit.channel)  # its maximum is known now
         self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))

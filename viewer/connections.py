@@ -19,6 +19,11 @@ from viewer.snapshot import KINDS
 __all__ = ["ConnectionsPanel", "field_numbers"]
 
 
+def _set_text(label, text):
+    if label.text() != text:  # an unchanged label costs no layout pass
+        label.setText(text)
+
+
 def field_numbers(fields) -> tuple[int, int]:
     """Pixels wired to the unit and pixels that move it (``|d unit / d input| > 0``)."""
     theoretical, effective = fields
@@ -78,22 +83,22 @@ class ConnectionsPanel(QWidget):
         self._snapshot = snapshot
         unit = None if snapshot is None else snapshot.probe.unit
         if unit is None:
-            self.unit_label.setText(tr("click_a_unit"))
+            _set_text(self.unit_label, tr("click_a_unit"))
             for kind in KINDS:
-                self.numbers[kind].setText("")
+                _set_text(self.numbers[kind], "")
             return
         where = "" if unit.position is None else tr("at", row=unit.position[0],
                                                     col=unit.position[1])
-        self.unit_label.setText(tr("unit_is", layer=unit.layer, channel=unit.channel, where=where))
+        _set_text(self.unit_label, tr("unit_is", layer=unit.layer, channel=unit.channel, where=where))
         for kind in KINDS:
             fields = snapshot.models[kind].fields
             if fields is None:
-                self.numbers[kind].setText("—")
+                _set_text(self.numbers[kind], "—")
                 continue
             theoretical, effective = fields
             self.wired[kind].set_data(units.field_rgb(snapshot.image, theoretical, COLORS[kind]))
             top = float(effective.max())
             self.moves[kind].set_data(effective, levels=(0.0, top if top > 0 else 1.0))
             wired, moving = field_numbers(fields)
-            self.numbers[kind].setText(tr("field_numbers", wired=wired, moving=moving) if moving
-                                       else tr("unit_off", wired=wired))
+            _set_text(self.numbers[kind], tr("field_numbers", wired=wired, moving=moving) if moving
+                      else tr("unit_off", wired=wired))

@@ -74,6 +74,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self._make_menus()
         self._connect()
         self._ticks = 0
+        self._weights_step = {}  # kind -> the step whose weights its column shows
         self.schedule = DrawSchedule(
             [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS])
         self.timer = QTimer(self)
@@ -156,6 +157,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.session = session
         self.settings = self.session.settings
         self.snapshot = self._pending = None
+        self._weights_step = {}
         self.schedule.reset()
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
         self.worker.set_probe(self.probe())
@@ -267,7 +269,11 @@ class MainWindow(ProbeMixin, QMainWindow):
         self._status_for(self.training, 0)
 
     def _snapshot_taken(self, snapshot):
-        self._pending = snapshot  # drawn on the next tick; older ones are simply replaced
+        if self.snapshot is not None and snapshot.probe != self.snapshot.probe:
+            self._pending = None
+            self._show(snapshot)  # a stroke or a click answers now, not on the next tick
+        else:
+            self._pending = snapshot  # drawn on the next tick; older ones are simply replaced
 
     def _state_changed(self, running, step):
         self.training = running
@@ -296,6 +302,15 @@ class MainWindow(ProbeMixin, QMainWindow):
             self.worker.request_snapshot()
         snapshot, self._pending = self._pending, None
         if snapshot is not None:
+            self._show(snapshot)
+        if self.snapshot is None:
+            return
+        for job in self.schedule.next_jobs(JOBS_PER_TICK):
+            self._draw_job(job)
+
+    def _show(self, snapshot):
+        """Makes ``snapshot`` the shown one: input, predictions, connections; maps if it moved."""
+        if snapshot is not None:
             probe_moved = self.snapshot is not None and snapshot.probe != self.snapshot.probe
             self.snapshot = snapshot
             self.schedule.new_snapshot(snapshot.step)
@@ -310,15 +325,14 @@ class MainWindow(ProbeMixin, QMainWindow):
             if probe_moved:  # the invariance probe answers at once: every map, this frame
                 for kind in KINDS:
                     self._draw_job(kind)
-        if self.snapshot is None:
-            return
-        for job in self.schedule.next_jobs(JOBS_PER_TICK):
-            self._draw_job(job)
 
     def _draw_job(self, job):
         snapshot = self.snapshot
         if job in self.columns:
-            self.columns[job].draw(snapshot.models[job])
+            # Weights change only with the step: a stroke or a shift redraws the feature maps.
+            fresh = self._weights_step.get(job) != snapshot.step
+            self.columns[job].draw(snapshot.models[job], weights=fresh)
+            self._weights_step[job] = snapshot.step
         elif isinstance(job, str):
             kind = job.removeprefix("curves_")
             self.columns[kind].draw_curves(snapshot.history[kind])
