@@ -1,8 +1,7 @@
 """JAX's persistent compilation cache, on for the ``jaxconv`` command and the viewer.
 
 Compiling is most of a short run's time: the viewer's three models need a training step, an
-evaluation and a feature map each, 0.2-1 s apiece to compile on the 2-core machine in
-``docs/performance.md``. With the cache a second launch loads those programs from disk instead.
+evaluation, a feature map and their start states, 32 programs in all. With the cache a second launch loads those programs from disk instead.
 :func:`enable` points JAX at a directory in the user's cache directory (``platformdirs``:
 ``~/.cache/jaxconv/xla`` on Linux), caches every program however fast it compiled (JAX's default
 keeps only those over one second), and bounds the directory's size, evicting the least recently
@@ -29,7 +28,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "ENV", "default_directory", "enable", "from_envi
 #: The environment variable: ``0``/``off``/``false``/``no`` turns the cache off, a path moves it.
 ENV = "JAXCONV_COMPILE_CACHE"
 #: The cache's size bound (bytes); the least recently used programs are evicted past it. The
-#: viewer's nine programs take about 2 MB, so this holds hundreds of model shapes.
+#: viewer's run to its first step writes 32 programs, 0.6 MB: this holds hundreds of such runs.
 DEFAULT_MAX_BYTES = 256 * 2**20
 _OFF = ("0", "off", "false", "no")
 
