@@ -20,7 +20,7 @@ from flax import nnx
 from jaxconv import shapes
 from jaxconv._checks import dimension_numbers
 
-from jaxconv._validate import check_params_fit, int_rule
+from jaxconv._validate import check_bool, check_params_fit, int_rule
 from jaxconv._validate import is_int as _is_int
 
 
@@ -163,6 +163,7 @@ def linen_params(module, fn: str, kernel_shape, bias_shape, inputs_shape, *, use
     Flax's ``ScopeParamShapeError``.
     """
     kernel_shape, bias_shape = tuple(kernel_shape), tuple(bias_shape)
+    use_bias = check_bool(fn, "use_bias", use_bias)  # Flax reads 0 or "no" by truth value
     if module.has_variable("params", "kernel"):
         have = tuple(jnp.shape(module.get_variable("params", "kernel")))
         if have != kernel_shape:

@@ -26,7 +26,7 @@ from jaxconv import _modules as m
 from jaxconv import ops, regional, shapes
 from jaxconv._validate import check_choice
 from jaxconv._local_impl import canonical_implementation
-from jaxconv._validate import check_params_fit
+from jaxconv._validate import check_bool, check_params_fit
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
@@ -40,6 +40,7 @@ class _Layer(nnx.Module):
     def _make_params(self, kernel_shape, bias_shape, *, use_bias, kernel_init, bias_init, rngs,
                      kernel_metadata, bias_metadata):
         # Refused with the bytes before the initialisers allocate anything.
+        use_bias = check_bool(type(self).__name__, "use_bias", use_bias)
         check_params_fit(type(self).__name__, {"kernel": kernel_shape,
                                                "bias": bias_shape if use_bias else None},
                          self.param_dtype, f"in_features={self.in_features!r}, "

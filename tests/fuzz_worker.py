@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from flax import nnx  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
@@ -142,6 +143,12 @@ TARGETS = {
     "Checkpointer": lambda directory=None, **kw: train.Checkpointer(
         os.path.join(_TMP, "ck") if directory is None else directory, **kw),
     "shift_images": experiments.shift_images,
+    "linen.Dense": lambda **kw: jaxconv.linen.Dense(**kw).init(jax.random.key(0), jnp.ones((1, 4))),
+    "linen.Conv": lambda **kw: jaxconv.linen.Conv(**kw).init(jax.random.key(0), jnp.ones((1, 8, 8, 1))),
+    "linen.LocallyConnected": lambda **kw: jaxconv.linen.LocallyConnected(**kw).init(
+        jax.random.key(0), jnp.ones((1, 8, 8, 1))),
+    "nnx.Linear": lambda **kw: jaxconv.nnx.Linear(**kw, rngs=nnx.Rngs(0)),
+    "nnx.Conv": lambda **kw: jaxconv.nnx.Conv(**kw, rngs=nnx.Rngs(0)),
     "cli": _cli,
     "viewer": _viewer,
 }

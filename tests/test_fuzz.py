@@ -179,9 +179,28 @@ API = {
     "Checkpointer": (dict(max_to_keep=None), dict(max_to_keep="pos_opt")),
     "shift_images": (dict(x=A(1, 3, 3, 1), dy=0, dx=0), dict(dy="nonneg_shift", dx="nonneg_shift")),
 }
+_MODULES = {
+    "linen.Dense": (dict(features=3), dict(features="pos", features_huge="huge", use_bias="bool")),
+    "linen.Conv": (dict(features=3, kernel_size=(3, 3)),
+                   dict(features="pos", features_huge="huge", kernel_size="kernel", strides="pos_t_opt",
+                        padding="padding", feature_group_count="pos")),
+    "linen.LocallyConnected": (dict(features=3, kernel_size=(3, 3)),
+                               dict(features="pos", kernel_size="kernel", strides="pos_t_opt",
+                                    padding="padding")),
+    "nnx.Linear": (dict(in_features=4, out_features=3),
+                   dict(in_features="pos", out_features="pos", in_features_huge="huge", use_bias="bool")),
+    "nnx.Conv": (dict(in_features=1, out_features=3, kernel_size=(3, 3)),
+                 dict(in_features="pos", out_features="pos", out_features_huge="huge",
+                      kernel_size="kernel", strides="pos_t_opt", padding="padding")),
+}
+API.update(_MODULES)
+JUNK["huge"] = st.integers(min_value=2**40, max_value=2**62)
+JUNK["kernel"] = st.one_of(_NOT_POSITIVE, _NOT_INT, st.none(), st.sampled_from([(0, 1), (1, -1), (), (1.5, 1)]))
 JUNK["nonneg_shift"] = st.one_of(st.sampled_from([3, -3, 100]), _NOT_INT)
 # Names the message may use for an argument besides its own.
-ALIASES = {"x": ("input",), "name": ("optimizer",), "padding_huge": ("padding",), "dtype": ("dtype",)}
+ALIASES = {"x": ("input",), "name": ("optimizer",), "padding_huge": ("padding",), "dtype": ("dtype",),
+           "features_huge": ("features",), "in_features_huge": ("in_features",),
+           "out_features_huge": ("out_features",)}
 
 
 # --- the worker ----------------------------------------------------------------------------------
