@@ -220,3 +220,17 @@ def test_m9_divergence_in_compare_is_one_line_exit_1(capsys):
     one_line(capsys, ["compare", "--steps", "3", "--lr", "1e6", "--models", "conv", "--channels",
                       "4", "--hidden", "0"], 1,
              "jaxconv compare: error: DivergenceError: fit: training diverged at step 1")
+
+
+@pytest.mark.slow
+def test_l14_a_step_without_manifests_falls_back_without_asyncio_tracebacks(saved, tmp_path):
+    verbose = "0"  # with "1" (orbax's tracebacks kept) the same run prints them: checked by hand
+    ck = copy_of(saved, tmp_path)
+    for manifest in (ck / "3" / "state").rglob("manifest.ocdbt"):
+        manifest.unlink()  # gave 17-25 "Event loop is closed" tracebacks at exit
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "JAXCONV_VERBOSE": verbose}
+    proc = subprocess.run([sys.executable, "-m", "jaxconv.cli", "train", "--steps", "4",
+                           "--resume", "--checkpoint-dir", str(ck), *TINY],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert proc.returncode == 0 and "skipped step 3" in proc.stderr
+    assert "Event loop is closed" not in proc.stderr and "Traceback" not in proc.stderr
