@@ -113,7 +113,7 @@ def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
     qtbot.waitUntil(lambda: window.snapshot.probe.drawn == window.probe().drawn > 0, timeout=WAIT)
     shifted = tiling.shift_image(drawn, *window.input.probe()[1:])  # the arrows move it too
     np.testing.assert_array_equal(window.snapshot.image, shifted)
-    assert window.snapshot.label is None
+    assert window.snapshot.label is None and window.input.truth.text() == tr("your_drawing")
     np.testing.assert_array_equal(window.input.image.data(), shifted[..., 0])
     qtbot.mouseClick(window.drawing.use, Qt.MouseButton.LeftButton)  # back to the test images
     qtbot.waitUntil(lambda: window.snapshot.probe.drawn == 0, timeout=WAIT)

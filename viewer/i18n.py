@@ -83,6 +83,7 @@ TEXT: dict[str, dict[str, str]] = {
     "unit_off": {"en": "{wired} px wired; off for this input (ReLU 0): none moves it",
                  "zh_CN": "连接 {wired} 像素；此输入下未激活（ReLU 为 0）：没有输入影响它"},
     # Drawing.
+    "your_drawing": {"en": "label: none (your drawing)", "zh_CN": "标签：无（你的画）"},
     "draw_title": {"en": "Draw your own input", "zh_CN": "画出你自己的输入"},
     "brush": {"en": "Brush", "zh_CN": "画笔"},
     "eraser": {"en": "Eraser", "zh_CN": "橡皮擦"},

@@ -121,7 +121,9 @@ class InputPanel(QWidget):
         """Draws the snapshot's input and each model's prediction for it."""
         self.image.set_data(snapshot.image.mean(axis=-1), levels=(0.0, 1.0))
         self._label = snapshot.label
-        self.truth.setText(tr("label_is", name=self._name(snapshot.label)))
+        drawn = snapshot.label is None and getattr(snapshot.probe, "drawn", 0)
+        self.truth.setText(tr("your_drawing") if drawn
+                           else tr("label_is", name=self._name(snapshot.label)))
         for kind, (label, bar) in self.predictions.items():
             probs = snapshot.models[kind].probs
             if not np.all(np.isfinite(probs)):  # a diverged model predicts nothing: not "0 (nan%)"
