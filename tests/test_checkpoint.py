@@ -107,7 +107,7 @@ def test_directory_and_step_errors(tmp_path):
         Checkpointer(tmp_path / "missing", create=False)
     with pytest.raises(TypeError, match=r"Checkpointer: `directory` must be a path, got 3"):
         Checkpointer(3)
-    with pytest.raises(ValueError, match=r"`max_to_keep` must be None or a positive int, got "
+    with pytest.raises(ValueError, match=r"`max_to_keep` must be None or a positive integer, got "
                                          r"max_to_keep=0"):
         Checkpointer(tmp_path / "a", max_to_keep=0)
     ckpt = Checkpointer(tmp_path / "empty")

@@ -37,6 +37,7 @@ from pathlib import Path
 import jax
 import orbax.checkpoint as ocp
 
+from jaxconv._validate import check_optional_int
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
 
@@ -105,9 +106,7 @@ class Checkpointer:
                  asynchronous: bool = True):
         if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"Checkpointer: `directory` must be a path, got {directory!r}.")
-        if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 1):
-            raise ValueError(f"Checkpointer: `max_to_keep` must be None or a positive int, got "
-                             f"max_to_keep={max_to_keep!r}.")
+        max_to_keep = check_optional_int("Checkpointer", "max_to_keep", max_to_keep)
         path = Path(directory).absolute()
         if path.exists() and not path.is_dir():
             raise CheckpointError(f"Checkpointer: {str(path)!r} is not a directory.")
