@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # Pages whose examples are meant to run as they stand (other pages may show shell sessions or
 # accelerator-only code).
-RUNNABLE_PAGES = ("index.md", "quickstart.md", "concepts.md", "tpu.md", "sharing.md")
+RUNNABLE_PAGES = ("index.md", "quickstart.md", "concepts.md", "porting.md", "tpu.md", "sharing.md")
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
