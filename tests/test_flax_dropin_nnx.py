@@ -36,23 +36,20 @@ def assert_same(name, x, *args, **kwargs):
         if mine is not None:
             assert mine.get_metadata() == flax_var.get_metadata()
 
-    def run(model):
-        graphdef, state = nnx.split(model)
-
+    def run(graphdef, s, a):
         def loss(s, a):
             y = nnx.merge(graphdef, s)(a)
             return jnp.sum(jnp.real(y * randn(7, *y.shape).astype(y.dtype)))
+        g_state, g_x = jax.grad(loss, argnums=(0, 1))(s, a)
+        return nnx.merge(graphdef, s)(a), nnx.to_pure_dict(g_state), g_x
 
-        def both(s, a):
-            g_state, g_x = jax.grad(loss, argnums=(0, 1))(s, a)
-            return nnx.merge(graphdef, s)(a), nnx.to_pure_dict(g_state), g_x
-        return jax.jit(both)(state, x)
-
-    (y_theirs, *g_theirs), (y_ours, *g_ours) = run(theirs), run(ours)
+    (g_theirs, st_theirs), (g_ours, st_ours) = nnx.split(theirs), nnx.split(ours)
+    both = jax.jit(lambda s1, s2, a: (run(g_theirs, s1, a), run(g_ours, s2, a)))
+    (y_theirs, *d_theirs), (y_ours, *d_ours) = both(st_theirs, st_ours, x)
     assert y_ours.shape == y_theirs.shape and y_ours.dtype == y_theirs.dtype
     np.testing.assert_allclose(y_ours, y_theirs, rtol=1e-5, atol=1e-5)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
-                 g_ours, g_theirs)
+                 d_ours, d_theirs)
 
 
 @LIBS
