@@ -74,7 +74,8 @@ def plot(result: dict, path: str) -> None:
     ax.set_xlabel(f"{result['vary']} ({other} = {result['fixed']})")
     ax.set_ylabel(f"samples to {result['target']} test accuracy")
     ax.set_title("DSD: conv ~ k + d, local ~ k d, dense ~ k^2 d (Lahoti et al. 2024)", fontsize=9)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # nothing to label when no kind reached the target
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
