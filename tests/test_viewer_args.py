@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a Python start-up each (about 3 s here)
 @pytest.mark.parametrize("argv, line", [
     (["--channels", "0", "--strides", "0"], "jaxconv-viewer: --channels: Channels: “0” must be a whole "
                                             "number from 1 to 256"),
