@@ -200,6 +200,7 @@ def test_save_and_load_session(qtbot, window, tmp_path):
     assert len(snapshot.history["conv"]["train"]["step"]) == saved.step
 
 
+@pytest.mark.slow  # restoring prepares a fresh Session: its compiles take tens of seconds here
 def test_a_save_during_training_holds_one_step(qtbot, window, tmp_path):
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
     wait_drawn(qtbot, window, window.session.step + 2)
