@@ -18,7 +18,7 @@ from jaxconv._validate import check_bool, check_choice, check_float, check_int
 from jaxconv.names import (COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES,
                            SCHEDULES)
 
-__all__ = ["ModelConfig", "TrainConfig", "replace_fields"]
+__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "replace_fields"]
 
 
 def _field(default, help: str, **metadata):
@@ -85,9 +85,9 @@ class ModelConfig(_JSON):
         (16, 32)
     """
 
-    kind: str = dataclasses.field(metadata={"help": "dense, local, regional or conv",
-                                            "choices": KINDS})
-    num_classes: int = _field(10, "outputs of the classifier (default: the dataset's classes)")
+    kind: str = dataclasses.field(metadata={"help": "dense, local, regional or conv", "choices": KINDS})
+    num_classes: int = _field(10, "outputs of the classifier",
+                              cli_default="the dataset's number of classes")
     channels: tuple[int, ...] = _field((16, 32), "output channels of each spatial layer, e.g. "
                                                  "16,32 (its length is the depth)")
     kernel_size: int = _field(3, "square window of the local and conv layers")
@@ -181,9 +181,8 @@ class TrainConfig(_JSON):
     seed: int = _field(0, "seeds the parameters and the batch order")
     eval_every: int = _field(50, "evaluate on the test set every N steps (0: only at the end)")
     eval_batch_size: int = _field(256, "batch size of the evaluation")
-    compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters "
-                                             "(default: float32 throughout)",
-                                       choices=COMPUTE_DTYPES)
+    compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters",
+                                       choices=COMPUTE_DTYPES, cli_default="float32 throughout")
     cpu_library: str = _field("auto", "what XLA runs in Eigen instead of YNNPACK on the CPU "
                                       "(auto: from the step's program); see jaxconv.xla_cpu",
                               choices=CPU_LIBRARIES)
@@ -236,3 +235,10 @@ class TrainConfig(_JSON):
             raise TypeError("TrainConfig.to_json: `optimizer` must be a name to be saved, got "
                             f"an {type(self.optimizer).__name__}.")
         return super().to_json()
+
+
+#: The experiments' training settings unless told otherwise (:mod:`jaxconv.experiments`, ``jaxconv
+#: compare`` and ``jaxconv experiment``): Adam with a cosine decay of the learning rate to zero at
+#: ``steps``, which makes the final accuracy less dependent on where the last step happens to land
+#: than a constant rate; no evaluation before the end.
+EXPERIMENT_TRAINING = TrainConfig(steps=300, learning_rate=3e-3, schedule="cosine", eval_every=0)

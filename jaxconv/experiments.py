@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxconv import data, models, train
 from jaxconv._validate import check_int
-from jaxconv.config import ModelConfig, TrainConfig, replace_fields
+from jaxconv.config import EXPERIMENT_TRAINING, ModelConfig, TrainConfig, replace_fields
 from jaxconv.names import LECTURE_KINDS
 
 __all__ = ["TRAINING", "compare", "data_size_experiment", "markdown_table", "shift_experiment",
@@ -60,10 +60,9 @@ def shift_images(x, dy: int, dx: int) -> np.ndarray:
     return out
 
 
-#: The experiments' training settings unless told otherwise: Adam with a cosine decay of the
-#: learning rate to zero at ``steps``, which makes the final accuracy less dependent on where the
-#: last step happens to land than a constant rate; no evaluation before the end.
-TRAINING = TrainConfig(steps=300, learning_rate=3e-3, schedule="cosine", eval_every=0)
+#: The experiments' training settings unless told otherwise (see
+#: :data:`jaxconv.config.EXPERIMENT_TRAINING`).
+TRAINING = EXPERIMENT_TRAINING
 
 
 def _check_kinds(fn, kinds):

@@ -45,10 +45,10 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
     assert code == 0
     assert out.startswith("conv on digits: step 4, test accuracy ")
     fails_with_one_line(capsys, ["train", "--steps", "5", "--resume", "--lr", "0.5", *common],
-                        "--lr 0.5 differs from the checkpoint's 0.001")
+                        "--learning-rate 0.5 differs from the checkpoint's 0.001")
     fails_with_one_line(capsys, ["train", "--model", "dense", "--resume", "--checkpoint-dir",
                                  str(ckpt)],
-                        "--model 'dense' differs from the checkpoint's 'conv'")
+                        "--kind 'dense' differs from the checkpoint's 'conv'")
     code, out, err = run_cli(capsys, "train", "--steps", "4", "--resume", *common)
     assert code == 0 and "nothing to do: already at step 4" in err
 
@@ -56,7 +56,7 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
 @pytest.mark.parametrize("argv, match", [
     (["train", "--model", "mlp"], "`kind` must be one of dense, local, regional, conv, got kind='mlp'"),
     (["train", "--dataset", "cifar"], "load: unknown dataset 'cifar'"),
-    (["train", "--steps", "-3"], "--steps must be >= 0, got -3"),
+    (["train", "--steps", "-3"], "`steps` must be an integer >= 0, got steps=-3"),
     (["train", "--resume"], "--resume needs --checkpoint-dir"),
     (["train", "--optimizer", "lion"], "`optimizer` must be one of sgd, momentum, adam"),
     (["compare", "--steps", "0"], "--steps must be >= 1, got 0"),

@@ -135,14 +135,16 @@ def test_m4_m9_divergence_saves_the_last_state_that_passed_and_resume_continues(
                                "norm")
     assert lines[1].startswith(f"jaxconv train: saved step 0, the last state that passed the "
                                f"guard, to '{ck / '0'}'; continue it with a smaller learning "
-                               f"rate: jaxconv train --resume --checkpoint-dir {ck} --lr 100000 ")
+                               f"rate: jaxconv train --resume --checkpoint-dir {ck} --learning-rate "
+                               f"100000 ")
     assert sorted(p.name for p in ck.iterdir() if p.name.isdigit()) == ["0"]
     one_line(capsys, ["train", "--steps", "3", "--resume", "--lr", "1e-3", *common], 2,
-             "--lr 0.001 differs from the checkpoint's 1000000.0; add --allow-changed-settings")
+             "--learning-rate 0.001 differs from the checkpoint's 1000000.0; add "
+             "--allow-changed-settings")
     code, out, err = run_cli(capsys, "train", "--steps", "3", "--resume", "--lr", "1e-3",
                              "--allow-changed-settings", *common)
     assert code == 0 and out.startswith("conv on digits: step 3")
-    assert err.strip() == ("jaxconv train: resuming with changed settings: --lr 1000000.0 -> "
+    assert err.strip() == ("jaxconv train: resuming with changed settings: --learning-rate 1000000.0 -> "
                            "0.001.")
 
 

@@ -180,9 +180,11 @@ def fields(**changes):
 
 def test_parse_settings_accepts_numbers():
     settings, redraw = parse_settings(fields(hidden="0", redraw_every="5"), dataset="shifted",
-                                      optimizer="sgd", base=Settings(seed=3))
-    assert settings == Settings(dataset="shifted", optimizer="sgd", learning_rate=0.01, hidden=0,
-                                channels=2, kernel_size=2, strides=2, depth=2, batch_size=2, seed=3)
+                                      optimizer="sgd", base=Settings().with_fields(seed=3))
+    assert settings == Settings(dataset="shifted").with_fields(
+        optimizer="sgd", learning_rate=0.01, hidden=0, channels=2, kernel_size=2, strides=2,
+        depth=2, batch_size=2, seed=3)
+    assert settings.model.channels == (2, 4) and settings.train.seed == 3
     assert redraw == 5
 
 
@@ -213,3 +215,19 @@ def test_controls_language_switch_changes_labels(qtbot):
         assert panel.dataset.itemText(0) == "手写数字（8×8，内置）"
     finally:
         set_language("en")
+
+
+def test_settings_are_the_two_configs_and_round_trip():
+    from jaxconv.config import ModelConfig, TrainConfig
+
+    s = Settings(n_train=64).with_fields(channels=(16, 48), padding="VALID", learning_rate=0.1)
+    assert isinstance(s.model, ModelConfig) and isinstance(s.train, TrainConfig)
+    assert s.with_fields(channels=16, depth=2) == s  # unchanged widths stay (16, 48)
+    assert Settings.from_json(s.to_json()) == s
+    old = {"dataset": "digits", "channels": 8, "depth": 3, "max_steps": 9, "learning_rate": 0.1}
+    assert Settings.from_json(old).model.channels == (8, 16, 32)
+    assert Settings.from_json(old).train.steps == 9
+    with pytest.raises(TypeError, match=r"Settings.with_fields: unknown setting\(s\) colour"):
+        s.with_fields(colour=1)
+    with pytest.raises(TypeError, match=r"Settings: `train` must be a TrainConfig, got dict"):
+        Settings(train={})

@@ -4,7 +4,6 @@ One window is shared by the tests of this module (each compile costs seconds on 
 last test closes it while it trains. The headless screenshot runs `viewer.__main__.main`.
 """
 
-import dataclasses
 import json
 
 import numpy as np
@@ -19,8 +18,8 @@ from viewer.session import Session, Settings
 from viewer.snapshot import KINDS, Unit
 from viewer.window import MainWindow
 
-TINY = Settings(n_train=128, n_test=32, channels=2, depth=1, hidden=8, batch_size=16,
-                eval_every=4)
+TINY = Settings(n_train=128, n_test=32).with_fields(channels=2, depth=1, hidden=8, batch_size=16,
+                                                   eval_every=4)
 WAIT = 180_000  # ms; compiles on a busy two-core machine are slow, but this is no timing test
 
 
@@ -144,7 +143,7 @@ def test_letters_in_the_learning_rate_are_refused(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
     assert "0.0x1" in window.status.text() and tr("learning_rate") in window.status.text()
     assert window.session is session and not window.worker.running
-    field.setText(f"{TINY.learning_rate:g}")
+    field.setText(f"{TINY.train.learning_rate:g}")
 
 
 def test_junk_in_every_field_is_refused_in_the_window(qtbot, window):
@@ -284,7 +283,7 @@ def test_missing_dataset_is_reported_and_the_app_goes_on(qtbot, fresh_window, tm
 
 
 def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
-    win = fresh_window(dataclasses.replace(TINY, optimizer="sgd", learning_rate=1e9))
+    win = fresh_window(TINY.with_fields(optimizer="sgd", learning_rate=1e9))
     qtbot.waitUntil(lambda: not win.training and win.snapshot is not None, timeout=WAIT)
     kinds = [tr(f"short_{kind}") for kind in KINDS]
     text = win.status.text()

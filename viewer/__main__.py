@@ -23,61 +23,81 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from jaxconv.names import OPTIMIZERS
+    from jaxconv.cli.fields import add_config_arguments
+    from jaxconv.config import ModelConfig, TrainConfig
     from viewer.i18n import LANGUAGES
-    from viewer.session import Settings
+    from viewer.settings import Settings
 
+    defaults = Settings()
     parser = _OneLineParser(
         prog="jaxconv-viewer",
-        description="Train dense, locally-connected and conv models side by side, live.")
+        description="Train dense, locally-connected and conv models side by side, live. Every "
+                    "ModelConfig and TrainConfig field is a flag named after it, as in "
+                    "`jaxconv train`.")
     parser.add_argument("--dataset", default="digits",
                         help="digits (default), mnist-5k, shifted, mnist, fashion-mnist, or a path")
     parser.add_argument("--steps", type=int, default=None,
                         help="train this many steps, then pause (default: until paused)")
+    parser.add_argument("--depth", type=int, default=None,
+                        help="number of spatial layers, of widths --channels * 2**i (default 2)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="after --steps steps, save the whole window as PNG and exit")
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
-    parser.add_argument("--seed", type=int, default=0)
-    defaults = Settings()
-    for name in ("hidden", "channels", "kernel_size", "strides", "depth", "batch_size"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")
     parser.add_argument("--paused", action="store_true", help="open without starting to train")
     parser.add_argument("--no-compile-cache", dest="compile_cache", action="store_false",
                         help="do not read or write JAX's persistent compilation cache (also: "
                              "JAXCONV_COMPILE_CACHE=0; default ~/.cache/jaxconv/xla, bounded)")
+    # kind and num_classes are each column's and the dataset's; --steps above pauses instead.
+    add_config_arguments(parser, ModelConfig, TrainConfig, defaults=(defaults.model,),
+                         skip=("kind", "num_classes", "steps"))
     return parser
 
 
-def check_arguments(args) -> str | None:
+def settings_from_args(args):
+    """The `Settings` the flags describe (``--channels 16 --depth 2`` widens as the controls do)."""
+    from jaxconv.cli.fields import given_fields
+    from jaxconv.config import ModelConfig, TrainConfig
+    from viewer.settings import Settings
+
+    fields = {**given_fields(ModelConfig, args), **given_fields(TrainConfig, args)}
+    if args.depth is not None:
+        widths = fields.pop("channels", (Settings().value("channels"),))
+        if len(widths) not in (1, args.depth):
+            raise ValueError(f"--channels {','.join(map(str, widths))} names {len(widths)} "
+                             f"layers but --depth is {args.depth}.")
+        fields["depth"] = args.depth
+        fields["channels"] = widths[0] if len(widths) == 1 else widths
+    return Settings(dataset=args.dataset).with_fields(**fields)
+
+
+def check_arguments(args, settings) -> str | None:
     """One line naming the first bad setting, or None; loads the dataset (never downloads).
 
     The numbers obey the window's field rules (`viewer.controls.parse_settings`), so a setting
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
-    from jaxconv import _validate, data
+    from jaxconv import data
     from viewer import i18n
     from viewer.controls import INT_FIELDS, FieldError, parse_settings
-    from viewer.session import Settings
 
     i18n.set_language(args.lang)
-    texts = {name: str(getattr(args, name)) for name in INT_FIELDS}
-    texts["learning_rate"] = repr(args.learning_rate)
+    texts = {name: str(args.redraw_every if name == "redraw_every" else settings.value(name))
+             for name in INT_FIELDS}
+    texts["learning_rate"] = repr(settings.train.learning_rate)
     try:
-        _validate.check_int("--seed", "seed", args.seed, 0)
-        parse_settings(texts, dataset=args.dataset, optimizer=args.optimizer, base=Settings())
-        dataset = data.load(args.dataset, seed=args.seed, download=False)
+        parse_settings(texts, dataset=args.dataset, optimizer=settings.train.optimizer,
+                       base=settings)
+        dataset = data.load(args.dataset, seed=settings.train.seed, download=False)
     except FieldError as err:
         return f"--{err.field.replace('_', '-')}: {err}"
     except (ValueError, TypeError, OSError) as err:
         return str(err)
-    if args.batch_size > len(dataset.y_train):
+    if settings.train.batch_size > len(dataset.y_train):
         return (f"--batch-size: must be at most the {len(dataset.y_train)} training images of "
-                f"{args.dataset!r}, got --batch-size={args.batch_size}.")
+                f"{args.dataset!r}, got --batch-size={settings.train.batch_size}.")
     return None
 
 
@@ -89,6 +109,13 @@ def main(argv=None) -> int:
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
         return 2
+    try:  # checked before any window: a bad setting is one line, exit status 2
+        settings = settings_from_args(args)
+        if args.steps:
+            settings = settings.with_fields(steps=args.steps)  # rounds end there: paused
+    except (ValueError, TypeError) as err:
+        print(f"jaxconv-viewer: {err}", file=sys.stderr)
+        return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
     from viewer.preflight import prepare
@@ -97,7 +124,7 @@ def main(argv=None) -> int:
     if problem:
         print(f"jaxconv-viewer: {problem}.", file=sys.stderr)
         return 2
-    problem = check_arguments(args)
+    problem = check_arguments(args, settings)
     if problem:  # before any window: the same rules as the fields, and the data must load
         print(f"jaxconv-viewer: {problem}", file=sys.stderr)
         return 2
@@ -105,15 +132,10 @@ def main(argv=None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from viewer import i18n, typeface
-    from viewer.session import Settings
     from viewer.window import MainWindow
 
     i18n.set_language(args.lang)
     typeface.use_for(args.lang)
-    fields = ("dataset", "seed", "hidden", "channels", "kernel_size", "strides", "depth",
-              "batch_size", "optimizer", "learning_rate")
-    settings = Settings(**{name: getattr(args, name) for name in fields},
-                        **({"max_steps": args.steps} if args.steps else {}))
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
     screen = app.primaryScreen()
     if screen is not None and not args.screenshot:  # a laptop screen: fill it instead
@@ -149,8 +171,6 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         window.close()
 
     def failed(error):
-        while beats:
-            beats.pop().stop()
         if isinstance(error, FloatingPointError) and not outcome.get("shooting"):
             # Divergence: the window shows it (red status, the weights that passed the guard);
             # write the PNG of that, and exit 1.
@@ -162,24 +182,8 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         outcome["code"] = 1
         window.close()
 
-    from jaxconv.cli._progress import Heartbeat
-
-    # No silent minutes: an elapsed-time line on stderr every 10 s until a trained step is drawn.
-    beats = [Heartbeat("jaxconv-viewer", "still preparing and compiling the models")]
-
-    def prepared(*_):
-        notice = getattr(window.session, "compile_notice", None)
-        if notice is not None:
-            print(f"jaxconv-viewer: warning: {notice[0]}: {notice[1]}", file=sys.stderr)
-
-    def drawn(step):
-        if step > 0 and beats:
-            beats.pop().stop()
-
     # The worker's signals come from its thread: queue them to this one (after the window's slots).
     queued = Qt.ConnectionType.QueuedConnection
-    window.worker.prepared.connect(prepared, queued)
-    window.snapshot_drawn.connect(drawn)
     window.snapshot_drawn.connect(check)
     window.worker.state_changed.connect(check, queued)
     window.worker.failed.connect(failed, queued)

@@ -8,7 +8,6 @@ gets a message naming the field and nothing trains with it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from PyQt6.QtCore import pyqtSignal
@@ -86,8 +85,7 @@ def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings)
     values = {name: check_field(name, texts[name]) for name in INT_FIELDS}
     lr = check_field("learning_rate", texts["learning_rate"])
     redraw = values.pop("redraw_every")
-    settings = dataclasses.replace(base, dataset=dataset, optimizer=optimizer, learning_rate=lr,
-                                   **values)
+    settings = base.with_fields(dataset=dataset, optimizer=optimizer, learning_rate=lr, **values)
     return settings, redraw
 
 
@@ -191,9 +189,9 @@ class ControlsPanel(QWidget):
             self.dataset.addItem(settings.dataset, settings.dataset)
             index = self.dataset.count() - 1
         self.dataset.setCurrentIndex(index)
-        self.optimizer.setCurrentText(settings.optimizer)
+        self.optimizer.setCurrentText(settings.train.optimizer)
         for name, field in self.fields.items():
-            value = redraw_every if name == "redraw_every" else getattr(settings, name)
+            value = redraw_every if name == "redraw_every" else settings.value(name)
             field.setText(f"{value:g}" if isinstance(value, float) else str(value))
 
     def set_available(self, datasets: dict):

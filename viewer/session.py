@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from viewer import tiling
+from viewer.settings import Settings
 from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Probe, Snapshot,
                              read_metrics_csv, write_metrics_csv)
 
@@ -28,51 +29,6 @@ __all__ = ["Session", "Settings"]
 
 # fit's long-compile warning is shown in the status line instead (Session.compile_notice).
 warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"viewer\.session")
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """What the controls set. Spatial layer ``i`` has ``channels * 2**i`` channels.
-
-    Attributes:
-        dataset: a `jaxconv.data` name.
-        hidden: units of the dense layer before the classifier (0: none).
-        channels: channels of the first spatial layer.
-        kernel_size: window of the local and conv layers.
-        strides: step of the window.
-        depth: number of spatial layers.
-        pool: 2x2 max pool after each spatial layer.
-        optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
-        learning_rate: > 0.
-        batch_size: examples per step.
-        seed: parameters, batches and the dataset split.
-        max_steps: `rounds` ends after this many steps.
-        eval_every: test-set evaluation period in steps.
-        n_train: keep this many training images (None: all).
-        n_test: keep this many test images (None: all).
-    """
-
-    dataset: str = "digits"
-    hidden: int = 64
-    channels: int = 16
-    kernel_size: int = 3
-    strides: int = 1
-    depth: int = 2
-    pool: bool = True
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    batch_size: int = 64
-    seed: int = 0
-    max_steps: int = 1_000_000
-    eval_every: int = 50
-    n_train: int | None = None
-    n_test: int | None = None
-
-    def model_fields(self, num_classes: int) -> dict:
-        """`jaxconv.models.ModelConfig` fields, less ``kind``."""
-        return dict(num_classes=num_classes, hidden=self.hidden, kernel_size=self.kernel_size,
-                    strides=self.strides, pool=self.pool,
-                    channels=tuple(self.channels * 2 ** i for i in range(self.depth)))
 
 
 def _layer_order(name: str):
@@ -92,7 +48,7 @@ class Session:
     def __init__(self, settings: Settings | None = None, *, restore=None):
         if restore is not None:
             saved = json.loads((Path(restore) / "session.json").read_text(encoding="utf-8"))
-            settings = Settings(**saved["settings"])
+            settings = Settings.from_json(saved["settings"])
         self.settings = settings or Settings()
         self.restore_dir = restore
         self.step = 0
@@ -112,9 +68,9 @@ class Session:
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
-        self.dataset = data.load(s.dataset, seed=s.seed, n_train=s.n_train, n_test=s.n_test,
+        self.dataset = data.load(s.dataset, seed=s.train.seed, n_train=s.n_train, n_test=s.n_test,
                                  download=False)
-        tx = train.make_optimizer(s.optimizer, s.learning_rate)
+        tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
         counted = {}
         self.compile_notice = None
         for kind in KINDS:
@@ -127,7 +83,7 @@ class Session:
             counted[kind] = ModelCounts(
                 table.total_params, table.total_weights, table.total_biases,
                 table.total_param_bytes, tuple(f"{r.name}: {r.formula}" for r in table.rows))
-            self.states[kind] = train.init_state(model, tx, self.dataset.input_shape, seed=s.seed)
+            self.states[kind] = train.init_state(model, tx, self.dataset.input_shape, seed=s.train.seed)
             self._features[kind] = jax.jit(  # a dict: its keys are static, unlike a list's names
                 lambda params, x, model=model: dict(models.activations(model, params, x)))
         if self.restore_dir is not None:
@@ -148,11 +104,11 @@ class Session:
 
         lr = check_float("Session.set_learning_rate", "learning_rate", learning_rate, 0,
                          low_open=True)
-        self.settings = dataclasses.replace(self.settings, learning_rate=lr)
+        self.settings = self.settings.with_fields(learning_rate=lr)
         return lr
 
     def rounds(self):
-        """Yields the step after every model has taken it; ends at ``settings.max_steps``.
+        """Yields the step after every model has taken it; ends at ``settings.train.steps``.
 
         Raises:
             jaxconv.train.DivergenceError: a model diverged (a NaN, a loss far above its running
@@ -171,7 +127,7 @@ class Session:
         # every state is current (a pause or a save never sees a state behind its curves).
         k, timed = 1, {kind: [] for kind in KINDS}
         runs = self._runs(train, 1)
-        while self.step < s.max_steps:
+        while self.step < s.train.steps:
             current = True
             for kind in KINDS:
                 began = time.perf_counter()
@@ -210,11 +166,9 @@ class Session:
 
     def _runs(self, train, steps_per_dispatch: int) -> dict:
         s = self.settings
-        return {kind: train.fit(self.models[kind], self.dataset, steps=s.max_steps,
-                                batch_size=s.batch_size, optimizer=s.optimizer,
-                                learning_rate=s.learning_rate, seed=s.seed,
-                                eval_every=s.eval_every, state=self.states[kind],
-                                return_grads=True, steps_per_dispatch=steps_per_dispatch)
+        config = dataclasses.replace(s.train, steps_per_dispatch=steps_per_dispatch)
+        return {kind: train.fit(self.models[kind], self.dataset, config, state=self.states[kind],
+                                return_grads=True)
                 for kind in KINDS}
 
     def snapshot(self, probe=None) -> Snapshot:
@@ -266,7 +220,7 @@ class Session:
             spatial = len(out) == 3
             in_shapes[name] = previous if kind == "dense" and spatial else None
             out_shapes[name] = out if kind == "dense" and spatial else None
-            if spatial and self.settings.pool:
+            if spatial and self.settings.model.pool:
                 out = (math.ceil(out[0] / 2), math.ceil(out[1] / 2), out[2])
             previous = out if spatial else None
         logits = np.asarray(shapes["head"][0], np.float64)
@@ -301,10 +255,11 @@ class Session:
         for kind in KINDS:
             with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
                 checkpointer.save(states[kind], config=self.models[kind].config,
+                                  train_config=self.settings.train,
                                   metadata={"time": self._time[kind]})
         write_metrics_csv(directory / "metrics.csv", self.history)
         (directory / "session.json").write_text(json.dumps(
-            {"settings": dataclasses.asdict(self.settings), "step": self.step}, indent=1),
+            {"settings": self.settings.to_json(), "step": self.step}, indent=1),
             encoding="utf-8")
         return directory
 

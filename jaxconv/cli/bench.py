@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from jaxconv.cli.fields import add_alias
 from jaxconv.names import CPU_LIBRARIES
 
 
@@ -21,13 +22,14 @@ def register(subparsers) -> None:
     parser.add_argument("--input", default="28x28x1",
                         help="one example's shape, e.g. 28x28x1 (spatial x channels) or 784 (dense)")
     parser.add_argument("--features", type=int, default=32, help="output features")
-    parser.add_argument("--kernel", default="3", help="window, e.g. 3 or 3x5")
-    parser.add_argument("--stride", default="1", help="stride, e.g. 1 or 2x2")
+    parser.add_argument("--kernel-size", dest="kernel", default="3", help="window, e.g. 3 or 3x5")
+    parser.add_argument("--strides", dest="stride", default="1", help="stride, e.g. 1 or 2x2")
     parser.add_argument("--padding", default=None,
                         help="SAME, VALID or CIRCULAR (default: SAME for conv, VALID for local)")
     parser.add_argument("--regions", default=None,
                         help="regions per dim of a regional layer, e.g. 4 or 2x4 (--layer regional)")
-    parser.add_argument("--batch", type=int, default=128, help="examples per batch")
+    parser.add_argument("--batch-size", dest="batch", type=int, default=128,
+                        help="examples per batch")
     parser.add_argument("--mode", choices=("both", "forward", "train"), default="both",
                         help="time the forward pass, the training step, or both")
     parser.add_argument("--rounds", type=int, default=None,
@@ -49,6 +51,9 @@ def register(subparsers) -> None:
                              "show each row's time over it (x gemm), its FLOP/byte and roofline "
                              "share")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_alias(parser, "--kernel", "kernel")  # the old spellings, for one release
+    add_alias(parser, "--stride", "stride")
+    add_alias(parser, "--batch", "batch", type=int)
     parser.set_defaults(run=run)
 
 
@@ -81,7 +86,7 @@ def workloads_from_args(args):
                                  f"their own shapes), got --{flag}={getattr(args, flag)!r}.")
         return bench.default_workloads(quick=args.quick)
     modes = ("forward", "train") if args.mode == "both" else (args.mode,)
-    kernel, stride = _ints("kernel", args.kernel), _ints("stride", args.stride)
+    kernel, stride = _ints("kernel-size", args.kernel), _ints("strides", args.stride)
     return [bench.make_workload(
         args.layer, _ints("input", args.input), args.features,
         kernel[0] if len(kernel) == 1 else kernel, stride[0] if len(stride) == 1 else stride,

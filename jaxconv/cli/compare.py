@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import json
 
+from jaxconv.cli.fields import add_alias, add_config_arguments, given_fields
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("compare", help="train dense, local and conv side by side")
+    from jaxconv.config import EXPERIMENT_TRAINING, ModelConfig, TrainConfig
+
+    p = subparsers.add_parser(
+        "compare", help="train dense, local and conv side by side",
+        description="Train each kind with the same ModelConfig and TrainConfig (every field a "
+                    "flag named after it) and print one table.")
     p.add_argument("--dataset", default="digits", help="dataset name or path (default digits)")
-    p.add_argument("--steps", type=int, default=300, help="steps per model (default 300)")
-    p.add_argument("--batch-size", type=int, default=64, help="examples per step (default 64)")
-    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
-    p.add_argument("--schedule", default="cosine", help="constant, cosine (default) or "
-                                                        "warmup_cosine")
-    p.add_argument("--seed", type=int, default=0, help="seed for data split, params, batches")
     p.add_argument("--models", default="dense,local,conv", help="comma-separated kinds")
-    add_model_arguments(p)
+    add_experiment_arguments(p, EXPERIMENT_TRAINING)
     p.add_argument("--json", action="store_true", help='print {"models": [...]} as JSON')
     p.set_defaults(run=run)
 
 
-def add_model_arguments(parser) -> None:
-    """``--channels`` and ``--hidden``: the topology every kind shares."""
-    # Defaults are filled in by model_config, so `jaxconv train --resume` can tell a given flag.
-    parser.add_argument("--channels",
-                        help="channels of each spatial layer, comma-separated (default 16,32)")
-    parser.add_argument("--hidden", type=int,
-                        help="units of the dense layer before the classifier; 0 for none "
-                             "(default 64)")
+def add_experiment_arguments(parser, training) -> None:
+    """The ModelConfig (less ``kind`` and ``num_classes``, which the experiment sets) and
+    TrainConfig flags, with ``training``'s values as the defaults, and the old spellings."""
+    from jaxconv.config import ModelConfig, TrainConfig
+
+    add_config_arguments(parser, ModelConfig, TrainConfig, defaults=(training,),
+                         skip=("kind", "num_classes"))
+    add_alias(parser, "--lr", "learning_rate", type=float)
+
+
+def experiment_overrides(args) -> dict:
+    """The ModelConfig and TrainConfig fields given, as overrides for :mod:`jaxconv.experiments`."""
+    from jaxconv.config import ModelConfig, TrainConfig
+
+    return {**given_fields(ModelConfig, args), **given_fields(TrainConfig, args)}
 
 
 def parse_ints(text: str, flag: str) -> tuple[int, ...]:
@@ -38,21 +46,6 @@ def parse_ints(text: str, flag: str) -> tuple[int, ...]:
         return tuple(int(s) for s in text.split(","))
     except ValueError:
         raise ValueError(f"{flag} must be comma-separated integers, got {text!r}.") from None
-
-
-def given_model_fields(args) -> dict:
-    """The ModelConfig fields the user gave with :func:`add_model_arguments`' flags."""
-    out = {}
-    if args.channels is not None:
-        out["channels"] = parse_ints(args.channels, "--channels")
-    if args.hidden is not None:
-        out["hidden"] = args.hidden
-    return out
-
-
-def model_config(args) -> dict:
-    """The ModelConfig fields of :func:`add_model_arguments`, with their defaults."""
-    return {"channels": (16, 32), "hidden": 64, **given_model_fields(args)}
 
 
 def table(result: dict) -> str:
@@ -70,19 +63,22 @@ def table(result: dict) -> str:
 
 def run(args) -> int:
     from jaxconv import experiments
+    from jaxconv.config import TrainConfig, replace_fields
 
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    overrides = experiment_overrides(args)
+    training = replace_fields("compare", TrainConfig, experiments.TRAINING,
+                              given_fields(TrainConfig, args))
+    if training.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {training.steps}.")
     kinds = tuple(k.strip() for k in args.models.split(",") if k.strip())
-    result = experiments.compare(args.dataset, kinds=kinds, steps=args.steps,
-                                 batch_size=args.batch_size, learning_rate=args.lr,
-                                 schedule=args.schedule, seed=args.seed, **model_config(args))
+    result = experiments.compare(args.dataset, kinds=kinds, **overrides)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['dataset']}, {result['steps']} steps each, batch {args.batch_size}, "
-              f"Adam lr {args.lr:g} {args.schedule}; shifted = test images moved up/down/left/"
-              f"right, zero-filled")
+        print(f"{result['dataset']}, {result['steps']} steps each, batch {training.batch_size}, "
+              f"{training.optimizer} learning rate {training.learning_rate:g} "
+              f"{training.schedule}; shifted = test images moved up/down/left/right, "
+              f"zero-filled")
         print()
         print(table(result))
     return 0

@@ -2,12 +2,16 @@
 
 Nothing is allocated: the counts are Python ints from :mod:`jaxconv.counting`. Example::
 
-    jaxconv count --input 1000x1000 --kernel 10           # 10^12, 10^8 and 100 weights
-    jaxconv count --input 28x28x3 --kernel 5 --features 8 --tpu --json
+    jaxconv count --input 1000x1000 --kernel-size 10      # 10^12, 10^8 and 100 weights
+    jaxconv count --input 28x28x3 --kernel-size 5 --features 8 --tpu --json
+
+The flags are spelt as the library's arguments; the old ``--kernel``, ``--stride`` and ``--batch``
+stay as hidden aliases.
 """
 
 from __future__ import annotations
 
+from jaxconv.cli.fields import add_alias
 from jaxconv.connectivity import compare_connectivity
 
 _INPUT_HELP = ("input size without batch: W (1-D), HxW (2-D, 1 channel), HxWxC (2-D) or DxHxWxC "
@@ -47,8 +51,10 @@ def register(subparsers) -> None:
         description="Count what connecting an input densely, locally and convolutionally costs. "
                     "Bytes are in decimal SI units (1 kB = 1000 B).")
     parser.add_argument("--input", required=True, metavar="HxW[xC]", help=_INPUT_HELP)
-    parser.add_argument("--kernel", required=True, metavar="K[xK]", help="window size, e.g. 10")
-    parser.add_argument("--stride", default="1", metavar="S[xS]", help="stride (default 1)")
+    parser.add_argument("--kernel-size", dest="kernel", metavar="K[xK]",
+                        help="window size, e.g. 10 (required)")
+    parser.add_argument("--strides", dest="stride", default="1", metavar="S[xS]",
+                        help="stride (default 1)")
     parser.add_argument("--padding", default="SAME",
                         help="SAME (default), VALID or CIRCULAR")
     parser.add_argument("--features", default=1, type=int, metavar="F",
@@ -56,7 +62,7 @@ def register(subparsers) -> None:
     parser.add_argument("--hidden", default=None, metavar="HxW",
                         help="hidden units of the dense layer (default: the conv output size)")
     parser.add_argument("--dtype", default="float32", help="parameter dtype (default float32)")
-    parser.add_argument("--batch", default=1, type=int, metavar="N",
+    parser.add_argument("--batch-size", dest="batch", default=1, type=int, metavar="N",
                         help="batch size for FLOPs and activations (default 1)")
     parser.add_argument("--no-bias", action="store_true", help="layers without biases")
     parser.add_argument("--regions", default=None, metavar="R[xR]",
@@ -65,13 +71,18 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--tpu", action="store_true",
                         help="add bytes padded to TPU tiles (8x128 for float32)")
+    add_alias(parser, "--kernel", "kernel")
+    add_alias(parser, "--stride", "stride")
+    add_alias(parser, "--batch", "batch", type=int)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.kernel is None:
+        raise ValueError("--kernel-size is required (the window, e.g. 10).")
     table = compare_connectivity(
-        input_shape(args.input), kernel_size=_one_or_all("--kernel", args.kernel),
-        strides=_one_or_all("--stride", args.stride), padding=args.padding,
+        input_shape(args.input), kernel_size=_one_or_all("--kernel-size", args.kernel),
+        strides=_one_or_all("--strides", args.stride), padding=args.padding,
         features=args.features,
         hidden=None if args.hidden is None else dims("--hidden", args.hidden),
         use_bias=not args.no_bias, batch_size=args.batch, dtype=args.dtype, tpu=args.tpu,

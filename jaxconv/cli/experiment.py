@@ -11,26 +11,27 @@ import os
 
 from jaxconv.cli import dsd, sharing
 from jaxconv.cli._paths import check_plot_path
-from jaxconv.cli.compare import add_model_arguments, model_config, parse_ints
+from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
 
 
 def register(subparsers) -> None:
+    import dataclasses
+
+    from jaxconv.config import EXPERIMENT_TRAINING
+
     p = subparsers.add_parser("experiment", help="run one of the lecture's claims as an experiment")
     sub = p.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     shift = sub.add_parser("shift", help="train on glyphs on the left, test on the unseen right")
     shift.add_argument("--classes", type=int, default=5, help="number of glyphs, 2-8 (default 5)")
-    shift.add_argument("--steps", type=int, default=300, help="steps per model (default 300)")
     size = sub.add_parser("data-size", help="test accuracy against training-set size")
     size.add_argument("--sizes", default=None,
                       help="comma-separated training-set sizes (default 64,128,256,512,1024; "
                            "dsd: 16, 32, ... 8192)")
-    size.add_argument("--steps", type=int, default=None,
-                      help="steps per run (default 200; dsd: 300)")
     dsd.add_arguments(size)
     size.add_argument("--dataset", default="digits", help="dataset name or path (default digits)")
+    add_experiment_arguments(shift, EXPERIMENT_TRAINING)
+    add_experiment_arguments(size, dataclasses.replace(EXPERIMENT_TRAINING, steps=200))
     for q in (shift, size):
-        add_model_arguments(q)
-        q.add_argument("--seed", type=int, default=0, help="seed (default 0)")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
         q.add_argument("--plot", help="PNG path (default <out-dir>/<experiment>.png)")
         q.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
@@ -102,29 +103,25 @@ def plot_data_size(result: dict, path: str) -> None:
 def run(args) -> int:
     from jaxconv import experiments
 
-    if args.steps is not None and args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    overrides = experiment_overrides(args)
+    if overrides.get("steps", 1) < 1:
+        raise ValueError(f"--steps must be >= 1, got {overrides['steps']}.")
     if args.experiment == "data-size" and args.task == "dsd":
+        args.seed = 0 if args.seed is None else args.seed  # --steps None: the task's default
         return dsd.run(args)
-    if args.steps is None:
-        args.steps = 200 if args.experiment == "data-size" else 300
     if args.experiment == "data-size" and args.sizes is None:
         args.sizes = "64,128,256,512,1024"
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
     name = "shift" if args.experiment == "shift" else "data-size"
     path = None  # checked before the experiment runs, not after
     if not args.no_plot:
         path = args.plot or os.path.join(args.out_dir, f"{name}.png")
         check_plot_path("--plot" if args.plot else "--out-dir", path)
     if args.experiment == "shift":
-        result = experiments.shift_experiment(steps=args.steps, num_classes=args.classes,
-                                              seed=args.seed, **model_config(args))
+        result = experiments.shift_experiment(num_classes=args.classes, **overrides)
         table, plot, name = shift_table(result), plot_shift, "shift"
     else:
         result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
-                                                  steps=args.steps, seed=args.seed,
-                                                  dataset=args.dataset, **model_config(args))
+                                                  dataset=args.dataset, **overrides)
         table, plot, name = data_size_table(result), plot_data_size, "data-size"
     if path is not None:
         try:

@@ -4,7 +4,7 @@
 step 400 trains 600 more. A resumed run takes the model, dataset, optimiser, learning rate,
 schedule, batch size and seed from the checkpoint; giving one of those flags with another value
 is an error rather than a silent change of run (``--allow-changed-settings`` accepts the
-learning rate, batch size and seed, e.g. to continue a diverged run with a smaller ``--lr``).
+learning rate, batch size and seed, e.g. to continue a diverged run with a smaller ``--learning-rate``).
 
 Before training, every output path is checked writable (``--csv``, ``--checkpoint-dir``); a fresh
 run refuses a checkpoint directory that already holds steps or stray step-named folders, naming
@@ -27,8 +27,7 @@ import warnings
 
 from jaxconv.cli._paths import check_writable_file
 from jaxconv.cli._progress import Heartbeat
-from jaxconv.cli.compare import add_model_arguments, given_model_fields, model_config
-from jaxconv.names import CPU_LIBRARIES
+from jaxconv.cli.fields import add_alias, add_config_arguments, given_fields
 
 # TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
 _RESUMED = ("optimizer", "learning_rate", "schedule", "batch_size", "seed")
@@ -37,44 +36,31 @@ _LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used b
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("train", help="train a dense, local, regional or conv model")
-    p.add_argument("--model", help="dense, local, regional or conv (default conv)")
+    from jaxconv.config import ModelConfig, TrainConfig
+
+    p = subparsers.add_parser(
+        "train", help="train a dense, local, regional or conv model",
+        description="Train one model. Every ModelConfig and TrainConfig field is a flag named "
+                    "after it; a resumed run takes its model and its optimiser, learning rate, "
+                    "schedule, batch size and seed from the checkpoint.")
     p.add_argument("--dataset", help="digits (default), mnist-5k, mnist, fashion-mnist, shifted "
                                      "or a path")
-    p.add_argument("--steps", type=int, default=500, help="train up to this step (default 500)")
-    p.add_argument("--batch-size", type=int, help="examples per step (default 64)")
-    p.add_argument("--lr", dest="learning_rate", type=float, help="learning rate (default 1e-3)")
-    p.add_argument("--optimizer", help="sgd, momentum or adam (default adam)")
-    p.add_argument("--schedule", help="constant (default), cosine or warmup_cosine")
-    p.add_argument("--seed", type=int, help="parameter and batch-order seed (default 0)")
-    p.add_argument("--eval-every", type=int, default=50, help="test every N steps (default 50)")
-    p.add_argument("--global-pool", action="store_true", default=None,
-                   help="average-pool head (ModelConfig)")
-    add_model_arguments(p)
-    p.add_argument("--bf16", action="store_true", help="compute in bfloat16, keep float32 params")
-    p.add_argument("--cpu-library", choices=CPU_LIBRARIES, default="auto",
-                   help="what XLA runs in Eigen instead of YNNPACK on the CPU (default auto, "
-                        "from the step's program); see jaxconv.xla_cpu")
+    add_config_arguments(p, ModelConfig, TrainConfig, defaults=(ModelConfig("conv"),))
+    add_alias(p, "--model", "kind")
+    add_alias(p, "--lr", "learning_rate", type=float)
+    add_alias(p, "--bf16", "compute_dtype", action="store_const", const="bfloat16")
     p.add_argument("--checkpoint-dir", help="save checkpoints here")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: at the end "
                                                   "and every --eval-every steps)")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir's newest")
     p.add_argument("--csv", help="write step, loss, accuracy, test_loss, test_accuracy, elapsed")
     p.add_argument("--json", action="store_true", help="print the final result as JSON, no bar")
-    for name, what in (("loss-ratio", "a loss exceeds this multiple of its running minimum"),
-                       ("norm-growth", "one step multiplies the parameter norm by more")):
-        p.add_argument(f"--guard-{name}", type=_optional_float, default=10.0,
-                       help=f"stop as diverged when {what} (default 10; 'off': never)")
     p.add_argument("--allow-changed-settings", action="store_true",
-                   help="with --resume: accept another --lr, --batch-size or --seed than the "
-                        "checkpoint's (e.g. a smaller --lr after divergence)")
+                   help="with --resume: accept another --learning-rate, --batch-size or --seed "
+                        "than the checkpoint's (e.g. a smaller rate after divergence)")
     p.add_argument("--verbose", action="store_true",
                    help="full reasons for skipped checkpoints and orbax's tracebacks")
     p.set_defaults(run=run)
-
-
-def _optional_float(text):
-    return None if text.strip().lower() in ("off", "none") else float(text)
 
 
 def _saved(meta) -> tuple[dict, str | None]:
@@ -86,7 +72,7 @@ def _saved(meta) -> tuple[dict, str | None]:
 
 
 def _flag(key: str) -> str:
-    return {"learning_rate": "--lr"}.get(key, "--" + key.replace("_", "-"))
+    return "--" + key.replace("_", "-")
 
 
 def _configs(args, meta, report=False):
@@ -114,18 +100,22 @@ def _configs(args, meta, report=False):
         print(f"jaxconv train: resuming with changed settings: {', '.join(changed)}.",
               file=sys.stderr)
     dataset = chosen.pop("dataset", "digits")
-    config = TrainConfig(steps=args.steps, eval_every=args.eval_every,
-                         compute_dtype="bfloat16" if args.bf16 else None,
-                         cpu_library=args.cpu_library, guard_loss_ratio=args.guard_loss_ratio,
-                         guard_norm_growth=args.guard_norm_growth, **chosen)
+    config = TrainConfig(**{**given_fields(TrainConfig, args), **chosen})
     return dataset, config
 
 
+def _model_config(args, num_classes: int, meta=None):
+    """The ModelConfig: the checkpoint's when resuming (:func:`_check_model_flags` has checked
+    the flags given), else the flags over ``ModelConfig("conv", num_classes=<the dataset's>)``."""
+    from jaxconv.config import ModelConfig
+
+    if meta is not None:
+        return ModelConfig.from_json(meta["model_config"])
+    return ModelConfig.from_json({"kind": "conv", "num_classes": num_classes,
+                                  **given_fields(ModelConfig, args)})
+
+
 def _check(args):
-    if args.steps < 0:
-        raise ValueError(f"--steps must be >= 0, got {args.steps}.")
-    if args.eval_every < 0:
-        raise ValueError(f"--eval-every must be >= 0, got {args.eval_every}.")
     if args.save_every is not None and args.save_every < 1:
         raise ValueError(f"--save-every must be >= 1, got {args.save_every}.")
     if args.resume and not args.checkpoint_dir:
@@ -138,19 +128,18 @@ def _check(args):
 
 def _check_model_flags(args, saved):
     """Model flags given on --resume must match the checkpoint's model: its state has that shape."""
-    given = {"kind": args.model, **given_model_fields(args)}
-    if args.global_pool is not None:
-        given["global_pool"] = args.global_pool
-    flags = {"kind": "--model", "global_pool": "--global-pool"}
+    from jaxconv.config import ModelConfig
+
     differ = []
-    for key, value in given.items():
+    for key, value in given_fields(ModelConfig, args).items():
         old = saved.get(key)
         old = tuple(old) if isinstance(old, list) else old
-        if value is not None and value != old:
+        if key == "padding" and isinstance(value, str):
+            value = value.upper()
+        if value != old:
             shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
             was = ",".join(map(str, old)) if isinstance(old, tuple) else old
-            differ.append(f"{flags.get(key, '--' + key)} {shown!r} differs from the "
-                          f"checkpoint's {was!r}")
+            differ.append(f"{_flag(key)} {shown!r} differs from the checkpoint's {was!r}")
     if differ:
         raise ValueError(f"{'; '.join(differ)}; the saved parameters have the checkpoint's "
                          f"model, so drop the flag(s) or use another --checkpoint-dir.")
@@ -198,8 +187,7 @@ def _prepare(args, ckpt):
             _check_fresh_directory(ckpt)
         dataset, config = _configs(args, None)
         ds = data.load(dataset, seed=config.seed)
-        model = models.build(args.model or "conv", num_classes=ds.num_classes,
-                             global_pool=bool(args.global_pool), **model_config(args))
+        model = models.build(_model_config(args, ds.num_classes))
         return model, ds, {"dataset": dataset}, config, None
     loaded = {}
 
@@ -209,11 +197,12 @@ def _prepare(args, ckpt):
         if dataset not in loaded:
             loaded[dataset] = data.load(dataset, seed=config.seed)
         try:
-            model = models.build(meta["model_config"])
+            saved = models.ModelConfig.from_json(meta["model_config"])
         except (ValueError, TypeError) as err:
             raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
+        model = models.build(_model_config(args, saved.num_classes, meta))
         tx = train.make_optimizer(config.optimizer, config.learning_rate,
-                                  schedule=config.schedule, steps=max(args.steps, 1))
+                                  schedule=config.schedule, steps=max(config.steps, 1))
         ds = loaded[dataset]
         build.result = model, ds, dataset, config
         return train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
@@ -234,7 +223,7 @@ def _report_divergence(args, ckpt, err, model, config, meta):
     if ckpt is None:
         print(f"jaxconv train: nothing was saved (no --checkpoint-dir); the state of step "
               f"{err.good_step} passed the guard. Rerun with --checkpoint-dir to keep it, or "
-              f"with a smaller --lr (e.g. {smaller}).", file=sys.stderr)
+              f"with a smaller --learning-rate (e.g. {smaller}).", file=sys.stderr)
         return
     ckpt.wait()
     for newer in [step for step in ckpt.steps() if step > err.good_step]:
@@ -245,7 +234,7 @@ def _report_divergence(args, ckpt, err, model, config, meta):
     path = ckpt.directory / str(err.good_step)
     print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, to "
           f"{str(path)!r}; continue it with a smaller learning rate: jaxconv train --resume "
-          f"--checkpoint-dir {args.checkpoint_dir} --lr {smaller} --allow-changed-settings",
+          f"--checkpoint-dir {args.checkpoint_dir} --learning-rate {smaller} --allow-changed-settings",
           file=sys.stderr)
 
 
@@ -290,9 +279,9 @@ def run(args) -> int:
             beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
         heartbeat = beats[0] if beats else None
         start = 0 if state is None else int(state.step)
-        save_every = args.save_every or args.eval_every or args.steps or 1
+        save_every = args.save_every or config.eval_every or config.steps or 1
         saved = start
-        with tqdm(total=args.steps, initial=start, file=sys.stderr, unit="step",
+        with tqdm(total=config.steps, initial=start, file=sys.stderr, unit="step",
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
                 for last in results:
@@ -304,7 +293,7 @@ def run(args) -> int:
                                  last.test_accuracy, round(last.elapsed, 4)])
                     # Steps inside one dispatch carry no state: save the first state at or
                     # after each multiple of save_every.
-                    due = last.step == args.steps or last.step // save_every > saved // save_every
+                    due = last.step == config.steps or last.step // save_every > saved // save_every
                     if ckpt is not None and last.state is not None and due:
                         ckpt.save(last.state, config=model.config, train_config=config,
                                   metadata=dataset_meta)
@@ -321,7 +310,7 @@ def run(args) -> int:
         if args.csv and rows:
             _write_csv(args.csv, rows)
     if last is None:
-        print(f"jaxconv train: nothing to do: already at step {start} >= --steps {args.steps}.",
+        print(f"jaxconv train: nothing to do: already at step {start} >= --steps {config.steps}.",
               file=sys.stderr)
         return 0
     result = {"model": model.config.kind, "dataset": ds.name, "step": last.step,

@@ -1,0 +1,111 @@
+"""`Settings`: what the viewer trains, as the library's two configs plus what only the view needs.
+
+``Settings(model, train, dataset, n_train, n_test)``: ``model`` is the
+:class:`jaxconv.config.ModelConfig` the three columns share (its ``kind`` is replaced by each
+column's, its ``num_classes`` by the dataset's), ``train`` the :class:`jaxconv.config.TrainConfig`
+of every column (``train.steps``: where `Session.rounds` ends), and the rest is the view's. The
+command line (`viewer.__main__`) is generated from the two configs' fields, so a new field is a
+flag of ``jaxconv-viewer`` with no edit here. No JAX and no Qt: the window builds its controls from
+this before JAX has loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from jaxconv.config import ModelConfig, TrainConfig
+
+__all__ = ["Settings", "VIEWER_TRAINING"]
+
+#: The viewer trains until paused: ``steps`` is only a ceiling.
+VIEWER_TRAINING = TrainConfig(steps=1_000_000)
+_MODEL = {f.name for f in dataclasses.fields(ModelConfig)}
+_TRAIN = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the controls set.
+
+    Attributes:
+        model: the ModelConfig every column shares (``kind`` and ``num_classes`` are replaced).
+        train: the TrainConfig of every column; ``train.steps`` ends `Session.rounds`.
+        dataset: a `jaxconv.data` name or path.
+        n_train: keep this many training images (None: all).
+        n_test: keep this many test images (None: all).
+
+    The controls show the layer widths as ``channels`` (the first layer's) and ``depth``; spatial
+    layer ``i`` then has ``channels * 2**i`` (see `with_fields`).
+    """
+
+    model: ModelConfig = ModelConfig("conv")
+    train: TrainConfig = VIEWER_TRAINING
+    dataset: str = "digits"
+    n_train: int | None = None
+    n_test: int | None = None
+
+    def __post_init__(self):
+        for name, cls in (("model", ModelConfig), ("train", TrainConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise TypeError(f"Settings: `{name}` must be a {cls.__name__}, got "
+                                f"{type(getattr(self, name)).__name__}.")
+
+    def model_fields(self, num_classes: int) -> dict:
+        """`jaxconv.models.ModelConfig` fields, less ``kind``, with the dataset's classes."""
+        fields = dataclasses.asdict(self.model)
+        del fields["kind"]
+        return {**fields, "num_classes": num_classes}
+
+    def value(self, name: str):
+        """A setting by its flat name: a field of ``model`` or ``train``, one of this class, or
+        ``channels`` (the first layer's width) and ``depth`` (the number of spatial layers)."""
+        if name == "channels":
+            return self.model.channels[0]
+        if name == "depth":
+            return len(self.model.channels)
+        if name in _MODEL:
+            return getattr(self.model, name)
+        if name in _TRAIN:
+            return getattr(self.train, name)
+        return getattr(self, name)
+
+    def with_fields(self, **fields) -> Settings:
+        """These settings with fields replaced by their flat names (see `value`).
+
+        ``channels`` (an int) and ``depth`` make the widths ``channels * 2**i``; unchanged, they
+        keep the widths as they are (``16,48`` stays).
+
+        Raises:
+            TypeError: a name that is no setting.
+        """
+        unknown = sorted(set(fields) - _MODEL - _TRAIN - {"depth", *self.__dataclass_fields__})
+        if unknown:
+            raise TypeError(f"Settings.with_fields: unknown setting(s) {', '.join(unknown)}.")
+        width, depth = fields.pop("channels", None), fields.pop("depth", None)
+        if isinstance(width, int) or depth is not None:
+            width = self.value("channels") if width is None else width
+            depth = self.value("depth") if depth is None else depth
+            if (width, depth) != (self.value("channels"), self.value("depth")):
+                fields["channels"] = tuple(width * 2 ** i for i in range(depth))
+        elif width is not None:
+            fields["channels"] = tuple(width)
+        model = {k: fields.pop(k) for k in list(fields) if k in _MODEL}
+        train = {k: fields.pop(k) for k in list(fields) if k in _TRAIN}
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, **model),
+                                   train=dataclasses.replace(self.train, **train), **fields)
+
+    def to_json(self) -> dict:
+        """JSON-serialisable: both configs as their ``to_json``."""
+        return {"model": self.model.to_json(), "train": self.train.to_json(),
+                "dataset": self.dataset, "n_train": self.n_train, "n_test": self.n_test}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Settings:
+        """The settings of a ``to_json`` dict, or of a flat one saved before the configs."""
+        data = dict(data)
+        if "model" in data:
+            return cls(model=ModelConfig.from_json(data.pop("model")),
+                       train=TrainConfig.from_json(data.pop("train")), **data)
+        if "max_steps" in data:  # a session saved by an older viewer
+            data["steps"] = data.pop("max_steps")
+        return cls().with_fields(**data)
