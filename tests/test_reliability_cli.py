@@ -144,8 +144,8 @@ def test_m4_m9_divergence_saves_the_last_state_that_passed_and_resume_continues(
     code, out, err = run_cli(capsys, "train", "--steps", "3", "--resume", "--lr", "1e-3",
                              "--allow-changed-settings", *common)
     assert code == 0 and out.startswith("conv on digits: step 3")
-    assert err.strip() == ("jaxconv train: resuming with changed settings: --learning-rate 1000000.0 -> "
-                           "0.001.")
+    assert err.strip() == ("jaxconv train: resuming with changed settings: --learning-rate "
+                           "1000000.0 -> 0.001.")
 
 
 def test_m4_without_a_checkpoint_dir_nothing_is_said_to_be_kept(capsys):
@@ -202,9 +202,9 @@ def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
     line = one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
                              "--channels", "8", "--hidden", "5", "--global-pool"], 2,
                     "jaxconv train: error: --channels '8' differs from the checkpoint's '4'; "
-                    "--hidden 5 differs from the checkpoint's 0; --global-pool True differs "
-                    "from the checkpoint's False; the saved parameters have the checkpoint's "
-                    "model")
+                    "--global-pool True differs from the checkpoint's False; --hidden 5 differs "
+                    "from the checkpoint's 0; the saved parameters have the checkpoint's "
+                    "model")  # in ModelConfig's field order
     one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
                       "--allow-changed-settings", "--channels", "8"], 2,
              "--channels '8' differs from the checkpoint's '4'")

@@ -296,7 +296,7 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     win.controls.fields["learning_rate"].setText("0.01")
     qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
     snapshot = wait_drawn(qtbot, win, 3)
-    assert win.session is session and session.settings.learning_rate == 0.01
+    assert win.session is session and session.settings.train.learning_rate == 0.01
     assert all(np.isfinite(snapshot.models[kind].kernels["layer1"]).all() for kind in KINDS)
 
 

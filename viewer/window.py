@@ -8,7 +8,6 @@ the first compile.
 
 from __future__ import annotations
 
-import dataclasses
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
@@ -219,11 +218,12 @@ class MainWindow(ProbeMixin, QMainWindow):
         if settings is None:
             return
         alive = self.worker is not None and self.threads.alive(self.worker)
-        if alive and settings != self.settings and settings == dataclasses.replace(
-                self.settings, learning_rate=settings.learning_rate):
+        rate = settings.train.learning_rate
+        if alive and settings != self.settings and settings == self.settings.with_fields(
+                learning_rate=rate):
             # Only the learning rate changed (e.g. lowered after divergence): the models go on
             # from their weights, which the guard set back to the last that passed it.
-            self.worker.request("set_learning_rate", settings.learning_rate)
+            self.worker.request("set_learning_rate", rate)
             self.settings = settings
             self.training = True
             self.worker.resume()
