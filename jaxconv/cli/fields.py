@@ -32,8 +32,8 @@ def parse_ints(text: str, name: str = "value") -> tuple[int, ...]:
         ValueError: ``--channels must be comma-separated integers, got '4,x'.`` (one line, from
             the command's error handler, like the library's own checks).
     """
-    try:
-        values = tuple(int(s) for s in str(text).split(",") if s.strip())
+    try:  # every item an int: "4,,4" or "4," is a typo, not (4, 4) or (4,)
+        values = tuple(int(s) for s in str(text).split(","))
     except ValueError:
         values = ()
     if not values:
