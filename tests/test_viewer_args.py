@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow  # a Python start-up each (about 3 s here)
 @pytest.mark.parametrize("argv, line", [
-    (["--channels", "0", "--strides", "0"], "jaxconv-viewer: --channels: Channels: “0” must be a whole "
-                                            "number from 1 to 256"),
+    (["--channels", "0", "--strides", "0"],
+     "jaxconv-viewer: ModelConfig: `channels` must be a positive integer, got channels=0."),
+    (["--channels", "300"], "jaxconv-viewer: --channels: Channels: “300” must be a whole "
+                            "number from 1 to 256"),
     (["--batch-size", "4000", "--dataset", "digits"],
      "jaxconv-viewer: --batch-size: must be at most the 1438 training images of 'digits', got "
      "--batch-size=4000."),

@@ -301,7 +301,7 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
 
 
 def test_h3_a_long_compile_is_announced_in_the_status_line(qtbot, qapp):
-    win = MainWindow(dataclasses.replace(TINY, kernel_size=24, channels=1), running=False)
+    win = MainWindow(TINY.with_fields(kernel_size=24, channels=1), running=False)
     win.show()
     try:  # paused: the notice is up, nothing long is compiled
         qtbot.waitUntil(lambda: "compiling may take minutes" in win.status.text(), timeout=WAIT)

@@ -63,6 +63,8 @@ def settings_from_args(args):
 
     fields = {**given_fields(ModelConfig, args), **given_fields(TrainConfig, args)}
     if args.depth is not None:
+        if args.depth < 1:
+            raise ValueError(f"--depth must be a positive integer, got --depth={args.depth}.")
         widths = fields.pop("channels", (Settings().value("channels"),))
         if len(widths) not in (1, args.depth):
             raise ValueError(f"--channels {','.join(map(str, widths))} names {len(widths)} "
@@ -72,7 +74,7 @@ def settings_from_args(args):
     return Settings(dataset=args.dataset).with_fields(**fields)
 
 
-def check_arguments(args, settings) -> str | None:
+def check_arguments(args, settings=None) -> str | None:
     """One line naming the first bad setting, or None; loads the dataset (never downloads).
 
     The numbers obey the window's field rules (`viewer.controls.parse_settings`), so a setting
@@ -84,6 +86,10 @@ def check_arguments(args, settings) -> str | None:
     from viewer.controls import INT_FIELDS, FieldError, parse_settings
 
     i18n.set_language(args.lang)
+    try:
+        settings = settings_from_args(args) if settings is None else settings
+    except (ValueError, TypeError) as err:  # a config's own check, naming the field
+        return str(err)
     texts = {name: str(args.redraw_every if name == "redraw_every" else settings.value(name))
              for name in INT_FIELDS}
     texts["learning_rate"] = repr(settings.train.learning_rate)
@@ -109,13 +115,6 @@ def main(argv=None) -> int:
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
         return 2
-    try:  # checked before any window: a bad setting is one line, exit status 2
-        settings = settings_from_args(args)
-        if args.steps:
-            settings = settings.with_fields(steps=args.steps)  # rounds end there: paused
-    except (ValueError, TypeError) as err:
-        print(f"jaxconv-viewer: {err}", file=sys.stderr)
-        return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
     from viewer.preflight import prepare
@@ -124,7 +123,7 @@ def main(argv=None) -> int:
     if problem:
         print(f"jaxconv-viewer: {problem}.", file=sys.stderr)
         return 2
-    problem = check_arguments(args, settings)
+    problem = check_arguments(args)
     if problem:  # before any window: the same rules as the fields, and the data must load
         print(f"jaxconv-viewer: {problem}", file=sys.stderr)
         return 2
@@ -134,6 +133,9 @@ def main(argv=None) -> int:
     from viewer import i18n, typeface
     from viewer.window import MainWindow
 
+    settings = settings_from_args(args)  # checked above
+    if args.steps:
+        settings = settings.with_fields(steps=args.steps)  # rounds end there: paused
     i18n.set_language(args.lang)
     typeface.use_for(args.lang)
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
