@@ -148,7 +148,7 @@ def test_controls_refuse_bad_values_as_typed(qtbot):
     assert rate.property("invalid") and not start.isEnabled() and "Learning rate" in rate.toolTip()
     rate.clear()
     qtbot.keyClicks(rate, "0.01")
-    assert start.isEnabled() and panel.settings(Settings())[0].learning_rate == 0.01
+    assert start.isEnabled() and panel.settings(Settings())[0].train.learning_rate == 0.01
 
 
 def test_counts_panel_bars_are_log_counts(qtbot):
