@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow  # a Python start-up each (about 3 s here)
 @pytest.mark.parametrize("argv, line", [
-    (["--channels", "0", "--strides", "0"],
-     "jaxconv-viewer: ModelConfig: `channels` must be a positive integer, got channels=0."),
+    (["--channels", "0", "--strides", "0"], "jaxconv-viewer: --channels: Channels: “0” must be a "
+                                            "whole number from 1 to 256"),
     (["--channels", "300"], "jaxconv-viewer: --channels: Channels: “300” must be a whole "
                             "number from 1 to 256"),
     (["--batch-size", "4000", "--dataset", "digits"],
@@ -51,8 +51,8 @@ def test_argument_errors_are_one_line(capsys):
     from viewer.__main__ import _parser
 
     with pytest.raises(SystemExit) as exc:
-        _parser().parse_args(["--channels", "x"])
+        _parser().parse_args(["--kernel-size", "x"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines() == ["jaxconv-viewer: error: argument --channels: invalid int value: 'x' "
+    assert err.splitlines() == ["jaxconv-viewer: error: argument --kernel-size: invalid int value: 'x' "
                                 "(see jaxconv-viewer --help)"]

@@ -81,21 +81,27 @@ def check_arguments(args, settings=None) -> str | None:
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
-    from jaxconv import data
+    from jaxconv import _validate, data
     from viewer import i18n
     from viewer.controls import INT_FIELDS, FieldError, parse_settings
+    from viewer.settings import Settings
 
     i18n.set_language(args.lang)
+    defaults = Settings()
+    texts = {}
+    for name in INT_FIELDS:  # as typed, so the field's own rule speaks first
+        given = getattr(args, name, None)
+        if name == "channels" and given is not None:
+            given = str(given).split(",")[0]
+        texts[name] = str(defaults.value(name) if given is None else given)
+    rate = args.learning_rate
+    texts["learning_rate"] = repr(defaults.train.learning_rate if rate is None else rate)
     try:
+        parse_settings(texts, dataset=args.dataset, optimizer=defaults.train.optimizer,
+                       base=defaults)
+        if args.seed is not None:
+            _validate.check_int("--seed", "seed", args.seed, 0)
         settings = settings_from_args(args) if settings is None else settings
-    except (ValueError, TypeError) as err:  # a config's own check, naming the field
-        return str(err)
-    texts = {name: str(args.redraw_every if name == "redraw_every" else settings.value(name))
-             for name in INT_FIELDS}
-    texts["learning_rate"] = repr(settings.train.learning_rate)
-    try:
-        parse_settings(texts, dataset=args.dataset, optimizer=settings.train.optimizer,
-                       base=settings)
         dataset = data.load(args.dataset, seed=settings.train.seed, download=False)
     except FieldError as err:
         return f"--{err.field.replace('_', '-')}: {err}"
