@@ -126,7 +126,33 @@ def test_bias_gradient_is_the_sum_over_leading_axes(add):
 ])
 def test_auto_rule(shape, window, strides, channels, features, want):
     geom = shapes.geometry("t", shape, window, strides=strides)
-    assert choose_implementation(geom, channels, features) == want
+    assert choose_implementation(geom, channels, features, backend="cpu") == want
+    # off the CPU: patch-free "taps" wherever its unrolled sum is short enough
+    terms = geom.window_size * channels
+    off = choose_implementation(geom, channels, features, backend="gpu")
+    assert off == ("taps" if terms <= 300 else "patches")
+
+
+def test_patch_free_taps_gradients_match_the_patches(monkeypatch):
+    """The accelerator path (elementwise derivative with many features) on this CPU."""
+    from jaxconv import _local_impl
+
+    geom, x, kernel, kw = _case(((2, 5, 5, 2), 3, 1, 1, "SAME", 9))
+    bias = randn(*geom.out_spatial, kernel.shape[-1])
+
+    def grads(impl):
+        loss = lambda a, k, b: jnp.sum(jnp.sin(
+            jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
+        return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
+
+    want = grads("patches")
+    monkeypatch.setattr(_local_impl, "_backend", lambda: "gpu")
+    jaxpr = str(jax.make_jaxpr(jax.grad(lambda k: jnp.sum(jaxconv.locally_connected(
+        x, k, implementation="taps", **kw))))(kernel))
+    assert "dot_general" not in jaxpr  # no product over a patch matrix
+    for got, ref in zip(grads("taps"), want):
+        scale = float(jnp.max(jnp.abs(ref)))
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * scale)
 
 
 def test_implementation_errors():
