@@ -67,7 +67,8 @@ def test_a_non_finite_step_inside_a_dispatch_stops_there(ds):
 
 
 def test_choose_steps_and_capacity():
-    assert dispatch.choose_steps(0.001, 64) == 4  # 5 ms / 1 ms, a power of two
+    assert dispatch.choose_steps(0.0005, 64) == 4  # 2 ms / 0.5 ms, a power of two
+    assert dispatch.choose_steps(0.0007, 64) == 2 and dispatch.choose_steps(0.0015, 64) == 1
     assert dispatch.choose_steps(1e-6, 64) == 64 and dispatch.choose_steps(0.5, 64) == 1
     assert dispatch.choose_steps(0.0, 16) == 16
     assert dispatch.capacity_for(16 * 1024) == 64 and dispatch.capacity_for(1024 * 1024) == 4

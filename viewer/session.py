@@ -161,8 +161,11 @@ class Session:
             if current:
                 yield self.step
 
-    #: The most steps of each model one dispatch runs (see `jaxconv.train.dispatch`).
-    STEPS_PER_DISPATCH = 32
+    #: The most steps of each model one dispatch runs (see `jaxconv.train.dispatch`). 1: on the
+    #: 2-core CPU measured, the loop program ran the default conv model's steps 3-5x slower than
+    #: single-step dispatches, so the viewer keeps one step per dispatch; raise it where the loop
+    #: pays (tiny models, accelerators).
+    STEPS_PER_DISPATCH = 1
 
     def _runs(self, train, steps_per_dispatch: int) -> dict:
         s = self.settings

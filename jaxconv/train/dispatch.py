@@ -23,9 +23,11 @@ from jax import lax
 
 __all__ = ["TARGET_SECONDS", "Chunks", "capacity_for", "choose_steps", "make_multi_step"]
 
-#: How long one dispatch should take: long enough to hide the launch and the host sync, short
-#: enough for the viewer to redraw and to answer a pause at once.
-TARGET_SECONDS = 0.005
+#: How long one dispatch should take: long enough to hide the launch and the host sync (about
+#: 0.2-0.5 ms here), short enough to answer a pause at once. Steps slower than half of it run one
+#: per dispatch without trying the loop: its compilation costs 1-2 s, and on the 2-core CPU
+#: measured its steps were slower than single ones for any model that takes milliseconds.
+TARGET_SECONDS = 0.002
 #: At most this many steps per dispatch.
 MAX_STEPS = 64
 # The staged block of batches stays under this many bytes (it is copied every dispatch).
@@ -109,6 +111,8 @@ class Chunks:
             self.capacity = cfg.steps_per_dispatch
         self.count = 1 if self.auto else self.capacity
         self.seconds: list[float] = []
+        self.loop_seconds: list[float] = []
+        self.settled = False
 
     def next_count(self, step: int) -> int:
         """Steps of the dispatch that starts after ``step``."""
@@ -117,12 +121,26 @@ class Chunks:
             end = min(end, (step // cfg.eval_every + 1) * cfg.eval_every)
         return max(1, min(self.count, end - step))
 
-    def measured(self, n: int, seconds: float) -> None:
-        """Records a dispatch of ``n`` steps; from the third on (the first compiled), ``auto``
-        picks the count from the fastest step seen."""
-        self.seconds.append(seconds / n)
-        if self.auto and len(self.seconds) >= 3:
+    def uses_loop(self, n: int) -> bool:
+        """Whether a dispatch of ``n`` steps runs the loop program (else the single step)."""
+        return self.capacity > 1 and (n > 1 or not self.auto)
+
+    def measured(self, n: int, seconds: float, loop: bool) -> None:
+        """Records a dispatch of ``n`` steps. ``auto`` times single steps first (the first one
+        compiled), then tries the count they suggest, and keeps it only if the loop's steps are
+        faster: on the 2-core CPU measured, a while-loop body ran the viewer's conv model 3-5x
+        slower per step than the single-step program (6.5-12 ms against 2 ms)."""
+        (self.loop_seconds if loop else self.seconds).append(seconds / n)
+        if not self.auto or self.settled:
+            return
+        if not loop and len(self.seconds) >= 3:
             self.count = choose_steps(min(self.seconds[1:]), self.capacity)
+            self.settled = self.count == 1
+        elif loop and len(self.loop_seconds) >= 2:  # the first loop dispatch compiled
+            if min(self.loop_seconds[1:]) >= min(self.seconds[1:]):
+                self.count, self.settled = 1, True
+            else:
+                self.count = choose_steps(min(self.loop_seconds[1:]), self.capacity)
 
     def stage(self, pairs):
         """``(xs, ys)``: the dispatch's batches in a (capacity, B, ...) block, zero-padded."""

@@ -193,7 +193,8 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
         pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, n)]
         replay = [*replay, (step, state, pairs)][-2:]  # the guard may go back two steps
         dispatched = time.perf_counter()
-        if multi is None:
+        loop = multi is not None and chunks.uses_loop(n)
+        if not loop:
             x, y = pairs[0]
             if mesh is not None:
                 x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
@@ -202,7 +203,7 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
         else:
             new_state, metrics, grads = multi(state, *chunks.stage(pairs), n)
             metrics = jax.device_get(metrics)
-        chunks.measured(n, time.perf_counter() - dispatched)
+        chunks.measured(n, time.perf_counter() - dispatched, loop)
         for i in range(n):
             step, last = step + 1, i == n - 1
             try:
