@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test
+.PHONY: run test lint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 run: $(VENV)/.installed-viewer
 	$(VENV)/bin/jaxconv-viewer --dataset digits
 
-test: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check jaxconv viewer tests tools
+	$(VENV)/bin/pyright --pythonpath $(PY)
+
+test: lint
 	# Two workers, one test file each at a time: XLA compiles on one core, so two files compile in
 	# parallel, and tests of one file share their compiled shapes.
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadfile

@@ -65,11 +65,29 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what a type checker and an IDE see; at run time, __getattr__ below
-    from jaxconv import (backprop, counting, data, experiments, linen, models, nnx, shapes, tpu,
-                         train)
+    from jaxconv import (
+        backprop,
+        counting,
+        data,
+        experiments,
+        linen,
+        models,
+        nnx,
+        shapes,
+        tpu,
+        train,
+    )
     from jaxconv.connectivity import compare_connectivity
-    from jaxconv.ops import (avg_pool, conv, dense, from_flax_conv_local, locally_connected,
-                             max_pool, regional_conv, to_flax_conv_local)
+    from jaxconv.ops import (
+        avg_pool,
+        conv,
+        dense,
+        from_flax_conv_local,
+        locally_connected,
+        max_pool,
+        regional_conv,
+        to_flax_conv_local,
+    )
     from jaxconv.summaries import summary
 
 

@@ -5,7 +5,8 @@ Known: ``jaxconv.linen.Dense/Conv/LocallyConnected/RegionalConv``,
 and Flax's own ``linen.Dense``, ``linen.Conv``, ``nnx.Linear`` and ``nnx.Conv`` (without input
 dilation; jaxconv's modules use Flax's attribute names, so one reader serves both). ``ConvLocal``
 (Flax's fused layout) is counted for its parameters only. The window and feature count are read
-from the kernel that was created, the settings from the module, the input shape from the call. A cost whose output shape or parameter counts
+from the kernel that was created, the settings from the module, the input shape from the call. A
+cost whose output shape or parameter counts
 disagree with what the model actually made is dropped (the summary then shows the parameters it
 found and no FLOPs) rather than shown wrong.
 """

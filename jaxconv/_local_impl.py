@@ -255,12 +255,14 @@ def _local_taps_jvp(geom, precision, primals, tangents):
     # reduction is never duplicated that way, so under differentiation tiling windows use "reshape".
     y = local_reshape(x, kernel, geom) if tiles_exactly(geom) else _taps_sum(x, kernel, geom)
     # Bilinear: d(x * w) = dx * w + x * dw; see the module docstring for which form each term takes.
-    if tiles_exactly(geom):
-        term = lambda a, k: local_reshape(a, k, geom)
-    elif kernel.shape[-1] <= TAPS_FEW_FEATURES or patch_free():
-        term = lambda a, k: _taps_sum(a, k, geom)
-    else:
-        term = lambda a, k: _local_positions_first(a, k, geom, precision)
+    taps = kernel.shape[-1] <= TAPS_FEW_FEATURES or patch_free()
+
+    def term(a, k):
+        if tiles_exactly(geom):
+            return local_reshape(a, k, geom)
+        if taps:
+            return _taps_sum(a, k, geom)
+        return _local_positions_first(a, k, geom, precision)
     terms = []
     if not isinstance(dx, SymbolicZero):
         terms.append(term(dx, kernel))

@@ -19,7 +19,6 @@ from flax import nnx
 
 from jaxconv import shapes
 from jaxconv._checks import dimension_numbers
-
 from jaxconv._validate import check_bool, check_params_fit, int_rule
 from jaxconv._validate import is_int as _is_int
 

@@ -121,7 +121,8 @@ def trace_nnx(model: nnx.Module, x: jax.ShapeDtypeStruct):
         saved, active = {}, set()
         for _, m in nnx.iter_modules(module):
             cls = type(m)
-            if cls not in saved and callable(getattr(cls, "__call__", None)):
+            # The class's own __call__ (to wrap), not whether instances are callable.
+            if cls not in saved and callable(getattr(cls, "__call__", None)):  # noqa: B004
                 saved[cls] = cls.__dict__.get("__call__")
                 cls.__call__ = _wrap(cls, paths, calls, active)
         try:

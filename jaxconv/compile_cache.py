@@ -1,7 +1,8 @@
 """JAX's persistent compilation cache, on for the ``jaxconv`` command and the viewer.
 
 Compiling is most of a short run's time: the viewer's three models need a training step, an
-evaluation, a feature map and their start states, 32 programs in all. With the cache a second launch loads those programs from disk instead.
+evaluation, a feature map and their start states, 32 programs in all. With the cache a second
+launch loads those programs from disk instead.
 :func:`enable` points JAX at a directory in the user's cache directory (``platformdirs``:
 ``~/.cache/jaxconv/xla`` on Linux), caches every program however fast it compiled (JAX's default
 keeps only those over one second), and bounds the directory's size, evicting the least recently

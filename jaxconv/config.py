@@ -15,8 +15,7 @@ import dataclasses
 from typing import Any
 
 from jaxconv._validate import check_bool, check_choice, check_float, check_int
-from jaxconv.names import (COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES,
-                           SCHEDULES)
+from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES, SCHEDULES
 
 __all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "replace_fields"]
 

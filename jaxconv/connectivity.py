@@ -13,8 +13,8 @@ import json
 import math
 
 from jaxconv import counting, shapes
-from jaxconv._validate import is_int
 from jaxconv._table import human_bytes, render, shape_text
+from jaxconv._validate import is_int
 from jaxconv.tpu import layer_bytes
 
 __all__ = ["Comparison", "compare_connectivity"]

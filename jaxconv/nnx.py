@@ -24,9 +24,8 @@ from jax import lax
 
 from jaxconv import _modules as m
 from jaxconv import ops, regional, shapes
-from jaxconv._validate import check_choice
 from jaxconv._local_impl import canonical_implementation
-from jaxconv._validate import check_bool, check_params_fit
+from jaxconv._validate import check_bool, check_choice, check_params_fit
 from jaxconv.initializers import default_bias_init, default_kernel_init, local_kernel_init
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]

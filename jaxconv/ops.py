@@ -17,8 +17,16 @@ from jax import lax
 
 from jaxconv import _bias, shapes
 from jaxconv._checks import (
-    bias_array, canonical_dtype, canonical_precision, check_channels, check_dense, common_dtype,
-    conv_geometry, dimension_numbers, float_array, spatial_rank,
+    bias_array,
+    canonical_dtype,
+    canonical_precision,
+    check_channels,
+    check_dense,
+    common_dtype,
+    conv_geometry,
+    dimension_numbers,
+    float_array,
+    spatial_rank,
 )
 from jaxconv._local_impl import canonical_implementation, local_apply
 from jaxconv.pooling import avg_pool, max_pool

@@ -37,10 +37,15 @@ import numpy as np
 from jax import lax
 
 from jaxconv import _bias, _local_impl, shapes
-from jaxconv._validate import check_choice
 from jaxconv._checks import (
-    bias_array, canonical_precision, common_dtype, dimension_numbers, float_array, spatial_rank,
+    bias_array,
+    canonical_precision,
+    common_dtype,
+    dimension_numbers,
+    float_array,
+    spatial_rank,
 )
+from jaxconv._validate import check_choice
 
 __all__ = ["IMPLEMENTATIONS", "choose_implementation", "expand_to_positions", "regional_conv",
            "regional_geometry"]

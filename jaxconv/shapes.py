@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 
 from jaxconv._validate import check_int, int_rule, is_int
-from jaxconv.names import CONV_PADDING_MODES, PADDING_MODES  # an int or (low, high) pairs too
+from jaxconv.names import CONV_PADDING_MODES, PADDING_MODES  # noqa: F401 (re-exported)
 
 _is_int = is_int  # the old private name, still used by helpers landing in parallel
 

@@ -20,9 +20,9 @@ import numpy as np
 from flax import linen as nn
 
 from jaxconv import _trace, counting, shapes
-from jaxconv._validate import is_int
 from jaxconv._layer_costs import agrees, layer_cost
 from jaxconv._table import human_bytes, render, shape_text
+from jaxconv._validate import is_int
 from jaxconv.tpu import TpuBytes, padded_bytes
 
 __all__ = ["Row", "Summary", "summary"]

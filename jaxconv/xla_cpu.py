@@ -90,7 +90,8 @@ def reductions_in_eigen():
     the window sums of a ``"reshape"`` layer (tiling windows) 4-10x slower. The program does not
     show which is which, so the code that knows names its window sums with the scope
     :data:`jaxconv.names.WINDOW_SUMS_SCOPE`, which this function opens; ``jaxconv.ops`` does so
-    for ``"reshape"`` (without importing this module). A program with a marked operation gets ``"reduce"`` among the kinds ``"auto"``
+    for ``"reshape"`` (without importing this module). A program with a marked operation gets
+    ``"reduce"`` among the kinds ``"auto"``
     moves (all its reductions, marked or not: the option is per program).
 
     Example:

@@ -7,7 +7,11 @@ import pytest
 
 from jaxconv import ops
 from jaxconv.backprop import (
-    avg_pool_backward, check, conv_backward, dense_backward, locally_connected_backward,
+    avg_pool_backward,
+    check,
+    conv_backward,
+    dense_backward,
+    locally_connected_backward,
     max_pool_backward,
 )
 

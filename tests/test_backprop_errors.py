@@ -4,7 +4,10 @@ import jax.numpy as jnp
 import pytest
 
 from jaxconv.backprop import (
-    avg_pool_backward, conv_backward, dense_backward, locally_connected_backward,
+    avg_pool_backward,
+    conv_backward,
+    dense_backward,
+    locally_connected_backward,
     max_pool_backward,
 )
 

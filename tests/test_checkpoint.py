@@ -14,7 +14,7 @@ import pytest
 
 import jaxconv
 from jaxconv import data, models, train
-from jaxconv.train import CheckpointError, Checkpointer
+from jaxconv.train import Checkpointer, CheckpointError
 
 # After a failed read of a damaged step, orbax's asyncio helpers are collected later and complain
 # that their event loop is closed; that noise is theirs, and the restore itself is what we test.

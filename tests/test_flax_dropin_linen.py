@@ -8,11 +8,10 @@ the gradients with respect to parameters and input, in float32 at precision high
 documented edge cases and a seeded grid of random configurations.
 """
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import pytest
 from flax import linen as nn
 from flax.linen import initializers
 

@@ -4,11 +4,10 @@ As in tests/test_flax_dropin_linen.py: Flax-style bodies run over both libraries
 constructor calls, and equivalence tests compare parameter states, outputs and gradients.
 """
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import pytest
 from flax import nnx
 
 import jaxconv

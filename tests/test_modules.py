@@ -1,10 +1,9 @@
 """The linen and NNX wrappers equal Flax's own layers and each other, given the same parameters."""
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import pytest
 from flax import linen as nn
 from flax import nnx
 

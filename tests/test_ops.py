@@ -1,16 +1,14 @@
 """The ops against exact answers, a numpy loop oracle, cross-identities and autodiff."""
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import oracle
+import pytest
 from jax.test_util import check_grads
 
 import jaxconv
 from jaxconv import shapes
-
-import oracle
 
 RNG = np.random.default_rng(0)
 

@@ -1,12 +1,11 @@
 """Random configurations against the references: lax for conv, Flax ConvLocal for locally_connected."""
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
-from jax import lax
+import numpy as np
+import pytest
 from flax import linen as nn
+from jax import lax
 
 import jaxconv
 from jaxconv import shapes

@@ -1,16 +1,14 @@
 """Regional convolution: exact answers, the two identities, a numpy oracle, gradients, errors."""
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import oracle
+import pytest
 from jax.test_util import check_grads
 
 import jaxconv
 from jaxconv import shapes
-
-import oracle
 
 IMPLS = ["grouped", "local"]
 

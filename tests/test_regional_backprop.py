@@ -1,14 +1,17 @@
 """The hand-derived regional backward pass: its two identities, autodiff, and its errors."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import jax
-import jax.numpy as jnp
-
 from jaxconv import shapes
 from jaxconv.backprop import (
-    check, conv_backward, hand, locally_connected_backward, regional_conv_backward,
+    check,
+    conv_backward,
+    hand,
+    locally_connected_backward,
+    regional_conv_backward,
 )
 
 KEY = jax.random.key(0)

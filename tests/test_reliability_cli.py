@@ -8,7 +8,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import pytest
 
 from jaxconv import data, models, train
@@ -199,8 +198,8 @@ def test_l14_resume_of_an_empty_directory_prints_one_line_and_no_traceback(tmp_p
 
 
 def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
-    line = one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
-                             "--channels", "8", "--hidden", "5", "--global-pool"], 2,
+    one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
+                      "--channels", "8", "--hidden", "5", "--global-pool"], 2,
                     "jaxconv train: error: --channels '8' differs from the checkpoint's '4'; "
                     "--global-pool True differs from the checkpoint's False; --hidden 5 differs "
                     "from the checkpoint's 0; the saved parameters have the checkpoint's "

@@ -5,14 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
+from test_viewer_panels import layer_maps, snapshot
 
 from viewer import units
 from viewer.canvas import DrawPanel
 from viewer.column import ModelColumn
 from viewer.connections import ConnectionsPanel
 from viewer.snapshot import KINDS, Probe, Unit
-
-from test_viewer_panels import layer_maps, snapshot
 
 LEFT = Qt.MouseButton.LeftButton
 

@@ -65,7 +65,7 @@ def run(rounds: int) -> list[str]:
         params = jax.jit(theirs.init)(jax.random.key(1), x)
         peers = {"flax": _programs(theirs, params, x), "jaxconv": _programs(ours, params, x)}
         times = {(peer, kind): [] for peer in peers for kind in (0, 1, 2)}
-        for peer, progs in peers.items():  # compile and warm up
+        for progs in peers.values():  # compile and warm up
             for prog in progs:
                 _timed(prog)
                 _timed(prog)

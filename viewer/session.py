@@ -22,8 +22,17 @@ import numpy as np
 
 from viewer import tiling
 from viewer.settings import Settings
-from viewer.snapshot import (KINDS, Counts, History, LayerMaps, ModelCounts, Probe, Snapshot,
-                             read_metrics_csv, write_metrics_csv)
+from viewer.snapshot import (
+    KINDS,
+    Counts,
+    History,
+    LayerMaps,
+    ModelCounts,
+    Probe,
+    Snapshot,
+    read_metrics_csv,
+    write_metrics_csv,
+)
 
 __all__ = ["Session", "Settings"]
 
@@ -63,8 +72,8 @@ class Session:
 
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
         import jax
-        from jaxconv import data, models, train
-        from jaxconv import summary
+
+        from jaxconv import data, models, summary, train
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
@@ -117,7 +126,6 @@ class Session:
                 are (with the settings' learning rate at that time).
         """
         from jaxconv import train
-
         from jaxconv.train import dispatch
 
         s = self.settings

@@ -7,12 +7,27 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from viewer.i18n import tr
-from viewer.plots import (COLORS, GrowingRange, ImagePanel, cache_axes, curve, plot_widget,
-                          set_labels)
+from viewer.plots import (
+    COLORS,
+    GrowingRange,
+    ImagePanel,
+    cache_axes,
+    curve,
+    plot_widget,
+    set_labels,
+)
 from viewer.snapshot import KINDS
 
 __all__ = ["CountsPanel", "InputPanel", "MetricsPanel"]

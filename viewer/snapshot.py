@@ -13,7 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from jaxconv.names import LECTURE_KINDS as KINDS  # column order: no structure, locality, locality and sharing
+from jaxconv.names import (
+    LECTURE_KINDS as KINDS,  # column order: no structure, locality, locality and sharing
+)
 
 __all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Probe", "Snapshot", "Unit",
            "read_metrics_csv", "write_metrics_csv"]

@@ -17,11 +17,10 @@ the device-to-host copies run at the redraw rate, not at the step rate.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
-
-import dataclasses
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 

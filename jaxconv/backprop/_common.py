@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from jaxconv import shapes
 from jaxconv._checks import (  # noqa: F401  (re-exported for the backward modules)
-    conv_geometry, dimension_numbers, float_array, pool_geometry,
+    conv_geometry,
+    dimension_numbers,
+    float_array,
+    pool_geometry,
 )
 from jaxconv.pooling import wrap_pad
 

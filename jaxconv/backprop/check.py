@@ -104,7 +104,7 @@ def _normal(key, shape):
     return jax.random.normal(key, shape, jnp.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jitted(forward, settings):
     """``forward`` with its settings bound, jitted once per configuration (not once per call)."""
     return jax.jit(functools.partial(forward, precision=_HIGHEST, **dict(settings)))

@@ -24,7 +24,12 @@ from jax import lax
 from jaxconv import shapes
 from jaxconv._checks import canonical_precision, check_dense, common_dtype, float_array
 from jaxconv.backprop._common import (
-    check_grad_out, conv_geometry, dimension_numbers, pad_like_forward, sum_leading, tap_slices,
+    check_grad_out,
+    conv_geometry,
+    dimension_numbers,
+    pad_like_forward,
+    sum_leading,
+    tap_slices,
     unpad,
 )
 

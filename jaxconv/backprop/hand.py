@@ -23,8 +23,8 @@ import functools
 import jax
 
 from jaxconv import ops, shapes
-from jaxconv._validate import check_int
 from jaxconv._checks import canonical_precision, float_array, spatial_rank
+from jaxconv._validate import check_int
 from jaxconv.backprop.conv import conv_backward, dense_backward
 from jaxconv.backprop.local import locally_connected_backward
 from jaxconv.backprop.pool import avg_pool_backward, max_pool_backward
@@ -52,14 +52,14 @@ def _with_rule(forward, backward):
     return layer
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dense_rule(precision):
     return _with_rule(
         lambda x, k, b: ops.dense(x, k, b, precision=precision),
         lambda x, k, g, b: dense_backward(x, k, g, precision=precision))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _conv_rule(strides, padding, dilation, groups, precision):
     settings = dict(strides=strides, padding=padding, dilation=dilation, groups=groups,
                     precision=precision)
@@ -67,7 +67,7 @@ def _conv_rule(strides, padding, dilation, groups, precision):
                       lambda x, k, g, b: conv_backward(x, k, g, **settings))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _local_rule(strides, padding, dilation, precision, implementation):
     settings = dict(strides=strides, padding=padding, dilation=dilation, precision=precision)
 
@@ -81,7 +81,7 @@ def _local_rule(strides, padding, dilation, precision, implementation):
     return _with_rule(forward, backward)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _regional_rule(regions, strides, padding, dilation, precision, implementation):
     settings = dict(regions=regions, strides=strides, padding=padding, dilation=dilation,
                     precision=precision)
@@ -96,7 +96,7 @@ def _regional_rule(regions, strides, padding, dilation, precision, implementatio
     return _with_rule(forward, backward)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pool_rule(kind, window, strides, padding, count_include_pad):
     if kind == "max":
         forward = lambda x: ops.max_pool(x, window, strides, padding)  # noqa: E731

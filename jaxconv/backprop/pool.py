@@ -25,7 +25,11 @@ import jax.numpy as jnp
 from jaxconv import shapes
 from jaxconv._checks import float_array
 from jaxconv.backprop._common import (
-    check_grad_out, pad_like_forward, pool_geometry, tap_slices, unpad,
+    check_grad_out,
+    pad_like_forward,
+    pool_geometry,
+    tap_slices,
+    unpad,
 )
 
 

@@ -2,7 +2,8 @@
 
 A :class:`Workload` is one layer at one input shape: ``layer`` is ``"dense"``, ``"conv"`` or
 ``"local"`` or ``"regional"`` (its peer: Flax ``ConvLocal`` and jaxconv's locally-connected layer
-of the same shape, whose weights it shares within regions), ``input_shape`` one example without the batch (``(in_features,)`` for dense,
+of the same shape, whose weights it shares within regions), ``input_shape`` one example without the
+batch (``(in_features,)`` for dense,
 ``(*spatial, C)`` otherwise). Each candidate becomes a pair of callables of no arguments, a
 forward pass and a training step, that return arrays to block on.
 

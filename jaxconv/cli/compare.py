@@ -8,7 +8,7 @@ from jaxconv.cli.fields import add_alias, add_config_arguments, given_fields
 
 
 def register(subparsers) -> None:
-    from jaxconv.config import EXPERIMENT_TRAINING, ModelConfig, TrainConfig
+    from jaxconv.config import EXPERIMENT_TRAINING
 
     p = subparsers.add_parser(
         "compare", help="train dense, local and conv side by side",

@@ -8,7 +8,7 @@ dataset can be handed to Qt, pickled or saved without touching an accelerator.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -16,8 +16,8 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 __all__ = ["DownloadError", "REMOTE", "RemoteSet", "default_cache_dir", "fetch", "sha256_file"]
 

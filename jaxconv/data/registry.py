@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
+from jaxconv.data.aligned import make_aligned
 from jaxconv.data.dataset import Dataset, check_int
 from jaxconv.data.download import REMOTE, default_cache_dir, fetch
 from jaxconv.data.idx import IDX_NAMES
 from jaxconv.data.local import load_idx_dir, load_npz
-from jaxconv.data.aligned import make_aligned
 from jaxconv.data.synthetic import make_shifted
 
 __all__ = ["DATASETS", "available", "is_cached", "load"]

@@ -13,7 +13,6 @@ glyph's shape is the only cue. Images are (N, H, W, 1) float32 in [0, 1].
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from jaxconv._validate import check_float

@@ -9,14 +9,21 @@ Example:
 """
 
 from jaxconv.config import TrainConfig
-from jaxconv.train.checkpoint import CheckpointError, Checkpointer, abstract_state
+from jaxconv.train.checkpoint import Checkpointer, CheckpointError, abstract_state
 from jaxconv.train.guard import DivergenceError, NonFiniteError
 from jaxconv.train.loop import StepResult, fit
 from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
-from jaxconv.train.sharding import (DATA_AXIS, batch_sharding, data_mesh, initialize_distributed,
-                                    replicate, replicated, shard_batch, to_host)
-from jaxconv.train.state import (TrainState, evaluate, init_state, loss_fn,
-                                 make_train_step)
+from jaxconv.train.sharding import (
+                                    DATA_AXIS,
+                                    batch_sharding,
+                                    data_mesh,
+                                    initialize_distributed,
+                                    replicate,
+                                    replicated,
+                                    shard_batch,
+                                    to_host,
+)
+from jaxconv.train.state import TrainState, evaluate, init_state, loss_fn, make_train_step
 
 __all__ = [
     "DATA_AXIS",

@@ -1,7 +1,8 @@
 """``fit``: the training loop as a plain generator of :class:`StepResult`, for the CLI and viewer.
 
 Its settings are one :class:`~jaxconv.train.TrainConfig`. The caller pulls one result per step
-and may stop at any time (pause, stop buttons, a step limit); nothing runs between pulls. Batches come from :func:`jaxconv.data.batches` seeded with ``seed``,
+and may stop at any time (pause, stop buttons, a step limit); nothing runs between pulls. Batches
+come from :func:`jaxconv.data.batches` seeded with ``seed``,
 and the parameters from ``seed`` (:func:`~jaxconv.train.init_state`), so the same seed on the same device gives the same
 run, and resuming from a checkpoint at step k replays the stream from batch k.
 """
@@ -30,8 +31,14 @@ from jaxconv.train import preflight, sharding
 from jaxconv.train.dispatch import Chunks, make_multi_step
 from jaxconv.train.guard import DivergenceError, Guard
 from jaxconv.train.optim import make_optimizer
-from jaxconv.train.state import (TrainState, _update, canonical_dtype, evaluate, init_state,
-                                 make_train_step)
+from jaxconv.train.state import (
+    TrainState,
+    _update,
+    canonical_dtype,
+    evaluate,
+    init_state,
+    make_train_step,
+)
 
 __all__ = ["StepResult", "fit"]
 
