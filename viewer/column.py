@@ -14,20 +14,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from jaxconv._table import human_bytes as _human_bytes
 from viewer import tiling, units
 from viewer.i18n import tr
 from viewer.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
 
 __all__ = ["ModelColumn", "feature_strip", "human_bytes"]
 
-
-def human_bytes(n: int) -> str:
-    """``1536 -> '1.5 KiB'``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
+# One unit for parameter bytes everywhere: decimal kB/MB, as `jaxconv count` prints them.
+human_bytes = _human_bytes
 
 
 def feature_strip(features, *, gap: int = 2) -> np.ndarray:
