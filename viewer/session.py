@@ -34,7 +34,15 @@ from viewer.snapshot import (
     write_metrics_csv,
 )
 
-__all__ = ["Session", "Settings"]
+__all__ = ["ModelFailed", "Session", "Settings"]
+
+
+class ModelFailed(RuntimeError):
+    """One column's model failed; ``kind`` names it and ``error`` is what its training raised."""
+
+    def __init__(self, kind: str, error: BaseException):
+        super().__init__(f"{kind}: {type(error).__name__}: {error}")
+        self.kind, self.error = kind, error
 
 # fit's long-compile warning is shown in the status line instead (Session.compile_notice).
 warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"viewer\.session")
@@ -120,8 +128,9 @@ class Session:
         """Yields the step after every model has taken it; ends at ``settings.train.steps``.
 
         Raises:
-            jaxconv.train.DivergenceError: a model diverged (a NaN, a loss far above its running
-                minimum, or a jump of the parameter norm); its state is set back to the newest
+            ModelFailed: a model diverged (its ``error`` is the `jaxconv.train.DivergenceError`:
+                a NaN, a loss far above its running minimum, or a jump of the parameter norm);
+                its state is set back to the newest
                 one that passed the guard, and a new `rounds` continues from the states as they
                 are (with the settings' learning rate at that time).
         """
@@ -143,8 +152,7 @@ class Session:
                     result = next(runs[kind])
                 except train.DivergenceError as error:
                     self.states[kind] = error.state
-                    error.kind = kind
-                    raise
+                    raise ModelFailed(kind, error) from error
                 spent = time.perf_counter() - began
                 if result.test_loss is not None or result.step == first[kind]:
                     spent = self._time[kind] / max(1, result.step - 1)  # compile or test pass

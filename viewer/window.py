@@ -20,7 +20,7 @@ from viewer.controls import ControlsPanel, FieldError
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
 from viewer.probing import ProbeMixin, default_unit
 from viewer.schedule import DrawSchedule
-from viewer.session import Session, Settings
+from viewer.session import ModelFailed, Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
 from viewer.snapshot import KINDS
 from viewer.worker import TrainWorker, WorkerThreads
@@ -280,10 +280,10 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     def _failed(self, error):
         self.training = False  # the worker pauses on any failure
-        kind = getattr(error, "kind", None)
-        if kind is not None:
-            self.show_error(tr("non_finite", kind=tr(f"short_{kind}"), step=error.step,
-                               reason=error.reason, good=error.good_step))
+        if isinstance(error, ModelFailed):  # a column's model diverged
+            cause = error.error
+            self.show_error(tr("non_finite", kind=tr(f"short_{error.kind}"), step=cause.step,
+                               reason=cause.reason, good=cause.good_step))
         else:
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
 
