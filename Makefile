@@ -18,7 +18,7 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	touch $@
 
 run: $(VENV)/.installed-viewer
-	$(VENV)/bin/jaxconv-viewer --dataset digits
+	$(VENV)/bin/jaxconv-viewer
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check jaxconv viewer tests tools

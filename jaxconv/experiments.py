@@ -22,42 +22,12 @@ import numbers
 import numpy as np
 
 from jaxconv import data, models, train
-from jaxconv._validate import check_int
 from jaxconv.config import EXPERIMENT_TRAINING, ModelConfig, TrainConfig, replace_fields
 from jaxconv.names import LECTURE_KINDS
+from jaxconv.probes import shift_images  # re-exported: the experiments' shifts are the probes'
 
 __all__ = ["TRAINING", "compare", "data_size_experiment", "markdown_table", "shift_experiment",
            "shift_images", "train_model"]
-
-
-def shift_images(x, dy: int, dx: int) -> np.ndarray:
-    """Moves images down by ``dy`` and right by ``dx`` pixels (negative: up/left), zero-filling.
-
-    Args:
-        x: images of shape (N, H, W, C).
-        dy: rows to move down, |dy| < H.
-        dx: columns to move right, |dx| < W.
-
-    Returns:
-        Array of the same shape and dtype; pixels moved off the edge are dropped.
-
-    Example:
-        >>> shift_images(np.eye(3).reshape(1, 3, 3, 1), 0, 1)[0, :, :, 0]
-        array([[0., 1., 0.],
-               [0., 0., 1.],
-               [0., 0., 0.]])
-    """
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"shift_images: `x` must have shape (N, H, W, C), got shape {x.shape}.")
-    for name, value, size in (("dy", dy, x.shape[1]), ("dx", dx, x.shape[2])):
-        check_int("shift_images", name, value, -(size - 1), size - 1)
-    out = np.zeros_like(x)
-    h, w = x.shape[1:3]
-    src = (slice(max(-dy, 0), h - max(dy, 0)), slice(max(-dx, 0), w - max(dx, 0)))
-    dst = (slice(max(dy, 0), h - max(-dy, 0)), slice(max(dx, 0), w - max(-dx, 0)))
-    out[:, dst[0], dst[1]] = x[:, src[0], src[1]]
-    return out
 
 
 #: The experiments' training settings unless told otherwise (see

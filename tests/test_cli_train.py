@@ -116,20 +116,6 @@ def test_experiment_shift_json_and_plot(capsys, tmp_path):
     assert (tmp_path / "shift.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_shift_images_moves_and_zero_fills():
-    x = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
-    np.testing.assert_array_equal(experiments.shift_images(x, 1, -1)[0, :, :, 0],
-                                  [[0, 0, 0], [2, 3, 0], [5, 6, 0]])
-    np.testing.assert_array_equal(experiments.shift_images(x, 0, 0), x)
-    with pytest.raises(ValueError, match=r"shift_images: `dx` must be an integer in "
-                                         r"\[-2, 2\], got dx=3"):
-        experiments.shift_images(x, 0, 3)
-    with pytest.raises(TypeError, match=r"shift_images: `dy` must be an int, got dy=0.5"):
-        experiments.shift_images(x, 0.5, 0)
-    with pytest.raises(ValueError, match=r"shift_images: `x` must have shape \(N, H, W, C\)"):
-        experiments.shift_images(x[0], 0, 0)
-
-
 def test_markdown_table():
     table = experiments.markdown_table(["model", "n", "acc", "x"], [["conv", 13706, 0.97123, None]])
     assert table == "| model | n | acc | x |\n|---|---|---|---|\n| conv | 13,706 | 0.971 | n/a |"

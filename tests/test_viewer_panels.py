@@ -231,3 +231,52 @@ def test_settings_are_the_two_configs_and_round_trip():
         s.with_fields(colour=1)
     with pytest.raises(TypeError, match=r"Settings: `train` must be a TrainConfig, got dict"):
         Settings(train={})
+
+
+def probe_result(step=5):
+    from viewer.shift_probes import ProbeResult
+
+    shifts = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
+    accuracy = {kind: np.array([0.9, 0.8, 0.7, 0.6, 0.5], np.float32) * (i + 1) / 3
+                for i, kind in enumerate(KINDS)}
+    eq = {kind: {"layer1": 0.5 * i, "layer2": 1.0 + i} for i, kind in enumerate(KINDS)}
+    return ProbeResult(step, shifts, accuracy, eq, 64)
+
+
+def test_probe_panels_draw_what_is_pushed(qtbot):
+    from viewer.probe_panels import ProbePanels
+
+    panel = ProbePanels()
+    qtbot.addWidget(panel)
+    panel.draw(probe_result())
+    xs, ys = panel.shift.curves["conv", "x"].getData()
+    np.testing.assert_allclose(xs, [-1, 0, 1])
+    np.testing.assert_allclose(ys, [0.8, 0.9, 0.7], rtol=1e-6)
+    xs, ys = panel.shift.curves["dense", "y"].getData()
+    np.testing.assert_allclose(ys, np.array([0.6, 0.9, 0.5]) / 3, rtol=1e-6)
+    assert "64" in panel.shift.caption.text() and "5" in panel.shift.caption.text()
+    bars = panel.equivariance.bars
+    np.testing.assert_allclose(bars["local"].opts["height"], [0.5, 2.0])
+    np.testing.assert_allclose(bars["conv"].opts["x"], [0 + panel.equivariance.WIDTH,
+                                                        1 + panel.equivariance.WIDTH])
+    assert panel.equivariance.layers == ("layer1", "layer2")
+    set_language("zh_CN")
+    try:
+        panel.retranslate()
+        assert panel.shift.plot.getPlotItem().titleLabel.text == tr("shift_accuracy")
+    finally:
+        set_language("en")
+
+
+def test_head_choice_reaches_the_settings(qtbot):
+    panel = ControlsPanel(Settings().with_fields(head="flatten"))
+    qtbot.addWidget(panel)
+    assert panel.head.currentData() == "flatten"
+    assert panel.head.itemText(1) == tr("head_global-pool")
+    panel.head.setCurrentIndex(panel.head.findData("global-pool"))
+    settings, _ = panel.settings(Settings().with_fields(head="flatten"))
+    assert settings.head == "global-pool"
+    assert settings.model_fields(10)["global_pool"] is True
+    with pytest.raises(ValueError, match=r"Settings.with_fields: `head` must be one of flatten, "
+                                         r"global-pool, got head='max'"):
+        settings.with_fields(head="max")

@@ -94,11 +94,3 @@ def test_feature_mosaic_of_maps_and_vectors():
     vec = tiling.feature_mosaic(np.arange(10, dtype=np.float32))
     assert vec.shape == (3, 4) and np.nansum(vec) == 45.0
 
-
-def test_shift_image_moves_and_zero_fills():
-    image = np.arange(9, dtype=np.float32).reshape(3, 3, 1)
-    down = tiling.shift_image(image, 1, 0)[..., 0]
-    np.testing.assert_array_equal(down, [[0, 0, 0], [0, 1, 2], [3, 4, 5]])
-    left = tiling.shift_image(image, 0, -1)[..., 0]
-    np.testing.assert_array_equal(left, [[1, 2, 0], [4, 5, 0], [7, 8, 0]])
-    assert not tiling.shift_image(image, 5, 0).any()

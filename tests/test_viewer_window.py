@@ -4,6 +4,7 @@ One window is shared by the tests of this module (each compile costs seconds on 
 last test closes it while it trains. The headless screenshot runs `viewer.__main__.main`.
 """
 
+import csv
 import json
 
 import numpy as np
@@ -14,12 +15,12 @@ from PyQt6.QtGui import QImage
 from viewer import files, tiling, typeface, units
 from viewer.__main__ import main
 from viewer.i18n import set_language, tr
-from viewer.session import Session, Settings
+from viewer.session import Session, Settings, shift_one
 from viewer.snapshot import KINDS, Unit
 from viewer.window import MainWindow
 
-TINY = Settings(n_train=128, n_test=32).with_fields(channels=2, depth=1, hidden=8, batch_size=16,
-                                                   eval_every=4)
+TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
+    channels=2, depth=1, kernel_size=3, hidden=8, batch_size=16, eval_every=4, head="flatten")
 WAIT = 180_000  # ms; compiles on a busy two-core machine are slow, but this is no timing test
 
 
@@ -69,7 +70,8 @@ def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
     assert window.input.probe() == (0, 0, 1)
     qtbot.waitUntil(lambda: window.snapshot.probe.browse == (0, 0, 1), timeout=WAIT)
     original = window.session.dataset.x_test[0]
-    np.testing.assert_array_equal(window.snapshot.image, tiling.shift_image(original, 0, 1))
+    np.testing.assert_array_equal(window.snapshot.image[:, 1:], original[:, :-1])
+    assert not window.snapshot.image[:, 0].any()
     np.testing.assert_array_equal(window.input.image.data(), window.snapshot.image[..., 0])
 
 
@@ -110,12 +112,22 @@ def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
     drawn = window.drawing.drawing()
     assert drawn is not None and drawn[2].min() > 0.5
     qtbot.waitUntil(lambda: window.snapshot.probe.drawn == window.probe().drawn > 0, timeout=WAIT)
-    shifted = tiling.shift_image(drawn, *window.input.probe()[1:])  # the arrows move it too
+    shifted = shift_one(drawn, *window.input.probe()[1:])  # the arrows move it too
     np.testing.assert_array_equal(window.snapshot.image, shifted)
     assert window.snapshot.label is None and window.input.truth.text() == tr("your_drawing")
     np.testing.assert_array_equal(window.input.image.data(), shifted[..., 0])
     qtbot.mouseClick(window.drawing.use, Qt.MouseButton.LeftButton)  # back to the test images
     qtbot.waitUntil(lambda: window.snapshot.probe.drawn == 0, timeout=WAIT)
+
+
+def test_probe_panels_follow_the_worker(qtbot, window):
+    # The worker measures after the first steps (and every few seconds while training).
+    qtbot.waitUntil(lambda: window.probes.shift.result is not None, timeout=WAIT)
+    result = window.probes.shift.result
+    xs, accuracy = window.probes.shift.curves["conv", "x"].getData()
+    assert list(xs) == [-3, -2, -1, 0, 1, 2, 3] and np.all((0 <= accuracy) & (accuracy <= 1))
+    assert window.probes.equivariance.layers == ("layer1",)
+    assert set(result.equivariance) == set(KINDS)
 
 
 def test_single_step_while_paused(qtbot, window):
@@ -182,6 +194,12 @@ def test_export_png_and_csv(qtbot, window, tmp_path):
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert lines[0] == "kind,split,step,time,loss,accuracy" and len(lines) == rows + 1
     assert {line.split(",")[0] for line in lines[1:]} == set(KINDS)
+    with open(tmp_path / "metrics_probes.csv", newline="") as f:
+        probes = list(csv.reader(f))
+    assert probes[0] == ["kind", "step", "measure", "key", "value"]
+    assert {tuple(row[2:4]) for row in probes[1:] if row[0] == "conv"} >= {
+        ("shift_accuracy", "-3,0"), ("shift_accuracy", "0,3"), ("equivariance", "layer1")}
+    assert "probes.png" in {p.name for p in paths}
 
 
 def test_save_and_load_session(qtbot, window, tmp_path):
@@ -231,6 +249,23 @@ def test_load_from_a_folder_without_a_session_shows_an_error(qtbot, window, tmp_
     assert window.session is session and "session.json" in window.status.text()
 
 
+def test_choosing_the_head_restarts_with_it_and_shows_it(qtbot, window):
+    assert "flatten" in window.columns["conv"].formula.text()
+    head = window.controls.head
+    head.setCurrentIndex(head.findData("global-pool"))
+    qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    assert window.session.settings.head == "global-pool"
+    qtbot.waitUntil(lambda: "global average pool" in window.columns["conv"].formula.text(),
+                    timeout=WAIT)  # counted in `prepare`, before the first compile
+    assert window.session.models["conv"].config.global_pool
+    wait_drawn(qtbot, window, 1)  # compiled and trained: stopping it now ends its thread at once
+    head.setCurrentIndex(head.findData("flatten"))
+    qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    assert window.session.settings.head == "flatten"
+    qtbot.waitUntil(lambda: "flatten" in window.columns["conv"].formula.text(), timeout=WAIT)
+    wait_drawn(qtbot, window, 1)  # the next test closes it: no thread may be left compiling
+
+
 def test_close_during_training_stops_the_worker(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
     step = window.snapshot.step
@@ -240,13 +275,17 @@ def test_close_during_training_stops_the_worker(qtbot, window):
     assert window.worker is None and not window.threads_running()
 
 
-def test_headless_screenshot_is_written_and_not_blank(qtbot, tmp_path):
-    path = tmp_path / "shot.png"
+def test_headless_screenshot_and_report_are_written(qtbot, tmp_path):
+    path, report = tmp_path / "shot.png", tmp_path / "report.json"
     code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
-                 "--channels", "2", "--depth", "1", "--batch-size", "16"])
+                 "--channels", "2", "--depth", "1", "--batch-size", "16", "--dataset", "digits",
+                 "--kernel-size", "3", "--head", "flatten", "--report", str(report)])
     set_language("en")
     typeface.use_for("en")  # main() set the application font for Chinese
     assert code == 0
+    written = json.loads(report.read_text())
+    assert written["step"] == 3 and written["head"] == "flatten" and written["dataset"] == "digits"
+    assert [m["kind"] for m in written["models"]] == list(KINDS)
     image = QImage(str(path))
     assert image.width() > 1000 and image.height() > 600
     gray = image.convertToFormat(QImage.Format.Format_Grayscale8)

@@ -190,3 +190,26 @@ def test_a_probe_set_during_a_snapshot_gets_a_snapshot_of_its_own(qtbot, start):
     worker.request_snapshot()
     qtbot.waitUntil(lambda: len(taken) == 2, timeout=5000)
     assert [t["probe"] for t in taken] == ["first", "drawn while busy"]
+
+
+class MeasuredJob(FakeJob):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.measured_at = []
+
+    def measure(self):
+        self.measured_at.append((self.step, self.in_step, threading.current_thread()))
+        return self.step
+
+
+def test_measures_run_between_steps_on_the_worker_thread(qtbot, start):
+    job = MeasuredJob()
+    worker = start(job, measure_every_s=0.0)  # paused: a step taken is measured at once
+    with qtbot.waitSignal(worker.measured, timeout=10_000, check_params_cb=lambda s: s == 1):
+        worker.step_once()
+    with qtbot.waitSignal(worker.measured, timeout=10_000, check_params_cb=lambda s: s >= 3):
+        worker.resume()
+    worker.pause()
+    assert all(not in_step and thread is not threading.main_thread()
+               for _, in_step, thread in job.measured_at)
+    assert len({step for step, _, _ in job.measured_at}) == len(job.measured_at)  # once per step

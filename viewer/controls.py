@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
 
 from jaxconv.names import DATASET_NAMES, OPTIMIZERS
 from viewer.i18n import TEXT, tr
-from viewer.session import Settings
+from viewer.session import HEADS, Settings
 
 __all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "check_field", "parse_settings"]
 
@@ -79,13 +79,15 @@ def check_field(name: str, text: str):
     return lr
 
 
-def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings) -> tuple:
+def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings,
+                   head: str | None = None) -> tuple:
     """Checks the fields' texts and returns ``(Settings, redraw_every)``.
 
     Args:
         texts: field name (`INT_FIELDS` and ``"learning_rate"``) -> text typed.
         dataset: the chosen dataset name.
         optimizer: the chosen optimiser name.
+        head: the chosen head (`viewer.session.HEADS`); None keeps ``base``'s.
         base: settings the fields do not cover (seed, step budget, subset sizes).
 
     Raises:
@@ -94,7 +96,8 @@ def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings)
     values = {name: check_field(name, texts[name]) for name in INT_FIELDS}
     lr = check_field("learning_rate", texts["learning_rate"])
     redraw = values.pop("redraw_every")
-    settings = base.with_fields(dataset=dataset, optimizer=optimizer, learning_rate=lr, **values)
+    settings = base.with_fields(dataset=dataset, optimizer=optimizer, learning_rate=lr,
+                                head=base.head if head is None else head, **values)
     return settings, redraw
 
 
@@ -123,8 +126,11 @@ class ControlsPanel(QWidget):
             self.dataset.addItem(name, name)
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
+        self.head = QComboBox()  # weight sharing gives equivariant maps; pooling, the invariance
+        for name in HEADS:
+            self.head.addItem(name, name)
         self.fields = {name: QLineEdit() for name in (*INT_FIELDS, "learning_rate")}
-        self.labels = {name: QLabel() for name in ("dataset", "optimizer", *self.fields)}
+        self.labels = {name: QLabel() for name in ("dataset", "head", "optimizer", *self.fields)}
         self.buttons = {key: QPushButton() for key in ("start", "pause", "single_step", "reset")}
         self.gradients = QCheckBox()
         self.gradients.setChecked(False)
@@ -162,6 +168,8 @@ class ControlsPanel(QWidget):
         form = QFormLayout()
         form.addRow(self.labels["dataset"])  # the names are long: the menu gets the full width
         form.addRow(self.dataset)
+        form.addRow(self.labels["head"])
+        form.addRow(self.head)
         for name, field in self.fields.items():
             if name == "learning_rate":
                 form.addRow(self.labels["optimizer"], self.optimizer)
@@ -188,6 +196,8 @@ class ControlsPanel(QWidget):
         self.gradients.setText(tr("show_gradients"))
         for i, name in enumerate(DATASETS):
             self.dataset.setItemText(i, tr(f"ds_{name}"))
+        for i, name in enumerate(HEADS):
+            self.head.setItemText(i, tr(f"head_{name}"))
         for name in self.fields:  # the reasons in the new language
             self._check(name)
 
@@ -199,6 +209,7 @@ class ControlsPanel(QWidget):
             index = self.dataset.count() - 1
         self.dataset.setCurrentIndex(index)
         self.optimizer.setCurrentText(settings.train.optimizer)
+        self.head.setCurrentIndex(max(0, self.head.findData(settings.head)))
         for name, field in self.fields.items():
             value = redraw_every if name == "redraw_every" else settings.value(name)
             field.setText(f"{value:g}" if isinstance(value, float) else str(value))
@@ -215,4 +226,5 @@ class ControlsPanel(QWidget):
         """The fields as ``(Settings, redraw_every)``; raises `FieldError` on junk."""
         return parse_settings({name: field.text() for name, field in self.fields.items()},
                               dataset=self.dataset.currentData(),
-                              optimizer=self.optimizer.currentText(), base=base)
+                              optimizer=self.optimizer.currentText(), base=base,
+                              head=self.head.currentData())

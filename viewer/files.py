@@ -31,7 +31,7 @@ def export_panels(window, directory) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     panels = {"window": window, "input": window.input, "counts": window.counts,
-              "metrics": window.metrics, "controls": window.controls,
+              "metrics": window.metrics, "probes": window.probes, "controls": window.controls,
               **{f"column_{kind}": column for kind, column in window.columns.items()}}
     paths = []
     for name, widget in panels.items():

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer import tiling
-from viewer.settings import Settings
+from viewer.settings import HEADS, Settings
 from viewer.snapshot import (
     KINDS,
     Counts,
@@ -34,7 +33,7 @@ from viewer.snapshot import (
     write_metrics_csv,
 )
 
-__all__ = ["ModelFailed", "Session", "Settings"]
+__all__ = ["HEADS", "ModelFailed", "Session", "Settings", "shift_one"]
 
 
 class ModelFailed(RuntimeError):
@@ -46,6 +45,18 @@ class ModelFailed(RuntimeError):
 
 # fit's long-compile warning is shown in the status line instead (Session.compile_notice).
 warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"viewer\.session")
+
+
+def shift_one(image, dy: int, dx: int) -> np.ndarray:
+    """One image (H, W, C) moved ``dy`` down and ``dx`` right, zero-filled; all zeros once it
+    has moved all the way out (the arrow keys may go that far). `jaxconv.probes.shift_images`."""
+    from jaxconv.probes import shift_images
+
+    image = np.asarray(image, np.float32)
+    h, w = image.shape[:2]
+    if abs(dy) >= h or abs(dx) >= w:
+        return np.zeros_like(image)
+    return shift_images(image[None], int(dy), int(dx))[0]
 
 
 def _layer_order(name: str):
@@ -69,7 +80,8 @@ class Session:
         self.settings = settings or Settings()
         self.restore_dir = restore
         self.step = 0
-        self.dataset = self.counts = None
+        self.dataset = self.counts = self.prober = None
+        self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self._features = {}, {}, {}, {}
         self.history = {kind: History() for kind in KINDS}
         self._time = {kind: 0.0 for kind in KINDS}
@@ -97,14 +109,20 @@ class Session:
             slow = train.preflight.compile_warning(table)  # e.g. a 100x100 window on 8x8 digits
             if slow and self.compile_notice is None:
                 self.compile_notice = (kind, slow)
-            counted[kind] = ModelCounts(
-                table.total_params, table.total_weights, table.total_biases,
-                table.total_param_bytes, tuple(f"{r.name}: {r.formula}" for r in table.rows))
             self.states[kind] = train.init_state(model, tx, self.dataset.input_shape, seed=s.train.seed)
+            formulas = [f"{r.name}: {r.formula}" for r in table.rows]
+            spatial = sum(r.name.startswith("layer") for r in table.rows)
+            formulas.insert(spatial, self._head_line(model, self.states[kind].params))
+            counted[kind] = ModelCounts(table.total_params, table.total_weights,
+                                        table.total_biases, table.total_param_bytes,
+                                        tuple(formulas))
             self._features[kind] = jax.jit(  # a dict: its keys are static, unlike a list's names
                 lambda params, x, model=model: dict(models.activations(model, params, x)))
         if self.restore_dir is not None:
             self._restore(train)
+        from viewer.shift_probes import Prober
+
+        self.prober = Prober(self.models, self.dataset)
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
@@ -123,6 +141,20 @@ class Session:
                          low_open=True)
         self.settings = self.settings.with_fields(learning_rate=lr)
         return lr
+
+    def _head_line(self, model, params) -> str:
+        """How the last feature maps reach the dense head: flattened, or averaged over positions."""
+        import jax
+        from jaxconv import models
+
+        x = jax.ShapeDtypeStruct((1, *self.dataset.input_shape), np.float32)
+        acts = jax.eval_shape(lambda x: [a for _, a in models.activations(model, params, x)], x)
+        h, w, c = [a.shape[1:] for a in acts if a.ndim == 4][-1]
+        if model.config.pool:
+            h, w = math.ceil(h / 2), math.ceil(w / 2)
+        if model.config.global_pool:
+            return f"head input: global average pool of {h} * {w} positions -> {c}"
+        return f"head input: flatten {h} * {w} * {c} = {h * w * c:,}"
 
     def rounds(self):
         """Yields the step after every model has taken it; ends at ``settings.train.steps``.
@@ -203,7 +235,7 @@ class Session:
         index = probe.index % len(self.dataset.y_test)
         drawn = probe.drawn and probe.drawing is not None
         source = probe.drawing if drawn else self.dataset.x_test[index]
-        image = tiling.shift_image(source, probe.dy, probe.dx)
+        image = shift_one(source, probe.dy, probe.dx)
         device = {kind: (self.states[kind].params, self.grads.get(kind),
                          self._features[kind](self.states[kind].params, image[None]))
                   for kind in KINDS}
@@ -213,6 +245,31 @@ class Session:
         return Snapshot(self.step, maps, {k: h.view() for k, h in self.history.items()}, image,
                         None if drawn else int(self.dataset.y_test[index]), probe,
                         len(self.dataset.y_test))
+
+    def measure(self):
+        """Measures accuracy against shift and equivariance now; returns the `ProbeResult`.
+
+        The worker calls it between steps every few seconds (`TrainWorker.measured`).
+        """
+        result = self.prober.measure({k: self.states[k].params for k in KINDS}, self.step)
+        if not self.measures or self.measures[-1].step != result.step:
+            self.measures.append(result)
+        else:
+            self.measures[-1] = result
+        return result
+
+    def report(self, path=None) -> dict:
+        """The ``--report`` JSON of the models as they are (see `viewer.shift_probes.Prober.report`).
+
+        Args:
+            path: also write it to this file (indented JSON).
+        """
+        report = self.prober.report({k: self.states[k].params for k in KINDS}, self.step,
+                                    dataset=self.dataset.name, head=self.settings.head)
+        if path is not None:
+            Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        return report
+
 
     def _fields(self, kind, image, probe):
         """The probe unit's (theoretical, effective) receptive fields in model ``kind``, or None."""
@@ -255,8 +312,14 @@ class Session:
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV (`write_metrics_csv`); returns the row count.
 
-        Reads the growing histories, so it runs where they grow: `TrainWorker.request`.
+        Beside it, ``<name>_probes.csv`` gets every accuracy-against-shift and equivariance
+        measurement so far (`viewer.shift_probes.write_probe_csv`). Reads the growing histories, so it
+        runs where they grow: `TrainWorker.request`.
         """
+        from viewer.shift_probes import write_probe_csv
+
+        path = Path(path)
+        write_probe_csv(path.with_name(f"{path.stem}_probes.csv"), self.measures)
         return write_metrics_csv(path, self.history)
 
     def save(self, directory) -> Path:

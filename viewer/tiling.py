@@ -22,7 +22,6 @@ __all__ = [
     "grid_shape",
     "local_kernel_grid",
     "normalise",
-    "shift_image",
     "symmetric_limit",
     "tile",
     "weight_mosaic",
@@ -243,19 +242,3 @@ def feature_mosaic(activation, *, max_maps: int = 64) -> np.ndarray:
         return out.reshape(rows, cols)
     raise ValueError(f"feature_mosaic: activation must have shape (H, W, F) or (F,), got {a.shape}.")
 
-
-def shift_image(image, dy: int, dx: int) -> np.ndarray:
-    """Moves an image (H, W, C) by ``dy`` rows down and ``dx`` columns right, filling with zeros.
-
-    Example:
-        >>> shift_image(np.eye(3)[..., None], 0, 1)[..., 0].tolist()
-        [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
-    """
-    image = np.asarray(image, np.float32)
-    out = np.zeros_like(image)
-    h, w = image.shape[:2]
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    src = image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
-    out[max(dy, 0):max(dy, 0) + src.shape[0], max(dx, 0):max(dx, 0) + src.shape[1]] = src
-    return out

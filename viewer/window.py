@@ -20,6 +20,7 @@ from viewer.controls import ControlsPanel, FieldError
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
 from viewer.probing import ProbeMixin, default_unit
 from viewer.schedule import DrawSchedule
+from viewer.probe_panels import ProbePanels
 from viewer.session import ModelFailed, Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
 from viewer.snapshot import KINDS
@@ -65,6 +66,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self._drawn = 0  # version of the drawing sent to the worker
         self.counts = CountsPanel()
         self.metrics = MetricsPanel()
+        self.probes = ProbePanels()  # accuracy against shift, equivariance: every few seconds
         self.status = QLabel()
         self._error = False
         self.statusBar().addWidget(self.status, 1)
@@ -104,7 +106,8 @@ class MainWindow(ProbeMixin, QMainWindow):
         for i, kind in enumerate(KINDS):
             grid.addWidget(self.columns[kind], 0, 1 + i)
         grid.addWidget(right, 0, 4, 2, 1)
-        grid.addWidget(self.metrics, 1, 1, 1, 3)
+        grid.addWidget(self.metrics, 1, 1, 1, 2)
+        grid.addWidget(self.probes, 1, 3)
         grid.setRowStretch(0, 4)
         grid.setRowStretch(1, 1)
         self.metrics.setMinimumHeight(170)
@@ -164,6 +167,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.worker.state_changed.connect(self._state_changed)
         self.worker.failed.connect(self._failed)
         self.worker.served.connect(self._served)
+        self.worker.measured.connect(self.probes.draw)
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running
@@ -376,7 +380,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         for key in ("save_session", "load_session", "export_png", "export_csv", "quit"):
             self.actions[key].setText(tr(key))
         for panel in (self.controls, *self.columns.values(), self.input, self.drawing,
-                      self.connections, self.counts, self.metrics):
+                      self.connections, self.counts, self.metrics, self.probes):
             panel.retranslate()
         if self.snapshot is not None:
             self.input.draw(self.snapshot)

@@ -6,6 +6,9 @@ The job is any object with three methods, all called on the worker's thread:
   is emitted as `prepared`.
 - ``rounds()``: a plain generator; each ``next`` trains every model one step and yields the step.
 - ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``.
+- ``measure()`` (optional): the accuracy-against-shift and equivariance measures, run every
+  ``measure_every_s`` seconds while training (or less often: never more than a fifth of the time
+  goes to it) and after every paused step; emitted as `measured`.
 - any other method named in `TrainWorker.request` (the viewer's ``save``, ``export_metrics``):
   whatever reads or writes the training state runs here, between steps, never beside one.
 
@@ -54,6 +57,7 @@ class TrainWorker(QObject):
         snapshot_taken(object): ``job.snapshot(probe)``'s result.
         state_changed(bool, int): whether it is running, and the last step.
         failed(object): an exception from the job; training pauses, the worker stays alive.
+        measured(object): ``job.measure()``'s result (when the job has ``measure``).
         served(object): a `Served`, once per `request`, whether or not the call raised (a failed
             save does not pause training).
         finished(): `run` returned (after `stop`, or when ``prepare`` failed).
@@ -68,9 +72,11 @@ class TrainWorker(QObject):
     state_changed = pyqtSignal(bool, int)
     failed = pyqtSignal(object)
     served = pyqtSignal(object)
+    measured = pyqtSignal(object)
     finished = pyqtSignal()
 
-    def __init__(self, job, *, running: bool = False, steps_between: int = 1):
+    def __init__(self, job, *, running: bool = False, steps_between: int = 1,
+                 measure_every_s: float = 3.0):
         super().__init__()
         self.job = job
         self._cond = threading.Condition()
@@ -84,6 +90,9 @@ class TrainWorker(QObject):
         self._probe = None
         self._requests = []  # (name, args) for job methods to run between steps
         self._reported = None  # the last (running, step) reported by state_changed
+        self._measures = callable(getattr(job, "measure", None))
+        self._measure_every_s = float(measure_every_s)
+        self._measured = (None, -float("inf"), 0.0)  # the step last measured, when, how long it took
         self.step = 0
 
     # Commands: called from the GUI thread, thread-safe.
@@ -147,6 +156,11 @@ class TrainWorker(QObject):
             while not self._stop:
                 if self._requests:
                     return "request", self._requests.pop(0)
+                step, at, took = self._measured
+                if self._measures and step != self.step and (
+                        not self._running
+                        or time.monotonic() - at >= max(self._measure_every_s, 4 * took)):
+                    return "measure", None
                 snap = self._wanted and self._dirty and (
                     self._since >= self._steps_between or not self._running)
                 if snap:
@@ -177,6 +191,9 @@ class TrainWorker(QObject):
                 self._fail(error)
                 return
             rounds = self.job.rounds()
+            # Training starts first: the first measure (and its compile) comes a period after
+            # the first step has been taken (itself a compile), or at once while paused.
+            self._measured = (None, float("inf"), 0.0)
             while True:
                 action, payload = self._next_action()
                 if action == "stop":
@@ -185,6 +202,16 @@ class TrainWorker(QObject):
                     self._serve(*payload)
                     if payload[0] in getattr(self.job, "RESTARTS_ROUNDS", ()):
                         rounds = self.job.rounds()  # later steps use the changed settings
+                    continue
+                if action == "measure":
+                    began = time.monotonic()
+                    try:
+                        self.measured.emit(self.job.measure())
+                    except Exception as error:  # noqa: BLE001
+                        self._fail(error)
+                    now = time.monotonic()  # the first call compiles: not a measure of cost
+                    first = self._measured[0] is None
+                    self._measured = (self.step, now, 0.0 if first else now - began)
                     continue
                 if action == "snapshot":
                     try:
@@ -206,6 +233,8 @@ class TrainWorker(QObject):
                     continue
                 with self._cond:
                     self._dirty, self._since = True, self._since + 1
+                    if self._measured[1] == float("inf"):
+                        self._measured = (None, time.monotonic(), 0.0)
         finally:
             self.finished.emit()
 
@@ -222,6 +251,8 @@ class TrainWorker(QObject):
             traceback.print_exception(error)
         with self._cond:
             self._running, self._pending = False, 0
+            # Nothing new to measure until a step succeeds (and no compile to wait for on close).
+            self._measured = (self.step, time.monotonic(), self._measured[2])
         self.failed.emit(error)
 
 
@@ -254,7 +285,7 @@ class WorkerThreads:
     def stop(self, worker: TrainWorker, timeout_ms: int) -> bool:
         """Disconnects ``worker``'s signals, stops it; True if its thread ended within the time."""
         for signal in (worker.prepared, worker.snapshot_taken, worker.state_changed, worker.failed,
-                       worker.served):
+                       worker.served, worker.measured):
             try:
                 signal.disconnect()  # a late signal from an old session must not be drawn
             except TypeError:  # nothing was connected

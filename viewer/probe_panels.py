@@ -1,0 +1,131 @@
+"""Panels of the shift probes: accuracy against input shift, and the equivariance meter.
+
+Both draw a `viewer.shift_probes.ProbeResult`, which the worker measures every few seconds on its own
+thread (`TrainWorker.measured`); here only ``setData`` / ``setOpts`` run, on items made once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from viewer.i18n import tr
+from viewer.plots import COLORS, cache_axes, curve, nice_ceiling, plot_widget, set_labels
+from viewer.snapshot import KINDS
+
+__all__ = ["EquivariancePanel", "ProbePanels", "ShiftAccuracyPanel"]
+
+
+class ShiftAccuracyPanel(QWidget):
+    """Each kind's test accuracy for inputs moved -k..k pixels: solid across, dashed down."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = plot_widget()
+        self.plot.setYRange(0, 1, padding=0.02)
+        self.caption = QLabel()
+        self.caption.setStyleSheet("font-size: 10px; color: #444;")
+        self.caption.setWordWrap(True)
+        self.curves = {(kind, axis): curve(self.plot, COLORS[kind], dashed=axis == "y")
+                       for kind in KINDS for axis in ("x", "y")}
+        self.result = None
+        self._range = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.plot, 1)
+        box.addWidget(self.caption)
+        self.retranslate()
+
+    def retranslate(self):
+        """Re-reads the title, axes and caption in the current language."""
+        set_labels(self.plot, tr("shift_accuracy"), bottom=tr("shift_px"))
+        self._caption()
+
+    def _caption(self):
+        r = self.result
+        self.caption.setText(tr("shift_axes", n="—" if r is None else r.images,
+                                step="—" if r is None else r.step))
+
+    def draw(self, result):
+        """Draws a `viewer.shift_probes.ProbeResult`."""
+        self.result = result
+        for (kind, axis), item in self.curves.items():
+            if kind in result.shift_accuracy:
+                item.setData(*result.along(kind, axis))
+        k = max(max(abs(dx), abs(dy)) for dx, dy in result.shifts)
+        if k != self._range:  # set once per session: the axis text is not repainted each time
+            self._range = k
+            self.plot.setXRange(-max(k, 1), max(k, 1), padding=0.05)
+        self._caption()
+
+
+class EquivariancePanel(pg.PlotWidget):
+    """Per spatial layer, one bar per kind: ``||f(shift x) - shift f(x)|| / ||f(x)||``."""
+
+    WIDTH = 0.26
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent)
+        self.bars = {kind: pg.BarGraphItem(x=[], height=[], width=self.WIDTH,
+                                           brush=pg.mkBrush(COLORS[kind])) for kind in KINDS}
+        for bar in self.bars.values():
+            self.addItem(bar)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(y=True, alpha=0.25)
+        cache_axes(item)
+        self.setMouseEnabled(x=False, y=False)
+        self.layers, self.top, self.values = (), None, {}
+        self.retranslate()
+
+    def retranslate(self):
+        """Re-reads the title and axis in the current language."""
+        set_labels(self, tr("equivariance"), left=tr("equivariance_axis"))
+
+    def draw(self, result):
+        """Draws a `viewer.shift_probes.ProbeResult`'s equivariance errors."""
+        self.values = result.equivariance
+        layers = tuple(next(iter(self.values.values()), {}))
+        if layers != self.layers:
+            self.layers = layers
+            self.getAxis("bottom").setTicks([list(enumerate(layers))])
+            self.setXRange(-0.6, len(layers) - 0.4, padding=0)
+        top = 0.0
+        for i, kind in enumerate(KINDS):
+            heights = np.array([self.values.get(kind, {}).get(name, np.nan) for name in layers],
+                               np.float64)
+            self.bars[kind].setOpts(x=np.arange(len(layers)) + (i - 1) * self.WIDTH,
+                                    height=np.nan_to_num(heights))
+            top = max(top, float(np.nanmax(heights, initial=0.0)))
+        top = nice_ceiling(max(top, 0.1))
+        if top != self.top:  # the axis is repainted only when the scale changes
+            self.top = top
+            self.setYRange(0, top, padding=0.02)
+
+
+class ProbePanels(QWidget):
+    """The two probe panels, one above the other (each as wide as a model column), drawn together."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.shift = ShiftAccuracyPanel()
+        self.equivariance = EquivariancePanel()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.shift.plot.setMinimumHeight(150)
+        self.equivariance.setMinimumHeight(150)
+        column.addWidget(self.shift, 1)
+        column.addWidget(self.equivariance, 1)
+
+    def retranslate(self):
+        """Re-reads both panels' labels."""
+        self.shift.retranslate()
+        self.equivariance.retranslate()
+
+    def draw(self, result):
+        """Draws a `viewer.shift_probes.ProbeResult` in both panels."""
+        self.shift.draw(result)
+        self.equivariance.draw(result)

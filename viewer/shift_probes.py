@@ -1,0 +1,171 @@
+"""`Prober`: accuracy against shift and the equivariance meter of the three models; no Qt.
+
+Built by `viewer.session.Session.prepare` on the worker thread (it imports JAX), called by the
+worker between training steps every few seconds, never by the GUI thread. The live measure runs on
+a fixed test subset (the first ``PROBE_IMAGES`` test images, the same at every call, so the curves
+move only because the models do); `Prober.report` measures the whole test set for ``--report``.
+
+Shifts are ``(dx, dy)`` pairs: right and down in pixels (`jaxconv.probes.axis_shifts`), keyed
+``"<dx>,<dy>"`` in reports and CSV files. The test images are zero-filled where they move in
+(``"circular"`` for a CIRCULAR-padded model, the one shift such a conv commutes with exactly).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import numpy as np
+
+from viewer.snapshot import KINDS
+
+__all__ = ["EQUIVARIANCE_IMAGES", "MAX_SHIFT", "PROBE_IMAGES", "ProbeResult", "Prober",
+           "shift_key", "write_probe_csv"]
+
+#: Shifts from -MAX_SHIFT to MAX_SHIFT pixels along each axis.
+MAX_SHIFT = 3
+#: Test images in the live accuracy-against-shift subset, and in the equivariance batch.
+PROBE_IMAGES = 128
+EQUIVARIANCE_IMAGES = 32
+
+
+def shift_key(shift) -> str:
+    """``(dx, dy) -> "dx,dy"``, the report's key.
+
+    Example:
+        >>> shift_key((-3, 0))
+        '-3,0'
+    """
+    return f"{int(shift[0])},{int(shift[1])}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeResult:
+    """One measurement of the three models.
+
+    Attributes:
+        step: the training step measured.
+        shifts: the ``(dx, dy)`` shifts, in order.
+        shift_accuracy: kind -> float array (len(shifts),), accuracy under each shift.
+        equivariance: kind -> ``{layer: float}``, ``||f(shift x) - shift f(x)|| / ||f(x)||``.
+        images: test images the accuracies are measured on.
+    """
+
+    step: int
+    shifts: tuple
+    shift_accuracy: dict
+    equivariance: dict
+    images: int = 0
+
+    def along(self, kind: str, axis: str):
+        """``(offsets, accuracies)`` of ``kind`` along ``"x"`` or ``"y"``, offsets ascending."""
+        index = 0 if axis == "x" else 1
+        pairs = sorted((s[index], float(a)) for s, a in zip(self.shifts, self.shift_accuracy[kind])
+                       if s[1 - index] == 0)
+        return (np.array([p[0] for p in pairs], np.float32),
+                np.array([p[1] for p in pairs], np.float32))
+
+
+class Prober:
+    """Compiled shift-accuracy and equivariance measures of each kind's model.
+
+    Args:
+        models: kind -> `jaxconv.models.Model`.
+        dataset: a `jaxconv.data.Dataset`; its test split is measured.
+        max_shift: shifts cover -max_shift..max_shift on each axis (clipped to the image).
+    """
+
+    def __init__(self, models: dict, dataset, *, max_shift: int = MAX_SHIFT):
+        import jax
+        from jaxconv import models as jmodels, probes
+
+        self.dataset = dataset
+        h, w = dataset.input_shape[:2]
+        k = max(0, min(max_shift, h - 1, w - 1))
+        self.shifts = probes.axis_shifts(k)
+        n = min(PROBE_IMAGES, len(dataset.y_test))
+        self._x, self._y = dataset.x_test[:n], dataset.y_test[:n]
+        self._eq_x = dataset.x_test[:min(EQUIVARIANCE_IMAGES, n)]
+        self._accuracy, self._equivariance = {}, {}
+        for kind, model in models.items():
+            mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
+
+            def accuracy(params, x, y, where, model=model, mode=mode):
+                logits = lambda x: model.apply({"params": params}, x)  # noqa: E731
+                return probes.shift_accuracy(logits, x, y, self.shifts, mode=mode, where=where)
+
+            def equivariance(params, x, model=model, mode=mode):
+                features = lambda x: dict(jmodels.activations(model, params, x))  # noqa: E731
+                return probes.equivariance(features, x, mode=mode)
+
+            self._accuracy[kind] = jax.jit(accuracy)
+            self._equivariance[kind] = jax.jit(equivariance)
+
+    def measure(self, params: dict, step: int) -> ProbeResult:
+        """Both measures of every kind on the fixed subset; ``params``: kind -> parameters."""
+        import jax
+
+        where = np.ones(len(self._y), bool)
+        device = {kind: (self._accuracy[kind](params[kind], self._x, self._y, where),
+                         self._equivariance[kind](params[kind], self._eq_x)) for kind in params}
+        host = jax.device_get(device)
+        return ProbeResult(int(step), self.shifts,
+                           {k: np.asarray(a, np.float32) for k, (a, _) in host.items()},
+                           {k: {n: float(v) for n, v in e.items()} for k, (_, e) in host.items()},
+                           len(self._y))
+
+    def whole_test_accuracy(self, kind: str, params) -> np.ndarray:
+        """Accuracy under every shift over the whole test set, in subset-sized batches."""
+        x, y, n = self.dataset.x_test, self.dataset.y_test, len(self._y)
+        right = np.zeros(len(self.shifts))
+        for start in range(0, len(y), n):
+            xb, yb = x[start:start + n], y[start:start + n]
+            where = np.arange(n) < len(yb)
+            if len(yb) < n:  # pad the last batch: one compile for every batch
+                xb = np.concatenate([xb, np.zeros((n - len(yb), *xb.shape[1:]), xb.dtype)])
+                yb = np.concatenate([yb, np.zeros(n - len(yb), yb.dtype)])
+            right += np.asarray(self._accuracy[kind](params, xb, yb, where)) * where.sum()
+        return right / len(y)
+
+    def report(self, params: dict, step: int, *, dataset: str, head: str) -> dict:
+        """The ``--report`` JSON: whole-test-set accuracy, unshifted and shifted, and equivariance.
+
+        Returns:
+            ``{"step", "dataset", "head", "shifts", "models": [{"kind", "test_accuracy",
+            "shift_accuracy": {"dx,dy": float}, "equivariance": {layer: float}}]}``.
+        """
+        live = self.measure(params, step)
+        rows = []
+        for kind in KINDS:
+            accuracy = self.whole_test_accuracy(kind, params[kind])
+            by_shift = {shift_key(s): float(a) for s, a in zip(self.shifts, accuracy)}
+            rows.append({"kind": kind, "test_accuracy": by_shift["0,0"],
+                         "shift_accuracy": by_shift, "equivariance": live.equivariance[kind]})
+        return {"step": int(step), "dataset": dataset, "head": head,
+                "test_images": int(len(self.dataset.y_test)),
+                "equivariance_images": int(len(self._eq_x)), "models": rows}
+
+
+_CSV_HEADER = ("kind", "step", "measure", "key", "value")
+
+
+def write_probe_csv(path, results) -> int:
+    """Writes ``ProbeResult``s as rows ``kind,step,measure,key,value``; returns the row count.
+
+    ``measure`` is ``shift_accuracy`` (``key`` ``"dx,dy"``) or ``equivariance`` (``key`` the
+    layer).
+    """
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(_CSV_HEADER)
+        for result in results:
+            for kind, accuracy in result.shift_accuracy.items():
+                for shift, value in zip(result.shifts, accuracy):
+                    writer.writerow((kind, result.step, "shift_accuracy", shift_key(shift),
+                                     float(value)))
+                    n += 1
+                for layer, value in result.equivariance[kind].items():
+                    writer.writerow((kind, result.step, "equivariance", layer, value))
+                    n += 1
+    return n
