@@ -159,7 +159,7 @@ def main(argv=None) -> int:
     from viewer.session import Settings
     from viewer.window import MainWindow
 
-    settings = Settings(dataset=args.dataset, depth=args.depth)
+    settings = Settings(dataset=args.dataset).with_fields(depth=args.depth)
     window = MainWindow(settings, running=False)
     window.show()
     app.processEvents()
