@@ -125,7 +125,8 @@ class Session:
         self.prober = Prober(self.models, self.dataset)
         # Compiled here, with the models: a compile later, mid-training, could not be interrupted
         # by closing the window. The step-0 measure is the first point of the panels.
-        self.measure()
+        if self.compile_notice is None:  # a model announced as slow compiles only when trained
+            self.measure()
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts

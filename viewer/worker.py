@@ -193,7 +193,7 @@ class TrainWorker(QObject):
             rounds = self.job.rounds()
             # Training starts first: the first measure (and its compile) comes a period after
             # the first step has been taken (itself a compile), or at once while paused.
-            self._measured = (None, float("inf"), 0.0)
+            self._measured = (self.step, float("inf"), 0.0)  # the job measured step 0 itself
             while True:
                 action, payload = self._next_action()
                 if action == "stop":
