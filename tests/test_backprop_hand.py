@@ -110,3 +110,20 @@ def test_cli_check_prints_one_row_per_op(monkeypatch, capsys):
     table = capsys.readouterr().out.splitlines()
     assert len(table) == 1 + len(check.QUICK) and table[1].split()[:2] == ["dense", "1"]
     assert all(line.endswith("NO") for line in table[1:])
+
+
+@pytest.mark.parametrize("name, setting", [
+    ("conv", dict(input_dilation=2)),
+    ("conv", dict(preferred_element_type=jnp.float32)),
+    ("locally_connected", dict(input_dilation=2)),
+    ("dense", dict(out_sharding="x")),
+])
+def test_settings_without_a_derivation_are_refused(name, setting):
+    x, kernel = jnp.ones((1, 5, 2)), jnp.ones((3, 2, 4))
+    if name == "locally_connected":
+        kernel = jnp.ones((3, 3, 2, 4))
+    if name == "dense":
+        x, kernel = jnp.ones((2, 3)), jnp.ones((3, 4))
+    (arg, value), = setting.items()
+    with pytest.raises(ValueError, match=rf"{name}: `{arg}` has no hand-derived backward pass"):
+        getattr(hand, name)(x, kernel, **setting)

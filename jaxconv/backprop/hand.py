@@ -33,6 +33,15 @@ from jaxconv.backprop.regional import regional_conv_backward
 __all__ = ["avg_pool", "conv", "dense", "locally_connected", "max_pool", "regional_conv"]
 
 
+def _underived(fn, **settings):
+    """Refuses the op's settings whose backward pass is not derived here (docs/backprop.md)."""
+    defaults = {"input_dilation": 1, "preferred_element_type": None, "out_sharding": None}
+    for name, value in settings.items():
+        if value != defaults[name]:
+            raise ValueError(f"{fn}: `{name}` has no hand-derived backward pass here, got "
+                             f"{name}={value!r}; use jaxconv.{fn}, which autodiff differentiates.")
+
+
 def _with_rule(forward, backward):
     """A ``custom_vjp`` function of ``(x, kernel, bias)`` whose VJP calls ``backward``."""
 
@@ -123,23 +132,33 @@ def _settings(fn, x, strides, padding, dilation):
             shapes.canonical_ints(fn, "dilation", dilation, ndim))
 
 
-def dense(x, kernel, bias=None, *, precision=None):
+def dense(x, kernel, bias=None, *, precision=None, preferred_element_type=None,
+          out_sharding=None):
     """:func:`jaxconv.ops.dense` with the hand-derived VJP (:func:`.dense_backward`).
+
+    ``preferred_element_type`` and ``out_sharding`` other than None raise, as in :func:`conv`.
 
     Example:
         >>> jax.grad(lambda k: dense(jnp.ones((2, 3)), k).sum())(jnp.ones((3, 4))).shape
         (3, 4)
     """
+    _underived("dense", preferred_element_type=preferred_element_type, out_sharding=out_sharding)
     return _dense_rule(canonical_precision("dense", precision))(x, kernel, bias)
 
 
-def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1, precision=None):
+def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1,
+         input_dilation=1, precision=None, preferred_element_type=None, out_sharding=None):
     """:func:`jaxconv.ops.conv` with the hand-derived VJP (:func:`.conv_backward`).
+
+    ``input_dilation``, ``preferred_element_type`` and ``out_sharding`` are taken so that the
+    signature is the op's; values other than their defaults raise (no derivation for them here).
 
     Example:
         >>> jax.grad(lambda k: conv(jnp.ones((1, 5, 2)), k).sum())(jnp.ones((3, 2, 4))).shape
         (3, 2, 4)
     """
+    _underived("conv", input_dilation=input_dilation,
+               preferred_element_type=preferred_element_type, out_sharding=out_sharding)
     strides, padding, dilation = _settings("conv", x, strides, padding, dilation)
     groups = check_int("conv", "groups", groups)
     precision = canonical_precision("conv", precision)
@@ -148,12 +167,14 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
 
 
 def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
-                      precision=None, implementation="auto"):
+                      input_dilation=1, precision=None, preferred_element_type=None,
+                      implementation="auto"):
     """:func:`jaxconv.ops.locally_connected` with the hand-derived VJP.
 
     A bias of shape (*out_spatial, F) gets a per-position gradient, one of shape (F,) a shared one.
     ``implementation`` picks how the forward is computed (as the op); the backward is always
-    :func:`.locally_connected_backward`.
+    :func:`.locally_connected_backward`. ``input_dilation`` and ``preferred_element_type`` other
+    than their defaults raise, as in :func:`conv`.
 
     Example:
         >>> x, k = jnp.ones((1, 5, 2)), jnp.ones((3, 3, 2, 4))
@@ -161,6 +182,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
         (3, 3, 2, 4)
     """
     fn = "locally_connected"
+    _underived(fn, input_dilation=input_dilation, preferred_element_type=preferred_element_type)
     strides, padding, dilation = _settings(fn, x, strides, padding, dilation)
     if not isinstance(implementation, str):  # the op checks the name; the cache needs a hashable
         raise TypeError(f"{fn}: `implementation` must be a string, got "
