@@ -170,7 +170,7 @@ print(f"{DATASET}: {len(ds.y_train)} training images {ds.input_shape}; batch {ba
       f"over {mesh.size} device(s)")
 
 trained = {}
-for kind in models.KINDS:
+for kind in models.LECTURE_KINDS:   # dense, local, conv: the lecture's three
     model = models.build(kind, num_classes=ds.num_classes, channels=CHANNELS, hidden=HIDDEN)
     start = time.perf_counter()
     for result in train.fit(model, ds, steps=STEPS, batch_size=batch_size,
@@ -193,7 +193,7 @@ import numpy as np
 
 x = ds.x_test[:1]
 fig, axes = plt.subplots(2, 3, figsize=(9, 6))
-for column, kind in enumerate(models.KINDS):
+for column, kind in enumerate(models.LECTURE_KINDS):
     model, params = trained[kind]
     kernel = np.asarray(params["layer1"]["kernel"], dtype=np.float32)
     if kind == "conv":                      # (kh, kw, C, F)
