@@ -8,8 +8,8 @@ import pytest
 
 from jaxconv import probes, train
 from viewer.__main__ import main
-from viewer.shift_probes import ProbeResult, shift_key, write_probe_csv
 from viewer.session import Session, Settings
+from viewer.shift_probes import ProbeResult, shift_key, write_probe_csv
 from viewer.snapshot import KINDS
 
 pytestmark = pytest.mark.slow  # a real session: three models and their probes compile

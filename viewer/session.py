@@ -149,6 +149,7 @@ class Session:
     def _head_line(self, model, params) -> str:
         """How the last feature maps reach the dense head: flattened, or averaged over positions."""
         import jax
+
         from jaxconv import models
 
         x = jax.ShapeDtypeStruct((1, *self.dataset.input_shape), np.float32)

@@ -77,7 +77,9 @@ class Prober:
 
     def __init__(self, models: dict, dataset, *, max_shift: int = MAX_SHIFT):
         import jax
-        from jaxconv import models as jmodels, probes
+
+        from jaxconv import models as jmodels
+        from jaxconv import probes
 
         self.dataset = dataset
         h, w = dataset.input_shape[:2]

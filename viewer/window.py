@@ -18,9 +18,9 @@ from viewer.column import ModelColumn
 from viewer.connections import ConnectionsPanel
 from viewer.controls import ControlsPanel, FieldError
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
+from viewer.probe_panels import ProbePanels
 from viewer.probing import ProbeMixin, default_unit
 from viewer.schedule import DrawSchedule
-from viewer.probe_panels import ProbePanels
 from viewer.session import ModelFailed, Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
 from viewer.snapshot import KINDS
