@@ -280,3 +280,34 @@ def test_head_choice_reaches_the_settings(qtbot):
     with pytest.raises(ValueError, match=r"Settings.with_fields: `head` must be one of flatten, "
                                          r"global-pool, got head='max'"):
         settings.with_fields(head="max")
+
+
+def test_status_line_keeps_a_compile_notice_until_trained_and_counts_its_seconds(qapp, monkeypatch):
+    from viewer import status as status_module
+    from viewer.status import StatusLine
+
+    clock = iter([100.0, 100.2, 102.7, 103.1])
+    monkeypatch.setattr(status_module.time, "monotonic", lambda: next(clock))
+    line = StatusLine()
+    line.announce("local", "compiling may take minutes: a 24x24 window.")
+    notice = tr("compile_long", kind=tr("short_local"), notice="compiling may take minutes: a 24x24 window.")
+    assert line.text() == notice and line.compiling
+    line.progress(False)  # paused: nothing compiles, no count
+    assert line.text() == notice
+    line.progress(True)
+    assert line.text() == f"{notice} {tr('compiling_for', seconds=0)}"
+    line.progress(True)
+    line.progress(True)
+    assert line.text() == f"{notice} {tr('compiling_for', seconds=2)}"
+    line.state(True, 0, trained=False)  # step 0 drawn: the compile has not ended
+    assert line.text().startswith(notice)
+    line.show_error("boom")
+    line.progress(True)  # an error is never overwritten by the count
+    assert line.text() == "boom" and line.error
+    line.clear_error()
+    line.state(True, 1, trained=True)
+    assert line.text() == tr("running", step=1) and not line.compiling
+    line.announce("conv", "x")
+    line.preparing("Loading")  # a new session forgets the old notice
+    line.state(False, 0, trained=False)
+    assert line.text() == tr("paused", step=0)

@@ -69,7 +69,10 @@ def test_probe_csv_rows(tmp_path):
     assert shift_key((-3, 2)) == "-3,2"
 
 
-def test_report_flag_writes_json_without_a_window(tmp_path, capsys):
+def test_report_flag_writes_json_without_a_window(tmp_path, capsys, monkeypatch):
+    from jaxconv.train import preflight
+
+    monkeypatch.setattr(preflight, "LONG_COMPILE_TAPS", 4)  # H3: the 3x3 layers count as long
     path = tmp_path / "r.json"
     code = main(["--dataset", "digits", "--steps", "2", "--channels", "2", "--depth", "1",
                  "--kernel-size", "3", "--hidden", "0", "--batch-size", "8", "--head",
@@ -78,4 +81,6 @@ def test_report_flag_writes_json_without_a_window(tmp_path, capsys):
     report = json.loads(path.read_text())
     assert report["step"] == 2 and report["head"] == "global-pool"
     assert all(0 <= m["test_accuracy"] <= 1 for m in report["models"])
-    assert f"wrote {path} at step 2" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert f"wrote {path} at step 2" in out
+    assert "jaxconv-viewer: local: compiling may take minutes: layer layer1 (local)" in err

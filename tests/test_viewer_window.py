@@ -339,16 +339,36 @@ def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     assert all(np.isfinite(snapshot.models[kind].kernels["layer1"]).all() for kind in KINDS)
 
 
-@pytest.mark.skip(reason="regressed when the shift probes moved into Session.prepare (f5092d7..4c485f1): "
-                  "the notice no longer reaches the status line within 180 s; issue 19 stays open")
 def test_h3_a_long_compile_is_announced_in_the_status_line(qtbot, qapp):
-    win = MainWindow(TINY.with_fields(kernel_size=24, channels=1), running=False)
+    # SAME padding: a window larger than the image (CIRCULAR, the default, refuses one).
+    win = MainWindow(TINY.with_fields(kernel_size=24, channels=1, padding="SAME"), running=False)
     win.show()
     try:  # paused: the notice is up, nothing long is compiled
         qtbot.waitUntil(lambda: "compiling may take minutes" in win.status.text(), timeout=WAIT)
         assert win.status.text().startswith(
             tr("short_local") + ": compiling may take minutes: layer layer1 (local) has a 24x24 "
             "window over a 8x8 input (576 taps"), win.status.text()
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+@pytest.mark.slow  # compiles the three tiny models' steps: about 20 s on two busy cores
+def test_h3_while_the_announced_compile_runs_the_status_line_counts_its_seconds(
+        qtbot, qapp, monkeypatch):
+    from jaxconv.train import preflight
+
+    monkeypatch.setattr(preflight, "LONG_COMPILE_TAPS", 4)  # the tiny 3x3 layer is "long"
+    win = MainWindow(TINY.with_fields(channels=1), running=True)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: tr("compiling_for", seconds=0) in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith(tr("short_local") + ": compiling may take minutes")
+        # The notice gives way to the state line once a trained step is drawn.
+        qtbot.waitUntil(lambda: win.status.text().startswith(tr("running", step="")[:-1])
+                        or win.status.text().startswith(tr("paused", step="")[:-1]),
+                        timeout=WAIT)
+        assert win.snapshot.step >= 1 and "ompil" not in win.status.text()
     finally:
         win.close()
         assert win.wait_for_threads(WAIT)

@@ -188,6 +188,9 @@ def _report(settings, path) -> int:
     session = Session(settings)
     try:
         session.prepare()
+        if session.compile_notice is not None:  # said before the long compile, not after it
+            kind, notice = session.compile_notice
+            print(f"jaxconv-viewer: {kind}: {notice}", file=sys.stderr, flush=True)
         for _ in session.rounds():
             pass
         report = session.report(path)

@@ -128,6 +128,7 @@ TEXT: dict[str, dict[str, str]] = {
                   "zh_CN": "正在加载 {dataset} 并编译三个模型…"},
     "compile_long": {"en": "{kind}: {notice} Training starts when it is compiled.",
                      "zh_CN": "{kind}：{notice}（正在编译）"},
+    "compiling_for": {"en": "Compiling for {seconds} s.", "zh_CN": "已编译 {seconds} 秒。"},
     "running": {"en": "Training — step {step}", "zh_CN": "训练中 — 第 {step} 步"},
     "paused": {"en": "Paused at step {step}", "zh_CN": "已暂停于第 {step} 步"},
     "not_number": {"en": "{field}: “{text}” is not a number; nothing was changed.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from viewer import files, typeface
 from viewer.canvas import DrawPanel
@@ -24,6 +24,7 @@ from viewer.schedule import DrawSchedule
 from viewer.session import ModelFailed, Session, Settings
 from viewer.shared import CountsPanel, InputPanel, MetricsPanel
 from viewer.snapshot import KINDS
+from viewer.status import StatusLine
 from viewer.worker import TrainWorker, WorkerThreads
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
@@ -67,8 +68,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.counts = CountsPanel()
         self.metrics = MetricsPanel()
         self.probes = ProbePanels()  # accuracy against shift, equivariance: every few seconds
-        self.status = QLabel()
-        self._error = False
+        self.status = StatusLine()
         self.statusBar().addWidget(self.status, 1)
         self._lay_out()
         self._make_menus()
@@ -171,7 +171,8 @@ class MainWindow(ProbeMixin, QMainWindow):
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running
-        self.show_status(tr("preparing", dataset=settings.dataset if restore is None else restore))
+        self.status.preparing(tr("preparing", dataset=settings.dataset if restore is None
+                                 else restore))
         self.threads.start(self.worker)
 
     def stop_worker(self, timeout_ms: int = 1500) -> bool:
@@ -216,7 +217,7 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     def start(self):
         """Start: resume, or restart with new settings if the fields changed."""
-        self._error = False
+        self.status.clear_error()
         settings = self._settings_from_fields()
         if settings is None:
             return
@@ -238,20 +239,20 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     def pause(self):
         """Pause after the current step."""
-        self._error = False
+        self.status.clear_error()
         if self.worker is not None:
             self.worker.pause()
 
     def step_once(self):
         """One step of each model (pauses first)."""
-        self._error = False
+        self.status.clear_error()
         if self.worker is not None:
             self.worker.pause()
             self.worker.step_once()
 
     def reset(self):
         """Fresh models from the fields' settings, paused."""
-        self._error = False
+        self.status.clear_error()
         settings = self._settings_from_fields()
         if settings is not None:
             self.start_session(settings, running=False)
@@ -259,10 +260,8 @@ class MainWindow(ProbeMixin, QMainWindow):
     # Worker signals (queued to this thread).
     def _prepared(self, counts):
         notice = getattr(self.session, "compile_notice", None)
-        if notice is not None and not self._error:  # stays up until the first drawing
-            kind, text = notice
-            self.show_status(tr("compile_long", kind=tr(f"short_{kind}"), notice=text))
-            self._compiling = True
+        if notice is not None:  # stays up until a trained step is drawn
+            self.status.announce(*notice)
         for kind, column in self.columns.items():
             column.set_counts(counts.models[kind])
         self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
@@ -308,6 +307,7 @@ class MainWindow(ProbeMixin, QMainWindow):
             self._show(snapshot)
         if self.snapshot is None:
             return
+        self.status.progress(self.training)
         for job in self.schedule.next_jobs(JOBS_PER_TICK):
             self._draw_job(job)
 
@@ -346,24 +346,16 @@ class MainWindow(ProbeMixin, QMainWindow):
 
     # Status, language, files.
     def _status_for(self, running, step):
-        if getattr(self, "_compiling", False) and (self.snapshot is None
-                                                    or self.snapshot.step == 0):
-            return  # the long-compile notice stays until a trained step is drawn
-        self._compiling = False
-        if not self._error:  # an error stays up until the next button press
-            self.show_status(tr("running" if running else "paused", step=step))
+        trained = self.snapshot is not None and self.snapshot.step > 0
+        self.status.state(running, step, trained)
 
     def show_status(self, text):
         """Shows ``text`` in the status bar (replacing an error)."""
-        self._error = False
-        self.status.setStyleSheet("")
-        self.status.setText(text)
+        self.status.show_status(text)
 
     def show_error(self, text):
         """Shows ``text`` in the status bar in red; it stays until the next button press."""
-        self._error = True
-        self.status.setStyleSheet("color: #b00020; font-weight: bold;")
-        self.status.setText(text)
+        self.status.show_error(text)
 
     def set_language(self, code: str):
         """Switches every label to language ``code`` (a key of `viewer.i18n.LANGUAGES`)."""
@@ -384,7 +376,8 @@ class MainWindow(ProbeMixin, QMainWindow):
             panel.retranslate()
         if self.snapshot is not None:
             self.input.draw(self.snapshot)
-        if not self._error and self.worker is not None:
+        self.status.retranslate()
+        if not self.status.error and self.worker is not None:
             self._status_for(self.training, self.snapshot.step if self.snapshot else 0)
 
     def load_session(self, directory):

@@ -1,0 +1,98 @@
+"""`StatusLine`: the window's status-bar text: the training state, an error, or a long compile.
+
+Three kinds of text, in order of precedence: an error (red) stays until the next button press;
+a long-compile notice (`announce`, from `jaxconv.train.preflight.compile_warning`) stays until a
+trained step is drawn, and while training runs it counts the seconds the compile has taken so
+far (XLA reports no progress of its own, so the time is the progress shown); otherwise the
+training state ("Training — step 12", "Paused at step 12").
+"""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtWidgets import QLabel
+
+from viewer.i18n import tr
+
+__all__ = ["StatusLine"]
+
+
+class StatusLine(QLabel):
+    """The status bar's label; ``text()`` is what the user reads."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.error = False  # an error is up: it stays until the next button press
+        self._notice = None  # the long-compile notice, while it is up
+        self._began = None  # when training started under the notice (monotonic seconds)
+        self._shown_seconds = None
+
+    @property
+    def compiling(self) -> bool:
+        """Whether a long-compile notice is up."""
+        return self._notice is not None
+
+    def show_status(self, text: str):
+        """Shows ``text`` (replacing an error)."""
+        self.error = False
+        self.setStyleSheet("")
+        self.setText(text)
+
+    def show_error(self, text: str):
+        """Shows ``text`` in red; it stays until `show_status` or `clear_error`."""
+        self.error = True
+        self.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.setText(text)
+
+    def clear_error(self):
+        """A button was pressed: the next state line may replace the error."""
+        self.error = False
+
+    def preparing(self, text: str):
+        """A new session starts: shows ``text``; an old session's notice is gone."""
+        self._notice = None
+        self.show_status(text)
+
+    def announce(self, kind: str, notice: str):
+        """Shows that model ``kind``'s compile is expected to be long (unless an error is up)."""
+        self._notice, self._began, self._shown_seconds = (kind, notice), None, None
+        if not self.error:
+            self.show_status(self._notice_text())
+
+    def progress(self, running: bool):
+        """Called every frame: while training runs under a notice, the seconds it has taken."""
+        if self._notice is None or self.error or not running:
+            return
+        now = time.monotonic()
+        if self._began is None:
+            self._began = now
+        seconds = int(now - self._began)
+        if seconds != self._shown_seconds:
+            self._shown_seconds = seconds
+            self.show_status(self._notice_text(seconds))
+
+    def state(self, running: bool, step: int, trained: bool):
+        """The state line, unless an error is up, or a notice whose compile has not ended.
+
+        Args:
+            running: training runs.
+            step: the last step.
+            trained: a trained step (step >= 1) has been drawn, so every compile has ended.
+        """
+        if self._notice is not None:
+            if not trained:
+                return
+            self._notice = None
+        if not self.error:
+            self.show_status(tr("running" if running else "paused", step=step))
+
+    def retranslate(self):
+        """The notice in the current language (the state line is redrawn by `state`)."""
+        if self._notice is not None and not self.error:
+            self.show_status(self._notice_text(self._shown_seconds))
+
+    def _notice_text(self, seconds=None) -> str:
+        kind, notice = self._notice
+        text = tr("compile_long", kind=tr(f"short_{kind}"), notice=notice)
+        return text if seconds is None else f"{text} {tr('compiling_for', seconds=seconds)}"
