@@ -1,0 +1,37 @@
+"""What a run compiles and traces before its first step: no per-operation programs, few traces.
+
+Start-up time is measured by ``python -m viewer.bench`` (docs/performance.md); these tests only
+count programs and traces, which do not depend on the machine's load.
+"""
+
+import logging
+
+import jax
+import pytest
+
+from jaxconv import data, models, train
+
+# The names jax gives the one-operation programs of an eager computation over a pytree.
+EAGER_NAMES = ("jit(square)", "jit(add)", "jit(imag)", "jit(real)", "jit(_reduce_sum)")
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return data.load("digits", seed=0, n_train=32, n_test=8)
+
+
+def compiled_names(caplog, fn):
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jax._src.dispatch"), jax.log_compiles(True):
+        fn()
+    return [r.getMessage().split(" of ", 1)[1].split(" in ")[0] for r in caplog.records
+            if r.getMessage().startswith("Finished XLA compilation of ")]
+
+
+def test_first_step_compiles_no_eager_per_leaf_programs(ds, caplog):
+    # A fresh architecture (channels nobody else uses), so nothing is in jax's caches yet.
+    model = models.build("conv", channels=(3,), hidden=5)
+    names = compiled_names(caplog, lambda: next(train.fit(  # steps=2: no evaluation
+        model, ds, steps=2, batch_size=8, eval_every=0)))
+    assert "jit(_update)" in names
+    assert not [n for n in names if n in EAGER_NAMES], names
