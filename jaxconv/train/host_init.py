@@ -65,15 +65,61 @@ def abstract_plan(model, input_shape):
         return variables
 
     x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    abstract = jax.eval_shape(traced, jax.random.key(0), x)
+    with _validate.abstract():  # the modules' memory checks assume a compiled init: the caller's
+        abstract = jax.eval_shape(traced, jax.random.key(0), x)  # check_init_fits counts it
     return abstract, plan
 
 
-def init_params(model, input_shape, seed: int = 0):
+def _tree_bytes(tree) -> int:
+    return sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
+
+
+def _on_host(plan) -> bool:
+    return bool(plan) and all(init is not None and hasattr(init, "host") for _, init, _, _ in plan)
+
+
+def check_init_fits(abstract, plan, tx=None) -> int:
+    """Refuses an initial state whose peak bytes exceed what this process can hold.
+
+    The peak is the parameters, plus the optimiser state ``tx.init`` makes of them, plus the
+    temporaries of making the parameters: drawing the largest one on the host takes one byte
+    per value and its float32 copy on top of it (:meth:`jaxconv.initializers.LecunNormal.host`),
+    and a compiled ``model.init`` takes ``INIT_PEAK_FACTOR - 1`` times the parameters.
+
+    Args:
+        abstract: the variables as ``jax.ShapeDtypeStruct`` leaves (:func:`abstract_plan`).
+        plan: the plan of :func:`abstract_plan`.
+        tx: the optax optimiser, or None (no optimiser state).
+
+    Returns:
+        The peak in bytes.
+
+    Raises:
+        ValueError: naming each part's bytes and the limit, before anything is allocated.
+    """
+    from jaxconv._table import human_bytes as h
+
+    params = _tree_bytes(abstract)
+    opt = _tree_bytes(jax.eval_shape(tx.init, abstract["params"])) if tx is not None else 0
+    if _on_host(plan):
+        largest = max(math.prod(shape) * (np.dtype(dtype).itemsize + 1) for _, _, shape, dtype in plan)
+        extra, making = largest, "drawing the largest parameter on the host"
+    else:
+        extra, making = (_validate.INIT_PEAK_FACTOR - 1) * params, "compiling model.init"
+    total = params + opt + extra
+    _validate.check_fits_memory(
+        "init_state", f"the initial state (parameters {h(params)}, optimizer state {h(opt)}, "
+                      f"and {h(extra)} more while {making})", total)
+    return total
+
+
+def init_params(model, input_shape, seed: int = 0, tx=None):
     """``model``'s initial ``"params"`` for inputs of one-example shape ``input_shape``.
 
     Drawn on the host when every parameter comes from :mod:`jaxconv.initializers` (see the
-    module docstring), else ``model.init`` with ``jax.random.key(seed)``, compiled once.
+    module docstring), else ``model.init`` with ``jax.random.key(seed)``, compiled once. Before
+    anything is drawn, :func:`check_init_fits` refuses a state (with ``tx``'s optimiser state)
+    too large for memory.
 
     Returns:
         The params pytree of device arrays.
@@ -83,10 +129,8 @@ def init_params(model, input_shape, seed: int = 0):
     """
     input_shape = tuple(int(d) for d in input_shape)
     abstract, plan = abstract_plan(model, input_shape)
-    total = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize
-                for a in jax.tree.leaves(abstract))
-    _validate.check_fits_memory("init_state", "the model's parameters", total)  # before drawing
-    if not plan or any(init is None or not hasattr(init, "host") for _, init, _, _ in plan):
+    check_init_fits(abstract, plan, tx)  # before drawing
+    if not _on_host(plan):
         return _jit_init(model, input_shape, seed)
     leaves = []
     for path, init, shape, dtype in plan:

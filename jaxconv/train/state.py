@@ -72,6 +72,10 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
         input_shape: one example's shape, e.g. ``(H, W, C)``.
         seed: the initialisation seed.
 
+    Raises:
+        ValueError: the initial state (parameters, optimiser state and the temporaries of making
+            them) would not fit in memory; refused with the bytes before anything is allocated.
+
     Example:
         >>> state = init_state(build("conv"), optax.adam(1e-3), (8, 8, 1))
         >>> int(state.step)
@@ -82,7 +86,7 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
                         f"{type(tx).__name__}.")
     input_shape = check_shape("init_state", "input_shape", input_shape, "one example, e.g. (8, 8, 1)")
     seed = check_int("init_state", "seed", seed, 0)
-    params = host_init.init_params(model, input_shape, seed=seed)
+    params = host_init.init_params(model, input_shape, seed=seed, tx=tx)
     if isinstance(jnp.zeros(()), jax.core.Tracer):  # inside jax.eval_shape (abstract_state):
         return _state_at_zero(tx, params)  # a nested jit cannot take compiler_options
     return _start(tx)(params)
