@@ -78,3 +78,29 @@ def test_choose_steps_and_capacity():
 def test_steps_per_dispatch_is_checked():
     with pytest.raises(ValueError, match=r"TrainConfig: `steps_per_dispatch` must be"):
         train.TrainConfig(steps_per_dispatch=-1)
+
+
+def test_the_next_dispatch_is_sent_before_a_result_is_read(ds, monkeypatch):
+    from jaxconv.train import loop
+
+    calls, made = [], loop.make_train_step
+
+    def counting(*args, **kwargs):
+        step = made(*args, **kwargs)
+        return lambda state, x, y: calls.append(int(state.step)) or step(state, x, y)
+
+    monkeypatch.setattr(loop, "make_train_step", counting)
+    kw = {"steps": 4, "batch_size": 8, "eval_every": 0, "learning_rate": 1e-2}
+    results = train.fit(MODEL, ds, steps_per_dispatch=1, **kw)
+    first = next(results)
+    assert first.step == 1 and calls == [0, 1]  # step 2 went out before step 1's loss was read
+    rest = list(results)
+    assert calls == [0, 1, 2, 3] and [r.step for r in rest] == [2, 3, 4]  # none past the end
+    # the same numbers as steps taken one at a time by hand
+    state = train.init_state(MODEL, loop._named_tx("adam", 1e-2, "constant", 1), (8, 8, 1))
+    step = made(MODEL, loop._named_tx("adam", 1e-2, "constant", 1))
+    stream = data.batches(ds.x_train, ds.y_train, 8, seed=0)
+    for r in [first, *rest]:
+        x, y = next(stream)
+        state, metrics, _ = step(state, x, y.astype(np.int32))
+        assert r.loss == pytest.approx(float(metrics["loss"]), rel=1e-6)

@@ -125,6 +125,11 @@ class Chunks:
         """Whether a dispatch of ``n`` steps runs the loop program (else the single step)."""
         return self.capacity > 1 and (n > 1 or not self.auto)
 
+    def settled_count(self) -> bool:
+        """Whether the dispatch sizes no longer wait on timings (then ``fit`` sends the next
+        dispatch before reading this one's metrics)."""
+        return not self.auto or self.settled
+
     def measured(self, n: int, seconds: float, loop: bool) -> None:
         """Records a dispatch of ``n`` steps. ``auto`` times single steps first (the first one
         compiled), then tries the count they suggest, and keeps it only if the loop's steps are

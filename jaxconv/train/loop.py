@@ -1,10 +1,12 @@
 """``fit``: the training loop as a plain generator of :class:`StepResult`, for the CLI and viewer.
 
 Its settings are one :class:`~jaxconv.train.TrainConfig`. The caller pulls one result per step
-and may stop at any time (pause, stop buttons, a step limit); nothing runs between pulls. Batches
-come from :func:`jaxconv.data.batches` seeded with ``seed``,
-and the parameters from ``seed`` (:func:`~jaxconv.train.init_state`), so the same seed on the same device gives the same
-run, and resuming from a checkpoint at step k replays the stream from batch k.
+and may stop at any time (pause, stop buttons, a step limit). Between pulls at most the next
+dispatch runs on the device: it is sent before the current one's losses are read, so the host's
+work overlaps the device's; one left running when the caller stops is dropped. Batches come from
+:func:`jaxconv.data.batches` seeded with ``seed``, and the parameters from ``seed``
+(:func:`~jaxconv.train.init_state`), so the same seed on the same device gives the same run,
+and resuming from a checkpoint at step k replays the stream from batch k.
 """
 
 from __future__ import annotations
@@ -199,23 +201,34 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
     chunks = Chunks(cfg, mesh, dataset)
     multi = None if chunks.capacity == 1 else make_multi_step(
         _update, jit, (model, tx, compute_dtype))
-    step, replay = start, []
-    while step < cfg.steps:
+    def launch(step, state):
+        """Dispatches the steps after ``step`` (jax runs them while the host goes on)."""
         n = chunks.next_count(step)
         pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, n)]
-        replay = [*replay, (step, state, pairs)][-2:]  # the guard may go back two steps
-        dispatched = time.perf_counter()
-        loop = multi is not None and chunks.uses_loop(n)
+        loop, dispatched = multi is not None and chunks.uses_loop(n), time.perf_counter()
         if not loop:
             x, y = pairs[0]
             if mesh is not None:
                 x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
-            new_state, metrics, grads = train_step(state, x, y)
-            metrics = {k: np.asarray(v)[None] for k, v in sharding.to_host(metrics).items()}
+            return _Launch(step, state, pairs, loop, dispatched, *train_step(state, x, y))
+        return _Launch(step, state, pairs, loop, dispatched,
+                       *multi(state, *chunks.stage(pairs), n))
+
+    replay, ahead = [], launch(start, state) if start < cfg.steps else None
+    while ahead is not None:
+        done, n = ahead, len(ahead.pairs)
+        step, new_state, grads = done.step, done.new_state, done.grads
+        # Pipelined: the next dispatch goes to the device before this one's metrics are read,
+        # so the host's work per step overlaps the device's (not while "auto" still times steps).
+        ahead = None
+        if step + n < cfg.steps and chunks.settled_count():
+            ahead = launch(step + n, new_state)
+        if done.loop:
+            metrics = jax.device_get(done.metrics)
         else:
-            new_state, metrics, grads = multi(state, *chunks.stage(pairs), n)
-            metrics = jax.device_get(metrics)
-        chunks.measured(n, time.perf_counter() - dispatched, loop)
+            metrics = {k: np.asarray(v)[None] for k, v in sharding.to_host(done.metrics).items()}
+        chunks.measured(n, time.perf_counter() - done.dispatched, done.loop)
+        replay = [*replay, (step, done.state, done.pairs)][-2:]  # the guard may go back two
         for i in range(n):
             step, last = step + 1, i == n - 1
             try:
@@ -237,7 +250,22 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
                              elapsed=time.perf_counter() - began, test_loss=test_loss,
                              test_accuracy=test_accuracy,
                              grads=grads if cfg.return_grads and last else None)
-        state = new_state
+        if ahead is None and step < cfg.steps:
+            ahead = launch(step, new_state)
+
+
+@dataclasses.dataclass
+class _Launch:
+    """One dispatch in flight: its first step, start state, batches, and its outputs."""
+
+    step: int
+    state: Any
+    pairs: list
+    loop: bool
+    dispatched: float
+    new_state: Any
+    metrics: Any
+    grads: Any
 
 
 def _rebuild(train_step, replay, step: int):
