@@ -39,6 +39,13 @@ def test_bad_settings_exit_2_before_the_window(argv, line, tmp_path):
     (["--dataset", "nope"], r"load: unknown dataset 'nope'"),
     (["--batch-size", "100000"], r"--batch-size: Batch size: “100000” must be a whole number from 1 to 4096"),
     (["--seed", "-1"], r"--seed: `seed` must be an integer >= 0, got seed=-1\."),
+    (["--dataset", "digits", "--depth", "3"],
+     r"--depth: the 8x8 images of 'digits' take at most 2 spatial layers of kernel size 3, "
+     r"padding 'CIRCULAR' and pooling, got 3; use --depth 2\."),
+    (["--dataset", "digits", "--channels", "4,8,16"], r"--depth: .* got 3; use --depth 2\."),
+    (["--dataset", "digits", "--kernel-size", "9"],
+     r"Settings: the 8x8 images of 'digits' are too small for a 9x9 window with padding "
+     r"'CIRCULAR' .*; use a smaller kernel size, or padding 'SAME'\."),
 ])
 def test_issue_settings_are_refused_by_the_checks_before_the_window(argv, line):
     from viewer.__main__ import _parser, check_arguments
@@ -56,3 +63,31 @@ def test_argument_errors_are_one_line(capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == ["jaxconv-viewer: error: argument --kernel-size: invalid int value: 'x' "
                                 "(see jaxconv-viewer --help)"]
+
+
+@pytest.mark.parametrize("argv", [["--dataset", "digits"], ["--dataset", "digits", "--depth", "2"],
+                                  ["--dataset", "digits", "--padding", "SAME", "--depth", "3"],
+                                  []])
+def test_settings_that_fit_the_dataset_pass_the_checks(argv):
+    from viewer.__main__ import _parser, check_arguments
+
+    assert check_arguments(_parser().parse_args(argv)) is None
+
+
+def test_the_default_depth_is_cut_to_what_small_images_take_and_said():
+    from viewer.settings import Settings, deepest_fit, fit_depth
+
+    settings = Settings(dataset="digits")  # 3 layers: 8 -> 4 -> 2, then a 3x3 window on 2x2
+    assert deepest_fit(settings.model, (28, 28, 1)) == (3, None)
+    assert deepest_fit(settings.model, (8, 8, 1))[0] == 2
+    fitted, note = fit_depth(settings, (8, 8, 1), "digits")
+    assert fitted.model.channels == (8, 16) and fitted.value("depth") == 2
+    assert note.startswith("the 8x8 images of 'digits' take 2 of the 3 spatial layers: depth 2 "
+                           "is used (layer3: padding='CIRCULAR' needs a window no larger")
+    assert fit_depth(settings, (28, 28, 1)) == (settings, None)
+    unpooled = settings.with_fields(pool=False, padding="SAME")  # SAME keeps 8x8 all the way
+    assert deepest_fit(unpooled.model, (8, 8, 1)) == (3, None)
+    with pytest.raises(ValueError, match=r"Settings: 8x8 images are too small for a 9x9 window "
+                                         r"with padding 'CIRCULAR' \(layer1: .*\); use a "
+                                         r"smaller kernel size, or padding 'SAME'\."):
+        fit_depth(settings.with_fields(kernel_size=9), (8, 8, 1))

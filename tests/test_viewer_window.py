@@ -372,3 +372,21 @@ def test_h3_while_the_announced_compile_runs_the_status_line_counts_its_seconds(
     finally:
         win.close()
         assert win.wait_for_threads(WAIT)
+
+
+@pytest.mark.slow  # prepares a session (compiles the shift measures): 10-20 s here
+def test_a_dataset_too_small_for_the_depth_trains_with_the_layers_it_takes(qtbot, qapp):
+    # The 8x8 digits take two pooled 3x3 circular layers (8 -> 4 -> 2), not three.
+    win = MainWindow(TINY.with_fields(channels=1, depth=3, padding="CIRCULAR"), running=False)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: "depth 2 is used" in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith("the 8x8 images of 'digits' take 2 of the 3 spatial")
+        assert win.session.models["conv"].config.channels == (1, 2)
+        assert win.controls.fields["depth"].text() == "2"  # the fields say what trains
+        session = win.session  # Start goes on with it: the fields and the session agree
+        qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
+        assert win.session is session and win.training
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)

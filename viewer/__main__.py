@@ -119,6 +119,20 @@ def check_arguments(args, settings=None) -> str | None:
         return f"--{err.field.replace('_', '-')}: {err}"
     except (ValueError, TypeError, OSError) as err:
         return str(err)
+    from viewer.settings import deepest_fit, fit_depth
+
+    layers, _ = deepest_fit(settings.model, dataset.input_shape)
+    given = args.depth is not None or "," in str(getattr(args, "channels", None) or "")
+    if layers < len(settings.model.channels) and (given or layers == 0):
+        try:  # no layer fits: the message names the fix
+            fit_depth(settings, dataset.input_shape, args.dataset)
+        except ValueError as err:
+            return str(err)
+        return (f"--depth: the {'x'.join(map(str, dataset.input_shape[:-1]))} images of "
+                f"{args.dataset!r} take at most {layers} spatial layer{'s' * (layers > 1)} of "
+                f"kernel size {settings.model.kernel_size}, padding "
+                f"{settings.model.padding!r}{' and pooling' * settings.model.pool}, got "
+                f"{len(settings.model.channels)}; use --depth {layers}.")
     if settings.train.batch_size > len(dataset.y_train):
         return (f"--batch-size: must be at most the {len(dataset.y_train)} training images of "
                 f"{args.dataset!r}, got --batch-size={settings.train.batch_size}.")
@@ -188,6 +202,8 @@ def _report(settings, path) -> int:
     session = Session(settings)
     try:
         session.prepare()
+        if session.depth_note:
+            print(f"jaxconv-viewer: {session.depth_note}", file=sys.stderr, flush=True)
         if session.compile_notice is not None:  # said before the long compile, not after it
             kind, notice = session.compile_notice
             print(f"jaxconv-viewer: {kind}: {notice}", file=sys.stderr, flush=True)

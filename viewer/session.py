@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.settings import HEADS, Settings
+from viewer.settings import HEADS, Settings, fit_depth
 from viewer.snapshot import (
     KINDS,
     Counts,
@@ -80,7 +80,8 @@ class Session:
         self.settings = settings or Settings()
         self.restore_dir = restore
         self.step = 0
-        self.dataset = self.counts = self.prober = None
+        self.dataset = self.counts = self.prober = self.depth_note = None
+        self.compile_notice = None
         self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self._features = {}, {}, {}, {}
         self.history = {kind: History() for kind in KINDS}
@@ -99,6 +100,9 @@ class Session:
         # Never download from the viewer: a set that is not cached fails at once, with a message.
         self.dataset = data.load(s.dataset, seed=s.train.seed, n_train=s.n_train, n_test=s.n_test,
                                  download=False)
+        # The default depth suits 28x28 images: on smaller ones, as many layers as fit, said.
+        self.settings, self.depth_note = fit_depth(s, self.dataset.input_shape, s.dataset)
+        s = self.settings
         tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
         counted = {}
         self.compile_notice = None

@@ -12,10 +12,12 @@ this before JAX has loaded.
 from __future__ import annotations
 
 import dataclasses
+import math
 
+from jaxconv import shapes
 from jaxconv.config import ModelConfig, TrainConfig
 
-__all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING"]
+__all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING", "deepest_fit", "fit_depth"]
 
 #: What feeds the classifier (``ModelConfig.global_pool`` False / True): the flattened feature
 #: maps, or their average over every position.
@@ -130,3 +132,65 @@ class Settings:
         if "max_steps" in data:  # a session saved by an older viewer
             data["steps"] = data.pop("max_steps")
         return cls().with_fields(**data)
+
+
+def deepest_fit(model: ModelConfig, input_shape) -> tuple[int, str | None]:
+    """How many of ``model``'s spatial layers an input of ``input_shape`` (H, W, C) takes.
+
+    Each layer's window, strides and padding (`jaxconv.shapes.geometry`), then the 2x2 pool
+    when ``model.pool``, shrink the maps; a layer whose input has become too small for its
+    window (CIRCULAR padding refuses a window larger than its input) ends the count.
+
+    Returns:
+        ``(layers, reason)``: ``len(model.channels)`` and None when all fit, else the number
+        that fit and why the next one does not.
+
+    Example:
+        >>> deepest_fit(VIEWER_MODEL, (8, 8, 1))[0]  # 8 -> 4 -> 2: a 3x3 window no longer fits
+        2
+    """
+    size = tuple(int(n) for n in input_shape[:-1])
+    for index in range(len(model.channels)):
+        try:
+            size = shapes.geometry(f"layer{index + 1}", size, model.kernel_size,
+                                   strides=model.strides, padding=model.padding).out_spatial
+        except ValueError as error:
+            return index, str(error)
+        if model.pool:
+            size = tuple(math.ceil(n / 2) for n in size)
+    return len(model.channels), None
+
+
+def fit_depth(settings: Settings, input_shape, dataset: str = "") -> tuple[Settings, str | None]:
+    """``settings`` with as many spatial layers as images of ``input_shape`` take.
+
+    The viewer's default depth suits 28x28 images; the 8x8 ``digits`` take two of its layers.
+    Switching datasets then still trains: the deeper layers are dropped, and the note says so.
+
+    Args:
+        settings: a `Settings`.
+        input_shape: one image's shape (H, W, C).
+        dataset: the dataset's name, for the messages.
+
+    Returns:
+        ``(settings, note)``: the settings unchanged and None when every layer fits; else
+        fewer layers and a one-line note naming the depth used.
+
+    Raises:
+        ValueError: not even the first layer fits (its window is larger than the image); the
+            message names the fix.
+    """
+    layers, reason = deepest_fit(settings.model, input_shape)
+    if reason is None:
+        return settings, None
+    image = "x".join(map(str, input_shape[:-1]))
+    named = f"the {image} images of {dataset!r}" if dataset else f"{image} images"
+    if layers == 0:
+        raise ValueError(f"Settings: {named} are too small for a {settings.model.kernel_size}x"
+                         f"{settings.model.kernel_size} window with padding "
+                         f"{settings.model.padding!r} ({reason}); use a smaller kernel size, "
+                         f"or padding 'SAME'.")
+    fitted = dataclasses.replace(settings, model=dataclasses.replace(
+        settings.model, channels=settings.model.channels[:layers]))
+    return fitted, (f"{named} take {layers} of the {len(settings.model.channels)} spatial "
+                    f"layers: depth {layers} is used ({reason.rstrip('.')}).")

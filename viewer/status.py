@@ -45,6 +45,12 @@ class StatusLine(QLabel):
         self.setStyleSheet("color: #b00020; font-weight: bold;")
         self.setText(text)
 
+    def show_note(self, text: str):
+        """Shows ``text`` in dark amber, kept as an error is: a setting was changed to fit."""
+        self.error = True
+        self.setStyleSheet("color: #8a5a00; font-weight: bold;")
+        self.setText(text)
+
     def clear_error(self):
         """A button was pressed: the next state line may replace the error."""
         self.error = False

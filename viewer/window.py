@@ -262,6 +262,10 @@ class MainWindow(ProbeMixin, QMainWindow):
         notice = getattr(self.session, "compile_notice", None)
         if notice is not None:  # stays up until a trained step is drawn
             self.status.announce(*notice)
+        if getattr(self.session, "depth_note", None):  # fewer layers than asked: the fields too
+            self.settings = self.session.settings
+            self.controls.set_settings(self.settings, self.redraw_every)
+            self.status.show_note(self.session.depth_note)
         for kind, column in self.columns.items():
             column.set_counts(counts.models[kind])
         self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
