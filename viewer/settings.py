@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxconv import shapes
 from jaxconv.config import ModelConfig, TrainConfig
 
 __all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING", "deepest_fit", "fit_depth"]
@@ -149,6 +148,8 @@ def deepest_fit(model: ModelConfig, input_shape) -> tuple[int, str | None]:
         >>> deepest_fit(VIEWER_MODEL, (8, 8, 1))[0]  # 8 -> 4 -> 2: a 3x3 window no longer fits
         2
     """
+    from jaxconv import shapes  # JAX-free too, but the window's start-up loads only the configs
+
     size = tuple(int(n) for n in input_shape[:-1])
     for index in range(len(model.channels)):
         try:
