@@ -77,7 +77,8 @@ class ModelConfig(_JSON):
         hidden: units of a dense layer between the features and the classifier; 0 for none.
         regions: for ``kind="regional"``: each spatial layer's output positions are split into
             this many blocks per dim (as ``numpy.array_split``), one kernel per block; capped
-            at the layer's output size, so a large value means one kernel per position.
+            at the layer's output size, so a large value, or None, means one kernel per
+            position.
 
     Example:
         >>> dataclasses.asdict(ModelConfig("conv"))["channels"]
@@ -95,8 +96,8 @@ class ModelConfig(_JSON):
     pool: bool = _field(True, "a 2x2 max pool after each spatial layer")
     global_pool: bool = _field(False, "average over all positions before the head")
     hidden: int = _field(64, "units of the dense layer before the classifier (0: none)")
-    regions: int = _field(2, "regional kind: kernels per dim of each spatial layer (1: conv; "
-                             "capped at the output size: one per position)")
+    regions: int | None = _field(2, "regional kind: kernels per dim of each spatial layer (1: "
+                                    "conv; capped at the output size; off: one per position)")
 
     def __post_init__(self):
         owner, set_ = "ModelConfig", object.__setattr__  # frozen: canonicalise once
@@ -113,7 +114,8 @@ class ModelConfig(_JSON):
         set_(self, "kernel_size", check_int(owner, "kernel_size", self.kernel_size))
         set_(self, "strides", check_int(owner, "strides", self.strides))
         set_(self, "hidden", check_int(owner, "hidden", self.hidden, 0))
-        set_(self, "regions", check_int(owner, "regions", self.regions))
+        if self.regions is not None:  # None: one kernel per position, whatever the size
+            set_(self, "regions", check_int(owner, "regions", self.regions))
         set_(self, "padding", check_choice(owner, "padding", self.padding, PADDING_MODES,
                                            upper=True))
         for name in ("pool", "global_pool"):

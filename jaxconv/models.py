@@ -8,7 +8,8 @@ only in what a spatial layer is:
 - ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
 - ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
 - ``regional``: :class:`jaxconv.linen.RegionalConv`, the same window, one kernel per block of
-  ``regions`` x ``regions`` output positions (capped at the layer's output size), between the two;
+  ``regions`` x ``regions`` output positions (capped at the layer's output size; None: one per
+  position), between the two;
 - ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the
   conv layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
 
@@ -58,7 +59,8 @@ class Model(nn.Module):
         if cfg.kind == "regional":
             out = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
                                   padding=cfg.padding).out_spatial
-            regions = tuple(min(cfg.regions, o) for o in out)  # capped: one per position
+            regions = tuple(o if cfg.regions is None else min(cfg.regions, o)  # capped
+                            for o in out)
             return linen.RegionalConv(features, window, regions, strides=cfg.strides,
                                       padding=cfg.padding, name=name)(x)
         if cfg.kind == "local":

@@ -44,6 +44,17 @@ def feature_strip(features, *, gap: int = 2) -> np.ndarray:
     return np.concatenate(parts, axis=1)[:, :-gap]
 
 
+def _regional(kernel, features):
+    """For a regional kernel (fewer kernels than its layer's (H, W, F) ``features`` has
+    positions): position -> its region (`jaxconv.shapes.region_of_position`); else None."""
+    if kernel.ndim != 6 or features is None or kernel.shape[:2] == np.shape(features)[:2]:
+        return None
+    from jaxconv.shapes import region_of_position  # the window starts with no more of jaxconv
+
+    rows, cols = (region_of_position(n, r) for n, r in zip(np.shape(features)[:2], kernel.shape[:2]))
+    return lambda position: (rows[position[0]], cols[position[1]])
+
+
 class ModelColumn(QWidget):
     """Everything about one kind (``"dense"``, ``"local"`` or ``"conv"``), fed by `draw`.
 
@@ -64,6 +75,7 @@ class ModelColumn(QWidget):
         self.gradients = False
         self._maps = None
         self._counts = None
+        self._title = (f"kind_{kind}", {})  # `set_title`: the sharing dial renames the middle one
         self.title = QLabel()
         self.title.setStyleSheet(f"font-weight: bold; font-size: 15px; color: {COLORS[kind]};")
         self.count = QLabel("—")
@@ -121,7 +133,7 @@ class ModelColumn(QWidget):
 
     def retranslate(self):
         """Re-reads every label in the current language."""
-        self.title.setText(tr(f"kind_{self.kind}"))
+        self.title.setText(tr(self._title[0], **self._title[1]))
         self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
         self.channel_label.setText(tr("channel"))
         self.features_title.setText(tr("features"))
@@ -129,6 +141,11 @@ class ModelColumn(QWidget):
         set_labels(self.acc_plot, tr("accuracy"), bottom=tr("step"))
         self.set_counts(self._counts)
         self._redraw_weights()
+
+    def set_title(self, key: str, **fields):
+        """Titles the column with label ``key`` of `viewer.i18n.TEXT` (``fields`` filled in)."""
+        self._title = (key, fields)
+        self.title.setText(tr(key, **fields))
 
     def set_counts(self, counts):
         """Shows a `viewer.snapshot.ModelCounts` (None: not counted yet)."""
@@ -223,12 +240,15 @@ class ModelColumn(QWidget):
         self.channel.setEnabled(per_channel)
         mosaic = tiling.weight_mosaic(kernel, in_shape, out_shape, feature=self.channel.value())
         self.weights.set_data(mosaic)
-        rect = None
-        if self.unit is not None and self.unit.layer == name and (
-                not per_channel or self.channel.value() == self.unit.channel):
-            rect = units.weight_rect(kernel, in_shape, out_shape, self.unit)
+        rect, unit = None, self.unit
+        regional = _regional(kernel, dict(self._maps.features).get(name))
+        if unit is not None and regional and unit.position is not None:
+            unit = unit._replace(position=regional(unit.position))  # the tile of its region
+        if unit is not None and unit.layer == name and (
+                not per_channel or self.channel.value() == unit.channel):
+            rect = units.weight_rect(kernel, in_shape, out_shape, unit)
         self.weights.mark([rect] if rect else [])
-        hint = {6: "hint_local", 4: "hint_conv"}.get(kernel.ndim)
+        hint = {6: "hint_regional" if regional else "hint_local", 4: "hint_conv"}.get(kernel.ndim)
         if hint is None:
             hint = "hint_dense" if in_shape is not None else "hint_matrix"
         self.hint.setText(tr(hint))

@@ -26,7 +26,6 @@ from viewer.snapshot import (
     Counts,
     History,
     LayerMaps,
-    ModelCounts,
     Probe,
     Snapshot,
     read_metrics_csv,
@@ -92,9 +91,9 @@ class Session:
         from jaxconv import compile_cache
 
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
-        import jax
 
-        from jaxconv import data, models, summary, train
+        from jaxconv import data, train
+        from viewer import building
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
@@ -106,22 +105,12 @@ class Session:
         tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
         counted = {}
         self.compile_notice = None
-        for kind in KINDS:
-            model = models.build(kind, **s.model_fields(self.dataset.num_classes))
-            self.models[kind] = model
-            table = summary(model, self.dataset.input_shape)
-            slow = train.preflight.compile_warning(table)  # e.g. a 100x100 window on 8x8 digits
-            if slow and self.compile_notice is None:
-                self.compile_notice = (kind, slow)
-            self.states[kind] = train.init_state(model, tx, self.dataset.input_shape, seed=s.train.seed)
-            formulas = [f"{r.name}: {r.formula}" for r in table.rows]
-            spatial = sum(r.name.startswith("layer") for r in table.rows)
-            formulas.insert(spatial, self._head_line(model, self.states[kind].params))
-            counted[kind] = ModelCounts(table.total_params, table.total_weights,
-                                        table.total_biases, table.total_param_bytes,
-                                        tuple(formulas))
-            self._features[kind] = jax.jit(  # a dict: its keys are static, unlike a list's names
-                lambda params, x, model=model: dict(models.activations(model, params, x)))
+        for kind in KINDS:  # the middle column's kind follows the sharing dial (viewer.building)
+            column = building.build_column(self, kind, tx)
+            if column.notice and self.compile_notice is None:  # e.g. 100x100 window on 8x8 digits
+                self.compile_notice = (kind, column.notice)
+            self.models[kind], self.states[kind] = column.model, column.state
+            counted[kind], self._features[kind] = column.counts, column.features
         if self.restore_dir is not None:
             self._restore(train)
         from viewer.shift_probes import Prober
@@ -135,7 +124,14 @@ class Session:
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
 
-    RESTARTS_ROUNDS = ("set_learning_rate",)  # worker requests after which `rounds` restarts
+    RESTARTS_ROUNDS = ("set_learning_rate", "set_regions")  # requests after which `rounds` restarts
+
+    def set_regions(self, regions):
+        """Rebuilds the middle column with ``regions`` per dim, None: one kernel per position
+        (a worker request; `viewer.building.set_regions`). Returns its new `ModelCounts`."""
+        from viewer import building
+
+        return building.set_regions(self, regions)
 
     def set_learning_rate(self, learning_rate: float) -> float:
         """Continues with another learning rate from the states as they are (a worker request).

@@ -76,9 +76,6 @@ class Prober:
     """
 
     def __init__(self, models: dict, dataset, *, max_shift: int = MAX_SHIFT):
-        import jax
-
-        from jaxconv import models as jmodels
         from jaxconv import probes
 
         self.dataset = dataset
@@ -90,18 +87,27 @@ class Prober:
         self._eq_x = dataset.x_test[:min(EQUIVARIANCE_IMAGES, n)]
         self._accuracy, self._equivariance = {}, {}
         for kind, model in models.items():
-            mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
+            self.set_model(kind, model)
 
-            def accuracy(params, x, y, where, model=model, mode=mode):
-                logits = lambda x: model.apply({"params": params}, x)  # noqa: E731
-                return probes.shift_accuracy(logits, x, y, self.shifts, mode=mode, where=where)
+    def set_model(self, kind: str, model) -> None:
+        """Measures ``model`` as kind ``kind`` from now on (the sharing dial rebuilt its column)."""
+        import jax
 
-            def equivariance(params, x, model=model, mode=mode):
-                features = lambda x: dict(jmodels.activations(model, params, x))  # noqa: E731
-                return probes.equivariance(features, x, mode=mode)
+        from jaxconv import models as jmodels
+        from jaxconv import probes
 
-            self._accuracy[kind] = jax.jit(accuracy)
-            self._equivariance[kind] = jax.jit(equivariance)
+        mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
+
+        def accuracy(params, x, y, where):
+            logits = lambda x: model.apply({"params": params}, x)  # noqa: E731
+            return probes.shift_accuracy(logits, x, y, self.shifts, mode=mode, where=where)
+
+        def equivariance(params, x):
+            features = lambda x: dict(jmodels.activations(model, params, x))  # noqa: E731
+            return probes.equivariance(features, x, mode=mode)
+
+        self._accuracy[kind] = jax.jit(accuracy)
+        self._equivariance[kind] = jax.jit(equivariance)
 
     def measure(self, params: dict, step: int) -> ProbeResult:
         """Both measures of every kind on the fixed subset; ``params``: kind -> parameters."""

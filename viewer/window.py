@@ -13,10 +13,12 @@ from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from viewer import files, typeface
+from viewer.building import DIAL_KIND
 from viewer.canvas import DrawPanel
 from viewer.column import ModelColumn
 from viewer.connections import ConnectionsPanel
 from viewer.controls import ControlsPanel, FieldError
+from viewer.dial import DialMixin
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
 from viewer.probe_panels import ProbePanels
 from viewer.probing import ProbeMixin, default_unit
@@ -38,7 +40,7 @@ JOBS_PER_TICK = 2
 CLOSE_WAIT_MS = 1500
 
 
-class MainWindow(ProbeMixin, QMainWindow):
+class MainWindow(DialMixin, ProbeMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
     Signals:
@@ -60,6 +62,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.training = False
         self.controls = ControlsPanel(self.settings, redraw_every)
         self.columns = {kind: ModelColumn(kind) for kind in KINDS}
+        self._make_dial()  # the middle column's sharing dial and similarity map (viewer.dial)
         self.input = InputPanel()
         self.drawing = DrawPanel()
         self.connections = ConnectionsPanel()
@@ -269,6 +272,7 @@ class MainWindow(ProbeMixin, QMainWindow):
         for kind, column in self.columns.items():
             column.set_counts(counts.models[kind])
         self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
+        self._dial_prepared(counts)
         self.input.set_samples(0, counts.class_names)
         self.drawing.set_shape(counts.input_shape)
         self.controls.set_available(counts.datasets)
@@ -295,7 +299,9 @@ class MainWindow(ProbeMixin, QMainWindow):
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
 
     def _served(self, served):
-        if served.error is not None:
+        if self._dial_served(served):
+            pass
+        elif served.error is not None:
             self.show_error(tr("not_written", path=served.args[0],
                                error=f"{type(served.error).__name__}: {served.error}"))
         else:
@@ -339,6 +345,8 @@ class MainWindow(ProbeMixin, QMainWindow):
             # Weights change only with the step: a stroke or a shift redraws the feature maps.
             fresh = self._weights_step.get(job) != snapshot.step
             self.columns[job].draw(snapshot.models[job], weights=fresh)
+            if fresh and job == DIAL_KIND:
+                self._draw_similarity()
             self._weights_step[job] = snapshot.step
         elif isinstance(job, str):
             kind = job.removeprefix("curves_")
@@ -375,8 +383,8 @@ class MainWindow(ProbeMixin, QMainWindow):
         self.language_menu.setTitle(tr("menu_language"))
         for key in ("save_session", "load_session", "export_png", "export_csv", "quit"):
             self.actions[key].setText(tr(key))
-        for panel in (self.controls, *self.columns.values(), self.input, self.drawing,
-                      self.connections, self.counts, self.metrics, self.probes):
+        for panel in (self.controls, *self.columns.values(), self.dial, self.similarity, self.input,
+                      self.drawing, self.connections, self.counts, self.metrics, self.probes):
             panel.retranslate()
         if self.snapshot is not None:
             self.input.draw(self.snapshot)

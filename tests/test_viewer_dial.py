@@ -1,0 +1,119 @@
+"""The middle column's weight-sharing dial and its similarity map, driven through the widgets."""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+
+from jaxconv import models, summary
+from viewer.__main__ import _parser, settings_from_args
+from viewer.building import column_kind, per_position, shown_regions
+from viewer.dial import SharingDial, SimilarityPanel
+from viewer.i18n import tr
+from viewer.session import Session, Settings
+from viewer.window import MainWindow
+
+TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
+    channels=2, depth=1, kernel_size=3, hidden=8, batch_size=16, eval_every=4, head="flatten")
+WAIT = 180_000  # ms: compiles on a busy two-core machine are slow; no timing test
+
+
+def counted(kind, **fields):
+    """What `jaxconv.summary` counts for the viewer's model of ``kind`` on 8x8 digits."""
+    return summary(models.build(kind, **{**TINY.model_fields(10), **fields}), (8, 8, 1)).total_params
+
+
+def test_the_flag_sets_regions_and_off_is_one_per_position():
+    assert settings_from_args(_parser().parse_args(["--regions", "3"])).model.regions == 3
+    assert settings_from_args(_parser().parse_args(["--regions", "off"])).model.regions is None
+    assert Settings().model.regions is None  # the lecture's locally-connected middle column
+    assert per_position(TINY, (8, 8, 1)) == 8  # CIRCULAR 3x3 on 8x8: 8x8 outputs
+    assert [column_kind("local", TINY.with_fields(regions=r), (8, 8, 1))
+            for r in (1, 7, 8, 50, None)] == ["regional", "regional", "local", "local", "local"]
+    assert shown_regions(TINY.with_fields(regions=50), (8, 8, 1)) == 8
+    assert column_kind("conv", TINY.with_fields(regions=2), (8, 8, 1)) == "conv"
+
+
+def test_set_regions_rejects_junk_before_building():
+    with pytest.raises(ValueError, match=r"Session.set_regions: `regions` must be a positive "
+                                         r"integer, got regions=0"):
+        Session(TINY).set_regions(0)
+    with pytest.raises(TypeError, match=r"Session.set_regions: `regions` must be an int, got "
+                                        r"regions='2'"):
+        Session(TINY).set_regions("2")
+
+
+def test_the_dial_asks_once_when_it_comes_to_rest(qtbot):
+    dial = SharingDial()
+    qtbot.addWidget(dial)
+    assert not dial.isEnabled()
+    dial.set_range(8, 8)
+    assert dial.regions() is None and dial.value.text() == tr("sharing_none", n=8)
+    with qtbot.waitSignal(dial.regions_chosen, timeout=5000) as blocker:
+        for value in range(7, 2, -1):  # a drag: one request at the end, not five
+            dial.slider.setValue(value)
+    assert blocker.args == [3] and dial.spin.value() == 3
+    assert dial.value.text() == tr("sharing_regions", r=3, n=9)
+    with qtbot.assertNotEmitted(dial.regions_chosen, wait=600):
+        dial.spin.setValue(4)
+        dial.spin.setValue(3)  # back where it was: nothing to rebuild
+    with qtbot.waitSignal(dial.regions_chosen, timeout=5000) as blocker:
+        qtbot.keyClick(dial.spin, Qt.Key.Key_PageUp)  # +10, to the top: one per position
+    assert blocker.args == [None]
+
+
+def test_similarity_panel_draws_one_cell_per_region(qtbot):
+    panel = SimilarityPanel()
+    qtbot.addWidget(panel)
+    conv = np.random.default_rng(0).normal(size=(3, 3, 1, 2))
+    panel.draw("layer1", np.broadcast_to(conv, (2, 3, 3, 3, 1, 2)), 1)
+    assert panel.map.shape == (2, 3)
+    np.testing.assert_allclose(panel.image.data(), 1.0, atol=1e-6)
+    assert panel.summary.text() == tr("similarity_summary", layer="layer1", channel=1, mean=1.0,
+                                      overall=1.0)
+    panel.draw("head", np.ones((4, 2)), 0)
+    assert panel.map is None and panel.summary.text() == tr("similarity_none", layer="head")
+
+
+@pytest.mark.slow
+def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
+    win = MainWindow(TINY.with_fields(regions=2), running=True)  # --regions 2
+    win.show()
+    try:
+        column, dial = win.columns["local"], win.dial
+
+        def rest_at(value):
+            with qtbot.waitSignal(win.served, timeout=WAIT,
+                                  check_params_cb=lambda s: s.name == "set_regions"):
+                dial.spin.setValue(value)
+            qtbot.waitUntil(lambda: win.session.history["local"].view()["train"]["step"].size
+                            >= 2 and win._weights_step.get("local") is not None, timeout=WAIT)
+            qtbot.waitUntil(lambda: win.similarity.map is not None
+                            and win.similarity.map.shape == expected_map, timeout=WAIT)
+
+        qtbot.waitUntil(lambda: win.similarity.map is not None, timeout=WAIT)
+        assert dial.spin.maximum() == 8 and dial.spin.value() == 2
+        assert column.title.text() == tr("kind_regional", r=2)
+        assert column.count.text() == f"{counted('regional', regions=2):,} {tr('parameters')}"
+        assert win.similarity.map.shape == (2, 2)
+        conv_steps = win.session.history["conv"].view()["train"]["step"].size
+
+        expected_map = (8, 8)
+        rest_at(8)  # one kernel per position: the locally-connected model
+        assert column.title.text() == tr("kind_local")
+        assert column.count.text() == f"{counted('local'):,} {tr('parameters')}"
+        assert win.counts.counts[1] == counted("local")
+        assert win.session.models["local"].config.kind == "local"
+        # The other columns trained on; the rebuilt one started again.
+        assert win.session.history["conv"].view()["train"]["step"][0] == 1
+        assert win.session.history["conv"].view()["train"]["step"].size > conv_steps
+        assert win.session.history["local"].view()["train"]["step"][0] == 1
+
+        expected_map = (1, 1)
+        rest_at(1)  # one kernel: the count of the conv column
+        assert column.title.text() == tr("kind_regional_one")
+        assert column.count.text() == win.columns["conv"].count.text()
+        np.testing.assert_allclose(win.similarity.map, 1.0, atol=1e-6)
+        assert win.settings.model.regions == 1
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
