@@ -21,6 +21,13 @@ from jaxconv import data, models, train
 X = jnp.ones((2, 8, 8, 3))
 
 
+_TWO = models.build("conv", num_classes=2, channels=(2,), hidden=0)
+
+
+def _TWO_PARAMS():
+    return train.init_state(_TWO, train.make_optimizer(), (4, 4, 1)).params
+
+
 def _dataset(n_train=4, n_test=2):
     x = np.zeros((n_train, 4, 4, 1), np.float32)
     return data.Dataset(x, np.arange(n_train) % 2, x[:n_test], np.arange(n_test) % 2, ("a", "b"), "toy")
@@ -63,6 +70,10 @@ def _dataset(n_train=4, n_test=2):
                  id="fit-return-grads-yes"),
     pytest.param(lambda: train.fit(models.build("conv", num_classes=2), _dataset(), steps=1, mesh="junk"),
                  TypeError, r"fit: `mesh` must be None or a jax.sharding.Mesh .*got mesh='junk'", id="fit-mesh-junk"),
+    pytest.param(lambda: train.evaluate(_TWO, _TWO_PARAMS(), np.zeros((3, 4, 4, 1), np.float32),
+                                        np.array([0, 1, 5])), ValueError,
+                 r"^evaluate: the model has 2 output classes but y\[2\] = 5; build it with num_classes",
+                 id="evaluate-label-outside-the-classes"),
     pytest.param(lambda: train.fit(None, _dataset(), steps=1), TypeError,
                  r"fit: `model` must be a flax.linen Module .*got model=None", id="fit-model-none"),
 ])

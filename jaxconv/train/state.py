@@ -211,7 +211,8 @@ def _eval_body(model, compute_dtype, params, x, y, weight):
     _, logits = loss_fn(model, params, x, y, compute_dtype)
     losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
     correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
-    return jnp.sum(losses * weight), jnp.sum(correct * weight)
+    outside = ((y < 0) | (y >= logits.shape[-1])) & (weight > 0)  # a label the head cannot give
+    return jnp.sum(losses * weight), jnp.sum(correct * weight), jnp.any(outside)
 
 
 def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None,
@@ -233,6 +234,10 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
     Returns:
         ``(loss, accuracy)`` as Python floats.
 
+    Raises:
+        ValueError: a label outside the model's classes ``[0, classes)``, named with its index
+            (it used to give a NaN loss).
+
     Example:
         >>> loss, accuracy = evaluate(model, state.params, ds.x_test, ds.y_test)
     """
@@ -247,7 +252,7 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
     # Never pad past the set itself; with a mesh, every batch must split evenly over the devices.
     batch_size = min(-(-batch_size // devices), -(-len(x) // devices)) * devices
     eval_batch = _Bound(jit(_eval_body, static_argnums=(0, 1)), (model, compute_dtype))
-    total_loss, total_correct = 0.0, 0.0
+    total_loss, total_correct, outside = 0.0, 0.0, False
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size].astype(np.int32)
         weight = np.ones(batch_size, np.float32)
@@ -258,7 +263,13 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             yb = np.concatenate([yb, np.zeros(pad, np.int32)])
         if mesh is not None:
             xb, yb, weight = (sharding.shard_batch(a, mesh) for a in (xb, yb, weight))
-        loss, correct = eval_batch(params, xb, yb, weight)
+        loss, correct, bad = eval_batch(params, xb, yb, weight)
         total_loss += float(loss)
         total_correct += float(correct)
+        outside = outside or bool(bad)
+    if outside:  # was a NaN loss, returned as if it were a result
+        from jaxconv.train import preflight
+
+        classes = preflight.output_classes(model, tuple(x.shape[1:]))
+        preflight.check_labels("evaluate", classes, {"y": y})
     return total_loss / len(x), total_correct / len(x)
