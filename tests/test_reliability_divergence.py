@@ -1,11 +1,14 @@
 """Regression tests for M4, M9: divergence is caught early and the kept state can be continued."""
 
+import dataclasses
 import math
 
+import jax
 import numpy as np
 import pytest
 
 from jaxconv import data, models, train
+from jaxconv.train import recover
 from jaxconv.train.guard import Guard
 
 MODEL = models.build("dense", hidden=0)
@@ -96,3 +99,49 @@ def test_normal_training_does_not_fire(ds):
     losses = [r.loss for r in train.fit(MODEL, ds, steps=60, batch_size=16, learning_rate=1e-2,
                                         eval_every=0)]
     assert len(losses) == 60 and np.mean(losses[-5:]) < losses[0]
+
+
+# --- the suggested learning rate (M4, M9): seen to continue, not just the old rate / 10 --------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer, rate", [("sgd", 100.0), ("adam", 1e6)])
+def test_m4_m9_the_suggested_rate_trains_on_from_the_kept_state(ds, optimizer, rate):
+    config = train.TrainConfig(steps=30, batch_size=16, optimizer=optimizer, learning_rate=rate,
+                               eval_every=0, steps_per_dispatch=1)
+    err = _diverge(ds, optimizer, rate, steps_per_dispatch=1)
+    found = recover.suggest_learning_rate(MODEL, ds, err, config)
+    assert found.learning_rate is not None and found.learning_rate < rate / 10
+    assert rate / 10 in found.failed  # the old suggestion diverged again from the same state
+    assert found.loss_after < min(found.loss_before, math.log(10))
+    assert re_match(rf"^learning rate {found.learning_rate:g} took the loss on the next 10 "
+                    rf"batches from \S+ to \S+ in 10 steps within the guard \({rate / 10:g}, ",
+                    found.describe())
+    resumed = list(train.fit(MODEL, ds, dataclasses.replace(
+        config, learning_rate=found.learning_rate), state=err.state))
+    assert resumed[-1].step == 30 and resumed[-1].loss < math.log(10)  # no divergence: trains
+
+
+@pytest.mark.slow
+def test_the_tries_scaled_update_equals_the_optimizer_at_the_smaller_rate(ds):
+    x, y = ds.x_train[:8], ds.y_train[:8].astype(np.int32)
+    for optimizer in ("sgd", "momentum", "adam"):
+        tx, small = (train.make_optimizer(optimizer, r) for r in (0.5, 0.5 / 1000))
+        a = b = train.init_state(MODEL, tx, (8, 8, 1))
+        step = train.make_train_step(MODEL, small, jit=jax.jit)
+        for _ in range(2):
+            a, _ = recover._scaled_step(MODEL, tx, None, a, x, y, np.float32(1e-3))
+            b, _, _ = step(b, x, y)
+        for p, q in zip(jax.tree.leaves((a.params, a.opt_state)),
+                        jax.tree.leaves((b.params, b.opt_state))):
+            np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=1e-5, atol=1e-7)
+
+
+def test_suggest_learning_rate_refuses_a_non_divergence_and_an_optax_optimizer(ds):
+    err = train.DivergenceError(3, None, "x")
+    with pytest.raises(TypeError, match=r"suggest_learning_rate: `err` must be a "
+                                        r"DivergenceError, got ValueError"):
+        recover.suggest_learning_rate(MODEL, ds, ValueError(), train.TrainConfig())
+    with pytest.raises(TypeError, match=r"suggest_learning_rate: `config` must be a TrainConfig "
+                                        r"naming its optimizer"):
+        recover.suggest_learning_rate(MODEL, ds, err, train.TrainConfig(
+            optimizer=train.make_optimizer()))

@@ -216,25 +216,37 @@ def _prepare(args, ckpt):
     return model, ds, {"dataset": dataset}, config, state
 
 
-def _report_divergence(args, ckpt, err, model, config, meta):
-    """Saves the state that passed the guard (dropping steps saved after it) and says so."""
+def _report_divergence(args, ckpt, err, model, ds, config, meta):
+    """Saves the state that passed the guard (dropping steps saved after it), finds a learning
+    rate that continues from it (:func:`jaxconv.train.recover.suggest_learning_rate`) and says so."""
+    from jaxconv.train import recover
+
     print(f"jaxconv train: diverged at step {err.step}: {err.reason}.", file=sys.stderr)
-    smaller = f"{config.learning_rate / 10:g}"
-    if ckpt is None:
-        print(f"jaxconv train: nothing was saved (no --checkpoint-dir); the state of step "
-              f"{err.good_step} passed the guard. Rerun with --checkpoint-dir to keep it, or "
-              f"with a smaller --learning-rate (e.g. {smaller}).", file=sys.stderr)
-        return
-    ckpt.wait()
-    for newer in [step for step in ckpt.steps() if step > err.good_step]:
-        ckpt.delete(newer)  # saved from states the guard has since condemned
-    if err.good_step not in ckpt.steps():
-        ckpt.save(err.state, config=model.config, train_config=config, metadata=meta)
+    if ckpt is not None:
         ckpt.wait()
+        for newer in [step for step in ckpt.steps() if step > err.good_step]:
+            ckpt.delete(newer)  # saved from states the guard has since condemned
+        if err.good_step not in ckpt.steps():
+            ckpt.save(err.state, config=model.config, train_config=config, metadata=meta)
+            ckpt.wait()
+    print(f"jaxconv train: trying smaller learning rates from step {err.good_step} for a few "
+          f"steps each...", file=sys.stderr)
+    found = recover.suggest_learning_rate(model, ds, err, config)
+    rate = f"{found.learning_rate:g}" if found.learning_rate is not None else None
+    if ckpt is None:
+        again = f"; rerun with --learning-rate {rate}" if rate else ""
+        print(f"jaxconv train: nothing was saved (no --checkpoint-dir); the state of step "
+              f"{err.good_step} passed the guard: {found.describe()}{again}, or with "
+              f"--checkpoint-dir to keep it.", file=sys.stderr)
+        return
     path = ckpt.directory / str(err.good_step)
+    if rate is None:
+        print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, "
+              f"to {str(path)!r}; {found.describe()}.", file=sys.stderr)
+        return
     print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, to "
-          f"{str(path)!r}; continue it with a smaller learning rate: jaxconv train --resume "
-          f"--checkpoint-dir {args.checkpoint_dir} --learning-rate {smaller} --allow-changed-settings",
+          f"{str(path)!r}; {found.describe()}: jaxconv train --resume --checkpoint-dir "
+          f"{args.checkpoint_dir} --learning-rate {rate} --allow-changed-settings",
           file=sys.stderr)
 
 
@@ -299,7 +311,7 @@ def run(args) -> int:
                                   metadata=dataset_meta)
                         saved = last.step
             except train.DivergenceError as err:
-                _report_divergence(args, ckpt, err, model, config, {**dataset_meta, "diverged": {
+                _report_divergence(args, ckpt, err, model, ds, config, {**dataset_meta, "diverged": {
                     "step": err.step, "reason": err.reason}})
                 return 1
     finally:

@@ -13,6 +13,7 @@ from jaxconv.train.checkpoint import Checkpointer, CheckpointError, abstract_sta
 from jaxconv.train.guard import DivergenceError, NonFiniteError
 from jaxconv.train.loop import StepResult, fit
 from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from jaxconv.train.recover import LearningRateSuggestion, suggest_learning_rate
 from jaxconv.train.sharding import (
                                     DATA_AXIS,
                                     batch_sharding,
@@ -32,6 +33,7 @@ __all__ = [
     "CheckpointError",
     "Checkpointer",
     "DivergenceError",
+    "LearningRateSuggestion",
     "NonFiniteError",
     "StepResult",
     "TrainConfig",
@@ -49,5 +51,6 @@ __all__ = [
     "replicate",
     "replicated",
     "shard_batch",
+    "suggest_learning_rate",
     "to_host",
 ]
