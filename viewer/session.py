@@ -7,6 +7,7 @@ each at first, then as many per compiled dispatch as make a dispatch take a few 
 (the same number for all three, so their states are current at every yield). A model's "wall
 time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
 a step that compiled or ran the test-set evaluation counts as an average step instead.
+What the panels draw is made by `viewer.views`; saving and restoring is `viewer.store`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from viewer.settings import HEADS, Settings, fit_depth
-from viewer.snapshot import (
-    KINDS,
-    Counts,
-    History,
-    LayerMaps,
-    Probe,
-    Snapshot,
-    read_metrics_csv,
-    write_metrics_csv,
-)
+from viewer.snapshot import KINDS, Counts, History, Snapshot
+from viewer.views import shift_one
 
 __all__ = ["HEADS", "ModelFailed", "Session", "Settings", "shift_one"]
 
@@ -44,24 +37,6 @@ class ModelFailed(RuntimeError):
 
 # fit's long-compile warning is shown in the status line instead (Session.compile_notice).
 warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"viewer\.session")
-
-
-def shift_one(image, dy: int, dx: int) -> np.ndarray:
-    """One image (H, W, C) moved ``dy`` down and ``dx`` right, zero-filled; all zeros once it
-    has moved all the way out (the arrow keys may go that far). `jaxconv.probes.shift_images`."""
-    from jaxconv.probes import shift_images
-
-    image = np.asarray(image, np.float32)
-    h, w = image.shape[:2]
-    if abs(dy) >= h or abs(dx) >= w:
-        return np.zeros_like(image)
-    return shift_images(image[None], int(dy), int(dx))[0]
-
-
-def _layer_order(name: str):
-    """layer1, layer2, ..., layer10, hidden, head: the order the model calls them."""
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (name == "head", name == "hidden", int(digits or 0), name)
 
 
 class Session:
@@ -228,28 +203,11 @@ class Session:
                 for kind in KINDS}
 
     def snapshot(self, probe=None) -> Snapshot:
-        """Host copies of every model's kernels, gradients and features for input ``probe``.
+        """Host copies of every model's kernels, gradients and features for input ``probe``
+        (a `Probe`, or ``(index, dy, dx)``); see `viewer.views.take_snapshot`."""
+        from viewer.views import take_snapshot
 
-        Args:
-            probe: a `Probe` (or ``(index, dy, dx)``): a test image or the user's drawing, its
-                shift, and the unit whose receptive fields to compute.
-        """
-        import jax
-
-        probe = Probe(*probe) if isinstance(probe, tuple) else probe or Probe()
-        index = probe.index % len(self.dataset.y_test)
-        drawn = probe.drawn and probe.drawing is not None
-        source = probe.drawing if drawn else self.dataset.x_test[index]
-        image = shift_one(source, probe.dy, probe.dx)
-        device = {kind: (self.states[kind].params, self.grads.get(kind),
-                         self._features[kind](self.states[kind].params, image[None]))
-                  for kind in KINDS}
-        host = jax.device_get(device)  # one transfer for everything drawn
-        maps = {kind: self._layer_maps(kind, *host[kind], fields=self._fields(kind, image, probe))
-                for kind in KINDS}
-        return Snapshot(self.step, maps, {k: h.view() for k, h in self.history.items()}, image,
-                        None if drawn else int(self.dataset.y_test[index]), probe,
-                        len(self.dataset.y_test))
+        return take_snapshot(self, probe)
 
     def measure(self):
         """Measures accuracy against shift and equivariance now; returns the `ProbeResult`.
@@ -275,88 +233,21 @@ class Session:
             Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         return report
 
-
-    def _fields(self, kind, image, probe):
-        """The probe unit's (theoretical, effective) receptive fields in model ``kind``, or None."""
-        from jaxconv import receptive
-
-        if probe.unit is None:
-            return None
-        model, (layer, channel, position) = self.models[kind], probe.unit
-        try:
-            theoretical = receptive.theoretical_field(model.config, image.shape, layer, position)
-            effective = receptive.effective_field(model, self.states[kind].params, image, layer,
-                                                  position, channel)
-        except ValueError:  # a unit from other settings (fewer layers, smaller maps): none here
-            return None
-        return theoretical, effective
-
-    def _layer_maps(self, kind, params, grads, features, fields=None) -> LayerMaps:
-        names = sorted((n for n in params if "kernel" in params[n]), key=_layer_order)
-        shapes = features
-        in_shapes, out_shapes = {}, {}
-        previous = self.dataset.input_shape
-        for name in names:
-            out = np.shape(shapes.get(name, ()))[1:]
-            spatial = len(out) == 3
-            in_shapes[name] = previous if kind == "dense" and spatial else None
-            out_shapes[name] = out if kind == "dense" and spatial else None
-            if spatial and self.settings.model.pool:
-                out = (math.ceil(out[0] / 2), math.ceil(out[1] / 2), out[2])
-            previous = out if spatial else None
-        logits = np.asarray(shapes["head"][0], np.float64)
-        probs = np.exp(logits - logits.max())
-        return LayerMaps(
-            kernels={n: params[n]["kernel"] for n in names},
-            grads=None if grads is None else {n: grads[n]["kernel"] for n in names},
-            in_shapes=in_shapes, out_shapes=out_shapes,
-            features=[(n, features[n][0]) for n in sorted(features, key=_layer_order) if n != "head"]
-            + [("head", (probs / probs.sum()).astype(np.float32))],
-            probs=(probs / probs.sum()).astype(np.float32), fields=fields)
-
     def export_metrics(self, path) -> int:
-        """Writes every model's metrics as CSV (`write_metrics_csv`); returns the row count.
+        """Writes every model's metrics as CSV, and the shift measures beside it; returns the row
+        count (a worker request: `viewer.store.export_metrics`)."""
+        from viewer import store
 
-        Beside it, ``<name>_probes.csv`` gets every accuracy-against-shift and equivariance
-        measurement so far (`viewer.shift_probes.write_probe_csv`). Reads the growing histories, so it
-        runs where they grow: `TrainWorker.request`.
-        """
-        from viewer.shift_probes import write_probe_csv
-
-        path = Path(path)
-        write_probe_csv(path.with_name(f"{path.stem}_probes.csv"), self.measures)
-        return write_metrics_csv(path, self.history)
+        return store.export_metrics(self, path)
 
     def save(self, directory) -> Path:
-        """Writes settings, metrics (CSV) and the three train states (orbax) under ``directory``.
+        """Writes settings, metrics and the three train states under ``directory`` (a worker
+        request, served between two steps: `viewer.store.save`)."""
+        from viewer import store
 
-        It reads the states, the histories and the step together, so it must not run beside a
-        training step: the window asks the worker for it (`TrainWorker.request`), which serves
-        it between two steps; then all three states, the CSV and ``session.json`` hold one step.
-        """
-        from jaxconv import train
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        states = dict(self.states)  # immutable pytrees: a consistent copy while training goes on
-        for kind in KINDS:
-            with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
-                checkpointer.save(states[kind], config=self.models[kind].config,
-                                  train_config=self.settings.train,
-                                  metadata={"time": self._time[kind]})
-        write_metrics_csv(directory / "metrics.csv", self.history)
-        (directory / "session.json").write_text(json.dumps(
-            {"settings": self.settings.to_json(), "step": self.step}, indent=1),
-            encoding="utf-8")
-        return directory
+        return store.save(self, directory)
 
     def _restore(self, train):
-        directory = Path(self.restore_dir)
-        for kind in KINDS:
-            checkpointer = train.Checkpointer(directory / kind, create=False)
-            state, meta = checkpointer.restore(train.abstract_state(self.states[kind]))
-            checkpointer.close()
-            self.states[kind], self._time[kind] = state, float(meta.get("time", 0.0))
-        self.history.update(read_metrics_csv(directory / "metrics.csv"))
-        self.step = int(min(int(np.asarray(state.step)) for state in
-                            (self.states[k] for k in KINDS)))
+        from viewer import store
+
+        store.restore(self, train)

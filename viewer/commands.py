@@ -1,0 +1,136 @@
+"""`SessionCommands`: what `MainWindow` tells its session and worker (start, pause, reset, load).
+
+Every command runs on the GUI thread and returns at once: a new session is prepared on a new
+worker thread (`viewer.worker.WorkerThreads`), and whatever reads or writes the training state
+is a request the worker serves between two steps (`request`). The worker's answers come back as
+signals, handled by the window (`MainWindow._prepared`, `_served`, ...).
+"""
+
+from __future__ import annotations
+
+from viewer.controls import FieldError
+from viewer.i18n import tr
+from viewer.session import Session, Settings
+from viewer.worker import TrainWorker
+
+__all__ = ["SessionCommands"]
+
+
+class SessionCommands:
+    """`MainWindow`'s commands: needs ``controls``, ``columns``, ``probes``, ``schedule``,
+    ``status``, ``threads`` and the worker-signal slots on the window."""
+
+    def start_session(self, settings: Settings, *, restore=None, running: bool = True):
+        """Stops the current session, if any, and starts training a new one.
+
+        Raises:
+            OSError, ValueError: ``restore`` holds no readable session (the current one goes on).
+        """
+        session = Session(settings, restore=restore)
+        self.stop_worker()
+        self.session = session
+        self.settings = self.session.settings
+        self.snapshot = self._pending = None
+        self._weights_step = {}
+        self.schedule.reset()
+        self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
+        self.worker.set_probe(self.probe())
+        self.worker.prepared.connect(self._prepared)
+        self.worker.snapshot_taken.connect(self._snapshot_taken)
+        self.worker.state_changed.connect(self._state_changed)
+        self.worker.failed.connect(self._failed)
+        self.worker.served.connect(self._served)
+        self.worker.measured.connect(self.probes.draw)
+        for column in self.columns.values():
+            column.set_counts(None)
+        self.training = running
+        self.status.preparing(tr("preparing", dataset=settings.dataset if restore is None
+                                 else restore))
+        self.threads.start(self.worker)
+
+    def stop_worker(self, timeout_ms: int = 1500) -> bool:
+        """Stops training and waits for the thread; True if it ended within ``timeout_ms``."""
+        worker, self.worker = self.worker, None
+        return worker is None or self.threads.stop(worker, timeout_ms)
+
+    def request(self, name: str, *args) -> bool:
+        """Asks the worker to run ``session.<name>(*args)`` between two steps; False if none runs.
+
+        The answer comes as `served` and in the status bar.
+        """
+        if self.worker is None or not self.threads.alive(self.worker):
+            self.show_error(tr("not_written", path=args[0] if args else "", error=tr("no_session")))
+            return False
+        self.worker.request(name, *args)
+        return True
+
+    def wait_for_threads(self, timeout_ms: int) -> bool:
+        """Waits up to ``timeout_ms`` in all for every worker thread to end; True if they all did."""
+        return self.threads.wait(timeout_ms)
+
+    def threads_running(self) -> bool:
+        """Whether a worker thread has not ended yet (one stuck in a compile, after `stop_worker`)."""
+        return self.threads.running()
+
+    def _settings_from_fields(self):
+        try:
+            settings, redraw = self.controls.settings(self.settings)
+        except FieldError as error:
+            self.show_error(str(error))
+            return None
+        self.redraw_every = redraw
+        if self.worker is not None:
+            self.worker.set_steps_between(redraw)
+        return settings
+
+    def start(self):
+        """Start: resume, or restart with new settings if the fields changed."""
+        self.status.clear_error()
+        settings = self._settings_from_fields()
+        if settings is None:
+            return
+        alive = self.worker is not None and self.threads.alive(self.worker)
+        rate = settings.train.learning_rate
+        if alive and settings != self.settings and settings == self.settings.with_fields(
+                learning_rate=rate):
+            # Only the learning rate changed (e.g. lowered after divergence): the models go on
+            # from their weights, which the guard set back to the last that passed it.
+            self.worker.request("set_learning_rate", rate)
+            self.settings = settings
+            self.training = True
+            self.worker.resume()
+        elif settings != self.settings or not alive:
+            self.start_session(settings, running=True)  # new settings, or the last start failed
+        else:
+            self.training = True
+            self.worker.resume()
+
+    def pause(self):
+        """Pause after the current step."""
+        self.status.clear_error()
+        if self.worker is not None:
+            self.worker.pause()
+
+    def step_once(self):
+        """One step of each model (pauses first)."""
+        self.status.clear_error()
+        if self.worker is not None:
+            self.worker.pause()
+            self.worker.step_once()
+
+    def reset(self):
+        """Fresh models from the fields' settings, paused."""
+        self.status.clear_error()
+        settings = self._settings_from_fields()
+        if settings is not None:
+            self.start_session(settings, running=False)
+
+    def load_session(self, directory):
+        """Continues a session saved by `Session.save`, paused."""
+        try:
+            self.start_session(None, restore=directory, running=False)
+        except Exception as error:  # noqa: BLE001 - a bad folder must not end the app
+            self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
+            return
+        self.controls.set_settings(self.settings, self.redraw_every)
+        self.show_status(tr("loaded", path=directory))
