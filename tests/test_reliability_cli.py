@@ -77,11 +77,15 @@ def test_m2_an_uncached_dataset_offline_is_one_line_with_the_path(capsys, tmp_pa
     assert str(tmp_path) in line
 
 
-def test_l15_a_stray_step_folder_is_refused_before_training_with_its_path(capsys, tmp_path):
+def test_l15_a_stray_step_folder_is_refused_before_training_with_its_path(capsys, caplog,
+                                                                         tmp_path):
     (tmp_path / "ck" / "20").mkdir(parents=True)
     one_line(capsys, ["train", "--checkpoint-dir", str(tmp_path / "ck"), *TINY], 2,
              f"--checkpoint-dir: '{tmp_path / 'ck' / '20'}' is named like a step but is not a "
              f"checkpoint")
+    # Orbax's "WARNING:absl:Metadata file does not exist: .../20/_CHECKPOINT_METADATA" line
+    # came before it on the terminal.
+    assert not [r for r in caplog.records if "Metadata file does not exist" in r.getMessage()]
 
 
 def test_a_fresh_run_does_not_write_into_a_directory_with_steps(capsys, saved):

@@ -18,7 +18,7 @@ import sys
 
 __all__ = ["dropped", "install"]
 
-dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0}
+dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0, "missing_metadata": 0}
 _state = {"installed": False, "verbose": False}
 
 
@@ -35,10 +35,18 @@ def _unraisable(previous):
 
 
 class _FirstLine(logging.Filter):
-    """Orbax's ERROR records lose their traceback and all but their first line."""
+    """Orbax's ERROR records lose their traceback and all but their first line; its warning
+    about a step folder without orbax's metadata is dropped (a stray folder such as an empty
+    ``ck/20`` printed ``WARNING:absl:Metadata file does not exist: ...`` before jaxconv's own
+    one-line report of it)."""
 
     def filter(self, record):
-        if _state["verbose"] or record.levelno < logging.ERROR:
+        if _state["verbose"]:
+            return True
+        if record.levelno < logging.ERROR:
+            if str(record.msg).startswith("Metadata file does not exist"):
+                dropped["missing_metadata"] += 1
+                return False
             return True
         if record.exc_info or "\n" in record.getMessage():
             dropped["orbax_tracebacks"] += 1
