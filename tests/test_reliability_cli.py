@@ -244,3 +244,26 @@ def test_l14_a_step_without_manifests_falls_back_without_asyncio_tracebacks(save
                           capture_output=True, text=True, env=env, timeout=240)
     assert proc.returncode == 0 and "skipped step 3" in proc.stderr
     assert "Event loop is closed" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_l14_a_step_of_another_model_falls_back_in_one_line_without_tensorstore_specs(
+        saved, tmp_path):
+    import json
+
+    ck = copy_of(saved, tmp_path)
+    meta = ck / "3" / "meta" / "metadata"
+    data_ = json.loads(meta.read_text())
+    data_["model_config"]["channels"] = [8]  # the findings' case (channels 8,8): 371 lines
+    meta.write_text(json.dumps(data_))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "JAXCONV_VERBOSE": "0"}
+    # No model flags: each step's own meta builds its model. Once (default model, meta channels
+    # 8,8) orbax's failed reading coroutines printed 12 "Exception ignored in: <coroutine ...>"
+    # tracebacks with TensorStore specs at exit; 4 later tries did not, so this checks the
+    # outcome, one line, rather than reliably reproducing that race.
+    proc = subprocess.run([sys.executable, "-m", "jaxconv.cli", "train", "--steps", "4",
+                           "--resume", "--checkpoint-dir", str(ck)],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert proc.returncode == 0 and "step 4" in proc.stdout, proc.stderr[-3000:]
+    assert proc.stderr.startswith("jaxconv train: resuming from step 2, skipped step 3: ")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[:3000]
