@@ -181,3 +181,35 @@ def test_gathered_patches_equal_the_stack_of_slices(spec):
     _, tangent = jax.jvp(lambda v: extract_patches(v, geom), (x,), (dx,))
     np.testing.assert_array_equal(tangent, _stacked_patches(dx, geom))
     check_grads(lambda v: extract_patches(v, geom), (x,), order=1, modes=("rev",))
+
+
+def _dots(jaxpr):
+    """Every dot_general of a closed jaxpr, nested calls included."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "dot_general":
+            yield eqn
+        for value in eqn.params.values():
+            for sub in (value if isinstance(value, (tuple, list)) else (value,)):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    yield from _dots(inner)
+
+
+def test_differentiated_patches_never_contract_a_batch_minor_pair():
+    # Under differentiation "patches" runs positions-first products: none contracts the batch
+    # axis as the last axis of both operands (the batch-minor kernel gradient, which ran ~2x
+    # slower). Its gradients equal the elementwise ones of "taps" with few features (the test
+    # above takes "patches" as their reference); here the forward values under jvp also equal
+    # the undifferentiated gather's.
+    geom, x, kernel, kw = _case(((3, 5, 5, 2), 3, 1, 1, "VALID", 9))  # batch 3: no other axis
+    f = lambda a, k: jaxconv.locally_connected(a, k, precision=HI, implementation="patches", **kw)
+    jaxpr = jax.make_jaxpr(jax.grad(lambda a, k: jnp.sum(f(a, k) ** 2), argnums=(0, 1)))(x, kernel)
+    dots = list(_dots(jaxpr.jaxpr))
+    assert len(dots) >= 3  # forward, input and kernel gradients
+    for eqn in dots:
+        (lhs, rhs), _ = eqn.params["dimension_numbers"]
+        a, b = (v.aval.shape for v in eqn.invars)
+        minor_pair = tuple(lhs) == (len(a) - 1,) and tuple(rhs) == (len(b) - 1,)
+        assert not (minor_pair and a[-1] == x.shape[0]), eqn
+    y, _ = jax.jvp(f, (x, kernel), (x, kernel))
+    np.testing.assert_allclose(y, jax.jit(f)(x, kernel), rtol=1e-5, atol=1e-5)
