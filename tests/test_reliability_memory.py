@@ -118,3 +118,20 @@ def test_i18_init_state_conv_2pow20_under_an_address_space_limit_is_one_sentence
         "more while drawing the largest parameter on the host) needs 18,379,448,700 bytes "
         "(18.4 GB) but this machine can hold at most 8,589,934,592 bytes (8.6 GB); count it "
         "without allocating with jaxconv.summary(model, input_shape).")
+
+
+def test_m2_bench_of_a_workload_beyond_memory_is_refused_before_allocating(capsys):
+    from jaxconv import bench
+    from jaxconv.bench import runner
+    from jaxconv.cli import main
+
+    workload = bench.make_workload("local", (100000, 100000, 1), 32)
+    with pytest.raises(ValueError, match=r"^bench: workload 'local 3x3 1->32 @100000x100000 s1x1 "
+                                         r"VALID b128' \(input 5\.1 TB, parameters 12\.8 TB, "
+                                         r"output 163\.8 TB\) needs 181,752,934,470,656 bytes"):
+        runner.run_workload(workload, rounds=1, peak_gflops=1.0)
+    # The CLI (was a JaxRuntimeError RESOURCE_EXHAUSTED line after 14 s): exit 2, one line.
+    assert main(["bench", "--layer", "local", "--input", "100000x100000x1", "--quick",
+                 "--no-torch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("jaxconv bench: error: bench: workload 'local")

@@ -12,6 +12,7 @@ code runs, and only the PyTorch peer (CPU only) drops out.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import statistics
 import time
@@ -19,7 +20,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from jaxconv import host_memory, xla_cpu
+from jaxconv import _validate, host_memory, xla_cpu
 from jaxconv.bench import roofline, torch_peer
 from jaxconv.bench.workloads import (
     Workload,
@@ -126,6 +127,27 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, 
     return out
 
 
+def check_fits(workload: Workload) -> int:
+    """Refuses a workload whose input, parameters and output alone exceed the memory this process
+    can hold (``--input 100000x100000x1`` ran into XLA's ``RESOURCE_EXHAUSTED`` after 14 s).
+
+    Returns:
+        That lower bound in bytes (the training step's gradients come on top).
+
+    Raises:
+        ValueError: naming the workload, each part's bytes and the limit.
+    """
+    from jaxconv._table import human_bytes as h
+
+    cost = workload.cost()
+    inputs = workload.batch * math.prod(workload.input_shape) * cost.itemsize
+    parts = {"input": inputs, "parameters": cost.param_bytes, "output": cost.activation_bytes}
+    total = sum(parts.values())
+    shown = ", ".join(f"{k} {h(v)}" for k, v in parts.items())
+    return _validate.check_fits_memory("bench", f"workload {workload.name!r} ({shown})", total,
+                                       hint="jaxconv count")
+
+
 def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variants: bool = False,
                  use_torch: bool = True, cpu_library: str = "xla", gemm_ratio: bool = False,
                  bandwidth: float | None = None) -> list[dict]:
@@ -142,6 +164,7 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
     With ``gemm_ratio``, a float32 GEMM of the same FLOPs is one more candidate (row ``"gemm"``)
     and every row has ``x_gemm``: median over rounds of its time / the GEMM's.
     """
+    check_fits(workload)
     results = []
     for mode in workload.modes:
         library = resolve_library(workload, mode, cpu_library)
