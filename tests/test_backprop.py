@@ -1,5 +1,7 @@
 """Hand-derived gradients: the worked examples of docs/backprop.md, exact, then against jax.vjp."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,6 +16,7 @@ from jaxconv.backprop import (
     locally_connected_backward,
     max_pool_backward,
 )
+from jaxconv.cli import main
 
 # The 4x4 max-pooling example of the docs: every window but the bottom-left one has a tie.
 TIED = np.array([[1, 3, 2, 2],
@@ -104,6 +107,22 @@ def test_agrees_with_autodiff():
     assert [row["op"] for row in report["ops"]] == list(check.CONFIGS)
     for row in report["ops"]:
         assert row["ok"] and row["max_rel_error"] <= check.TOLERANCE, row
+
+
+def test_cli_check_prints_one_row_per_op(monkeypatch, capsys):
+    # --quick: the grid test_agrees_with_autodiff checks (in this file, so one worker compiles it
+    # once); the full grid runs in the docs' `jaxconv backprop check`.
+    assert main(["backprop", "check", "--quick", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tolerance"] == 1e-5
+    assert [row["op"] for row in report["ops"]] == list(check.QUICK)
+    assert [row["configs"] for row in report["ops"]] == [len(c) for c in check.QUICK.values()]
+    assert all(row["ok"] for row in report["ops"])
+    monkeypatch.setattr(check, "TOLERANCE", -1.0)  # nothing can pass: exit status 1
+    assert main(["backprop", "check", "--quick"]) == 1
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) == 1 + len(check.QUICK) and table[1].split()[:2] == ["dense", "1"]
+    assert all(line.endswith("NO") for line in table[1:])
 
 
 def test_three_dims_and_dilation_agree_with_autodiff():
