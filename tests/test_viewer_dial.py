@@ -117,3 +117,28 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
     finally:
         win.close()
         assert win.wait_for_threads(WAIT)
+
+
+
+def test_the_report_says_the_dial_and_the_filter_similarity():
+    import types
+
+    from jaxconv.similarity import similarity_to_mean
+    from viewer.building import sharing_report
+
+    def session(regions):  # what sharing_report reads of a Session: settings, shape, parameters
+        settings = TINY.with_fields(regions=regions)
+        side = shown_regions(settings, (8, 8, 1))
+        rng = np.random.default_rng(side)
+        params = {"layer1": {"kernel": rng.normal(size=(side, side, 3, 3, 1, 2)),
+                             "bias": np.zeros(2)}, "head": {"kernel": np.ones((8, 10))}}
+        return types.SimpleNamespace(settings=settings, states={"local": types.SimpleNamespace(
+            params=params)}, dataset=types.SimpleNamespace(input_shape=(8, 8, 1))), params
+
+    fake, params = session(None)
+    report = sharing_report(fake)
+    expected = float(np.nanmean(similarity_to_mean(params["layer1"]["kernel"])))
+    assert report == {"kind": "local", "regions": 8, "per_position": 8,
+                      "filter_similarity": pytest.approx({"layer1": expected})}
+    report = sharing_report(session(2)[0])
+    assert (report["kind"], report["regions"]) == ("regional", 2)

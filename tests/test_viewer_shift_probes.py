@@ -44,6 +44,8 @@ def test_report_matches_an_independent_evaluation(session, tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == report
     assert report["step"] == 2 and report["dataset"] == "digits" and report["head"] == "flatten"
     assert [m["kind"] for m in report["models"]] == list(KINDS)
+    assert report["sharing"]["kind"] == "local"  # the dial's part: tests/test_viewer_dial.py
+    assert list(report["sharing"]["filter_similarity"]) == ["layer1", "layer2"]
     for row in report["models"]:
         model, params = session.models[row["kind"]], session.states[row["kind"]].params
         _, accuracy = train.evaluate(model, params, session.dataset.x_test, session.dataset.y_test)

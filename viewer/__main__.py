@@ -218,6 +218,10 @@ def _report(settings, path) -> int:
                   if k in row["shift_accuracy"])
         print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
               f"worst at 3 px {far:.3f}")
+    sharing = report["sharing"]
+    likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
+    print(f"jaxconv-viewer: middle column {sharing['kind']}, {sharing['regions']} regions per "
+          f"side; filter similarity to the mean: {likeness or 'none'}")
     print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
     return 0
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from viewer.snapshot import History, ModelCounts
 
 __all__ = ["DIAL_KIND", "Column", "build_column", "column_kind", "per_position", "set_regions",
-           "shown_regions"]
+           "sharing_report", "shown_regions"]
 
 #: The column whose weight sharing the dial sets.
 DIAL_KIND = "local"
@@ -113,3 +115,25 @@ def set_regions(session, regions) -> ModelCounts:
             session.counts, models={**session.counts.models, DIAL_KIND: column.counts})
     return column.counts
 
+
+
+def sharing_report(session) -> dict:
+    """The ``--report`` JSON's ``"sharing"``: the middle column's setting and, per layer with a
+    filter per position or region, the mean cosine similarity of those filters to their mean
+    (`jaxconv.similarity.similarity_to_mean`, over positions and channels; 1: a convolution).
+
+    Returns:
+        ``{"kind": "local" | "regional", "regions": int, "per_position": int,
+        "filter_similarity": {layer: float}}``.
+    """
+    import jax
+
+    from jaxconv.similarity import similarity_to_mean
+
+    s, shape = session.settings, session.dataset.input_shape
+    params = jax.device_get(session.states[DIAL_KIND].params)
+    similarity = {name: float(np.nanmean(similarity_to_mean(layer["kernel"])))
+                  for name, layer in sorted(params.items())
+                  if "kernel" in layer and np.ndim(layer["kernel"]) == 6}
+    return {"kind": column_kind(DIAL_KIND, s, shape), "regions": shown_regions(s, shape),
+            "per_position": per_position(s, shape), "filter_similarity": similarity}

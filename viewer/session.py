@@ -222,13 +222,17 @@ class Session:
         return result
 
     def report(self, path=None) -> dict:
-        """The ``--report`` JSON of the models as they are (see `viewer.shift_probes.Prober.report`).
+        """The ``--report`` JSON of the models as they are (see `viewer.shift_probes.Prober.report`),
+        with ``"sharing"`` (`viewer.building.sharing_report`).
 
         Args:
             path: also write it to this file (indented JSON).
         """
         report = self.prober.report({k: self.states[k].params for k in KINDS}, self.step,
                                     dataset=self.dataset.name, head=self.settings.head)
+        from viewer.building import sharing_report
+
+        report["sharing"] = sharing_report(self)  # the middle column's dial and filter likeness
         if path is not None:
             Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         return report
