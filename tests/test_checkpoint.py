@@ -157,3 +157,20 @@ def test_kill_9_during_a_save_keeps_the_previous_checkpoint(tmp_path):
         assert meta["step"] == step
         assert float(restored.params["w"][0]) == float(restored.params["w"][-1]) == step
     ckpt.close()
+
+
+def test_a_failed_save_names_the_newest_complete_step_kept(ds, tmp_path, monkeypatch):
+    # M2: a checkpoint directory made read-only mid-run; the one line now says what is kept.
+    with Checkpointer(tmp_path) as ckpt:
+        for steps in (1, 2):
+            ckpt.save(run(ds, steps=steps))
+        ckpt.wait()
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(tmp_path / "3"))
+
+        monkeypatch.setattr(ckpt._manager, "save", refuse)
+        with pytest.raises(CheckpointError, match=r"^Checkpointer: cannot save step 3 to .*: "
+                                                  r"PermissionError: .*Permission denied.*; the "
+                                                  r"newest complete step on disk is 2$"):
+            ckpt.save(run(ds, steps=3))

@@ -213,8 +213,22 @@ class Checkpointer:
                 state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
         except Exception as err:  # an earlier background save failed, or this one cannot start
             raise CheckpointError(f"Checkpointer: cannot save step {step} to "
-                                  f"{str(self._step_path(step))!r}: {one_line(err)}") from err
+                                  f"{str(self._step_path(step))!r}: {one_line(err)}"
+                                  f"{self._kept()}") from err
         return step
+
+    def _kept(self) -> str:
+        """``"; the newest complete step on disk is 280"``, for a failed save's message."""
+        try:
+            self._manager.wait_until_finished()  # a save still finishing counts
+        except Exception:  # noqa: BLE001 - the failure being reported; said by the caller
+            pass
+        try:
+            done = [s for s in self.steps() if (self._step_path(s) / "state").is_dir()]
+        except Exception:  # noqa: BLE001 - the directory itself may be what failed
+            return ""
+        return (f"; the newest complete step on disk is {done[-1]}" if done else
+                "; no complete step is on disk")
 
     def wait(self) -> None:
         """Blocks until every save started so far is on disk.
