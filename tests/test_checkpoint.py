@@ -174,3 +174,21 @@ def test_a_failed_save_names_the_newest_complete_step_kept(ds, tmp_path, monkeyp
                                                   r"PermissionError: .*Permission denied.*; the "
                                                   r"newest complete step on disk is 2$"):
             ckpt.save(run(ds, steps=3))
+
+
+def test_a_failed_background_save_names_the_newest_complete_step_at_wait(ds, tmp_path,
+                                                                          monkeypatch):
+    ckpt = Checkpointer(tmp_path)
+    ckpt.save(run(ds, steps=1))
+    ckpt.wait()
+
+    def fail():
+        raise PermissionError(13, "Permission denied", str(tmp_path / "2"))
+
+    monkeypatch.setattr(ckpt._manager, "wait_until_finished", fail)
+    with pytest.raises(CheckpointError, match=r"^Checkpointer: a save in .* failed: "
+                                              r"PermissionError: .*; the newest complete step on "
+                                              r"disk is 1$"):
+        ckpt.wait()
+    monkeypatch.undo()
+    ckpt.close()

@@ -240,7 +240,7 @@ class Checkpointer:
             self._manager.wait_until_finished()
         except Exception as err:
             raise CheckpointError(f"Checkpointer: a save in {str(self.directory)!r} failed: "
-                                  f"{one_line(err)}") from err
+                                  f"{one_line(err)}{self._kept()}") from err
 
     def delete(self, step: int) -> None:
         """Deletes ``step`` from disk."""
