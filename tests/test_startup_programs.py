@@ -9,6 +9,7 @@ import logging
 import jax
 import pytest
 
+import jaxconv
 from jaxconv import data, models, train
 
 # The names jax gives the one-operation programs of an eager computation over a pytree.
@@ -35,3 +36,26 @@ def test_first_step_compiles_no_eager_per_leaf_programs(ds, caplog):
         model, ds, steps=2, batch_size=8, eval_every=0)))
     assert "jit(_update)" in names
     assert not [n for n in names if n in EAGER_NAMES], names
+
+
+def test_fit_checks_trace_the_model_once():
+    import flax.linen as nn
+
+    from jaxconv.train import preflight
+
+    traced = []
+
+    class Counting(nn.Module):
+        features: int = 3
+
+        @nn.compact
+        def __call__(self, x):
+            traced.append(x.shape)
+            return nn.Dense(self.features)(x.reshape(len(x), -1))
+
+    model = Counting(features=4)
+    assert preflight.output_classes(model, (2, 2, 1)) == 4
+    memory = preflight.step_memory(model, train.make_optimizer(), (2, 2, 1), 8,
+                                   table=jaxconv.summary(model, (2, 2, 1), batch_size=8))
+    assert memory.params == (4 * 4 + 4) * 4
+    assert len(traced) == 2  # one trace for the classes and the memory, one for the summary

@@ -15,6 +15,7 @@ one clear line instead of a hang or a wrong diagnosis:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -35,10 +36,29 @@ def output_classes(model, input_shape: tuple[int, ...]) -> int:
         model: a Flax linen module mapping (N, *input_shape) images to (N, classes) logits.
         input_shape: one example's shape, e.g. ``(8, 8, 1)``.
     """
-    x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    with _validate.abstract():
-        out = jax.eval_shape(lambda v: model.apply(model.init(jax.random.key(0), v), v), x)
+    out, _ = _abstract_init(model, tuple(input_shape))
     return int(out.shape[-1])
+
+
+def _abstract_init(model, input_shape: tuple[int, ...]):
+    """``(logits, params)`` of ``model.init_with_output`` on one abstract example: one trace of
+    the model, kept for the next caller (``fit`` asks for the classes, then the step's memory)."""
+    try:
+        hash(model)
+    except TypeError:  # a module with unhashable fields: traced each time
+        return _trace_init(model, input_shape)
+    return _cached_init(model, input_shape)
+
+
+def _trace_init(model, input_shape):
+    x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
+    with _validate.abstract():  # shapes only: the modules' own memory checks stay quiet
+        out, variables = jax.eval_shape(
+            lambda v: model.init_with_output(jax.random.key(0), v), x)
+    return out, variables["params"]
+
+
+_cached_init = functools.lru_cache(maxsize=32)(_trace_init)
 
 
 def check_labels(fn: str, classes: int, labels: dict, where: str = "") -> None:
@@ -113,9 +133,8 @@ def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int,
     """
     from jaxconv.summaries import summary
 
-    x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    with _validate.abstract():  # shapes only: the modules' own memory checks stay quiet
-        params = jax.eval_shape(lambda v: model.init(jax.random.key(0), v)["params"], x)
+    _, params = _abstract_init(model, tuple(input_shape))
+    with _validate.abstract():
         opt_state = jax.eval_shape(tx.init, params)
     table = table or summary(model, input_shape, batch_size=batch_size)
     param_bytes = _tree_bytes(params)
