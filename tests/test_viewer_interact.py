@@ -57,6 +57,33 @@ def test_clicking_a_gap_is_no_unit(qtbot):
         qtbot.mouseClick(column.features.viewport(), LEFT, pos=pixel_position(column.features, 4, 0))
 
 
+def test_hovering_a_feature_map_names_each_unit_crossed_once(qtbot):
+    column = ModelColumn("local")
+    qtbot.addWidget(column)
+    column.resize(420, 900)
+    column.show()
+    maps = layer_maps("local")
+    column.draw(maps)
+    qtbot.waitExposed(column)
+    seen = []
+    column.unit_hovered.connect(seen.append)
+    unit = Unit("layer1", 2, (1, 3))
+    row, col, _, _ = units.feature_rect(maps.features, unit)
+    def move(row, col):
+        qtbot.wait(20)  # pyqtgraph drops moves closer than 10 ms (its mouseRateLimit)
+        qtbot.mouseMove(column.features.viewport(), pixel_position(column.features, row, col))
+
+    for _ in range(3):  # the same pixel again and again: one signal
+        move(row, col)
+    qtbot.waitUntil(lambda: seen == [unit], timeout=2000)
+    gap = dict(maps.features)["layer1"].shape[0]  # the row between two rows of tiles
+    assert units.locate_feature(maps.features, gap, col) is None
+    move(gap, col)
+    qtbot.waitUntil(lambda: seen == [unit, None], timeout=2000)
+    move(row, col - 1)
+    qtbot.waitUntil(lambda: seen == [unit, None, Unit("layer1", 2, (1, 2))], timeout=2000)
+
+
 def test_connections_panel_draws_both_fields_of_every_kind(qtbot):
     panel = ConnectionsPanel()
     qtbot.addWidget(panel)

@@ -266,6 +266,28 @@ def test_choosing_the_head_restarts_with_it_and_shows_it(qtbot, window):
     wait_drawn(qtbot, window, 1)  # the next test closes it: no thread may be left compiling
 
 
+def test_hovering_units_shows_them_throttled_then_the_clicked_one(qtbot, window, monkeypatch):
+    wait_drawn(qtbot, window, 1)
+    column, chosen = window.columns["conv"], window.unit
+    features = window.snapshot.models["conv"].features
+    probes = []
+    set_probe = window.worker.set_probe
+    monkeypatch.setattr(window.worker, "set_probe", lambda p: (probes.append(p), set_probe(p)))
+    swept = [Unit("layer1", 1, (3, c)) for c in range(8)]
+    for unit in swept:  # about 25 ms a pixel: faster than the 100 ms throttle
+        row, col, _, _ = units.feature_rect(features, unit)
+        qtbot.wait(25)
+        qtbot.mouseMove(column.features.viewport(), pixel_position(column.features, row, col))
+    qtbot.waitUntil(lambda: window.unit == swept[-1], timeout=5000)
+    assert 1 <= len(probes) <= 4, [p.unit for p in probes]  # not one snapshot per pixel
+    assert all(c.unit == swept[-1] for c in window.columns.values())
+    qtbot.waitUntil(lambda: window.snapshot.probe.unit == swept[-1], timeout=WAIT)
+    assert window.snapshot.models["conv"].fields is not None  # its receptive fields came too
+    qtbot.wait(25)
+    qtbot.mouseMove(window.status, QPoint(2, 2))  # off the maps: the clicked (or first) unit again
+    qtbot.waitUntil(lambda: window.unit == chosen, timeout=5000)
+
+
 def test_close_during_training_stops_the_worker(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
     step = window.snapshot.step

@@ -64,9 +64,12 @@ class ModelColumn(QWidget):
 
     Signals:
         unit_clicked(object): the `viewer.snapshot.Unit` clicked in the feature maps.
+        unit_hovered(object): the `Unit` under the mouse in the feature maps, each time it
+            changes; None over a gap or once the mouse has left them.
     """
 
     unit_clicked = pyqtSignal(object)
+    unit_hovered = pyqtSignal(object)
 
     def __init__(self, kind: str, parent=None):
         super().__init__(parent)
@@ -107,6 +110,8 @@ class ModelColumn(QWidget):
         self.layer.currentIndexChanged.connect(self._redraw_weights)
         self.channel.valueChanged.connect(self._redraw_weights)
         self.features.clicked.connect(self._feature_clicked)
+        self._hovered = None
+        self.features.hovered.connect(self._feature_hovered)
         self.retranslate()
 
     def _lay_out(self):
@@ -196,6 +201,14 @@ class ModelColumn(QWidget):
             unit = units.locate_feature(self._maps.features, row, col)
             if unit is not None:
                 self.unit_clicked.emit(unit)
+
+    def _feature_hovered(self, row, col):
+        unit = None
+        if self._maps is not None and row >= 0:
+            unit = units.locate_feature(self._maps.features, row, col)
+        if unit != self._hovered:
+            self._hovered = unit
+            self.unit_hovered.emit(unit)
 
     def set_unit(self, unit):
         """Shows ``unit``'s layer and channel, outlined with the weights it uses (None: no unit)."""

@@ -36,9 +36,12 @@ class ImagePanel(pg.GraphicsLayoutWidget):
 
     Signals:
         clicked(int, int): the row and column of the image pixel clicked.
+        hovered(int, int): the pixel under the mouse, each time it changes; (-1, -1) once the
+            mouse is off the image.
     """
 
     clicked = pyqtSignal(int, int)
+    hovered = pyqtSignal(int, int)
 
     def __init__(self, kind: str = "diverging", parent=None):
         super().__init__(parent=parent)
@@ -65,6 +68,8 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         self.levels = (0.0, 1.0)
         self.marks = []  # outlines drawn by `mark`, created once and reused
         self.scene().sigMouseClicked.connect(self._clicked)
+        self._hover = (-1, -1)
+        self.scene().sigMouseMoved.connect(self._moved)
 
     def _clicked(self, event):
         if self.image.image is None or event.button() != Qt.MouseButton.LeftButton:
@@ -73,6 +78,28 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         row, col = math.floor(point.y()), math.floor(point.x())
         if 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]:
             self.clicked.emit(row, col)
+
+    def _pixel(self, scene_pos):
+        """The image pixel at ``scene_pos``, or (-1, -1) off the image."""
+        if self.image.image is None:
+            return (-1, -1)
+        point = self.image.mapFromScene(scene_pos)
+        row, col = math.floor(point.y()), math.floor(point.x())
+        inside = 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]
+        return (row, col) if inside else (-1, -1)
+
+    def _moved(self, scene_pos):
+        self._set_hover(self._pixel(scene_pos))
+
+    def _set_hover(self, pixel):
+        if pixel != self._hover:  # one signal per pixel crossed, not per mouse event
+            self._hover = pixel
+            self.hovered.emit(*pixel)
+
+    def leaveEvent(self, event):  # noqa: N802 - Qt's name
+        """The mouse left the widget: nothing is hovered."""
+        self._set_hover((-1, -1))
+        super().leaveEvent(event)
 
     def mark(self, rects, color="#00c853"):
         """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them."""

@@ -146,6 +146,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.drawing.from_sample_clicked.connect(self._draw_from_sample)
         for column in self.columns.values():
             column.unit_clicked.connect(self.select_unit)
+            column.unit_hovered.connect(self.hover_unit)
         for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
                               ("Right", (0, 1))):
             QShortcut(QKeySequence(key), self, activated=lambda dy=dy, dx=dx: self.input.shift(dy, dx))
