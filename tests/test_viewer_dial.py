@@ -142,3 +142,19 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
                       "filter_similarity": pytest.approx({"layer1": expected})}
     report = sharing_report(session(2)[0])
     assert (report["kind"], report["regions"]) == ("regional", 2)
+
+
+@pytest.mark.slow  # orbax: about 6 s on the loaded two cores
+def test_a_restored_session_keeps_the_middle_column_it_saved(tmp_path):
+    from jaxconv import train
+    from viewer.building import restored_settings
+
+    for regions, saved_as in ((2, "regional"), (None, "local")):
+        model = models.build(saved_as, **{**TINY.model_fields(10), "regions": regions})
+        state = train.init_state(model, train.make_optimizer("sgd", 0.1), (8, 8, 1))
+        folder = tmp_path / saved_as
+        with train.Checkpointer(folder / "local") as checkpointer:
+            checkpointer.save(state, config=model.config)
+        # session.json of a session saved before the dial says regions 2 beside a local column.
+        stale = TINY.with_fields(regions=None if regions else 2)
+        assert restored_settings(stale, folder).model.regions == regions

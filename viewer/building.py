@@ -17,7 +17,7 @@ import numpy as np
 from viewer.snapshot import History, ModelCounts
 
 __all__ = ["DIAL_KIND", "Column", "build_column", "column_kind", "per_position", "set_regions",
-           "sharing_report", "shown_regions"]
+           "restored_settings", "sharing_report", "shown_regions"]
 
 #: The column whose weight sharing the dial sets.
 DIAL_KIND = "local"
@@ -137,3 +137,29 @@ def sharing_report(session) -> dict:
                   if "kernel" in layer and np.ndim(layer["kernel"]) == 6}
     return {"kind": column_kind(DIAL_KIND, s, shape), "regions": shown_regions(s, shape),
             "per_position": per_position(s, shape), "filter_similarity": similarity}
+
+
+def restored_settings(settings, directory):
+    """``settings`` with the regions of the middle column saved under ``directory``.
+
+    The saved checkpoint knows what the column was (its ``model_config``); ``session.json``
+    of a session saved before the dial existed says ``regions: 2`` beside a locally-connected
+    column, which must restore as one kernel per position.
+
+    Raises:
+        jaxconv.train.CheckpointError: no readable checkpoint there.
+    """
+    from pathlib import Path
+
+    from jaxconv import train
+
+    checkpointer = train.Checkpointer(Path(directory) / DIAL_KIND, create=False)
+    try:
+        config = checkpointer.metadata().get("model_config") or {}
+    finally:
+        checkpointer.close()
+    if config.get("kind") == "local":
+        return settings.with_fields(regions=None)
+    if config.get("kind") == "regional":
+        return settings.with_fields(regions=config.get("regions"))
+    return settings  # a checkpoint without its config: the settings as saved

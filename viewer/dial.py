@@ -218,6 +218,8 @@ class DialMixin:
             self.show_status(tr("rebuilding", kind=tr(f"short_{DIAL_KIND}")))
 
     def _dial_prepared(self, counts):
+        # A restored session's column is as it was saved (`viewer.building.restored_settings`).
+        self.settings = self.settings.with_fields(regions=self.session.settings.model.regions)
         self._input_shape = counts.input_shape
         self._model_counts = dict(counts.models)
         self.dial.set_range(per_position(self.settings, counts.input_shape),

@@ -76,6 +76,8 @@ class Session:
                                  download=False)
         # The default depth suits 28x28 images: on smaller ones, as many layers as fit, said.
         self.settings, self.depth_note = fit_depth(s, self.dataset.input_shape, s.dataset)
+        if self.restore_dir is not None:  # the middle column as it was saved (viewer.building)
+            self.settings = building.restored_settings(self.settings, self.restore_dir)
         s = self.settings
         tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
         counted = {}
