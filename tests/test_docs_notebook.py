@@ -6,6 +6,7 @@ splits each batch over both devices, as it would over a TPU's chips.
 """
 
 import importlib.util
+import os
 import pathlib
 
 import nbclient
@@ -46,7 +47,9 @@ def test_notebook_runs_on_cpu(monkeypatch, tmp_path):
     monkeypatch.setenv("JAXCONV_NB_HIDDEN", "0")
     monkeypatch.setenv("JAXCONV_NB_BENCH_ARGS", "--quick --no-torch --layer conv --input 6x6x2 "
                        "--features 3 --batch 2 --mode forward")
-    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    # conftest's XLA flags (no backend optimisation) kept, two devices added
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
+    monkeypatch.setenv("XLA_FLAGS", flags.strip())
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.setenv("JAX_NUMPY_RANK_PROMOTION", "raise")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")

@@ -17,8 +17,9 @@ TIMEOUT = 240
 
 
 def worker_env(devices):
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-               JAX_PLATFORMS="cpu")
+    # conftest's XLA flags (no backend optimisation) kept, the device count added
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
+    env = dict(os.environ, XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
     env.pop("JAX_NUM_CPU_DEVICES", None)
     return env
 
