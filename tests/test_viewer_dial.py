@@ -8,7 +8,7 @@ from jaxconv import models, summary
 from viewer.__main__ import _parser, settings_from_args
 from viewer.building import column_kind, per_position, shown_regions
 from viewer.dial import SharingDial, SimilarityPanel
-from viewer.i18n import tr
+from viewer.i18n import set_alias, tr
 from viewer.session import Session, Settings
 from viewer.window import MainWindow
 
@@ -61,6 +61,17 @@ def test_the_dial_asks_once_when_it_comes_to_rest(qtbot):
     assert blocker.args == [None]
 
 
+def test_an_alias_must_name_a_label():
+    with pytest.raises(KeyError, match=r"set_alias: `target` must be a key of TEXT, got 'nope'"):
+        set_alias("short_local", "nope")
+    set_alias("short_local", "short_regional")
+    try:
+        assert tr("short_local") == tr("short_regional")
+    finally:
+        set_alias("short_local")
+    assert tr("short_local") == "Local"
+
+
 def test_similarity_panel_draws_one_cell_per_region(qtbot):
     panel = SimilarityPanel()
     qtbot.addWidget(panel)
@@ -93,6 +104,8 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
         qtbot.waitUntil(lambda: win.similarity.map is not None, timeout=WAIT)
         assert dial.spin.maximum() == 8 and dial.spin.value() == 2
         assert column.title.text() == tr("kind_regional", r=2)
+        assert tr("short_local") == tr("short_regional") == "Regional"  # every panel names it
+        assert f"{tr('short_regional')}:" in win.input.predictions["local"][0].text()
         assert column.count.text() == f"{counted('regional', regions=2):,} {tr('parameters')}"
         assert win.similarity.map.shape == (2, 2)
         conv_steps = win.session.history["conv"].view()["train"]["step"].size
@@ -100,6 +113,7 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
         expected_map = (8, 8)
         rest_at(8)  # one kernel per position: the locally-connected model
         assert column.title.text() == tr("kind_local")
+        assert tr("short_local") == "Local"
         assert column.count.text() == f"{counted('local'):,} {tr('parameters')}"
         assert win.counts.counts[1] == counted("local")
         assert win.session.models["local"].config.kind == "local"
@@ -116,6 +130,7 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
         assert win.settings.model.regions == 1
     finally:
         win.close()
+        set_alias("short_local")  # module state: the next test's window starts named "Local"
         assert win.wait_for_threads(WAIT)
 
 

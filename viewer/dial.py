@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from viewer.building import DIAL_KIND, per_position, shown_regions
-from viewer.i18n import tr
+from viewer.i18n import set_alias, tr
 from viewer.plots import ImagePanel
 
 __all__ = ["DialMixin", "SETTLE_MS", "SharingDial", "SimilarityPanel", "column_title"]
@@ -224,8 +224,7 @@ class DialMixin:
         self._model_counts = dict(counts.models)
         self.dial.set_range(per_position(self.settings, counts.input_shape),
                             shown_regions(self.settings, counts.input_shape))
-        key, fields = column_title(self.settings, counts.input_shape)
-        self.columns[DIAL_KIND].set_title(key, **fields)
+        self._rename(counts.input_shape)
 
     def _dial_served(self, served) -> bool:
         """Handles a `set_regions` answer (True), or leaves ``served`` to the caller (False)."""
@@ -237,13 +236,22 @@ class DialMixin:
         self._model_counts[DIAL_KIND] = served.result
         column = self.columns[DIAL_KIND]
         column.set_counts(served.result)
-        key, fields = column_title(self.settings, self._input_shape)
-        column.set_title(key, **fields)
+        self._rename(self._input_shape)
         self.counts.set_counts({kind: c.params for kind, c in self._model_counts.items()})
         self._weights_step.pop(DIAL_KIND, None)  # its next snapshot redraws the new weights
         self.show_status(tr("rebuilt", kind=tr(f"short_{DIAL_KIND}"),
                             params=f"{served.result.params:,}", step=served.step))
         return True
+
+    def _rename(self, input_shape):
+        """Titles the middle column, and names it "Regional" in every panel while it is."""
+        key, fields = column_title(self.settings, input_shape)
+        self.columns[DIAL_KIND].set_title(key, **fields)
+        alias = "short_regional" if key != f"kind_{DIAL_KIND}" else None
+        if alias != getattr(self, "_alias", None):  # only then: it rewrites every label
+            self._alias = alias
+            set_alias(f"short_{DIAL_KIND}", alias)
+            self.retranslate()  # the legend, the predictions, the parameter bars, the connections
 
     def _draw_similarity(self, *_):
         if self.snapshot is None:

@@ -8,7 +8,7 @@ characters of the ``zh_CN`` column (see ``viewer/font_subset.py``), so a new lab
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "TEXT", "current_language", "set_language", "tr"]
+__all__ = ["LANGUAGES", "TEXT", "current_language", "set_alias", "set_language", "tr"]
 
 #: Language code -> its name in that language (for the menu).
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
@@ -31,6 +31,7 @@ TEXT: dict[str, dict[str, str]] = {
     "kind_regional": {"en": "Regional ({r}×{r} kernels)", "zh_CN": "区域共享（{r}×{r} 个卷积核）"},
     "kind_regional_one": {"en": "Regional: one kernel (= convolution)",
                           "zh_CN": "区域共享：一个卷积核（= 卷积）"},
+    "short_regional": {"en": "Regional", "zh_CN": "区域共享"},
     "short_dense": {"en": "Dense", "zh_CN": "全连接"},
     "short_local": {"en": "Local", "zh_CN": "局部连接"},
     "short_conv": {"en": "Conv", "zh_CN": "卷积"},
@@ -178,7 +179,24 @@ TEXT: dict[str, dict[str, str]] = {
     "error": {"en": "Error", "zh_CN": "错误"},
 }
 
-_state = {"language": "en"}
+_state = {"language": "en", "aliases": {}}
+
+
+def set_alias(key: str, target: str | None = None) -> None:
+    """Makes ``tr(key)`` answer with label ``target`` (None: its own again).
+
+    The sharing dial names the middle column (``short_local``) ``short_regional`` while it
+    shares kernels by region, so every panel that names the kinds follows it.
+
+    Raises:
+        KeyError: ``target`` is no label.
+    """
+    if target is None:
+        _state["aliases"].pop(key, None)
+        return
+    if target not in TEXT:
+        raise KeyError(f"set_alias: `target` must be a key of TEXT, got {target!r}.")
+    _state["aliases"][key] = target
 
 
 def set_language(language: str) -> None:
@@ -206,4 +224,4 @@ def tr(key: str, **fields) -> str:
         >>> tr("running", step=3)
         'Training — step 3'
     """
-    return TEXT[key][_state["language"]].format(**fields)
+    return TEXT[_state["aliases"].get(key, key)][_state["language"]].format(**fields)
