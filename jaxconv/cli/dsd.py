@@ -7,11 +7,7 @@ predict drawn through each kind's first measured point.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-
-from jaxconv.cli._paths import check_plot_path
+from jaxconv.cli._output import emit, plot_path
 from jaxconv.cli.compare import parse_ints
 
 TASKS = ("dataset", "dsd")
@@ -84,23 +80,10 @@ def plot(result: dict, path: str) -> None:
 def run(args) -> int:
     from jaxconv.dsd import dsd_experiment
 
-    path = None
-    if not args.no_plot:
-        path = args.plot or os.path.join(args.out_dir, "data-size-dsd.png")
-        check_plot_path("--plot" if args.plot else "--out-dir", path)
+    path = plot_path(args, "data-size-dsd.png")  # checked before the experiment runs, not after
     sizes = None if args.sizes is None else parse_ints(args.sizes, "--sizes")
     result = dsd_experiment(vary=args.vary, values=parse_ints(args.values, "--values"),
                             fixed=args.fixed, target=args.target, sizes=sizes, steps=args.steps,
                             kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()),
                             seeds=(args.seed,))
-    if path:
-        plot(result, path)
-    if args.json:
-        print(json.dumps(result))
-        if path:
-            print(f"plot: {path}", file=sys.stderr)
-    else:
-        print(table(result))
-        if path:
-            print(f"plot: {path}")
-    return 0
+    return emit(args, result, table, plot, path)

@@ -6,11 +6,8 @@ backend (``--plot PATH``; default ``<out-dir>/<name>.png``; ``--no-plot`` to ski
 
 from __future__ import annotations
 
-import json
-import os
-
 from jaxconv.cli import dsd, sharing
-from jaxconv.cli._paths import check_plot_path
+from jaxconv.cli._output import emit, plot_path
 from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
 
 
@@ -112,27 +109,12 @@ def run(args) -> int:
     if args.experiment == "data-size" and args.sizes is None:
         args.sizes = "64,128,256,512,1024"
     name = "shift" if args.experiment == "shift" else "data-size"
-    path = None  # checked before the experiment runs, not after
-    if not args.no_plot:
-        path = args.plot or os.path.join(args.out_dir, f"{name}.png")
-        check_plot_path("--plot" if args.plot else "--out-dir", path)
+    path = plot_path(args, f"{name}.png")  # checked before the experiment runs, not after
     if args.experiment == "shift":
         result = experiments.shift_experiment(num_classes=args.classes, **overrides)
-        table, plot, name = shift_table(result), plot_shift, "shift"
+        table, plot = shift_table, plot_shift
     else:
         result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
                                                   dataset=args.dataset, **overrides)
-        table, plot, name = data_size_table(result), plot_data_size, "data-size"
-    if path is not None:
-        try:
-            plot(result, path)
-        except OSError as err:
-            print(table if not args.json else json.dumps(result))
-            raise OSError(f"cannot write the plot {path!r}: {err.strerror or err}") from None
-    if args.json:
-        print(json.dumps({**result, "plot": path}))
-    else:
-        print(table)
-        if path:
-            print(f"plot: {path}")
-    return 0
+        table, plot = data_size_table, plot_data_size
+    return emit(args, result, table, plot, path)

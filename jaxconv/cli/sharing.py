@@ -7,11 +7,7 @@ backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to sk
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-
-from jaxconv.cli._paths import check_plot_path
+from jaxconv.cli._output import emit, plot_path
 from jaxconv.cli.compare import parse_ints
 
 
@@ -100,20 +96,7 @@ def run(args) -> int:
     regions = REGIONS if args.regions is None else parse_ints(args.regions, "--regions")
     channels = {} if args.channels is None else {
         "channels": parse_ints(args.channels, "--channels")}
-    path = None  # checked before the experiment runs, not after
-    if not args.no_plot:
-        path = args.plot or os.path.join(args.out_dir, "sharing.png")
-        check_plot_path("--plot" if args.plot else "--out-dir", path)
+    path = plot_path(args, "sharing.png")  # checked before the experiment runs, not after
     result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train, steps=steps,
                                 seed=args.seed, **channels)
-    if path:
-        plot(result, path)
-    if args.json:
-        print(json.dumps(result))
-        if path:
-            print(f"plot: {path}", file=sys.stderr)
-    else:
-        print(table(result))
-        if path:
-            print(f"plot: {path}")
-    return 0
+    return emit(args, result, table, plot, path)
