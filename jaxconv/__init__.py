@@ -25,8 +25,8 @@ except _metadata.PackageNotFoundError:  # a source tree that was never installed
 # ones ``import jaxconv`` has always given; the others are documented as imported by name).
 _SUBMODULES = ("backprop", "bench", "compile_cache", "config", "connectivity", "counting", "data",
                "dsd", "experiments", "host_memory", "initializers", "linen", "models", "names",
-               "nnx", "ops", "pooling", "receptive", "regional", "shapes", "sharing", "summaries",
-               "tpu", "train", "xla_cpu")
+               "nnx", "ops", "pooling", "receptive", "regional", "shapes", "sharing", "similarity",
+               "summaries", "tpu", "train", "xla_cpu")
 # Functions re-exported at the top, by the module that defines them.
 _FUNCTIONS = {
     "avg_pool": "jaxconv.ops",
