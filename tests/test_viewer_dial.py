@@ -33,6 +33,14 @@ def test_the_flag_sets_regions_and_off_is_one_per_position():
     assert column_kind("conv", TINY.with_fields(regions=2), (8, 8, 1)) == "conv"
 
 
+def test_a_bad_regions_flag_is_one_line_before_any_window(capsys):
+    from viewer.__main__ import main
+
+    assert main(["--dataset", "digits", "--regions", "0", "--report", "unused.json"]) == 2
+    assert capsys.readouterr().err.strip() == ("jaxconv-viewer: ModelConfig: `regions` must be a "
+                                               "positive integer, got regions=0.")
+
+
 def test_set_regions_rejects_junk_before_building():
     with pytest.raises(ValueError, match=r"Session.set_regions: `regions` must be a positive "
                                          r"integer, got regions=0"):
