@@ -34,9 +34,13 @@ __all__ = ["MainWindow", "REDRAW_HZ"]
 
 #: Frames per second of the redraw timer; a snapshot is asked for every SNAPSHOT_EVERY frames,
 #: and each frame runs at most JOBS_PER_TICK drawing jobs (a column's maps, a plot's curves).
+#: One job a frame: with two, a frame's jobs and the repaints they cause (a metrics plot's
+#: paint alone reaches 25-35 ms) made the event loop's p99 lateness 84-93 ms against 52-54 ms
+#: with one, in the same session (load average 4.3-5.6 on 2 cores); every panel still redraws
+#: twice a second while training, and a new probe (a stroke, a shift, a unit) is drawn at once.
 REDRAW_HZ = 20
 SNAPSHOT_EVERY = 2
-JOBS_PER_TICK = 2
+JOBS_PER_TICK = 1
 #: How long closing waits for the worker; a thread still compiling is left to `viewer.__main__`.
 CLOSE_WAIT_MS = 1500
 
