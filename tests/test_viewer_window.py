@@ -64,6 +64,17 @@ def test_window_trains_and_draws_every_column(qtbot, window):
     np.testing.assert_array_equal(window.input.image.data(), snapshot.image[..., 0])
 
 
+def test_columns_keep_their_text_whole_at_the_default_size(qtbot, window):
+    # A word-wrapped caption below once made the grid split its rows evenly, squeezing the
+    # columns under their minimum and cutting the first formula line of the middle column.
+    wait_drawn(qtbot, window, 1)
+    assert (window.width(), window.height()) == (1680, 1020)
+    for column in window.columns.values():
+        column.formula.setText("\n".join([column.formula.text() or "formula"] * 8))
+    qtbot.waitUntil(lambda: all(c.height() >= c.minimumSizeHint().height()
+                                for c in window.columns.values()), timeout=5_000)
+
+
 def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training, timeout=WAIT)

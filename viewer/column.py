@@ -85,7 +85,9 @@ class ModelColumn(QWidget):
         self.count.setStyleSheet("font-size: 24px; font-weight: bold;")
         self.detail = QLabel()
         self.formula = QLabel()
-        self.formula.setWordWrap(True)
+        # One formula a line, never wrapped (a wrapped label's height was guessed short and its
+        # first line cut); a line too long for the column is cut at the right, the tooltip whole.
+        self.formula.setWordWrap(False)
         self.formula.setStyleSheet("font-size: 10px; color: #444;")
         self.weights_title = QLabel()
         self.weights_title.setStyleSheet("font-weight: bold;")
@@ -128,6 +130,8 @@ class ModelColumn(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         for widget in (self.title, self.count, self.detail, self.formula):
+            # never squeezed below their text: the panels below give way
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
             box.addWidget(widget)
         box.addLayout(picker)
         box.addWidget(self.weights, 5)

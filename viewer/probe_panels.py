@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from viewer.i18n import tr
 from viewer.plots import COLORS, cache_axes, curve, nice_ceiling, plot_widget, set_labels
@@ -26,7 +26,9 @@ class ShiftAccuracyPanel(QWidget):
         self.plot.setYRange(0, 1, padding=0.02)
         self.caption = QLabel()
         self.caption.setStyleSheet("font-size: 10px; color: #444;")
-        self.caption.setWordWrap(True)
+        # Two fixed lines, never wrapped: a wrapped label's height-for-width made the window's
+        # grid split its rows evenly and cut the columns' text above. Cut at the right if narrow.
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.curves = {(kind, axis): curve(self.plot, COLORS[kind], dashed=axis == "y")
                        for kind in KINDS for axis in ("x", "y")}
         self.result = None
@@ -47,6 +49,7 @@ class ShiftAccuracyPanel(QWidget):
         r = self.result
         self.caption.setText(tr("shift_axes", n="—" if r is None else r.images,
                                 step="—" if r is None else r.step))
+        self.caption.setToolTip(self.caption.text())
 
     def draw(self, result):
         """Draws a `viewer.shift_probes.ProbeResult`."""
