@@ -70,7 +70,6 @@ def test_hovering_a_feature_map_names_each_unit_crossed_once(qtbot):
     unit = Unit("layer1", 2, (1, 3))
     row, col, _, _ = units.feature_rect(maps.features, unit)
     def move(row, col):
-        qtbot.wait(20)  # pyqtgraph drops moves closer than 10 ms (its mouseRateLimit)
         qtbot.mouseMove(column.features.viewport(), pixel_position(column.features, row, col))
 
     for _ in range(3):  # the same pixel again and again: one signal

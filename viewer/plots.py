@@ -69,7 +69,6 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         self.marks = []  # outlines drawn by `mark`, created once and reused
         self.scene().sigMouseClicked.connect(self._clicked)
         self._hover = (-1, -1)
-        self.scene().sigMouseMoved.connect(self._moved)
 
     def _clicked(self, event):
         if self.image.image is None or event.button() != Qt.MouseButton.LeftButton:
@@ -88,8 +87,11 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         inside = 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]
         return (row, col) if inside else (-1, -1)
 
-    def _moved(self, scene_pos):
-        self._set_hover(self._pixel(scene_pos))
+    def mouseMoveEvent(self, event):  # noqa: N802 - Qt's name
+        """Every move (the scene's own signal drops moves closer than 10 ms apart, and so could
+        miss the pixel the mouse stops on)."""
+        self._set_hover(self._pixel(self.mapToScene(event.position().toPoint())))
+        super().mouseMoveEvent(event)
 
     def _set_hover(self, pixel):
         if pixel != self._hover:  # one signal per pixel crossed, not per mouse event

@@ -23,10 +23,11 @@ __all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING", "deepest_fit"
 HEADS = ("flatten", "global-pool")
 #: The viewer trains until paused: ``steps`` is only a ceiling. Adam at 3e-3.
 VIEWER_TRAINING = TrainConfig(steps=1_000_000, learning_rate=3e-3)
-#: The defaults make the lecture's point in 300 steps, about 80 s of CPU time on the two-core
-#: development machine (docs/viewer.md has the measured numbers): three 3x3 layers of 8, 16, 32 channels, circular padding (no unit can
-#: tell where it is from zeros at the edge) and a global-average-pool head. ``regions=None``: the
-#: middle column is locally connected until the sharing dial sets regions (`viewer.building`).
+#: The defaults make the lecture's point in 300 steps, 67-81 s of CPU time on the two-core
+#: development machine (docs/viewer.md has the measured numbers): three 3x3 layers of 8, 16,
+#: 32 channels, circular padding (no unit can tell where it is from zeros at the edge) and a
+#: global-average-pool head. ``regions=None``: the middle column is locally connected until the
+#: sharing dial sets regions (`viewer.building`).
 VIEWER_MODEL = ModelConfig("conv", channels=(8, 16, 32), kernel_size=3, padding="CIRCULAR",
                            global_pool=True, regions=None)
 _MODEL = {f.name for f in dataclasses.fields(ModelConfig)}
