@@ -23,6 +23,7 @@ TINY = Settings(dataset="digits", n_train=96, n_test=40).with_fields(
 def session():
     s = Session(TINY)
     s.prepare()
+    s.measured_by_prepare = list(s.measures)
     for _ in s.rounds():
         pass
     return s
@@ -31,6 +32,10 @@ def session():
 def test_live_probe_covers_both_axes_and_every_spatial_layer(session):
     result = session.measure()
     assert result.step == 2 and result.images == 40 and session.measures[-1] is result
+    # prepare compiles no measure (the first step comes first); the first measure also
+    # measures the parameters training started from, with the same programs
+    assert session.measured_by_prepare == [] and [m.step for m in session.measures] == [0, 2]
+    assert session.measures[0].shift_accuracy.keys() == result.shift_accuracy.keys()
     assert set(result.shifts) == set(probes.axis_shifts(3))
     for kind in KINDS:
         offsets, accuracy = result.along(kind, "y")

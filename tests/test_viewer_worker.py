@@ -202,6 +202,22 @@ class MeasuredJob(FakeJob):
         return self.step
 
 
+def test_a_paused_start_measures_the_untrained_models_unless_the_job_says_not_yet(qtbot, start):
+    # Session.prepare measures nothing (the first step comes first): the worker does it, at once
+    # while paused, and not before a step while a model is announced as slow to compile.
+    job = MeasuredJob()
+    start(job)
+    qtbot.waitUntil(lambda: [step for step, _, _ in job.measured_at] == [0], timeout=5000)
+    slow = MeasuredJob()
+    slow.measures_untrained = False
+    worker = start(slow)
+    qtbot.wait(300)
+    assert slow.measured_at == []
+    with qtbot.waitSignal(worker.measured, timeout=5000, check_params_cb=lambda s: s == 1):
+        worker.step_once()
+    assert [step for step, _, _ in slow.measured_at] == [1]
+
+
 def test_measures_run_between_steps_on_the_worker_thread(qtbot, start):
     job = MeasuredJob()
     worker = start(job, measure_every_s=0.0)  # paused: a step taken is measured at once

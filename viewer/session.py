@@ -55,7 +55,7 @@ class Session:
         self.restore_dir = restore
         self.step = 0
         self.dataset = self.counts = self.prober = self.depth_note = None
-        self.compile_notice = None
+        self.compile_notice = self._unmeasured = None
         self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self._features = {}, {}, {}, {}
         self.history = {kind: History() for kind in KINDS}
@@ -93,13 +93,20 @@ class Session:
         from viewer.shift_probes import Prober
 
         self.prober = Prober(self.models, self.dataset)
-        # Compiled here, with the models: a compile later, mid-training, could not be interrupted
-        # by closing the window. The step-0 measure is the first point of the panels.
-        if self.compile_notice is None:  # a model announced as slow compiles only when trained
-            self.measure()
+        # Not measured (nor compiled) here: the first trained step comes first, and the worker's
+        # first `measure` measures these starting parameters too, as the panels' first point.
+        # Closing the window during that compile does not wait for it (viewer.__main__).
+        self._unmeasured = (self.step, {k: self.states[k].params for k in KINDS})
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
+
+    @property
+    def measures_untrained(self) -> bool:
+        """Whether the worker may measure before the first step (while paused at the start):
+        not while a model is announced as slow to compile (`compile_notice`); its measures
+        compile once it has trained."""
+        return self.compile_notice is None
 
     RESTARTS_ROUNDS = ("set_learning_rate", "set_regions")  # requests after which `rounds` restarts
 
@@ -108,6 +115,7 @@ class Session:
         (a worker request; `viewer.building.set_regions`). Returns its new `ModelCounts`."""
         from viewer import building
 
+        self._unmeasured = None  # the middle column's old parameters: not measured any more
         return building.set_regions(self, regions)
 
     def set_learning_rate(self, learning_rate: float) -> float:
@@ -214,8 +222,15 @@ class Session:
     def measure(self):
         """Measures accuracy against shift and equivariance now; returns the `ProbeResult`.
 
-        The worker calls it between steps every few seconds (`TrainWorker.measured`).
+        The worker calls it between steps every few seconds (`TrainWorker.measured`). The first
+        call also measures the parameters `prepare` made, at their step (the same programs: no
+        compile of its own), so the measures begin where training began.
         """
+        if self._unmeasured is not None:
+            step, params = self._unmeasured
+            self._unmeasured = None
+            if step != self.step:
+                self.measures.append(self.prober.measure(params, step))
         result = self.prober.measure({k: self.states[k].params for k in KINDS}, self.step)
         if not self.measures or self.measures[-1].step != result.step:
             self.measures.append(result)

@@ -8,7 +8,8 @@ The job is any object with three methods, all called on the worker's thread:
 - ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``.
 - ``measure()`` (optional): the accuracy-against-shift and equivariance measures, run every
   ``measure_every_s`` seconds while training (or less often: never more than a fifth of the time
-  goes to it) and after every paused step; emitted as `measured`.
+  goes to it) and after every paused step; emitted as `measured`. A paused start measures at
+  once, unless the job's ``measures_untrained`` (optional, default True) is False.
 - any other method named in `TrainWorker.request` (the viewer's ``save``, ``export_metrics``):
   whatever reads or writes the training state runs here, between steps, never beside one.
 
@@ -192,8 +193,10 @@ class TrainWorker(QObject):
                 return
             rounds = self.job.rounds()
             # Training starts first: the first measure (and its compile) comes a period after
-            # the first step has been taken (itself a compile), or at once while paused.
-            self._measured = (self.step, float("inf"), 0.0)  # the job measured step 0 itself
+            # the first step has been taken (itself a compile), or at once while paused (before
+            # any step only if the job's ``measures_untrained`` allows it).
+            untrained = getattr(self.job, "measures_untrained", True)
+            self._measured = (None if untrained else self.step, float("inf"), 0.0)
             while True:
                 action, payload = self._next_action()
                 if action == "stop":
