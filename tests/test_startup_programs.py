@@ -59,3 +59,30 @@ def test_fit_checks_trace_the_model_once():
                                    table=jaxconv.summary(model, (2, 2, 1), batch_size=8))
     assert memory.params == (4 * 4 + 4) * 4
     assert len(traced) == 2  # one trace for the classes and the memory, one for the summary
+
+
+def test_the_starting_norm_compiles_as_a_one_off_program(ds, monkeypatch):
+    # fit's starting parameter norm runs once per fit: compiled without XLA's backend
+    # optimisation, as init_state's programs are (jaxconv.train.host_init).
+    import optax
+
+    from jaxconv.train import host_init, loop
+
+    seen = []
+    real_jit = jax.jit
+
+    def spy(fn, **kw):
+        if fn is optax.tree.norm:
+            seen.append(kw)
+        return real_jit(fn, **kw)
+
+    monkeypatch.setattr(jax, "jit", spy)
+    loop._start_norm.cache_clear()
+    try:
+        result = next(train.fit(models.build("dense", channels=(2,), hidden=0), ds, steps=1,
+                                batch_size=8, eval_every=0))
+    finally:
+        monkeypatch.undo()
+        loop._start_norm.cache_clear()
+    assert seen == [{"compiler_options": host_init._ONE_OFF}]
+    assert result.step == 1 and result.state is not None
