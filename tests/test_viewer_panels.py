@@ -157,6 +157,10 @@ def test_counts_panel_bars_are_log_counts(qtbot):
     panel.set_counts({"dense": 10**6, "local": 10**4, "conv": 100})
     np.testing.assert_allclose(panel.bars.opts["height"], [6, 4, 2])
     assert [label.toPlainText() for label in panel.labels] == ["1,000,000", "10,000", "100"]
+    # headroom for the tallest count; at most six ticks, as powers of ten
+    assert panel.getViewBox().viewRange()[1][1] >= 6 * 1.3
+    ticks = [text for _, text in panel.getAxis("left")._tickLevels[0]]
+    assert ticks == ["10⁰", "10²", "10⁴", "10⁶", "10⁸"][:len(ticks)] and 3 <= len(ticks) <= 6
 
 
 def test_metrics_panel_draws_every_kind_against_step_and_time(qtbot):

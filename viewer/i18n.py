@@ -122,8 +122,7 @@ TEXT: dict[str, dict[str, str]] = {
                    "zh_CN": "实线：右 (+) / 左 (−)，虚线：下 (+) / 上 (−)\n{n} 张测试图像，第 {step} 步"},
     "equivariance": {"en": "Equivariance error per layer, 1-px shift",
                      "zh_CN": "各层等变误差（平移 1 像素）"},
-    "equivariance_axis": {"en": "‖f(shift x) − shift f(x)‖ / ‖f(x)‖",
-                          "zh_CN": "‖f(平移 x) − 平移 f(x)‖ / ‖f(x)‖"},
+    "equivariance_axis": {"en": "relative error", "zh_CN": "相对误差"},
     # Controls.
     "training": {"en": "Training", "zh_CN": "训练"},
     "dataset": {"en": "Dataset", "zh_CN": "数据集"},

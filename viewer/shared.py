@@ -151,6 +151,14 @@ class InputPanel(QWidget):
             bar.setValue(round(100 * float(probs[best])))
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def decade(k: int) -> str:
+    """``10`` with ``k`` as a superscript: decade(6) == "10⁶"."""
+    return "10" + str(k).translate(_SUPERSCRIPTS)
+
+
 class CountsPanel(pg.PlotWidget):
     """The three parameter counts as bars on a log scale, the exact count above each."""
 
@@ -181,9 +189,12 @@ class CountsPanel(pg.PlotWidget):
         self.counts = np.array([max(1, counts[k]) for k in KINDS], np.float64)
         heights = np.log10(self.counts)
         self.bars.setOpts(height=heights)
-        top = math.ceil(heights.max() + 0.6)
+        # Room above the tallest bar for its count (a quarter of the range), and at most six
+        # decade ticks: one a decade crowded the 100-pixel axis into an unreadable column.
+        top = heights.max() * 1.3 + 0.5
+        step = max(1, math.ceil(top / 6))
         self.setYRange(0, top, padding=0)
-        self.getAxis("left").setTicks([[(k, f"1e{k}") for k in range(0, top + 1)]])
+        self.getAxis("left").setTicks([[(k, decade(k)) for k in range(0, int(top) + 1, step)]])
         for i, label in enumerate(self.labels):
             label.setText(f"{int(self.counts[i]):,}")
             label.setPos(i, heights[i])

@@ -7,8 +7,9 @@ rates from the kept state for a few steps, and returns the largest that passed: 
 fired and the loss on those steps' batches ended below both the kept state's and a uniform
 guess's, ``log(classes)``. (Passing the guard is not enough: Adam at 0.1 from the kept state of
 ``--lr 1e6`` went from 2.36 to 2.31, just above the uniform 2.30, and stayed there for 50 steps,
-test accuracy 0.078: every prediction had collapsed to the same guess.) It tries 10x, 100x, 10,000x, 10^8x smaller and then bisects between the last failure
-and the first success (on the exponent), so 2-6 tries of a few steps.
+test accuracy 0.078: every prediction had collapsed to the same guess.) It tries 10x, 100x,
+10,000x, 10^8x smaller and then bisects between the last failure and the first success (on the
+exponent), so 2-6 tries of a few steps.
 
 The tries share one compiled step: every named optimiser (:func:`~jaxconv.train.make_optimizer`)
 ends by multiplying its update by the learning rate, and nothing before that depends on it, so
