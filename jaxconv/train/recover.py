@@ -132,8 +132,8 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
     passed: dict[int, bool] = {}
 
     def passes(power: int) -> bool:
-        losses[power] = after(power)
-        passed[power] = losses[power] is not None and losses[power] < min(before, chance)
+        loss = losses[power] = after(power)
+        passed[power] = loss is not None and loss < min(before, chance)
         return passed[power]
 
     bad, good = 0, None  # the largest power known to fail, the smallest known to pass
