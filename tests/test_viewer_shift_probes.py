@@ -91,3 +91,15 @@ def test_report_flag_writes_json_without_a_window(tmp_path, capsys, monkeypatch)
     out, err = capsys.readouterr()
     assert f"wrote {path} at step 2" in out
     assert "jaxconv-viewer: local: compiling may take minutes: layer layer1 (local)" in err
+
+
+def test_a_models_first_receptive_fields_wait_for_the_next_snapshot(session):
+    # The first snapshot asking for a unit's fields is drawn without them (their program's
+    # compile would hold back the first trained step's drawing); the next one has them.
+    from viewer.snapshot import Probe, Unit
+
+    probe = Probe(0, 0, 0, unit=Unit("layer1", 0, (1, 1)))
+    first, second = session.snapshot(probe), session.snapshot(probe)
+    assert first.pending and all(first.models[k].fields is None for k in KINDS)
+    assert not second.pending and all(second.models[k].fields is not None for k in KINDS)
+    assert not session.snapshot(Probe(1, 0, 0)).pending  # no unit: nothing to wait for

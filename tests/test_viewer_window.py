@@ -6,6 +6,7 @@ last test closes it while it trains. The headless screenshot runs `viewer.__main
 
 import csv
 import json
+import re
 import time
 
 import numpy as np
@@ -97,7 +98,8 @@ def test_clicking_a_unit_shows_both_fields_of_every_kind(qtbot, window):
     qtbot.mouseClick(column.features.viewport(), Qt.MouseButton.LeftButton,
                      pos=pixel_position(column.features, row, col))
     assert window.unit == unit
-    qtbot.waitUntil(lambda: window.snapshot.probe.unit == unit, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.snapshot.probe.unit == unit and not window.snapshot.pending,
+                    timeout=WAIT)  # a model's first fields come a snapshot later
     shown = window.snapshot
     sizes = {}
     for kind in KINDS:
@@ -297,7 +299,8 @@ def test_hovering_units_shows_them_throttled_then_the_clicked_one(qtbot, window,
     # At most one shown unit per HOVER_MS, whatever the machine's speed (and not one per pixel).
     assert 1 <= len(probes) <= took_ms // HOVER_MS + 1, (took_ms, [p.unit for p in probes])
     assert all(c.unit == swept[-1] for c in window.columns.values())
-    qtbot.waitUntil(lambda: window.snapshot.probe.unit == swept[-1], timeout=WAIT)
+    qtbot.waitUntil(lambda: window.snapshot.probe.unit == swept[-1]
+                    and not window.snapshot.pending, timeout=WAIT)
     assert window.snapshot.models["conv"].fields is not None  # its receptive fields came too
     qtbot.wait(25)
     qtbot.mouseMove(window.status, QPoint(2, 2))  # off the maps: the clicked (or first) unit again
@@ -313,7 +316,7 @@ def test_close_during_training_stops_the_worker(qtbot, window):
     assert window.worker is None and not window.threads_running()
 
 
-def test_headless_screenshot_and_report_are_written(qtbot, tmp_path):
+def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
     path, report = tmp_path / "shot.png", tmp_path / "report.json"
     code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
                  "--channels", "2", "--depth", "1", "--batch-size", "16", "--dataset", "digits",
@@ -321,6 +324,9 @@ def test_headless_screenshot_and_report_are_written(qtbot, tmp_path):
     set_language("en")
     typeface.use_for("en")  # main() set the application font for Chinese
     assert code == 0
+    out = capsys.readouterr().out  # the first step drawn is said first (viewer.bench times it)
+    drawn = re.search(r"^jaxconv-viewer: step [123] drawn after \d+\.\d s$", out, re.M)
+    assert drawn and drawn.start() < out.index(f"wrote {path}"), out
     written = json.loads(report.read_text())
     assert written["step"] == 3 and written["head"] == "flatten" and written["dataset"] == "digits"
     assert [m["kind"] for m in written["models"]] == list(KINDS)

@@ -192,6 +192,25 @@ def test_a_probe_set_during_a_snapshot_gets_a_snapshot_of_its_own(qtbot, start):
     assert [t["probe"] for t in taken] == ["first", "drawn while busy"]
 
 
+def test_a_pending_snapshot_is_followed_by_another_unasked(qtbot, start):
+    # viewer.views.take_snapshot leaves a model's first receptive fields to the next snapshot
+    # and says so: the worker takes that one without waiting to be asked.
+    import types
+
+    job = FakeJob()
+    made = []
+    job.snapshot = lambda probe: made.append(probe) or types.SimpleNamespace(
+        probe=probe, pending=len(made) == 1)
+    worker = start(job)
+    taken = []
+    worker.snapshot_taken.connect(taken.append)
+    worker.set_probe("unit")
+    worker.request_snapshot()  # asked once, answered twice
+    qtbot.waitUntil(lambda: len(taken) == 2, timeout=5000)
+    qtbot.wait(200)
+    assert [t.pending for t in taken] == [True, False] and made == ["unit", "unit"]
+
+
 class MeasuredJob(FakeJob):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -58,6 +58,7 @@ class Session:
         self.compile_notice = self._unmeasured = None
         self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self._features = {}, {}, {}, {}
+        self.fields_asked = set()  # models asked for receptive fields (viewer.views.take_snapshot)
         self.history = {kind: History() for kind in KINDS}
         self._time = {kind: 0.0 for kind in KINDS}
 

@@ -139,6 +139,8 @@ class Snapshot:
         label: its true label (None for a drawing).
         probe: the `Probe` drawn (a plain ``(index, dy, dx)`` is taken as ``Probe(index, dy, dx)``).
         num_samples: how many test images the picker can browse.
+        pending: some model's receptive fields were left to the next snapshot (their program
+            compiles then; `viewer.views.take_snapshot`), which the worker takes unasked.
     """
 
     step: int
@@ -148,6 +150,7 @@ class Snapshot:
     label: int | None
     probe: Probe
     num_samples: int
+    pending: bool = False
 
 
 class History:

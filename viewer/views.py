@@ -38,6 +38,11 @@ def layer_order(name: str):
 def take_snapshot(session, probe=None) -> Snapshot:
     """Host copies of every model's kernels, gradients and features for input ``probe``.
 
+    The first snapshot that asks a model for a unit's fields leaves them out (None) and says it
+    is ``pending``: their program's compile (1.7-3.2 s per model on digits, load average 5)
+    would hold back that model's drawing, the first trained step's included. The next snapshot
+    (after the next step while training) computes them.
+
     Args:
         session: a prepared `viewer.session.Session`.
         probe: a `Probe` (or ``(index, dy, dx)``): a test image or the user's drawing, its
@@ -55,11 +60,14 @@ def take_snapshot(session, probe=None) -> Snapshot:
                      session._features[kind](states[kind].params, image[None]))
               for kind in KINDS}
     host = jax.device_get(device)  # one transfer for everything drawn
-    maps = {kind: layer_maps(session, kind, *host[kind],
-                             fields=unit_fields(session, kind, image, probe))
-            for kind in KINDS}
+    later = {kind for kind in KINDS if probe.unit is not None
+             and session.models[kind] not in session.fields_asked}
+    session.fields_asked.update(session.models[kind] for kind in later)
+    maps = {kind: layer_maps(session, kind, *host[kind], fields=None if kind in later
+                             else unit_fields(session, kind, image, probe)) for kind in KINDS}
     return Snapshot(session.step, maps, {k: h.view() for k, h in session.history.items()}, image,
-                    None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test))
+                    None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test),
+                    pending=bool(later))
 
 
 def unit_fields(session, kind, image, probe):

@@ -5,7 +5,8 @@ The job is any object with three methods, all called on the worker's thread:
 - ``prepare()``: the slow start (import JAX, load the data, build and compile); its return value
   is emitted as `prepared`.
 - ``rounds()``: a plain generator; each ``next`` trains every model one step and yields the step.
-- ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``.
+- ``snapshot(probe)``: host numpy copies of what the panels draw, for input ``probe``; one
+  whose ``pending`` attribute is True is followed by another without being asked for.
 - ``measure()`` (optional): the accuracy-against-shift and equivariance measures, run every
   ``measure_every_s`` seconds while training (or less often: never more than a fifth of the time
   goes to it) and after every paused step; emitted as `measured`. A paused start measures at
@@ -217,12 +218,17 @@ class TrainWorker(QObject):
                     self._measured = (self.step, now, 0.0 if first else now - began)
                     continue
                 if action == "snapshot":
+                    snapshot = None
                     try:
-                        self.snapshot_taken.emit(self.job.snapshot(payload))
+                        snapshot = self.job.snapshot(payload)
+                        self.snapshot_taken.emit(snapshot)
                     except Exception as error:  # noqa: BLE001
                         self._fail(error)
-                    with self._cond:  # a probe set during the snapshot still wants its own
-                        self._dirty, self._since = self._probe is not payload, 0
+                    with self._cond:  # a probe set during the snapshot still wants its own;
+                        # a pending snapshot (a part left to the next one) wants the next, unasked
+                        pending = bool(getattr(snapshot, "pending", False))
+                        self._dirty, self._since = self._probe is not payload or pending, 0
+                        self._wanted = self._wanted or pending
                     continue
                 try:
                     self.step = next(rounds)
