@@ -27,9 +27,9 @@ def main(argv=None) -> int:
     """Writes the screenshot; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("png")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--unit", default="layer2,0,1,2", help="layer,channel,row,col to click")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--dataset", default=None, help="default: the viewer's (mnist-5k)")
+    parser.add_argument("--unit", default="layer2,0,6,8", help="layer,channel,row,col to click")
     args = parser.parse_args(argv)
 
     from PyQt6.QtCore import QPoint, QPointF, Qt
@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     from viewer.snapshot import Unit
     from viewer.window import MainWindow
 
-    window = MainWindow(Settings(dataset=args.dataset, max_steps=args.steps), running=True)
+    settings = Settings() if args.dataset is None else Settings(dataset=args.dataset)
+    window = MainWindow(settings.with_fields(steps=args.steps), running=True)
     window.show()
     _wait(app, lambda: window.shown_step >= args.steps and not window.training)
     layer, channel, row, col = args.unit.split(",")
