@@ -45,7 +45,7 @@ import numpy as np
 from jaxconv.names import WINDOW_SUMS_SCOPE
 
 __all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
-           "large_products", "reductions_in_eigen", "resolve", "usable"]
+           "large_products", "library_for", "reductions_in_eigen", "resolve", "usable"]
 
 # The kinds of operation jaxlib 0.10 hands to YNNPACK, by their names in the compiler option.
 # Its default is all three (checked: the same compiled programs as with no option).
@@ -233,6 +233,23 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
     if not _auto_can_choose():
         return "xla"
     return _name(_moved_kinds(fn, args, kwargs))
+
+
+def library_for(traced) -> str:
+    """The choice ``"auto"`` makes for an already traced program: what :func:`resolve` decides,
+    from a ``jax.make_jaxpr`` result instead of a function to trace.
+
+    Trace with the same function and static arguments as the ``jax.jit`` that compiles it, and
+    jax reuses that trace when the program compiles (``jaxconv.train.fit`` does so for its step).
+
+    Raises:
+        TypeError: ``traced`` is not a jaxpr or closed jaxpr.
+    """
+    jaxpr = getattr(traced, "jaxpr", traced)
+    if not hasattr(jaxpr, "eqns"):
+        raise TypeError(f"library_for: `traced` must be a jaxpr (jax.make_jaxpr's result), got "
+                        f"{type(traced).__name__}.")
+    return _name(_scan(jaxpr, LARGE_PRODUCT_MACS, set())) if _auto_can_choose() else "xla"
 
 
 class _AutoJit:

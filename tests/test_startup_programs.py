@@ -86,3 +86,34 @@ def test_the_starting_norm_compiles_as_a_one_off_program(ds, monkeypatch):
         loop._start_norm.cache_clear()
     assert seen == [{"compiler_options": host_init._ONE_OFF}]
     assert result.step == 1 and result.state is not None
+
+
+def test_the_library_choice_and_the_step_share_one_trace(ds):
+    # fit traces its step once: the "auto" CPU library is read from the trace the step's jit
+    # then reuses (jaxconv.xla_cpu.library_for), not from a trace of its own.
+    import flax.linen as nn
+
+    calls = []
+
+    class Counting(nn.Module):
+        features: int = 10
+
+        @nn.compact
+        def __call__(self, x):
+            calls.append(x.shape)
+            return nn.Dense(self.features)(x.reshape(len(x), -1))
+
+    result = next(train.fit(Counting(), ds, steps=2, batch_size=7, eval_every=0))
+    assert result.step == 1
+    # at the step's batch size: the summary's abstract pass and the step (3 before: the library
+    # choice traced the step once more)
+    assert calls.count((7, 8, 8, 1)) == 2, calls
+
+
+def test_library_for_names_what_it_needs():
+    from jaxconv import xla_cpu
+
+    traced = jax.make_jaxpr(lambda a: a @ a)(jax.numpy.ones((2, 2)))
+    assert xla_cpu.library_for(traced) in xla_cpu.LIBRARIES
+    with pytest.raises(TypeError, match=r"library_for: `traced` must be a jaxpr .* got function"):
+        xla_cpu.library_for(lambda a: a)

@@ -206,13 +206,13 @@ def test_auto_cpu_library_is_decided_once_from_the_step(ds, monkeypatch):
     from jaxconv import xla_cpu
 
     chosen = []
-    resolve = xla_cpu.resolve
+    library_for = xla_cpu.library_for  # fit reads it from the step's own trace
 
-    def spy(library, fn=None, *args, **kwargs):
-        chosen.append(resolve(library, fn, *args, **kwargs))
+    def spy(traced):
+        chosen.append(library_for(traced))
         return chosen[-1]
 
-    monkeypatch.setattr(xla_cpu, "resolve", spy)
+    monkeypatch.setattr(xla_cpu, "library_for", spy)
     run(ds, steps=2, eval_every=1)
     list(train.fit(models.build("dense", hidden=8), ds, steps=1, batch_size=16))
     can_choose = xla_cpu.available("eigen-conv")

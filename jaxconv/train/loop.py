@@ -167,8 +167,10 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     if library == "auto":  # once, from the step's program, so every step compiles alike
         x = jax.ShapeDtypeStruct((cfg.batch_size, *np.shape(dataset.x_train)[1:]), np.float32)
         y = jax.ShapeDtypeStruct((cfg.batch_size,), np.int32)
-        step_fn = functools.partial(_update, model, tx, compute_dtype)
-        library = xla_cpu.resolve("auto", step_fn, state, x, y)
+        # Traced as make_train_step's jit traces it (the same function and static arguments):
+        # jax reuses this trace when the step compiles, so the model is traced once for both.
+        library = xla_cpu.library_for(jax.make_jaxpr(_update, static_argnums=(0, 1, 2))(
+            model, tx, compute_dtype, state, x, y))
     jit = functools.partial(xla_cpu.jit, library=library)
     train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh, jit=jit)
     if mesh is not None:
