@@ -4,6 +4,8 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
+
 import jaxconv
 
 
@@ -71,3 +73,16 @@ def test_the_vocabulary_is_what_the_library_accepts():
     assert names.DATASET_NAMES == tuple(data.DATASETS)
     assert names.KINDS == models.KINDS and names.PADDING_MODES == shapes.PADDING_MODES
     assert (names.OPTIMIZERS, names.SCHEDULES) == (train.OPTIMIZERS, train.SCHEDULES)
+
+
+def test_training_loads_orbax_only_for_checkpoints():
+    # orbax (0.66 s of a viewer launch) is imported on the first use of a checkpoint name.
+    loaded = _heavy_modules_after("import jaxconv.train")
+    assert "jax" in loaded and not [m for m in loaded if m.startswith("orbax")], loaded
+    loaded = _heavy_modules_after("from jaxconv.train import Checkpointer")
+    assert "orbax.checkpoint" in loaded
+    from jaxconv import train
+
+    assert train.CheckpointError.__module__ == "jaxconv.train.checkpoint"
+    with pytest.raises(AttributeError, match="module 'jaxconv.train' has no attribute 'nope'"):
+        train.nope  # noqa: B018

@@ -8,8 +8,9 @@ Example:
     >>> result.test_accuracy  # about 0.97
 """
 
+from typing import TYPE_CHECKING, Any
+
 from jaxconv.config import TrainConfig
-from jaxconv.train.checkpoint import Checkpointer, CheckpointError, abstract_state
 from jaxconv.train.guard import DivergenceError, NonFiniteError
 from jaxconv.train.loop import StepResult, fit
 from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
@@ -54,3 +55,18 @@ __all__ = [
     "suggest_learning_rate",
     "to_host",
 ]
+
+# Checkpoints import orbax (0.66 s of a viewer launch, which only needs it to save or load):
+# imported on first use (PEP 562).
+if TYPE_CHECKING:  # what a type checker, an IDE and the API docs see
+    from jaxconv.train.checkpoint import Checkpointer, CheckpointError, abstract_state
+
+_CHECKPOINT = ("CheckpointError", "Checkpointer", "abstract_state")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CHECKPOINT:
+        from jaxconv.train import checkpoint
+
+        return getattr(checkpoint, name)
+    raise AttributeError(f"module 'jaxconv.train' has no attribute {name!r}")
