@@ -70,10 +70,13 @@ def test_columns_keep_their_text_whole_at_the_default_size(qtbot, window):
     # columns under their minimum and cutting the first formula line of the middle column.
     wait_drawn(qtbot, window, 1)
     assert (window.width(), window.height()) == (1680, 1020)
+    texts = {kind: column.formula.text() for kind, column in window.columns.items()}
     for column in window.columns.values():
         column.formula.setText("\n".join([column.formula.text() or "formula"] * 8))
     qtbot.waitUntil(lambda: all(c.height() >= c.minimumSizeHint().height()
                                 for c in window.columns.values()), timeout=5_000)
+    for kind, column in window.columns.items():  # the window is shared: as it was
+        column.formula.setText(texts[kind])
 
 
 def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
