@@ -1,0 +1,141 @@
+"""The viewer in windows and processes of its own: headless screenshot and report, a missing
+dataset, divergence, the long-compile notice, a dataset too small for the depth.
+
+(test_viewer_window shares one window between its tests; these each need a fresh one.)
+"""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QImage
+from viewer_tiny import TINY, WAIT, wait_drawn
+
+from viewer import typeface
+from viewer.__main__ import main
+from viewer.i18n import set_language, tr
+from viewer.session import Settings
+from viewer.snapshot import KINDS
+from viewer.window import MainWindow
+
+
+def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
+    path, report = tmp_path / "shot.png", tmp_path / "report.json"
+    code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
+                 "--channels", "2", "--depth", "1", "--batch-size", "16", "--dataset", "digits",
+                 "--kernel-size", "3", "--head", "flatten", "--report", str(report)])
+    set_language("en")
+    typeface.use_for("en")  # main() set the application font for Chinese
+    assert code == 0
+    out = capsys.readouterr().out  # the first step drawn is said first (viewer.bench times it)
+    drawn = re.search(r"^jaxconv-viewer: step [123] drawn after \d+\.\d s$", out, re.M)
+    assert drawn and drawn.start() < out.index(f"wrote {path}"), out
+    written = json.loads(report.read_text())
+    assert written["step"] == 3 and written["head"] == "flatten" and written["dataset"] == "digits"
+    assert [m["kind"] for m in written["models"]] == list(KINDS)
+    image = QImage(str(path))
+    assert image.width() > 1000 and image.height() > 600
+    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(gray.constBits().asstring(gray.sizeInBytes()), np.uint8)
+    pixels = rows.reshape(gray.height(), gray.bytesPerLine())[:, :gray.width()]
+    assert pixels.std() > 20  # text, maps and plots, not one flat colour
+
+
+@pytest.fixture
+def fresh_window(qapp):
+    windows = []
+
+    def make(settings):
+        windows.append(MainWindow(settings, running=True))
+        windows[-1].show()
+        return windows[-1]
+
+    yield make
+    for win in windows:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+def test_missing_dataset_is_reported_and_the_app_goes_on(qtbot, fresh_window, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setenv("JAXCONV_DATA_DIR", str(tmp_path))  # an empty cache: no MNIST there
+    win = fresh_window(Settings(dataset="mnist"))
+    qtbot.waitUntil(lambda: win.status.text().startswith(tr("failed", error="")), timeout=WAIT)
+    assert "DownloadError" in win.status.text() and str(tmp_path) in win.status.text()
+    assert not win.training and win.isVisible()
+    failed = win.session
+    qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)  # tries again
+    assert win.session is not failed and win.status.text() == tr("preparing", dataset="mnist")
+
+
+def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
+    win = fresh_window(TINY.with_fields(optimizer="sgd", learning_rate=1e9))
+    qtbot.waitUntil(lambda: not win.training and win.snapshot is not None, timeout=WAIT)
+    kinds = [tr(f"short_{kind}") for kind in KINDS]
+    text = win.status.text()
+    assert any(text.startswith(tr("non_finite", kind=kind, step=1, reason="x", good=0)
+                               .split(" at step")[0]) for kind in kinds), text
+    assert "the last that passed the guard" in text and "step 0" in text
+    for kind in KINDS:  # the last good weights are drawn, not NaNs
+        assert np.isfinite(win.snapshot.models[kind].kernels["layer1"]).all()
+    session = win.session  # a lower rate and Start continue from those weights (M4)
+    win.controls.fields["learning_rate"].setText("0.01")
+    qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    snapshot = wait_drawn(qtbot, win, 3)
+    assert win.session is session and session.settings.train.learning_rate == 0.01
+    assert all(np.isfinite(snapshot.models[kind].kernels["layer1"]).all() for kind in KINDS)
+
+
+def test_h3_a_long_compile_is_announced_in_the_status_line(qtbot, qapp):
+    # SAME padding: a window larger than the image (CIRCULAR, the default, refuses one).
+    win = MainWindow(TINY.with_fields(kernel_size=24, channels=1, padding="SAME"), running=False)
+    win.show()
+    try:  # paused: the notice is up, nothing long is compiled
+        qtbot.waitUntil(lambda: "compiling may take minutes" in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith(
+            tr("short_local") + ": compiling may take minutes: layer layer1 (local) has a 24x24 "
+            "window over a 8x8 input (576 taps"), win.status.text()
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+@pytest.mark.slow  # compiles the three tiny models' steps: about 20 s on two busy cores
+def test_h3_while_the_announced_compile_runs_the_status_line_counts_its_seconds(
+        qtbot, qapp, monkeypatch):
+    from jaxconv.train import preflight
+
+    monkeypatch.setattr(preflight, "LONG_COMPILE_TAPS", 4)  # the tiny 3x3 layer is "long"
+    win = MainWindow(TINY.with_fields(channels=1), running=True)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: tr("compiling_for", seconds=0) in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith(tr("short_local") + ": compiling may take minutes")
+        # The notice gives way to the state line once a trained step is drawn.
+        qtbot.waitUntil(lambda: win.status.text().startswith(tr("running", step="")[:-1])
+                        or win.status.text().startswith(tr("paused", step="")[:-1]),
+                        timeout=WAIT)
+        assert win.snapshot.step >= 1 and "ompil" not in win.status.text()
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+@pytest.mark.slow  # prepares a session (compiles the shift measures): 10-20 s here
+def test_a_dataset_too_small_for_the_depth_trains_with_the_layers_it_takes(qtbot, qapp):
+    # The 8x8 digits take two pooled 3x3 circular layers (8 -> 4 -> 2), not three.
+    win = MainWindow(TINY.with_fields(channels=1, depth=3, padding="CIRCULAR"), running=False)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: "depth 2 is used" in win.status.text(), timeout=WAIT)
+        assert win.status.text().startswith("the 8x8 images of 'digits' take 2 of the 3 spatial")
+        assert win.session.models["conv"].config.channels == (1, 2)
+        assert win.controls.fields["depth"].text() == "2"  # the fields say what trains
+        session = win.session  # Start goes on with it: the fields and the session agree
+        qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
+        assert win.session is session and win.training
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
