@@ -17,6 +17,7 @@ from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
 from jaxconv.train.recover import LearningRateSuggestion, suggest_learning_rate
 from jaxconv.train.sharding import (
                                     DATA_AXIS,
+                                    abstract_state,
                                     batch_sharding,
                                     data_mesh,
                                     initialize_distributed,
@@ -59,9 +60,9 @@ __all__ = [
 # Checkpoints import orbax (0.66 s of a viewer launch, which only needs it to save or load):
 # imported on first use (PEP 562).
 if TYPE_CHECKING:  # what a type checker, an IDE and the API docs see
-    from jaxconv.train.checkpoint import Checkpointer, CheckpointError, abstract_state
+    from jaxconv.train.checkpoint import Checkpointer, CheckpointError
 
-_CHECKPOINT = ("CheckpointError", "Checkpointer", "abstract_state")
+_CHECKPOINT = ("CheckpointError", "Checkpointer")
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 
-__all__ = ["dropped", "install"]
+__all__ = ["dropped", "install", "one_line"]
 
 dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0, "missing_metadata": 0,
            "orbax_read_errors": 0}
@@ -79,3 +79,13 @@ def install(verbose: bool = False) -> None:
     _state["installed"] = True
     sys.unraisablehook = _unraisable(sys.unraisablehook)
     logging.getLogger("absl").addFilter(_FirstLine())
+
+
+def one_line(err: BaseException, limit: int = 200) -> str:
+    """``"Type: first line of the message"``, cut to ``limit`` characters (TensorStore's run to 60
+    lines of JSON specs)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = text.split(" [tensorstore_spec=")[0]
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return f"{type(err).__name__}: {text}"

@@ -40,18 +40,10 @@ import orbax.checkpoint as ocp
 from jaxconv._validate import check_optional_int
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
+from jaxconv.train._orbax_noise import one_line
+from jaxconv.train.sharding import abstract_state
 
 __all__ = ["CheckpointError", "Checkpointer", "abstract_state", "one_line"]
-
-
-def one_line(err: BaseException, limit: int = 200) -> str:
-    """``"Type: first line of the message"``, cut to ``limit`` characters (TensorStore's run to 60
-    lines of JSON specs)."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    text = text.split(" [tensorstore_spec=")[0]
-    if len(text) > limit:
-        text = text[:limit - 3] + "..."
-    return f"{type(err).__name__}: {text}"
 
 
 def _version() -> str:
@@ -64,24 +56,6 @@ def _version() -> str:
 
 class CheckpointError(ValueError):
     """A checkpoint directory or step that cannot be used; the message names the path and step."""
-
-
-def abstract_state(state, mesh=None):
-    """Shape/dtype/sharding skeleton of ``state`` to restore into, without its values.
-
-    Args:
-        state: a train state (concrete or from ``jax.eval_shape``), or a function returning one,
-            which is traced with ``jax.eval_shape`` (nothing is allocated).
-        mesh: restore replicated on this mesh; default: the first local device.
-
-    Returns:
-        A pytree of ``jax.ShapeDtypeStruct`` with shardings.
-    """
-    if callable(state):
-        state = jax.eval_shape(state)
-    target = (jax.sharding.SingleDeviceSharding(jax.local_devices()[0]) if mesh is None
-              else sharding.replicated(mesh))
-    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=target), state)
 
 
 class Checkpointer:

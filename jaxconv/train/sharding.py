@@ -16,8 +16,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxconv._validate import check_int
 
-__all__ = ["DATA_AXIS", "batch_sharding", "data_mesh", "initialize_distributed", "replicate",
-           "replicated", "shard_batch", "to_host"]
+__all__ = ["DATA_AXIS", "abstract_state", "batch_sharding", "data_mesh", "initialize_distributed",
+           "replicate", "replicated", "shard_batch", "to_host"]
 
 #: Name of the mesh axis the batch is split over.
 DATA_AXIS = "data"
@@ -130,3 +130,21 @@ def initialize_distributed(coordinator_address: str, num_processes: int, process
     num_processes = check_int("initialize_distributed", "num_processes", num_processes)
     process_id = check_int("initialize_distributed", "process_id", process_id, 0, num_processes - 1)
     jax.distributed.initialize(coordinator_address, int(num_processes), int(process_id), **kwargs)
+
+
+def abstract_state(state, mesh=None):
+    """Shape/dtype/sharding skeleton of ``state`` to restore into, without its values.
+
+    Args:
+        state: a train state (concrete or from ``jax.eval_shape``), or a function returning one,
+            which is traced with ``jax.eval_shape`` (nothing is allocated).
+        mesh: restore replicated on this mesh; default: the first local device.
+
+    Returns:
+        A pytree of ``jax.ShapeDtypeStruct`` with shardings.
+    """
+    if callable(state):
+        state = jax.eval_shape(state)
+    target = (jax.sharding.SingleDeviceSharding(jax.local_devices()[0]) if mesh is None
+              else replicated(mesh))
+    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=target), state)
