@@ -47,14 +47,18 @@ def measure_bandwidth(rounds: int = 3, nbytes: int | None = None) -> float:
     if nbytes is None:
         nbytes = 64 * 2**20 if jax.default_backend() == "cpu" else 2**30
     a = jnp.ones((nbytes // 4,), jnp.float32)
-    f = jax.jit(lambda a: a * 2 + 1)
+    return 2 * nbytes / best_seconds(jax.jit(lambda a: a * 2 + 1), a, rounds)
+
+
+def best_seconds(f, a, rounds: int) -> float:
+    """The fastest of ``rounds`` timed calls ``f(a)`` (after one untimed call, which compiles)."""
     f(a).block_until_ready()
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
         f(a).block_until_ready()
         best = min(best, time.perf_counter() - start)
-    return 2 * nbytes / best
+    return best
 
 
 def roofline(flops: int, nbytes: int, seconds: float, peak_gflops: float | None,

@@ -88,14 +88,7 @@ def median_ratio(peer: list[float], mine: list[float]) -> float:
 def matmul_peak(size: int, rounds: int = 3) -> float:
     """Measured float32 GFLOP/s of a ``size x size`` matmul on the default device (best of rounds)."""
     a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
-    f = jax.jit(lambda a: a @ a)
-    f(a).block_until_ready()
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        f(a).block_until_ready()
-        best = min(best, time.perf_counter() - start)
-    return 2 * size ** 3 / best / 1e9
+    return 2 * size ** 3 / roofline.best_seconds(jax.jit(lambda a: a @ a), a, rounds) / 1e9
 
 
 def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, library: str):
