@@ -67,6 +67,13 @@ def test_every_implementation_matches_oracle(spec):
         np.testing.assert_allclose(eager, want - np.asarray(shared_bias), rtol=1e-5, atol=1e-5)
 
 
+def _grads(impl, x, kernel, bias, kw):
+    """Gradients of sum(sin(layer)) for input, kernel and bias, with implementation ``impl``."""
+    loss = lambda a, k, b: jnp.sum(jnp.sin(  # noqa: E731
+        jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
+    return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
+
+
 # "taps" differentiates three ways: as "reshape" when windows tile, elementwise with few features,
 # and by products over positions-first patches with more than 8 features (the last spec).
 @pytest.mark.parametrize("spec", [GEOMETRIES[1], GEOMETRIES[3], GEOMETRIES[5],
@@ -76,14 +83,9 @@ def test_gradients_agree_across_implementations(spec):
     geom, x, kernel, kw = _case(spec)
     bias = randn(*geom.out_spatial, kernel.shape[-1])
 
-    def grads(impl):
-        loss = lambda a, k, b: jnp.sum(jnp.sin(
-            jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
-        return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
-
-    want = grads("patches")
+    want = _grads("patches", x, kernel, bias, kw)
     for impl in _impls(geom)[1:]:
-        for got, ref in zip(grads(impl), want):
+        for got, ref in zip(_grads(impl, x, kernel, bias, kw), want):
             scale = float(jnp.max(jnp.abs(ref)))
             np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * scale, err_msg=impl)
 
@@ -140,17 +142,12 @@ def test_patch_free_taps_gradients_match_the_patches(monkeypatch):
     geom, x, kernel, kw = _case(((2, 5, 5, 2), 3, 1, 1, "SAME", 9))
     bias = randn(*geom.out_spatial, kernel.shape[-1])
 
-    def grads(impl):
-        loss = lambda a, k, b: jnp.sum(jnp.sin(
-            jaxconv.locally_connected(a, k, b, precision=HI, implementation=impl, **kw)))
-        return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)
-
-    want = grads("patches")
+    want = _grads("patches", x, kernel, bias, kw)
     monkeypatch.setattr(_local_impl, "_backend", lambda: "gpu")
     jaxpr = str(jax.make_jaxpr(jax.grad(lambda k: jnp.sum(jaxconv.locally_connected(
         x, k, implementation="taps", **kw))))(kernel))
     assert "dot_general" not in jaxpr  # no product over a patch matrix
-    for got, ref in zip(grads("taps"), want):
+    for got, ref in zip(_grads("taps", x, kernel, bias, kw), want):
         scale = float(jnp.max(jnp.abs(ref)))
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * scale)
 
