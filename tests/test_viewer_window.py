@@ -300,7 +300,11 @@ def test_hovering_units_shows_them_throttled_then_the_clicked_one(qtbot, window,
 
 
 def test_close_during_training_stops_the_worker(qtbot, window):
+    before = window.probes.shift.result
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+    # The shift measures compile after the first steps, and no compile can be interrupted (the
+    # app then exits without waiting, viewer.__main__): close once they have run, between steps.
+    qtbot.waitUntil(lambda: window.probes.shift.result is not before, timeout=WAIT)
     step = window.snapshot.step
     wait_drawn(qtbot, window, step + 2)
     assert window.training
