@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from jaxconv._validate import check_bool, check_choice, check_float, check_int
 from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES, SCHEDULES
+from jaxconv.validate import check_bool, check_choice, check_float, check_int
 
-__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "replace_fields"]
+__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "experiment_configs",
+           "replace_fields"]
 
 
 def _field(default, help: str, **metadata):
@@ -157,7 +158,7 @@ class TrainConfig(_JSON):
         cpu_library: where XLA runs the products, convolutions and reductions of the training
             step and the evaluation on the CPU: ``"auto"`` (decided once, by ``fit``, from the
             training step's program) or another of :data:`jaxconv.names.CPU_LIBRARIES`; see
-            :mod:`jaxconv.xla_cpu`. No effect on a GPU or TPU.
+            :mod:`jaxconv.backend.xla_cpu`. No effect on a GPU or TPU.
         return_grads: attach each step's gradients to its result.
         guard_loss_ratio: the divergence guard stops training when a step's loss exceeds this
             multiple of its running minimum (and the chance loss ``log(classes)``); None: off.
@@ -186,7 +187,7 @@ class TrainConfig(_JSON):
     compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters",
                                        choices=COMPUTE_DTYPES, cli_default="float32 throughout")
     cpu_library: str = _field("auto", "what XLA runs in Eigen instead of YNNPACK on the CPU "
-                                      "(auto: from the step's program); see jaxconv.xla_cpu",
+                                      "(auto: from the step's program); see jaxconv.backend.xla_cpu",
                               choices=CPU_LIBRARIES)
     return_grads: bool = _field(False, "attach each step's gradients to its result", cli=False)
     guard_loss_ratio: float | None = _field(10.0, "stop as diverged when a loss exceeds this "
@@ -244,3 +245,27 @@ class TrainConfig(_JSON):
 #: ``steps``, which makes the final accuracy less dependent on where the last step happens to land
 #: than a constant rate; no evaluation before the end.
 EXPERIMENT_TRAINING = TrainConfig(steps=300, learning_rate=3e-3, schedule="cosine", eval_every=0)
+
+
+def experiment_configs(fn: str, model, training, overrides: dict, **defaults):
+    """The shared ModelConfig (kind ``"conv"``, to be replaced) and TrainConfig of an experiment.
+
+    ``model`` and ``training`` are the caller's configs or None (``ModelConfig("conv")`` and
+    :data:`EXPERIMENT_TRAINING`);
+    ``overrides`` are fields of either class (their names do not overlap); ``defaults`` are
+    applied first, to fields the caller's ``model`` and ``overrides`` do not set.
+    """
+    if model is not None and not isinstance(model, ModelConfig):
+        raise TypeError(f"{fn}: `model` must be a ModelConfig or None, got "
+                        f"{type(model).__name__}.")
+    if training is not None and not isinstance(training, TrainConfig):
+        raise TypeError(f"{fn}: `training` must be a TrainConfig or None, got "
+                        f"{type(training).__name__}.")
+    model_names = {f.name for f in dataclasses.fields(ModelConfig)}
+    model_fields = {k: v for k, v in overrides.items() if k in model_names}
+    train_fields = {k: v for k, v in overrides.items() if k not in model_names}
+    if model is None:
+        model_fields = {**defaults, **model_fields}
+    model = replace_fields(fn, ModelConfig, model or ModelConfig("conv"), model_fields)
+    training = replace_fields(fn, TrainConfig, training or EXPERIMENT_TRAINING, train_fields)
+    return model, training

@@ -2,15 +2,15 @@
 
 Each model is a stack of "spatial" layers, one per entry of ``channels``, each followed by a ReLU
 and (optionally) a 2x2 max pool, then a head: flatten (or global average pool), an optional hidden
-:class:`~jaxconv.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The kinds differ
+:class:`~jaxconv.layers.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The kinds differ
 only in what a spatial layer is:
 
-- ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
-- ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
-- ``regional``: :class:`jaxconv.linen.RegionalConv`, the same window, one kernel per block of
+- ``conv``: :class:`jaxconv.layers.linen.Conv`, one ``kernel_size`` window shared by every position;
+- ``local``: :class:`jaxconv.layers.linen.LocallyConnected`, the same window, own weights per position;
+- ``regional``: :class:`jaxconv.layers.linen.RegionalConv`, the same window, one kernel per block of
   ``regions`` x ``regions`` output positions (capped at the layer's output size; None: one per
   position), between the two;
-- ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the
+- ``dense``: :class:`jaxconv.layers.linen.Dense` from the whole flattened input to as many units as the
   conv layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
 
 So every layer's activation has the same shape in every kind; only connectivity and weight
@@ -29,10 +29,11 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxconv import linen, shapes
+from jaxconv import shapes
 from jaxconv.config import ModelConfig
+from jaxconv.layers import linen
 from jaxconv.names import KINDS, LECTURE_KINDS
-from jaxconv.pooling import max_pool
+from jaxconv.ops.pooling import max_pool
 
 __all__ = ["KINDS", "LECTURE_KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
 

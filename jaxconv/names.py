@@ -46,12 +46,12 @@ COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 DATASET_NAMES = ("digits", "mnist-5k", "mnist", "fashion-mnist", "shifted", "aligned")
 
 #: Where XLA on the CPU runs a program's products, convolutions and reductions
-#: (:mod:`jaxconv.xla_cpu`; a test keeps this equal to ``xla_cpu.LIBRARIES``).
+#: (:mod:`jaxconv.backend.xla_cpu`; a test keeps this equal to ``xla_cpu.LIBRARIES``).
 CPU_LIBRARIES = ("auto", "xla", "eigen-conv", "eigen-dot", "eigen-reduce", "eigen-conv-dot",
                  "eigen-conv-reduce", "eigen-dot-reduce", "eigen")
 
 #: The ``jax.named_scope`` around the window sums of a locally-connected layer whose windows tile
 #: the input (the ``"reshape"`` implementation): a description of the computation, not a backend
-#: setting. :mod:`jaxconv.xla_cpu` reads it from a traced program (its ``"auto"`` choice runs such
+#: setting. :mod:`jaxconv.backend.xla_cpu` reads it from a traced program (its ``"auto"`` choice runs such
 #: sums in Eigen, measured 4-10x faster there than in YNNPACK).
 WINDOW_SUMS_SCOPE = "jaxconv_window_sums"

@@ -18,8 +18,8 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-from jaxconv._validate import check_int, int_rule, is_int
 from jaxconv.names import CONV_PADDING_MODES, PADDING_MODES  # noqa: F401 (re-exported)
+from jaxconv.validate import check_int, int_rule, is_int
 
 _is_int = is_int  # the old private name, still used by helpers landing in parallel
 
@@ -268,7 +268,7 @@ def check_groups(fn: str, groups, in_channels: int, features: int, name: str = "
 
 
 def check_features(fn: str, name: str, value) -> int:
-    """Checks a feature or channel count is a positive int (:func:`jaxconv._validate.check_int`)."""
+    """Checks a feature or channel count is a positive int (:func:`jaxconv.validate.check_int`)."""
     return check_int(fn, name, value)
 
 

@@ -27,7 +27,8 @@ from flax import nnx  # noqa: E402
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 import jaxconv  # noqa: E402
-from jaxconv import counting, data, experiments, models, train  # noqa: E402
+from jaxconv import data, experiments, models, train  # noqa: E402
+from jaxconv.costs import counting  # noqa: E402
 
 _TMP = tempfile.mkdtemp(prefix="jaxconv-fuzz-")
 
@@ -143,12 +144,12 @@ TARGETS = {
     "Checkpointer": lambda directory=None, **kw: train.Checkpointer(
         os.path.join(_TMP, "ck") if directory is None else directory, **kw),
     "shift_images": experiments.shift_images,
-    "linen.Dense": lambda **kw: jaxconv.linen.Dense(**kw).init(jax.random.key(0), jnp.ones((1, 4))),
-    "linen.Conv": lambda **kw: jaxconv.linen.Conv(**kw).init(jax.random.key(0), jnp.ones((1, 8, 8, 1))),
-    "linen.LocallyConnected": lambda **kw: jaxconv.linen.LocallyConnected(**kw).init(
+    "linen.Dense": lambda **kw: jaxconv.layers.linen.Dense(**kw).init(jax.random.key(0), jnp.ones((1, 4))),
+    "linen.Conv": lambda **kw: jaxconv.layers.linen.Conv(**kw).init(jax.random.key(0), jnp.ones((1, 8, 8, 1))),
+    "linen.LocallyConnected": lambda **kw: jaxconv.layers.linen.LocallyConnected(**kw).init(
         jax.random.key(0), jnp.ones((1, 8, 8, 1))),
-    "nnx.Linear": lambda **kw: jaxconv.nnx.Linear(**kw, rngs=nnx.Rngs(0)),
-    "nnx.Conv": lambda **kw: jaxconv.nnx.Conv(**kw, rngs=nnx.Rngs(0)),
+    "nnx.Linear": lambda **kw: jaxconv.layers.nnx.Linear(**kw, rngs=nnx.Rngs(0)),
+    "nnx.Conv": lambda **kw: jaxconv.layers.nnx.Conv(**kw, rngs=nnx.Rngs(0)),
     "cli": _cli,
     "viewer": _viewer,
 }

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from jaxconv import ops
-from jaxconv.backprop import (
+from jaxconv.cli import main
+from jaxconv.ops.backprop import (
     avg_pool_backward,
     check,
     conv_backward,
@@ -16,7 +17,6 @@ from jaxconv.backprop import (
     locally_connected_backward,
     max_pool_backward,
 )
-from jaxconv.cli import main
 
 # The 4x4 max-pooling example of the docs: every window but the bottom-left one has a tie.
 TIED = np.array([[1, 3, 2, 2],

@@ -1,9 +1,9 @@
-"""Every argument error of jaxconv.backprop names the function, the argument and the value."""
+"""Every argument error of jaxconv.ops.backprop names the function, the argument and the value."""
 
 import jax.numpy as jnp
 import pytest
 
-from jaxconv.backprop import (
+from jaxconv.ops.backprop import (
     avg_pool_backward,
     conv_backward,
     dense_backward,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxconv import ops
-from jaxconv.backprop import hand
+from jaxconv.ops.backprop import hand
 
 
 def conv_net(ns, params, x):

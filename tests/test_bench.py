@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from jaxconv import bench
-from jaxconv.bench import workloads as wl
 from jaxconv.cli import main
+from jaxconv.experiments import bench
+from jaxconv.experiments.bench import workloads as wl
 
 KEYS = {"workload", "mode", "impl", "chosen", "ms", "gflops", "peak_share", "vs_flax", "vs_torch",
         "compile_s", "flops", "cpu_library", "x_gemm", "patch_bytes", "bytes", "intensity",
@@ -30,7 +30,7 @@ def test_run_reports_every_peer_and_mode():
     assert train and all(r["compile_s"] > 0 for r in train)
     flax_row = next(r for r in rows if r["impl"] == "flax")
     assert flax_row["vs_flax"] == pytest.approx(1.0)
-    # FLOPs come from shape arithmetic (jaxconv.counting): 2 * N * positions * window * C * F
+    # FLOPs come from shape arithmetic (jaxconv.costs.counting): 2 * N * positions * window * C * F
     # multiply-adds plus N * positions * F bias adds; 3x that for training.
     assert rows[0]["flops"] == 2 * 2 * 16 * 9 * 1 * 2 + 2 * 16 * 2
     assert train[0]["flops"] == 3 * rows[0]["flops"]
@@ -102,7 +102,7 @@ def test_auto_implementation_and_flops_of_issue_workloads():
 
 
 def test_ratio_pairs_samples_of_the_same_round():
-    from jaxconv.bench.runner import median_ratio
+    from jaxconv.experiments.bench.runner import median_ratio
 
     # Round 2 was slowed for both by outside load; pairing by round cancels it.
     assert median_ratio([2.0, 40.0, 6.0], [1.0, 20.0, 3.0]) == 2.0
@@ -113,7 +113,7 @@ def test_cli_retain_freed_memory_is_reported(capsys):
     import subprocess
     import sys
 
-    from jaxconv import host_memory
+    from jaxconv.backend import host_memory
 
     args = ["bench", "--quick", "--json", "--no-torch", "--layer", "dense", "--input", "8",
             "--features", "4", "--batch", "2", "--mode", "forward", "--rounds", "1"]
@@ -129,7 +129,7 @@ def test_cli_retain_freed_memory_is_reported(capsys):
 
 
 def test_cpu_library_is_the_same_for_every_jax_peer_and_reported(capsys):
-    from jaxconv import xla_cpu
+    from jaxconv.backend import xla_cpu
 
     work = [bench.make_workload("conv", (4, 4, 1), 2, 3, batch=2, modes=("forward",)),
             bench.make_workload("dense", (8,), 4, batch=2, modes=("forward",))]

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from jaxconv import compile_cache
+from jaxconv.backend import compile_cache
 from jaxconv.cli import build_parser
 
 # One launch: a tiny model's first training step through fit, with the cache as the CLI sets it.
 _LAUNCH = """
 import json, jax
-from jaxconv import compile_cache, data, models, train
+from jaxconv.backend import compile_cache
+from jaxconv import data, models, train
 hits = []
 jax.monitoring.register_event_listener(
     lambda name, **kw: hits.append(name) if name == "/jax/compilation_cache/cache_hits" else None)

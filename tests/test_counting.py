@@ -1,4 +1,4 @@
-"""jaxconv.counting: exact counts, checked against the arrays the modules create and against XLA."""
+"""jaxconv.costs.counting: exact counts, checked against the arrays the modules create and against XLA."""
 
 import itertools
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import jaxconv
-from jaxconv import counting, shapes
+from jaxconv import shapes
+from jaxconv.costs import counting
 
 KEY = jax.random.key(0)
 
@@ -79,7 +80,7 @@ CONV_GRID = [
 @pytest.mark.parametrize("spatial,c,f,kernel,strides,padding,dilation,groups", CONV_GRID)
 def test_conv_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding, dilation, groups):
     window = shapes.canonical_ints("t", "k", kernel, len(spatial))
-    module = jaxconv.linen.Conv(f, window, strides=strides, padding=padding,
+    module = jaxconv.layers.linen.Conv(f, window, strides=strides, padding=padding,
                                 kernel_dilation=dilation, feature_group_count=groups)
     kernel_shape, bias_shape, out = _init_shapes(module, (2, *spatial, c))
     cost = counting.conv_cost((*spatial, c), f, kernel, strides=strides, padding=padding,
@@ -93,7 +94,7 @@ def test_conv_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding,
 def test_local_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding, dilation, groups):
     del groups  # locally-connected layers have none
     window = shapes.canonical_ints("t", "k", kernel, len(spatial))
-    module = jaxconv.linen.LocallyConnected(f, window, strides=strides, padding=padding,
+    module = jaxconv.layers.linen.LocallyConnected(f, window, strides=strides, padding=padding,
                                             kernel_dilation=dilation)
     kernel_shape, bias_shape, out = _init_shapes(module, (1, *spatial, c))
     cost = counting.local_cost((*spatial, c), f, kernel, strides=strides, padding=padding,
@@ -105,7 +106,7 @@ def test_local_counts_match_linen_arrays(spatial, c, f, kernel, strides, padding
 
 @pytest.mark.parametrize("use_bias", [False, True])
 def test_dense_counts_match_linen_arrays(use_bias):
-    kernel_shape, bias_shape, out = _init_shapes(jaxconv.linen.Dense(5, use_bias=use_bias), (3, 7))
+    kernel_shape, bias_shape, out = _init_shapes(jaxconv.layers.linen.Dense(5, use_bias=use_bias), (3, 7))
     cost = counting.dense_cost(7, 5, use_bias=use_bias, batch_size=3)
     assert (cost.kernel_shape, cost.bias_shape, (3, *cost.output_shape)) == (
         kernel_shape, bias_shape, out)

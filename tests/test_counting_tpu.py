@@ -1,9 +1,9 @@
-"""jaxconv.tpu tile padding and the human-readable byte units of the counting tables."""
+"""jaxconv.costs.tpu tile padding and the human-readable byte units of the counting tables."""
 
 import pytest
 
-from jaxconv import counting, tpu
-from jaxconv._table import human_bytes, render
+from jaxconv.costs import counting, tpu
+from jaxconv.costs.table import human_bytes, render
 
 
 @pytest.mark.parametrize("dtype,expected", [("float32", (8, 128)), ("bfloat16", (16, 128)),

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from jaxconv import dsd
 from jaxconv.cli import main
+from jaxconv.experiments import dsd
 
 
 def test_one_patch_holds_the_signed_signal():

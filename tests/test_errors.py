@@ -123,36 +123,36 @@ def linen_init(module, x=X):
 
 
 @pytest.mark.parametrize("call,error,match", [
-    (lambda: linen_init(jaxconv.linen.Conv(4, 0)), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.Conv(4, 0)), ValueError,
      r"Conv: `kernel_size` must be a positive integer, got kernel_size=0"),
-    (lambda: linen_init(jaxconv.linen.Conv(4, (3, -1))), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.Conv(4, (3, -1))), ValueError,
      r"Conv: `kernel_size` must be positive integers, got kernel_size=\(3, -1\)"),
-    (lambda: linen_init(jaxconv.linen.Conv(4, 2.5)), TypeError,
+    (lambda: linen_init(jaxconv.layers.linen.Conv(4, 2.5)), TypeError,
      r"Conv: `kernel_size` must be an int \(a 1-D window, as in Flax\) or a sequence of ints, one "
      r"per spatial dim, got kernel_size=2.5"),
-    (lambda: linen_init(jaxconv.linen.Conv(4, (3, 3), feature_group_count=2)), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.Conv(4, (3, 3), feature_group_count=2)), ValueError,
      r"Conv: `feature_group_count` must divide both input channels \(3\) and features \(4\), "
      r"got feature_group_count=2"),
-    (lambda: linen_init(jaxconv.linen.Conv(0, 3)), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.Conv(0, 3)), ValueError,
      r"Conv: `features` must be a positive integer, got features=0"),
-    (lambda: linen_init(jaxconv.linen.Dense(-1)), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.Dense(-1)), ValueError,
      r"Dense: `features` must be a positive integer, got features=-1"),
-    (lambda: linen_init(jaxconv.linen.LocallyConnected(4, (9, 9))), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.LocallyConnected(4, (9, 9))), ValueError,
      r"LocallyConnected: output size would be zero or negative: input \(8, 8\), window \(9, 9\)"),
-    (lambda: linen_init(jaxconv.linen.LocallyConnected(4, (3, 3)), jnp.ones((8, 3))), ValueError,
+    (lambda: linen_init(jaxconv.layers.linen.LocallyConnected(4, (3, 3)), jnp.ones((8, 3))), ValueError,
      r"LocallyConnected: input must have shape \(\*batch, \*spatial, C\) with 2 spatial dims \(one "
      r"per kernel_size entry\), got shape \(8, 3\)"),
-    (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), feature_group_count=2, rngs=nnx.Rngs(0)), ValueError,
+    (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), feature_group_count=2, rngs=nnx.Rngs(0)), ValueError,
      r"Conv: `feature_group_count` must divide both input channels \(3\) and features \(4\)"),
-    (lambda: jaxconv.nnx.Linear(0, 4, rngs=nnx.Rngs(0)), ValueError,
+    (lambda: jaxconv.layers.nnx.Linear(0, 4, rngs=nnx.Rngs(0)), ValueError,
      r"Linear: `in_features` must be a positive integer, got in_features=0"),
-    (lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(2, 8), rngs=nnx.Rngs(0)),
+    (lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=(2, 8), rngs=nnx.Rngs(0)),
      ValueError,
      r"LocallyConnected: output size would be zero or negative: input \(2, 8\), window \(3, 3\)"),
-    (lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(0, 8), rngs=nnx.Rngs(0)),
+    (lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=(0, 8), rngs=nnx.Rngs(0)),
      ValueError, r"LocallyConnected: `input_size` must be 2 positive ints \(one per kernel_size "
      r"entry\), got input_size=\(0, 8\)"),
-    (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 5))), ValueError,
+    (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 5))), ValueError,
      r"conv: input has 5 channels but kernel expects 3"),
 ])
 def test_module_errors(call, error, match):

@@ -1,7 +1,7 @@
-"""jaxconv.linen's Dense, Conv and ConvLocal are drop-ins for Flax's: same calls, same results.
+"""jaxconv.layers.linen's Dense, Conv and ConvLocal are drop-ins for Flax's: same calls, same results.
 
 Two kinds of test. Flax-style tests run one body over both libraries (``lib`` is ``flax.linen`` or
-``jaxconv.linen``, the classes looked up by name, the constructor calls identical), with exact
+``jaxconv.layers.linen``, the classes looked up by name, the constructor calls identical), with exact
 answers from all-ones kernels. Equivalence tests build the same call on both classes and compare
 the parameter trees (shapes and values: the initialisers draw the same numbers), the outputs and
 the gradients with respect to parameters and input, in float32 at precision highest, over the
@@ -16,9 +16,9 @@ from flax import linen as nn
 from flax.linen import initializers
 
 import jaxconv
-import jaxconv.linen
+import jaxconv.layers.linen
 
-LIBS = pytest.mark.parametrize("lib", [nn, jaxconv.linen], ids=["flax", "jaxconv"])
+LIBS = pytest.mark.parametrize("lib", [nn, jaxconv.layers.linen], ids=["flax", "jaxconv"])
 KEY = jax.random.key(0)
 HI = "highest"
 
@@ -33,7 +33,7 @@ def assert_same(name, x, *args, rtol=1e-5, **kwargs):
     Both sides run in one jitted program for the init and one for outputs and gradients: two
     compiles per case (XLA compiles each new program on the 2-core CI machine).
     """
-    theirs, ours = getattr(nn, name)(*args, **kwargs), getattr(jaxconv.linen, name)(*args, **kwargs)
+    theirs, ours = getattr(nn, name)(*args, **kwargs), getattr(jaxconv.layers.linen, name)(*args, **kwargs)
     p_theirs, p_ours = jax.jit(lambda k, a: (theirs.init(k, a), ours.init(k, a)))(KEY, x)
     assert jax.tree.map(jnp.shape, p_ours) == jax.tree.map(jnp.shape, p_theirs)
     jax.tree.map(np.testing.assert_array_equal, p_ours, p_theirs)
@@ -243,14 +243,14 @@ def test_flax_conv_local_checkpoint_restores(tmp_path):
     trained = jax.tree.map(lambda p: p + randn(12, *p.shape), theirs.init(KEY, x))
     with ocp.StandardCheckpointer() as ckpt:
         ckpt.save(tmp_path / "flax", trained)
-    ours = jaxconv.linen.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
+    ours = jaxconv.layers.linen.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
     template = ours.init(jax.random.key(1), x)
     with ocp.StandardCheckpointer() as ckpt:
         restored = ckpt.restore(tmp_path / "flax", template)
     np.testing.assert_allclose(ours.apply(restored, x), theirs.apply(trained, x), rtol=1e-6,
                                atol=1e-6)
     # and into jaxconv's own layout, through the documented conversion
-    own = jaxconv.linen.LocallyConnected(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
+    own = jaxconv.layers.linen.LocallyConnected(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
     params = {"kernel": jaxconv.from_flax_conv_local(restored["params"]["kernel"], 2, (3, 2)),
               "bias": restored["params"]["bias"]}
     np.testing.assert_allclose(own.apply({"params": params}, x), theirs.apply(trained, x),
@@ -260,10 +260,10 @@ def test_flax_conv_local_checkpoint_restores(tmp_path):
 @pytest.mark.parametrize("implementation", ["patches", "taps"])
 def test_conv_local_implementation_pins_the_op(implementation):
     x = randn(13, 2, 6, 6, 2)
-    ours = jaxconv.linen.ConvLocal(3, (2, 2), strides=2, implementation=implementation,
+    ours = jaxconv.layers.linen.ConvLocal(3, (2, 2), strides=2, implementation=implementation,
                                    precision=HI)
     params = ours.init(KEY, x)
     np.testing.assert_allclose(ours.apply(params, x), nn.ConvLocal(3, (2, 2), strides=2,
                                precision=HI).apply(params, x), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match=r"ConvLocal|locally_connected: `implementation` must be"):
-        jaxconv.linen.ConvLocal(3, (2, 2), implementation="fast").init(KEY, x)
+        jaxconv.layers.linen.ConvLocal(3, (2, 2), implementation="fast").init(KEY, x)

@@ -1,4 +1,4 @@
-"""jaxconv.nnx's Linear and Conv are drop-ins for Flax NNX's; every setting is checked at construction.
+"""jaxconv.layers.nnx's Linear and Conv are drop-ins for Flax NNX's; every setting is checked at construction.
 
 As in tests/test_flax_dropin_linen.py: Flax-style bodies run over both libraries with identical
 constructor calls, and equivalence tests compare parameter states, outputs and gradients.
@@ -11,9 +11,9 @@ import pytest
 from flax import nnx
 
 import jaxconv
-import jaxconv.nnx
+import jaxconv.layers.nnx
 
-LIBS = pytest.mark.parametrize("lib", [nnx, jaxconv.nnx], ids=["flax", "jaxconv"])
+LIBS = pytest.mark.parametrize("lib", [nnx, jaxconv.layers.nnx], ids=["flax", "jaxconv"])
 HI = "highest"
 ONES = nnx.initializers.ones
 
@@ -25,7 +25,7 @@ def randn(seed, *shape, dtype=jnp.float32):
 def assert_same(name, x, *args, **kwargs):
     """Same constructor call on Flax's and jaxconv's class: same params, outputs and gradients."""
     theirs = getattr(nnx, name)(*args, rngs=nnx.Rngs(0), **kwargs)
-    ours = getattr(jaxconv.nnx, name)(*args, rngs=nnx.Rngs(0), **kwargs)
+    ours = getattr(jaxconv.layers.nnx, name)(*args, rngs=nnx.Rngs(0), **kwargs)
     s_theirs, s_ours = nnx.state(theirs, nnx.Param), nnx.state(ours, nnx.Param)
     jax.tree.map(np.testing.assert_array_equal, nnx.to_pure_dict(s_ours),
                  nnx.to_pure_dict(s_theirs))
@@ -128,9 +128,9 @@ def test_custom_primitives_are_called_as_flax_calls_them():
 
 def test_conv_local_nnx_matches_linen():
     x = randn(8, 2, 6, 5, 3)
-    ours = jaxconv.nnx.ConvLocal(3, 4, (3, 2), (1, 2), input_size=(6, 5), precision=HI,
+    ours = jaxconv.layers.nnx.ConvLocal(3, 4, (3, 2), (1, 2), input_size=(6, 5), precision=HI,
                                  rngs=nnx.Rngs(0))
-    linen = jaxconv.linen.ConvLocal(4, (3, 2), (1, 2), precision=HI)
+    linen = jaxconv.layers.linen.ConvLocal(4, (3, 2), (1, 2), precision=HI)
     params = {"params": {"kernel": ours.kernel[...], "bias": ours.bias[...]}}
     assert jax.tree.map(jnp.shape, linen.init(jax.random.key(0), x)) == jax.tree.map(
         jnp.shape, params)
@@ -142,14 +142,14 @@ def test_conv_local_nnx_matches_linen():
 
 def test_locally_connected_implementation_argument():
     x = randn(9, 2, 6, 6, 2)
-    layers = [jaxconv.nnx.LocallyConnected(2, 3, (2, 2), 2, input_size=(6, 6), precision=HI,
+    layers = [jaxconv.layers.nnx.LocallyConnected(2, 3, (2, 2), 2, input_size=(6, 6), precision=HI,
                                            implementation=impl, rngs=nnx.Rngs(0))
               for impl in ("patches", "taps", "reshape")]
     for layer in layers[1:]:
         np.testing.assert_allclose(layer(x), layers[0](x), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match=r"LocallyConnected: implementation='reshape' needs "
                                          r"windows that tile the input"):
-        jaxconv.nnx.LocallyConnected(2, 3, (3, 3), input_size=(6, 6), implementation="reshape",
+        jaxconv.layers.nnx.LocallyConnected(2, 3, (3, 3), input_size=(6, 6), implementation="reshape",
                                      rngs=nnx.Rngs(0))
 
 
@@ -157,64 +157,64 @@ def test_locally_connected_implementation_argument():
 
 R = nnx.Rngs(0)
 CONSTRUCTION_ERRORS = {
-    "kernel_size_empty": (lambda: jaxconv.nnx.Conv(3, 4, (), rngs=R), ValueError,
+    "kernel_size_empty": (lambda: jaxconv.layers.nnx.Conv(3, 4, (), rngs=R), ValueError,
                           r"Conv: `kernel_size` must give one int per spatial dim \(at least one"),
     "kernel_size_4d_on_2d_input": (
-        lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3, 3, 3), input_size=(8, 8), rngs=R),
+        lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3, 3, 3), input_size=(8, 8), rngs=R),
         ValueError, r"LocallyConnected: `input_size` must be 4 positive ints \(one per "
                     r"kernel_size entry\), got input_size=\(8, 8\)"),
     "kernel_size_4d_called_on_2d": (
-        lambda: jaxconv.nnx.Conv(3, 4, (3, 3, 3, 3), rngs=R)(jnp.ones((2, 8, 8, 3))), ValueError,
+        lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3, 3, 3), rngs=R)(jnp.ones((2, 8, 8, 3))), ValueError,
         r"Conv: input must have shape \(\*batch, \*spatial, C\) with 4 spatial dims"),
-    "kernel_size_none": (lambda: jaxconv.nnx.Conv(3, 4, None, rngs=R), TypeError,
+    "kernel_size_none": (lambda: jaxconv.layers.nnx.Conv(3, 4, None, rngs=R), TypeError,
                          r"Conv: `kernel_size` must be an int \(a 1-D window, as in Flax\) or a "
                          r"sequence of ints, one per spatial dim, got kernel_size=None"),
-    "strides_zero": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), strides=0, rngs=R), ValueError,
+    "strides_zero": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), strides=0, rngs=R), ValueError,
                      r"Conv: `strides` must be a positive integer, got strides=0"),
-    "padding_foo": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), padding="foo", rngs=R), ValueError,
+    "padding_foo": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), padding="foo", rngs=R), ValueError,
                     r"Conv: `padding` must be one of SAME, VALID, CIRCULAR, REFLECT, CAUSAL, an "
                     r"int or 2 \(low, high\) pairs, got padding='foo'"),
-    "padding_causal_2d": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), padding="CAUSAL", rngs=R),
+    "padding_causal_2d": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), padding="CAUSAL", rngs=R),
                           ValueError, r"Conv: padding 'CAUSAL' is for 1-D windows only"),
-    "kernel_dilation_zero": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), kernel_dilation=0, rngs=R),
+    "kernel_dilation_zero": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), kernel_dilation=0, rngs=R),
                              ValueError, r"Conv: `kernel_dilation` must be a positive integer, got kernel_dilation=0"),
     "input_dilation_with_same": (
-        lambda: jaxconv.nnx.Conv(3, 4, (3, 3), input_dilation=2, rngs=R), ValueError,
+        lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), input_dilation=2, rngs=R), ValueError,
         r"Conv: `input_dilation` other than 1 needs padding 'VALID', an int or \(low, high\) "
         r"pairs, got padding='SAME' with input_dilation=2"),
-    "mask_shape": (lambda: jaxconv.nnx.Conv(3, 4, (3,), mask=jnp.ones((3, 3)), rngs=R),
+    "mask_shape": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3,), mask=jnp.ones((3, 3)), rngs=R),
                    ValueError, r"Conv: `mask` must have the kernel's shape \(3, 3, 4\), got "
                                r"shape \(3, 3\)"),
-    "input_size_int": (lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=8, rngs=R),
+    "input_size_int": (lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=8, rngs=R),
                        TypeError, r"LocallyConnected: `input_size` must be a tuple of ints \(the "
                                   r"input's spatial shape, one per kernel_size entry\), got "
                                   r"input_size=8"),
-    "input_size_none": (lambda: jaxconv.nnx.ConvLocal(3, 4, (3, 3), input_size=None, rngs=R),
+    "input_size_none": (lambda: jaxconv.layers.nnx.ConvLocal(3, 4, (3, 3), input_size=None, rngs=R),
                         TypeError, r"ConvLocal: `input_size` must be a tuple of ints .* got "
                                    r"input_size=None"),
     "input_size_string": (
-        lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size="8x8", rngs=R), TypeError,
+        lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size="8x8", rngs=R), TypeError,
         r"LocallyConnected: `input_size` must be a tuple of ints .* got input_size='8x8'"),
     "input_size_floats": (
-        lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(8.7, 8.7), rngs=R),
+        lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=(8.7, 8.7), rngs=R),
         TypeError, r"LocallyConnected: `input_size` must be a tuple of ints .* got "
                    r"input_size=\(8.7, 8.7\)"),
     "input_size_bool": (
-        lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(True, 8), rngs=R),
+        lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=(True, 8), rngs=R),
         TypeError, r"LocallyConnected: `input_size` must be a tuple of ints .* got "
                    r"input_size=\(True, 8\)"),
-    "rngs_zero_linear": (lambda: jaxconv.nnx.Linear(3, 4, rngs=0), TypeError,
+    "rngs_zero_linear": (lambda: jaxconv.layers.nnx.Linear(3, 4, rngs=0), TypeError,
                          r"Linear: `rngs` must be an nnx.Rngs, e.g. nnx.Rngs\(0\), got rngs=0"),
-    "rngs_zero_conv": (lambda: jaxconv.nnx.Conv(3, 4, (3, 3), rngs=0), TypeError,
+    "rngs_zero_conv": (lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), rngs=0), TypeError,
                        r"Conv: `rngs` must be an nnx.Rngs, e.g. nnx.Rngs\(0\), got rngs=0"),
     "rngs_zero_local": (
-        lambda: jaxconv.nnx.LocallyConnected(3, 4, (3, 3), input_size=(8, 8), rngs=0),
+        lambda: jaxconv.layers.nnx.LocallyConnected(3, 4, (3, 3), input_size=(8, 8), rngs=0),
         TypeError, r"LocallyConnected: `rngs` must be an nnx.Rngs"),
     "feature_group_count_bad": (
-        lambda: jaxconv.nnx.Conv(3, 4, (3, 3), feature_group_count=2, rngs=R), ValueError,
+        lambda: jaxconv.layers.nnx.Conv(3, 4, (3, 3), feature_group_count=2, rngs=R), ValueError,
         r"Conv: `feature_group_count` must divide both input channels \(3\) and features \(4\)"),
     "implementation_bad": (
-        lambda: jaxconv.nnx.ConvLocal(3, 4, (3, 3), input_size=(8, 8), implementation="x",
+        lambda: jaxconv.layers.nnx.ConvLocal(3, 4, (3, 3), input_size=(8, 8), implementation="x",
                                       rngs=R),
         ValueError, r"ConvLocal: `implementation` must be one of auto, patches, taps, reshape"),
 }
@@ -228,9 +228,9 @@ def test_nnx_construction_errors(call, error, match):
 
 
 def test_numpy_int_kernel_size_is_an_int():
-    layer = jaxconv.nnx.Conv(3, 4, np.int64(3), rngs=nnx.Rngs(0))
+    layer = jaxconv.layers.nnx.Conv(3, 4, np.int64(3), rngs=nnx.Rngs(0))
     assert layer.kernel_size == (3,) and type(layer.kernel_size[0]) is int
     assert layer.kernel[...].shape == (3, 3, 4)
-    local = jaxconv.nnx.LocallyConnected(3, 4, (np.int64(3),), input_size=(np.int64(8),),
+    local = jaxconv.layers.nnx.LocallyConnected(3, 4, (np.int64(3),), input_size=(np.int64(8),),
                                          rngs=nnx.Rngs(0))
     assert local.kernel[...].shape == (6, 3, 3, 4)

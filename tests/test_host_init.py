@@ -7,7 +7,8 @@ import optax
 import pytest
 from flax import linen as nn
 
-from jaxconv import initializers, linen, models, train
+from jaxconv import models, train
+from jaxconv.layers import initializers, linen
 from jaxconv.train import host_init
 
 MODEL = models.build("local", num_classes=3, channels=(2,), hidden=4)

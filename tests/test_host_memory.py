@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from jaxconv import host_memory
+from jaxconv.backend import host_memory
 
 needs_glibc = pytest.mark.skipif(not host_memory.glibc_available(), reason="needs glibc")
 
@@ -17,7 +17,7 @@ needs_glibc = pytest.mark.skipif(not host_memory.glibc_available(), reason="need
 _PROBE = """
 import ctypes, sys
 import numpy as np
-from jaxconv import host_memory
+from jaxconv.backend import host_memory
 
 class Mallinfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (

@@ -104,9 +104,9 @@ _ABORTS = textwrap.dedent("""
         "max_pool padding=2**31": lambda: jaxconv.max_pool(X, 2, padding=2**31),
         "max_pool window=2**31 padding=2**31-1": lambda: jaxconv.max_pool(X, 2**31, strides=1, padding=2**31 - 1),
         "avg_pool padding=2**40 CIRCULAR-free": lambda: jaxconv.avg_pool(X, 2**41, strides=1, padding=2**40),
-        "nnx.Linear(2**40, 1)": lambda: jaxconv.nnx.Linear(2**40, 1, rngs=nnx.Rngs(0)),
-        "linen.Dense(2**40)": lambda: jaxconv.linen.Dense(2**40).init(jax.random.key(0), jnp.ones((1, 4))),
-        "linen.Conv(features=2**40)": lambda: jaxconv.linen.Conv(2**40, (3, 3)).init(
+        "nnx.Linear(2**40, 1)": lambda: jaxconv.layers.nnx.Linear(2**40, 1, rngs=nnx.Rngs(0)),
+        "linen.Dense(2**40)": lambda: jaxconv.layers.linen.Dense(2**40).init(jax.random.key(0), jnp.ones((1, 4))),
+        "linen.Conv(features=2**40)": lambda: jaxconv.layers.linen.Conv(2**40, (3, 3)).init(
             jax.random.key(0), jnp.ones((1, 8, 8, 1))),
         "ModelConfig dense channels=(2**20,)": lambda: models.build("dense", channels=(2**20,)).init(
             jax.random.key(0), jnp.ones((1, 8, 8, 1))),
@@ -152,7 +152,7 @@ def test_linen_params_made_for_another_input_are_named():
                                          r"a kernel of shape \(3, 3, 1, 16\), but this input \(shape "
                                          r"\(1, 8, 8, 3\)\) needs \(3, 3, 3, 16\)"):
         model.apply(params, jnp.ones((1, 8, 8, 3)))
-    dense = jaxconv.linen.Dense(4)
+    dense = jaxconv.layers.linen.Dense(4)
     with pytest.raises(ValueError, match=r"Dense: the parameters were made for another input: .*"
                                          r"\(3, 4\), but this input \(shape \(1, 5\)\) needs \(5, 4\)"):
         dense.apply(dense.init(jax.random.key(0), jnp.ones((1, 3))), jnp.ones((1, 5)))

@@ -13,8 +13,8 @@ from jax.test_util import check_grads
 
 import jaxconv
 from jaxconv import shapes
-from jaxconv._bias import add_bias, add_bias_by_ones
-from jaxconv._local_impl import choose_implementation, tiles_exactly
+from jaxconv.ops._bias import add_bias, add_bias_by_ones
+from jaxconv.ops._local_impl import choose_implementation, tiles_exactly
 
 RNG = np.random.default_rng(6)
 HI = "highest"
@@ -137,7 +137,7 @@ def test_auto_rule(shape, window, strides, channels, features, want):
 
 def test_patch_free_taps_gradients_match_the_patches(monkeypatch):
     """The accelerator path (elementwise derivative with many features) on this CPU."""
-    from jaxconv import _local_impl
+    from jaxconv.ops import _local_impl
 
     geom, x, kernel, kw = _case(((2, 5, 5, 2), 3, 1, 1, "SAME", 9))
     bias = randn(*geom.out_spatial, kernel.shape[-1])
@@ -169,7 +169,7 @@ def test_gathered_patches_equal_the_stack_of_slices(spec):
     # "patches" gathers its patch matrix when not differentiated and stacks slices under
     # differentiation: both must hold exactly the same values, and the derivative must be the
     # (linear) extraction of the tangent.
-    from jaxconv._local_impl import _stacked_patches, extract_patches
+    from jaxconv.ops._local_impl import _stacked_patches, extract_patches
 
     geom, x, _, _ = _case(spec)
     gathered = jax.jit(extract_patches, static_argnums=1)(x, geom)

@@ -1,11 +1,12 @@
-"""jaxconv.probes: shifting images, accuracy against shift, equivariance, against simple oracles."""
+"""jaxconv.analysis.probes: shifting images, accuracy against shift, equivariance, against simple oracles."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxconv import experiments, models, probes
+from jaxconv import experiments, models
+from jaxconv.analysis import probes
 
 
 def _loop_shift(x, dy, dx, mode):

@@ -4,9 +4,10 @@ import jax
 import numpy as np
 import pytest
 
-from jaxconv import models, receptive
+from jaxconv import models
+from jaxconv.analysis import receptive
+from jaxconv.analysis.receptive import effective_field, field_extent, theoretical_field
 from jaxconv.models import ModelConfig
-from jaxconv.receptive import effective_field, field_extent, theoretical_field
 
 
 def test_conv_layer1_field_is_its_window_clipped_at_the_border():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxconv import shapes
-from jaxconv.backprop import (
+from jaxconv.ops.backprop import (
     check,
     conv_backward,
     hand,

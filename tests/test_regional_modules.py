@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import jaxconv
-from jaxconv import linen, models
+from jaxconv import models
+from jaxconv.layers import linen
 
 KEY = jax.random.key(0)
 X = jax.random.normal(jax.random.key(1), (2, 8, 8, 1))
@@ -68,7 +69,7 @@ def test_config_regions_is_checked():
 def test_nnx_regional_conv_calls_the_op_and_is_counted():
     from flax import nnx
 
-    from jaxconv import nnx as jnnx
+    from jaxconv.layers import nnx as jnnx
 
     layer = jnnx.RegionalConv(1, 4, (3, 3), regions=(2, 3), input_size=(8, 8), padding="SAME",
                               rngs=nnx.Rngs(0))
@@ -85,7 +86,7 @@ def test_nnx_regional_conv_calls_the_op_and_is_counted():
 def test_nnx_regional_conv_errors():
     from flax import nnx
 
-    from jaxconv import nnx as jnnx
+    from jaxconv.layers import nnx as jnnx
 
     with pytest.raises(ValueError, match=r"RegionalConv: `regions` must be at most the output "
                                          r"size in each dim"):

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from jaxconv import _validate, data, initializers, models, train
+from jaxconv import data, models, train
+from jaxconv import validate
+from jaxconv.layers import initializers
 from jaxconv.train import host_init, preflight
 
 BIG_INIT = models.ModelConfig(kind="conv", channels=(2**20,))
@@ -31,7 +33,7 @@ def test_i19_channels_1000000_hidden_0_step_counts_the_largest_activation_gradie
 
 def test_i19_channels_1000000_hidden_0_is_refused_by_fit_before_allocating(monkeypatch):
     # 30 GB lies between the old bound (19.1 GB) and the new (35.5 GB), on any machine.
-    monkeypatch.setattr(_validate, "available_memory_bytes", lambda: 30 * 10**9)
+    monkeypatch.setattr(validate, "available_memory_bytes", lambda: 30 * 10**9)
     monkeypatch.setattr("jaxconv.train.loop.init_state", _no_init)
     ds = data.load("digits", seed=0, n_train=64, n_test=16)
     with pytest.raises(ValueError, match=r"^fit: one training step \(parameters 680\.0 MB, "
@@ -43,7 +45,7 @@ def test_i19_channels_1000000_hidden_0_is_refused_by_fit_before_allocating(monke
 
 
 def test_i18_init_state_conv_2pow20_with_adam_is_refused_naming_each_part(monkeypatch):
-    monkeypatch.setattr(_validate, "available_memory_bytes", lambda: 16 * 10**9)
+    monkeypatch.setattr(validate, "available_memory_bytes", lambda: 16 * 10**9)
     monkeypatch.setattr(host_init, "_jit_init", _no_init)
     monkeypatch.setattr(initializers.LecunNormal, "host", _no_init)
     with pytest.raises(ValueError, match=r"^init_state: the initial state \(parameters 4\.3 GB, "
@@ -62,10 +64,10 @@ def test_init_state_peak_is_parameters_plus_optimizer_state_plus_the_largest_dra
     largest = max(math.prod(s) for _, _, s, _ in plan) * 9  # 2 float32 copies + a mask byte
     peak = host_init.check_init_fits(abstract, plan, tx)
     assert peak == params + (2 * params + 4) + largest
-    monkeypatch.setattr(_validate, "available_memory_bytes", lambda: peak - 1)
+    monkeypatch.setattr(validate, "available_memory_bytes", lambda: peak - 1)
     with pytest.raises(ValueError, match=rf"^init_state: the initial state .* needs {peak:,} bytes"):
         train.init_state(model, tx, (8, 8, 1))
-    monkeypatch.setattr(_validate, "available_memory_bytes", lambda: peak)
+    monkeypatch.setattr(validate, "available_memory_bytes", lambda: peak)
     assert int(train.init_state(model, tx, (8, 8, 1)).step) == 0
 
 
@@ -121,9 +123,9 @@ def test_i18_init_state_conv_2pow20_under_an_address_space_limit_is_one_sentence
 
 
 def test_m2_bench_of_a_workload_beyond_memory_is_refused_before_allocating(capsys):
-    from jaxconv import bench
-    from jaxconv.bench import runner
     from jaxconv.cli import main
+    from jaxconv.experiments import bench
+    from jaxconv.experiments.bench import runner
 
     workload = bench.make_workload("local", (100000, 100000, 1), 32)
     with pytest.raises(ValueError, match=r"^bench: workload 'local 3x3 1->32 @100000x100000 s1x1 "

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from jaxconv import sharing
 from jaxconv.cli import main
 from jaxconv.cli.sharing import table
+from jaxconv.experiments import sharing
 
 
 @pytest.mark.slow

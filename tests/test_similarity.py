@@ -1,11 +1,11 @@
-"""`jaxconv.similarity.similarity_to_mean` and ModelConfig's ``regions=None`` (one per position)."""
+"""`jaxconv.analysis.similarity.similarity_to_mean` and ModelConfig's ``regions=None`` (one per position)."""
 
 import numpy as np
 import pytest
 
 from jaxconv import models, shapes
+from jaxconv.analysis.similarity import similarity_to_mean
 from jaxconv.config import ModelConfig
-from jaxconv.similarity import similarity_to_mean
 
 
 def _loop(kernel):

@@ -90,7 +90,7 @@ def test_the_starting_norm_compiles_as_a_one_off_program(ds, monkeypatch):
 
 def test_the_library_choice_and_the_step_share_one_trace(ds):
     # fit traces its step once: the "auto" CPU library is read from the trace the step's jit
-    # then reuses (jaxconv.xla_cpu.library_for), not from a trace of its own.
+    # then reuses (jaxconv.backend.xla_cpu.library_for), not from a trace of its own.
     import flax.linen as nn
 
     calls = []
@@ -111,7 +111,7 @@ def test_the_library_choice_and_the_step_share_one_trace(ds):
 
 
 def test_library_for_names_what_it_needs():
-    from jaxconv import xla_cpu
+    from jaxconv.backend import xla_cpu
 
     traced = jax.make_jaxpr(lambda a: a @ a)(jax.numpy.ones((2, 2)))
     assert xla_cpu.library_for(traced) in xla_cpu.LIBRARIES

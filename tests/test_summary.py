@@ -11,28 +11,28 @@ from flax import linen as nn
 from flax import nnx
 
 import jaxconv
-from jaxconv import counting
+from jaxconv.costs import counting
 
 
 class LinenNet(nn.Module):
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(jaxconv.linen.Conv(4, (3, 3), name="conv")(x))
-        x = jaxconv.linen.LocallyConnected(2, (3, 3), name="local")(x)
+        x = nn.relu(jaxconv.layers.linen.Conv(4, (3, 3), name="conv")(x))
+        x = jaxconv.layers.linen.LocallyConnected(2, (3, 3), name="local")(x)
         x = nn.Conv(3, (2, 2), padding="VALID", name="flax_conv")(x)
         x = nn.BatchNorm(use_running_average=True, name="norm")(x)
         x = x.reshape(x.shape[0], -1)
         shared = nn.Dense(5, name="shared")
         x = shared(shared(nn.Dense(5, name="flax_dense")(x)))
-        return jaxconv.linen.Dense(3, name="head")(x)
+        return jaxconv.layers.linen.Dense(3, name="head")(x)
 
 
 class NnxNet(nnx.Module):
     def __init__(self, rngs, init=None):
         # Zeros build eagerly in milliseconds; random initialisers compile for seconds on CPU.
         kw = {} if init is None else {"kernel_init": init}
-        self.conv = jaxconv.nnx.Conv(3, 4, (3, 3), rngs=rngs, **kw)
-        self.local = jaxconv.nnx.LocallyConnected(4, 2, (3, 3), input_size=(8, 8), rngs=rngs, **kw)
+        self.conv = jaxconv.layers.nnx.Conv(3, 4, (3, 3), rngs=rngs, **kw)
+        self.local = jaxconv.layers.nnx.LocallyConnected(4, 2, (3, 3), input_size=(8, 8), rngs=rngs, **kw)
         self.flax_conv = nnx.Conv(2, 2, (3, 3), rngs=rngs, **kw)
         self.head = nnx.Linear(72, 5, rngs=rngs, **kw)
 
@@ -44,7 +44,7 @@ class NnxNet(nnx.Module):
 class Big(nn.Module):
     @nn.compact
     def __call__(self, x):
-        return jaxconv.linen.Dense(10**6)(x)
+        return jaxconv.layers.linen.Dense(10**6)(x)
 
 
 def _tree_count(variables):
@@ -86,15 +86,15 @@ def test_nnx_constructor_and_instance_agree():
     assert abstract.total_params == _tree_count(nnx.state(instance, nnx.Param))
 
 
-class InheritsCall(jaxconv.nnx.Linear):
+class InheritsCall(jaxconv.layers.nnx.Linear):
     """Has no ``__call__`` of its own: tracing must not leave one behind."""
 
 
 def test_nnx_classes_are_restored_after_tracing():
-    before = jaxconv.nnx.Conv.__call__, NnxNet.__call__, jaxconv.nnx.Linear.__call__
+    before = jaxconv.layers.nnx.Conv.__call__, NnxNet.__call__, jaxconv.layers.nnx.Linear.__call__
     s = jaxconv.summary(lambda rngs: InheritsCall(4, 2, rngs=rngs), (4,))
     jaxconv.summary(lambda rngs: NnxNet(rngs), (8, 8, 3))
-    assert (jaxconv.nnx.Conv.__call__, NnxNet.__call__, jaxconv.nnx.Linear.__call__) == before
+    assert (jaxconv.layers.nnx.Conv.__call__, NnxNet.__call__, jaxconv.layers.nnx.Linear.__call__) == before
     assert "__call__" not in InheritsCall.__dict__
     assert [(r.name, r.layer, r.params) for r in s.rows] == [("(model)", "dense", 10)]
 
@@ -102,7 +102,7 @@ def test_nnx_classes_are_restored_after_tracing():
 def test_trillion_weight_dense_summarises_without_allocating():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     s = jaxconv.summary(Big(), (10**6,))
-    nnx_s = jaxconv.summary(lambda rngs: jaxconv.nnx.Linear(10**6, 10**6, rngs=rngs), (10**6,))
+    nnx_s = jaxconv.summary(lambda rngs: jaxconv.layers.nnx.Linear(10**6, 10**6, rngs=rngs), (10**6,))
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert s.total_params == nnx_s.total_params == 10**12 + 10**6
     assert (s.total_weights, s.total_biases) == (10**12, 10**6)
@@ -134,7 +134,7 @@ def test_tpu_view_does_not_flag_tile_sized_layers():
     class Wide(nn.Module):
         @nn.compact
         def __call__(self, x):
-            return jaxconv.linen.Dense(128, use_bias=False)(x)
+            return jaxconv.layers.linen.Dense(128, use_bias=False)(x)
 
     row = jaxconv.summary(Wide(), (256,), batch_size=8, tpu=True).rows[0]
     assert row.param_tpu.padded == row.param_bytes and not row.param_tpu.wasteful
@@ -166,8 +166,8 @@ def test_bad_models():
 
 class Unused(nnx.Module):
     def __init__(self, rngs):
-        self.used = jaxconv.nnx.Linear(4, 2, rngs=rngs)
-        self.spare = jaxconv.nnx.Linear(4, 3, rngs=rngs)
+        self.used = jaxconv.layers.nnx.Linear(4, 2, rngs=rngs)
+        self.spare = jaxconv.layers.nnx.Linear(4, 3, rngs=rngs)
 
     def __call__(self, x):
         return self.used(x)
@@ -192,7 +192,7 @@ def test_unknown_settings_fall_back_to_parameters_only():
 
 
 def test_a_bare_layer_is_its_own_row():
-    (row,) = jaxconv.summary(jaxconv.linen.Dense(10), (5,), batch_size=3).rows
+    (row,) = jaxconv.summary(jaxconv.layers.linen.Dense(10), (5,), batch_size=3).rows
     assert (row.name, row.layer, row.input_shape, row.output_shape) == ("(model)", "dense",
                                                                          (3, 5), (3, 10))
     assert row.flops == counting.dense_cost(5, 10, batch_size=3).forward_flops

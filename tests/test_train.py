@@ -203,7 +203,7 @@ def test_cpu_libraries_train_alike(ds, library):
 
 
 def test_auto_cpu_library_is_decided_once_from_the_step(ds, monkeypatch):
-    from jaxconv import xla_cpu
+    from jaxconv.backend import xla_cpu
 
     chosen = []
     library_for = xla_cpu.library_for  # fit reads it from the step's own trace

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import jaxconv
-from jaxconv import _validate as v
-from jaxconv import counting, models
+from jaxconv import models
+from jaxconv import validate as v
+from jaxconv.costs import counting
 
 
 @pytest.mark.parametrize("call, error, match", [

@@ -146,7 +146,7 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
 def test_the_report_says_the_dial_and_the_filter_similarity():
     import types
 
-    from jaxconv.similarity import similarity_to_mean
+    from jaxconv.analysis.similarity import similarity_to_mean
     from viewer.building import sharing_report
 
     def session(regions):  # what sharing_report reads of a Session: settings, shape, parameters

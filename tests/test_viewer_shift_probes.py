@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from jaxconv import probes, train
+from jaxconv import train
+from jaxconv.analysis import probes
 from viewer.__main__ import main
 from viewer.session import Session, Settings
 from viewer.shift_probes import ProbeResult, shift_key, write_probe_csv

@@ -1,11 +1,12 @@
-"""jaxconv.xla_cpu: the CPU library options take effect, "auto" reads the program, same numbers."""
+"""jaxconv.backend.xla_cpu: the CPU library options take effect, "auto" reads the program, same numbers."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxconv import ops, xla_cpu
+from jaxconv import ops
+from jaxconv.backend import xla_cpu
 
 EIGEN = all(xla_cpu.available(lib) for lib in xla_cpu.LIBRARIES)
 needs_eigen = pytest.mark.skipif(not EIGEN, reason="this jaxlib has no YNNPACK option")
@@ -235,7 +236,7 @@ def test_the_ops_know_nothing_of_xla_cpu():
                     if isinstance(node, (ast.Import, ast.ImportFrom))
                     for alias in node.names} | {node.module for node in ast.walk(tree)
                                                 if isinstance(node, ast.ImportFrom)}
-        assert not {"xla_cpu", "jaxconv.xla_cpu"} & imported, name
+        assert not {"xla_cpu", "jaxconv.backend.xla_cpu"} & imported, name
     assert xla_cpu._REDUCE_MARK == jaxconv.names.WINDOW_SUMS_SCOPE
 
 

@@ -8,7 +8,7 @@ Three habits of the code that griffe does not read by itself:
   warning, so ``mkdocs build --strict`` fails). The heading is renamed before the lazy parse.
 * ``#:`` comments above a module constant (``#: Model kinds, ...`` then ``KINDS = (...)``), the
   Sphinx convention for documenting a constant. They become the constant's docstring.
-* Sphinx roles such as :func:`fit` or :class:`~jaxconv.counting.Cost`, which Markdown would show
+* Sphinx roles such as :func:`fit` or :class:`~jaxconv.costs.counting.Cost`, which Markdown would show
   as ":func:fit". Each becomes an optional autorefs link (plain code where the target is not on
   the site, with no warning), its name resolved in the docstring's scope as Sphinx would.
 

@@ -2,9 +2,9 @@
 
 Usage: python tools/porting_bench.py [--rounds 15]   (from the repository root)
 
-For each layer the same constructor call builds ``flax.linen.X`` and ``jaxconv.linen.X``; both get
+For each layer the same constructor call builds ``flax.linen.X`` and ``jaxconv.layers.linen.X``; both get
 the same parameters and batch. The forward pass and one SGD training step (loss, gradients and
-update) are compiled with ``jax.jit`` and, for the step, also with ``jaxconv.xla_cpu.jit`` (what
+update) are compiled with ``jax.jit`` and, for the step, also with ``jaxconv.backend.xla_cpu.jit`` (what
 ``jaxconv.train.fit`` uses on the CPU), and timed in interleaved rounds (Flax, jaxconv, Flax, ...).
 The medians and their ratios are printed as a Markdown table, the one in docs/porting.md.
 """
@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-import jaxconv.linen
-from jaxconv import xla_cpu
+import jaxconv.layers.linen
+from jaxconv.backend import xla_cpu
 
 # (label, class name, constructor args, constructor kwargs, batch shape)
 CASES = [
@@ -61,7 +61,7 @@ def run(rounds: int) -> list[str]:
             "|---|---|---|---|---|---|---|---|---|---|"]
     for label, name, args, kwargs, shape in CASES:
         x = jax.random.normal(jax.random.key(0), shape)
-        theirs, ours = getattr(nn, name)(*args, **kwargs), getattr(jaxconv.linen, name)(*args, **kwargs)
+        theirs, ours = getattr(nn, name)(*args, **kwargs), getattr(jaxconv.layers.linen, name)(*args, **kwargs)
         params = jax.jit(theirs.init)(jax.random.key(1), x)
         peers = {"flax": _programs(theirs, params, x), "jaxconv": _programs(ours, params, x)}
         times = {(peer, kind): [] for peer in peers for kind in (0, 1, 2)}

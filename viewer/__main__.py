@@ -96,7 +96,8 @@ def check_arguments(args, settings=None) -> str | None:
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
-    from jaxconv import _validate, data
+    from jaxconv import data
+    from jaxconv import validate
     from viewer import i18n
     from viewer.controls import INT_FIELDS, FieldError, parse_settings
     from viewer.settings import Settings
@@ -115,7 +116,7 @@ def check_arguments(args, settings=None) -> str | None:
         parse_settings(texts, dataset=args.dataset, optimizer=defaults.train.optimizer,
                        base=defaults)
         if args.seed is not None:
-            _validate.check_int("--seed", "seed", args.seed, 0)
+            validate.check_int("--seed", "seed", args.seed, 0)
         settings = settings_from_args(args) if settings is None else settings
         dataset = data.load(args.dataset, seed=settings.train.seed, download=False)
     except FieldError as err:

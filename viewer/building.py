@@ -98,7 +98,7 @@ def set_regions(session, regions) -> ModelCounts:
     import dataclasses
 
     from jaxconv import train
-    from jaxconv._validate import check_int
+    from jaxconv.validate import check_int
 
     if regions is not None:
         regions = check_int("Session.set_regions", "regions", regions)
@@ -120,7 +120,7 @@ def set_regions(session, regions) -> ModelCounts:
 def sharing_report(session) -> dict:
     """The ``--report`` JSON's ``"sharing"``: the middle column's setting and, per layer with a
     filter per position or region, the mean cosine similarity of those filters to their mean
-    (`jaxconv.similarity.similarity_to_mean`, over positions and channels; 1: a convolution).
+    (`jaxconv.analysis.similarity.similarity_to_mean`, over positions and channels; 1: a convolution).
 
     Returns:
         ``{"kind": "local" | "regional", "regions": int, "per_position": int,
@@ -128,7 +128,7 @@ def sharing_report(session) -> dict:
     """
     import jax
 
-    from jaxconv.similarity import similarity_to_mean
+    from jaxconv.analysis.similarity import similarity_to_mean
 
     s, shape = session.settings, session.dataset.input_shape
     params = jax.device_get(session.states[DIAL_KIND].params)

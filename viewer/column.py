@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from jaxconv._table import human_bytes as _human_bytes
+from jaxconv.validate import human_bytes as _human_bytes
 from viewer import tiling, units
 from viewer.i18n import tr
 from viewer.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels

@@ -3,7 +3,7 @@
 For the same layer, channel and position in every kind: the input pixels the unit is wired to
 (its theoretical field, tinted in the kind's colour over the input) and the pixels that move it
 for this input now (``|d unit / d input|``, its effective field, scaled to each model's largest
-value). Both come with the snapshot (`viewer.session.Session.snapshot`, from `jaxconv.receptive`).
+value). Both come with the snapshot (`viewer.session.Session.snapshot`, from `jaxconv.analysis.receptive`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 locally-connected layer); the window then asks the worker to rebuild and retrain that column
 alone (`viewer.building.set_regions`) while the other two train on. `SimilarityPanel` draws, for
 the layer and channel the column's pickers show, the cosine similarity of every position's (or
-region's) filter to the mean filter (`jaxconv.similarity.similarity_to_mean`): does a
+region's) filter to the mean filter (`jaxconv.analysis.similarity.similarity_to_mean`): does a
 locally-connected layer learn to share? `DialMixin` wires both into `viewer.window.MainWindow`.
 """
 
@@ -162,7 +162,9 @@ class SimilarityPanel(QWidget):
             self.map, self._shown = None, (layer, None, None, None)
             self.image.set_data(np.full((1, 1), np.nan, np.float32), levels=(-1.0, 1.0))
         else:
-            from jaxconv.similarity import similarity_to_mean  # numpy only, loaded when drawn
+            from jaxconv.analysis.similarity import (
+                similarity_to_mean,  # numpy only, loaded when drawn
+            )
 
             similarity = similarity_to_mean(kernel)
             channel = min(max(0, int(channel)), similarity.shape[-1] - 1)

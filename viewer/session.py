@@ -64,7 +64,7 @@ class Session:
 
     def prepare(self) -> Counts:
         """Loads the data, builds and counts the models, makes their initial (or restored) states."""
-        from jaxconv import compile_cache
+        from jaxconv.backend import compile_cache
 
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
 
@@ -125,7 +125,7 @@ class Session:
         Raises:
             ValueError: not a finite number > 0.
         """
-        from jaxconv._validate import check_float
+        from jaxconv.validate import check_float
 
         lr = check_float("Session.set_learning_rate", "learning_rate", learning_rate, 0,
                          low_open=True)

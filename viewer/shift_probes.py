@@ -5,7 +5,7 @@ worker between training steps every few seconds, never by the GUI thread. The li
 a fixed test subset (the first ``PROBE_IMAGES`` test images, the same at every call, so the curves
 move only because the models do); `Prober.report` measures the whole test set for ``--report``.
 
-Shifts are ``(dx, dy)`` pairs: right and down in pixels (`jaxconv.probes.axis_shifts`), keyed
+Shifts are ``(dx, dy)`` pairs: right and down in pixels (`jaxconv.analysis.probes.axis_shifts`), keyed
 ``"<dx>,<dy>"`` in reports and CSV files. The test images are zero-filled where they move in
 (``"circular"`` for a CIRCULAR-padded model, the one shift such a conv commutes with exactly).
 """
@@ -76,7 +76,7 @@ class Prober:
     """
 
     def __init__(self, models: dict, dataset, *, max_shift: int = MAX_SHIFT):
-        from jaxconv import probes
+        from jaxconv.analysis import probes
 
         self.dataset = dataset
         h, w = dataset.input_shape[:2]
@@ -94,7 +94,7 @@ class Prober:
         import jax
 
         from jaxconv import models as jmodels
-        from jaxconv import probes
+        from jaxconv.analysis import probes
 
         mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
 

@@ -115,7 +115,7 @@ class LayerMaps:
         features: ``[(name, activation)]`` for the probe input: (H, W, F) maps or (F,) vectors.
         probs: class probabilities for the probe input, shape (num_classes,).
         fields: the probe's unit's ``(theoretical, effective)`` receptive fields, (H, W) bool and
-            (H, W) float ``|d unit / d input|`` (`jaxconv.receptive`); None without a unit.
+            (H, W) float ``|d unit / d input|`` (`jaxconv.analysis.receptive`); None without a unit.
     """
 
     kernels: dict

@@ -3,7 +3,7 @@
 No Qt. Runs on the worker thread (`Session.snapshot`, asked for by the redraw timer), between
 training steps: one device-to-host transfer per snapshot for every model's kernels, gradients
 and features of the probed input, plus the clicked unit's receptive fields
-(`jaxconv.receptive`).
+(`jaxconv.analysis.receptive`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ __all__ = ["layer_maps", "layer_order", "shift_one", "take_snapshot", "unit_fiel
 
 def shift_one(image, dy: int, dx: int) -> np.ndarray:
     """One image (H, W, C) moved ``dy`` down and ``dx`` right, zero-filled; all zeros once it
-    has moved all the way out (the arrow keys may go that far). `jaxconv.probes.shift_images`."""
-    from jaxconv.probes import shift_images
+    has moved all the way out (the arrow keys may go that far). `jaxconv.analysis.probes.shift_images`."""
+    from jaxconv.analysis.probes import shift_images
 
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
@@ -76,7 +76,7 @@ def unit_fields(session, kind, image, probe):
     Args:
         image: the probed input (H, W, C).
     """
-    from jaxconv import receptive
+    from jaxconv.analysis import receptive
 
     if probe.unit is None:
         return None

@@ -20,7 +20,7 @@ import traceback
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
 # Sub-commands that compile programs; they use JAX's persistent compilation cache unless told not
-# to (jaxconv.compile_cache). The bench times compilation, so it never reads a cached program.
+# to (jaxconv.backend.compile_cache). The bench times compilation, so it never reads a cached program.
 CACHED = ("train", "compare", "experiment", "backprop")
 
 # XLA's runtime errors (RESOURCE_EXHAUSTED when a buffer cannot be allocated), by name so that
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "compile_cache", False):
-        from jaxconv import compile_cache
+        from jaxconv.backend import compile_cache
 
         compile_cache.enable()
     try:

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 def run_check(args) -> int:
     """Prints one line per op (or JSON); exit status 1 if any op exceeds the tolerance."""
-    from jaxconv.backprop import check
+    from jaxconv.ops.backprop import check
 
     report = check.check_all(seed=args.seed, quick=args.quick)
     if args.json:

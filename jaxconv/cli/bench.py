@@ -45,7 +45,7 @@ def register(subparsers) -> None:
                         help="what XLA runs in Eigen instead of YNNPACK on the CPU, for every JAX "
                              "peer alike: xla (nothing, its default), eigen-<kinds> (the named "
                              "kinds of conv, dot, reduce), eigen (all), or auto (per workload, "
-                             "from jaxconv's program); see jaxconv.xla_cpu")
+                             "from jaxconv's program); see jaxconv.backend.xla_cpu")
     parser.add_argument("--gemm-ratio", action="store_true",
                         help="also time a float32 GEMM of each row's FLOPs in the same rounds and "
                              "show each row's time over it (x gemm), its FLOP/byte and roofline "
@@ -76,7 +76,7 @@ def _one_or_all(values):
 
 def workloads_from_args(args):
     """The workloads the arguments ask for."""
-    from jaxconv import bench
+    from jaxconv.experiments import bench
 
     if args.layer is None:
         # The default workloads fix their own shapes: a workload flag would be ignored silently.
@@ -95,7 +95,8 @@ def workloads_from_args(args):
 
 
 def run(args) -> int:
-    from jaxconv import bench, host_memory
+    from jaxconv.backend import host_memory
+    from jaxconv.experiments import bench
 
     workloads = workloads_from_args(args)
     if args.retain_freed_memory and not host_memory.retain_freed_memory():

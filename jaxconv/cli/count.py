@@ -1,6 +1,6 @@
 """``jaxconv count``: the lecture's table (dense vs locally-connected vs conv) for any sizes.
 
-Nothing is allocated: the counts are Python ints from :mod:`jaxconv.counting`. Example::
+Nothing is allocated: the counts are Python ints from :mod:`jaxconv.costs.counting`. Example::
 
     jaxconv count --input 1000x1000 --kernel-size 10      # 10^12, 10^8 and 100 weights
     jaxconv count --input 28x28x3 --kernel-size 5 --features 8 --tpu --json
@@ -12,7 +12,7 @@ stay as hidden aliases.
 from __future__ import annotations
 
 from jaxconv.cli.fields import add_alias
-from jaxconv.connectivity import compare_connectivity
+from jaxconv.costs.connectivity import compare_connectivity
 
 _INPUT_HELP = ("input size without batch: W (1-D), HxW (2-D, 1 channel), HxWxC (2-D) or DxHxWxC "
                "(3-D); e.g. 1000x1000")

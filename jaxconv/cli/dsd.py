@@ -1,6 +1,6 @@
 """``jaxconv experiment data-size --task dsd``: samples to a target accuracy on Lahoti et al.'s DSD.
 
-Prints a markdown table (or JSON with ``--json``: :func:`jaxconv.dsd.dsd_experiment`'s dict) and
+Prints a markdown table (or JSON with ``--json``: :func:`jaxconv.experiments.dsd.dsd_experiment`'s dict) and
 writes a PNG of the measured samples against d (or k), log-log, with the slopes the bounds
 predict drawn through each kind's first measured point.
 """
@@ -50,7 +50,7 @@ def plot(result: dict, path: str) -> None:
     matplotlib.use("Agg")  # no display needed, and never Qt from jaxconv
     import matplotlib.pyplot as plt
 
-    from jaxconv.dsd import predicted_curve
+    from jaxconv.experiments.dsd import predicted_curve
 
     fig, ax = plt.subplots(figsize=(6, 3.8), dpi=100)
     values = result["values"]
@@ -78,7 +78,7 @@ def plot(result: dict, path: str) -> None:
 
 
 def run(args) -> int:
-    from jaxconv.dsd import dsd_experiment
+    from jaxconv.experiments.dsd import dsd_experiment
 
     path = plot_path(args, "data-size-dsd.png")  # checked before the experiment runs, not after
     sizes = None if args.sizes is None else parse_ints(args.sizes, "--sizes")

@@ -13,13 +13,13 @@ def register(subparsers) -> None:
 
 def collect() -> dict:
     """Versions of jaxconv and its engine, the devices of the default backend, and on a CPU the
-    libraries XLA can be told to run products in (:mod:`jaxconv.xla_cpu`)."""
+    libraries XLA can be told to run products in (:mod:`jaxconv.backend.xla_cpu`)."""
     import flax
     import jax
     import optax
 
     import jaxconv
-    from jaxconv import xla_cpu
+    from jaxconv.backend import xla_cpu
 
     info = {
         "jaxconv": jaxconv.__version__,

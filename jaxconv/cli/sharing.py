@@ -1,7 +1,7 @@
 """``jaxconv experiment sharing``: the regional model from conv to locally-connected, on two tasks.
 
 Prints a markdown table per task (or, with ``--json``, exactly ``{"tasks": [...]}`` as
-:func:`jaxconv.sharing.sharing_experiment` returns it) and writes a PNG with matplotlib's Agg
+:func:`jaxconv.experiments.sharing.sharing_experiment` returns it) and writes a PNG with matplotlib's Agg
 backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to skip).
 """
 
@@ -13,21 +13,21 @@ from jaxconv.cli.compare import parse_ints
 
 def register(sub) -> None:
     """Adds the ``sharing`` experiment to ``jaxconv experiment``'s subparsers."""
-    # Defaults live in jaxconv.sharing, which imports JAX: resolved in run(), not at parse time.
+    # Defaults live in jaxconv.experiments.sharing, which imports JAX: resolved in run(), not at parse time.
     p = sub.add_parser("sharing", help="regional weight sharing, from conv to local, on a "
                                        "shifted and an aligned task")
     p.add_argument("--regions", default=None,
                    help="regions per dim to train, comma-separated (default "
-                        "jaxconv.sharing.REGIONS: 1 = conv ... one per position)")
+                        "jaxconv.experiments.sharing.REGIONS: 1 = conv ... one per position)")
     p.add_argument("--tasks", default=None,
                    help="which of shifted, aligned, comma-separated (default both)")
     p.add_argument("--steps", type=int, default=None,
-                   help="steps per run (default jaxconv.sharing.STEPS)")
+                   help="steps per run (default jaxconv.experiments.sharing.STEPS)")
     p.add_argument("--n-train", type=int, default=None,
                    help="training images per task (default 2000 shifted, 1000 aligned)")
     p.add_argument("--channels", default=None,
                    help="channels of each spatial layer, comma-separated (default "
-                        "jaxconv.sharing.MODEL's)")
+                        "jaxconv.experiments.sharing.MODEL's)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--plot", help="PNG path (default <out-dir>/sharing.png)")
@@ -86,7 +86,7 @@ def plot(result: dict, path: str) -> None:
 
 
 def run(args) -> int:
-    from jaxconv.sharing import REGIONS, STEPS, TASKS, sharing_experiment
+    from jaxconv.experiments.sharing import REGIONS, STEPS, TASKS, sharing_experiment
 
     steps = STEPS if args.steps is None else args.steps
     if steps < 1:

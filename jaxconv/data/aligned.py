@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxconv._validate import check_float
 from jaxconv.data.dataset import Dataset, check_int
 from jaxconv.data.synthetic import GLYPHS
+from jaxconv.validate import check_float
 
 __all__ = ["make_aligned"]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from jaxconv import _validate
+from jaxconv import validate
 
 __all__ = ["Dataset", "as_images", "as_labels", "check_int"]
 
@@ -162,10 +162,10 @@ class Dataset:
 
 
 def check_int(value, *, fn: str, arg: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """Returns `value` as an int in [minimum, maximum] (:func:`jaxconv._validate.check_int`).
+    """Returns `value` as an int in [minimum, maximum] (:func:`jaxconv.validate.check_int`).
 
     Raises:
         TypeError: `value` is not an integer (bools are rejected too).
         ValueError: `value` is out of range; the message names `fn`, `arg` and the value.
     """
-    return _validate.check_int(fn, arg, value, minimum, maximum)
+    return validate.check_int(fn, arg, value, minimum, maximum)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxconv._validate import check_float
 from jaxconv.data.dataset import Dataset, check_int
+from jaxconv.validate import check_float
 
 __all__ = ["GLYPHS", "make_shifted"]
 

@@ -37,11 +37,11 @@ from pathlib import Path
 import jax
 import orbax.checkpoint as ocp
 
-from jaxconv._validate import check_optional_int
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
 from jaxconv.train._orbax_noise import one_line
 from jaxconv.train.sharding import abstract_state
+from jaxconv.validate import check_optional_int
 
 __all__ = ["CheckpointError", "Checkpointer", "abstract_state", "one_line"]
 

@@ -4,7 +4,7 @@
 for the viewer's dense model and 5.8 s for its locally-connected one on the 2-core machine in
 ``docs/performance.md`` (eagerly, 3.4 s and 4.8 s: each operation compiles on its own). Here the
 model's init is only traced (``jax.eval_shape``, 10-20 ms); every parameter made by one of
-:mod:`jaxconv.initializers` is then drawn with numpy from the same distribution, from a generator
+:mod:`jaxconv.layers.initializers` is then drawn with numpy from the same distribution, from a generator
 seeded by ``(seed, the parameter's path)``, so a parameter's values do not depend on which other
 layers the model has. A parameter made by any other initialiser (a user's own, one of Flax's)
 sends the whole init back to ``jax.jit`` of ``model.init``, compiled with XLA's backend
@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import _validate, initializers
+from jaxconv import validate
+from jaxconv.layers import initializers
 
 __all__ = ["abstract_plan", "init_params"]
 
@@ -48,7 +49,7 @@ def abstract_plan(model, input_shape):
     Returns:
         ``(abstract, plan)``: the variables as ``jax.ShapeDtypeStruct`` leaves, and a list of
         ``(path, initialiser, shape, dtype)`` per leaf of ``abstract`` in flattening order, with
-        ``initialiser`` None where the leaf was not made by a :mod:`jaxconv.initializers`
+        ``initialiser`` None where the leaf was not made by a :mod:`jaxconv.layers.initializers`
         initialiser.
     """
     plan = []
@@ -65,7 +66,7 @@ def abstract_plan(model, input_shape):
         return variables
 
     x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    with _validate.abstract():  # the modules' memory checks assume a compiled init: the caller's
+    with validate.abstract():  # the modules' memory checks assume a compiled init: the caller's
         abstract = jax.eval_shape(traced, jax.random.key(0), x)  # check_init_fits counts it
     return abstract, plan
 
@@ -83,7 +84,7 @@ def check_init_fits(abstract, plan, tx=None) -> int:
 
     The peak is the parameters, plus the optimiser state ``tx.init`` makes of them, plus the
     temporaries of making the parameters: drawing the largest one on the host takes one byte
-    per value (:meth:`jaxconv.initializers.LecunNormal.host`) and two more copies of it until it
+    per value (:meth:`jaxconv.layers.initializers.LecunNormal.host`) and two more copies of it until it
     is on the device, and a compiled ``model.init`` takes ``INIT_PEAK_FACTOR - 1`` times the
     parameters. Measured with ``ru_maxrss`` for ``build("conv", channels=(262144,))`` and Adam
     (parameters 1.08 GB, optimiser state 2.16 GB): the peak was 3.27 GB above the start after
@@ -100,7 +101,7 @@ def check_init_fits(abstract, plan, tx=None) -> int:
     Raises:
         ValueError: naming each part's bytes and the limit, before anything is allocated.
     """
-    from jaxconv._table import human_bytes as h
+    from jaxconv.validate import human_bytes as h
 
     params = _tree_bytes(abstract)
     opt = _tree_bytes(jax.eval_shape(tx.init, abstract["params"])) if tx is not None else 0
@@ -109,9 +110,9 @@ def check_init_fits(abstract, plan, tx=None) -> int:
                       for _, _, shape, dtype in plan)
         extra, making = largest, "drawing the largest parameter on the host"
     else:
-        extra, making = (_validate.INIT_PEAK_FACTOR - 1) * params, "compiling model.init"
+        extra, making = (validate.INIT_PEAK_FACTOR - 1) * params, "compiling model.init"
     total = params + opt + extra
-    _validate.check_fits_memory(
+    validate.check_fits_memory(
         "init_state", f"the initial state (parameters {h(params)}, optimizer state {h(opt)}, "
                       f"and {h(extra)} more while {making})", total)
     return total
@@ -120,7 +121,7 @@ def check_init_fits(abstract, plan, tx=None) -> int:
 def init_params(model, input_shape, seed: int = 0, tx=None):
     """``model``'s initial ``"params"`` for inputs of one-example shape ``input_shape``.
 
-    Drawn on the host when every parameter comes from :mod:`jaxconv.initializers` (see the
+    Drawn on the host when every parameter comes from :mod:`jaxconv.layers.initializers` (see the
     module docstring), else ``model.init`` with ``jax.random.key(seed)``, compiled once. Before
     anything is drawn, :func:`check_init_fits` refuses a state (with ``tx``'s optimiser state)
     too large for memory.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optax
 
-from jaxconv._validate import check_choice, check_float, check_int
 from jaxconv.names import OPTIMIZERS, SCHEDULES
+from jaxconv.validate import check_choice, check_float, check_int
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer"]
 

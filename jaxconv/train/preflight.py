@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import _validate
-from jaxconv._table import human_bytes
+from jaxconv import validate
+from jaxconv.validate import human_bytes
 
 __all__ = ["LongCompileWarning", "StepMemory", "check_labels", "check_step_fits", "compile_warning", "output_classes",
            "step_memory"]
@@ -52,7 +52,7 @@ def _abstract_init(model, input_shape: tuple[int, ...]):
 
 def _trace_init(model, input_shape):
     x = jax.ShapeDtypeStruct((1, *input_shape), jnp.float32)
-    with _validate.abstract():  # shapes only: the modules' own memory checks stay quiet
+    with validate.abstract():  # shapes only: the modules' own memory checks stay quiet
         out, variables = jax.eval_shape(
             lambda v: model.init_with_output(jax.random.key(0), v), x)
     return out, variables["params"]
@@ -131,10 +131,10 @@ def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int,
         batch_size: examples per step.
         table: the model's :func:`jaxconv.summary` at ``batch_size``, if already made.
     """
-    from jaxconv.summaries import summary
+    from jaxconv.costs.summaries import summary
 
     _, params = _abstract_init(model, tuple(input_shape))
-    with _validate.abstract():
+    with validate.abstract():
         opt_state = jax.eval_shape(tx.init, params)
     table = table or summary(model, input_shape, batch_size=batch_size)
     param_bytes = _tree_bytes(params)
@@ -150,7 +150,7 @@ def check_step_fits(fn: str, memory: StepMemory, batch_size: int) -> None:
         ValueError: naming each part's bytes and the limit (jaxlib would otherwise hang).
     """
     h = human_bytes
-    _validate.check_fits_memory(
+    validate.check_fits_memory(
         fn, f"one training step (parameters {h(memory.params)}, optimizer state "
             f"{h(memory.opt_state)}, gradients {h(memory.grads)}, activations of a batch of "
             f"{batch_size} {h(memory.activations)}, the gradient of the largest of them "

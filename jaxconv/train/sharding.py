@@ -14,7 +14,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxconv._validate import check_int
+from jaxconv.validate import check_int
 
 __all__ = ["DATA_AXIS", "abstract_state", "batch_sharding", "data_mesh", "initialize_distributed",
            "replicate", "replicated", "shard_batch", "to_host"]

@@ -16,10 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxconv import xla_cpu
-from jaxconv._validate import check_int, check_shape
+from jaxconv.backend import xla_cpu
 from jaxconv.train import host_init, sharding
 from jaxconv.train.guard import NonFiniteError
+from jaxconv.validate import check_int, check_shape
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
            "loss_fn", "make_train_step"]
@@ -60,7 +60,7 @@ def init_state(model, tx: optax.GradientTransformation, input_shape, *,
                seed: int = 0) -> TrainState:
     """A fresh train state: parameters from shapes, then ``tx.init``.
 
-    The parameters are drawn on the host when every one comes from :mod:`jaxconv.initializers`
+    The parameters are drawn on the host when every one comes from :mod:`jaxconv.layers.initializers`
     (jaxconv's layers), seeded by ``seed`` and each parameter's path; otherwise they are
     ``model.init`` with ``jax.random.key(seed)`` (see :mod:`jaxconv.train.host_init`). Either way
     nothing takes seconds to compile: the optimiser state is one small program, compiled without
@@ -133,7 +133,7 @@ class _Bound:
     """A compiled function with its leading static arguments bound.
 
     Calling it, and its compiled function's methods (``lower``; ``library`` for
-    :func:`jaxconv.xla_cpu.jit`'s ``"auto"``), take only the array arguments. The function
+    :func:`jaxconv.backend.xla_cpu.jit`'s ``"auto"``), take only the array arguments. The function
     compiled is module-level and its settings are static arguments, so two steps built alike share
     jax's compilation cache: nothing here caches models.
     """
@@ -178,7 +178,7 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh to split each batch over, or None.
         jit: the compile hook, called as ``jit(fn, static_argnums=..., **shardings)``; default
-            :func:`jaxconv.xla_cpu.jit` (the CPU library ``"auto"`` picks from the step's
+            :func:`jaxconv.backend.xla_cpu.jit` (the CPU library ``"auto"`` picks from the step's
             program). ``functools.partial(xla_cpu.jit, library="eigen")`` picks one; ``jax.jit``
             compiles as plain JAX does. Hold the step to reuse it.
     """
@@ -229,7 +229,7 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
         jit: the compile hook of the forward pass, as in :func:`make_train_step`; default
-            :func:`jaxconv.xla_cpu.jit` (``"auto"``, from the forward pass's program).
+            :func:`jaxconv.backend.xla_cpu.jit` (``"auto"``, from the forward pass's program).
 
     Returns:
         ``(loss, accuracy)`` as Python floats.

@@ -1,0 +1,10 @@
+"""What a layer or a model costs, from its settings alone: parameters, FLOPs and bytes.
+
+- :mod:`jaxconv.costs.counting`: one layer's :class:`~jaxconv.costs.counting.Cost`, exact Python
+  ints for any size;
+- :mod:`jaxconv.costs.connectivity`: the lecture's table, every kind connecting one input;
+- :mod:`jaxconv.costs.summaries`: ``jaxconv.summary``, a Flax model layer by layer on abstract
+  values;
+- :mod:`jaxconv.costs.tpu`: TPU tile padding of arrays;
+- :mod:`jaxconv.costs.table`: the plain-text tables they print.
+"""
