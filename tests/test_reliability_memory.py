@@ -10,8 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxconv import data, models, train
-from jaxconv import validate
+from jaxconv import data, models, train, validate
 from jaxconv.layers import initializers
 from jaxconv.train import host_init, preflight
 

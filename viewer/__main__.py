@@ -96,8 +96,7 @@ def check_arguments(args, settings=None) -> str | None:
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
-    from jaxconv import data
-    from jaxconv import validate
+    from jaxconv import data, validate
     from viewer import i18n
     from viewer.controls import INT_FIELDS, FieldError, parse_settings
     from viewer.settings import Settings

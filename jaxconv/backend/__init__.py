@@ -5,3 +5,16 @@
 - :mod:`jaxconv.backend.host_memory`: keep freed host memory for reuse (XLA's CPU temporaries);
 - :mod:`jaxconv.backend.compile_cache`: JAX's persistent compilation cache in the user cache.
 """
+
+from __future__ import annotations
+
+import importlib
+
+# Submodules load on first use (PEP 562): ``jaxconv.backend.<name>`` works after ``import jaxconv``.
+__all__ = ["compile_cache", "host_memory", "xla_cpu"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,3 +8,16 @@
 - :mod:`jaxconv.costs.tpu`: TPU tile padding of arrays;
 - :mod:`jaxconv.costs.table`: the plain-text tables they print.
 """
+
+from __future__ import annotations
+
+import importlib
+
+# Submodules load on first use (PEP 562): ``jaxconv.costs.<name>`` works after ``import jaxconv``.
+__all__ = ["connectivity", "counting", "summaries", "table", "tpu"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,12 @@ if TYPE_CHECKING:
     )
 
 
+_SUBMODULES = ("bench", "dsd", "lecture", "sharing")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"jaxconv.experiments.{name}")
     if name in __all__:
         value = getattr(importlib.import_module("jaxconv.experiments.lecture"), name)
         globals()[name] = value

@@ -4,3 +4,16 @@
 (``from jaxconv.linen import Conv`` as ``from flax.linen import Conv``); their initialisers are
 :mod:`jaxconv.layers.initializers`. Importing this package loads Flax only when a module is used.
 """
+
+from __future__ import annotations
+
+import importlib
+
+# Submodules load on first use (PEP 562): ``jaxconv.layers.<name>`` works after ``import jaxconv``.
+__all__ = ["initializers", "linen", "nnx"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,8 @@ bad one raises a ``ValueError`` or ``TypeError`` that names the function, the ar
 value.
 """
 
+import importlib
+
 from jaxconv.ops.conv import add_bias, conv, dense
 from jaxconv.ops.local import from_flax_conv_local, locally_connected, to_flax_conv_local
 from jaxconv.ops.pooling import avg_pool, max_pool
@@ -23,3 +25,9 @@ __all__ = [
     "add_bias", "avg_pool", "conv", "dense", "from_flax_conv_local", "locally_connected",
     "max_pool", "regional_conv", "to_flax_conv_local",
 ]
+
+
+def __getattr__(name: str):
+    if name == "backprop":  # loads on first use: the forward ops need none of it
+        return importlib.import_module("jaxconv.ops.backprop")
+    raise AttributeError(f"module 'jaxconv.ops' has no attribute {name!r}")

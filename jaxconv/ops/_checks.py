@@ -10,8 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
-from jaxconv import validate
+from jaxconv import shapes, validate
 
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
 
