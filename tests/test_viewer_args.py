@@ -75,7 +75,7 @@ def test_settings_that_fit_the_dataset_pass_the_checks(argv):
 
 
 def test_the_default_depth_is_cut_to_what_small_images_take_and_said():
-    from viewer.settings import Settings, deepest_fit, fit_depth
+    from viewer.session.settings import Settings, deepest_fit, fit_depth
 
     settings = Settings(dataset="digits")  # 3 layers: 8 -> 4 -> 2, then a 3x3 window on 2x2
     assert deepest_fit(settings.model, (28, 28, 1)) == (3, None)

@@ -6,11 +6,11 @@ from PyQt6.QtCore import Qt
 
 from jaxconv import models, summary
 from viewer.__main__ import _parser, settings_from_args
-from viewer.building import column_kind, per_position, shown_regions
-from viewer.dial import SharingDial, SimilarityPanel
+from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+from viewer.gui.window import MainWindow
 from viewer.i18n import set_alias, tr
-from viewer.session import Session, Settings
-from viewer.window import MainWindow
+from viewer.session.columns import column_kind, per_position, shown_regions
+from viewer.session.session import Session, Settings
 
 TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
     channels=2, depth=1, kernel_size=3, hidden=8, batch_size=16, eval_every=4, head="flatten")
@@ -147,7 +147,7 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
     import types
 
     from jaxconv.analysis.similarity import similarity_to_mean
-    from viewer.building import sharing_report
+    from viewer.session.columns import sharing_report
 
     def session(regions):  # what sharing_report reads of a Session: settings, shape, parameters
         settings = TINY.with_fields(regions=regions)
@@ -170,7 +170,7 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
 @pytest.mark.slow  # orbax: about 6 s on the loaded two cores
 def test_a_restored_session_keeps_the_middle_column_it_saved(tmp_path):
     from jaxconv import train
-    from viewer.building import restored_settings
+    from viewer.session.columns import restored_settings
 
     for regions, saved_as in ((2, "regional"), (None, "local")):
         model = models.build(saved_as, **{**TINY.model_fields(10), "regions": regions})

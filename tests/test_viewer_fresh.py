@@ -13,12 +13,12 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from viewer import typeface
 from viewer.__main__ import main
+from viewer.gui import typeface
+from viewer.gui.window import MainWindow
 from viewer.i18n import set_language, tr
-from viewer.session import Settings
-from viewer.snapshot import KINDS
-from viewer.window import MainWindow
+from viewer.session.session import Settings
+from viewer.session.snapshot import KINDS
 
 
 def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):

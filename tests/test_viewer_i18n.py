@@ -5,7 +5,8 @@ import string
 import pytest
 from fontTools.ttLib import TTFont
 
-from viewer import font_subset, i18n
+from viewer import i18n
+from viewer.i18n import font_subset
 
 
 def test_every_label_has_every_language_with_the_same_fields():
@@ -25,7 +26,7 @@ def test_bundled_font_holds_every_character_of_the_chinese_table():
     cmap = TTFont(font_subset.FONT_PATH)["cmap"].getBestCmap()
     needed = {ch for entry in i18n.TEXT.values() for ch in entry["zh_CN"]}
     missing = sorted(ch for ch in needed if ord(ch) not in cmap and not ch.isspace())
-    assert not missing, f"re-run `python -m viewer.font_subset`; missing {''.join(missing)!r}"
+    assert not missing, f"re-run `python -m viewer.i18n.font_subset`; missing {''.join(missing)!r}"
     assert (font_subset.FONT_PATH.parent / "OFL.txt").is_file()
 
 

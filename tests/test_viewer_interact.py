@@ -7,11 +7,11 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 from test_viewer_panels import layer_maps, snapshot
 
-from viewer import units
-from viewer.canvas import DrawPanel
-from viewer.column import ModelColumn
-from viewer.connections import ConnectionsPanel
-from viewer.snapshot import KINDS, Probe, Unit
+from viewer.gui import unit_geometry as units
+from viewer.gui.panels.column import ModelColumn
+from viewer.gui.panels.connections import ConnectionsPanel
+from viewer.gui.panels.drawing import DrawPanel
+from viewer.session.snapshot import KINDS, Probe, Unit
 
 LEFT = Qt.MouseButton.LeftButton
 

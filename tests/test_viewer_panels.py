@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from viewer import tiling
-from viewer.column import ModelColumn, feature_strip, human_bytes
-from viewer.controls import INT_FIELDS, ControlsPanel, FieldError, parse_settings
+from viewer.gui import tiling
+from viewer.gui.panels.column import ModelColumn, feature_strip, human_bytes
+from viewer.gui.panels.controls import ControlsPanel
+from viewer.gui.panels.counts import CountsPanel
+from viewer.gui.panels.input import InputPanel
+from viewer.gui.panels.metrics import MetricsPanel
 from viewer.i18n import set_language, tr
-from viewer.session import Settings
-from viewer.shared import CountsPanel, InputPanel, MetricsPanel
-from viewer.snapshot import KINDS, History, LayerMaps, ModelCounts, Snapshot
+from viewer.session.fields import INT_FIELDS, FieldError, parse_settings
+from viewer.session.session import Settings
+from viewer.session.snapshot import KINDS, History, LayerMaps, ModelCounts, Snapshot
 
 RNG = np.random.default_rng(0)
 
@@ -238,7 +241,7 @@ def test_settings_are_the_two_configs_and_round_trip():
 
 
 def probe_result(step=5):
-    from viewer.shift_probes import ProbeResult
+    from viewer.session.measures import ProbeResult
 
     shifts = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
     accuracy = {kind: np.array([0.9, 0.8, 0.7, 0.6, 0.5], np.float32) * (i + 1) / 3
@@ -248,7 +251,7 @@ def probe_result(step=5):
 
 
 def test_probe_panels_draw_what_is_pushed(qtbot):
-    from viewer.probe_panels import ProbePanels
+    from viewer.gui.panels.shift import ProbePanels
 
     panel = ProbePanels()
     qtbot.addWidget(panel)
@@ -287,8 +290,8 @@ def test_head_choice_reaches_the_settings(qtbot):
 
 
 def test_status_line_keeps_a_compile_notice_until_trained_and_counts_its_seconds(qapp, monkeypatch):
-    from viewer import status as status_module
-    from viewer.status import StatusLine
+    from viewer.gui import status as status_module
+    from viewer.gui.status import StatusLine
 
     clock = iter([100.0, 100.2, 102.7, 103.1])
     monkeypatch.setattr(status_module.time, "monotonic", lambda: next(clock))

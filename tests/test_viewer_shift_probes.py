@@ -1,4 +1,4 @@
-"""viewer.shift_probes on a tiny real session (JAX, no Qt): the live measure, the report, the CSV."""
+"""viewer.session.measures on a tiny real session (JAX, no Qt): the live measure, the report, the CSV."""
 
 import csv
 import json
@@ -9,9 +9,9 @@ import pytest
 from jaxconv import train
 from jaxconv.analysis import probes
 from viewer.__main__ import main
-from viewer.session import Session, Settings
-from viewer.shift_probes import ProbeResult, shift_key, write_probe_csv
-from viewer.snapshot import KINDS
+from viewer.session.measures import ProbeResult, shift_key, write_probe_csv
+from viewer.session.session import Session, Settings
+from viewer.session.snapshot import KINDS
 
 pytestmark = pytest.mark.slow  # a real session: three models and their probes compile
 
@@ -97,7 +97,7 @@ def test_report_flag_writes_json_without_a_window(tmp_path, capsys, monkeypatch)
 def test_a_models_first_receptive_fields_wait_for_the_next_snapshot(session):
     # The first snapshot asking for a unit's fields is drawn without them (their program's
     # compile would hold back the first trained step's drawing); the next one has them.
-    from viewer.snapshot import Probe, Unit
+    from viewer.session.snapshot import Probe, Unit
 
     probe = Probe(0, 0, 0, unit=Unit("layer1", 0, (1, 1)))
     first, second = session.snapshot(probe), session.snapshot(probe)

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from viewer import tiling, units
-from viewer.canvas import paint_stroke
-from viewer.column import feature_strip
-from viewer.snapshot import Unit
+from viewer.gui import tiling
+from viewer.gui import unit_geometry as units
+from viewer.gui.panels.column import feature_strip
+from viewer.gui.panels.drawing import paint_stroke
+from viewer.session.snapshot import Unit
 
 FEATURES = [("layer1", np.arange(48, dtype=np.float32).reshape(4, 4, 3)),
             ("layer2", np.arange(20, dtype=np.float32).reshape(2, 2, 5)),

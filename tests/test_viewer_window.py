@@ -15,12 +15,13 @@ from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from viewer import files, tiling, units
+from viewer.gui import files, tiling
+from viewer.gui import unit_geometry as units
+from viewer.gui.probe import HOVER_MS
+from viewer.gui.window import MainWindow
 from viewer.i18n import set_language, tr
-from viewer.probing import HOVER_MS
-from viewer.session import Session, shift_one
-from viewer.snapshot import KINDS, Unit
-from viewer.window import MainWindow
+from viewer.session.session import Session, shift_one
+from viewer.session.snapshot import KINDS, Unit
 
 
 @pytest.fixture(scope="module")

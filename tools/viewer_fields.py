@@ -6,17 +6,17 @@ Usage::
     python tools/viewer_fields.py [STEPS] [DATASET]    # default: 300 steps on mnist-5k
 
 It prints the time to each 50th step, the `--report` rows, and per unit and test image
-``{kind: (wired, moving)}`` (`viewer.connections.field_numbers` of `viewer.views.unit_fields`).
+``{kind: (wired, moving)}`` (`viewer.gui.panels.connections.field_numbers` of `viewer.session.capture.unit_fields`).
 """
 
 import os
 import sys
 import time
 
-from viewer import views
-from viewer.connections import field_numbers
-from viewer.session import Session, Settings
-from viewer.snapshot import KINDS, Probe, Unit
+from viewer.gui.panels.connections import field_numbers
+from viewer.session.session import Session, Settings
+from viewer.session.session import capture as views
+from viewer.session.snapshot import KINDS, Probe, Unit
 
 
 def main(steps: int = 300, dataset: str | None = None) -> None:

@@ -1,17 +1,20 @@
 """The jaxconv viewer: dense, locally-connected and conv models trained side by side, live.
 
-Layers, from data to pixels (each module states its conventions):
+Two layers, and the entry points above them:
 
-- `viewer.session`: `Session` trains the three kinds with `jaxconv.train.fit` (no Qt);
-- `viewer.worker`: `TrainWorker` drives it on a `QThread` and hands over `viewer.snapshot`s;
-- `viewer.tiling`: kernels and activations as images (pure numpy);
-- `viewer.column`, `viewer.shared`, `viewer.controls`: the panels; `viewer.window`: the window;
-- `viewer.i18n`, `viewer.typeface`: English and Simplified Chinese labels and the bundled font;
-- `viewer.bench`: start-up, latency and throughput benchmark.
+- `viewer.session` (no Qt): what a session trains and yields. `settings` and `fields` (what the
+  controls set, and the rules of each typed field), `session` (`Session` trains the columns with
+  `jaxconv.train.fit`), `columns` (building one column's model; the sharing dial),
+  `snapshot` (what the worker hands the GUI) and `capture` (taking one), `measures`
+  (accuracy against shift, equivariance) and `store` (a session on disk);
+- `viewer.gui` (Qt): `window` (`MainWindow`), `worker` (`TrainWorker` drives a session on a
+  `QThread`), `commands`, `probe`, `files`, `status`, `draw_schedule`, `plots`, and the pure
+  numpy pictures `tiling` and `unit_geometry`; each panel is a module of `viewer.gui.panels`;
+- `viewer.i18n`: English and Simplified Chinese labels, and the bundled CJK font subset;
+- `viewer.__main__` (``jaxconv-viewer``), `viewer.bench` (start-up, latency and throughput),
+  `viewer.preflight` (the checks made before Qt starts).
 
 Run it with ``jaxconv-viewer`` or ``python -m viewer`` (``viewer.__main__.main``). Importing this
 package loads neither Qt nor JAX, and re-exports nothing: ``python -m viewer`` must find
 ``viewer.__main__`` not yet imported.
 """
-
-__all__: list[str] = []

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     from jaxconv.cli.fields import add_config_arguments
     from jaxconv.config import ModelConfig, TrainConfig
     from viewer.i18n import LANGUAGES
-    from viewer.settings import HEADS, Settings
+    from viewer.session.settings import HEADS, Settings
 
     defaults = Settings()
     parser = _OneLineParser(
@@ -72,7 +72,7 @@ def settings_from_args(args):
     """The `Settings` the flags describe (``--channels 16 --depth 2`` widens as the controls do)."""
     from jaxconv.cli.fields import given_fields
     from jaxconv.config import ModelConfig, TrainConfig
-    from viewer.settings import Settings
+    from viewer.session.settings import Settings
 
     fields = {**given_fields(ModelConfig, args), **given_fields(TrainConfig, args)}
     if args.depth is not None:
@@ -92,14 +92,14 @@ def settings_from_args(args):
 def check_arguments(args, settings=None) -> str | None:
     """One line naming the first bad setting, or None; loads the dataset (never downloads).
 
-    The numbers obey the window's field rules (`viewer.controls.parse_settings`), so a setting
+    The numbers obey the window's field rules (`viewer.session.fields.parse_settings`), so a setting
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
     from jaxconv import data, validate
     from viewer import i18n
-    from viewer.controls import INT_FIELDS, FieldError, parse_settings
-    from viewer.settings import Settings
+    from viewer.session.fields import INT_FIELDS, FieldError, parse_settings
+    from viewer.session.settings import Settings
 
     i18n.set_language(args.lang)
     defaults = Settings()
@@ -122,7 +122,7 @@ def check_arguments(args, settings=None) -> str | None:
         return f"--{err.field.replace('_', '-')}: {err}"
     except (ValueError, TypeError, OSError) as err:
         return str(err)
-    from viewer.settings import deepest_fit, fit_depth
+    from viewer.session.settings import deepest_fit, fit_depth
 
     layers, _ = deepest_fit(settings.model, dataset.input_shape)
     given = args.depth is not None or "," in str(getattr(args, "channels", None) or "")
@@ -171,8 +171,9 @@ def main(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from viewer import i18n, typeface
-    from viewer.window import MainWindow
+    from viewer import i18n
+    from viewer.gui import typeface
+    from viewer.gui.window import MainWindow
 
     settings = settings_from_args(args)  # checked above
     if args.steps:
@@ -200,7 +201,7 @@ def main(argv=None) -> int:
 
 def _report(settings, path) -> int:
     """Trains ``settings.max_steps`` steps without Qt, writes `Session.report` to ``path``."""
-    from viewer.session import Session
+    from viewer.session.session import Session
 
     session = Session(settings)
     try:

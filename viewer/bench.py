@@ -166,8 +166,8 @@ def main(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from viewer.session import Settings
-    from viewer.window import MainWindow
+    from viewer.gui.window import MainWindow
+    from viewer.session.session import Settings
 
     settings = Settings(dataset=args.dataset).with_fields(depth=args.depth)
     window = MainWindow(settings, running=False)
@@ -192,7 +192,7 @@ def main(argv=None) -> int:
               f"{first_step['cold_exit_s']:.2f} s and {first_step['cached_exit_s']:.2f} s",
               flush=True)
 
-    from viewer.session import Session
+    from viewer.session.session import Session
 
     session = Session(settings)
     session.prepare()

@@ -1,4 +1,4 @@
-"""`ControlsPanel`: dataset, architecture, optimiser and run buttons; `parse_settings` checks the fields.
+"""`ControlsPanel`: dataset, architecture, optimiser and run buttons (rules: `viewer.session.fields`).
 
 Every number is typed into a line edit and checked as it is typed: a bad value marks its field
 red with the reason as its tooltip and greys out Start and Reset until it is fixed (a validator
@@ -7,8 +7,6 @@ gets a message naming the field and nothing trains with it.
 """
 
 from __future__ import annotations
-
-import math
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
@@ -23,83 +21,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from jaxconv.names import DATASET_NAMES, OPTIMIZERS
-from viewer.i18n import TEXT, tr
-from viewer.session import HEADS, Settings
+from jaxconv.names import OPTIMIZERS
+from viewer.i18n import tr
+from viewer.session.fields import DATASETS, INT_FIELDS, FieldError, check_field, parse_settings
+from viewer.session.session import HEADS, Settings
 
-__all__ = ["DATASETS", "FieldError", "INT_FIELDS", "ControlsPanel", "check_field", "parse_settings"]
-
-#: Dataset names in menu order: those of the JAX-free vocabulary (so the window appears before
-#: JAX) that the viewer has a label for in every language.
-DATASETS = tuple(name for name in DATASET_NAMES if f"ds_{name}" in TEXT)
-MAX_LEARNING_RATE = 10
-#: Integer field -> (label key, lowest, highest).
-INT_FIELDS = {
-    "hidden": ("hidden", 0, 4096),
-    "channels": ("channels", 1, 256),
-    "kernel_size": ("kernel_size", 1, 15),
-    "strides": ("stride", 1, 8),
-    "depth": ("depth", 1, 6),
-    "batch_size": ("batch_size", 1, 4096),
-    "redraw_every": ("redraw_every", 1, 100_000),
-}
-
-
-class FieldError(ValueError):
-    """A field's text is not acceptable; the message is in the current language."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-def check_field(name: str, text: str):
-    """The value of one field's text (an int of `INT_FIELDS`, or the learning rate).
-
-    Raises:
-        FieldError: the text is not a value the field takes; the message names the field.
-    """
-    text = text.strip()
-    if name != "learning_rate":
-        label, low, high = INT_FIELDS[name]
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise FieldError(name, tr("not_int", field=tr(label), text=text, low=low, high=high))
-        return value
-    try:
-        lr = float(text)
-    except ValueError:
-        raise FieldError(name, tr("not_number", field=tr("learning_rate"), text=text)) from None
-    if not (math.isfinite(lr) and 0 < lr <= MAX_LEARNING_RATE):
-        raise FieldError(name, tr("not_rate", field=tr("learning_rate"), text=text,
-                                  high=MAX_LEARNING_RATE))
-    return lr
-
-
-def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings,
-                   head: str | None = None) -> tuple:
-    """Checks the fields' texts and returns ``(Settings, redraw_every)``.
-
-    Args:
-        texts: field name (`INT_FIELDS` and ``"learning_rate"``) -> text typed.
-        dataset: the chosen dataset name.
-        optimizer: the chosen optimiser name.
-        head: the chosen head (`viewer.session.HEADS`); None keeps ``base``'s.
-        base: settings the fields do not cover (seed, step budget, subset sizes).
-
-    Raises:
-        FieldError: the first bad field, with a message naming it and its text.
-    """
-    values = {name: check_field(name, texts[name]) for name in INT_FIELDS}
-    lr = check_field("learning_rate", texts["learning_rate"])
-    redraw = values.pop("redraw_every")
-    settings = base.with_fields(dataset=dataset, optimizer=optimizer, learning_rate=lr,
-                                head=base.head if head is None else head, **values)
-    return settings, redraw
-
+__all__ = ["ControlsPanel"]
 
 class ControlsPanel(QWidget):
     """The left-hand controls.

@@ -12,23 +12,25 @@ from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
-from viewer import files, typeface
-from viewer.building import DIAL_KIND
-from viewer.canvas import DrawPanel
-from viewer.column import ModelColumn
-from viewer.commands import SessionCommands
-from viewer.connections import ConnectionsPanel
-from viewer.controls import ControlsPanel
-from viewer.dial import DialMixin
+from viewer.gui import files, typeface
+from viewer.gui.commands import SessionCommands
+from viewer.gui.draw_schedule import DrawSchedule
+from viewer.gui.panels.column import ModelColumn
+from viewer.gui.panels.connections import ConnectionsPanel
+from viewer.gui.panels.controls import ControlsPanel
+from viewer.gui.panels.counts import CountsPanel
+from viewer.gui.panels.drawing import DrawPanel
+from viewer.gui.panels.input import InputPanel
+from viewer.gui.panels.metrics import MetricsPanel
+from viewer.gui.panels.sharing import DialMixin
+from viewer.gui.panels.shift import ProbePanels
+from viewer.gui.probe import ProbeMixin, default_unit
+from viewer.gui.status import StatusLine
+from viewer.gui.worker import WorkerThreads
 from viewer.i18n import LANGUAGES, current_language, set_language, tr
-from viewer.probe_panels import ProbePanels
-from viewer.probing import ProbeMixin, default_unit
-from viewer.schedule import DrawSchedule
-from viewer.session import ModelFailed, Settings
-from viewer.shared import CountsPanel, InputPanel, MetricsPanel
-from viewer.snapshot import KINDS
-from viewer.status import StatusLine
-from viewer.worker import WorkerThreads
+from viewer.session.columns import DIAL_KIND
+from viewer.session.session import ModelFailed, Settings
+from viewer.session.snapshot import KINDS
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
@@ -50,7 +52,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
 
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
-        served(object): a `viewer.worker.Served`: a `request` (save, export) was carried out.
+        served(object): a `viewer.gui.worker.Served`: a `request` (save, export) was carried out.
     """
 
     snapshot_drawn = pyqtSignal(int)
@@ -67,7 +69,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.training = False
         self.controls = ControlsPanel(self.settings, redraw_every)
         self.columns = {kind: ModelColumn(kind) for kind in KINDS}
-        self._make_dial()  # the middle column's sharing dial and similarity map (viewer.dial)
+        self._make_dial()  # the middle column's sharing dial and similarity map (viewer.gui.panels.sharing)
         self.input = InputPanel()
         self.drawing = DrawPanel()
         self.connections = ConnectionsPanel()

@@ -7,7 +7,7 @@ each at first, then as many per compiled dispatch as make a dispatch take a few 
 (the same number for all three, so their states are current at every yield). A model's "wall
 time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
 a step that compiled or ran the test-set evaluation counts as an average step instead.
-What the panels draw is made by `viewer.views`; saving and restoring is `viewer.store`.
+What the panels draw is made by `viewer.session.capture`; saving and restoring is `viewer.session.store`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.settings import HEADS, Settings, fit_depth
-from viewer.snapshot import KINDS, Counts, History, Snapshot
-from viewer.views import shift_one
+from viewer.session.capture import shift_one
+from viewer.session.settings import HEADS, Settings, fit_depth
+from viewer.session.snapshot import KINDS, Counts, History, Snapshot
 
 __all__ = ["HEADS", "ModelFailed", "Session", "Settings", "shift_one"]
 
@@ -58,7 +58,7 @@ class Session:
         self.compile_notice = self._unmeasured = None
         self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self._features = {}, {}, {}, {}
-        self.fields_asked = set()  # models asked for receptive fields (viewer.views.take_snapshot)
+        self.fields_asked = set()  # models asked for receptive fields (viewer.session.capture.take_snapshot)
         self.history = {kind: History() for kind in KINDS}
         self._time = {kind: 0.0 for kind in KINDS}
 
@@ -69,7 +69,7 @@ class Session:
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
 
         from jaxconv import data, train
-        from viewer import building
+        from viewer.session.session import columns as building
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
@@ -77,13 +77,13 @@ class Session:
                                  download=False)
         # The default depth suits 28x28 images: on smaller ones, as many layers as fit, said.
         self.settings, self.depth_note = fit_depth(s, self.dataset.input_shape, s.dataset)
-        if self.restore_dir is not None:  # the middle column as it was saved (viewer.building)
+        if self.restore_dir is not None:  # the middle column as it was saved (viewer.session.columns)
             self.settings = building.restored_settings(self.settings, self.restore_dir)
         s = self.settings
         tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
         counted = {}
         self.compile_notice = None
-        for kind in KINDS:  # the middle column's kind follows the sharing dial (viewer.building)
+        for kind in KINDS:  # the middle column's kind follows the sharing dial (viewer.session.columns)
             column = building.build_column(self, kind, tx)
             if column.notice and self.compile_notice is None:  # e.g. 100x100 window on 8x8 digits
                 self.compile_notice = (kind, column.notice)
@@ -91,7 +91,7 @@ class Session:
             counted[kind], self._features[kind] = column.counts, column.features
         if self.restore_dir is not None:
             self._restore(train)
-        from viewer.shift_probes import Prober
+        from viewer.session.measures import Prober
 
         self.prober = Prober(self.models, self.dataset)
         # Not measured (nor compiled) here: the first trained step comes first, and the worker's
@@ -113,8 +113,8 @@ class Session:
 
     def set_regions(self, regions):
         """Rebuilds the middle column with ``regions`` per dim, None: one kernel per position
-        (a worker request; `viewer.building.set_regions`). Returns its new `ModelCounts`."""
-        from viewer import building
+        (a worker request; `viewer.session.columns.set_regions`). Returns its new `ModelCounts`."""
+        from viewer.session.session import columns as building
 
         self._unmeasured = None  # the middle column's old parameters: not measured any more
         return building.set_regions(self, regions)
@@ -215,8 +215,8 @@ class Session:
 
     def snapshot(self, probe=None) -> Snapshot:
         """Host copies of every model's kernels, gradients and features for input ``probe``
-        (a `Probe`, or ``(index, dy, dx)``); see `viewer.views.take_snapshot`."""
-        from viewer.views import take_snapshot
+        (a `Probe`, or ``(index, dy, dx)``); see `viewer.session.capture.take_snapshot`."""
+        from viewer.session.capture import take_snapshot
 
         return take_snapshot(self, probe)
 
@@ -240,15 +240,15 @@ class Session:
         return result
 
     def report(self, path=None) -> dict:
-        """The ``--report`` JSON of the models as they are (see `viewer.shift_probes.Prober.report`),
-        with ``"sharing"`` (`viewer.building.sharing_report`).
+        """The ``--report`` JSON of the models as they are (see `viewer.session.measures.Prober.report`),
+        with ``"sharing"`` (`viewer.session.columns.sharing_report`).
 
         Args:
             path: also write it to this file (indented JSON).
         """
         report = self.prober.report({k: self.states[k].params for k in KINDS}, self.step,
                                     dataset=self.dataset.name, head=self.settings.head)
-        from viewer.building import sharing_report
+        from viewer.session.columns import sharing_report
 
         report["sharing"] = sharing_report(self)  # the middle column's dial and filter likeness
         if path is not None:
@@ -257,19 +257,19 @@ class Session:
 
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV, and the shift measures beside it; returns the row
-        count (a worker request: `viewer.store.export_metrics`)."""
-        from viewer import store
+        count (a worker request: `viewer.session.store.export_metrics`)."""
+        from viewer.session.session import store
 
         return store.export_metrics(self, path)
 
     def save(self, directory) -> Path:
         """Writes settings, metrics and the three train states under ``directory`` (a worker
-        request, served between two steps: `viewer.store.save`)."""
-        from viewer import store
+        request, served between two steps: `viewer.session.store.save`)."""
+        from viewer.session.session import store
 
         return store.save(self, directory)
 
     def _restore(self, train):
-        from viewer import store
+        from viewer.session.session import store
 
         store.restore(self, train)

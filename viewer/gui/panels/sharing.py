@@ -2,10 +2,10 @@
 
 `SharingDial` sets regions per side from 1 (one kernel: a convolution) to one per position (the
 locally-connected layer); the window then asks the worker to rebuild and retrain that column
-alone (`viewer.building.set_regions`) while the other two train on. `SimilarityPanel` draws, for
+alone (`viewer.session.columns.set_regions`) while the other two train on. `SimilarityPanel` draws, for
 the layer and channel the column's pickers show, the cosine similarity of every position's (or
 region's) filter to the mean filter (`jaxconv.analysis.similarity.similarity_to_mean`): does a
-locally-connected layer learn to share? `DialMixin` wires both into `viewer.window.MainWindow`.
+locally-connected layer learn to share? `DialMixin` wires both into `viewer.gui.window.MainWindow`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from viewer.building import DIAL_KIND, per_position, shown_regions
+from viewer.gui.plots import ImagePanel
 from viewer.i18n import set_alias, tr
-from viewer.plots import ImagePanel
+from viewer.session.columns import DIAL_KIND, per_position, shown_regions
 
 __all__ = ["DialMixin", "SETTLE_MS", "SharingDial", "SimilarityPanel", "column_title"]
 
@@ -190,7 +190,7 @@ class SimilarityPanel(QWidget):
 
 
 class DialMixin:
-    """The dial's part of `viewer.window.MainWindow` (which has ``columns``, ``counts``,
+    """The dial's part of `viewer.gui.window.MainWindow` (which has ``columns``, ``counts``,
     ``settings``, ``snapshot``, ``worker``, ``threads`` and the status-line methods)."""
 
     def _make_dial(self):
@@ -220,7 +220,7 @@ class DialMixin:
             self.show_status(tr("rebuilding", kind=tr(f"short_{DIAL_KIND}")))
 
     def _dial_prepared(self, counts):
-        # A restored session's column is as it was saved (`viewer.building.restored_settings`).
+        # A restored session's column is as it was saved (`viewer.session.columns.restored_settings`).
         self.settings = self.settings.with_fields(regions=self.session.settings.model.regions)
         self._input_shape = counts.input_shape
         self._model_counts = dict(counts.models)

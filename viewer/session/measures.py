@@ -1,6 +1,6 @@
 """`Prober`: accuracy against shift and the equivariance meter of the three models; no Qt.
 
-Built by `viewer.session.Session.prepare` on the worker thread (it imports JAX), called by the
+Built by `viewer.session.session.Session.prepare` on the worker thread (it imports JAX), called by the
 worker between training steps every few seconds, never by the GUI thread. The live measure runs on
 a fixed test subset (the first ``PROBE_IMAGES`` test images, the same at every call, so the curves
 move only because the models do); `Prober.report` measures the whole test set for ``--report``.
@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-from viewer.snapshot import KINDS
+from viewer.session.snapshot import KINDS
 
 __all__ = ["EQUIVARIANCE_IMAGES", "MAX_SHIFT", "PROBE_IMAGES", "ProbeResult", "Prober",
            "shift_key", "write_probe_csv"]

@@ -1,8 +1,8 @@
-"""Makes ``viewer/fonts/NotoSansSC-viewer.otf``: Noto Sans CJK SC cut to the viewer's characters.
+"""Makes ``viewer/i18n/fonts/NotoSansSC-viewer.otf``: Noto Sans CJK SC cut to the viewer's characters.
 
 Run it after changing the ``zh_CN`` labels in `viewer.i18n`::
 
-    python -m viewer.font_subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+    python -m viewer.i18n.font_subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 (Debian/Ubuntu: ``apt-get install fonts-noto-cjk``.) The subset keeps printable ASCII, a few
 symbols the viewer draws, and every character of every ``zh_CN`` label, so the viewer shows

@@ -15,9 +15,10 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv.validate import human_bytes as _human_bytes
-from viewer import tiling, units
+from viewer.gui import tiling
+from viewer.gui import unit_geometry as units
+from viewer.gui.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
 from viewer.i18n import tr
-from viewer.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
 
 __all__ = ["ModelColumn", "feature_strip", "human_bytes"]
 
@@ -63,7 +64,7 @@ class ModelColumn(QWidget):
     maps emits `unit_clicked`; `set_unit` outlines that unit and the weights it uses.
 
     Signals:
-        unit_clicked(object): the `viewer.snapshot.Unit` clicked in the feature maps.
+        unit_clicked(object): the `viewer.session.snapshot.Unit` clicked in the feature maps.
         unit_hovered(object): the `Unit` under the mouse in the feature maps, each time it
             changes; None over a gap or once the mouse has left them.
     """
@@ -157,7 +158,7 @@ class ModelColumn(QWidget):
         self.title.setText(tr(key, **fields))
 
     def set_counts(self, counts):
-        """Shows a `viewer.snapshot.ModelCounts` (None: not counted yet)."""
+        """Shows a `viewer.session.snapshot.ModelCounts` (None: not counted yet)."""
         self._counts = counts
         if counts is None:
             self.count.setText("—")
@@ -177,7 +178,7 @@ class ModelColumn(QWidget):
         self._redraw_weights()
 
     def draw(self, maps, *, weights: bool = True):
-        """Draws a `viewer.snapshot.LayerMaps`: weight (or gradient) and feature maps.
+        """Draws a `viewer.session.snapshot.LayerMaps`: weight (or gradient) and feature maps.
 
         Args:
             maps: the model's `LayerMaps`.

@@ -27,7 +27,7 @@ VIEWER_TRAINING = TrainConfig(steps=1_000_000, learning_rate=3e-3)
 #: development machine (docs/viewer.md has the measured numbers): three 3x3 layers of 8, 16,
 #: 32 channels, circular padding (no unit can tell where it is from zeros at the edge) and a
 #: global-average-pool head. ``regions=None``: the middle column is locally connected until the
-#: sharing dial sets regions (`viewer.building`).
+#: sharing dial sets regions (`viewer.session.columns`).
 VIEWER_MODEL = ModelConfig("conv", channels=(8, 16, 32), kernel_size=3, padding="CIRCULAR",
                            global_pool=True, regions=None)
 _MODEL = {f.name for f in dataclasses.fields(ModelConfig)}

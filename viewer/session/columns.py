@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viewer.snapshot import History, ModelCounts
+from viewer.session.snapshot import History, ModelCounts
 
 __all__ = ["DIAL_KIND", "Column", "build_column", "column_kind", "per_position", "set_regions",
            "restored_settings", "sharing_report", "shown_regions"]

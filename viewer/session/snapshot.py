@@ -140,7 +140,7 @@ class Snapshot:
         probe: the `Probe` drawn (a plain ``(index, dy, dx)`` is taken as ``Probe(index, dy, dx)``).
         num_samples: how many test images the picker can browse.
         pending: some model's receptive fields were left to the next snapshot (their program
-            compiles then; `viewer.views.take_snapshot`), which the worker takes unasked.
+            compiles then; `viewer.session.capture.take_snapshot`), which the worker takes unasked.
     """
 
     step: int

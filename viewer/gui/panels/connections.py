@@ -3,7 +3,7 @@
 For the same layer, channel and position in every kind: the input pixels the unit is wired to
 (its theoretical field, tinted in the kind's colour over the input) and the pixels that move it
 for this input now (``|d unit / d input|``, its effective field, scaled to each model's largest
-value). Both come with the snapshot (`viewer.session.Session.snapshot`, from `jaxconv.analysis.receptive`).
+value). Both come with the snapshot (`viewer.session.session.Session.snapshot`, from `jaxconv.analysis.receptive`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from viewer import units
+from viewer.gui import unit_geometry as units
+from viewer.gui.plots import COLORS, ImagePanel
 from viewer.i18n import tr
-from viewer.plots import COLORS, ImagePanel
-from viewer.snapshot import KINDS
+from viewer.session.snapshot import KINDS
 
 __all__ = ["ConnectionsPanel", "field_numbers"]
 

@@ -1,6 +1,6 @@
 """Panels of the shift probes: accuracy against input shift, and the equivariance meter.
 
-Both draw a `viewer.shift_probes.ProbeResult`, which the worker measures every few seconds on its own
+Both draw a `viewer.session.measures.ProbeResult`, which the worker measures every few seconds on its own
 thread (`TrainWorker.measured`); here only ``setData`` / ``setOpts`` run, on items made once.
 """
 
@@ -10,9 +10,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from viewer.gui.plots import COLORS, cache_axes, curve, nice_ceiling, plot_widget, set_labels
 from viewer.i18n import tr
-from viewer.plots import COLORS, cache_axes, curve, nice_ceiling, plot_widget, set_labels
-from viewer.snapshot import KINDS
+from viewer.session.snapshot import KINDS
 
 __all__ = ["EquivariancePanel", "ProbePanels", "ShiftAccuracyPanel"]
 
@@ -52,7 +52,7 @@ class ShiftAccuracyPanel(QWidget):
         self.caption.setToolTip(self.caption.text())
 
     def draw(self, result):
-        """Draws a `viewer.shift_probes.ProbeResult`."""
+        """Draws a `viewer.session.measures.ProbeResult`."""
         self.result = result
         for (kind, axis), item in self.curves.items():
             if kind in result.shift_accuracy:
@@ -89,7 +89,7 @@ class EquivariancePanel(pg.PlotWidget):
         set_labels(self, tr("equivariance"), left=tr("equivariance_axis"))
 
     def draw(self, result):
-        """Draws a `viewer.shift_probes.ProbeResult`'s equivariance errors."""
+        """Draws a `viewer.session.measures.ProbeResult`'s equivariance errors."""
         self.values = result.equivariance
         layers = tuple(next(iter(self.values.values()), {}))
         if layers != self.layers:
@@ -129,6 +129,6 @@ class ProbePanels(QWidget):
         self.equivariance.retranslate()
 
     def draw(self, result):
-        """Draws a `viewer.shift_probes.ProbeResult` in both panels."""
+        """Draws a `viewer.session.measures.ProbeResult` in both panels."""
         self.shift.draw(result)
         self.equivariance.draw(result)

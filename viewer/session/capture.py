@@ -1,4 +1,4 @@
-"""What the panels draw of a `viewer.session.Session`, copied to the host: `take_snapshot`.
+"""What the panels draw of a `viewer.session.session.Session`, copied to the host: `take_snapshot`.
 
 No Qt. Runs on the worker thread (`Session.snapshot`, asked for by the redraw timer), between
 training steps: one device-to-host transfer per snapshot for every model's kernels, gradients
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from viewer.snapshot import KINDS, LayerMaps, Probe, Snapshot
+from viewer.session.snapshot import KINDS, LayerMaps, Probe, Snapshot
 
 __all__ = ["layer_maps", "layer_order", "shift_one", "take_snapshot", "unit_fields"]
 
@@ -44,7 +44,7 @@ def take_snapshot(session, probe=None) -> Snapshot:
     (after the next step while training) computes them.
 
     Args:
-        session: a prepared `viewer.session.Session`.
+        session: a prepared `viewer.session.session.Session`.
         probe: a `Probe` (or ``(index, dy, dx)``): a test image or the user's drawing, its
             shift, and the unit whose receptive fields to compute.
     """

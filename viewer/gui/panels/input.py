@@ -1,11 +1,8 @@
-"""Panels shared by the three kinds: the input picker, the parameter-count bars, the metric plots."""
+"""`InputPanel`: browse the test images, shift one, and see each model's prediction."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
     QGridLayout,
@@ -18,19 +15,14 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from viewer.i18n import tr
-from viewer.plots import (
+from viewer.gui.plots import (
     COLORS,
-    GrowingRange,
     ImagePanel,
-    cache_axes,
-    curve,
-    plot_widget,
-    set_labels,
 )
-from viewer.snapshot import KINDS
+from viewer.i18n import tr
+from viewer.session.snapshot import KINDS
 
-__all__ = ["CountsPanel", "InputPanel", "MetricsPanel"]
+__all__ = ["InputPanel"]
 
 
 class InputPanel(QWidget):
@@ -149,110 +141,3 @@ class InputPanel(QWidget):
             label.setText(tr("prediction", kind=tr(f"short_{kind}"), name=self._name(best),
                              confidence=float(probs[best])))
             bar.setValue(round(100 * float(probs[best])))
-
-
-_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def decade(k: int) -> str:
-    """``10`` with ``k`` as a superscript: decade(6) == "10⁶"."""
-    return "10" + str(k).translate(_SUPERSCRIPTS)
-
-
-class CountsPanel(pg.PlotWidget):
-    """The three parameter counts as bars on a log scale, the exact count above each."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent=parent)
-        self.counts = np.ones(len(KINDS))
-        self.bars = pg.BarGraphItem(x=np.arange(len(KINDS)), height=np.zeros(len(KINDS)), width=0.6,
-                                    brushes=[pg.mkBrush(COLORS[k]) for k in KINDS])
-        self.addItem(self.bars)
-        self.labels = [pg.TextItem("", anchor=(0.5, 1.0), color="k") for _ in KINDS]
-        for label in self.labels:
-            self.addItem(label)
-        item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        cache_axes(item)
-        self.setMouseEnabled(x=False, y=False)
-        self.setXRange(-0.6, len(KINDS) - 0.4, padding=0)
-        self.retranslate()
-
-    def retranslate(self):
-        """Re-reads the title and bar names in the current language."""
-        self.getPlotItem().setTitle(tr("counts"), size="9pt")
-        self.getAxis("bottom").setTicks([[(i, tr(f"short_{k}")) for i, k in enumerate(KINDS)]])
-
-    def set_counts(self, counts):
-        """Draws kind -> parameter count (a dict of ints)."""
-        self.counts = np.array([max(1, counts[k]) for k in KINDS], np.float64)
-        heights = np.log10(self.counts)
-        self.bars.setOpts(height=heights)
-        # Room above the tallest bar for its count (a quarter of the range), and at most six
-        # decade ticks: one a decade crowded the 100-pixel axis into an unreadable column.
-        top = heights.max() * 1.3 + 0.5
-        step = max(1, math.ceil(top / 6))
-        self.setYRange(0, top, padding=0)
-        self.getAxis("left").setTicks([[(k, decade(k)) for k in range(0, int(top) + 1, step)]])
-        for i, label in enumerate(self.labels):
-            label.setText(f"{int(self.counts[i]):,}")
-            label.setPos(i, heights[i])
-
-
-class MetricsPanel(QWidget):
-    """Loss and accuracy of all three kinds against step and against each model's wall time.
-
-    Train curves are solid, test curves dashed; colours are the kinds'.
-    """
-
-    PLOTS = (("loss", "step"), ("accuracy", "step"), ("loss", "time"), ("accuracy", "time"))
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        # A legend line above the plots, not inside one: no curve can run under it.
-        self.legend = QLabel()
-        row = QHBoxLayout()
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(self.legend)
-        outer.addLayout(row, 1)
-        self.plots, self.curves, self.ranges = {}, {}, {}
-        for what, axis in self.PLOTS:
-            plot = plot_widget()
-            self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
-            self.plots[what, axis] = plot
-            row.addWidget(plot)
-            for kind in KINDS:
-                for split in ("train", "test"):
-                    self.curves[what, axis, kind, split] = curve(plot, COLORS[kind],
-                                                                 dashed=split == "test")
-        self.retranslate()
-
-    def retranslate(self):
-        """Re-reads every title, axis and legend entry in the current language."""
-        for (what, axis), plot in self.plots.items():
-            key = "vs_step" if axis == "step" else "vs_time"
-            set_labels(plot, tr(key, what=tr(what)),
-                       bottom=tr("step") if axis == "step" else tr("wall_time"))
-        names = "&nbsp;&nbsp;".join(f'<b style="color:{COLORS[kind]}">━ {tr(f"short_{kind}")}</b>'
-                                     for kind in KINDS)
-        self.legend.setText(f"{names}&nbsp;&nbsp;&nbsp;{tr('line_styles')}")
-
-    def draw(self, history, only=None):
-        """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
-
-        Args:
-            history: the metrics of every kind.
-            only: redraw just this ``(what, axis)`` plot of `PLOTS`; None redraws all four.
-        """
-        for (what, axis, kind, split), item in self.curves.items():
-            if only is not None and (what, axis) != only:
-                continue
-            data = history[kind][split]
-            item.setData(data[axis], data[what])
-        for key, keeper in self.ranges.items():
-            if only is None or key == only:
-                runs = [history[k][s] for k in KINDS for s in ("train", "test")]
-                keeper.update([r[key[1]] for r in runs], [r[key[0]] for r in runs])

@@ -1,0 +1,66 @@
+"""`CountsPanel`: the models' parameter counts as bars on a log scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from viewer.gui.plots import (
+    COLORS,
+    cache_axes,
+)
+from viewer.i18n import tr
+from viewer.session.snapshot import KINDS
+
+__all__ = ["CountsPanel", "decade"]
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def decade(k: int) -> str:
+    """``10`` with ``k`` as a superscript: decade(6) == "10⁶"."""
+    return "10" + str(k).translate(_SUPERSCRIPTS)
+
+
+class CountsPanel(pg.PlotWidget):
+    """The three parameter counts as bars on a log scale, the exact count above each."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent)
+        self.counts = np.ones(len(KINDS))
+        self.bars = pg.BarGraphItem(x=np.arange(len(KINDS)), height=np.zeros(len(KINDS)), width=0.6,
+                                    brushes=[pg.mkBrush(COLORS[k]) for k in KINDS])
+        self.addItem(self.bars)
+        self.labels = [pg.TextItem("", anchor=(0.5, 1.0), color="k") for _ in KINDS]
+        for label in self.labels:
+            self.addItem(label)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        cache_axes(item)
+        self.setMouseEnabled(x=False, y=False)
+        self.setXRange(-0.6, len(KINDS) - 0.4, padding=0)
+        self.retranslate()
+
+    def retranslate(self):
+        """Re-reads the title and bar names in the current language."""
+        self.getPlotItem().setTitle(tr("counts"), size="9pt")
+        self.getAxis("bottom").setTicks([[(i, tr(f"short_{k}")) for i, k in enumerate(KINDS)]])
+
+    def set_counts(self, counts):
+        """Draws kind -> parameter count (a dict of ints)."""
+        self.counts = np.array([max(1, counts[k]) for k in KINDS], np.float64)
+        heights = np.log10(self.counts)
+        self.bars.setOpts(height=heights)
+        # Room above the tallest bar for its count (a quarter of the range), and at most six
+        # decade ticks: one a decade crowded the 100-pixel axis into an unreadable column.
+        top = heights.max() * 1.3 + 0.5
+        step = max(1, math.ceil(top / 6))
+        self.setYRange(0, top, padding=0)
+        self.getAxis("left").setTicks([[(k, decade(k)) for k in range(0, int(top) + 1, step)]])
+        for i, label in enumerate(self.labels):
+            label.setText(f"{int(self.counts[i]):,}")
+            label.setPos(i, heights[i])

@@ -1,0 +1,80 @@
+"""`MetricsPanel`: loss and accuracy of every model against step and against wall time."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.gui.plots import (
+    COLORS,
+    GrowingRange,
+    curve,
+    plot_widget,
+    set_labels,
+)
+from viewer.i18n import tr
+from viewer.session.snapshot import KINDS
+
+__all__ = ["MetricsPanel"]
+
+
+class MetricsPanel(QWidget):
+    """Loss and accuracy of all three kinds against step and against each model's wall time.
+
+    Train curves are solid, test curves dashed; colours are the kinds'.
+    """
+
+    PLOTS = (("loss", "step"), ("accuracy", "step"), ("loss", "time"), ("accuracy", "time"))
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # A legend line above the plots, not inside one: no curve can run under it.
+        self.legend = QLabel()
+        row = QHBoxLayout()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.legend)
+        outer.addLayout(row, 1)
+        self.plots, self.curves, self.ranges = {}, {}, {}
+        for what, axis in self.PLOTS:
+            plot = plot_widget()
+            self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
+            self.plots[what, axis] = plot
+            row.addWidget(plot)
+            for kind in KINDS:
+                for split in ("train", "test"):
+                    self.curves[what, axis, kind, split] = curve(plot, COLORS[kind],
+                                                                 dashed=split == "test")
+        self.retranslate()
+
+    def retranslate(self):
+        """Re-reads every title, axis and legend entry in the current language."""
+        for (what, axis), plot in self.plots.items():
+            key = "vs_step" if axis == "step" else "vs_time"
+            set_labels(plot, tr(key, what=tr(what)),
+                       bottom=tr("step") if axis == "step" else tr("wall_time"))
+        names = "&nbsp;&nbsp;".join(f'<b style="color:{COLORS[kind]}">━ {tr(f"short_{kind}")}</b>'
+                                     for kind in KINDS)
+        self.legend.setText(f"{names}&nbsp;&nbsp;&nbsp;{tr('line_styles')}")
+
+    def draw(self, history, only=None):
+        """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
+
+        Args:
+            history: the metrics of every kind.
+            only: redraw just this ``(what, axis)`` plot of `PLOTS`; None redraws all four.
+        """
+        for (what, axis, kind, split), item in self.curves.items():
+            if only is not None and (what, axis) != only:
+                continue
+            data = history[kind][split]
+            item.setData(data[axis], data[what])
+        for key, keeper in self.ranges.items():
+            if only is None or key == only:
+                runs = [history[k][s] for k in KINDS for s in ("train", "test")]
+                keeper.update([r[key[1]] for r in runs], [r[key[0]] for r in runs])
