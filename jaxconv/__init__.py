@@ -52,7 +52,7 @@ MOVED = {
     "jaxconv.backprop": "jaxconv.ops.backprop",
     "jaxconv.bench": "jaxconv.experiments.bench",
     "jaxconv.compile_cache": "jaxconv.backend.compile_cache",
-    "jaxconv.connectivity": "jaxconv.costs.connectivity",
+    "jaxconv.connectivity": "jaxconv.analysis.connectivity",
     "jaxconv.counting": "jaxconv.costs.counting",
     "jaxconv.dsd": "jaxconv.experiments.dsd",
     "jaxconv.host_memory": "jaxconv.backend.host_memory",
@@ -63,7 +63,7 @@ MOVED = {
     "jaxconv.regional": "jaxconv.ops.regional",
     "jaxconv.sharing": "jaxconv.experiments.sharing",
     "jaxconv.similarity": "jaxconv.analysis.similarity",
-    "jaxconv.summaries": "jaxconv.costs.summaries",
+    "jaxconv.summaries": "jaxconv.analysis.summaries",
     "jaxconv.tpu": "jaxconv.costs.tpu",
     "jaxconv.xla_cpu": "jaxconv.backend.xla_cpu",
 }
@@ -71,14 +71,14 @@ MOVED = {
 # Functions re-exported at the top, by the module that defines them.
 _FUNCTIONS = {
     "avg_pool": "jaxconv.ops",
-    "compare_connectivity": "jaxconv.costs.connectivity",
+    "compare_connectivity": "jaxconv.analysis.connectivity",
     "conv": "jaxconv.ops",
     "dense": "jaxconv.ops",
     "from_flax_conv_local": "jaxconv.ops",
     "locally_connected": "jaxconv.ops",
     "max_pool": "jaxconv.ops",
     "regional_conv": "jaxconv.ops",
-    "summary": "jaxconv.costs.summaries",
+    "summary": "jaxconv.analysis.summaries",
     "to_flax_conv_local": "jaxconv.ops",
 }
 
@@ -108,8 +108,8 @@ __all__ = [
 
 if TYPE_CHECKING:  # what a type checker and an IDE see; at run time, __getattr__ below
     from jaxconv import analysis, costs, data, experiments, kinds, models, ops, shapes, train
-    from jaxconv.costs.connectivity import compare_connectivity
-    from jaxconv.costs.summaries import summary
+    from jaxconv.analysis.connectivity import compare_connectivity
+    from jaxconv.analysis.summaries import summary
     from jaxconv.layers import linen, nnx
     from jaxconv.ops import (
         avg_pool,

@@ -14,15 +14,23 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, KINDS, OPTIMIZERS, PADDING_MODES, SCHEDULES
+from jaxconv import kinds
+from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, OPTIMIZERS, PADDING_MODES, SCHEDULES
 from jaxconv.validate import check_bool, check_choice, check_float, check_int
 
 __all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "experiment_configs",
-           "replace_fields"]
+           "field_choices", "replace_fields"]
 
 
 def _field(default, help: str, **metadata):
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+def field_choices(field: dataclasses.Field) -> tuple[str, ...]:
+    """The names a field takes (``metadata["choices"]``; a callable is asked now, so ``kind``
+    offers every kind registered so far), or ``()``."""
+    choices = field.metadata.get("choices") or ()
+    return tuple(choices() if callable(choices) else choices)
 
 
 class _JSON:
@@ -67,7 +75,8 @@ class ModelConfig(_JSON):
     """Settings of a model: Python ints, tuples, strings and bools only (hashable, JSON-able).
 
     Attributes:
-        kind: ``"dense"``, ``"local"``, ``"regional"`` or ``"conv"``.
+        kind: the connectivity kind, a name of :mod:`jaxconv.kinds` (``"dense"``, ``"local"``,
+            ``"regional"``, ``"conv"`` or one registered since).
         num_classes: number of outputs of the head, >= 2.
         channels: output channels of each spatial layer; its length is the depth.
         kernel_size: square window of the local and conv layers (used for the dense kind's shapes).
@@ -86,7 +95,7 @@ class ModelConfig(_JSON):
         (16, 32)
     """
 
-    kind: str = dataclasses.field(metadata={"help": "dense, local, regional or conv", "choices": KINDS})
+    kind: str = dataclasses.field(metadata={"help": "connectivity kind", "choices": kinds.names})
     num_classes: int = _field(10, "outputs of the classifier",
                               cli_default="the dataset's number of classes")
     channels: tuple[int, ...] = _field((16, 32), "output channels of each spatial layer, e.g. "
@@ -102,7 +111,7 @@ class ModelConfig(_JSON):
 
     def __post_init__(self):
         owner, set_ = "ModelConfig", object.__setattr__  # frozen: canonicalise once
-        check_choice(owner, "kind", self.kind, KINDS)
+        kinds.get(self.kind, fn=owner)
         set_(self, "num_classes", check_int(owner, "num_classes", self.num_classes, 2))
         if isinstance(self.channels, (str, bytes)) or not hasattr(self.channels, "__iter__"):
             raise TypeError(f"ModelConfig: `channels` must be a sequence of ints, got "

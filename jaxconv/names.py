@@ -12,16 +12,27 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["COMPUTE_DTYPES", "CONV_PADDING_MODES", "CPU_LIBRARIES", "DATASET_NAMES", "KINDS",
-           "LECTURE_KINDS", "OPTIMIZERS", "PADDING_MODES", "SCHEDULES", "WINDOW_SUMS_SCOPE"]
+__all__ = ["COMPUTE_DTYPES", "CONV_PADDING", "CONV_PADDING_MODES", "CPU_LIBRARIES", "DATASET_NAMES",
+           "KINDS", "LECTURE_KINDS", "LOCAL_PADDING", "OPTIMIZERS", "PADDING_MODES", "SCHEDULES",
+           "WINDOW_SUMS_SCOPE"]
 
-#: Model kinds (:class:`jaxconv.models.ModelConfig`), from no structure to full structure:
-#: ``"regional"`` shares each kernel within regions of the output (its ``regions`` setting), the
-#: dial between ``"local"`` (one kernel per position) and ``"conv"`` (one kernel).
+#: The built-in connectivity kinds, from no structure to full structure: ``"regional"`` shares
+#: each kernel within regions of the output (its ``regions`` setting), the dial between
+#: ``"local"`` (one kernel per position) and ``"conv"`` (one kernel). Each is a record of
+#: :mod:`jaxconv.kinds`; ``jaxconv.kinds.names()`` lists these and any registered since.
 KINDS = ("dense", "local", "regional", "conv")
 
-#: The lecture's three kinds, compared side by side by :mod:`jaxconv.experiments` and the viewer.
+#: The lecture's three kinds: what :mod:`jaxconv.experiments` compares and the viewer's columns
+#: show unless told otherwise.
 LECTURE_KINDS = ("dense", "local", "conv")
+
+#: Default padding of the convolution's op, modules and cost: each output position centred on
+#: an input position, so the output keeps the input's size at stride 1 (Flax's ``Conv``).
+CONV_PADDING = "SAME"
+
+#: Default padding of the locally-connected and regional ops, modules and costs: only windows
+#: that lie inside the input, each position with its own weights (Keras's ``LocallyConnected2D``).
+LOCAL_PADDING = "VALID"
 
 #: Named paddings of the ops, modules and models (an int or ``(low, high)`` pairs also work in
 #: the ops and modules).

@@ -95,7 +95,7 @@ def test_compare_connectivity_object():
     (dict(hidden=2.5), TypeError, r"compare_connectivity: `hidden` must be None, an int or a tuple"),
     (dict(hidden=0), ValueError, r"compare_connectivity: `hidden` must be a positive integer"),
     (dict(tpu=1), TypeError, r"compare_connectivity: `tpu` must be True or False, got tpu=1"),
-    (dict(strides=0), ValueError, r"compare_connectivity: conv_cost: `strides` must be a positive integer, got strides=0"),
+    (dict(strides=0), ValueError, r"compare_connectivity: `strides` must be a positive integer, got strides=0"),
 ])
 def test_compare_connectivity_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -113,7 +113,7 @@ def test_build_errors():
     with pytest.raises(TypeError, match=r"build: `config` must be a kind name, a ModelConfig or "
                                         r"a dict, got int"):
         models.build(3)
-    with pytest.raises(TypeError, match=r"build: unknown ModelConfig field\(s\) \['depth'\]"):
+    with pytest.raises(TypeError, match=r"build: unknown ModelConfig field\(s\) depth; fields are kind"):
         models.build("conv", depth=3)
     with pytest.raises(ValueError, match=r"ModelConfig: `kind` must be one of"):
         models.build("resnet")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from jaxconv.analysis.connectivity import compare_connectivity
 from jaxconv.cli import main
 from jaxconv.costs import counting
-from jaxconv.costs.connectivity import compare_connectivity
 
 
 def test_count_regions_row_as_json(capsys):

@@ -1,5 +1,8 @@
-"""What a model connects to and what it has learnt, measured.
+"""What a model costs, connects to and has learnt, measured; and the kinds compared.
 
+- :mod:`jaxconv.analysis.summaries`: ``jaxconv.summary``, a Flax model's costs layer by layer on
+  abstract values;
+- :mod:`jaxconv.analysis.connectivity`: the lecture's table, every kind connecting one input;
 - :mod:`jaxconv.analysis.receptive`: which inputs a unit is wired to, and which move it now;
 - :mod:`jaxconv.analysis.probes`: accuracy against shift and per-layer equivariance;
 - :mod:`jaxconv.analysis.similarity`: each position's filter against the mean filter.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import importlib
 
 # Submodules load on first use (PEP 562): ``jaxconv.analysis.<name>`` works after ``import jaxconv``.
-__all__ = ["probes", "receptive", "similarity"]
+__all__ = ["connectivity", "probes", "receptive", "similarity", "summaries"]
 
 
 def __getattr__(name: str):

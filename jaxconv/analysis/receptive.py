@@ -27,46 +27,33 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import shapes
+from jaxconv import kinds
+from jaxconv.models import topology
 
 __all__ = ["effective_field", "field_extent", "layer_names", "spatial_shapes",
            "theoretical_field"]
 
-_POOL = dict(window=2, strides=2, padding="SAME")  # the pool every jaxconv.models spatial layer uses
-
-
 def layer_names(config) -> list[str]:
-    """The model's activation names in call order: ``layer1, ..., hidden, head``."""
-    return ([f"layer{i + 1}" for i in range(len(config.channels))]
-            + ["hidden"] * bool(config.hidden) + ["head"])
+    """The model's activation names in call order: ``layer1, ..., hidden, head``
+    (:func:`jaxconv.models.layer_names`)."""
+    return topology.layer_names(getattr(config, "config", config))
 
 
-def _chain(config, input_shape):
-    """Per spatial layer: (its window `Geometry`, the following pool's `Geometry` or None)."""
-    _check_input_shape("theoretical_field", input_shape)
-    spatial, chain = tuple(input_shape[:-1]), []
-    for _ in config.channels:
-        window = shapes.geometry("theoretical_field", spatial, config.kernel_size,
-                                 strides=config.strides, padding=config.padding)
-        pool = None
-        if config.pool:
-            pool = shapes.geometry("theoretical_field", window.out_spatial, _POOL["window"],
-                                   strides=_POOL["strides"], padding=_POOL["padding"],
-                                   window_name="pool window")
-        chain.append((window, pool))
-        spatial = (pool or window).out_spatial
-    return chain
+def _spatial_layers(fn, config, input_shape):
+    """The model's spatial layers (:func:`jaxconv.models.layer_shapes`), for ``fn``'s errors."""
+    _check_input_shape(fn, input_shape)
+    return [layer for layer in topology.layer_shapes(config, input_shape, fn=fn) if layer.spatial]
 
 
 def spatial_shapes(config, input_shape) -> dict[str, tuple[int, int]]:
-    """Each spatial layer's output ``(H', W')`` (before its pool), from `jaxconv.shapes` alone.
+    """Each spatial layer's output ``(H', W')`` (before its pool), from the model's walk.
 
     Example:
         >>> spatial_shapes(ModelConfig("conv", channels=(4, 8)), (8, 8, 1))
         {'layer1': (8, 8), 'layer2': (4, 4)}
     """
-    return {f"layer{i + 1}": window.out_spatial
-            for i, (window, _) in enumerate(_chain(config, input_shape))}
+    return {layer.name: layer.window.out_spatial
+            for layer in _spatial_layers("spatial_shapes", config, input_shape)}
 
 
 def _check_input_shape(fn, input_shape):
@@ -132,19 +119,19 @@ def theoretical_field(config, input_shape, layer: str, position=None) -> np.ndar
         ([2, 2], 9)
     """
     config = getattr(config, "config", config)
-    chain = _chain(config, input_shape)
-    sizes = {f"layer{i + 1}": w.out_spatial for i, (w, _) in enumerate(chain)}
+    chain = _spatial_layers("theoretical_field", config, input_shape)
+    sizes = {spatial.name: spatial.window.out_spatial for spatial in chain}
     position = _check_unit("theoretical_field", config, sizes, layer, position)
     h, w = input_shape[:2]
-    if position is None or config.kind == "dense":
-        return np.ones((h, w), bool)  # a dense layer, or the flattened / pooled head: everything
+    if position is None or kinds.get(config.kind).whole_input:
+        return np.ones((h, w), bool)  # wired to the whole input, or the flattened/pooled head
     depth = int(layer.removeprefix("layer"))
     rows, cols = {position[0]}, {position[1]}
     for index in reversed(range(depth)):
-        window, _ = chain[index]
+        window = chain[index].window
         rows, cols = _back(rows, window, 0), _back(cols, window, 1)
-        if index > 0 and chain[index - 1][1] is not None:  # the pool between layer index and index+1
-            pool = chain[index - 1][1]
+        pool = chain[index - 1].pool if index > 0 else None  # between layer index and index + 1
+        if pool is not None:
             rows, cols = _back(rows, pool, 0), _back(cols, pool, 1)
     field = np.zeros((h, w), bool)
     field[np.ix_(sorted(rows), sorted(cols))] = True
@@ -191,20 +178,19 @@ def effective_field(model, params, image, layer: str, position=None, channel: in
         raise ValueError(f"effective_field: `image` must have shape (H, W, C), got shape "
                          f"{image.shape}.")
     config = model.config
-    sizes = spatial_shapes(config, image.shape)
+    _check_input_shape("effective_field", image.shape)
+    walk = topology.layer_shapes(config, image.shape, fn="effective_field")
+    sizes = {spatial.name: spatial.window.out_spatial for spatial in walk if spatial.spatial}
     position = _check_unit("effective_field", config, sizes, layer, position)
-    width = (config.channels[int(layer[5:]) - 1] if layer in sizes
-             else config.hidden if layer == "hidden" else config.num_classes)
+    width = next(w.output_shape[-1] for w in walk if w.name == layer)
     if not isinstance(channel, (int, np.integer)) or not 0 <= channel < width:
         raise ValueError(f"effective_field: `channel` must be an int in [0, {width}) for layer "
                          f"{layer!r}, got channel={channel!r}.")
     # One cotangent per activation, zero but for the unit's one-hot: every layer shares a compile.
     cotangents = []
-    for name in layer_names(config):
-        shape = ((*sizes[name], config.channels[int(name[5:]) - 1]) if name in sizes
-                 else (config.hidden,) if name == "hidden" else (config.num_classes,))
-        cotangent = np.zeros((1, *shape), np.float32)
-        if name == layer:
+    for each in walk:
+        cotangent = np.zeros((1, *each.output_shape), np.float32)
+        if each.name == layer:
             cotangent[(0, *(position or ()), int(channel))] = 1.0
         cotangents.append(cotangent)
     return np.asarray(_input_gradient(model, params, image[None], cotangents))

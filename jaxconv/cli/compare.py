@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from jaxconv import kinds
 from jaxconv.cli.fields import add_alias, add_config_arguments, given_fields
+from jaxconv.names import LECTURE_KINDS
 
 
 def register(subparsers) -> None:
@@ -15,7 +17,8 @@ def register(subparsers) -> None:
         description="Train each kind with the same ModelConfig and TrainConfig (every field a "
                     "flag named after it) and print one table.")
     p.add_argument("--dataset", default="digits", help="dataset name or path (default digits)")
-    p.add_argument("--models", default="dense,local,conv", help="comma-separated kinds")
+    p.add_argument("--models", default=",".join(LECTURE_KINDS),
+                   help=f"comma-separated kinds, of {', '.join(kinds.names())}")
     add_experiment_arguments(p, EXPERIMENT_TRAINING)
     p.add_argument("--json", action="store_true", help='print {"models": [...]} as JSON')
     p.set_defaults(run=run)

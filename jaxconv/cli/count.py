@@ -11,8 +11,8 @@ stay as hidden aliases.
 
 from __future__ import annotations
 
+from jaxconv.analysis.connectivity import compare_connectivity
 from jaxconv.cli.fields import add_alias
-from jaxconv.costs.connectivity import compare_connectivity
 
 _INPUT_HELP = ("input size without batch: W (1-D), HxW (2-D, 1 channel), HxWxC (2-D) or DxHxWxC "
                "(3-D); e.g. 1000x1000")

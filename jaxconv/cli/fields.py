@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from jaxconv.config import field_choices
+
 __all__ = ["OFF", "add_alias", "add_config_arguments", "flag", "given_fields", "parse_ints"]
 
 
@@ -69,7 +71,7 @@ def _type_name(field: dataclasses.Field) -> str:
 def _argument(field: dataclasses.Field) -> dict:
     """argparse keywords for a field, from its annotation."""
     kind = _type_name(field)
-    choices = field.metadata.get("choices")
+    choices = field_choices(field)
     if kind == "bool":
         return {"action": argparse.BooleanOptionalAction}
     if kind == "int":
@@ -119,8 +121,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, *classes, defaults=(),
             else:
                 default = None if field.default is dataclasses.MISSING else field.default
             text = field.metadata.get("help", field.name)
-            if len(field.metadata.get("choices") or ()) > 4:
-                text += f": {', '.join(field.metadata['choices'])}"
+            if len(field_choices(field)) > 4:
+                text += f": {', '.join(field_choices(field))}"
             if "cli_default" in field.metadata:  # the command fills it in (num_classes)
                 text += f" (default {field.metadata['cli_default']})"
             elif default is not None or field.default is not dataclasses.MISSING:

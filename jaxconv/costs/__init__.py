@@ -1,12 +1,12 @@
-"""What a layer or a model costs, from its settings alone: parameters, FLOPs and bytes.
+"""What a layer costs, from its settings alone: parameters, FLOPs and bytes, no arrays.
 
 - :mod:`jaxconv.costs.counting`: one layer's :class:`~jaxconv.costs.counting.Cost`, exact Python
   ints for any size;
-- :mod:`jaxconv.costs.connectivity`: the lecture's table, every kind connecting one input;
-- :mod:`jaxconv.costs.summaries`: ``jaxconv.summary``, a Flax model layer by layer on abstract
-  values;
 - :mod:`jaxconv.costs.tpu`: TPU tile padding of arrays;
-- :mod:`jaxconv.costs.table`: the plain-text tables they print.
+- :mod:`jaxconv.costs.table`: the plain-text tables the reports print.
+
+A whole model's costs (``jaxconv.summary``) and the lecture's table of every kind are
+:mod:`jaxconv.analysis`'s: they ask the kinds (:mod:`jaxconv.kinds`), which ask these counters.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 
 # Submodules load on first use (PEP 562): ``jaxconv.costs.<name>`` works after ``import jaxconv``.
-__all__ = ["connectivity", "counting", "summaries", "table", "tpu"]
+__all__ = ["counting", "table", "tpu"]
 
 
 def __getattr__(name: str):

@@ -29,8 +29,9 @@ from jaxconv import shapes
 from jaxconv.costs._count_args import check_bool, itemsize, real_taps, spatial_input
 
 __all__ = [
-    "Cost", "conv_cost", "dense_cost", "itemsize", "local_cost", "pool_cost", "real_taps",
-    "regional_cost",
+    "Cost", "Params", "conv_cost", "conv_params", "dense_cost", "itemsize", "local_cost",
+    "local_params", "pool_cost", "real_taps", "regional_cost", "regional_params", "spatial_input",
+    "windowed_cost",
 ]
 
 TRAIN_FACTOR = 3
@@ -164,8 +165,79 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
     )
 
 
-def _windowed(fn, layer, input_shape, features, kernel_size, strides, padding, dilation, groups,
-              use_bias, batch_size, dtype, regions=None) -> Cost:
+@dataclasses.dataclass(frozen=True)
+class Params:
+    """A windowed layer's parameter shapes and how they are counted (what a kind's layout gives).
+
+    Attributes:
+        kernel: the kernel's shape.
+        bias: the bias's shape.
+        formula: how the kernel's entries are counted, e.g. ``"window * C * F = 9 * 1 * 8 = 72"``.
+        bias_formula: how the bias's entries are counted.
+        channels_text: how the FLOP formula names the channels a window tap reads (``"C"``,
+            ``"C/groups"``).
+    """
+
+    kernel: tuple[int, ...]
+    bias: tuple[int, ...]
+    formula: str
+    bias_formula: str
+    channels_text: str = "C"
+
+
+def conv_params(fn: str, geom: shapes.Geometry, channels: int, features: int, groups: int = 1,
+                regions=None) -> Params:
+    """A convolution's parameters: one kernel ``(*window, C // groups, F)`` and bias ``(F,)``."""
+    kernel = shapes.conv_kernel_shape(geom.window, channels, features, groups)
+    ctext = "C" if groups == 1 else "C/groups"
+    formula = (f"window * {ctext} * F = {_n(geom.window_size)} * {_n(channels // groups)} * "
+               f"{_n(features)} = {_n(math.prod(kernel))}")
+    return Params(kernel, (features,), formula, f"F = {_n(features)}", ctext)
+
+
+def local_params(fn: str, geom: shapes.Geometry, channels: int, features: int, groups: int = 1,
+                 regions=None) -> Params:
+    """A locally-connected layer's: a kernel per position ``(*out, *window, C, F)``, bias
+    ``(*out, F)``."""
+    kernel = shapes.local_kernel_shape(geom.out_spatial, geom.window, channels, features)
+    bias = (*geom.out_spatial, features)
+    formula = (f"positions * window * C * F = {_n(geom.num_positions)} * {_n(geom.window_size)} "
+               f"* {_n(channels)} * {_n(features)} = {_n(math.prod(kernel))}")
+    return Params(kernel, bias, formula, f"positions * F = {_n(geom.num_positions)} * "
+                                         f"{_n(features)} = {_n(math.prod(bias))}")
+
+
+def regional_params(fn: str, geom: shapes.Geometry, channels: int, features: int,
+                    groups: int = 1, regions=None) -> Params:
+    """A regional convolution's: a kernel per region ``(*regions, *window, C, F)``, bias
+    ``(*regions, F)``; ``regions`` is checked against the output size."""
+    regions = shapes.canonical_regions(fn, regions, geom.out_spatial)
+    kernel = shapes.regional_kernel_shape(regions, geom.window, channels, features)
+    bias, count = (*regions, features), math.prod(regions)
+    formula = (f"regions * window * C * F = {_n(count)} * {_n(geom.window_size)} * "
+               f"{_n(channels)} * {_n(features)} = {_n(math.prod(kernel))}")
+    return Params(kernel, bias, formula, f"regions * F = {_n(count)} * {_n(features)} = "
+                                         f"{_n(math.prod(bias))}")
+
+
+def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_size, *, strides=1,
+                  padding="VALID", dilation=1, groups=1, use_bias=True, batch_size=1,
+                  dtype="float32", regions=None) -> Cost:
+    """Cost of a layer whose units each read one window of the input (conv, local, regional...).
+
+    FLOPs are the same for every such layer (``2 * N * taps * C/groups * F`` plus the bias);
+    the parameters are the kind's: ``layout(fn, geom, C, F, groups, regions)`` returns its
+    :class:`Params` (:func:`conv_params`, :func:`local_params`, :func:`regional_params`, or a
+    new kind's own).
+
+    Args:
+        fn: the public function's name, for error messages.
+        layer: the kind's name, the ``Cost.layer`` of the result.
+        layout: the kind's parameter layout, as :func:`conv_params`.
+        input_shape, features, kernel_size, strides, padding, dilation, groups, use_bias,
+        batch_size, dtype: as :func:`conv_cost`.
+        regions: regions per dim, for a layout that takes them.
+    """
     spatial, channels = spatial_input(fn, input_shape)
     features = shapes.check_features(fn, "features", features)
     groups = shapes.check_groups(fn, groups, channels, features)
@@ -174,39 +246,21 @@ def _windowed(fn, layer, input_shape, features, kernel_size, strides, padding, d
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
                            dilation=dilation)
-    per_group = channels // groups
+    params = layout(fn, geom, channels, features, groups, regions)
     positions, window = geom.num_positions, geom.window_size
     taps = real_taps(geom)
-    if layer == "conv":
-        kernel = shapes.conv_kernel_shape(geom.window, channels, features, groups)
-        bias = (features,)
-        ctext = "C" if groups == 1 else "C/groups"
-        formula = (f"window * {ctext} * F = {_n(window)} * {_n(per_group)} * {_n(features)} = "
-                   f"{_n(math.prod(kernel))}")
-        bias_text = f"F = {_n(features)}"
-    elif layer == "regional":
-        regions = shapes.canonical_regions(fn, regions, geom.out_spatial)
-        kernel = shapes.regional_kernel_shape(regions, geom.window, channels, features)
-        bias, ctext, count = (*regions, features), "C", math.prod(regions)
-        formula = (f"regions * window * C * F = {_n(count)} * {_n(window)} * {_n(channels)} * "
-                   f"{_n(features)} = {_n(math.prod(kernel))}")
-        bias_text = f"regions * F = {_n(count)} * {_n(features)} = {_n(math.prod(bias))}"
-    else:
-        kernel = shapes.local_kernel_shape(geom.out_spatial, geom.window, channels, features)
-        bias = (*geom.out_spatial, features)
-        ctext = "C"
-        formula = (f"positions * window * C * F = {_n(positions)} * {_n(window)} * "
-                   f"{_n(channels)} * {_n(features)} = {_n(math.prod(kernel))}")
-        bias_text = f"positions * F = {_n(positions)} * {_n(features)} = {_n(math.prod(bias))}"
-    flops = 2 * n * taps * per_group * features + (n * positions * features if use_bias else 0)
-    flops_text = (f"2 * N * taps * {ctext} * F" + (" + N * positions * F (bias)" if use_bias else "")
+    flops = (2 * n * taps * (channels // groups) * features
+             + (n * positions * features if use_bias else 0))
+    flops_text = (f"2 * N * taps * {params.channels_text} * F"
+                  + (" + N * positions * F (bias)" if use_bias else "")
                   + f" = {_n(flops)}; {_taps_text(geom, taps)}")
     return Cost(
         layer=layer, input_shape=(*spatial, channels), output_shape=(*geom.out_spatial, features),
-        kernel_shape=kernel, bias_shape=bias if use_bias else None, weights=math.prod(kernel),
-        biases=math.prod(bias) if use_bias else 0, forward_flops=flops, batch_size=n, dtype=name,
-        itemsize=size, patch_bytes=n * positions * window * channels * size, formula=formula,
-        bias_formula=bias_text if use_bias else "no bias", flops_formula=flops_text,
+        kernel_shape=params.kernel, bias_shape=params.bias if use_bias else None,
+        weights=math.prod(params.kernel), biases=math.prod(params.bias) if use_bias else 0,
+        forward_flops=flops, batch_size=n, dtype=name, itemsize=size,
+        patch_bytes=n * positions * window * channels * size, formula=params.formula,
+        bias_formula=params.bias_formula if use_bias else "no bias", flops_formula=flops_text,
     )
 
 
@@ -233,8 +287,9 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", 
         >>> conv_cost((1000, 1000, 1), 1, 10).weights
         100
     """
-    return _windowed("conv_cost", "conv", input_shape, features, kernel_size, strides, padding,
-                     dilation, groups, use_bias, batch_size, dtype)
+    return windowed_cost("conv_cost", "conv", conv_params, input_shape, features, kernel_size,
+                         strides=strides, padding=padding, dilation=dilation, groups=groups,
+                         use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
 
 def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID", dilation=1,
@@ -248,8 +303,9 @@ def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID"
         >>> local_cost((1000, 1000, 1), 1, 10, padding="SAME").weights
         100000000
     """
-    return _windowed("local_cost", "local", input_shape, features, kernel_size, strides, padding,
-                     dilation, 1, use_bias, batch_size, dtype)
+    return windowed_cost("local_cost", "local", local_params, input_shape, features, kernel_size,
+                         strides=strides, padding=padding, dilation=dilation, use_bias=use_bias,
+                         batch_size=batch_size, dtype=dtype)
 
 
 def regional_cost(input_shape, features, kernel_size, *, regions, strides=1, padding="VALID",
@@ -265,8 +321,9 @@ def regional_cost(input_shape, features, kernel_size, *, regions, strides=1, pad
         >>> regional_cost((1000, 1000, 1), 1, 10, regions=10, padding="SAME").weights
         10000
     """
-    return _windowed("regional_cost", "regional", input_shape, features, kernel_size, strides,
-                     padding, dilation, 1, use_bias, batch_size, dtype, regions)
+    return windowed_cost("regional_cost", "regional", regional_params, input_shape, features,
+                         kernel_size, strides=strides, padding=padding, dilation=dilation,
+                         use_bias=use_bias, batch_size=batch_size, dtype=dtype, regions=regions)
 
 
 def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID", batch_size=1,

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from jaxconv import data, models, train
+from jaxconv import kinds as registered_kinds
 from jaxconv.analysis.probes import (
     shift_images,  # re-exported: the experiments' shifts are the probes'
 )
@@ -39,9 +40,10 @@ TRAINING = EXPERIMENT_TRAINING
 
 def _check_kinds(fn, kinds):
     kinds = tuple(kinds)
-    bad = [k for k in kinds if k not in models.KINDS]
+    known = registered_kinds.names()
+    bad = [k for k in kinds if k not in known]
     if bad or not kinds:
-        raise ValueError(f"{fn}: `kinds` must be a non-empty subset of {', '.join(models.KINDS)}, "
+        raise ValueError(f"{fn}: `kinds` must be a non-empty subset of {', '.join(known)}, "
                          f"got kinds={kinds!r}.")
     return kinds
 

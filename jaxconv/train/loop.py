@@ -25,9 +25,9 @@ import numpy as np
 import optax
 from flax import linen as nn
 
+from jaxconv.analysis.summaries import summary
 from jaxconv.backend import xla_cpu
 from jaxconv.config import TrainConfig, replace_fields
-from jaxconv.costs.summaries import summary
 from jaxconv.data import batches
 from jaxconv.train import host_init, preflight, sharding
 from jaxconv.train.dispatch import Chunks, make_multi_step

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import validate
+from jaxconv import kinds, validate
 from jaxconv.validate import human_bytes
 
 __all__ = ["LongCompileWarning", "StepMemory", "check_labels", "check_step_fits", "compile_warning", "output_classes",
@@ -131,7 +131,7 @@ def step_memory(model, tx, input_shape: tuple[int, ...], batch_size: int,
         batch_size: examples per step.
         table: the model's :func:`jaxconv.summary` at ``batch_size``, if already made.
     """
-    from jaxconv.costs.summaries import summary
+    from jaxconv.analysis.summaries import summary
 
     _, params = _abstract_init(model, tuple(input_shape))
     with validate.abstract():
@@ -172,8 +172,8 @@ def compile_warning(table) -> str | None:
     """
     for row in table.rows:
         cost = row.cost
-        if cost is None or row.layer not in ("local", "conv") or cost.kernel_shape is None:
-            continue
+        if cost is None or row.layer not in kinds.names() or kinds.get(row.layer).whole_input:
+            continue  # not a layer of a kind, or one without a window
         ndim = len(cost.input_shape) - 1
         window = cost.kernel_shape[-(ndim + 2):-2]
         taps = math.prod(window)

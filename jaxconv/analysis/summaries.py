@@ -3,9 +3,10 @@
 The model runs on abstract values only (``jax.eval_shape``), so a model holding a dense layer with
 10^12 weights summarises in milliseconds without allocating it. Parameter counts come from the
 variables the model creates, so they are right for any Flax model; FLOPs and formulas come from
-:mod:`jaxconv.costs.counting` for the layers it knows (see :mod:`jaxconv.costs._layer_costs`). Parameters are
-the ``params`` collection (linen) or ``nnx.Param`` variables (NNX); a leaf named ``bias`` counts as
-a bias, every other leaf as a weight.
+:mod:`jaxconv.costs.counting` for the layers a kind knows (:meth:`jaxconv.kinds.Kind.module_cost`:
+jaxconv's modules of every kind, and Flax's ``Dense``, ``Conv``, ``nnx.Linear`` and
+``nnx.Conv``). Parameters are the ``params`` collection (linen) or ``nnx.Param`` variables
+(NNX); a leaf named ``bias`` counts as a bias, every other leaf as a weight.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from jaxconv import shapes
-from jaxconv.costs import _trace, counting
-from jaxconv.costs._layer_costs import agrees, layer_cost
+from jaxconv import kinds, shapes
+from jaxconv.analysis import _trace
+from jaxconv.costs import counting
 from jaxconv.costs.table import human_bytes, render, shape_text
 from jaxconv.costs.tpu import TpuBytes, padded_bytes
 from jaxconv.validate import is_int
@@ -35,7 +36,8 @@ class Row:
 
     Attributes:
         name: the module's path in the model, ``"/"``-joined (``"(model)"`` for the root).
-        layer: ``"dense"``, ``"conv"``, ``"local"``, or the class name of a layer not counted.
+        layer: the kind of a counted layer (``"dense"``, ``"conv"``, ...: a name of
+            :mod:`jaxconv.kinds`), or the class name of a layer not counted.
         module: the module's class name.
         input_shape: shape of the call's first argument, or None.
         output_shape: shape of the call's output, or None.
@@ -193,6 +195,34 @@ def _own_bytes(leaves) -> tuple[int, int]:
     """``(logical, TPU-padded)`` bytes of a module's own parameter leaves."""
     logical = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in leaves)
     return logical, sum(padded_bytes(tuple(a.shape), a.dtype) for a in leaves)
+
+
+def layer_cost(module, input_shape, params, dtype) -> counting.Cost | None:
+    """The cost of one call of ``module`` by the first kind that knows it, or None.
+
+    Every registered kind is asked (:meth:`jaxconv.kinds.Kind.module_cost`); a setting the
+    counters do not take (Flax's ``"CAUSAL"`` padding, say) leaves the parameters counted and
+    the FLOPs unknown.
+    """
+    if params.get("kernel") is None or input_shape is None:
+        return None
+    for kind in kinds.registered():
+        try:
+            cost = kind.module_cost(module, input_shape, params, dtype)
+        except (ValueError, TypeError):
+            return None
+        if cost is not None:
+            return cost
+    return None
+
+
+def agrees(cost: counting.Cost, output_shape, params) -> bool:
+    """Whether ``cost`` matches the output and parameter shapes the model actually produced."""
+    if output_shape is None or tuple(output_shape[-len(cost.output_shape):]) != cost.output_shape:
+        return False
+    bias = params.get("bias")
+    return (tuple(params["kernel"].shape) == cost.kernel_shape
+            and (None if bias is None else tuple(bias.shape)) == cost.bias_shape)
 
 
 def _row(name, call, owned, first, dtype, tpu) -> Row:

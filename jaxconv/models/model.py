@@ -1,26 +1,26 @@
-"""Model families with matched topology: ``dense``, ``local``, ``regional`` and ``conv``.
+"""The Flax model of every connectivity kind, with matched topology.
 
 Each model is a stack of "spatial" layers, one per entry of ``channels``, each followed by a ReLU
 and (optionally) a 2x2 max pool, then a head: flatten (or global average pool), an optional hidden
-:class:`~jaxconv.layers.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The kinds differ
-only in what a spatial layer is:
+:class:`~jaxconv.layers.linen.Dense` layer, and a ``Dense(num_classes)`` classifier. The kinds
+differ only in what a spatial layer is, and each kind's record says
+(:meth:`jaxconv.kinds.Kind.spatial_layer`):
 
-- ``conv``: :class:`jaxconv.layers.linen.Conv`, one ``kernel_size`` window shared by every position;
-- ``local``: :class:`jaxconv.layers.linen.LocallyConnected`, the same window, own weights per position;
-- ``regional``: :class:`jaxconv.layers.linen.RegionalConv`, the same window, one kernel per block of
+- ``conv``: :class:`jaxconv.linen.Conv`, one ``kernel_size`` window shared by every position;
+- ``local``: :class:`jaxconv.linen.LocallyConnected`, the same window, own weights per position;
+- ``regional``: :class:`jaxconv.linen.RegionalConv`, the same window, one kernel per block of
   ``regions`` x ``regions`` output positions (capped at the layer's output size; None: one per
   position), between the two;
-- ``dense``: :class:`jaxconv.layers.linen.Dense` from the whole flattened input to as many units as the
+- ``dense``: :class:`jaxconv.linen.Dense` from the whole flattened input to as many units as the
   conv layer has outputs, reshaped to the conv's ``(H', W', C')`` so pooling and the head match.
 
 So every layer's activation has the same shape in every kind; only connectivity and weight
-sharing change. Output shapes come from :mod:`jaxconv.shapes`. Layout is channels-last:
+sharing change. The shapes are :func:`jaxconv.models.layer_shapes`'s. Layout is channels-last:
 inputs ``(N, H, W, C)``; layer and parameter names are ``layer1, layer2, ..., hidden, head``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import numbers
@@ -29,16 +29,16 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxconv import shapes
-from jaxconv.config import ModelConfig
+from jaxconv import kinds
+from jaxconv.config import ModelConfig, replace_fields
 from jaxconv.layers import linen
-from jaxconv.names import KINDS, LECTURE_KINDS
+from jaxconv.models.topology import POOL, layer_names
 from jaxconv.ops.pooling import max_pool
 
-__all__ = ["KINDS", "LECTURE_KINDS", "Model", "ModelConfig", "activations", "build", "param_count"]
+__all__ = ["Model", "activations", "build", "param_count"]
 
 class Model(nn.Module):
-    """A ``dense``, ``local``, ``regional`` or ``conv`` classifier built from a :class:`ModelConfig`.
+    """A classifier of any registered kind, built from a :class:`ModelConfig`.
 
     Example:
         >>> model = build("conv", num_classes=10)
@@ -51,28 +51,6 @@ class Model(nn.Module):
 
     config: ModelConfig
 
-    def _spatial_layer(self, index: int, x):
-        cfg, features, name = self.config, self.config.channels[index], f"layer{index + 1}"
-        window = (cfg.kernel_size,) * (x.ndim - 2)  # a square window (an int is 1-D in Flax)
-        if cfg.kind == "conv":
-            return linen.Conv(features, window, strides=cfg.strides, padding=cfg.padding,
-                              name=name)(x)
-        if cfg.kind == "regional":
-            out = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
-                                  padding=cfg.padding).out_spatial
-            regions = tuple(o if cfg.regions is None else min(cfg.regions, o)  # capped
-                            for o in out)
-            return linen.RegionalConv(features, window, regions, strides=cfg.strides,
-                                      padding=cfg.padding, name=name)(x)
-        if cfg.kind == "local":
-            return linen.LocallyConnected(features, window, strides=cfg.strides,
-                                          padding=cfg.padding, name=name)(x)
-        geom = shapes.geometry("Model", x.shape[1:-1], cfg.kernel_size, strides=cfg.strides,
-                               padding=cfg.padding)
-        out_shape = (*geom.out_spatial, features)
-        y = linen.Dense(math.prod(out_shape), name=name)(x.reshape(x.shape[0], -1))
-        return y.reshape(x.shape[0], *out_shape)
-
     @nn.compact
     def __call__(self, x, *, return_activations: bool = False):
         """x: images of shape (N, H, W, C); returns logits (N, num_classes).
@@ -84,11 +62,13 @@ class Model(nn.Module):
         if x.ndim != 4:
             raise ValueError(f"Model: `x` must have shape (N, H, W, C), got shape {x.shape}.")
         cfg, acts = self.config, []
-        for index in range(len(cfg.channels)):
-            x = nn.relu(self._spatial_layer(index, x))
-            acts.append((f"layer{index + 1}", x))
+        kind = kinds.get(cfg.kind)
+        for index, features in enumerate(cfg.channels):
+            name = f"layer{index + 1}"
+            x = nn.relu(kind.spatial_layer(cfg, features, x, name))
+            acts.append((name, x))
             if cfg.pool:
-                x = max_pool(x, 2, padding="SAME")
+                x = max_pool(x, POOL["window"], POOL["strides"], POOL["padding"])
         if cfg.global_pool:
             x = jnp.mean(x, axis=tuple(range(1, x.ndim - 1)))
         else:
@@ -105,8 +85,8 @@ def build(config, /, **overrides) -> Model:
     """Builds a model from a kind name or a :class:`ModelConfig` (or its dict), with overrides.
 
     Args:
-        config: ``"dense"``, ``"local"``, ``"regional"``, ``"conv"``, a ``ModelConfig`` or a dict
-            of its fields.
+        config: a kind's name (``"dense"``, ``"local"``, ``"regional"``, ``"conv"`` or any
+            registered in :mod:`jaxconv.kinds`), a ``ModelConfig`` or a dict of its fields.
         **overrides: ``ModelConfig`` fields replacing those of ``config``.
 
     Returns:
@@ -120,24 +100,16 @@ def build(config, /, **overrides) -> Model:
         >>> build("local", num_classes=5, channels=(8,)).config.channels
         (8,)
     """
+    if isinstance(config, ModelConfig):
+        return Model(replace_fields("build", ModelConfig, config, overrides))
     if isinstance(config, str):
         fields = {"kind": config}
-    elif isinstance(config, ModelConfig):
-        fields = dataclasses.asdict(config)
     elif isinstance(config, dict):
         fields = dict(config)
     else:
         raise TypeError(f"build: `config` must be a kind name, a ModelConfig or a dict, got "
                         f"{type(config).__name__}: {config!r}.")
-    known = {f.name for f in dataclasses.fields(ModelConfig)}
-    unknown = sorted(set(fields) - known) + sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"build: unknown ModelConfig field(s) {unknown}; fields are "
-                        f"{', '.join(sorted(known))}.")
-    fields.update(overrides)
-    if "channels" in fields and isinstance(fields["channels"], list):
-        fields["channels"] = tuple(fields["channels"])
-    return Model(ModelConfig(**fields))
+    return Model(replace_fields("build", ModelConfig, None, {**fields, **overrides}))
 
 
 def activations(model: Model, params, x) -> list[tuple[str, jax.Array]]:
@@ -161,10 +133,7 @@ def activations(model: Model, params, x) -> list[tuple[str, jax.Array]]:
     x = jnp.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"activations: `x` must have shape (N, H, W, C), got shape {x.shape}.")
-    cfg = model.config
-    names = [f"layer{i + 1}" for i in range(len(cfg.channels))]
-    names += ["hidden"] * bool(cfg.hidden) + ["head"]
-    return list(zip(names, _activation_arrays(model, params, x)))
+    return list(zip(layer_names(model.config), _activation_arrays(model, params, x)))
 
 
 @functools.partial(jax.jit, static_argnums=0)

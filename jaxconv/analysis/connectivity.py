@@ -12,7 +12,7 @@ import dataclasses
 import json
 import math
 
-from jaxconv import shapes
+from jaxconv import kinds, shapes
 from jaxconv.costs import counting
 from jaxconv.costs.table import human_bytes, render, shape_text
 from jaxconv.costs.tpu import layer_bytes
@@ -34,8 +34,9 @@ class Comparison:
     """Dense, locally-connected and conv costs for one input; ``str()`` is the table.
 
     Attributes:
-        rows: the :class:`~jaxconv.costs.counting.Cost` objects, in the order dense, local, conv, or
-            dense, local, regional, conv when regions were asked for.
+        rows: the :class:`~jaxconv.costs.counting.Cost` objects, one per registered kind
+            (:mod:`jaxconv.kinds`) from no structure to full structure: dense, local, conv, and
+            regional between local and conv when regions were asked for.
         tpu: whether the table and dict add TPU-padded bytes (see :mod:`jaxconv.costs.tpu`).
 
     Example:
@@ -47,14 +48,24 @@ class Comparison:
     rows: tuple[counting.Cost, ...]
     tpu: bool = False
 
-    dense = property(lambda self: self.rows[0])
-    local = property(lambda self: self.rows[1])
-    conv = property(lambda self: self.rows[-1])
-    regional = property(lambda self: self.rows[2] if len(self.rows) == 4 else None)
+    def row(self, kind: str) -> counting.Cost | None:
+        """The row of kind ``kind`` (a name of :mod:`jaxconv.kinds`), or None if it has none."""
+        return next((cost for cost in self.rows if cost.layer == kind), None)
+
+    dense = property(lambda self: self.row("dense"))
+    local = property(lambda self: self.row("local"))
+    regional = property(lambda self: self.row("regional"))
+    conv = property(lambda self: self.row("conv"))
+
+    @property
+    def baseline(self) -> counting.Cost:
+        """The least structured row (dense, every unit wired to the whole input): the one the
+        ratios divide by."""
+        return self.rows[0]
 
     def ratio_to_dense(self, cost: counting.Cost) -> float:
         """``cost.weights / dense.weights``: 1e-4 for the lecture's locally-connected layer."""
-        return cost.weights / self.dense.weights
+        return cost.weights / self.baseline.weights
 
     def to_dict(self) -> dict:
         """``{"rows": [...]}``: per row every :class:`Cost` field and count, ``bytes`` (the weights'
@@ -88,14 +99,14 @@ class Comparison:
             cells = [cost.layer, f"{cost.weights:,}", human_bytes(cost.weight_bytes),
                      f"{cost.biases:,}", f"{cost.params:,}",
                      human_bytes(cost.param_bytes), f"{cost.forward_flops:,}",
-                     _ratio(cost.weights, self.dense.weights)]
+                     _ratio(cost.weights, self.baseline.weights)]
             if self.tpu:
                 params, acts = layer_bytes(cost)
                 flag = " !" if params.wasteful or acts.wasteful else ""
                 cells += [human_bytes(params.padded), human_bytes(acts.padded),
                           f"{max(params.waste, acts.waste):.0%}{flag}"]
             lines.append(cells)
-        d, c = self.dense, self.conv
+        d, c = self.baseline, self.rows[-1]  # no structure, and the most (conv: one window kernel)
         head = (f"Input {shape_text(c.input_shape)} ({c.dtype}, batch {c.batch_size}) -> output "
                 f"{shape_text(c.output_shape)}; kernel {shape_text(c.kernel_shape[:-2])}; dense to "
                 f"{d.output_shape[0]:,} hidden units")
@@ -136,8 +147,8 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
             (:func:`jaxconv.costs.counting.regional_cost`).
 
     Returns:
-        A :class:`Comparison` with rows dense, local, conv (dense, local, regional, conv with
-        ``regions``).
+        A :class:`Comparison` with a row per registered kind (:mod:`jaxconv.kinds`) that can
+        connect this input: dense, local, conv, and regional with ``regions``.
 
     Example:
         >>> table = compare_connectivity((1000, 1000, 1), kernel_size=10)
@@ -147,25 +158,23 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
     fn = "compare_connectivity"
     if not isinstance(tpu, bool):
         raise TypeError(f"{fn}: `tpu` must be True or False, got tpu={tpu!r}.")
-    common = dict(strides=strides, padding=padding, use_bias=use_bias, batch_size=batch_size,
-                  dtype=dtype)
-    try:
-        conv = counting.conv_cost(input_shape, features, kernel_size, **common)
-        local = counting.local_cost(input_shape, features, kernel_size, **common)
-        regional = None if regions is None else counting.regional_cost(
-            input_shape, features, kernel_size, regions=regions, **common)
-    except (ValueError, TypeError) as err:
-        raise type(err)(f"{fn}: {err}") from None
-    if hidden is None:
-        units = math.prod(conv.output_shape)
-    elif is_int(hidden):
-        units = shapes.check_features(fn, "hidden", hidden)
+    if hidden is None or is_int(hidden):
+        units = None if hidden is None else shapes.check_features(fn, "hidden", hidden)
     elif isinstance(hidden, (tuple, list)):
         units = math.prod(shapes.canonical_ints(fn, "hidden", hidden, len(hidden)))
     else:
         raise TypeError(f"{fn}: `hidden` must be None, an int or a tuple of ints, got "
                         f"hidden={hidden!r}.")
-    dense = counting.dense_cost(math.prod(conv.input_shape), units, use_bias=use_bias,
-                                batch_size=batch_size, dtype=dtype)
-    middle = (local,) if regional is None else (local, regional)
-    return Comparison((dense, *middle, conv), tpu)
+    spatial, _ = counting.spatial_input(fn, input_shape)  # checked once, for every kind
+    shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding)
+    rows = []
+    try:
+        for kind in kinds.registered():
+            row = kind.connect(input_shape, kernel_size=kernel_size, features=features,
+                               hidden=units, strides=strides, padding=padding, regions=regions,
+                               use_bias=use_bias, batch_size=batch_size, dtype=dtype)
+            if row is not None:
+                rows.append(row)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{fn}: {err}") from None
+    return Comparison(tuple(rows), tpu)

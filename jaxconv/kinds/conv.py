@@ -1,0 +1,95 @@
+"""The ``conv`` kind: every position reads one window, all positions share one kernel."""
+
+from __future__ import annotations
+
+from jaxconv import names
+from jaxconv.kinds import _reading
+from jaxconv.kinds.record import Kind
+
+__all__ = ["ConvKind"]
+
+
+class ConvKind(Kind):
+    """Convolution: local and shared, ``prod(window) * C * F`` weights whatever the input size
+    (the lecture's 100 weights); what is learnt at one position works at every other."""
+
+    name = "conv"
+    labels = {"en": "Convolution", "zh_CN": "卷积"}
+    short_labels = {"en": "Conv", "zh_CN": "卷积"}
+    weights_hint = {"en": "rows: output channels, columns: input channels; one filter, shared "
+                          "everywhere",
+                    "zh_CN": "行：输出通道，列：输入通道；一个滤波器，处处共享"}
+    color = "#1f77b4"
+    padding = names.CONV_PADDING
+    sharing = "all"
+    order = 30
+
+    def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+        from jaxconv.costs import counting
+
+        return counting.conv_cost(input_shape, features, kernel_size, strides=strides,
+                                  padding=padding or self.padding, dilation=dilation,
+                                  groups=groups, use_bias=use_bias, batch_size=batch_size,
+                                  dtype=dtype)
+
+    def module_cost(self, module, input_shape, params, dtype):
+        from flax import linen as nn
+        from flax import nnx
+
+        if not isinstance(module, (self.linen, self.nnx, nn.Conv, nnx.Conv)):
+            return None
+        call = _reading.windowed(module, input_shape, tuple(params["kernel"].shape),
+                                 window_first=True)
+        if call is None:
+            return None
+        example, window, batch = call
+        return self.cost(example, params["kernel"].shape[-1], window,
+                         strides=_reading.one(module.strides), padding=module.padding,
+                         dilation=_reading.one(module.kernel_dilation),
+                         groups=module.feature_group_count, use_bias="bias" in params,
+                         batch_size=batch, dtype=dtype)
+
+    def spatial_layer(self, config, features, x, name):
+        window = (config.kernel_size,) * (x.ndim - 2)  # a square window (an int is 1-D in Flax)
+        return self.linen(features, window, strides=config.strides, padding=config.padding,
+                          name=name)(x)
+
+    @property
+    def op(self):
+        from jaxconv.ops import conv
+
+        return conv
+
+    @property
+    def linen(self):
+        from jaxconv.layers.linen import Conv
+
+        return Conv
+
+    @property
+    def nnx(self):
+        from jaxconv.layers.nnx import Conv
+
+        return Conv
+
+    @property
+    def backward(self):
+        from jaxconv.ops.backprop import conv_backward
+
+        return conv_backward
+
+    def apply(self, settings, implementation="auto"):
+        op, kw = self.op, _op_settings(settings, "strides", "padding", "dilation", "groups")
+        return lambda params, x: op(x, params[0], params[1], **kw)
+
+    def flax_peer(self, settings):
+        from flax import linen as nn
+
+        return nn.Conv(settings["features"], settings["kernel_size"],
+                       **_op_settings(settings, "strides", "padding"))
+
+
+def _op_settings(settings, *keys) -> dict:
+    """The entries of ``settings`` named by ``keys`` that are set (not None)."""
+    return {k: settings[k] for k in keys if settings.get(k) is not None}

@@ -1,0 +1,96 @@
+"""The ``local`` kind: every output position reads one window, with weights of its own."""
+
+from __future__ import annotations
+
+from jaxconv import names
+from jaxconv.kinds import _reading
+from jaxconv.kinds.conv import _op_settings
+from jaxconv.kinds.record import Kind
+
+__all__ = ["LocalKind"]
+
+
+class LocalKind(Kind):
+    """Locally connected: local, not shared, a kernel per position (the lecture's 10^8 weights);
+    what is learnt at one position stays there."""
+
+    name = "local"
+    labels = {"en": "Locally connected", "zh_CN": "局部连接"}
+    short_labels = {"en": "Local", "zh_CN": "局部连接"}
+    weights_hint = {"en": "one tile per position: each position learns its own filter",
+                    "zh_CN": "每个小图是一个位置：每个位置学习自己的滤波器"}
+    color = "#ff7f0e"
+    padding = names.LOCAL_PADDING
+    sharing = "none"
+    order = 10
+    regional_form = "regional"
+
+    def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+        from jaxconv.costs import counting
+
+        return counting.local_cost(input_shape, features, kernel_size, strides=strides,
+                                   padding=padding or self.padding, dilation=dilation,
+                                   use_bias=use_bias, batch_size=batch_size, dtype=dtype)
+
+    def module_cost(self, module, input_shape, params, dtype):
+        if not isinstance(module, (self.linen, self.nnx)):
+            return None
+        call = _reading.windowed(module, input_shape, tuple(params["kernel"].shape),
+                                 window_first=False)
+        if call is None:
+            return None
+        example, window, batch = call
+        return self.cost(example, params["kernel"].shape[-1], window,
+                         strides=_reading.one(module.strides), padding=module.padding,
+                         dilation=_reading.one(module.kernel_dilation),
+                         use_bias="bias" in params, batch_size=batch, dtype=dtype)
+
+    def spatial_layer(self, config, features, x, name):
+        window = (config.kernel_size,) * (x.ndim - 2)
+        return self.linen(features, window, strides=config.strides, padding=config.padding,
+                          name=name)(x)
+
+    @property
+    def op(self):
+        from jaxconv.ops import locally_connected
+
+        return locally_connected
+
+    @property
+    def linen(self):
+        from jaxconv.layers.linen import LocallyConnected
+
+        return LocallyConnected
+
+    @property
+    def nnx(self):
+        from jaxconv.layers.nnx import LocallyConnected
+
+        return LocallyConnected
+
+    @property
+    def backward(self):
+        from jaxconv.ops.backprop import locally_connected_backward
+
+        return locally_connected_backward
+
+    def apply(self, settings, implementation="auto"):
+        op, kw = self.op, _op_settings(settings, "strides", "padding", "dilation")
+        return lambda params, x: op(x, params[0], params[1], implementation=implementation, **kw)
+
+    def implementations(self, geom, channels, features, regions=None):
+        from jaxconv.ops.local import IMPLEMENTATIONS, tiles_exactly
+
+        return tuple(i for i in IMPLEMENTATIONS[1:] if i != "reshape" or tiles_exactly(geom))
+
+    def chosen_implementation(self, geom, channels, features, regions=None):
+        from jaxconv.ops.local import canonical_implementation
+
+        return canonical_implementation(self.name, "auto", geom, channels, features)
+
+    def flax_peer(self, settings):
+        from flax import linen as nn
+
+        return nn.ConvLocal(settings["features"], settings["kernel_size"],
+                            **_op_settings(settings, "strides", "padding"))

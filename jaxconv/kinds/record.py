@@ -1,0 +1,238 @@
+"""`Kind`: what one connectivity kind is, and the registry of kinds.
+
+A kind is how a layer connects its input to its output units: every unit to every input
+(``dense``), each output position to one window with its own weights (``local``), the positions of
+a region sharing one kernel (``regional``), or every position sharing one kernel (``conv``). Each
+kind is one `Kind` object, registered once; every other part of jaxconv (models, counting,
+summaries, receptive fields, the benchmark, the backprop check, the command line and the viewer)
+asks the registry, and none compares a kind's name.
+
+A record holds data (names, labels in English and Simplified Chinese, colour, default padding,
+how it shares weights, how a unit's receptive field is wired) and methods for what the kind
+computes. The methods import JAX and Flax inside their bodies, so importing this module, and
+listing or describing the kinds, loads no JAX: ``jaxconv --help`` and the viewer's window build
+their menus before JAX has loaded.
+
+A kind from outside the package subclasses `Kind` (or a built-in's class) and calls `register`;
+it then appears in `jaxconv.config.ModelConfig`, `jaxconv.models.build`, `jaxconv.summary`,
+``jaxconv count``, ``jaxconv compare``, ``jaxconv bench`` and the viewer's column choices.
+
+Example:
+    >>> from jaxconv import kinds
+    >>> kinds.names()
+    ('dense', 'local', 'regional', 'conv')
+    >>> kinds.get("conv").sharing
+    'all'
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from jaxconv.validate import check_choice
+
+__all__ = ["SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
+
+#: How a kind shares weights between the units of one output channel: ``"none"`` (every unit
+#: or position has its own), ``"regions"`` (the positions of a region share one kernel) or
+#: ``"all"`` (every position shares one kernel).
+SHARING = ("none", "regions", "all")
+
+
+class Kind(abc.ABC):
+    """One connectivity kind. Subclass it, set the class attributes, implement the methods.
+
+    Attributes:
+        name: the kind's name, as ``ModelConfig(kind=...)`` and the command line take it.
+        labels: language code -> long label (``"en"`` and ``"zh_CN"`` at least).
+        short_labels: language code -> short label, for legends and axes.
+        weights_hint: language code -> one line on what a tile of its weight mosaic shows.
+        color: the kind's colour in every plot, ``"#rrggbb"``.
+        padding: the default padding of its op, modules and cost (``jaxconv.names``).
+        sharing: one of :data:`SHARING`.
+        whole_input: True when a unit is wired to its layer's whole input (a receptive field of
+            every pixel), False when to a window.
+        order: where the kind sorts among the others, from no structure (dense, 0) to full
+            structure (conv, 30); a new kind picks a number between.
+        regional_form: the kind this one becomes when its weights are shared by regions (the
+            viewer's sharing dial), or None.
+    """
+
+    name: ClassVar[str] = ""
+    labels: ClassVar[Mapping[str, str]] = {}
+    short_labels: ClassVar[Mapping[str, str]] = {}
+    weights_hint: ClassVar[Mapping[str, str]] = {}
+    color: ClassVar[str] = "#7f7f7f"
+    padding: ClassVar[str] = "VALID"
+    sharing: ClassVar[str] = "none"
+    whole_input: ClassVar[bool] = False
+    order: ClassVar[int] = 50
+    regional_form: ClassVar[str | None] = None
+
+    def __repr__(self) -> str:
+        return f"<kind {self.name!r}>"
+
+    def label(self, language: str = "en", *, short: bool = False) -> str:
+        """The label in ``language`` (English when there is none in it)."""
+        table = self.short_labels if short else self.labels
+        return table.get(language) or table.get("en") or self.name
+
+    #: Whether a layer of this kind needs ``regions`` (its kernels are shared by regions).
+    needs_regions: ClassVar[bool] = False
+
+    # --- counting: what a layer of this kind is and costs, from its settings alone ----------
+    @abc.abstractmethod
+    def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+        """The :class:`jaxconv.costs.counting.Cost` of one layer of this kind.
+
+        Args:
+            input_shape: one example, ``(*spatial, C)`` (no batch).
+            features: output channels ``F`` per position.
+            kernel_size: the window, an int or one per spatial dim.
+            strides, padding, dilation, groups, regions: the layer's settings (padding None:
+                the kind's own default, :attr:`padding`); a kind ignores what it does not take.
+            use_bias, batch_size, dtype: as :func:`jaxconv.costs.counting.conv_cost`.
+        """
+
+    def connect(self, input_shape, *, kernel_size, features=1, hidden=None, strides=1,
+                padding=None, dilation=1, regions=None, use_bias=True, batch_size=1,
+                dtype="float32"):
+        """This kind's row of the lecture's table (:func:`jaxconv.compare_connectivity`).
+
+        Returns the layer's cost connecting ``input_shape`` to the output the window settings
+        give (``hidden``: another number of units, for kinds without a window), or None when the
+        kind needs a setting that was not given (``regions``).
+        """
+        if self.needs_regions and regions is None:
+            return None
+        return self.cost(input_shape, features, kernel_size, strides=strides, padding=padding,
+                         dilation=dilation, regions=regions, use_bias=use_bias,
+                         batch_size=batch_size, dtype=dtype)
+
+    def module_cost(self, module, input_shape, params, dtype):
+        """The cost of one call of ``module`` if it is one of this kind's layers, else None.
+
+        `jaxconv.summary` asks every kind about every module it traces. Args: the module
+        instance, its input's shape (batch included), ``{name: array-like}`` of the parameters
+        it owns, and the dtype name for byte counts.
+        """
+        return None
+
+    # --- the model: a layer of jaxconv.models.Model ------------------------------------------
+    @abc.abstractmethod
+    def spatial_layer(self, config, features: int, x, name: str):
+        """The ``jaxconv.models.Model`` layer of this kind, applied to ``x`` (N, H, W, C).
+
+        Called inside the model's compact ``__call__`` (the layer's parameters are the model's
+        ``name`` entry); returns the activation (N, H', W', ``features``) before the ReLU, the
+        shape ``jaxconv.shapes.geometry`` gives for ``config``'s window.
+        """
+
+    # --- the op, the modules and the hand-derived backward pass ------------------------------
+    @property
+    def op(self):
+        """The pure function (:mod:`jaxconv.ops`), or None."""
+        return None
+
+    @property
+    def linen(self):
+        """The Flax linen module class (:mod:`jaxconv.linen`), or None."""
+        return None
+
+    @property
+    def nnx(self):
+        """The Flax NNX module class (:mod:`jaxconv.nnx`), or None."""
+        return None
+
+    @property
+    def backward(self):
+        """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None."""
+        return None
+
+    def apply(self, settings: Mapping[str, Any], implementation: str = "auto"):
+        """``f(params, x) -> y`` computing this kind's op with ``settings`` (strides, padding,
+        regions...); ``params`` is ``(kernel, bias)`` in the shapes :meth:`cost` gives."""
+        op = self.op
+        if op is None:
+            raise ValueError(f"kind {self.name!r} has no op to apply.")
+        return lambda params, x: op(x, params[0], params[1], **settings)
+
+    def implementations(self, geom, channels: int, features: int, regions=None) -> tuple[str, ...]:
+        """The named implementations that can compute a layer on ``geom`` (``()``: one way)."""
+        return ()
+
+    def chosen_implementation(self, geom, channels: int, features: int, regions=None):
+        """The implementation ``"auto"`` picks on ``geom``, or None for a kind with one way."""
+        return None
+
+    def flax_peer(self, settings: Mapping[str, Any]):
+        """The nearest Flax linen layer computing the same shapes (``settings`` as
+        :meth:`apply`'s plus ``features`` and ``kernel_size``), or None."""
+        return None
+
+    def extra(self, regions=None) -> dict[str, Any]:
+        """Settings the kind adds to the shared ones, for names and reports (e.g. regions)."""
+        return {"regions": regions} if self.needs_regions else {}
+
+
+_REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind, *, replace: bool = False) -> Kind:
+    """Adds ``kind`` to the registry; returns it.
+
+    Raises:
+        TypeError: ``kind`` is not a `Kind`.
+        ValueError: its name is empty, not an identifier-like word, or already registered
+            (unless ``replace``), or its sharing is not one of :data:`SHARING`.
+    """
+    if not isinstance(kind, Kind):
+        raise TypeError(f"kinds.register: `kind` must be a jaxconv.kinds.Kind instance, got "
+                        f"{type(kind).__name__}.")
+    name = kind.name
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"kinds.register: a kind's `name` must be a non-empty word of letters, "
+                         f"digits, '-' or '_', got name={name!r}.")
+    if kind.sharing not in SHARING:
+        raise ValueError(f"kinds.register: kind {name!r}: `sharing` must be one of "
+                         f"{', '.join(SHARING)}, got sharing={kind.sharing!r}.")
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"kinds.register: a kind named {name!r} is already registered "
+                         f"({_REGISTRY[name]!r}); pass replace=True to replace it.")
+    _REGISTRY[name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Removes the kind ``name`` (a test's toy kind, say).
+
+    Raises:
+        ValueError: no kind of that name is registered.
+    """
+    get(name, fn="kinds.unregister")
+    del _REGISTRY[name]
+
+
+def registered() -> tuple[Kind, ...]:
+    """Every registered kind, from no structure to full structure (by ``order``, then name)."""
+    return tuple(sorted(_REGISTRY.values(), key=lambda k: (k.order, k.name)))
+
+
+def names() -> tuple[str, ...]:
+    """The registered kinds' names, in :func:`registered` order."""
+    return tuple(k.name for k in registered())
+
+
+def get(name, *, fn: str = "kinds.get") -> Kind:
+    """The kind called ``name`` (a `Kind` passes through).
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: no kind of that name is registered; the message lists those that are.
+    """
+    if isinstance(name, Kind):
+        return name
+    return _REGISTRY[check_choice(fn, "kind", name, names())]

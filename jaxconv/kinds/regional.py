@@ -1,0 +1,109 @@
+"""The ``regional`` kind: the output split into regions, the positions of a region share a kernel."""
+
+from __future__ import annotations
+
+from jaxconv import names, shapes
+from jaxconv.kinds import _reading
+from jaxconv.kinds.conv import _op_settings
+from jaxconv.kinds.record import Kind
+
+__all__ = ["RegionalKind"]
+
+
+class RegionalKind(Kind):
+    """Weight sharing as a dial: ``regions`` kernels per dim, from one (a convolution) to one per
+    position (the locally-connected layer); ``ModelConfig.regions`` sets it in a model."""
+
+    name = "regional"
+    labels = {"en": "Regional", "zh_CN": "区域共享"}
+    short_labels = {"en": "Regional", "zh_CN": "区域共享"}
+    weights_hint = {"en": "one tile per region: the positions of a region share its filter",
+                    "zh_CN": "每个小图是一个区域：区域内的位置共享同一个滤波器"}
+    color = "#2ca02c"
+    padding = names.LOCAL_PADDING
+    sharing = "regions"
+    order = 20
+    needs_regions = True
+    #: What the benchmark also times beside it: the layer whose weights it shares by region.
+    bench_companion = "local"
+
+    def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+        from jaxconv.costs import counting
+
+        return counting.regional_cost(input_shape, features, kernel_size, regions=regions,
+                                      strides=strides, padding=padding or self.padding,
+                                      dilation=dilation, use_bias=use_bias,
+                                      batch_size=batch_size, dtype=dtype)
+
+    def module_cost(self, module, input_shape, params, dtype):
+        if not isinstance(module, (self.linen, self.nnx)):
+            return None
+        kernel = tuple(params["kernel"].shape)
+        call = _reading.windowed(module, input_shape, kernel, window_first=False)
+        if call is None:
+            return None
+        example, window, batch = call
+        return self.cost(example, kernel[-1], window, regions=kernel[:len(window)],
+                         strides=_reading.one(module.strides), padding=module.padding,
+                         dilation=_reading.one(module.kernel_dilation),
+                         use_bias="bias" in params, batch_size=batch, dtype=dtype)
+
+    @staticmethod
+    def model_regions(config, out_spatial) -> tuple[int, ...]:
+        """A model layer's regions: ``config.regions`` per dim, capped at the layer's output
+        size (None: one per position)."""
+        return tuple(o if config.regions is None else min(config.regions, o) for o in out_spatial)
+
+    def spatial_layer(self, config, features, x, name):
+        window = (config.kernel_size,) * (x.ndim - 2)
+        out = shapes.geometry("Model", x.shape[1:-1], config.kernel_size, strides=config.strides,
+                              padding=config.padding).out_spatial
+        return self.linen(features, window, self.model_regions(config, out),
+                          strides=config.strides, padding=config.padding, name=name)(x)
+
+    @property
+    def op(self):
+        from jaxconv.ops import regional_conv
+
+        return regional_conv
+
+    @property
+    def linen(self):
+        from jaxconv.layers.linen import RegionalConv
+
+        return RegionalConv
+
+    @property
+    def nnx(self):
+        from jaxconv.layers.nnx import RegionalConv
+
+        return RegionalConv
+
+    @property
+    def backward(self):
+        from jaxconv.ops.backprop import regional_conv_backward
+
+        return regional_conv_backward
+
+    def apply(self, settings, implementation="auto"):
+        op = self.op
+        kw = _op_settings(settings, "regions", "strides", "padding", "dilation")
+        return lambda params, x: op(x, params[0], params[1], implementation=implementation, **kw)
+
+    def implementations(self, geom, channels, features, regions=None):
+        from jaxconv.ops.regional import IMPLEMENTATIONS
+
+        return IMPLEMENTATIONS[1:]
+
+    def chosen_implementation(self, geom, channels, features, regions=None):
+        from jaxconv.ops.regional import choose_implementation
+
+        return choose_implementation(geom, tuple(regions))
+
+    def flax_peer(self, settings):
+        """Flax has no regional layer: its ``ConvLocal`` of the same shape."""
+        from flax import linen as nn
+
+        return nn.ConvLocal(settings["features"], settings["kernel_size"],
+                            **_op_settings(settings, "strides", "padding"))
