@@ -14,8 +14,8 @@ import sys
 import time
 
 from viewer.gui.panels.connections import field_numbers
+from viewer.session import capture as views
 from viewer.session.session import Session, Settings
-from viewer.session.session import capture as views
 from viewer.session.snapshot import KINDS, Probe, Unit
 
 

@@ -69,7 +69,7 @@ class Session:
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
 
         from jaxconv import data, train
-        from viewer.session.session import columns as building
+        from viewer.session import columns as building
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
@@ -114,7 +114,7 @@ class Session:
     def set_regions(self, regions):
         """Rebuilds the middle column with ``regions`` per dim, None: one kernel per position
         (a worker request; `viewer.session.columns.set_regions`). Returns its new `ModelCounts`."""
-        from viewer.session.session import columns as building
+        from viewer.session import columns as building
 
         self._unmeasured = None  # the middle column's old parameters: not measured any more
         return building.set_regions(self, regions)
@@ -258,18 +258,18 @@ class Session:
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV, and the shift measures beside it; returns the row
         count (a worker request: `viewer.session.store.export_metrics`)."""
-        from viewer.session.session import store
+        from viewer.session import store
 
         return store.export_metrics(self, path)
 
     def save(self, directory) -> Path:
         """Writes settings, metrics and the three train states under ``directory`` (a worker
         request, served between two steps: `viewer.session.store.save`)."""
-        from viewer.session.session import store
+        from viewer.session import store
 
         return store.save(self, directory)
 
     def _restore(self, train):
-        from viewer.session.session import store
+        from viewer.session import store
 
         store.restore(self, train)
