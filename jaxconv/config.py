@@ -5,8 +5,11 @@ Both are frozen dataclasses of Python ints, floats, tuples, strings and bools, c
 canonicalised once in ``__post_init__`` and round-tripped through JSON (``to_json`` /
 ``from_json``), which is how checkpoints store them. Each field's ``metadata["help"]`` is the one
 line the command line and the viewer show for it, so a new field becomes a flag of ``jaxconv
-train``, ``jaxconv compare`` and ``jaxconv-viewer`` with no further edit. Importing this module
-loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-export the classes.
+train``, ``jaxconv compare`` and ``jaxconv-viewer`` with no further edit. A TrainConfig field
+whose ``metadata["resume"]`` is set is one a saved run's state depends on, so ``jaxconv train
+--resume`` takes it from the checkpoint: ``"kept"`` (the state's structure depends on it: it
+cannot change) or ``"changeable"`` (another value needs ``--allow-changed-settings``). Importing
+this module loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-export the classes.
 """
 
 from __future__ import annotations
@@ -186,11 +189,12 @@ class TrainConfig(_JSON):
     """
 
     steps: int = _field(500, "train up to this step")
-    batch_size: int = _field(64, "training examples per step")
-    optimizer: Any = _field("adam", "optimiser", choices=OPTIMIZERS)
-    learning_rate: float = _field(1e-3, "peak learning rate")
-    schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES)
-    seed: int = _field(0, "seeds the parameters and the batch order")
+    batch_size: int = _field(64, "training examples per step", resume="changeable")
+    optimizer: Any = _field("adam", "optimiser", choices=OPTIMIZERS, resume="kept")
+    learning_rate: float = _field(1e-3, "peak learning rate", resume="changeable")
+    schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES,
+                           resume="kept")
+    seed: int = _field(0, "seeds the parameters and the batch order", resume="changeable")
     eval_every: int = _field(50, "evaluate on the test set every N steps (0: only at the end)")
     eval_batch_size: int = _field(256, "batch size of the evaluation")
     compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters",

@@ -1,5 +1,6 @@
 """The training loop: optimisers, fit's results, determinism, resume, non-finite steps, bf16."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import jax
@@ -115,6 +116,31 @@ def test_optimizers_by_name():
     for _ in range(5):  # the k-th update uses the rate at count k - 1
         updates, state = cosine.update(grads, state)
     np.testing.assert_allclose(updates["w"], [0.0, 0.0], atol=1e-7)  # decayed to zero at count 4
+
+
+def test_make_tx_is_the_one_recipe():
+    config = train.TrainConfig(optimizer="momentum", learning_rate=0.1, schedule="cosine", steps=4)
+    tx = train.make_tx(config)
+    # the same object for the same recipe, whatever the fields it does not read
+    assert train.make_tx(dataclasses.replace(config, eval_every=1, seed=3)) is tx
+    assert train.make_tx(dataclasses.replace(config, steps=5)) is not tx  # the cosine's horizon
+    constant = train.make_tx(train.TrainConfig(schedule="constant", steps=4))
+    assert train.make_tx(train.TrainConfig(schedule="constant", steps=400)) is constant
+    grads, params = {"w": jnp.array([1.0, -2.0])}, {"w": jnp.zeros(2)}
+    by_name = train.make_optimizer("momentum", 0.1, schedule="cosine", steps=4)
+    state, named = tx.init(params), by_name.init(params)
+    for _ in range(3):
+        updates, state = tx.update(grads, state)
+        expected, named = by_name.update(grads, named)
+        np.testing.assert_allclose(updates["w"], expected["w"])
+    own = optax.sgd(0.5)
+    assert train.make_tx(train.TrainConfig(optimizer=own)) is own  # passes through
+    for name in train.OPTIMIZERS:  # every recipe builds, down to a run of zero or one step
+        for schedule in train.SCHEDULES:
+            for steps in (0, 1, 2):
+                train.make_tx(train.TrainConfig(optimizer=name, schedule=schedule, steps=steps))
+    with pytest.raises(TypeError, match=r"make_tx: `config` must be a TrainConfig, got dict"):
+        train.make_tx({"optimizer": "adam"})
 
 
 @pytest.mark.parametrize("args, kwargs, match", [

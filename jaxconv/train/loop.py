@@ -32,7 +32,7 @@ from jaxconv.data import batches
 from jaxconv.train import host_init, preflight, sharding
 from jaxconv.train.dispatch import Chunks, make_multi_step
 from jaxconv.train.guard import DivergenceError, Guard
-from jaxconv.train.optim import make_optimizer
+from jaxconv.train.optim import make_tx
 from jaxconv.train.state import (
     TrainState,
     _update,
@@ -104,8 +104,9 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
             (``fit(model, ds, steps=100)`` is ``fit(model, ds, TrainConfig(steps=100))``).
 
     The CPU library ``"auto"`` is decided here, once, from the training step's program, and the
-    evaluation is compiled the same way. The compiled step is jax's to cache: a second ``fit``
-    with an equal model and the same named optimiser settings compiles nothing new.
+    evaluation is compiled the same way. The optax transform is
+    :func:`~jaxconv.train.make_tx` of the config. The compiled step is jax's to cache: a second
+    ``fit`` with an equal model and the same training recipe compiles nothing new.
 
     Yields:
         One :class:`StepResult` per step.
@@ -143,11 +144,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     if mesh is not None and cfg.batch_size % mesh.size:
         raise ValueError(f"fit: `batch_size` must divide by the number of devices ({mesh.size}), "
                          f"got batch_size={cfg.batch_size}.")
-    if isinstance(cfg.optimizer, str):  # same settings -> the same tx, so jax reuses the step
-        horizon = 1 if cfg.schedule == "constant" else max(cfg.steps, 1)
-        tx = _named_tx(cfg.optimizer, cfg.learning_rate, cfg.schedule, horizon)
-    else:
-        tx = cfg.optimizer
+    tx = make_tx(cfg)  # the same object for the same recipe, so jax reuses the step
     compute_dtype = canonical_dtype("fit", cfg.compute_dtype)
     input_shape = tuple(int(d) for d in np.shape(dataset.x_train)[1:])
     classes = preflight.output_classes(model, input_shape)
@@ -177,13 +174,6 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         state = sharding.replicate(state, mesh)
     chance = math.log(classes)  # a loss above a uniform guess's is never noise
     return _run(model, tx, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
-
-
-@functools.lru_cache(maxsize=32)
-def _named_tx(optimizer, learning_rate, schedule, steps):
-    # Keyed on names and numbers: equal settings give the same optax object, which is a static
-    # argument of the compiled step, so jax's compilation cache serves repeated runs.
-    return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
 
 
 @functools.cache

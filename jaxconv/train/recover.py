@@ -11,8 +11,9 @@ test accuracy 0.078: every prediction had collapsed to the same guess.) It tries
 10,000x, 10^8x smaller and then bisects between the last failure and the first success (on the
 exponent), so 2-6 tries of a few steps.
 
-The tries share one compiled step: every named optimiser (:func:`~jaxconv.train.make_optimizer`)
-ends by multiplying its update by the learning rate, and nothing before that depends on it, so
+The tries share one compiled step: every transform :func:`~jaxconv.train.make_tx` builds for a
+named optimiser ends by multiplying its update by the learning rate, and nothing before that
+depends on it, so
 the update at rate ``r`` is the run's update times ``r / learning_rate``, with that factor an
 argument of the step. (Compiling a step per rate, through ``fit``, took 37 s for the SGD case
 above and 82 s for the Adam one on the shared 2-core machine at load 8.)
@@ -92,7 +93,7 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
             optimiser is an optax object (its learning rate is not known here).
     """
     from jaxconv.train import preflight
-    from jaxconv.train.loop import _named_tx
+    from jaxconv.train.optim import make_tx
     from jaxconv.train.state import canonical_dtype
 
     if not isinstance(err, DivergenceError):
@@ -102,8 +103,7 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
         raise TypeError("suggest_learning_rate: `config` must be a TrainConfig naming its "
                         f"optimizer, got {config!r}.")
     start = int(err.good_step)
-    horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
-    tx = _named_tx(config.optimizer, config.learning_rate, config.schedule, horizon)
+    tx = make_tx(config)  # the run's own transform: its compiled step, its state's structure
     compute_dtype = canonical_dtype("suggest_learning_rate", config.compute_dtype)
     stream = batches(dataset.x_train, dataset.y_train, config.batch_size, seed=config.seed)
     pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, start, start + steps)]
