@@ -160,6 +160,8 @@ class TrainConfig(_JSON):
             ``optax.GradientTransformation`` (such a config has no JSON form).
         learning_rate: peak learning rate of a named optimiser, > 0.
         schedule: ``"constant"``, ``"cosine"`` or ``"warmup_cosine"`` (over ``steps``).
+        clip_norm: scale each step's gradients down to this global norm when it is larger,
+            before the optimiser sees them (``optax.clip_by_global_norm``); None: off.
         seed: seeds the parameters and the batch order.
         eval_every: evaluate on the test set every this many steps (and always at ``steps``);
             0 evaluates only at ``steps``.
@@ -194,6 +196,8 @@ class TrainConfig(_JSON):
     learning_rate: float = _field(1e-3, "peak learning rate", resume="changeable")
     schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES,
                            resume="kept")
+    clip_norm: float | None = _field(None, "clip each step's gradients to this global norm "
+                                           "(none: off)", resume="kept")
     seed: int = _field(0, "seeds the parameters and the batch order", resume="changeable")
     eval_every: int = _field(50, "evaluate on the test set every N steps (0: only at the end)")
     eval_batch_size: int = _field(256, "batch size of the evaluation")
@@ -226,6 +230,9 @@ class TrainConfig(_JSON):
         set_(self, "learning_rate", check_float(owner, "learning_rate", self.learning_rate, 0,
                                                 low_open=True))
         check_choice(owner, "schedule", self.schedule, SCHEDULES)
+        if self.clip_norm is not None:
+            set_(self, "clip_norm", check_float(owner, "clip_norm", self.clip_norm, 0,
+                                                low_open=True))
         dtype = _dtype_name(self.compute_dtype)
         if dtype is not None and dtype not in COMPUTE_DTYPES:
             raise ValueError(f"TrainConfig: `compute_dtype` must be None or one of "

@@ -46,6 +46,29 @@ def test_training_lowers_the_loss(ds):
     assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
 
 
+def test_clip_norm_clips_each_step_and_still_trains(ds):
+    grads, params = {"w": jnp.array([1.0, -2.0])}, {"w": jnp.zeros(2)}  # global norm sqrt(5)
+    tx = train.make_tx(train.TrainConfig(optimizer="sgd", learning_rate=1.0, clip_norm=0.5))
+    assert tx is train.make_tx(train.TrainConfig(optimizer="sgd", learning_rate=1.0,
+                                                 clip_norm=0.5, seed=2))
+    updates, _ = tx.update(grads, tx.init(params))
+    np.testing.assert_allclose(updates["w"], np.array([-0.5, 1.0]) / np.sqrt(5), rtol=1e-6)
+    own = optax.sgd(1.0)  # an optax optimiser is clipped too
+    updates, _ = (clipped := train.make_tx(train.TrainConfig(optimizer=own, clip_norm=0.5))).update(
+        grads, clipped.init(params))
+    np.testing.assert_allclose(updates["w"], np.array([-0.5, 1.0]) / np.sqrt(5), rtol=1e-6)
+    # one SGD step at rate 1 moves the parameters by exactly the clip norm
+    start = train.init_state(MODEL, train.make_tx(train.TrainConfig()), (8, 8, 1)).params
+    first = run(ds, steps=1, optimizer="sgd", learning_rate=1.0, clip_norm=1e-3)[0].state
+    moved = optax.tree.norm(jax.tree.map(jnp.subtract, first.params, start))
+    np.testing.assert_allclose(float(moved), 1e-3, rtol=1e-4)
+    losses = [r.loss for r in run(ds, steps=40, eval_every=0, clip_norm=1.0)]
+    assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
+    with pytest.raises(ValueError, match=r"TrainConfig: `clip_norm` must be a positive finite "
+                                         r"number, got clip_norm=0"):
+        train.TrainConfig(clip_norm=0)
+
+
 def test_same_seed_same_run_other_seed_other_run(ds):
     a, b, c = run(ds), run(ds), run(ds, seed=1)
     assert [r.loss for r in a] == [r.loss for r in b]

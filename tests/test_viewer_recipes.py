@@ -53,3 +53,14 @@ def test_the_dial_rebuilds_the_middle_column_with_the_schedule():
     state = session.states[DIAL_KIND]
     assert jax.tree.structure(state.opt_state) == jax.tree.structure(tx.init(state.params))
     _trains_two_rounds(session)
+
+
+def test_clip_norm_is_a_viewer_flag_and_trains_in_the_session():
+    from viewer.__main__ import _parser, settings_from_args
+
+    args = _parser().parse_args(["--clip-norm", "0.5", "--optimizer", "sgd"])
+    clipped = settings_from_args(args).train
+    assert clipped.clip_norm == 0.5  # a TrainConfig field is a flag with no viewer edit
+    session = Session(TINY.with_fields(optimizer="sgd", clip_norm=0.5, steps=6, eval_every=0))
+    session.prepare()
+    _trains_two_rounds(session)

@@ -21,13 +21,14 @@ __all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer", "make_tx"]
 
 
 def make_tx(config: TrainConfig) -> optax.GradientTransformation:
-    """The optax transform ``config`` trains with: its optimiser and learning-rate schedule.
+    """The optax transform ``config`` trains with: its optimiser and learning-rate schedule, after
+    clipping the gradients' global norm to ``config.clip_norm`` (when set).
 
     A schedule runs over ``config.steps`` (the step trained up to); ``"constant"`` ignores it.
     Equal settings give the same transform object, not just an equal one: the transform is a
     static argument of the compiled training step, so jax's caches serve a second run with the
     same recipe (whatever its other fields, e.g. ``eval_every``). A config whose ``optimizer`` is
-    already an optax transform gives that transform.
+    already an optax transform gives that transform (clipped first if ``clip_norm`` is set).
 
     Args:
         config: the :class:`~jaxconv.config.TrainConfig`.
@@ -45,17 +46,25 @@ def make_tx(config: TrainConfig) -> optax.GradientTransformation:
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"make_tx: `config` must be a TrainConfig, got {type(config).__name__}.")
-    if not isinstance(config.optimizer, str):
-        return config.optimizer
-    # A constant rate has no horizon: keyed on 1, every run length shares one transform.
-    horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
-    return _named_tx(config.optimizer, config.learning_rate, config.schedule, horizon)
+    tx = config.optimizer
+    if isinstance(tx, str):
+        # A constant rate has no horizon: keyed on 1, every run length shares one transform.
+        horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
+        tx = _named_tx(tx, config.learning_rate, config.schedule, horizon)
+    return tx if config.clip_norm is None else _clipped(tx, config.clip_norm)
 
 
 @functools.lru_cache(maxsize=32)
 def _named_tx(optimizer, learning_rate, schedule, steps):
     # Keyed on the names and numbers that make the transform, so equal settings are one object.
     return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
+
+
+@functools.lru_cache(maxsize=32)
+def _clipped(tx, clip_norm):
+    # Before the optimiser, so Adam's moments and the learning-rate search's scaling (which
+    # multiplies the last update, jaxconv.train.recover) see clipped gradients.
+    return optax.chain(optax.clip_by_global_norm(clip_norm), tx)
 
 
 def _schedule(name, learning_rate, steps, warmup_steps):
