@@ -35,11 +35,11 @@ from jaxconv.train.guard import DivergenceError, Guard
 from jaxconv.train.optim import make_tx
 from jaxconv.train.state import (
     TrainState,
-    _update,
     canonical_dtype,
     evaluate,
     init_state,
     make_train_step,
+    train_update,
 )
 
 __all__ = ["StepResult", "fit"]
@@ -166,7 +166,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         y = jax.ShapeDtypeStruct((cfg.batch_size,), np.int32)
         # Traced as make_train_step's jit traces it (the same function and static arguments):
         # jax reuses this trace when the step compiles, so the model is traced once for both.
-        library = xla_cpu.library_for(jax.make_jaxpr(_update, static_argnums=(0, 1, 2))(
+        library = xla_cpu.library_for(jax.make_jaxpr(train_update, static_argnums=(0, 1, 2))(
             model, tx, compute_dtype, state, x, y))
     jit = functools.partial(xla_cpu.jit, library=library)
     train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh, jit=jit)
@@ -182,7 +182,7 @@ def _start_norm():
     without XLA's backend optimisation (as `init_state`'s). Eagerly, the norm is a program per
     operation and parameter (about 110 small compiles, 4.8 s of a cold viewer start on the
     2-core machine); optimised, 0.45-0.73 s per model there (load 5-6)."""
-    return jax.jit(optax.tree.norm, compiler_options=host_init._one_off_options())
+    return jax.jit(optax.tree.norm, compiler_options=host_init.one_off_options())
 
 
 def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit,
@@ -196,7 +196,7 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
     began = time.perf_counter()
     chunks = Chunks(cfg, mesh, dataset)
     multi = None if chunks.capacity == 1 else make_multi_step(
-        _update, jit, (model, tx, compute_dtype))
+        train_update, jit, (model, tx, compute_dtype))
     def launch(step, state):
         """Dispatches the steps after ``step`` (jax runs them while the host goes on)."""
         n = chunks.next_count(step)

@@ -160,11 +160,12 @@ def _loss(model, compute_dtype, params, x, y):
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _scaled_step(model, tx, compute_dtype, state, x, y, scale):
-    """The run's update (:func:`jaxconv.train.state._update`) with ``tx``'s update times ``scale``."""
-    from jaxconv.train.state import TrainState, _update
+    """The run's update (:func:`jaxconv.train.state.train_update`) with ``tx``'s update times
+    ``scale``."""
+    from jaxconv.train.state import TrainState, train_update
 
     scaled = optax.chain(tx, optax.scale(scale))
     inner = TrainState(step=state.step, params=state.params,
                        opt_state=(state.opt_state, optax.scale(scale).init(state.params)))
-    new, metrics, _ = _update(model, scaled, compute_dtype, inner, x, y)
+    new, metrics, _ = train_update(model, scaled, compute_dtype, inner, x, y)
     return TrainState(step=new.step, params=new.params, opt_state=new.opt_state[0]), metrics
