@@ -21,8 +21,8 @@ from jaxconv import kinds
 from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, OPTIMIZERS, PADDING_MODES, SCHEDULES
 from jaxconv.validate import check_bool, check_choice, check_float, check_int
 
-__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "experiment_configs",
-           "field_choices", "replace_fields"]
+__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "compute_dtype_name",
+           "experiment_configs", "field_choices", "replace_fields"]
 
 
 def _field(default, help: str, **metadata):
@@ -135,16 +135,27 @@ class ModelConfig(_JSON):
             set_(self, name, check_bool(owner, name, getattr(self, name)))
 
 
-def _dtype_name(value) -> Any:
-    """A compute dtype as its name (``jnp.bfloat16`` -> ``"bfloat16"``); other values unchanged."""
-    if value is None or isinstance(value, str):
-        return value
-    try:
-        import numpy as np  # a dtype object means numpy (and, for bfloat16, ml_dtypes) is loaded
+def compute_dtype_name(fn: str, value) -> str | None:
+    """A compute dtype as its name: None, or one of :data:`jaxconv.names.COMPUTE_DTYPES` given by
+    name or as a dtype (``jnp.bfloat16`` -> ``"bfloat16"``). The one rule of ``compute_dtype``,
+    for :class:`TrainConfig` and the training functions that take it (JAX-free).
 
-        return np.dtype(value).name
-    except (TypeError, ValueError):
-        return value
+    Raises:
+        ValueError: ``fn: `compute_dtype` must be None or one of float32, bfloat16, float16, got
+            compute_dtype='int8'.``
+    """
+    name = value
+    if value is not None and not isinstance(value, str):
+        try:
+            import numpy as np  # a dtype object means numpy (and, for bfloat16, ml_dtypes) is loaded
+
+            name = np.dtype(value).name
+        except (TypeError, ValueError):
+            name = None
+    if value is not None and name not in COMPUTE_DTYPES:
+        raise ValueError(f"{fn}: `compute_dtype` must be None or one of "
+                         f"{', '.join(COMPUTE_DTYPES)}, got compute_dtype={value!r}.")
+    return name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,16 +244,8 @@ class TrainConfig(_JSON):
         if self.clip_norm is not None:
             set_(self, "clip_norm", check_float(owner, "clip_norm", self.clip_norm, 0,
                                                 low_open=True))
-        dtype = _dtype_name(self.compute_dtype)
-        if dtype is not None and dtype not in COMPUTE_DTYPES:
-            raise ValueError(f"TrainConfig: `compute_dtype` must be None or one of "
-                             f"{', '.join(COMPUTE_DTYPES)}, got "
-                             f"compute_dtype={self.compute_dtype!r}.")
-        set_(self, "compute_dtype", dtype)
-        if not isinstance(self.cpu_library, str) or self.cpu_library not in CPU_LIBRARIES:
-            raise ValueError(f"TrainConfig: `cpu_library` must be one of "
-                             f"{', '.join(map(repr, CPU_LIBRARIES))}, got "
-                             f"cpu_library={self.cpu_library!r}.")
+        set_(self, "compute_dtype", compute_dtype_name(owner, self.compute_dtype))
+        check_choice(owner, "cpu_library", self.cpu_library, CPU_LIBRARIES)
         set_(self, "return_grads", check_bool(owner, "return_grads", self.return_grads))
         for name in ("guard_loss_ratio", "guard_norm_growth"):
             if getattr(self, name) is not None:

@@ -214,7 +214,7 @@ def test_make_optimizer_errors(args, kwargs, match):
     ({"steps": 1, "eval_every": -5}, ValueError,
      r"TrainConfig: `eval_every` must be an integer >= 0"),
     ({"steps": 1, "cpu_library": "mkl"}, ValueError,
-     r"TrainConfig: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', .*, 'eigen', got "
+     r"TrainConfig: `cpu_library` must be one of auto, xla, eigen-conv, .*, eigen, got "
      r"cpu_library='mkl'"),
 ])
 def test_fit_errors_at_the_call(ds, kwargs, error, match):

@@ -17,6 +17,8 @@ import numpy as np
 import optax
 
 from jaxconv.backend import xla_cpu
+from jaxconv.config import compute_dtype_name
+from jaxconv.names import COMPUTE_DTYPES
 from jaxconv.train import host_init, sharding
 from jaxconv.train.guard import NonFiniteError
 from jaxconv.validate import check_int, check_shape
@@ -24,7 +26,7 @@ from jaxconv.validate import check_int, check_shape
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
            "loss_fn", "make_train_step", "train_update"]
 
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+_DTYPES = {name: getattr(jnp, name) for name in COMPUTE_DTYPES}  # jnp.bfloat16, ...
 
 
 @flax.struct.dataclass
@@ -43,17 +45,10 @@ class TrainState:
 
 
 def canonical_dtype(fn: str, compute_dtype):
-    """None (compute in the parameters' dtype) or a floating dtype given by name or dtype."""
-    if compute_dtype is None:
-        return None
-    try:
-        name = jnp.dtype(compute_dtype).name
-    except (TypeError, ValueError):
-        name = None
-    if name not in _DTYPES:
-        raise ValueError(f"{fn}: `compute_dtype` must be None or one of {', '.join(_DTYPES)}, got "
-                         f"compute_dtype={compute_dtype!r}.")
-    return _DTYPES[name]
+    """None (compute in the parameters' dtype) or the jnp dtype of a compute dtype given by name
+    or dtype, under TrainConfig's rule (:func:`jaxconv.config.compute_dtype_name`)."""
+    name = compute_dtype_name(fn, compute_dtype)
+    return None if name is None else _DTYPES[name]
 
 
 def init_state(model, tx: optax.GradientTransformation, input_shape, *,
