@@ -88,7 +88,7 @@ def test_a_clipped_run_saves_restores_and_resumes_clipped(capsys, tmp_path):
     assert code == 0 and json.loads(out)["step"] == 3, err
     fails_with_one_line(capsys, ["train", "--steps", "4", "--resume", "--clip-norm", "off",
                                  *common],
-                        "--clip-norm None differs from the checkpoint's 0.5; it cannot change "
+                        "--clip-norm 'off' differs from the checkpoint's 0.5; it cannot change "
                         "on resume")
 
 

@@ -102,10 +102,10 @@ def _configs(args, meta, report=False):
             if not (args.allow_changed_settings and how == "changeable"):
                 hint = ("add --allow-changed-settings to continue with it"
                         if how == "changeable" else "it cannot change on resume")
-                raise ValueError(f"{flag(key)} {given[key]!r} differs from the checkpoint's "
-                                 f"{saved[key]!r}; {hint}, drop the flag, or use another "
-                                 f"--checkpoint-dir.")
-            changed.append(f"{flag(key)} {saved[key]!r} -> {given[key]!r}")
+                raise ValueError(f"{flag(key)} {_shown(given[key])!r} differs from the "
+                                 f"checkpoint's {_shown(saved[key])!r}; {hint}, drop the flag, "
+                                 f"or use another --checkpoint-dir.")
+            changed.append(f"{flag(key)} {_shown(saved[key])!r} -> {_shown(given[key])!r}")
         if key in given or key in saved:
             chosen[key] = given[key] if key in given else saved[key]
     if changed and report:
@@ -117,13 +117,11 @@ def _configs(args, meta, report=False):
     return dataset, config
 
 
-def _model_config(args, num_classes: int, meta=None):
-    """The ModelConfig: the checkpoint's when resuming (:func:`_check_model_flags` has checked
-    the flags given), else the flags over ``ModelConfig("conv", num_classes=<the dataset's>)``."""
+def _model_config(args, num_classes: int):
+    """A fresh run's ModelConfig: the flags over ``ModelConfig("conv", num_classes=<the
+    dataset's>)`` (a resumed run's is the checkpoint's, :func:`_check_model_flags`)."""
     from jaxconv.config import ModelConfig
 
-    if meta is not None:
-        return ModelConfig.from_json(meta["model_config"])
     return ModelConfig.from_json({"kind": "conv", "num_classes": num_classes,
                                   **given_fields(ModelConfig, args)})
 
@@ -139,20 +137,23 @@ def _check(args):
         check_writable_file("--csv", args.csv)
 
 
+def _shown(value):
+    """A setting as its flag takes it: ``(4, 8)`` -> ``"4,8"``, None -> ``"off"``."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return "off" if value is None else value
+
+
 def _check_model_flags(args, saved):
-    """Model flags given on --resume must match the checkpoint's model: its state has that shape."""
+    """Model flags given on --resume must give the checkpoint's model ``saved`` (a ModelConfig):
+    its state has that shape. Compared as ModelConfigs, so ``--padding valid`` is ``VALID``."""
     from jaxconv.config import ModelConfig
 
-    differ = []
-    for key, value in given_fields(ModelConfig, args).items():
-        old = saved.get(key)
-        old = tuple(old) if isinstance(old, list) else old
-        if key == "padding" and isinstance(value, str):
-            value = value.upper()
-        if value != old:
-            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
-            was = ",".join(map(str, old)) if isinstance(old, tuple) else old
-            differ.append(f"{flag(key)} {shown!r} differs from the checkpoint's {was!r}")
+    given = given_fields(ModelConfig, args)
+    wanted = ModelConfig.from_json({**saved.to_json(), **given})
+    differ = [f"{flag(key)} {_shown(getattr(wanted, key))!r} differs from the checkpoint's "
+              f"{_shown(getattr(saved, key))!r}" for key in given
+              if getattr(wanted, key) != getattr(saved, key)]
     if differ:
         raise ValueError(f"{'; '.join(differ)}; the saved parameters have the checkpoint's "
                          f"model, so drop the flag(s) or use another --checkpoint-dir.")
@@ -205,15 +206,15 @@ def _prepare(args, ckpt):
     loaded = {}
 
     def build(meta):  # the restore target of one step, from that step's own metadata
-        _check_model_flags(args, meta["model_config"])
-        dataset, config = _configs(args, meta)
-        if dataset not in loaded:
-            loaded[dataset] = data.load(dataset, seed=config.seed)
         try:
             saved = models.ModelConfig.from_json(meta["model_config"])
         except (ValueError, TypeError) as err:
             raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
-        model = models.build(_model_config(args, saved.num_classes, meta))
+        _check_model_flags(args, saved)
+        dataset, config = _configs(args, meta)
+        if dataset not in loaded:
+            loaded[dataset] = data.load(dataset, seed=config.seed)
+        model = models.build(saved)
         tx = train.make_tx(config)  # the recipe fit runs with makes the state it restores
         ds = loaded[dataset]
         build.result = model, ds, dataset, config
