@@ -5,8 +5,11 @@ Both are frozen dataclasses of Python ints, floats, tuples, strings and bools, c
 canonicalised once in ``__post_init__`` and round-tripped through JSON (``to_json`` /
 ``from_json``), which is how checkpoints store them. Each field's ``metadata["help"]`` is the one
 line the command line and the viewer show for it, so a new field becomes a flag of ``jaxconv
-train``, ``jaxconv compare`` and ``jaxconv-viewer`` with no further edit. Importing this module
-loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-export the classes.
+train``, ``jaxconv compare`` and ``jaxconv-viewer`` with no further edit. A TrainConfig field
+whose ``metadata["resume"]`` is set is one a saved run's state depends on, so ``jaxconv train
+--resume`` takes it from the checkpoint: ``"kept"`` (the state's structure depends on it: it
+cannot change) or ``"changeable"`` (another value needs ``--allow-changed-settings``). Importing
+this module loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-export the classes.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from jaxconv import kinds
 from jaxconv.names import COMPUTE_DTYPES, CPU_LIBRARIES, OPTIMIZERS, PADDING_MODES, SCHEDULES
 from jaxconv.validate import check_bool, check_choice, check_float, check_int
 
-__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "experiment_configs",
-           "field_choices", "replace_fields"]
+__all__ = ["EXPERIMENT_TRAINING", "ModelConfig", "TrainConfig", "compute_dtype_name",
+           "experiment_configs", "field_choices", "replace_fields"]
 
 
 def _field(default, help: str, **metadata):
@@ -132,16 +135,27 @@ class ModelConfig(_JSON):
             set_(self, name, check_bool(owner, name, getattr(self, name)))
 
 
-def _dtype_name(value) -> Any:
-    """A compute dtype as its name (``jnp.bfloat16`` -> ``"bfloat16"``); other values unchanged."""
-    if value is None or isinstance(value, str):
-        return value
-    try:
-        import numpy as np  # a dtype object means numpy (and, for bfloat16, ml_dtypes) is loaded
+def compute_dtype_name(fn: str, value) -> str | None:
+    """A compute dtype as its name: None, or one of :data:`jaxconv.names.COMPUTE_DTYPES` given by
+    name or as a dtype (``jnp.bfloat16`` -> ``"bfloat16"``). The one rule of ``compute_dtype``,
+    for :class:`TrainConfig` and the training functions that take it (JAX-free).
 
-        return np.dtype(value).name
-    except (TypeError, ValueError):
-        return value
+    Raises:
+        ValueError: ``fn: `compute_dtype` must be None or one of float32, bfloat16, float16, got
+            compute_dtype='int8'.``
+    """
+    name = value
+    if value is not None and not isinstance(value, str):
+        try:
+            import numpy as np  # a dtype object means numpy (and, for bfloat16, ml_dtypes) is loaded
+
+            name = np.dtype(value).name
+        except (TypeError, ValueError):
+            name = None
+    if value is not None and name not in COMPUTE_DTYPES:
+        raise ValueError(f"{fn}: `compute_dtype` must be None or one of "
+                         f"{', '.join(COMPUTE_DTYPES)}, got compute_dtype={value!r}.")
+    return name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +171,8 @@ class TrainConfig(_JSON):
             ``optax.GradientTransformation`` (such a config has no JSON form).
         learning_rate: peak learning rate of a named optimiser, > 0.
         schedule: ``"constant"``, ``"cosine"`` or ``"warmup_cosine"`` (over ``steps``).
+        clip_norm: scale each step's gradients down to this global norm when it is larger,
+            before the optimiser sees them (``optax.clip_by_global_norm``); None: off.
         seed: seeds the parameters and the batch order.
         eval_every: evaluate on the test set every this many steps (and always at ``steps``);
             0 evaluates only at ``steps``.
@@ -186,11 +202,14 @@ class TrainConfig(_JSON):
     """
 
     steps: int = _field(500, "train up to this step")
-    batch_size: int = _field(64, "training examples per step")
-    optimizer: Any = _field("adam", "optimiser", choices=OPTIMIZERS)
-    learning_rate: float = _field(1e-3, "peak learning rate")
-    schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES)
-    seed: int = _field(0, "seeds the parameters and the batch order")
+    batch_size: int = _field(64, "training examples per step", resume="changeable")
+    optimizer: Any = _field("adam", "optimiser", choices=OPTIMIZERS, resume="kept")
+    learning_rate: float = _field(1e-3, "peak learning rate", resume="changeable")
+    schedule: str = _field("constant", "learning-rate schedule over the steps", choices=SCHEDULES,
+                           resume="kept")
+    clip_norm: float | None = _field(None, "clip each step's gradients to this global norm "
+                                           "(none: off)", resume="kept")
+    seed: int = _field(0, "seeds the parameters and the batch order", resume="changeable")
     eval_every: int = _field(50, "evaluate on the test set every N steps (0: only at the end)")
     eval_batch_size: int = _field(256, "batch size of the evaluation")
     compute_dtype: str | None = _field(None, "compute in this dtype, keep float32 parameters",
@@ -222,16 +241,11 @@ class TrainConfig(_JSON):
         set_(self, "learning_rate", check_float(owner, "learning_rate", self.learning_rate, 0,
                                                 low_open=True))
         check_choice(owner, "schedule", self.schedule, SCHEDULES)
-        dtype = _dtype_name(self.compute_dtype)
-        if dtype is not None and dtype not in COMPUTE_DTYPES:
-            raise ValueError(f"TrainConfig: `compute_dtype` must be None or one of "
-                             f"{', '.join(COMPUTE_DTYPES)}, got "
-                             f"compute_dtype={self.compute_dtype!r}.")
-        set_(self, "compute_dtype", dtype)
-        if not isinstance(self.cpu_library, str) or self.cpu_library not in CPU_LIBRARIES:
-            raise ValueError(f"TrainConfig: `cpu_library` must be one of "
-                             f"{', '.join(map(repr, CPU_LIBRARIES))}, got "
-                             f"cpu_library={self.cpu_library!r}.")
+        if self.clip_norm is not None:
+            set_(self, "clip_norm", check_float(owner, "clip_norm", self.clip_norm, 0,
+                                                low_open=True))
+        set_(self, "compute_dtype", compute_dtype_name(owner, self.compute_dtype))
+        check_choice(owner, "cpu_library", self.cpu_library, CPU_LIBRARIES)
         set_(self, "return_grads", check_bool(owner, "return_grads", self.return_grads))
         for name in ("guard_loss_ratio", "guard_norm_growth"):
             if getattr(self, name) is not None:

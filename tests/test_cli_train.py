@@ -52,6 +52,46 @@ def test_train_json_csv_checkpoint_and_resume(capsys, tmp_path):
     assert code == 0 and "nothing to do: already at step 4" in err
 
 
+def test_resume_takes_the_recipe_from_the_checkpoint(capsys, tmp_path):
+    # The restore target is make_tx of the resumed settings: a momentum state with a cosine
+    # schedule's count restores without naming either again.
+    common = ["--batch-size", "16", "--eval-every", "0", "--checkpoint-dir", str(tmp_path),
+              "--channels", "2", "--hidden", "0"]
+    code, _, err = run_cli(capsys, "train", "--steps", "2", "--optimizer", "momentum",
+                           "--schedule", "cosine", *common)
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "train", "--steps", "3", "--resume", "--json", *common)
+    assert code == 0 and json.loads(out)["step"] == 3, err
+    fails_with_one_line(capsys, ["train", "--steps", "4", "--resume", "--schedule", "constant",
+                                 "--allow-changed-settings", *common],
+                        "--schedule 'constant' differs from the checkpoint's 'cosine'; it cannot "
+                        "change on resume")
+
+
+def test_a_clipped_run_saves_restores_and_resumes_clipped(capsys, tmp_path):
+    from jaxconv import models, train
+
+    common = ["--batch-size", "16", "--eval-every", "0", "--checkpoint-dir", str(tmp_path),
+              "--channels", "2", "--hidden", "0"]
+    code, _, err = run_cli(capsys, "train", "--steps", "2", "--clip-norm", "0.5", *common)
+    assert code == 0, err
+    with train.Checkpointer(tmp_path, create=False) as ckpt:
+        meta = ckpt.metadata()
+        config = train.TrainConfig.from_json(meta["train_config"])
+        assert config.clip_norm == 0.5
+        model = models.build(models.ModelConfig.from_json(meta["model_config"]))
+        target = train.abstract_state(
+            lambda: train.init_state(model, train.make_tx(config), (8, 8, 1)))
+        state, _ = ckpt.restore(target)
+    assert int(state.step) == 2  # the clipped chain's state, from the recipe
+    code, out, err = run_cli(capsys, "train", "--steps", "3", "--resume", "--json", *common)
+    assert code == 0 and json.loads(out)["step"] == 3, err
+    fails_with_one_line(capsys, ["train", "--steps", "4", "--resume", "--clip-norm", "off",
+                                 *common],
+                        "--clip-norm 'off' differs from the checkpoint's 0.5; it cannot change "
+                        "on resume")
+
+
 @pytest.mark.parametrize("argv, match", [
     (["train", "--model", "mlp"], "`kind` must be one of dense, local, regional, conv, got kind='mlp'"),
     (["train", "--dataset", "cifar"], "load: unknown dataset 'cifar'"),

@@ -27,6 +27,33 @@ def test_train_config_canonicalises_dtypes_and_is_hashable():
     assert hash(TrainConfig()) == hash(TrainConfig())
 
 
+def test_compute_dtype_and_cpu_library_have_one_rule_each():
+    import jax.numpy as jnp
+    import numpy as np
+
+    from jaxconv.backend import xla_cpu
+    from jaxconv.train.state import canonical_dtype
+
+    for value, dtype in (("bfloat16", jnp.bfloat16), (jnp.float16, jnp.float16),
+                         (np.float32, jnp.float32), (None, None)):
+        assert canonical_dtype("evaluate", value) is dtype
+        assert canonical_dtype("evaluate", TrainConfig(compute_dtype=value).compute_dtype) is dtype
+    for bad in ("int8", "f4", np.int32, 3):
+        with pytest.raises(ValueError) as config_error:
+            TrainConfig(compute_dtype=bad)
+        with pytest.raises(ValueError, match=r"evaluate: `compute_dtype` must be None or one of "
+                                             r"float32, bfloat16, float16, got compute_dtype=") as err:
+            canonical_dtype("evaluate", bad)
+        assert str(err.value) == str(config_error.value).replace("TrainConfig", "evaluate")
+    for bad, error in (("mkl", ValueError), (3, TypeError)):
+        with pytest.raises(error, match=r"TrainConfig: `cpu_library` must be one of auto, xla, "
+                                        r"eigen-conv, .*, eigen, got cpu_library=") as config_error:
+            TrainConfig(cpu_library=bad)
+        with pytest.raises(error) as err:
+            xla_cpu.check_library("TrainConfig", bad, "cpu_library")
+        assert str(err.value) == str(config_error.value)
+
+
 def test_config_errors_name_the_rule_and_value():
     with pytest.raises(TypeError, match=r"TrainConfig.from_json: unknown TrainConfig field\(s\) "
                                         r"lr; fields are steps, batch_size"):

@@ -97,8 +97,9 @@ def test_the_next_dispatch_is_sent_before_a_result_is_read(ds, monkeypatch):
     rest = list(results)
     assert calls == [0, 1, 2, 3] and [r.step for r in rest] == [2, 3, 4]  # none past the end
     # the same numbers as steps taken one at a time by hand
-    state = train.init_state(MODEL, loop._named_tx("adam", 1e-2, "constant", 1), (8, 8, 1))
-    step = made(MODEL, loop._named_tx("adam", 1e-2, "constant", 1))
+    tx = train.make_tx(train.TrainConfig(**kw))  # the transform fit ran with
+    state = train.init_state(MODEL, tx, (8, 8, 1))
+    step = made(MODEL, tx)
     stream = data.batches(ds.x_train, ds.y_train, 8, seed=0)
     for r in [first, *rest]:
         x, y = next(stream)

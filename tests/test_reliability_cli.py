@@ -216,6 +216,14 @@ def test_m7_resume_refuses_changed_topology_flags_naming_each(capsys, saved):
     one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
                       "--allow-changed-settings", "--channels", "8"], 2,
              "--channels '8' differs from the checkpoint's '4'")
+    # compared as ModelConfigs: the flags' spelling of the saved model is no change
+    one_line(capsys, ["train", "--steps", "3", "--resume", "--checkpoint-dir", str(saved),
+                      "--padding", "same", "--channels", "4", "--regions", "2"], 0,
+             "nothing to do: already at step 3")
+    one_line(capsys, ["train", "--steps", "4", "--resume", "--checkpoint-dir", str(saved),
+                      "--regions", "off", "--padding", "valid"], 2,
+             "--padding 'VALID' differs from the checkpoint's 'SAME'; --regions 'off' differs "
+             "from the checkpoint's 2")
 
 
 def test_h1_init_state_of_parameters_too_large_for_memory_is_refused_before_drawing():

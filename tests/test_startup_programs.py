@@ -34,7 +34,7 @@ def test_first_step_compiles_no_eager_per_leaf_programs(ds, caplog):
     model = models.build("conv", channels=(3,), hidden=5)
     names = compiled_names(caplog, lambda: next(train.fit(  # steps=2: no evaluation
         model, ds, steps=2, batch_size=8, eval_every=0)))
-    assert "jit(_update)" in names
+    assert "jit(train_update)" in names
     assert not [n for n in names if n in EAGER_NAMES], names
 
 

@@ -1,5 +1,6 @@
 """The training loop: optimisers, fit's results, determinism, resume, non-finite steps, bf16."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import jax
@@ -43,6 +44,29 @@ def test_fit_yields_one_result_per_step_with_evaluations(ds):
 def test_training_lowers_the_loss(ds):
     losses = [r.loss for r in run(ds, steps=40, eval_every=0)]
     assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
+
+
+def test_clip_norm_clips_each_step_and_still_trains(ds):
+    grads, params = {"w": jnp.array([1.0, -2.0])}, {"w": jnp.zeros(2)}  # global norm sqrt(5)
+    tx = train.make_tx(train.TrainConfig(optimizer="sgd", learning_rate=1.0, clip_norm=0.5))
+    assert tx is train.make_tx(train.TrainConfig(optimizer="sgd", learning_rate=1.0,
+                                                 clip_norm=0.5, seed=2))
+    updates, _ = tx.update(grads, tx.init(params))
+    np.testing.assert_allclose(updates["w"], np.array([-0.5, 1.0]) / np.sqrt(5), rtol=1e-6)
+    own = optax.sgd(1.0)  # an optax optimiser is clipped too
+    updates, _ = (clipped := train.make_tx(train.TrainConfig(optimizer=own, clip_norm=0.5))).update(
+        grads, clipped.init(params))
+    np.testing.assert_allclose(updates["w"], np.array([-0.5, 1.0]) / np.sqrt(5), rtol=1e-6)
+    # one SGD step at rate 1 moves the parameters by exactly the clip norm
+    start = train.init_state(MODEL, train.make_tx(train.TrainConfig()), (8, 8, 1)).params
+    first = run(ds, steps=1, optimizer="sgd", learning_rate=1.0, clip_norm=1e-3)[0].state
+    moved = optax.tree.norm(jax.tree.map(jnp.subtract, first.params, start))
+    np.testing.assert_allclose(float(moved), 1e-3, rtol=1e-4)
+    losses = [r.loss for r in run(ds, steps=40, eval_every=0, clip_norm=1.0)]
+    assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
+    with pytest.raises(ValueError, match=r"TrainConfig: `clip_norm` must be a positive finite "
+                                         r"number, got clip_norm=0"):
+        train.TrainConfig(clip_norm=0)
 
 
 def test_same_seed_same_run_other_seed_other_run(ds):
@@ -117,6 +141,31 @@ def test_optimizers_by_name():
     np.testing.assert_allclose(updates["w"], [0.0, 0.0], atol=1e-7)  # decayed to zero at count 4
 
 
+def test_make_tx_is_the_one_recipe():
+    config = train.TrainConfig(optimizer="momentum", learning_rate=0.1, schedule="cosine", steps=4)
+    tx = train.make_tx(config)
+    # the same object for the same recipe, whatever the fields it does not read
+    assert train.make_tx(dataclasses.replace(config, eval_every=1, seed=3)) is tx
+    assert train.make_tx(dataclasses.replace(config, steps=5)) is not tx  # the cosine's horizon
+    constant = train.make_tx(train.TrainConfig(schedule="constant", steps=4))
+    assert train.make_tx(train.TrainConfig(schedule="constant", steps=400)) is constant
+    grads, params = {"w": jnp.array([1.0, -2.0])}, {"w": jnp.zeros(2)}
+    by_name = train.make_optimizer("momentum", 0.1, schedule="cosine", steps=4)
+    state, named = tx.init(params), by_name.init(params)
+    for _ in range(3):
+        updates, state = tx.update(grads, state)
+        expected, named = by_name.update(grads, named)
+        np.testing.assert_allclose(updates["w"], expected["w"])
+    own = optax.sgd(0.5)
+    assert train.make_tx(train.TrainConfig(optimizer=own)) is own  # passes through
+    for name in train.OPTIMIZERS:  # every recipe builds, down to a run of zero or one step
+        for schedule in train.SCHEDULES:
+            for steps in (0, 1, 2):
+                train.make_tx(train.TrainConfig(optimizer=name, schedule=schedule, steps=steps))
+    with pytest.raises(TypeError, match=r"make_tx: `config` must be a TrainConfig, got dict"):
+        train.make_tx({"optimizer": "adam"})
+
+
 @pytest.mark.parametrize("args, kwargs, match", [
     (("rmsprop",), {}, r"make_optimizer: `name` must be one of sgd, momentum, adam, got "
                        r"name='rmsprop'"),
@@ -165,7 +214,7 @@ def test_make_optimizer_errors(args, kwargs, match):
     ({"steps": 1, "eval_every": -5}, ValueError,
      r"TrainConfig: `eval_every` must be an integer >= 0"),
     ({"steps": 1, "cpu_library": "mkl"}, ValueError,
-     r"TrainConfig: `cpu_library` must be one of 'auto', 'xla', 'eigen-conv', .*, 'eigen', got "
+     r"TrainConfig: `cpu_library` must be one of auto, xla, eigen-conv, .*, eigen, got "
      r"cpu_library='mkl'"),
 ])
 def test_fit_errors_at_the_call(ds, kwargs, error, match):

@@ -176,10 +176,10 @@ def test_jit_passes_jax_jit_arguments_through():
 
 
 def test_errors_name_the_argument_and_value():
-    with pytest.raises(ValueError, match=r"compiler_options: `library` must be one of 'auto', "
-                                         r"'xla', 'eigen-conv', 'eigen-dot', 'eigen-reduce', "
-                                         r"'eigen-conv-dot', 'eigen-conv-reduce', "
-                                         r"'eigen-dot-reduce', 'eigen', got library='mkl'"):
+    with pytest.raises(ValueError, match=r"compiler_options: `library` must be one of auto, "
+                                         r"xla, eigen-conv, eigen-dot, eigen-reduce, "
+                                         r"eigen-conv-dot, eigen-conv-reduce, "
+                                         r"eigen-dot-reduce, eigen, got library='mkl'"):
         xla_cpu.compiler_options("mkl")
     with pytest.raises(ValueError, match=r"compiler_options: `library` 'auto' depends on the "
                                          r"program: pass xla_cpu.resolve\('auto', fn, \*args\)"):
@@ -187,7 +187,7 @@ def test_errors_name_the_argument_and_value():
     with pytest.raises(ValueError, match=r"resolve: `library` 'auto' needs the program: pass fn "
                                          r"and its arguments, got fn=None"):
         xla_cpu.resolve("auto")
-    with pytest.raises(ValueError, match=r"resolve: `library` must be one of .* got library=3"):
+    with pytest.raises(TypeError, match=r"resolve: `library` must be one of .* got library=3"):
         xla_cpu.resolve(3)
     with pytest.raises(ValueError, match=r"jit: `library` must be one of .* got library='YNN'"):
         xla_cpu.jit(conv, library="YNN")

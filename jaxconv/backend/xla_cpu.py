@@ -43,9 +43,10 @@ import jax
 import numpy as np
 
 from jaxconv.names import WINDOW_SUMS_SCOPE
+from jaxconv.validate import check_choice
 
-__all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "compiler_options", "jit",
-           "large_products", "library_for", "reductions_in_eigen", "resolve", "usable"]
+__all__ = ["LARGE_PRODUCT_MACS", "LIBRARIES", "available", "check_library", "compiler_options",
+           "jit", "large_products", "library_for", "reductions_in_eigen", "resolve", "usable"]
 
 # The kinds of operation jaxlib 0.10 hands to YNNPACK, by their names in the compiler option.
 # Its default is all three (checked: the same compiled programs as with no option).
@@ -101,11 +102,30 @@ def reductions_in_eigen():
     return jax.named_scope(_REDUCE_MARK)
 
 
-def _check_library(fn: str, library, name: str = "library") -> str:
-    if not isinstance(library, str) or library not in LIBRARIES:
-        raise ValueError(f"{fn}: `{name}` must be one of {', '.join(map(repr, LIBRARIES))}, "
-                         f"got {name}={library!r}.")
-    return library
+def check_library(fn: str, library, name: str = "library") -> str:
+    """Returns ``library`` if it is one of :data:`LIBRARIES`: the rule of every CPU-library
+    argument, ``TrainConfig.cpu_library``'s included (the same names,
+    :data:`jaxconv.names.CPU_LIBRARIES`, checked by :func:`jaxconv.validate.check_choice`).
+
+    Args:
+        fn: the function named in the error.
+        library: the value to check.
+        name: the argument named in the error.
+
+    Raises:
+        TypeError: ``library`` is not a string.
+        ValueError: ``fn: `library` must be one of auto, xla, eigen-conv, ..., got
+            library='mkl'.``
+
+    Example:
+        >>> check_library("bench", "auto", "cpu_library")
+        'auto'
+    """
+    return check_choice(fn, name, library, LIBRARIES)
+
+
+# The old private name: jaxconv.experiments.bench calls it until it calls check_library.
+_check_library = check_library
 
 
 @functools.cache
@@ -116,7 +136,7 @@ def available(library: str) -> bool:
     ``compiler_options``, on a jaxlib that does not know the option (one from before YNNPACK),
     and without a CPU device.
     """
-    if _check_library("available", library) in ("xla", "auto"):
+    if check_library("available", library) in ("xla", "auto"):
         return True
     if "compiler_options" not in inspect.signature(jax.jit).parameters:
         return False
@@ -144,7 +164,7 @@ def compiler_options(library: str = "eigen", backend: str | None = None) -> dict
     Raises:
         ValueError: an unknown ``library``, or ``"auto"``.
     """
-    if _check_library("compiler_options", library) == "auto":
+    if check_library("compiler_options", library) == "auto":
         raise ValueError("compiler_options: `library` 'auto' depends on the program: pass "
                          "xla_cpu.resolve('auto', fn, *args) instead, got library='auto'.")
     backend = jax.default_backend() if backend is None else backend
@@ -225,7 +245,7 @@ def resolve(library: str, fn=None, *args, **kwargs) -> str:
     ``"xla"`` or the ``"eigen-..."`` choice naming those kinds. Where the option changes nothing
     (another backend, see :func:`compiler_options`) it is ``"xla"``, without tracing ``fn``.
     """
-    if _check_library("resolve", library) != "auto":
+    if check_library("resolve", library) != "auto":
         return library
     if fn is None:
         raise ValueError("resolve: `library` 'auto' needs the program: pass fn and its "
@@ -306,7 +326,7 @@ def jit(fn, *, library: str = "auto", **jit_kwargs):
     Raises:
         ValueError: an unknown ``library``, or ``compiler_options`` in ``jit_kwargs``.
     """
-    _check_library("jit", library)
+    check_library("jit", library)
     if not callable(fn):
         raise TypeError(f"jit: `fn` must be callable, got {type(fn).__name__}.")
     if "compiler_options" in jit_kwargs:

@@ -1,10 +1,12 @@
 """``jaxconv train``: train one model with a progress bar, checkpoints and a CSV of metrics.
 
 ``--steps`` is the step to train up to, so ``--resume --steps 1000`` after a run that stopped at
-step 400 trains 600 more. A resumed run takes the model, dataset, optimiser, learning rate,
-schedule, batch size and seed from the checkpoint; giving one of those flags with another value
-is an error rather than a silent change of run (``--allow-changed-settings`` accepts the
-learning rate, batch size and seed, e.g. to continue a diverged run with a smaller ``--learning-rate``).
+step 400 trains 600 more. A resumed run takes the model, the dataset and the training settings
+its saved state depends on from the checkpoint (the TrainConfig fields marked ``resume``: the
+optimiser, learning rate, schedule, batch size and seed, ...); giving one of those flags with
+another value is an error rather than a silent change of run (``--allow-changed-settings`` accepts
+the ``"changeable"`` ones, e.g. to continue a diverged run with a smaller ``--learning-rate``).
+Its restore target is the state :func:`jaxconv.train.make_tx` of the resumed settings makes.
 
 Before training, every output path is checked writable (``--csv``, ``--checkpoint-dir``); a fresh
 run refuses a checkpoint directory that already holds steps or stray step-named folders, naming
@@ -27,22 +29,31 @@ import warnings
 
 from jaxconv.cli._paths import check_writable_file
 from jaxconv.cli._progress import Heartbeat
-from jaxconv.cli.fields import add_alias, add_config_arguments, given_fields
+from jaxconv.cli.fields import add_alias, add_config_arguments, flag, given_fields
 
-# TrainConfig fields (and the dataset) a resumed run takes from its checkpoint.
-_RESUMED = ("optimizer", "learning_rate", "schedule", "batch_size", "seed")
-_CHANGEABLE = ("learning_rate", "batch_size", "seed")  # the saved state's structure stays
 _LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used before TrainConfig
+
+
+def _resumed() -> dict:
+    """TrainConfig fields a resumed run takes from its checkpoint, each ``"kept"`` or
+    ``"changeable"`` (their ``metadata["resume"]``, see :mod:`jaxconv.config`)."""
+    import dataclasses
+
+    from jaxconv.config import TrainConfig
+
+    return {f.name: f.metadata["resume"] for f in dataclasses.fields(TrainConfig)
+            if f.metadata.get("resume")}
 
 
 def register(subparsers) -> None:
     from jaxconv.config import ModelConfig, TrainConfig
 
+    resumed = ", ".join(name.replace("_", " ") for name in _resumed())
     p = subparsers.add_parser(
         "train", help="train a dense, local, regional or conv model",
         description="Train one model. Every ModelConfig and TrainConfig field is a flag named "
-                    "after it; a resumed run takes its model and its optimiser, learning rate, "
-                    "schedule, batch size and seed from the checkpoint.")
+                    f"after it; a resumed run takes its model, dataset and {resumed} from the "
+                    "checkpoint.")
     p.add_argument("--dataset", help="digits (default), mnist-5k, mnist, fashion-mnist, shifted "
                                      "or a path")
     add_config_arguments(p, ModelConfig, TrainConfig, defaults=(ModelConfig("conv"),))
@@ -55,9 +66,11 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir's newest")
     p.add_argument("--csv", help="write step, loss, accuracy, test_loss, test_accuracy, elapsed")
     p.add_argument("--json", action="store_true", help="print the final result as JSON, no bar")
+    changeable = [flag(name) for name, how in _resumed().items() if how == "changeable"]
     p.add_argument("--allow-changed-settings", action="store_true",
-                   help="with --resume: accept another --learning-rate, --batch-size or --seed "
-                        "than the checkpoint's (e.g. a smaller rate after divergence)")
+                   help=f"with --resume: accept another {', '.join(changeable[:-1])} or "
+                        f"{changeable[-1]} than the checkpoint's (e.g. a smaller rate after "
+                        f"divergence)")
     p.add_argument("--verbose", action="store_true",
                    help="full reasons for skipped checkpoints and orbax's tracebacks")
     p.set_defaults(run=run)
@@ -71,46 +84,44 @@ def _saved(meta) -> tuple[dict, str | None]:
     return {_LEGACY.get(k, k): v for k, v in legacy.items()}, legacy.get("dataset")
 
 
-def _flag(key: str) -> str:
-    return "--" + key.replace("_", "-")
-
-
 def _configs(args, meta, report=False):
     """The dataset name and TrainConfig: flags, else the checkpoint's (resuming), else defaults."""
     from jaxconv.config import TrainConfig
 
+    resumed = {**_resumed(), "dataset": "kept"}
     saved, saved_dataset = _saved(meta) if meta is not None else ({}, None)
-    saved = {k: v for k, v in saved.items() if k in _RESUMED}
+    saved = {k: v for k, v in saved.items() if k in resumed}
     if saved_dataset is not None:
         saved["dataset"] = saved_dataset
+    given = given_fields(TrainConfig, args)  # "off" given reads None, a flag left out is absent
+    if args.dataset is not None:
+        given["dataset"] = args.dataset
     chosen, changed = {}, []
-    for key in (*_RESUMED, "dataset"):
-        given = getattr(args, key)
-        if given is not None and key in saved and given != saved[key]:
-            if not (args.allow_changed_settings and key in _CHANGEABLE):
-                hint = ("add --allow-changed-settings to continue with it" if key in _CHANGEABLE
-                        else "it cannot change on resume")
-                raise ValueError(f"{_flag(key)} {given!r} differs from the checkpoint's "
-                                 f"{saved[key]!r}; {hint}, drop the flag, or use another "
-                                 f"--checkpoint-dir.")
-            changed.append(f"{_flag(key)} {saved[key]!r} -> {given!r}")
-        if given is not None or key in saved:
-            chosen[key] = given if given is not None else saved[key]
+    for key, how in resumed.items():
+        if key in given and key in saved and given[key] != saved[key]:
+            if not (args.allow_changed_settings and how == "changeable"):
+                hint = ("add --allow-changed-settings to continue with it"
+                        if how == "changeable" else "it cannot change on resume")
+                raise ValueError(f"{flag(key)} {_shown(given[key])!r} differs from the "
+                                 f"checkpoint's {_shown(saved[key])!r}; {hint}, drop the flag, "
+                                 f"or use another --checkpoint-dir.")
+            changed.append(f"{flag(key)} {_shown(saved[key])!r} -> {_shown(given[key])!r}")
+        if key in given or key in saved:
+            chosen[key] = given[key] if key in given else saved[key]
     if changed and report:
         print(f"jaxconv train: resuming with changed settings: {', '.join(changed)}.",
               file=sys.stderr)
     dataset = chosen.pop("dataset", "digits")
-    config = TrainConfig(**{**given_fields(TrainConfig, args), **chosen})
+    given.pop("dataset", None)
+    config = TrainConfig(**{**given, **chosen})
     return dataset, config
 
 
-def _model_config(args, num_classes: int, meta=None):
-    """The ModelConfig: the checkpoint's when resuming (:func:`_check_model_flags` has checked
-    the flags given), else the flags over ``ModelConfig("conv", num_classes=<the dataset's>)``."""
+def _model_config(args, num_classes: int):
+    """A fresh run's ModelConfig: the flags over ``ModelConfig("conv", num_classes=<the
+    dataset's>)`` (a resumed run's is the checkpoint's, :func:`_check_model_flags`)."""
     from jaxconv.config import ModelConfig
 
-    if meta is not None:
-        return ModelConfig.from_json(meta["model_config"])
     return ModelConfig.from_json({"kind": "conv", "num_classes": num_classes,
                                   **given_fields(ModelConfig, args)})
 
@@ -126,20 +137,23 @@ def _check(args):
         check_writable_file("--csv", args.csv)
 
 
+def _shown(value):
+    """A setting as its flag takes it: ``(4, 8)`` -> ``"4,8"``, None -> ``"off"``."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return "off" if value is None else value
+
+
 def _check_model_flags(args, saved):
-    """Model flags given on --resume must match the checkpoint's model: its state has that shape."""
+    """Model flags given on --resume must give the checkpoint's model ``saved`` (a ModelConfig):
+    its state has that shape. Compared as ModelConfigs, so ``--padding valid`` is ``VALID``."""
     from jaxconv.config import ModelConfig
 
-    differ = []
-    for key, value in given_fields(ModelConfig, args).items():
-        old = saved.get(key)
-        old = tuple(old) if isinstance(old, list) else old
-        if key == "padding" and isinstance(value, str):
-            value = value.upper()
-        if value != old:
-            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
-            was = ",".join(map(str, old)) if isinstance(old, tuple) else old
-            differ.append(f"{_flag(key)} {shown!r} differs from the checkpoint's {was!r}")
+    given = given_fields(ModelConfig, args)
+    wanted = ModelConfig.from_json({**saved.to_json(), **given})
+    differ = [f"{flag(key)} {_shown(getattr(wanted, key))!r} differs from the checkpoint's "
+              f"{_shown(getattr(saved, key))!r}" for key in given
+              if getattr(wanted, key) != getattr(saved, key)]
     if differ:
         raise ValueError(f"{'; '.join(differ)}; the saved parameters have the checkpoint's "
                          f"model, so drop the flag(s) or use another --checkpoint-dir.")
@@ -192,17 +206,16 @@ def _prepare(args, ckpt):
     loaded = {}
 
     def build(meta):  # the restore target of one step, from that step's own metadata
-        _check_model_flags(args, meta["model_config"])
-        dataset, config = _configs(args, meta)
-        if dataset not in loaded:
-            loaded[dataset] = data.load(dataset, seed=config.seed)
         try:
             saved = models.ModelConfig.from_json(meta["model_config"])
         except (ValueError, TypeError) as err:
             raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
-        model = models.build(_model_config(args, saved.num_classes, meta))
-        tx = train.make_optimizer(config.optimizer, config.learning_rate,
-                                  schedule=config.schedule, steps=max(config.steps, 1))
+        _check_model_flags(args, saved)
+        dataset, config = _configs(args, meta)
+        if dataset not in loaded:
+            loaded[dataset] = data.load(dataset, seed=config.seed)
+        model = models.build(saved)
+        tx = train.make_tx(config)  # the recipe fit runs with makes the state it restores
         ds = loaded[dataset]
         build.result = model, ds, dataset, config
         return train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))

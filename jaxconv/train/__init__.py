@@ -1,4 +1,5 @@
-"""Training: optimisers, the train state and step, the ``fit`` generator, checkpoints, sharding.
+"""Training: the recipe (:func:`make_tx`), the train state and step, the ``fit`` generator,
+checkpoints, sharding.
 
 Example:
     >>> from jaxconv import data, models, train
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from jaxconv.config import TrainConfig
 from jaxconv.train.guard import DivergenceError, NonFiniteError
 from jaxconv.train.loop import StepResult, fit
-from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from jaxconv.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_tx
 from jaxconv.train.recover import LearningRateSuggestion, suggest_learning_rate
 from jaxconv.train.sharding import (
                                     DATA_AXIS,
@@ -49,6 +50,7 @@ __all__ = [
     "initialize_distributed",
     "loss_fn",
     "make_optimizer",
+    "make_tx",
     "make_train_step",
     "replicate",
     "replicated",

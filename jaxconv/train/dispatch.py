@@ -2,9 +2,9 @@
 
 A small model's step takes well under a millisecond of compute on the CPU, while launching it
 and reading its loss back costs about as much again (Python, the dispatch, a host sync). The
-program here runs ``count`` steps of the same update (:func:`jaxconv.train.state._update`) in a
-``lax.while_loop`` over a staged ``(capacity, batch, ...)`` block of batches, and returns every
-step's loss, accuracy and finiteness at once, so the host syncs once per ``count`` steps.
+program here runs ``count`` steps of the same update (:func:`jaxconv.train.state.train_update`)
+in a ``lax.while_loop`` over a staged ``(capacity, batch, ...)`` block of batches, and returns
+every step's loss, accuracy and finiteness at once, so the host syncs once per ``count`` steps.
 
 ``count`` is an argument, not a shape: one compilation serves every count up to ``capacity``,
 so :func:`choose_steps` can pick it from a measured step time without compiling again. The loop

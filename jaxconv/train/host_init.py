@@ -24,15 +24,17 @@ import numpy as np
 from jaxconv import validate
 from jaxconv.layers import initializers
 
-__all__ = ["abstract_plan", "init_params"]
+__all__ = ["abstract_plan", "init_params", "one_off_options"]
 
 # A program that runs once needs no optimised code: XLA compiles it several times faster.
 _ONE_OFF = {"xla_backend_optimization_level": 0}
 
 
-def _one_off_options():
-    """XLA options for a program that runs once: on the CPU, and only outside another trace
-    (``jax.eval_shape`` of :func:`jaxconv.train.init_state`), where jit takes no options."""
+def one_off_options() -> dict | None:
+    """XLA compiler options for a program that runs once (``jax.jit(...,
+    compiler_options=...)``): backend optimisation off, on the CPU, and only outside another
+    trace (``jax.eval_shape`` of :func:`jaxconv.train.init_state`), where jit takes no options;
+    else None."""
     return _ONE_OFF if jax.default_backend() == "cpu" and _tracing_is_off() else None
 
 
@@ -146,7 +148,7 @@ def init_params(model, input_shape, seed: int = 0, tx=None):
 
 
 def _jit_init(model, input_shape, seed):
-    options = _one_off_options()
+    options = one_off_options()
     compiled = _compiled_init(model, input_shape, options is not None)
     return compiled(jax.random.key(seed))
 

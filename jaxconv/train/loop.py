@@ -32,14 +32,14 @@ from jaxconv.data import batches
 from jaxconv.train import host_init, preflight, sharding
 from jaxconv.train.dispatch import Chunks, make_multi_step
 from jaxconv.train.guard import DivergenceError, Guard
-from jaxconv.train.optim import make_optimizer
+from jaxconv.train.optim import make_tx
 from jaxconv.train.state import (
     TrainState,
-    _update,
     canonical_dtype,
     evaluate,
     init_state,
     make_train_step,
+    train_update,
 )
 
 __all__ = ["StepResult", "fit"]
@@ -104,8 +104,9 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
             (``fit(model, ds, steps=100)`` is ``fit(model, ds, TrainConfig(steps=100))``).
 
     The CPU library ``"auto"`` is decided here, once, from the training step's program, and the
-    evaluation is compiled the same way. The compiled step is jax's to cache: a second ``fit``
-    with an equal model and the same named optimiser settings compiles nothing new.
+    evaluation is compiled the same way. The optax transform is
+    :func:`~jaxconv.train.make_tx` of the config. The compiled step is jax's to cache: a second
+    ``fit`` with an equal model and the same training recipe compiles nothing new.
 
     Yields:
         One :class:`StepResult` per step.
@@ -143,11 +144,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     if mesh is not None and cfg.batch_size % mesh.size:
         raise ValueError(f"fit: `batch_size` must divide by the number of devices ({mesh.size}), "
                          f"got batch_size={cfg.batch_size}.")
-    if isinstance(cfg.optimizer, str):  # same settings -> the same tx, so jax reuses the step
-        horizon = 1 if cfg.schedule == "constant" else max(cfg.steps, 1)
-        tx = _named_tx(cfg.optimizer, cfg.learning_rate, cfg.schedule, horizon)
-    else:
-        tx = cfg.optimizer
+    tx = make_tx(cfg)  # the same object for the same recipe, so jax reuses the step
     compute_dtype = canonical_dtype("fit", cfg.compute_dtype)
     input_shape = tuple(int(d) for d in np.shape(dataset.x_train)[1:])
     classes = preflight.output_classes(model, input_shape)
@@ -169,7 +166,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         y = jax.ShapeDtypeStruct((cfg.batch_size,), np.int32)
         # Traced as make_train_step's jit traces it (the same function and static arguments):
         # jax reuses this trace when the step compiles, so the model is traced once for both.
-        library = xla_cpu.library_for(jax.make_jaxpr(_update, static_argnums=(0, 1, 2))(
+        library = xla_cpu.library_for(jax.make_jaxpr(train_update, static_argnums=(0, 1, 2))(
             model, tx, compute_dtype, state, x, y))
     jit = functools.partial(xla_cpu.jit, library=library)
     train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh, jit=jit)
@@ -179,20 +176,13 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     return _run(model, tx, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
 
 
-@functools.lru_cache(maxsize=32)
-def _named_tx(optimizer, learning_rate, schedule, steps):
-    # Keyed on names and numbers: equal settings give the same optax object, which is a static
-    # argument of the compiled step, so jax's compilation cache serves repeated runs.
-    return make_optimizer(optimizer, learning_rate, schedule=schedule, steps=steps)
-
-
 @functools.cache
 def _start_norm():
     """The starting parameter norm's program: one per model, run once per ``fit``, so compiled
     without XLA's backend optimisation (as `init_state`'s). Eagerly, the norm is a program per
     operation and parameter (about 110 small compiles, 4.8 s of a cold viewer start on the
     2-core machine); optimised, 0.45-0.73 s per model there (load 5-6)."""
-    return jax.jit(optax.tree.norm, compiler_options=host_init._one_off_options())
+    return jax.jit(optax.tree.norm, compiler_options=host_init.one_off_options())
 
 
 def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit,
@@ -206,7 +196,7 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
     began = time.perf_counter()
     chunks = Chunks(cfg, mesh, dataset)
     multi = None if chunks.capacity == 1 else make_multi_step(
-        _update, jit, (model, tx, compute_dtype))
+        train_update, jit, (model, tx, compute_dtype))
     def launch(step, state):
         """Dispatches the steps after ``step`` (jax runs them while the host goes on)."""
         n = chunks.next_count(step)

@@ -11,8 +11,9 @@ test accuracy 0.078: every prediction had collapsed to the same guess.) It tries
 10,000x, 10^8x smaller and then bisects between the last failure and the first success (on the
 exponent), so 2-6 tries of a few steps.
 
-The tries share one compiled step: every named optimiser (:func:`~jaxconv.train.make_optimizer`)
-ends by multiplying its update by the learning rate, and nothing before that depends on it, so
+The tries share one compiled step: every transform :func:`~jaxconv.train.make_tx` builds for a
+named optimiser ends by multiplying its update by the learning rate, and nothing before that
+depends on it, so
 the update at rate ``r`` is the run's update times ``r / learning_rate``, with that factor an
 argument of the step. (Compiling a step per rate, through ``fit``, took 37 s for the SGD case
 above and 82 s for the Adam one on the shared 2-core machine at load 8.)
@@ -92,7 +93,7 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
             optimiser is an optax object (its learning rate is not known here).
     """
     from jaxconv.train import preflight
-    from jaxconv.train.loop import _named_tx
+    from jaxconv.train.optim import make_tx
     from jaxconv.train.state import canonical_dtype
 
     if not isinstance(err, DivergenceError):
@@ -102,8 +103,7 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
         raise TypeError("suggest_learning_rate: `config` must be a TrainConfig naming its "
                         f"optimizer, got {config!r}.")
     start = int(err.good_step)
-    horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
-    tx = _named_tx(config.optimizer, config.learning_rate, config.schedule, horizon)
+    tx = make_tx(config)  # the run's own transform: its compiled step, its state's structure
     compute_dtype = canonical_dtype("suggest_learning_rate", config.compute_dtype)
     stream = batches(dataset.x_train, dataset.y_train, config.batch_size, seed=config.seed)
     pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, start, start + steps)]
@@ -160,11 +160,12 @@ def _loss(model, compute_dtype, params, x, y):
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _scaled_step(model, tx, compute_dtype, state, x, y, scale):
-    """The run's update (:func:`jaxconv.train.state._update`) with ``tx``'s update times ``scale``."""
-    from jaxconv.train.state import TrainState, _update
+    """The run's update (:func:`jaxconv.train.state.train_update`) with ``tx``'s update times
+    ``scale``."""
+    from jaxconv.train.state import TrainState, train_update
 
     scaled = optax.chain(tx, optax.scale(scale))
     inner = TrainState(step=state.step, params=state.params,
                        opt_state=(state.opt_state, optax.scale(scale).init(state.params)))
-    new, metrics, _ = _update(model, scaled, compute_dtype, inner, x, y)
+    new, metrics, _ = train_update(model, scaled, compute_dtype, inner, x, y)
     return TrainState(step=new.step, params=new.params, opt_state=new.opt_state[0]), metrics

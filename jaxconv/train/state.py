@@ -17,14 +17,16 @@ import numpy as np
 import optax
 
 from jaxconv.backend import xla_cpu
+from jaxconv.config import compute_dtype_name
+from jaxconv.names import COMPUTE_DTYPES
 from jaxconv.train import host_init, sharding
 from jaxconv.train.guard import NonFiniteError
 from jaxconv.validate import check_int, check_shape
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
-           "loss_fn", "make_train_step"]
+           "loss_fn", "make_train_step", "train_update"]
 
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+_DTYPES = {name: getattr(jnp, name) for name in COMPUTE_DTYPES}  # jnp.bfloat16, ...
 
 
 @flax.struct.dataclass
@@ -43,17 +45,10 @@ class TrainState:
 
 
 def canonical_dtype(fn: str, compute_dtype):
-    """None (compute in the parameters' dtype) or a floating dtype given by name or dtype."""
-    if compute_dtype is None:
-        return None
-    try:
-        name = jnp.dtype(compute_dtype).name
-    except (TypeError, ValueError):
-        name = None
-    if name not in _DTYPES:
-        raise ValueError(f"{fn}: `compute_dtype` must be None or one of {', '.join(_DTYPES)}, got "
-                         f"compute_dtype={compute_dtype!r}.")
-    return _DTYPES[name]
+    """None (compute in the parameters' dtype) or the jnp dtype of a compute dtype given by name
+    or dtype, under TrainConfig's rule (:func:`jaxconv.config.compute_dtype_name`)."""
+    name = compute_dtype_name(fn, compute_dtype)
+    return None if name is None else _DTYPES[name]
 
 
 def init_state(model, tx: optax.GradientTransformation, input_shape, *,
@@ -100,7 +95,7 @@ def _state_at_zero(tx, params):
 def _start(tx):
     """The state at step 0 around given parameters; a one-off program per optimiser."""
     return jax.jit(functools.partial(_state_at_zero, tx),
-                   compiler_options=host_init._one_off_options())
+                   compiler_options=host_init.one_off_options())
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):
@@ -188,12 +183,29 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
     if mesh is not None:
         repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
         shardings = dict(in_shardings=(repl, data, data), out_shardings=(repl, repl, repl))
-    compiled = jit(_update, static_argnums=(0, 1, 2), **shardings)
+    compiled = jit(train_update, static_argnums=(0, 1, 2), **shardings)
     return _Bound(compiled, (model, tx, compute_dtype))
 
 
-def _update(model, tx, compute_dtype, state, x, y):
-    """The update of :func:`make_train_step`, not compiled (``fit`` resolves its CPU library)."""
+def train_update(model, tx: optax.GradientTransformation, compute_dtype, state: TrainState,
+                 x, y):
+    """One training update, not compiled: what :func:`make_train_step` compiles, and what ``fit``
+    traces to choose its CPU library, the multi-step dispatch loops over
+    (:mod:`jaxconv.train.dispatch`) and the learning-rate search scales
+    (:mod:`jaxconv.train.recover`).
+
+    Args:
+        model: the Flax module.
+        tx: the optax transform (:func:`jaxconv.train.make_tx`).
+        compute_dtype: None or a canonical dtype (:func:`canonical_dtype`).
+        state: the :class:`TrainState` before the update.
+        x: images of shape (N, H, W, C).
+        y: int labels of shape (N,).
+
+    Returns:
+        ``(state, metrics, grads)`` as :func:`make_train_step`'s step returns them: the input
+        state unchanged when the loss, a gradient or a new parameter is not finite.
+    """
     (loss, logits), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
         model, state.params, x, y, compute_dtype)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)

@@ -103,8 +103,7 @@ def set_regions(session, regions) -> ModelCounts:
     if regions is not None:
         regions = check_int("Session.set_regions", "regions", regions)
     s = session.settings = session.settings.with_fields(regions=regions)
-    column = build_column(session, DIAL_KIND, train.make_optimizer(s.train.optimizer,
-                                                                   s.train.learning_rate))
+    column = build_column(session, DIAL_KIND, train.make_tx(s.train))
     session.models[DIAL_KIND], session.states[DIAL_KIND] = column.model, column.state
     session._features[DIAL_KIND] = column.features
     session.grads.pop(DIAL_KIND, None)

@@ -80,7 +80,7 @@ class Session:
         if self.restore_dir is not None:  # the middle column as it was saved (viewer.session.columns)
             self.settings = building.restored_settings(self.settings, self.restore_dir)
         s = self.settings
-        tx = train.make_optimizer(s.train.optimizer, s.train.learning_rate)
+        tx = train.make_tx(s.train)  # the transform fit trains with: its state's structure
         counted = {}
         self.compile_notice = None
         for kind in KINDS:  # the middle column's kind follows the sharing dial (viewer.session.columns)
