@@ -108,6 +108,52 @@ def test_api_overview_lists_every_moved_module_and_its_home():
         f"{rows ^ set(jaxconv.MOVED.items())}"
 
 
+def _module_rows() -> list[list[str]]:
+    """The modules of each row of docs/api/index.md's table "The modules, by folder", in order
+    (``jaxconv.ops.conv`, `.local`` abbreviations expanded)."""
+    overview = (DOCS / "api" / "index.md").read_text(encoding="utf-8")
+    table = overview.split("## The modules, by folder", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        if not line.startswith("| `jaxconv."):
+            continue
+        names = re.findall(r"`(\.?\w[\w.]*)`", line.split(" | ")[0])
+        full = [names[0]] + [names[0].rsplit(".", 1)[0] + n if n.startswith(".") else n
+                             for n in names[1:]]
+        rows.append(full)
+    return rows
+
+
+def test_api_overview_module_rows_import_only_rows_above():
+    # The overview says so: "each module imports only from the rows above its own".
+    import ast
+
+    rows = _module_rows()
+    assert len(rows) > 20, rows
+
+    def row_of(module):
+        found = [(len(name), i) for i, row in enumerate(rows) for name in row
+                 if module == name or module.startswith(name + ".")]
+        return max(found)[1] if found else None
+
+    for path in sorted((ROOT / "jaxconv").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        own = row_of(module)
+        if own is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                row = row_of(target)
+                assert row is None or row <= own, \
+                    f"{module} imports {target}, a row below it in docs/api/index.md"
+
+
 def _public_objects():
     """(name, griffe object) for each name in jaxconv.__all__, and in the __all__ of re-exported
     modules (a module without __all__: the names it defines without a leading underscore)."""
