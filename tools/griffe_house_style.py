@@ -10,7 +10,9 @@ Four habits of the code that griffe does not read by itself:
   Sphinx convention for documenting a constant. They become the constant's docstring.
 * Sphinx roles such as :func:`fit` or :class:`~jaxconv.costs.counting.Cost`, which Markdown would show
   as ":func:fit". Each becomes an optional autorefs link (plain code where the target is not on
-  the site, with no warning), its name resolved in the docstring's scope as Sphinx would.
+  the site, with no warning), its name resolved in the docstring's scope as Sphinx would, and
+  the drop-in names ``jaxconv.linen`` and ``jaxconv.nnx`` (import aliases griffe cannot see) read
+  as their homes in ``jaxconv.layers``.
 * Several arguments sharing one description (``strides, padding, dilation: as conv_cost.``),
   the list sometimes wrapped over two lines. Griffe's Google parser reads ``name: text`` only, so
   a wrapped list is joined onto one line, and griffe's check that each documented argument is in
@@ -45,8 +47,19 @@ def _resolve(obj: griffe.Object, name: str) -> str | None:
             path = scope.resolve(head)
         except (griffe.NameResolutionError, AttributeError):
             continue
-        return f"{path}.{rest}" if rest else path
-    return name if name.startswith("jaxconv.") else None
+        return _home(f"{path}.{rest}" if rest else path)
+    return _home(name) if name.startswith("jaxconv.") else None
+
+
+def _home(path: str) -> str:
+    """``path`` at its module's home: ``jaxconv.linen.Conv`` is ``jaxconv.layers.linen.Conv``
+    (the drop-in names are import aliases, which griffe does not see)."""
+    from jaxconv import ALIASES  # no JAX: the package loads its modules on first use
+
+    for alias, home in ALIASES.items():
+        if path == alias or path.startswith(alias + "."):
+            return home + path[len(alias):]
+    return path
 
 
 def _roles_to_links(obj: griffe.Object, text: str) -> str:
