@@ -14,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # Pages whose examples are meant to run as they stand (other pages may show shell sessions or
 # accelerator-only code).
-RUNNABLE_PAGES = ("index.md", "quickstart.md", "concepts.md", "porting.md", "tpu.md", "sharing.md")
+RUNNABLE_PAGES = ("index.md", "quickstart.md", "concepts.md", "kinds.md", "porting.md", "tpu.md",
+                  "sharing.md", "counting.md", "backprop.md")
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -35,9 +36,34 @@ def test_every_runnable_page_has_examples():
         assert python_blocks(page), f"docs/{page} has no ```python example"
 
 
+@pytest.fixture
+def kind_registry():
+    """Leaves the kind registry as it was: a page may register a kind of its own (kinds.md)."""
+    from jaxconv import kinds
+
+    before = kinds.registered()
+    yield
+    for kind in kinds.registered():
+        if kind.name not in {k.name for k in before}:
+            kinds.unregister(kind.name)
+    for kind in before:
+        kinds.register(kind, replace=True)
+
+
+# An example importing a module by its old path (jaxconv.MOVED) fails: the pages show the new ones.
+@pytest.mark.filterwarnings(r"error:jaxconv\.\S+ moved to:DeprecationWarning")
 @pytest.mark.parametrize("name,code", BLOCKS, ids=[name for name, _ in BLOCKS])
-def test_example_runs(name, code, capsys):
+def test_example_runs(name, code, capsys, kind_registry):
     exec(compile(code, name, "exec"), {"__name__": "__docs__"})
+
+
+def test_kinds_page_prints_what_it_shows(capsys, kind_registry):
+    # The depthwise example's output is pasted under it: run it and compare.
+    text = (DOCS / "kinds.md").read_text(encoding="utf-8")
+    example = next(code for _, code in python_blocks("kinds.md") if "class DepthwiseKind" in code)
+    shown = re.search(r"It prints:\n\n```\n(.*?)```", text, re.S).group(1)
+    exec(compile(example, "kinds.md", "exec"), {"__name__": "__docs__"})
+    assert capsys.readouterr().out == shown
 
 
 def test_quickstart_shows_the_readme_example():
