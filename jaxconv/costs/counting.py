@@ -26,7 +26,8 @@ import dataclasses
 import math
 
 from jaxconv import shapes
-from jaxconv.costs._count_args import check_bool, itemsize, real_taps, spatial_input
+from jaxconv.costs._count_args import itemsize, real_taps, spatial_input
+from jaxconv.validate import check_bool, check_choice, check_int
 
 __all__ = [
     "Cost", "Params", "conv_cost", "conv_params", "dense_cost", "itemsize", "local_cost",
@@ -146,10 +147,10 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
         1000000000000
     """
     fn = "dense_cost"
-    cin = shapes.check_features(fn, "in_features", in_features)
-    cout = shapes.check_features(fn, "out_features", out_features)
+    cin = check_int(fn, "in_features", in_features)
+    cout = check_int(fn, "out_features", out_features)
     use_bias = check_bool(fn, "use_bias", use_bias)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     weights, biases = cin * cout, cout if use_bias else 0
     flops = 2 * n * cin * cout + (n * cout if use_bias else 0)
@@ -239,10 +240,10 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
         regions: regions per dim, for a layout that takes them.
     """
     spatial, channels = spatial_input(fn, input_shape)
-    features = shapes.check_features(fn, "features", features)
+    features = check_int(fn, "features", features)
     groups = shapes.check_groups(fn, groups, channels, features)
     use_bias = check_bool(fn, "use_bias", use_bias)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
                            dilation=dilation)
@@ -344,10 +345,9 @@ def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID",
         (2, 2, 3)
     """
     fn = "pool_cost"
-    if kind not in ("max", "avg"):
-        raise ValueError(f"{fn}: `kind` must be 'max' or 'avg', got kind={kind!r}.")
+    kind = check_choice(fn, "kind", kind, ("max", "avg"))
     spatial, channels = spatial_input(fn, input_shape)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, window, strides=window if strides is None else strides,
                            padding=padding, window_name="window")

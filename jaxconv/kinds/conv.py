@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jaxconv import names
+from jaxconv import names, shapes
 from jaxconv.kinds import _reading
 from jaxconv.kinds.record import Kind
 
@@ -45,8 +45,8 @@ class ConvKind(Kind):
             return None
         example, window, batch = call
         return self.cost(example, params["kernel"].shape[-1], window,
-                         strides=_reading.one(module.strides), padding=module.padding,
-                         dilation=_reading.one(module.kernel_dilation),
+                         strides=shapes.none_as_one(module.strides), padding=module.padding,
+                         dilation=shapes.none_as_one(module.kernel_dilation),
                          groups=module.feature_group_count, use_bias="bias" in params,
                          batch_size=batch, dtype=dtype)
 

@@ -7,7 +7,7 @@ import math
 from jaxconv import names, shapes
 from jaxconv.kinds import _reading
 from jaxconv.kinds.record import Kind
-from jaxconv.validate import check_shape
+from jaxconv.validate import check_int, check_shape
 
 __all__ = ["DenseKind"]
 
@@ -46,7 +46,7 @@ class DenseKind(Kind):
             geom = shapes.geometry(fn, spatial, kernel_size, strides=strides,
                                    padding=padding or self.padding, dilation=dilation)
             in_features = math.prod(spatial) * channels
-            units = geom.num_positions * shapes.check_features(fn, "features", features)
+            units = geom.num_positions * check_int(fn, "features", features)
         return counting.dense_cost(in_features, units, use_bias=use_bias, batch_size=batch_size,
                                    dtype=dtype)
 

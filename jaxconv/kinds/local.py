@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jaxconv import names
+from jaxconv import names, shapes
 from jaxconv.kinds import _reading
 from jaxconv.kinds.conv import _op_settings
 from jaxconv.kinds.record import Kind
@@ -42,8 +42,8 @@ class LocalKind(Kind):
             return None
         example, window, batch = call
         return self.cost(example, params["kernel"].shape[-1], window,
-                         strides=_reading.one(module.strides), padding=module.padding,
-                         dilation=_reading.one(module.kernel_dilation),
+                         strides=shapes.none_as_one(module.strides), padding=module.padding,
+                         dilation=shapes.none_as_one(module.kernel_dilation),
                          use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     def spatial_layer(self, config, features, x, name):

@@ -45,8 +45,8 @@ class RegionalKind(Kind):
             return None
         example, window, batch = call
         return self.cost(example, kernel[-1], window, regions=kernel[:len(window)],
-                         strides=_reading.one(module.strides), padding=module.padding,
-                         dilation=_reading.one(module.kernel_dilation),
+                         strides=shapes.none_as_one(module.strides), padding=module.padding,
+                         dilation=shapes.none_as_one(module.kernel_dilation),
                          use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     @staticmethod

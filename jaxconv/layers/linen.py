@@ -43,6 +43,7 @@ from flax.linen.dtypes import promote_dtype
 from jaxconv import ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
+from jaxconv.validate import check_int
 
 __all__ = ["Conv", "ConvLocal", "Dense", "LocallyConnected", "RegionalConv"]
 
@@ -77,7 +78,7 @@ class Dense(nn.Module):
     @nn.compact
     def __call__(self, inputs):
         """inputs: shape (..., in_features); returns (..., features)."""
-        shape = (_in_features("Dense", inputs), m.features("Dense", "features", self.features))
+        shape = (_in_features("Dense", inputs), check_int("Dense", "features", self.features))
         kernel, bias = m.linen_params(self, "Dense", shape, shape[1:], jnp.shape(inputs),
                                       use_bias=self.use_bias)
         x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
@@ -110,7 +111,7 @@ class _Windowed(nn.Module):
         """Flattens the batch axes and checks the settings on this input: (x, batch, geometry)."""
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        m.features(fn, "features", self.features)
+        check_int(fn, "features", self.features)
         geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
                           self.input_dilation, self.kernel_dilation)
         return x, batch, geom
@@ -220,7 +221,7 @@ class LocallyConnected(nn.Module):
         fn = "LocallyConnected"
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        features = m.features(fn, "features", self.features)
+        features = check_int(fn, "features", self.features)
         geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
                           self.input_dilation, self.kernel_dilation)
         kernel, bias = m.linen_params(
@@ -266,9 +267,10 @@ class RegionalConv(nn.Module):
         fn = "RegionalConv"
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        features = m.features(fn, "features", self.features)
-        geom = shapes.geometry(fn, x.shape[1:-1], window, strides=m.one(self.strides),
-                               padding=self.padding, dilation=m.one(self.kernel_dilation),
+        features = check_int(fn, "features", self.features)
+        one = shapes.none_as_one
+        geom = shapes.geometry(fn, x.shape[1:-1], window, strides=one(self.strides),
+                               padding=self.padding, dilation=one(self.kernel_dilation),
                                dilation_name="kernel_dilation")
         regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
         kernel_shape = shapes.regional_kernel_shape(regions, geom.window, x.shape[-1], features)

@@ -27,7 +27,7 @@ from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
 from jaxconv.ops import regional
 from jaxconv.ops.local import canonical_implementation
-from jaxconv.validate import check_bool, check_choice, check_params_fit
+from jaxconv.validate import check_bool, check_choice, check_int, check_params_fit
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
 
@@ -73,8 +73,8 @@ class Linear(_Layer):
                  preferred_element_type: Any = None, rngs: nnx.Rngs,
                  kernel_metadata=_NONE, bias_metadata=_NONE):
         fn = "Linear"
-        self.in_features = m.features(fn, "in_features", in_features)
-        self.out_features = m.features(fn, "out_features", out_features)
+        self.in_features = check_int(fn, "in_features", in_features)
+        self.out_features = check_int(fn, "out_features", out_features)
         self.use_bias, self.dtype, self.param_dtype = use_bias, dtype, param_dtype
         self.precision, self.dot_general, self.promote_dtype = precision, dot_general, promote_dtype
         self.preferred_element_type = preferred_element_type
@@ -101,8 +101,8 @@ class _Windowed(_Layer):
     def _settings(self, fn, in_features, out_features, kernel_size, strides, padding,
                   input_dilation, kernel_dilation, use_bias, mask, dtype, param_dtype, precision,
                   promote_dtype, preferred_element_type):
-        self.in_features = m.features(fn, "in_features", in_features)
-        self.out_features = m.features(fn, "out_features", out_features)
+        self.in_features = check_int(fn, "in_features", in_features)
+        self.out_features = check_int(fn, "out_features", out_features)
         self.kernel_size = m.window(fn, kernel_size)
         m.settings(fn, len(self.kernel_size), strides, padding, input_dilation, kernel_dilation)
         self.strides, self.padding = strides, padding

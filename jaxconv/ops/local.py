@@ -32,6 +32,7 @@ from jaxconv.ops._local_impl import (
     tiles_exactly,
 )
 from jaxconv.ops.conv import add_bias
+from jaxconv.validate import check_int
 
 __all__ = ["IMPLEMENTATIONS", "canonical_implementation", "choose_implementation",
            "from_flax_conv_local", "local_geometry", "locally_connected", "tiles_exactly",
@@ -152,7 +153,7 @@ def from_flax_conv_local(kernel, in_features, kernel_size):
                          f"one or more spatial dims, got shape {tuple(kernel.shape)}.")
     ndim = kernel.ndim - 2
     window = shapes.canonical_ints(fn, "kernel_size", kernel_size, ndim)
-    in_features = shapes.check_features(fn, "in_features", in_features)
+    in_features = check_int(fn, "in_features", in_features)
     if kernel.shape[-2] != in_features * math.prod(window):
         raise ValueError(f"{fn}: fused axis has size {kernel.shape[-2]} but in_features * "
                          f"prod(kernel_size) = {in_features} * {math.prod(window)} = "
