@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.costs._count_args import itemsize, real_taps, spatial_input
 from jaxconv.validate import check_bool, check_choice, check_int
 
@@ -265,7 +265,7 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     )
 
 
-def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", dilation=1,
+def conv_cost(input_shape, features, kernel_size, *, strides=1, padding=names.CONV_PADDING, dilation=1,
               groups=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a convolution with one shared kernel ``(*window, C // groups, F)``.
 
@@ -274,7 +274,8 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", 
         features: output channels ``F``.
         kernel_size: window, an int or one int per spatial dim.
         strides: int or one per spatial dim.
-        padding: "SAME", "VALID", "CIRCULAR", an int, or (low, high) pairs.
+        padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR", an int, or
+            (low, high) pairs.
         dilation: int or one per spatial dim.
         groups: channel groups (``C`` for depthwise).
         use_bias: whether the layer has a bias of shape ``(F,)``.
@@ -293,12 +294,12 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", 
                          use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
 
-def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID", dilation=1,
+def local_cost(input_shape, features, kernel_size, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a locally-connected layer, kernel ``(*out_spatial, *window, C, F)``.
 
     Arguments as :func:`conv_cost` (no groups); the bias is ``(*out_spatial, F)``, one per position
-    and feature, as in Flax and Keras. The default padding is "VALID", as the layer's.
+    and feature, as in Flax and Keras. The default padding is ``names.LOCAL_PADDING`` ("VALID"), as the layer's.
 
     Example:
         >>> local_cost((1000, 1000, 1), 1, 10, padding="SAME").weights
@@ -309,8 +310,8 @@ def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID"
                          batch_size=batch_size, dtype=dtype)
 
 
-def regional_cost(input_shape, features, kernel_size, *, regions, strides=1, padding="VALID",
-                  dilation=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
+def regional_cost(input_shape, features, kernel_size, *, regions, strides=1,
+                  padding=names.LOCAL_PADDING, dilation=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a regional convolution, kernel ``(*regions, *window, C, F)``.
 
     Arguments as :func:`local_cost`, plus ``regions`` (an int or one per spatial dim, at most the

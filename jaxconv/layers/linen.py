@@ -28,8 +28,8 @@ here (as in Flax):
 ``(C, *window)`` and bias ``(*out_spatial, F)``, so a Flax checkpoint restores into it, and adds
 ``implementation`` (last, so positional calls are Flax's). jaxconv's own ``LocallyConnected`` keeps
 the readable layout ``(*out_spatial, *window, C, F)`` (:func:`jaxconv.ops.to_flax_conv_local` and
-:func:`~jaxconv.ops.from_flax_conv_local` convert), defaults to ``"VALID"`` as Keras, and counts
-fan-in per position in its initialiser (:mod:`jaxconv.layers.initializers`).
+:func:`~jaxconv.ops.from_flax_conv_local` convert), defaults to ``names.LOCAL_PADDING``
+(``"VALID"``, as Keras), and counts fan-in per position in its initialiser (:mod:`jaxconv.layers.initializers`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import jax.numpy as jnp
 from flax import linen as nn
 from flax.linen.dtypes import promote_dtype
 
-from jaxconv import ops, shapes
+from jaxconv import names, ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
 from jaxconv.validate import check_int
@@ -94,7 +94,7 @@ class _Windowed(nn.Module):
     features: int
     kernel_size: Any
     strides: Any = 1
-    padding: Any = "SAME"
+    padding: Any = names.CONV_PADDING  # Flax's default ("SAME")
     input_dilation: Any = 1
     kernel_dilation: Any = 1
     feature_group_count: int = 1
@@ -193,8 +193,8 @@ class LocallyConnected(nn.Module):
 
     The number of positions comes from the first input's spatial shape; the bias has one value per
     position and feature, ``(*out_spatial, F)``. Unlike :class:`ConvLocal` it defaults to
-    ``"VALID"`` (as Keras), keeps the window and channel axes apart, and initialises with fan-in
-    ``prod(window) * C``.
+    ``names.LOCAL_PADDING`` (``"VALID"``, as Keras), keeps the window and channel axes apart, and
+    initialises with fan-in ``prod(window) * C``.
 
     Example:
         >>> LocallyConnected(4, (3, 3)).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
@@ -204,7 +204,7 @@ class LocallyConnected(nn.Module):
     features: int
     kernel_size: Any
     strides: Any = 1
-    padding: Any = "VALID"
+    padding: Any = names.LOCAL_PADDING
     input_dilation: Any = 1
     kernel_dilation: Any = 1
     use_bias: bool = True
@@ -251,7 +251,7 @@ class RegionalConv(nn.Module):
     kernel_size: Any
     regions: Any
     strides: Any = 1
-    padding: Any = "VALID"
+    padding: Any = names.LOCAL_PADDING
     kernel_dilation: Any = 1
     use_bias: bool = True
     dtype: Any = None

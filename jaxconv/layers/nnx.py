@@ -8,7 +8,7 @@ the call's ``out_sharding``; the arguments mean what :mod:`jaxconv.layers.linen`
 ``kernel_size`` is a 1-D window, as in Flax and :mod:`jaxconv.layers.linen`.
 
 NNX has no ``ConvLocal``; :class:`ConvLocal` here is linen's with NNX's constructor, and
-:class:`LocallyConnected` is jaxconv's layer (readable layout, ``"VALID"``). Both take
+:class:`LocallyConnected` is jaxconv's layer (readable layout, ``names.LOCAL_PADDING``). Both take
 ``input_size``, the input's spatial shape, which fixes the number of positions.
 """
 
@@ -22,7 +22,7 @@ from flax import nnx
 from flax.nnx.nn import dtypes
 from jax import lax
 
-from jaxconv import ops, shapes
+from jaxconv import names, ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
 from jaxconv.ops import regional
@@ -125,7 +125,7 @@ class Conv(_Windowed):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 padding="SAME", input_dilation=1, kernel_dilation=1,
+                 padding=names.CONV_PADDING, input_dilation=1, kernel_dilation=1,
                  feature_group_count: int = 1, use_bias: bool = True, mask=None,
                  dtype: Any = None, param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=default_kernel_init, bias_init=default_bias_init,
@@ -201,7 +201,7 @@ class ConvLocal(_Local):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 input_size, padding="SAME", input_dilation=1, kernel_dilation=1,
+                 input_size, padding=names.CONV_PADDING, input_dilation=1, kernel_dilation=1,
                  use_bias: bool = True, mask=None, dtype: Any = None,
                  param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=default_kernel_init, bias_init=default_bias_init,
@@ -231,7 +231,7 @@ class LocallyConnected(_Local):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 input_size, padding="VALID", input_dilation=1, kernel_dilation=1,
+                 input_size, padding=names.LOCAL_PADDING, input_dilation=1, kernel_dilation=1,
                  use_bias: bool = True, dtype: Any = None, param_dtype: Any = jnp.float32,
                  precision: Any = None, kernel_init=local_kernel_init,
                  bias_init=default_bias_init, preferred_element_type: Any = None,
@@ -264,7 +264,7 @@ class RegionalConv(_Windowed):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 regions, input_size, padding="VALID", kernel_dilation=1, use_bias: bool = True,
+                 regions, input_size, padding=names.LOCAL_PADDING, kernel_dilation=1, use_bias: bool = True,
                  dtype: Any = None, param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=local_kernel_init, bias_init=default_bias_init,
                  implementation: str = "auto", rngs: nnx.Rngs, kernel_metadata=_NONE,

@@ -14,7 +14,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import (
     bias_array,
     canonical_dtype,
@@ -66,7 +66,7 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilatio
     return geom
 
 
-def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
+def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                       input_dilation=1, precision=None, preferred_element_type=None,
                       implementation="auto"):
     """Locally-connected layer: a convolution whose kernel differs at every output position.
@@ -77,7 +77,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
             shape that ``x``, the window, strides, padding and dilation give.
         bias: optional bias of shape (*out_spatial, F) (one per position, as Flax and Keras) or (F,).
         strides: int or one int per spatial dim.
-        padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
+        padding: default ``names.LOCAL_PADDING`` ("VALID", as Keras); "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
             or one int or (low, high) pair per spatial dim (as :func:`conv`).
         dilation: spacing between kernel taps; int or one per spatial dim.
         input_dilation: ``d - 1`` zeros between input values before padding, as :func:`conv`.

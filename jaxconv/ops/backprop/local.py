@@ -22,7 +22,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import canonical_precision, common_dtype, float_array
 from jaxconv.ops.backprop._common import check_grad_out, pad_like_forward, tap_slices, unpad
 from jaxconv.ops.local import local_geometry
@@ -52,7 +52,7 @@ def local_grads(x, kernel, g, geom: shapes.Geometry, precision):
     return unpad(grad_xp, geom), grad_kernel, g.sum(axis=0)
 
 
-def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding="VALID", dilation=1,
+def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                                precision=None, bias_per_position=True):
     """Gradients of :func:`jaxconv.ops.locally_connected` from the output gradient, by hand.
 
@@ -61,7 +61,8 @@ def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding="VALID
         kernel: weights of shape (*out_spatial, *window, C, F).
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         strides: as :func:`jaxconv.ops.locally_connected`.
-        padding: as :func:`jaxconv.ops.locally_connected` (default "VALID"), incl. "CIRCULAR".
+        padding: as :func:`jaxconv.ops.locally_connected` (default
+            ``names.LOCAL_PADDING``, "VALID"), incl. "CIRCULAR".
         dilation: as :func:`jaxconv.ops.locally_connected`.
         precision: ``lax.Precision`` or its name.
         bias_per_position: which bias the layer has, hence the shape of ``grad_bias``: True for

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import canonical_precision, common_dtype, float_array
 from jaxconv.ops.backprop._common import check_grad_out
 from jaxconv.ops.backprop.local import local_grads
@@ -49,7 +49,7 @@ def _regional_grads(x, kernel, g, geom: shapes.Geometry, regions, precision):
     return grad_x, region_sum(grad_w_pos, geom, regions), region_sum(grad_b_pos, geom, regions)
 
 
-def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="VALID",
+def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding=names.LOCAL_PADDING,
                            dilation=1, precision=None, bias_per_region=True):
     """Gradients of :func:`jaxconv.regional_conv` from the output gradient, by hand.
 
@@ -59,7 +59,7 @@ def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         regions: as :func:`jaxconv.regional_conv`.
         strides: as :func:`jaxconv.regional_conv`.
-        padding: "VALID" (default), "SAME", "CIRCULAR", an int or (low, high) pairs.
+        padding: default ``names.LOCAL_PADDING`` ("VALID"); "SAME", "CIRCULAR", an int or (low, high) pairs.
         dilation: as :func:`jaxconv.regional_conv`.
         precision: ``lax.Precision`` or its name.
         bias_per_region: which bias the layer has, hence the shape of ``grad_bias``: True for
