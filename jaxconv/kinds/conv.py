@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from jaxconv import names, shapes
 from jaxconv.kinds import _reading
+from jaxconv.kinds._settings import (
+    geometry,
+    op_settings,
+    torch_channels_first,
+    torch_pads,
+    torch_tensor,
+)
 from jaxconv.kinds.record import Kind
 
 __all__ = ["ConvKind"]
@@ -29,7 +36,7 @@ class ConvKind(Kind):
         from jaxconv.costs import counting
 
         return counting.conv_cost(input_shape, features, kernel_size, strides=strides,
-                                  padding=padding or self.padding, dilation=dilation,
+                                  padding=self.padding if padding is None else padding, dilation=dilation,
                                   groups=groups, use_bias=use_bias, batch_size=batch_size,
                                   dtype=dtype)
 
@@ -80,16 +87,33 @@ class ConvKind(Kind):
         return conv_backward
 
     def apply(self, settings, implementation="auto"):
-        op, kw = self.op, _op_settings(settings, "strides", "padding", "dilation", "groups")
+        op, kw = self.op, op_settings(settings, "strides", "padding", "dilation", "groups")
         return lambda params, x: op(x, params[0], params[1], **kw)
 
     def flax_peer(self, settings):
         from flax import linen as nn
 
         return nn.Conv(settings["features"], settings["kernel_size"],
-                       **_op_settings(settings, "strides", "padding"))
+                       **op_settings(settings, "strides", "padding"),
+                       kernel_dilation=settings.get("dilation") or 1,
+                       feature_group_count=settings.get("groups") or 1)
 
+    def torch_peer(self, settings, kernel, bias, x):
+        """``torch.nn.functional.conv{1,2,3}d`` on the input zero-padded as jaxconv pads it."""
+        import numpy as np
+        import torch.nn.functional as tf
 
-def _op_settings(settings, *keys) -> dict:
-    """The entries of ``settings`` named by ``keys`` that are set (not None)."""
-    return {k: settings[k] for k in keys if settings.get(k) is not None}
+        geom = geometry(self.name, x.shape, settings)
+        pads = torch_pads(geom)
+        if pads is None or geom.ndim > 3:
+            return None
+        conv = getattr(tf, f"conv{geom.ndim}d")
+        groups = x.shape[-1] // kernel.shape[-2]  # the kernel reads C / groups channels
+        weight = np.moveaxis(np.asarray(kernel), (-1, -2), (0, 1))  # (F, C // groups, *window)
+        params = [torch_tensor(weight), torch_tensor(bias)]
+
+        def apply(inputs, p):
+            return conv(tf.pad(inputs, pads), p[0], p[1], stride=geom.strides,
+                        dilation=geom.dilation, groups=groups)
+
+        return apply, params, torch_channels_first(x)

@@ -58,6 +58,8 @@ class Kind(abc.ABC):
             structure (conv, 30); a new kind picks a number between.
         regional_form: the kind this one becomes when its weights are shared by regions (the
             viewer's sharing dial), or None.
+        bench_companion: another kind ``jaxconv bench`` also times beside this one, on the same
+            input (regional: the locally-connected layer whose weights it shares), or None.
     """
 
     name: ClassVar[str] = ""
@@ -70,6 +72,7 @@ class Kind(abc.ABC):
     whole_input: ClassVar[bool] = False
     order: ClassVar[int] = 50
     regional_form: ClassVar[str | None] = None
+    bench_companion: ClassVar[str | None] = None
 
     def __repr__(self) -> str:
         return f"<kind {self.name!r}>"
@@ -121,6 +124,21 @@ class Kind(abc.ABC):
         """
         return None
 
+    def layer_settings(self, input_shape, **given) -> dict[str, Any]:
+        """The settings a layer of this kind uses on one example ``input_shape``, from ``given``.
+
+        ``given``: any of ``kernel_size``, ``strides``, ``padding``, ``dilation``, ``groups`` and
+        ``regions`` (None: the default). Returns all of them: the kind's own :attr:`padding` where
+        none was given, and whatever the kind fixes itself, which is what a subclass overrides (a
+        depthwise convolution: ``groups`` = the input's channels). ``jaxconv bench`` builds its
+        workloads with it; :meth:`cost`, :meth:`apply`, :meth:`flax_peer` and
+        :meth:`torch_peer` take what it returns.
+        """
+        out = {"kernel_size": None, "strides": 1, "padding": self.padding, "dilation": 1,
+               "groups": 1, "regions": None}
+        out.update((k, v) for k, v in given.items() if v is not None)
+        return out
+
     # --- the model: a layer of jaxconv.models.Model ------------------------------------------
     @abc.abstractmethod
     def spatial_layer(self, config, features: int, x, name: str):
@@ -171,6 +189,22 @@ class Kind(abc.ABC):
     def flax_peer(self, settings: Mapping[str, Any]):
         """The nearest Flax linen layer computing the same shapes (``settings`` as
         :meth:`apply`'s plus ``features`` and ``kernel_size``), or None."""
+        return None
+
+    def torch_peer(self, settings: Mapping[str, Any], kernel, bias, x):
+        """The PyTorch (CPU) layer ``jaxconv bench`` times beside this kind, or None (no peer).
+
+        Args:
+            settings: as :meth:`flax_peer`'s.
+            kernel, bias: jaxconv's parameters, in the shapes :meth:`cost` gives.
+            x: the input batch ``(N, *input_shape)``, channels-last.
+
+        Returns:
+            ``(apply, params, inputs)``: the same parameters and input as ``torch`` tensors in
+            PyTorch's layouts (``params`` a list, the tensors a training step updates) and
+            ``apply(inputs, params) -> output``; or None where PyTorch has no such layer or
+            cannot take these settings (the benchmark then leaves the column empty).
+        """
         return None
 
     def extra(self, regions=None) -> dict[str, Any]:

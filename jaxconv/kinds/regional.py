@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jaxconv import names, shapes
 from jaxconv.kinds import _reading
-from jaxconv.kinds.conv import _op_settings
+from jaxconv.kinds._settings import op_settings
 from jaxconv.kinds.record import Kind
 
 __all__ = ["RegionalKind"]
@@ -24,15 +24,14 @@ class RegionalKind(Kind):
     sharing = "regions"
     order = 20
     needs_regions = True
-    #: What the benchmark also times beside it: the layer whose weights it shares by region.
-    bench_companion = "local"
+    bench_companion = "local"  # the layer whose weights it shares by region
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
         from jaxconv.costs import counting
 
         return counting.regional_cost(input_shape, features, kernel_size, regions=regions,
-                                      strides=strides, padding=padding or self.padding,
+                                      strides=strides, padding=self.padding if padding is None else padding,
                                       dilation=dilation, use_bias=use_bias,
                                       batch_size=batch_size, dtype=dtype)
 
@@ -88,7 +87,7 @@ class RegionalKind(Kind):
 
     def apply(self, settings, implementation="auto"):
         op = self.op
-        kw = _op_settings(settings, "regions", "strides", "padding", "dilation")
+        kw = op_settings(settings, "regions", "strides", "padding", "dilation")
         return lambda params, x: op(x, params[0], params[1], implementation=implementation, **kw)
 
     def implementations(self, geom, channels, features, regions=None):
@@ -102,8 +101,9 @@ class RegionalKind(Kind):
         return choose_implementation(geom, tuple(regions))
 
     def flax_peer(self, settings):
-        """Flax has no regional layer: its ``ConvLocal`` of the same shape."""
+        """Flax has no regional layer: its ``ConvLocal`` of the same shape (no PyTorch peer)."""
         from flax import linen as nn
 
         return nn.ConvLocal(settings["features"], settings["kernel_size"],
-                            **_op_settings(settings, "strides", "padding"))
+                            **op_settings(settings, "strides", "padding"),
+                            kernel_dilation=settings.get("dilation") or 1)
