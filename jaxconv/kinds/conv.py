@@ -30,6 +30,23 @@ class ConvKind(Kind):
     padding = names.CONV_PADDING
     sharing = "all"
     order = 30
+    # 1-3 spatial dims, strides, dilation, groups (incl. depthwise), SAME/VALID/CIRCULAR and
+    # explicit padding (also wider than the window), a wrapped window as wide as the input.
+    backward_configs = (
+        dict(x=(2, 7, 3), window=(3,), features=4, padding="SAME"),
+        dict(x=(1, 8, 2), window=(3,), features=2, strides=2, padding="VALID", dilation=2),
+        dict(x=(1, 5, 2), window=(3,), features=2, strides=2, padding=((4, 1),)),
+        dict(x=(1, 3, 1), window=(3,), features=1, padding="CIRCULAR"),
+        dict(x=(2, 6, 6, 3), window=(3, 3), features=4, strides=2, padding="SAME"),
+        dict(x=(1, 7, 6, 2), window=(3, 2), features=4, strides=(2, 1), dilation=(1, 2),
+             padding=((1, 2), (0, 1))),
+        dict(x=(1, 6, 6, 4), window=(3, 3), features=6, strides=2, padding="CIRCULAR", groups=2),
+        dict(x=(1, 5, 5, 3), window=(3, 3), features=3, padding="CIRCULAR", dilation=2, groups=3),
+        dict(x=(1, 4, 4, 4, 2), window=(2, 2, 2), features=3, strides=2, padding="SAME"),
+        dict(x=(1, 4, 5, 3, 2), window=(3, 2, 2), features=2, padding="CIRCULAR",
+             dilation=(1, 2, 1)),
+    )
+    backward_quick = (2, 6)  # padding wider than the window; strided grouped CIRCULAR
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):

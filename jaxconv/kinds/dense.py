@@ -31,6 +31,8 @@ class DenseKind(Kind):
     sharing = "none"
     whole_input = True
     order = 0
+    backward_configs = (dict(x=(3, 4), features=5), dict(x=(2, 3, 4), features=2))
+    backward_quick = (1,)  # two batch axes
 
     def cost(self, input_shape, features, kernel_size=None, *, strides=1, padding=None,
              dilation=1, groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):

@@ -30,6 +30,16 @@ class LocalKind(Kind):
     sharing = "none"
     order = 10
     regional_form = "regional"
+    bias_option = "bias_per_position"
+    backward_configs = (
+        dict(x=(2, 6, 2), window=(3,), features=3),
+        dict(x=(1, 4, 1), window=(3,), features=2, padding=((3, 1),), bias_per_position=False),
+        dict(x=(2, 5, 5, 2), window=(3, 3), features=2, strides=2, padding="SAME"),
+        dict(x=(1, 6, 5, 2), window=(2, 3), features=2, strides=(1, 2), dilation=(2, 1),
+             padding="CIRCULAR", bias_per_position=False),
+        dict(x=(1, 3, 4, 3, 2), window=(2, 2, 2), features=2, padding=1),
+    )
+    backward_quick = (3,)  # strided, dilated, CIRCULAR, a shared bias
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):

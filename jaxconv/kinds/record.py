@@ -167,8 +167,23 @@ class Kind(abc.ABC):
 
     @property
     def backward(self):
-        """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None."""
+        """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None.
+
+        Called as ``backward(x, kernel, grad_out, **settings)`` with the op's settings (and
+        :attr:`bias_option`), it returns ``(grad_x, grad_kernel, grad_bias)``.
+        """
         return None
+
+    # --- `jaxconv backprop check` (jaxconv.experiments.backprop_check) -----------------------
+    #: Configurations the check runs :attr:`backward` on, against autodiff of :attr:`op`: each
+    #: has ``x`` (the input's shape, batch included), ``features``, ``window`` (a windowed kind)
+    #: and the op's settings; ``{bias_option: False}`` checks a bias shared by every position.
+    backward_configs: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    #: Which of :attr:`backward_configs` ``--quick`` runs (indices): the hardest features.
+    backward_quick: ClassVar[tuple[int, ...]] = ()
+    #: The keyword of :attr:`backward` saying whether the bias is one per position or region
+    #: (True, the op's usual bias) or one shared ``(F,)`` (False); None when it is always ``(F,)``.
+    bias_option: ClassVar[str | None] = None
 
     def apply(self, settings: Mapping[str, Any], implementation: str = "auto"):
         """``f(params, x) -> y`` computing this kind's op with ``settings`` (strides, padding,

@@ -24,6 +24,15 @@ class RegionalKind(Kind):
     sharing = "regions"
     order = 20
     needs_regions = True
+    bias_option = "bias_per_region"
+    backward_configs = (
+        dict(x=(2, 7, 2), window=(3,), features=3, regions=2),
+        dict(x=(1, 6, 5, 2), window=(2, 3), features=2, regions=(3, 2), strides=(1, 2),
+             dilation=(2, 1), padding="CIRCULAR", bias_per_region=False),
+        dict(x=(2, 5, 5, 2), window=(3, 3), features=2, regions=(2, 3), strides=2, padding="SAME"),
+        dict(x=(1, 4, 4, 3, 2), window=(2, 2, 2), features=2, regions=(2, 1, 3), padding=1),
+    )
+    backward_quick = (1,)  # CIRCULAR, dilated, strided, uneven regions, a shared bias
     bench_companion = "local"  # the layer whose weights it shares by region
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
