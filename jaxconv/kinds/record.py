@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaxconv.validate import check_choice
+
+if TYPE_CHECKING:
+    from jaxconv.costs.counting import Cost
 
 __all__ = ["SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
 
@@ -88,7 +91,7 @@ class Kind(abc.ABC):
     # --- counting: what a layer of this kind is and costs, from its settings alone ----------
     @abc.abstractmethod
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
-             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32") -> Cost:
         """The :class:`jaxconv.costs.counting.Cost` of one layer of this kind.
 
         Args:
@@ -201,12 +204,12 @@ class Kind(abc.ABC):
         """The implementation ``"auto"`` picks on ``geom``, or None for a kind with one way."""
         return None
 
-    def flax_peer(self, settings: Mapping[str, Any]):
+    def flax_peer(self, settings: Mapping[str, Any]) -> Any:
         """The nearest Flax linen layer computing the same shapes (``settings`` as
         :meth:`apply`'s plus ``features`` and ``kernel_size``), or None."""
         return None
 
-    def torch_peer(self, settings: Mapping[str, Any], kernel, bias, x):
+    def torch_peer(self, settings: Mapping[str, Any], kernel, bias, x) -> tuple | None:
         """The PyTorch (CPU) layer ``jaxconv bench`` times beside this kind, or None (no peer).
 
         Args:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -111,8 +112,8 @@ class Workload:
         return cost.forward_flops if mode == "forward" else cost.train_flops
 
 
-def make_workload(layer, input_shape, features, kernel_size=3, strides=1, padding=None, batch=128,
-                  modes=MODES, regions=None) -> Workload:
+def make_workload(layer, input_shape, features, kernel_size: Any = 3, strides: Any = 1,
+                  padding=None, batch=128, modes=MODES, regions=None) -> Workload:
     """Checks settings and builds a :class:`Workload` (errors name ``bench`` and the argument).
 
     ``layer`` is any registered kind; the kind's :meth:`~jaxconv.kinds.Kind.layer_settings` fill
