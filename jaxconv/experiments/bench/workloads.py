@@ -75,7 +75,7 @@ class Workload:
     @property
     def name(self) -> str:
         """Short label, e.g. ``local 3x3 32->64 @14x14 s1 b128``."""
-        if not self.kernel_size:
+        if self.kind.whole_input:
             return f"{self.layer} {self.input_shape[0]}->{self.features} b{self.batch}"
         layer = self.layer + _x(self.regions)
         extra = ("" if all(d == 1 for d in self.dilation) else f" d{_x(self.dilation)}") + (
@@ -87,7 +87,7 @@ class Workload:
     @property
     def settings(self) -> dict:
         """The layer's settings as the kind's methods take them (empty for dense)."""
-        if not self.kernel_size:
+        if self.kind.whole_input:
             return {}
         return {"kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
                 "dilation": self.dilation or 1, "groups": self.groups,
@@ -95,7 +95,7 @@ class Workload:
 
     def geometry(self) -> shapes.Geometry | None:
         """The window geometry (None for a kind whose units read the whole input)."""
-        if not self.kernel_size:
+        if self.kind.whole_input:
             return None
         return shapes.geometry("bench", self.input_shape[:-1], self.kernel_size,
                                strides=self.strides, padding=self.padding,
