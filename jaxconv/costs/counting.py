@@ -229,14 +229,14 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     FLOPs are the same for every such layer (``2 * N * taps * C/groups * F`` plus the bias);
     the parameters are the kind's: ``layout(fn, geom, C, F, groups, regions)`` returns its
     :class:`Params` (:func:`conv_params`, :func:`local_params`, :func:`regional_params`, or a
-    new kind's own).
+    new kind's own). ``input_shape``, ``features``, ``kernel_size``, ``strides``, ``padding``,
+    ``dilation``, ``groups``, ``use_bias``, ``batch_size`` and ``dtype`` are
+    :func:`conv_cost`'s.
 
     Args:
         fn: the public function's name, for error messages.
         layer: the kind's name, the ``Cost.layer`` of the result.
         layout: the kind's parameter layout, as :func:`conv_params`.
-        input_shape, features, kernel_size, strides, padding, dilation, groups, use_bias,
-        batch_size, dtype: as :func:`conv_cost`.
         regions: regions per dim, for a layout that takes them.
     """
     spatial, channels = spatial_input(fn, input_shape)

@@ -214,7 +214,8 @@ class Kind(abc.ABC):
 
         Args:
             settings: as :meth:`flax_peer`'s.
-            kernel, bias: jaxconv's parameters, in the shapes :meth:`cost` gives.
+            kernel: jaxconv's kernel, in the shape :meth:`cost` gives.
+            bias: jaxconv's bias, likewise.
             x: the input batch ``(N, *input_shape)``, channels-last.
 
         Returns:

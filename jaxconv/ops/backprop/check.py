@@ -83,7 +83,9 @@ def layer_gradients(forward, backward, x_shape, kernel_shape, bias_shape, settin
         forward: the op, ``forward(x, kernel, bias, precision=..., **settings)``.
         backward: its hand-derived pass, ``backward(x, kernel, g, precision=..., **settings,
             **backward_settings)`` returning ``(grad_x, grad_kernel, grad_bias)``.
-        x_shape, kernel_shape, bias_shape: the arrays' shapes (random normal; the bias zeros).
+        x_shape: the input's shape (random normal).
+        kernel_shape: the kernel's shape (random normal).
+        bias_shape: the bias's shape (zeros).
         settings: the op's settings (strides, padding...).
         rng: a ``numpy.random.Generator``.
         backward_settings: what only the backward pass takes (the bias's layout).
