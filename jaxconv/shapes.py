@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from jaxconv.names import CONV_PADDING_MODES, PADDING_MODES  # noqa: F401 (re-exported)
 from jaxconv.validate import check_int, int_rule, is_int
 
-_is_int = is_int  # the old private name, still used by helpers landing in parallel
+
+def none_as_one(value):
+    """``value``, or 1 for None: Flax's spelling of a stride or dilation of 1.
+
+    Example:
+        >>> none_as_one(None), none_as_one((2, 1))
+        (1, (2, 1))
+    """
+    return 1 if value is None else value
 
 
 def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:
@@ -265,11 +273,6 @@ def check_groups(fn: str, groups, in_channels: int, features: int, name: str = "
             f"({features}), got {name}={groups}."
         )
     return int(groups)
-
-
-def check_features(fn: str, name: str, value) -> int:
-    """Checks a feature or channel count is a positive int (:func:`jaxconv.validate.check_int`)."""
-    return check_int(fn, name, value)
 
 
 def canonical_regions(fn: str, regions, out_spatial) -> tuple[int, ...]:

@@ -1,14 +1,16 @@
 """Hand-derived gradients: the worked examples of docs/backprop.md, exact, then against jax.vjp."""
 
 import json
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxconv import ops
+from jaxconv import kinds, ops
 from jaxconv.cli import main
+from jaxconv.experiments import backprop_check
 from jaxconv.ops.backprop import (
     avg_pool_backward,
     check,
@@ -103,10 +105,21 @@ def test_locally_connected_with_tiled_kernel_matches_conv_backward():
 
 def test_agrees_with_autodiff():
     # The quick grid (each op's hardest features); `jaxconv backprop check` runs the full one.
-    report = check.check_all(quick=True)
-    assert [row["op"] for row in report["ops"]] == list(check.CONFIGS)
+    report = backprop_check.check_all(quick=True)
+    assert [row["op"] for row in report["ops"]] == [
+        "dense", "local", "regional", "conv", "max_pool", "avg_pool"]
     for row in report["ops"]:
-        assert row["ok"] and row["max_rel_error"] <= check.TOLERANCE, row
+        assert row["ok"] and row["max_rel_error"] <= backprop_check.TOLERANCE, row
+
+
+def test_the_grid_is_the_kind_records_and_the_pools():
+    full, quick = backprop_check.grid(), backprop_check.grid(quick=True)
+    for kind in kinds.registered():
+        assert full[kind.name] == list(kind.backward_configs)
+        assert quick[kind.name] == [kind.backward_configs[i] for i in kind.backward_quick]
+    assert full["max_pool"] == check.POOL_CONFIGS["max_pool"]
+    assert [len(c) for c in quick.values()] == [1, 1, 1, 2, 2, 1]
+    assert [len(c) for c in full.values()] == [2, 5, 4, 10, 7, 5]
 
 
 def test_cli_check_prints_one_row_per_op(monkeypatch, capsys):
@@ -115,18 +128,38 @@ def test_cli_check_prints_one_row_per_op(monkeypatch, capsys):
     assert main(["backprop", "check", "--quick", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["tolerance"] == 1e-5
-    assert [row["op"] for row in report["ops"]] == list(check.QUICK)
-    assert [row["configs"] for row in report["ops"]] == [len(c) for c in check.QUICK.values()]
+    quick = backprop_check.grid(quick=True)
+    assert [row["op"] for row in report["ops"]] == list(quick)
+    assert [row["configs"] for row in report["ops"]] == [len(c) for c in quick.values()]
     assert all(row["ok"] for row in report["ops"])
-    monkeypatch.setattr(check, "TOLERANCE", -1.0)  # nothing can pass: exit status 1
+    monkeypatch.setattr(backprop_check, "TOLERANCE", -1.0)  # nothing can pass: exit status 1
     assert main(["backprop", "check", "--quick"]) == 1
     table = capsys.readouterr().out.splitlines()
-    assert len(table) == 1 + len(check.QUICK) and table[1].split()[:2] == ["dense", "1"]
+    assert len(table) == 1 + len(quick) and table[1].split()[:2] == ["dense", "1"]
+    assert [line.split()[0] for line in table[1:]] == list(quick)
     assert all(line.endswith("NO") for line in table[1:])
 
 
+def test_every_configuration_of_the_full_grid_traces():
+    # The full grid runs in `jaxconv backprop check`, not here: trace each configuration (no
+    # compiling) so that a grid the ops no longer accept fails a test, not the docs' command.
+    spec = lambda shape: jax.ShapeDtypeStruct(shape, jnp.float32)  # noqa: E731
+    for kind in kinds.registered():
+        for config in kind.backward_configs:
+            x, k, b, settings, only = backprop_check.case(kind, config)
+            y = jax.eval_shape(partial(kind.op, **settings), spec(x), spec(k), spec(b))
+            grads = jax.eval_shape(partial(kind.backward, **settings, **only), spec(x), spec(k),
+                                   spec(y.shape))
+            assert [g.shape for g in grads] == [x, k, b], (kind, config)
+    for op, configs in check.POOL_CONFIGS.items():
+        for config in configs:
+            cfg = dict(config)
+            x = cfg.pop("x")
+            assert jax.eval_shape(partial(getattr(ops, op), **cfg), spec(x)).ndim == len(x)
+
+
 def test_three_dims_and_dilation_agree_with_autodiff():
-    row = check.check_op("conv", [check.CONFIGS["conv"][9]])
+    row = backprop_check.check_op("conv", [kinds.get("conv").backward_configs[9]])
     assert row["ok"], row
 
 
@@ -135,7 +168,43 @@ def test_relative_error():
     assert check.relative_error([0.0], [0.0]) == 0.0
     with pytest.raises(ValueError, match=r"relative_error: shapes differ, got \(2,\) and \(3,\)"):
         check.relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match=r"check_op: `op` must be one of dense, conv, .*op='pool'"):
-        check.check_op("pool")
+    with pytest.raises(ValueError, match=r"check_op: `op` must be one of dense, local, regional, "
+                                         r"conv, max_pool, avg_pool, got op='pool'"):
+        backprop_check.check_op("pool")
     with pytest.raises(TypeError, match=r"check_op: `seed` must be an int, got seed='0'"):
-        check.check_op("dense", seed="0")
+        backprop_check.check_op("dense", seed="0")
+
+
+class ShiftedLocalKind(kinds.LocalKind):
+    """A kind from outside with a backward pass: its record's grid is what the check runs."""
+
+    name = "shifted_local"
+    order = 12
+    regional_form = None
+    backward_configs = (dict(x=(1, 5, 2), window=(2,), features=2, strides=2, padding=((1, 0),),
+                             bias_per_position=False),)
+    backward_quick = (0,)
+
+
+class NoBackwardKind(kinds.LocalKind):
+    name = "no_backward"
+    regional_form = None
+
+    @property
+    def backward(self):
+        return None
+
+
+def test_a_kind_registered_from_outside_is_checked_by_its_record():
+    kinds.register(ShiftedLocalKind())
+    kinds.register(NoBackwardKind())
+    try:
+        quick = backprop_check.grid(quick=True)
+        assert list(quick)[:3] == ["dense", "local", "shifted_local"] and "no_backward" not in quick
+        row = backprop_check.check_op("shifted_local")
+        assert row == {"op": "shifted_local", "configs": 1, "max_rel_error": row["max_rel_error"],
+                       "ok": True}
+    finally:
+        kinds.unregister("shifted_local")
+        kinds.unregister("no_backward")
+    assert "shifted_local" not in backprop_check.grid()

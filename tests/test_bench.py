@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from jaxconv import kinds
 from jaxconv.cli import main
 from jaxconv.experiments import bench
 from jaxconv.experiments.bench import workloads as wl
@@ -72,15 +73,21 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys):
 
 
 def test_workload_errors():
-    with pytest.raises(ValueError, match=r"bench: `layer` must be one of dense, conv, local, "
-                                         r"regional, got layer='lstm'"):
+    with pytest.raises(ValueError, match=r"bench: `layer` must be one of dense, local, regional, "
+                                         r"conv, got layer='lstm'"):
         bench.make_workload("lstm", (8,), 4)
     with pytest.raises(ValueError, match=r"bench: a dense layer's `input` is one size"):
         bench.make_workload("dense", (8, 8), 4)
     with pytest.raises(ValueError, match=r"bench: a local layer's `input` is \(\*spatial, C\)"):
         bench.make_workload("local", (8,), 4)
-    with pytest.raises(ValueError, match=r"bench: `input` must be positive integers"):
+    with pytest.raises(ValueError, match=r"bench: `input` must be a tuple of positive integers "
+                                         r"\(one example's shape, no batch\), got input=\(0, 8, 1\)"):
         bench.make_workload("conv", (0, 8, 1), 4)
+    with pytest.raises(TypeError, match=r"bench: `input` must be a tuple of positive integers .*"
+                                        r"got input='8x8'"):
+        bench.make_workload("conv", "8x8", 4)
+    with pytest.raises(ValueError, match=r"bench: `batch` must be a positive integer, got batch=0"):
+        bench.make_workload("dense", (8,), 4, batch=0)
     with pytest.raises(ValueError, match=r"bench: `modes` must be some of forward, train"):
         bench.make_workload("dense", (8,), 4, modes=("backward",))
     with pytest.raises(ValueError, match=r"bench: output size would be zero or negative"):
@@ -161,6 +168,113 @@ def test_regional_row_against_the_local_layer_of_its_shape(capsys):
                                          "jaxconv local", "flax"]
     assert rows[0]["workload"] == "regional2x3 3x3 1->2 @6x6 s1x1 VALID b2"
     assert rows[0]["chosen"] == "local"
-    with pytest.raises(ValueError, match=r"bench: `regions` is given for a regional layer and "
-                                         r"only for one, got layer='local', regions=2"):
+    with pytest.raises(ValueError, match=r"bench: `regions` is given for a layer that needs them "
+                                         r"\(regional\) and only for one, got layer='local', "
+                                         r"regions=2"):
         bench.make_workload("local", (6, 6, 1), 2, regions=2)
+
+
+class DepthwiseKind(kinds.ConvKind):
+    """A kind from outside: a convolution whose feature groups are its input channels."""
+
+    name = "depthwise"
+    order = 25
+
+    def layer_settings(self, input_shape, **given):
+        return {**super().layer_settings(input_shape, **given), "groups": input_shape[-1]}
+
+
+class DilatedLocalKind(kinds.LocalKind):
+    """A kind from outside: a locally-connected layer whose window taps are 2 apart."""
+
+    name = "dilated_local"
+    order = 15
+    regional_form = None
+
+    def layer_settings(self, input_shape, **given):
+        return {**super().layer_settings(input_shape, **given), "dilation": 2}
+
+
+@pytest.fixture
+def toy_kinds():
+    added = [kinds.register(DepthwiseKind()), kinds.register(DilatedLocalKind())]
+    try:
+        yield added
+    finally:
+        for kind in added:
+            kinds.unregister(kind.name)
+
+
+def test_kinds_registered_from_outside_run_with_no_other_edit(toy_kinds, capsys):
+    depthwise = bench.make_workload("depthwise", (6, 6, 2), 4, 3, batch=2, modes=("forward",))
+    dilated = bench.make_workload("dilated_local", (7, 7, 1), 2, 2, batch=2)
+    assert depthwise.name == "depthwise 3x3 2->4 @6x6 s1x1 g2 SAME b2"
+    assert dilated.name == "dilated_local 2x2 1->2 @7x7 s1x1 d2x2 VALID b2"
+    # the parameters are the kind's: one (3, 3, 1, 4) kernel; a kernel per position of the
+    # dilated window's (5, 5) outputs
+    assert wl.init_params(depthwise, wl.jax.random.key(0))[0].shape == (3, 3, 1, 4)
+    assert wl.init_params(dilated, wl.jax.random.key(0))[0].shape == (5, 5, 2, 2, 1, 2)
+    report = bench.run([depthwise, dilated], rounds=1, quick=True, variants=True, use_torch=False)
+    rows = report["results"]
+    assert all(set(r) == KEYS for r in rows)
+    assert [(r["workload"], r["mode"], r["impl"]) for r in rows if r["impl"] == "flax"] == [
+        (depthwise.name, "forward", "flax"), (dilated.name, "forward", "flax"),
+        (dilated.name, "train", "flax")]
+    # FLOPs from the kind's cost: a tap reads one channel (groups = C); SAME padding leaves
+    # 6 * 3 - 2 = 16 real taps per dim; the dilated window's 4 taps all land inside the input
+    assert rows[0]["flops"] == 2 * 2 * 16 * 16 * 1 * 4 + 2 * 36 * 4
+    assert next(r for r in rows if r["workload"] == dilated.name)["flops"] == (
+        2 * 2 * 25 * 4 * 1 * 2 + 2 * 25 * 2)
+    assert {r["impl"] for r in rows if r["workload"] == dilated.name} >= {
+        "jaxconv", "jaxconv[patches]", "jaxconv[taps]", "flax"}
+    # jaxconv's op and the kind's Flax peer give outputs of the same shape
+    for work in (depthwise, dilated):
+        x = wl.input_batch(work, wl.jax.random.key(1))
+        mine = wl.jaxconv_apply(work)(wl.init_params(work, wl.jax.random.key(0)), x)
+        apply, params = wl.flax_apply(work)
+        assert mine.shape == apply(params, x).shape
+    with pytest.raises(ValueError, match=r"bench: `groups` must divide both input channels "
+                                         r"\(2\) and features \(3\), got groups=2"):
+        bench.make_workload("depthwise", (6, 6, 2), 3)
+    assert main(["bench", "--quick", "--json", "--no-torch", "--layer", "depthwise", "--input",
+                 "5x5x2", "--features", "2", "--batch", "2", "--mode", "forward", "--rounds",
+                 "1"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["impl"] for r in rows] == ["jaxconv", "flax"]
+    assert rows[0]["workload"] == "depthwise 3x3 2->2 @5x5 s1x1 g2 SAME b2"
+
+
+def test_the_companion_is_a_record_attribute():
+    assert kinds.Kind.bench_companion is None
+    assert [k.name for k in kinds.registered() if k.bench_companion] == ["regional"]
+    assert kinds.get("regional").bench_companion == "local"
+
+
+def test_torch_peers_compute_the_kinds_ops(toy_kinds):
+    # Each kind's record builds its PyTorch peer from jaxconv's parameters: same outputs.
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from jaxconv.experiments.bench import torch_peer
+
+    works = [bench.make_workload("dense", (8,), 4, batch=2),
+             bench.make_workload("conv", (7, 6, 2), 3, (3, 2), strides=2, batch=2),
+             bench.make_workload("conv", (8, 2), 3, 3, batch=2),
+             bench.make_workload("depthwise", (6, 6, 2), 4, 3, batch=2),
+             bench.make_workload("local", (7, 7, 2), 3, 3, strides=2, padding="SAME", batch=2),
+             bench.make_workload("dilated_local", (7, 7, 1), 2, 2, batch=2)]
+    for work in works:
+        kernel, bias = wl.init_params(work, wl.jax.random.key(0))
+        bias = wl.jax.random.normal(wl.jax.random.key(3), bias.shape)
+        x = wl.input_batch(work, wl.jax.random.key(1))
+        want = np.asarray(wl.jaxconv_apply(work)((kernel, bias), x))
+        forward, train = torch_peer.steps(work, kernel, bias, x)
+        got = forward().numpy()  # NC* for conv, (N, positions, F) for local
+        got = np.moveaxis(got, 1, -1) if work.layer.endswith("conv") or work.layer == "depthwise" \
+            else got.reshape(want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=work.name)
+        assert float(train().detach()) > 0
+    for work in (bench.make_workload("regional", (6, 6, 2), 3, 3, regions=2, batch=2),
+                 bench.make_workload("conv", (6, 6, 2), 3, 3, padding="CIRCULAR", batch=2)):
+        kernel, bias = wl.init_params(work, wl.jax.random.key(0))
+        assert torch_peer.steps(work, kernel, bias, wl.input_batch(work, wl.jax.random.key(1))) is None

@@ -236,10 +236,22 @@ def test_flops_formula_states_the_padding_taps():
     (lambda: counting.local_cost((5, 5, 1), 1, 3, strides=0), ValueError,
      r"local_cost: `strides` must be a positive integer, got strides=0"),
     (lambda: counting.pool_cost((4, 4, 1), 2, kind="min"), ValueError,
-     r"pool_cost: `kind` must be 'max' or 'avg', got kind='min'"),
+     r"pool_cost: `kind` must be one of max, avg, got kind='min'"),
     (lambda: counting.pool_cost((4, 4, 1), 5), ValueError,
      r"pool_cost: output size would be zero or negative"),
+    (lambda: counting.local_cost((5, 5, 1), 1, 3, use_bias="no"), TypeError,
+     r"local_cost: `use_bias` must be True or False, got use_bias='no'"),
+    (lambda: counting.pool_cost((4, 4, 1), 2, kind=None), TypeError,
+     r"pool_cost: `kind` must be one of max, avg, got kind=None"),
 ])
 def test_bad_arguments_name_function_argument_and_value(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_use_bias_takes_numpy_bools_as_validate_does():
+    # One check_bool (jaxconv.validate's) for every counter: a NumPy bool is a bool.
+    import numpy as np
+
+    assert counting.dense_cost(3, 4, use_bias=np.bool_(False)).biases == 0
+    assert counting.conv_cost((5, 5, 1), 2, 3, use_bias=np.bool_(True)).biases == 2

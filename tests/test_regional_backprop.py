@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jaxconv import shapes
+from jaxconv.experiments import backprop_check
 from jaxconv.ops.backprop import (
-    check,
     conv_backward,
     hand,
     locally_connected_backward,
@@ -41,7 +41,7 @@ def test_one_region_is_conv_backward_and_one_per_position_is_local_backward():
 def test_check_against_autodiff_and_hand_namespace_trains():
     # The full grid runs in `jaxconv backprop check`; one configuration (CIRCULAR, dilated,
     # strided, uneven regions) here.
-    row = check.check_op("regional_conv", check.QUICK["regional_conv"])
+    row = backprop_check.check_op("regional", backprop_check.grid(quick=True)["regional"])
     assert row["ok"] and row["configs"] == 1
     x, k, b = normal(4, (2, 7, 2)), normal(5, (3, 3, 2, 3)), normal(6, (3, 3))
     loss = lambda ns, k, b: (ns.regional_conv(x, k, b, regions=3, precision="highest") ** 2).sum()  # noqa

@@ -49,3 +49,10 @@ def test_predicted_shape_matches_ops(spatial, stride, dil, padding):
     assert jax.eval_shape(lambda a: jaxconv.max_pool(a, 2, stride, padding), x).shape == (
         2, *pool.out_spatial, 3)
     assert len(geom.pads) == ndim
+
+
+def test_none_as_one_is_flax_none_for_a_stride_or_dilation():
+    # The one definition the layers and the kind records read Flax's settings with.
+    assert shapes.none_as_one(None) == 1
+    assert shapes.none_as_one(2) == 2 and shapes.none_as_one((1, 3)) == (1, 3)
+    assert not hasattr(shapes, "_is_int") and not hasattr(shapes, "check_features")

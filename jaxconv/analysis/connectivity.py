@@ -16,7 +16,7 @@ from jaxconv import kinds, shapes
 from jaxconv.costs import counting
 from jaxconv.costs.table import human_bytes, render, shape_text
 from jaxconv.costs.tpu import layer_bytes
-from jaxconv.validate import is_int
+from jaxconv.validate import check_int, is_int
 
 __all__ = ["Comparison", "compare_connectivity"]
 
@@ -159,7 +159,7 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
     if not isinstance(tpu, bool):
         raise TypeError(f"{fn}: `tpu` must be True or False, got tpu={tpu!r}.")
     if hidden is None or is_int(hidden):
-        units = None if hidden is None else shapes.check_features(fn, "hidden", hidden)
+        units = None if hidden is None else check_int(fn, "hidden", hidden)
     elif isinstance(hidden, (tuple, list)):
         units = math.prod(shapes.canonical_ints(fn, "hidden", hidden, len(hidden)))
     else:

@@ -20,12 +20,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from jaxconv import kinds, shapes
+from jaxconv import kinds
 from jaxconv.analysis import _trace
 from jaxconv.costs import counting
 from jaxconv.costs.table import human_bytes, render, shape_text
 from jaxconv.costs.tpu import TpuBytes, padded_bytes
-from jaxconv.validate import is_int
+from jaxconv.validate import check_int, is_int
 
 __all__ = ["Row", "Summary", "summary"]
 
@@ -292,7 +292,7 @@ def summary(model, input_shape, *, batch_size=1, dtype="float32", tpu=False) -> 
     if not dims or any(v < 1 for v in dims):
         raise ValueError(f"{fn}: `input_shape` must be non-empty and positive (one example, no "
                          f"batch), got input_shape={dims}.")
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, _ = counting.itemsize(fn, dtype)
     if not isinstance(tpu, bool):
         raise TypeError(f"{fn}: `tpu` must be True or False, got tpu={tpu!r}.")

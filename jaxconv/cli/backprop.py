@@ -20,9 +20,9 @@ def register(subparsers) -> None:
 
 def run_check(args) -> int:
     """Prints one line per op (or JSON); exit status 1 if any op exceeds the tolerance."""
-    from jaxconv.ops.backprop import check
+    from jaxconv.experiments import backprop_check
 
-    report = check.check_all(seed=args.seed, quick=args.quick)
+    report = backprop_check.check_all(seed=args.seed, quick=args.quick)
     if args.json:
         print(json.dumps(report))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from jaxconv import kinds
 from jaxconv.cli.fields import add_alias
 from jaxconv.names import CPU_LIBRARIES
 
@@ -17,17 +18,21 @@ from jaxconv.names import CPU_LIBRARIES
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="time dense/conv/locally-connected layers against Flax and PyTorch")
-    parser.add_argument("--layer", choices=("local", "conv", "dense", "regional"),
-                        help="benchmark one layer instead of the default workloads")
+    # Every registered kind, a kind registered from outside included (read when the parser is built).
+    parser.add_argument("--layer", choices=kinds.names(),
+                        help="benchmark one layer (a connectivity kind) instead of the default "
+                             "workloads")
     parser.add_argument("--input", default="28x28x1",
                         help="one example's shape, e.g. 28x28x1 (spatial x channels) or 784 (dense)")
     parser.add_argument("--features", type=int, default=32, help="output features")
     parser.add_argument("--kernel-size", dest="kernel", default="3", help="window, e.g. 3 or 3x5")
     parser.add_argument("--strides", dest="stride", default="1", help="stride, e.g. 1 or 2x2")
     parser.add_argument("--padding", default=None,
-                        help="SAME, VALID or CIRCULAR (default: SAME for conv, VALID for local)")
+                        help="SAME, VALID or CIRCULAR (default: the kind's own, SAME for conv, "
+                             "VALID for local and regional)")
     parser.add_argument("--regions", default=None,
-                        help="regions per dim of a regional layer, e.g. 4 or 2x4 (--layer regional)")
+                        help="regions per dim of a layer that needs them, e.g. 4 or 2x4 "
+                             "(--layer regional)")
     parser.add_argument("--batch-size", dest="batch", type=int, default=128,
                         help="examples per batch")
     parser.add_argument("--mode", choices=("both", "forward", "train"), default="both",

@@ -28,12 +28,6 @@ def itemsize(fn: str, dtype) -> tuple[str, int]:
     return resolved.name, int(resolved.itemsize)
 
 
-def check_bool(fn: str, name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fn}: `{name}` must be True or False, got {name}={value!r}.")
-    return bool(value)
-
-
 def spatial_input(fn: str, input_shape) -> tuple[tuple[int, ...], int]:
     """Checks ``(*spatial, C)`` with 1-3 spatial dims; returns ``(spatial, C)``."""
     if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__"):

@@ -25,8 +25,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxconv import shapes
-from jaxconv.costs._count_args import check_bool, itemsize, real_taps, spatial_input
+from jaxconv import names, shapes
+from jaxconv.costs._count_args import itemsize, real_taps, spatial_input
+from jaxconv.validate import check_bool, check_choice, check_int
 
 __all__ = [
     "Cost", "Params", "conv_cost", "conv_params", "dense_cost", "itemsize", "local_cost",
@@ -146,10 +147,10 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
         1000000000000
     """
     fn = "dense_cost"
-    cin = shapes.check_features(fn, "in_features", in_features)
-    cout = shapes.check_features(fn, "out_features", out_features)
+    cin = check_int(fn, "in_features", in_features)
+    cout = check_int(fn, "out_features", out_features)
     use_bias = check_bool(fn, "use_bias", use_bias)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     weights, biases = cin * cout, cout if use_bias else 0
     flops = 2 * n * cin * cout + (n * cout if use_bias else 0)
@@ -228,21 +229,21 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     FLOPs are the same for every such layer (``2 * N * taps * C/groups * F`` plus the bias);
     the parameters are the kind's: ``layout(fn, geom, C, F, groups, regions)`` returns its
     :class:`Params` (:func:`conv_params`, :func:`local_params`, :func:`regional_params`, or a
-    new kind's own).
+    new kind's own). ``input_shape``, ``features``, ``kernel_size``, ``strides``, ``padding``,
+    ``dilation``, ``groups``, ``use_bias``, ``batch_size`` and ``dtype`` are
+    :func:`conv_cost`'s.
 
     Args:
         fn: the public function's name, for error messages.
         layer: the kind's name, the ``Cost.layer`` of the result.
         layout: the kind's parameter layout, as :func:`conv_params`.
-        input_shape, features, kernel_size, strides, padding, dilation, groups, use_bias,
-        batch_size, dtype: as :func:`conv_cost`.
         regions: regions per dim, for a layout that takes them.
     """
     spatial, channels = spatial_input(fn, input_shape)
-    features = shapes.check_features(fn, "features", features)
+    features = check_int(fn, "features", features)
     groups = shapes.check_groups(fn, groups, channels, features)
     use_bias = check_bool(fn, "use_bias", use_bias)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
                            dilation=dilation)
@@ -264,7 +265,7 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     )
 
 
-def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", dilation=1,
+def conv_cost(input_shape, features, kernel_size, *, strides=1, padding=names.CONV_PADDING, dilation=1,
               groups=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a convolution with one shared kernel ``(*window, C // groups, F)``.
 
@@ -273,7 +274,8 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", 
         features: output channels ``F``.
         kernel_size: window, an int or one int per spatial dim.
         strides: int or one per spatial dim.
-        padding: "SAME", "VALID", "CIRCULAR", an int, or (low, high) pairs.
+        padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR", an int, or
+            (low, high) pairs.
         dilation: int or one per spatial dim.
         groups: channel groups (``C`` for depthwise).
         use_bias: whether the layer has a bias of shape ``(F,)``.
@@ -292,12 +294,12 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding="SAME", 
                          use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
 
-def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID", dilation=1,
+def local_cost(input_shape, features, kernel_size, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a locally-connected layer, kernel ``(*out_spatial, *window, C, F)``.
 
     Arguments as :func:`conv_cost` (no groups); the bias is ``(*out_spatial, F)``, one per position
-    and feature, as in Flax and Keras. The default padding is "VALID", as the layer's.
+    and feature, as in Flax and Keras. The default padding is ``names.LOCAL_PADDING`` ("VALID"), as the layer's.
 
     Example:
         >>> local_cost((1000, 1000, 1), 1, 10, padding="SAME").weights
@@ -308,8 +310,8 @@ def local_cost(input_shape, features, kernel_size, *, strides=1, padding="VALID"
                          batch_size=batch_size, dtype=dtype)
 
 
-def regional_cost(input_shape, features, kernel_size, *, regions, strides=1, padding="VALID",
-                  dilation=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
+def regional_cost(input_shape, features, kernel_size, *, regions, strides=1,
+                  padding=names.LOCAL_PADDING, dilation=1, use_bias=True, batch_size=1, dtype="float32") -> Cost:
     """Cost of a regional convolution, kernel ``(*regions, *window, C, F)``.
 
     Arguments as :func:`local_cost`, plus ``regions`` (an int or one per spatial dim, at most the
@@ -344,10 +346,9 @@ def pool_cost(input_shape, window, *, kind="max", strides=None, padding="VALID",
         (2, 2, 3)
     """
     fn = "pool_cost"
-    if kind not in ("max", "avg"):
-        raise ValueError(f"{fn}: `kind` must be 'max' or 'avg', got kind={kind!r}.")
+    kind = check_choice(fn, "kind", kind, ("max", "avg"))
     spatial, channels = spatial_input(fn, input_shape)
-    n = shapes.check_features(fn, "batch_size", batch_size)
+    n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, window, strides=window if strides is None else strides,
                            padding=padding, window_name="window")

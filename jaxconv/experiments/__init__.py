@@ -4,7 +4,9 @@
   :func:`data_size_experiment` (re-exported here);
 - :mod:`jaxconv.experiments.dsd`: samples each kind needs, against the proved bounds;
 - :mod:`jaxconv.experiments.sharing`: the regional model from conv to local on two tasks;
-- :mod:`jaxconv.experiments.bench`: what ``jaxconv bench`` times, against Flax and PyTorch.
+- :mod:`jaxconv.experiments.bench`: what ``jaxconv bench`` times, against Flax and PyTorch;
+- :mod:`jaxconv.experiments.backprop_check`: what ``jaxconv backprop check`` checks, every
+  kind's hand-derived backward pass and the pools' against autodiff.
 
 The lecture's names load on first use (PEP 562), so ``jaxconv.experiments.bench`` does not
 import the training loop.
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     )
 
 
-_SUBMODULES = ("bench", "dsd", "lecture", "sharing")
+_SUBMODULES = ("backprop_check", "bench", "dsd", "lecture", "sharing")
 
 
 def __getattr__(name: str) -> Any:

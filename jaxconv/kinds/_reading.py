@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import math
 
-
-def one(value):
-    """Flax's ``None`` sentinel for a stride or dilation means 1."""
-    return 1 if value is None else value
+from jaxconv import shapes
 
 
 def no_input_dilation(module) -> bool:
     """Whether ``module`` has no input dilation (what the counters count)."""
-    lhs = one(getattr(module, "input_dilation", 1))
+    lhs = shapes.none_as_one(getattr(module, "input_dilation", 1))
     return all(v == 1 for v in ((lhs,) if isinstance(lhs, int) else lhs))
 
 

@@ -6,8 +6,9 @@ import math
 
 from jaxconv import names, shapes
 from jaxconv.kinds import _reading
+from jaxconv.kinds._settings import torch_tensor
 from jaxconv.kinds.record import Kind
-from jaxconv.validate import check_shape
+from jaxconv.validate import check_int, check_shape
 
 __all__ = ["DenseKind"]
 
@@ -30,6 +31,8 @@ class DenseKind(Kind):
     sharing = "none"
     whole_input = True
     order = 0
+    backward_configs = (dict(x=(3, 4), features=5), dict(x=(2, 3, 4), features=2))
+    backward_quick = (1,)  # two batch axes
 
     def cost(self, input_shape, features, kernel_size=None, *, strides=1, padding=None,
              dilation=1, groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
@@ -44,9 +47,9 @@ class DenseKind(Kind):
         else:
             spatial, channels = counting.spatial_input(fn, input_shape)
             geom = shapes.geometry(fn, spatial, kernel_size, strides=strides,
-                                   padding=padding or self.padding, dilation=dilation)
+                                   padding=self.padding if padding is None else padding, dilation=dilation)
             in_features = math.prod(spatial) * channels
-            units = geom.num_positions * shapes.check_features(fn, "features", features)
+            units = geom.num_positions * check_int(fn, "features", features)
         return counting.dense_cost(in_features, units, use_bias=use_bias, batch_size=batch_size,
                                    dtype=dtype)
 
@@ -113,3 +116,11 @@ class DenseKind(Kind):
         from flax import linen as nn
 
         return nn.Dense(settings["features"])
+
+    def torch_peer(self, settings, kernel, bias, x):
+        """``torch.nn.functional.linear``, whose weight is the kernel transposed ``(F, C)``."""
+        import numpy as np
+        import torch.nn.functional as tf
+
+        params = [torch_tensor(np.asarray(kernel).T), torch_tensor(bias)]
+        return (lambda inputs, p: tf.linear(inputs, p[0], p[1])), params, torch_tensor(x)

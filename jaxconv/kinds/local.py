@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from jaxconv import names
+from jaxconv import names, shapes
 from jaxconv.kinds import _reading
-from jaxconv.kinds.conv import _op_settings
+from jaxconv.kinds._settings import (
+    geometry,
+    op_settings,
+    torch_channels_first,
+    torch_pads,
+    torch_tensor,
+)
 from jaxconv.kinds.record import Kind
 
 __all__ = ["LocalKind"]
@@ -24,13 +30,23 @@ class LocalKind(Kind):
     sharing = "none"
     order = 10
     regional_form = "regional"
+    bias_option = "bias_per_position"
+    backward_configs = (
+        dict(x=(2, 6, 2), window=(3,), features=3),
+        dict(x=(1, 4, 1), window=(3,), features=2, padding=((3, 1),), bias_per_position=False),
+        dict(x=(2, 5, 5, 2), window=(3, 3), features=2, strides=2, padding="SAME"),
+        dict(x=(1, 6, 5, 2), window=(2, 3), features=2, strides=(1, 2), dilation=(2, 1),
+             padding="CIRCULAR", bias_per_position=False),
+        dict(x=(1, 3, 4, 3, 2), window=(2, 2, 2), features=2, padding=1),
+    )
+    backward_quick = (3,)  # strided, dilated, CIRCULAR, a shared bias
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
         from jaxconv.costs import counting
 
         return counting.local_cost(input_shape, features, kernel_size, strides=strides,
-                                   padding=padding or self.padding, dilation=dilation,
+                                   padding=self.padding if padding is None else padding, dilation=dilation,
                                    use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
     def module_cost(self, module, input_shape, params, dtype):
@@ -42,8 +58,8 @@ class LocalKind(Kind):
             return None
         example, window, batch = call
         return self.cost(example, params["kernel"].shape[-1], window,
-                         strides=_reading.one(module.strides), padding=module.padding,
-                         dilation=_reading.one(module.kernel_dilation),
+                         strides=shapes.none_as_one(module.strides), padding=module.padding,
+                         dilation=shapes.none_as_one(module.kernel_dilation),
                          use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     def spatial_layer(self, config, features, x, name):
@@ -76,7 +92,7 @@ class LocalKind(Kind):
         return locally_connected_backward
 
     def apply(self, settings, implementation="auto"):
-        op, kw = self.op, _op_settings(settings, "strides", "padding", "dilation")
+        op, kw = self.op, op_settings(settings, "strides", "padding", "dilation")
         return lambda params, x: op(x, params[0], params[1], implementation=implementation, **kw)
 
     def implementations(self, geom, channels, features, regions=None):
@@ -93,4 +109,28 @@ class LocalKind(Kind):
         from flax import linen as nn
 
         return nn.ConvLocal(settings["features"], settings["kernel_size"],
-                            **_op_settings(settings, "strides", "padding"))
+                            **op_settings(settings, "strides", "padding"),
+                            kernel_dilation=settings.get("dilation") or 1)
+
+    def torch_peer(self, settings, kernel, bias, x):
+        """PyTorch has no locally-connected layer; the workaround its users post (pytorch#499):
+        ``F.unfold`` (2-D only), then a product with one kernel per position."""
+        import numpy as np
+        import torch
+        import torch.nn.functional as tf
+
+        geom = geometry(self.name, x.shape, settings)
+        pads = torch_pads(geom)
+        if pads is None or geom.ndim != 2:
+            return None
+        oh, ow, kh, kw, _, f = kernel.shape
+        # unfold orders the patch axis (C, kh, kw); one (C*kh*kw, F) kernel per position.
+        weight = np.transpose(np.asarray(kernel), (0, 1, 4, 2, 3, 5)).reshape(oh * ow, -1, f)
+        params = [torch_tensor(weight), torch_tensor(np.reshape(bias, (-1, f)))]
+
+        def apply(inputs, p):
+            cols = tf.unfold(tf.pad(inputs, pads), (kh, kw), dilation=geom.dilation,
+                             stride=geom.strides)  # (N, C*kh*kw, P)
+            return torch.einsum("nkp,pkf->npf", cols, p[0]) + p[1]
+
+        return apply, params, torch_channels_first(x)

@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaxconv.validate import check_choice
+
+if TYPE_CHECKING:
+    from jaxconv.costs.counting import Cost
 
 __all__ = ["SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
 
@@ -58,6 +61,8 @@ class Kind(abc.ABC):
             structure (conv, 30); a new kind picks a number between.
         regional_form: the kind this one becomes when its weights are shared by regions (the
             viewer's sharing dial), or None.
+        bench_companion: another kind ``jaxconv bench`` also times beside this one, on the same
+            input (regional: the locally-connected layer whose weights it shares), or None.
     """
 
     name: ClassVar[str] = ""
@@ -70,6 +75,7 @@ class Kind(abc.ABC):
     whole_input: ClassVar[bool] = False
     order: ClassVar[int] = 50
     regional_form: ClassVar[str | None] = None
+    bench_companion: ClassVar[str | None] = None
 
     def __repr__(self) -> str:
         return f"<kind {self.name!r}>"
@@ -85,7 +91,7 @@ class Kind(abc.ABC):
     # --- counting: what a layer of this kind is and costs, from its settings alone ----------
     @abc.abstractmethod
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
-             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+             groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32") -> Cost:
         """The :class:`jaxconv.costs.counting.Cost` of one layer of this kind.
 
         Args:
@@ -121,6 +127,21 @@ class Kind(abc.ABC):
         """
         return None
 
+    def layer_settings(self, input_shape, **given) -> dict[str, Any]:
+        """The settings a layer of this kind uses on one example ``input_shape``, from ``given``.
+
+        ``given``: any of ``kernel_size``, ``strides``, ``padding``, ``dilation``, ``groups`` and
+        ``regions`` (None: the default). Returns all of them: the kind's own :attr:`padding` where
+        none was given, and whatever the kind fixes itself, which is what a subclass overrides (a
+        depthwise convolution: ``groups`` = the input's channels). ``jaxconv bench`` builds its
+        workloads with it; :meth:`cost`, :meth:`apply`, :meth:`flax_peer` and
+        :meth:`torch_peer` take what it returns.
+        """
+        out = {"kernel_size": None, "strides": 1, "padding": self.padding, "dilation": 1,
+               "groups": 1, "regions": None}
+        out.update((k, v) for k, v in given.items() if v is not None)
+        return out
+
     # --- the model: a layer of jaxconv.models.Model ------------------------------------------
     @abc.abstractmethod
     def spatial_layer(self, config, features: int, x, name: str):
@@ -149,8 +170,23 @@ class Kind(abc.ABC):
 
     @property
     def backward(self):
-        """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None."""
+        """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None.
+
+        Called as ``backward(x, kernel, grad_out, **settings)`` with the op's settings (and
+        :attr:`bias_option`), it returns ``(grad_x, grad_kernel, grad_bias)``.
+        """
         return None
+
+    # --- `jaxconv backprop check` (jaxconv.experiments.backprop_check) -----------------------
+    #: Configurations the check runs :attr:`backward` on, against autodiff of :attr:`op`: each
+    #: has ``x`` (the input's shape, batch included), ``features``, ``window`` (a windowed kind)
+    #: and the op's settings; ``{bias_option: False}`` checks a bias shared by every position.
+    backward_configs: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    #: Which of :attr:`backward_configs` ``--quick`` runs (indices): the hardest features.
+    backward_quick: ClassVar[tuple[int, ...]] = ()
+    #: The keyword of :attr:`backward` saying whether the bias is one per position or region
+    #: (True, the op's usual bias) or one shared ``(F,)`` (False); None when it is always ``(F,)``.
+    bias_option: ClassVar[str | None] = None
 
     def apply(self, settings: Mapping[str, Any], implementation: str = "auto"):
         """``f(params, x) -> y`` computing this kind's op with ``settings`` (strides, padding,
@@ -168,9 +204,26 @@ class Kind(abc.ABC):
         """The implementation ``"auto"`` picks on ``geom``, or None for a kind with one way."""
         return None
 
-    def flax_peer(self, settings: Mapping[str, Any]):
+    def flax_peer(self, settings: Mapping[str, Any]) -> Any:
         """The nearest Flax linen layer computing the same shapes (``settings`` as
         :meth:`apply`'s plus ``features`` and ``kernel_size``), or None."""
+        return None
+
+    def torch_peer(self, settings: Mapping[str, Any], kernel, bias, x) -> tuple | None:
+        """The PyTorch (CPU) layer ``jaxconv bench`` times beside this kind, or None (no peer).
+
+        Args:
+            settings: as :meth:`flax_peer`'s.
+            kernel: jaxconv's kernel, in the shape :meth:`cost` gives.
+            bias: jaxconv's bias, likewise.
+            x: the input batch ``(N, *input_shape)``, channels-last.
+
+        Returns:
+            ``(apply, params, inputs)``: the same parameters and input as ``torch`` tensors in
+            PyTorch's layouts (``params`` a list, the tensors a training step updates) and
+            ``apply(inputs, params) -> output``; or None where PyTorch has no such layer or
+            cannot take these settings (the benchmark then leaves the column empty).
+        """
         return None
 
     def extra(self, regions=None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jaxconv import names, shapes
 from jaxconv.kinds import _reading
-from jaxconv.kinds.conv import _op_settings
+from jaxconv.kinds._settings import op_settings
 from jaxconv.kinds.record import Kind
 
 __all__ = ["RegionalKind"]
@@ -24,15 +24,23 @@ class RegionalKind(Kind):
     sharing = "regions"
     order = 20
     needs_regions = True
-    #: What the benchmark also times beside it: the layer whose weights it shares by region.
-    bench_companion = "local"
+    bias_option = "bias_per_region"
+    backward_configs = (
+        dict(x=(2, 7, 2), window=(3,), features=3, regions=2),
+        dict(x=(1, 6, 5, 2), window=(2, 3), features=2, regions=(3, 2), strides=(1, 2),
+             dilation=(2, 1), padding="CIRCULAR", bias_per_region=False),
+        dict(x=(2, 5, 5, 2), window=(3, 3), features=2, regions=(2, 3), strides=2, padding="SAME"),
+        dict(x=(1, 4, 4, 3, 2), window=(2, 2, 2), features=2, regions=(2, 1, 3), padding=1),
+    )
+    backward_quick = (1,)  # CIRCULAR, dilated, strided, uneven regions, a shared bias
+    bench_companion = "local"  # the layer whose weights it shares by region
 
     def cost(self, input_shape, features, kernel_size, *, strides=1, padding=None, dilation=1,
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
         from jaxconv.costs import counting
 
         return counting.regional_cost(input_shape, features, kernel_size, regions=regions,
-                                      strides=strides, padding=padding or self.padding,
+                                      strides=strides, padding=self.padding if padding is None else padding,
                                       dilation=dilation, use_bias=use_bias,
                                       batch_size=batch_size, dtype=dtype)
 
@@ -45,8 +53,8 @@ class RegionalKind(Kind):
             return None
         example, window, batch = call
         return self.cost(example, kernel[-1], window, regions=kernel[:len(window)],
-                         strides=_reading.one(module.strides), padding=module.padding,
-                         dilation=_reading.one(module.kernel_dilation),
+                         strides=shapes.none_as_one(module.strides), padding=module.padding,
+                         dilation=shapes.none_as_one(module.kernel_dilation),
                          use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     @staticmethod
@@ -88,7 +96,7 @@ class RegionalKind(Kind):
 
     def apply(self, settings, implementation="auto"):
         op = self.op
-        kw = _op_settings(settings, "regions", "strides", "padding", "dilation")
+        kw = op_settings(settings, "regions", "strides", "padding", "dilation")
         return lambda params, x: op(x, params[0], params[1], implementation=implementation, **kw)
 
     def implementations(self, geom, channels, features, regions=None):
@@ -102,8 +110,9 @@ class RegionalKind(Kind):
         return choose_implementation(geom, tuple(regions))
 
     def flax_peer(self, settings):
-        """Flax has no regional layer: its ``ConvLocal`` of the same shape."""
+        """Flax has no regional layer: its ``ConvLocal`` of the same shape (no PyTorch peer)."""
         from flax import linen as nn
 
         return nn.ConvLocal(settings["features"], settings["kernel_size"],
-                            **_op_settings(settings, "strides", "padding"))
+                            **op_settings(settings, "strides", "padding"),
+                            kernel_dilation=settings.get("dilation") or 1)

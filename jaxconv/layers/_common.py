@@ -19,18 +19,12 @@ from flax import nnx
 
 from jaxconv import shapes
 from jaxconv.ops.conv import dimension_numbers
-from jaxconv.validate import check_bool, check_params_fit, int_rule
-from jaxconv.validate import is_int as _is_int
-
-
-def one(value):
-    """Flax's ``None`` sentinel for a stride or dilation means 1."""
-    return 1 if value is None else value
+from jaxconv.validate import check_bool, check_params_fit, int_rule, is_int
 
 
 def window(fn: str, kernel_size) -> tuple[int, ...]:
     """``kernel_size`` as a tuple, by Flax's rule: an int ``k`` is the 1-D window ``(k,)``."""
-    if _is_int(kernel_size):
+    if is_int(kernel_size):
         values = (int(kernel_size),)
     elif isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
         values = tuple(kernel_size)
@@ -38,20 +32,21 @@ def window(fn: str, kernel_size) -> tuple[int, ...]:
             raise ValueError(f"{fn}: `kernel_size` must give one int per spatial dim (at least "
                              f"one; a layer without spatial dims is Dense/Linear), got "
                              f"kernel_size={kernel_size!r}.")
-        if not all(_is_int(v) for v in values):
+        if not all(is_int(v) for v in values):
             raise TypeError(f"{fn}: `kernel_size` must be integers, got kernel_size={kernel_size!r}.")
         values = tuple(int(v) for v in values)
     else:
         raise TypeError(f"{fn}: `kernel_size` must be an int (a 1-D window, as in Flax) or a "
                         f"sequence of ints, one per spatial dim, got kernel_size={kernel_size!r}.")
     if any(v < 1 for v in values):
-        raise ValueError(f"{fn}: `kernel_size` must be {int_rule(1, plural=not _is_int(kernel_size))}"
+        raise ValueError(f"{fn}: `kernel_size` must be {int_rule(1, plural=not is_int(kernel_size))}"
                          f", got kernel_size={kernel_size!r}.")
     return values
 
 
 def settings(fn: str, ndim: int, strides, padding, input_dilation, kernel_dilation) -> None:
     """Checks the window settings that do not depend on the input size (NNX: at construction)."""
+    one = shapes.none_as_one
     shapes.canonical_ints(fn, "strides", one(strides), ndim)
     shapes.canonical_ints(fn, "kernel_dilation", one(kernel_dilation), ndim)
     lhs = shapes.canonical_ints(fn, "input_dilation", one(input_dilation), ndim)
@@ -68,6 +63,7 @@ def settings(fn: str, ndim: int, strides, padding, input_dilation, kernel_dilati
 def geometry(fn: str, in_spatial, kernel_size, strides, padding, input_dilation,
              kernel_dilation) -> shapes.Geometry:
     """The layer's geometry on an input of spatial shape ``in_spatial``, with Flax's names."""
+    one = shapes.none_as_one
     return shapes.geometry(fn, in_spatial, kernel_size, strides=one(strides), padding=padding,
                            dilation=one(kernel_dilation), input_dilation=one(input_dilation),
                            dilation_name="kernel_dilation", padding_modes=shapes.CONV_PADDING_MODES)
@@ -82,17 +78,13 @@ def op_settings(geom: shapes.Geometry, padding) -> dict:
 def input_size(fn: str, value, ndim: int) -> tuple[int, ...]:
     """Checks an NNX layer's ``input_size``: ``ndim`` positive ints, the input's spatial shape."""
     if not isinstance(value, Sequence) or isinstance(value, str) or not all(
-            _is_int(v) for v in value):
+            is_int(v) for v in value):
         raise TypeError(f"{fn}: `input_size` must be a tuple of ints (the input's spatial shape, "
                         f"one per kernel_size entry), got input_size={value!r}.")
     if len(value) != ndim or any(v < 1 for v in value):
         raise ValueError(f"{fn}: `input_size` must be {ndim} positive ints (one per kernel_size "
                          f"entry), got input_size={value!r}.")
     return tuple(int(v) for v in value)
-
-
-def features(fn: str, name: str, value) -> int:
-    return shapes.check_features(fn, name, value)
 
 
 def groups(fn: str, value, in_features: int, out_features: int) -> int:

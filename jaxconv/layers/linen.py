@@ -28,8 +28,8 @@ here (as in Flax):
 ``(C, *window)`` and bias ``(*out_spatial, F)``, so a Flax checkpoint restores into it, and adds
 ``implementation`` (last, so positional calls are Flax's). jaxconv's own ``LocallyConnected`` keeps
 the readable layout ``(*out_spatial, *window, C, F)`` (:func:`jaxconv.ops.to_flax_conv_local` and
-:func:`~jaxconv.ops.from_flax_conv_local` convert), defaults to ``"VALID"`` as Keras, and counts
-fan-in per position in its initialiser (:mod:`jaxconv.layers.initializers`).
+:func:`~jaxconv.ops.from_flax_conv_local` convert), defaults to ``names.LOCAL_PADDING``
+(``"VALID"``, as Keras), and counts fan-in per position in its initialiser (:mod:`jaxconv.layers.initializers`).
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ import jax.numpy as jnp
 from flax import linen as nn
 from flax.linen.dtypes import promote_dtype
 
-from jaxconv import ops, shapes
+from jaxconv import names, ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
+from jaxconv.validate import check_int
 
 __all__ = ["Conv", "ConvLocal", "Dense", "LocallyConnected", "RegionalConv"]
 
@@ -77,7 +78,7 @@ class Dense(nn.Module):
     @nn.compact
     def __call__(self, inputs):
         """inputs: shape (..., in_features); returns (..., features)."""
-        shape = (_in_features("Dense", inputs), m.features("Dense", "features", self.features))
+        shape = (_in_features("Dense", inputs), check_int("Dense", "features", self.features))
         kernel, bias = m.linen_params(self, "Dense", shape, shape[1:], jnp.shape(inputs),
                                       use_bias=self.use_bias)
         x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
@@ -93,7 +94,7 @@ class _Windowed(nn.Module):
     features: int
     kernel_size: Any
     strides: Any = 1
-    padding: Any = "SAME"
+    padding: Any = names.CONV_PADDING  # Flax's default ("SAME")
     input_dilation: Any = 1
     kernel_dilation: Any = 1
     feature_group_count: int = 1
@@ -110,7 +111,7 @@ class _Windowed(nn.Module):
         """Flattens the batch axes and checks the settings on this input: (x, batch, geometry)."""
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        m.features(fn, "features", self.features)
+        check_int(fn, "features", self.features)
         geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
                           self.input_dilation, self.kernel_dilation)
         return x, batch, geom
@@ -192,8 +193,8 @@ class LocallyConnected(nn.Module):
 
     The number of positions comes from the first input's spatial shape; the bias has one value per
     position and feature, ``(*out_spatial, F)``. Unlike :class:`ConvLocal` it defaults to
-    ``"VALID"`` (as Keras), keeps the window and channel axes apart, and initialises with fan-in
-    ``prod(window) * C``.
+    ``names.LOCAL_PADDING`` (``"VALID"``, as Keras), keeps the window and channel axes apart, and
+    initialises with fan-in ``prod(window) * C``.
 
     Example:
         >>> LocallyConnected(4, (3, 3)).init(jax.random.key(0), jnp.ones((1, 8, 8, 1)))["params"]["kernel"].shape
@@ -203,7 +204,7 @@ class LocallyConnected(nn.Module):
     features: int
     kernel_size: Any
     strides: Any = 1
-    padding: Any = "VALID"
+    padding: Any = names.LOCAL_PADDING
     input_dilation: Any = 1
     kernel_dilation: Any = 1
     use_bias: bool = True
@@ -220,7 +221,7 @@ class LocallyConnected(nn.Module):
         fn = "LocallyConnected"
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        features = m.features(fn, "features", self.features)
+        features = check_int(fn, "features", self.features)
         geom = m.geometry(fn, x.shape[1:-1], window, self.strides, self.padding,
                           self.input_dilation, self.kernel_dilation)
         kernel, bias = m.linen_params(
@@ -250,7 +251,7 @@ class RegionalConv(nn.Module):
     kernel_size: Any
     regions: Any
     strides: Any = 1
-    padding: Any = "VALID"
+    padding: Any = names.LOCAL_PADDING
     kernel_dilation: Any = 1
     use_bias: bool = True
     dtype: Any = None
@@ -266,9 +267,10 @@ class RegionalConv(nn.Module):
         fn = "RegionalConv"
         window = m.window(fn, self.kernel_size)
         x, batch = m.flatten_batch(fn, inputs, len(window))
-        features = m.features(fn, "features", self.features)
-        geom = shapes.geometry(fn, x.shape[1:-1], window, strides=m.one(self.strides),
-                               padding=self.padding, dilation=m.one(self.kernel_dilation),
+        features = check_int(fn, "features", self.features)
+        one = shapes.none_as_one
+        geom = shapes.geometry(fn, x.shape[1:-1], window, strides=one(self.strides),
+                               padding=self.padding, dilation=one(self.kernel_dilation),
                                dilation_name="kernel_dilation")
         regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
         kernel_shape = shapes.regional_kernel_shape(regions, geom.window, x.shape[-1], features)

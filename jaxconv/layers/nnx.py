@@ -8,7 +8,7 @@ the call's ``out_sharding``; the arguments mean what :mod:`jaxconv.layers.linen`
 ``kernel_size`` is a 1-D window, as in Flax and :mod:`jaxconv.layers.linen`.
 
 NNX has no ``ConvLocal``; :class:`ConvLocal` here is linen's with NNX's constructor, and
-:class:`LocallyConnected` is jaxconv's layer (readable layout, ``"VALID"``). Both take
+:class:`LocallyConnected` is jaxconv's layer (readable layout, ``names.LOCAL_PADDING``). Both take
 ``input_size``, the input's spatial shape, which fixes the number of positions.
 """
 
@@ -22,12 +22,12 @@ from flax import nnx
 from flax.nnx.nn import dtypes
 from jax import lax
 
-from jaxconv import ops, shapes
+from jaxconv import names, ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
 from jaxconv.ops import regional
 from jaxconv.ops.local import canonical_implementation
-from jaxconv.validate import check_bool, check_choice, check_params_fit
+from jaxconv.validate import check_bool, check_choice, check_int, check_params_fit
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
 
@@ -73,8 +73,8 @@ class Linear(_Layer):
                  preferred_element_type: Any = None, rngs: nnx.Rngs,
                  kernel_metadata=_NONE, bias_metadata=_NONE):
         fn = "Linear"
-        self.in_features = m.features(fn, "in_features", in_features)
-        self.out_features = m.features(fn, "out_features", out_features)
+        self.in_features = check_int(fn, "in_features", in_features)
+        self.out_features = check_int(fn, "out_features", out_features)
         self.use_bias, self.dtype, self.param_dtype = use_bias, dtype, param_dtype
         self.precision, self.dot_general, self.promote_dtype = precision, dot_general, promote_dtype
         self.preferred_element_type = preferred_element_type
@@ -101,8 +101,8 @@ class _Windowed(_Layer):
     def _settings(self, fn, in_features, out_features, kernel_size, strides, padding,
                   input_dilation, kernel_dilation, use_bias, mask, dtype, param_dtype, precision,
                   promote_dtype, preferred_element_type):
-        self.in_features = m.features(fn, "in_features", in_features)
-        self.out_features = m.features(fn, "out_features", out_features)
+        self.in_features = check_int(fn, "in_features", in_features)
+        self.out_features = check_int(fn, "out_features", out_features)
         self.kernel_size = m.window(fn, kernel_size)
         m.settings(fn, len(self.kernel_size), strides, padding, input_dilation, kernel_dilation)
         self.strides, self.padding = strides, padding
@@ -125,7 +125,7 @@ class Conv(_Windowed):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 padding="SAME", input_dilation=1, kernel_dilation=1,
+                 padding=names.CONV_PADDING, input_dilation=1, kernel_dilation=1,
                  feature_group_count: int = 1, use_bias: bool = True, mask=None,
                  dtype: Any = None, param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=default_kernel_init, bias_init=default_bias_init,
@@ -201,7 +201,7 @@ class ConvLocal(_Local):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 input_size, padding="SAME", input_dilation=1, kernel_dilation=1,
+                 input_size, padding=names.CONV_PADDING, input_dilation=1, kernel_dilation=1,
                  use_bias: bool = True, mask=None, dtype: Any = None,
                  param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=default_kernel_init, bias_init=default_bias_init,
@@ -231,7 +231,7 @@ class LocallyConnected(_Local):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 input_size, padding="VALID", input_dilation=1, kernel_dilation=1,
+                 input_size, padding=names.LOCAL_PADDING, input_dilation=1, kernel_dilation=1,
                  use_bias: bool = True, dtype: Any = None, param_dtype: Any = jnp.float32,
                  precision: Any = None, kernel_init=local_kernel_init,
                  bias_init=default_bias_init, preferred_element_type: Any = None,
@@ -264,7 +264,7 @@ class RegionalConv(_Windowed):
     """
 
     def __init__(self, in_features: int, out_features: int, kernel_size, strides=1, *,
-                 regions, input_size, padding="VALID", kernel_dilation=1, use_bias: bool = True,
+                 regions, input_size, padding=names.LOCAL_PADDING, kernel_dilation=1, use_bias: bool = True,
                  dtype: Any = None, param_dtype: Any = jnp.float32, precision: Any = None,
                  kernel_init=local_kernel_init, bias_init=default_bias_init,
                  implementation: str = "auto", rngs: nnx.Rngs, kernel_metadata=_NONE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops import _bias
 from jaxconv.ops._checks import (
     bias_array,
@@ -81,7 +81,7 @@ def _pad_input(x, geom: shapes.Geometry):
     return jnp.pad(x, ((0, 0), *geom.pads, (0, 0)), mode=geom.pad_mode), ((0, 0),) * geom.ndim
 
 
-def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1,
+def conv(x, kernel, bias=None, *, strides=1, padding=names.CONV_PADDING, dilation=1, groups=1,
          input_dilation=1, precision=None, preferred_element_type=None, out_sharding=None):
     """Convolution (cross-correlation, as in every deep-learning library) with shared weights.
 
@@ -90,9 +90,9 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
         kernel: weights of shape (*window, C // groups, F).
         bias: optional bias of shape (F,).
         strides: int or one int per spatial dim.
-        padding: "SAME", "VALID", "CIRCULAR" (wrap-around, exactly shift-equivariant), "REFLECT"
-            (mirrored at the edges), "CAUSAL" (1-D: output i sees inputs <= i), an int, or one int
-            or (low, high) pair per spatial dim.
+        padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR" (wrap-around,
+            exactly shift-equivariant), "REFLECT" (mirrored at the edges), "CAUSAL" (1-D: output i
+            sees inputs <= i), an int, or one int or (low, high) pair per spatial dim.
         dilation: spacing between kernel taps (Flax: ``kernel_dilation``); int or one per dim.
         groups: split channels into this many independent groups (``C`` for depthwise; Flax:
             ``feature_group_count``).

@@ -14,7 +14,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import (
     bias_array,
     canonical_dtype,
@@ -32,6 +32,7 @@ from jaxconv.ops._local_impl import (
     tiles_exactly,
 )
 from jaxconv.ops.conv import add_bias
+from jaxconv.validate import check_int
 
 __all__ = ["IMPLEMENTATIONS", "canonical_implementation", "choose_implementation",
            "from_flax_conv_local", "local_geometry", "locally_connected", "tiles_exactly",
@@ -65,7 +66,7 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilatio
     return geom
 
 
-def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
+def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                       input_dilation=1, precision=None, preferred_element_type=None,
                       implementation="auto"):
     """Locally-connected layer: a convolution whose kernel differs at every output position.
@@ -76,7 +77,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
             shape that ``x``, the window, strides, padding and dilation give.
         bias: optional bias of shape (*out_spatial, F) (one per position, as Flax and Keras) or (F,).
         strides: int or one int per spatial dim.
-        padding: "VALID" (default, as Keras), "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
+        padding: default ``names.LOCAL_PADDING`` ("VALID", as Keras); "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
             or one int or (low, high) pair per spatial dim (as :func:`conv`).
         dilation: spacing between kernel taps; int or one per spatial dim.
         input_dilation: ``d - 1`` zeros between input values before padding, as :func:`conv`.
@@ -152,7 +153,7 @@ def from_flax_conv_local(kernel, in_features, kernel_size):
                          f"one or more spatial dims, got shape {tuple(kernel.shape)}.")
     ndim = kernel.ndim - 2
     window = shapes.canonical_ints(fn, "kernel_size", kernel_size, ndim)
-    in_features = shapes.check_features(fn, "in_features", in_features)
+    in_features = check_int(fn, "in_features", in_features)
     if kernel.shape[-2] != in_features * math.prod(window):
         raise ValueError(f"{fn}: fused axis has size {kernel.shape[-2]} but in_features * "
                          f"prod(kernel_size) = {in_features} * {math.prod(window)} = "

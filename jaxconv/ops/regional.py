@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops import _bias, _local_impl
 from jaxconv.ops._checks import (
     bias_array,
@@ -161,7 +161,7 @@ def _regional_grouped(x, kernel, geom, regions, precision):
 _IMPLEMENTATIONS = {"grouped": _regional_grouped, "local": _regional_local}
 
 
-def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", dilation=1,
+def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                   precision=None, implementation="auto"):
     """Convolution whose kernel is shared within regions of the output, not across them.
 
@@ -173,7 +173,8 @@ def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", 
             contiguous blocks, as ``numpy.array_split`` splits (the first blocks one position
             larger when it does not divide). At least 1, at most the output size.
         strides: int or one int per spatial dim.
-        padding: "VALID" (default, as the locally-connected layer), "SAME", "CIRCULAR",
+        padding: default ``names.LOCAL_PADDING`` ("VALID", as the locally-connected layer);
+            "SAME", "CIRCULAR",
             "REFLECT", "CAUSAL" (1-D), an int, or one (low, high) pair per spatial dim.
         dilation: spacing between kernel taps; int or one per spatial dim.
         precision: ``lax.Precision`` or its name.

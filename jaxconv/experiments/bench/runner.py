@@ -11,7 +11,6 @@ code runs, and only the PyTorch peer (CPU only) drops out.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 import statistics
@@ -20,7 +19,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from jaxconv import validate
+from jaxconv import kinds, validate
 from jaxconv.backend import host_memory, xla_cpu
 from jaxconv.experiments.bench import roofline, torch_peer
 from jaxconv.experiments.bench.workloads import (
@@ -32,6 +31,7 @@ from jaxconv.experiments.bench.workloads import (
     input_batch,
     jax_steps,
     jaxconv_apply,
+    make_workload,
     resolve_library,
 )
 
@@ -106,14 +106,21 @@ def _candidates(workload: Workload, mode: str, variants: bool, use_torch: bool, 
                                           library)
         step = forward if mode == "forward" else train
         out[name] = (step, lower() if mode == "train" else None)
-    if workload.layer == "regional":  # the locally-connected layer whose weights it shares
-        local = dataclasses.replace(workload, layer="local", regions=())
-        step = jax_steps(jaxconv_apply(local), init_params(local, jax.random.key(0)), x, library)
-        out["jaxconv local"] = (step[0] if mode == "forward" else step[1],
-                                step[2]() if mode == "train" else None)
-    apply, params = flax_apply(workload)
-    forward, train, lower = jax_steps(apply, params, x, library)
-    out["flax"] = (forward if mode == "forward" else train, lower() if mode == "train" else None)
+    companion = workload.kind.bench_companion  # regional: the local layer whose weights it shares
+    if companion is not None:
+        other = make_workload(companion, workload.input_shape, workload.features,
+                              workload.kernel_size, workload.strides, workload.padding,
+                              workload.batch, workload.modes,
+                              (workload.regions or None) if kinds.get(companion).needs_regions
+                              else None)
+        step = jax_steps(jaxconv_apply(other), init_params(other, jax.random.key(0)), x, library)
+        out[f"jaxconv {companion}"] = (step[0] if mode == "forward" else step[1],
+                                       step[2]() if mode == "train" else None)
+    flax = flax_apply(workload)
+    if flax is not None:
+        forward, train, lower = jax_steps(*flax, x, library)
+        out["flax"] = (forward if mode == "forward" else train,
+                       lower() if mode == "train" else None)
     if use_torch and jax.default_backend() == "cpu" and torch_peer.available():
         steps = torch_peer.steps(workload, kernel, bias, x)
         if steps is not None:
@@ -183,7 +190,8 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
                 "ms": ms[name],
                 "gflops": gflops,
                 "peak_share": gflops / peak_gflops if peak_gflops else None,
-                "vs_flax": median_ratio(samples["flax"], samples[name]),
+                "vs_flax": (median_ratio(samples["flax"], samples[name]) if "flax" in samples
+                            else None),
                 "vs_torch": (median_ratio(samples["torch"], samples[name]) if "torch" in samples
                              else None),
                 "compile_s": compile_s,
@@ -191,7 +199,7 @@ def run_workload(workload: Workload, *, rounds: int, peak_gflops: float, variant
                 "cpu_library": None if name in ("torch", "gemm") else library,
                 "x_gemm": (median_ratio(samples[name], samples["gemm"]) if "gemm" in samples
                            else None),
-                "patch_bytes": workload.cost().patch_bytes if workload.layer != "dense" else 0,
+                "patch_bytes": workload.cost().patch_bytes,
                 **roofline.roofline(flops, row_bytes, ms[name] * 1e-3, peak_gflops, bandwidth),
             })
     return results

@@ -1,11 +1,13 @@
 """Benchmark workloads, and the jaxconv and Flax step functions that run them.
 
-A :class:`Workload` is one layer at one input shape: ``layer`` is ``"dense"``, ``"conv"`` or
-``"local"`` or ``"regional"`` (its peer: Flax ``ConvLocal`` and jaxconv's locally-connected layer
-of the same shape, whose weights it shares within regions), ``input_shape`` one example without the
-batch (``(in_features,)`` for dense,
-``(*spatial, C)`` otherwise). Each candidate becomes a pair of callables of no arguments, a
-forward pass and a training step, that return arrays to block on.
+A :class:`Workload` is one layer at one input shape: ``layer`` names a registered kind
+(:func:`jaxconv.kinds.names`: ``"dense"``, ``"local"``, ``"regional"``, ``"conv"`` or one
+registered since), ``input_shape`` one example without the batch (``(in_features,)`` for a kind
+whose units read the whole input, ``(*spatial, C)`` for a windowed one). The kind's record says
+everything else: its cost, its op (:meth:`jaxconv.kinds.Kind.apply`), its implementations, its
+Flax and PyTorch peers, and the kind also timed beside it (regional: the locally-connected layer
+of the same shape, whose weights it shares within regions). Each candidate becomes a pair of
+callables of no arguments, a forward pass and a training step, that return arrays to block on.
 
 The training step is the layer as it sits inside a network: the loss ``mean(y ** 2)``, gradients
 for the parameters *and* the input, and a plain SGD update. The input gradient is what a first
@@ -16,19 +18,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from jaxconv import ops, shapes
+from jaxconv import kinds, shapes
 from jaxconv.backend import xla_cpu
 from jaxconv.costs import counting
-from jaxconv.ops import regional
-from jaxconv.ops.local import IMPLEMENTATIONS, canonical_implementation, tiles_exactly
+from jaxconv.validate import check_choice, check_int, check_shape
 
-LAYERS = ("dense", "conv", "local", "regional")
 MODES = ("forward", "train")
 LEARNING_RATE = 0.01
+
+
+def _x(values) -> str:
+    return "x".join(map(str, values))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,15 +41,18 @@ class Workload:
     """One layer at one input shape and batch size.
 
     Attributes:
-        layer: ``"dense"``, ``"conv"``, ``"local"`` or ``"regional"``.
-        input_shape: one example: ``(in_features,)`` for dense, ``(*spatial, C)`` otherwise.
+        layer: the kind's name (:func:`jaxconv.kinds.names`).
+        input_shape: one example: ``(in_features,)`` for a kind whose units read the whole input
+            (dense), ``(*spatial, C)`` otherwise.
         features: output features ``F``.
         kernel_size: window per spatial dim (``()`` for dense).
         strides: step per spatial dim (``()`` for dense).
         padding: "SAME", "VALID" or "CIRCULAR" (ignored for dense).
         batch: examples per batch ``N``.
         modes: which of ``"forward"``, ``"train"`` to time.
-        regions: regions per spatial dim (``"regional"`` only, else ``()``).
+        regions: regions per spatial dim (a kind that needs regions, else ``()``).
+        dilation: spacing of the window taps per spatial dim (``()`` for dense).
+        groups: channel groups (1 but for a kind that groups its channels).
     """
 
     layer: str
@@ -56,91 +64,103 @@ class Workload:
     batch: int = 128
     modes: tuple[str, ...] = MODES
     regions: tuple[int, ...] = ()
+    dilation: tuple[int, ...] = ()
+    groups: int = 1
+
+    @property
+    def kind(self) -> kinds.Kind:
+        """The kind's record."""
+        return kinds.get(self.layer, fn="bench")
 
     @property
     def name(self) -> str:
         """Short label, e.g. ``local 3x3 32->64 @14x14 s1 b128``."""
-        if self.layer == "dense":
-            return f"dense {self.input_shape[0]}->{self.features} b{self.batch}"
-        spatial = "x".join(map(str, self.input_shape[:-1]))
-        window = "x".join(map(str, self.kernel_size))
-        stride = "x".join(map(str, self.strides))
-        layer = self.layer + ("x".join(map(str, self.regions)) if self.regions else "")
-        return (f"{layer} {window} {self.input_shape[-1]}->{self.features} @{spatial} "
-                f"s{stride} {self.padding} b{self.batch}")
+        if self.kind.whole_input:
+            return f"{self.layer} {self.input_shape[0]}->{self.features} b{self.batch}"
+        layer = self.layer + _x(self.regions)
+        extra = ("" if all(d == 1 for d in self.dilation) else f" d{_x(self.dilation)}") + (
+            "" if self.groups == 1 else f" g{self.groups}")
+        return (f"{layer} {_x(self.kernel_size)} {self.input_shape[-1]}->{self.features} "
+                f"@{_x(self.input_shape[:-1])} s{_x(self.strides)}{extra} {self.padding} "
+                f"b{self.batch}")
 
-    def geometry(self) -> shapes.Geometry:
+    @property
+    def settings(self) -> dict:
+        """The layer's settings as the kind's methods take them (empty for dense)."""
+        if self.kind.whole_input:
+            return {}
+        return {"kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
+                "dilation": self.dilation or 1, "groups": self.groups,
+                "regions": self.regions or None}
+
+    def geometry(self) -> shapes.Geometry | None:
+        """The window geometry (None for a kind whose units read the whole input)."""
+        if self.kind.whole_input:
+            return None
         return shapes.geometry("bench", self.input_shape[:-1], self.kernel_size,
-                               strides=self.strides, padding=self.padding)
+                               strides=self.strides, padding=self.padding,
+                               dilation=self.dilation or 1)
 
     def cost(self) -> counting.Cost:
-        """Exact FLOP counts from shape arithmetic (:mod:`jaxconv.costs.counting`)."""
-        if self.layer == "dense":
-            return counting.dense_cost(self.input_shape[0], self.features, batch_size=self.batch)
-        if self.layer == "regional":
-            return counting.regional_cost(self.input_shape, self.features, self.kernel_size,
-                                          regions=self.regions, strides=self.strides,
-                                          padding=self.padding, batch_size=self.batch)
-        count = counting.conv_cost if self.layer == "conv" else counting.local_cost
-        return count(self.input_shape, self.features, self.kernel_size, strides=self.strides,
-                     padding=self.padding, batch_size=self.batch)
+        """Exact FLOP counts from shape arithmetic (:meth:`jaxconv.kinds.Kind.cost`)."""
+        settings = self.settings
+        return self.kind.cost(self.input_shape, self.features, settings.pop("kernel_size", None),
+                              **settings, batch_size=self.batch)
 
     def flops(self, mode: str) -> int:
         cost = self.cost()
         return cost.forward_flops if mode == "forward" else cost.train_flops
 
 
-def make_workload(layer, input_shape, features, kernel_size=3, strides=1, padding=None, batch=128,
-                  modes=MODES, regions=None) -> Workload:
+def make_workload(layer, input_shape, features, kernel_size: Any = 3, strides: Any = 1,
+                  padding=None, batch=128, modes=MODES, regions=None) -> Workload:
     """Checks settings and builds a :class:`Workload` (errors name ``bench`` and the argument).
+
+    ``layer`` is any registered kind; the kind's :meth:`~jaxconv.kinds.Kind.layer_settings` fill
+    in its default padding and what it fixes itself (a depthwise kind: its groups).
 
     Example:
         >>> make_workload("local", (28, 28, 1), 32).name
         'local 3x3 1->32 @28x28 s1x1 VALID b128'
     """
     fn = "bench"
-    if layer not in LAYERS:
-        raise ValueError(f"{fn}: `layer` must be one of {', '.join(LAYERS)}, got layer={layer!r}.")
-    input_shape = tuple(input_shape)
-    if not input_shape or not all(isinstance(v, int) and v > 0 for v in input_shape):
-        raise ValueError(f"{fn}: `input` must be positive integers, got input={input_shape!r}.")
-    if layer == "dense" and len(input_shape) != 1:
-        raise ValueError(f"{fn}: a dense layer's `input` is one size (in_features), got "
+    kind = kinds.get(check_choice(fn, "layer", layer, kinds.names()))
+    input_shape = check_shape(fn, "input", input_shape)
+    if kind.whole_input and len(input_shape) != 1:
+        raise ValueError(f"{fn}: a {layer} layer's `input` is one size (in_features), got "
                          f"input={input_shape!r}.")
-    if layer != "dense" and not 2 <= len(input_shape) <= 4:
+    if not kind.whole_input and not 2 <= len(input_shape) <= 4:
         raise ValueError(f"{fn}: a {layer} layer's `input` is (*spatial, C) with 1-3 spatial dims, "
                          f"got input={input_shape!r}.")
-    features = shapes.check_features(fn, "features", features)
-    batch = shapes.check_features(fn, "batch", batch)
+    features = check_int(fn, "features", features)
+    batch = check_int(fn, "batch", batch)
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise ValueError(f"{fn}: `modes` must be some of {', '.join(MODES)}, got modes={modes!r}.")
-    if layer == "dense":
+    if kind.needs_regions != (regions is not None):
+        needing = ", ".join(k.name for k in kinds.registered() if k.needs_regions)
+        raise ValueError(f"{fn}: `regions` is given for a layer that needs them ({needing}) and "
+                         f"only for one, got layer={layer!r}, regions={regions!r}.")
+    if kind.whole_input:
         return Workload(layer, input_shape, features, batch=batch, modes=tuple(modes))
-    padding = padding or ("SAME" if layer == "conv" else "VALID")
-    geom = shapes.geometry(fn, input_shape[:-1], kernel_size, strides=strides, padding=padding)
-    if (layer == "regional") != (regions is not None):
-        raise ValueError(f"{fn}: `regions` is given for a regional layer and only for one, got "
-                         f"layer={layer!r}, regions={regions!r}.")
-    regions = () if regions is None else shapes.canonical_regions(fn, regions, geom.out_spatial)
-    return Workload(layer, input_shape, features, geom.window, geom.strides, padding.upper(), batch,
-                    tuple(modes), regions)
+    s = kind.layer_settings(input_shape, kernel_size=kernel_size, strides=strides,
+                            padding=padding, regions=regions)
+    geom = shapes.geometry(fn, input_shape[:-1], s["kernel_size"], strides=s["strides"],
+                           padding=s["padding"], dilation=s["dilation"])
+    groups = shapes.check_groups(fn, s["groups"], input_shape[-1], features)
+    regions = () if regions is None else shapes.canonical_regions(fn, s["regions"], geom.out_spatial)
+    padding = s["padding"].upper() if isinstance(s["padding"], str) else s["padding"]
+    work = Workload(layer, input_shape, features, geom.window, geom.strides, padding, batch,
+                    tuple(modes), regions, geom.dilation, groups)
+    work.cost()  # the kind's own checks
+    return work
 
 
 def init_params(workload: Workload, key):
-    """Parameters of the jaxconv layer: ``(kernel, bias)`` in jaxconv's layouts."""
-    c, f = workload.input_shape[-1], workload.features
-    if workload.layer == "dense":
-        kshape, bshape = (c, f), (f,)
-    elif workload.layer == "conv":
-        kshape, bshape = shapes.conv_kernel_shape(workload.kernel_size, c, f), (f,)
-    elif workload.layer == "regional":
-        r = workload.regions
-        kshape, bshape = shapes.regional_kernel_shape(r, workload.kernel_size, c, f), (*r, f)
-    else:
-        out = workload.geometry().out_spatial
-        kshape, bshape = shapes.local_kernel_shape(out, workload.kernel_size, c, f), (*out, f)
-    fan_in = math.prod(kshape[-(len(workload.kernel_size) + 2):-1])
+    """Parameters of the jaxconv layer: ``(kernel, bias)`` in the shapes the kind's cost gives."""
+    cost = workload.cost()
+    kshape, bshape = cost.kernel_shape, cost.bias_shape
+    fan_in = math.prod(kshape[-(len(workload.kernel_size) + 2):-1])  # window * C (/ groups)
     kernel = jax.random.normal(key, kshape, jnp.float32) / math.sqrt(fan_in)
     return kernel, jnp.zeros(bshape, jnp.float32)
 
@@ -150,52 +170,36 @@ def input_batch(workload: Workload, key):
 
 
 def implementations(workload: Workload) -> tuple[str, ...]:
-    """The locally-connected (or regional) implementations that can run ``workload`` (empty for
-    other layers)."""
-    if workload.layer == "regional":
-        return regional.IMPLEMENTATIONS[1:]
-    if workload.layer != "local":
-        return ()
-    return tuple(i for i in IMPLEMENTATIONS[1:] if i != "reshape" or tiles_exactly(workload.geometry()))
+    """The named implementations that can run ``workload`` (empty for a kind with one way)."""
+    return workload.kind.implementations(workload.geometry(), workload.input_shape[-1],
+                                         workload.features, workload.regions or None)
 
 
 def auto_implementation(workload: Workload) -> str | None:
-    """The implementation ``"auto"`` picks for ``workload`` (None for dense and conv)."""
-    if workload.layer == "regional":
-        return regional.choose_implementation(workload.geometry(), workload.regions)
-    if workload.layer != "local":
-        return None
-    return canonical_implementation("bench", "auto", workload.geometry(), workload.input_shape[-1],
-                                    workload.features)
+    """The implementation ``"auto"`` picks for ``workload`` (None for a kind with one way)."""
+    return workload.kind.chosen_implementation(workload.geometry(), workload.input_shape[-1],
+                                               workload.features, workload.regions or None)
 
 
 def jaxconv_apply(workload: Workload, implementation: str = "auto"):
-    """``apply(params, x) -> y`` for the jaxconv op."""
-    w = workload
-    if w.layer == "dense":
-        return lambda p, x: ops.dense(x, p[0], p[1])
-    if w.layer == "conv":
-        return lambda p, x: ops.conv(x, p[0], p[1], strides=w.strides, padding=w.padding)
-    if w.layer == "regional":
-        return lambda p, x: ops.regional_conv(x, p[0], p[1], regions=w.regions, strides=w.strides,
-                                              padding=w.padding, implementation=implementation)
-    return lambda p, x: ops.locally_connected(x, p[0], p[1], strides=w.strides, padding=w.padding,
-                                              implementation=implementation)
+    """``apply(params, x) -> y`` for the jaxconv op (:meth:`jaxconv.kinds.Kind.apply`)."""
+    return workload.kind.apply(workload.settings, implementation)
+
+
+def peer_settings(workload: Workload) -> dict:
+    """The settings the kind's Flax and PyTorch peers take: its own plus ``features``."""
+    return {**workload.settings, "features": workload.features,
+            "kernel_size": workload.kernel_size or None}
 
 
 def flax_apply(workload: Workload):
-    """``(apply, params)`` for the matching Flax linen layer (Dense, Conv or ConvLocal; for a
-    regional layer, ConvLocal of the same shape: Flax has no regional layer)."""
-    from flax import linen as nn
-
-    w = workload
-    if w.layer == "dense":
-        module = nn.Dense(w.features)
-    elif w.layer == "conv":
-        module = nn.Conv(w.features, w.kernel_size, strides=w.strides, padding=w.padding)
-    else:
-        module = nn.ConvLocal(w.features, w.kernel_size, strides=w.strides, padding=w.padding)
-    x = jnp.zeros((1, *w.input_shape), jnp.float32)
+    """``(apply, params)`` for the kind's Flax linen peer (:meth:`jaxconv.kinds.Kind.flax_peer`:
+    Dense, Conv or ConvLocal; for a regional layer, ConvLocal of the same shape), or None for a
+    kind without one."""
+    module = workload.kind.flax_peer(peer_settings(workload))
+    if module is None:
+        return None
+    x = jnp.zeros((1, *workload.input_shape), jnp.float32)
     return module.apply, module.init(jax.random.key(1), x)
 
 

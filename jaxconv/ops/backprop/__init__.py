@@ -2,7 +2,8 @@
 
 Each ``*_backward`` function takes a forward op's inputs and the output gradient ``dL/dy`` and
 returns the gradients the chain rule gives, written step by step next to the derivation in
-``docs/backprop.md``; :mod:`jaxconv.ops.backprop.check` compares them with ``jax.vjp`` of the ops, and
+``docs/backprop.md``; :mod:`jaxconv.ops.backprop.check` compares them with ``jax.vjp`` of the ops
+(``jaxconv backprop check`` runs it over every kind's grid), and
 :mod:`jaxconv.ops.backprop.hand` installs them as the ops' VJP rules so a whole model can train on them.
 
 Conventions as in :mod:`jaxconv.ops`: channels-last ``(N, *spatial, C)``; conv kernels

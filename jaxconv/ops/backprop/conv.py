@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import canonical_precision, check_dense, common_dtype, float_array
 from jaxconv.ops.backprop._common import (
     check_grad_out,
@@ -155,7 +155,7 @@ def _conv_grads(x, kernel, g, geom, groups, precision):
     return grad_x, grad_kernel, sum_leading(g)
 
 
-def conv_backward(x, kernel, grad_out, *, strides=1, padding="SAME", dilation=1, groups=1,
+def conv_backward(x, kernel, grad_out, *, strides=1, padding=names.CONV_PADDING, dilation=1, groups=1,
                   precision=None):
     """Gradients of :func:`jaxconv.ops.conv` from the output gradient, derived by hand.
 
@@ -164,7 +164,8 @@ def conv_backward(x, kernel, grad_out, *, strides=1, padding="SAME", dilation=1,
         kernel: weights of shape (*window, C // groups, F).
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         strides: as :func:`jaxconv.ops.conv`.
-        padding: as :func:`jaxconv.ops.conv`, including "CIRCULAR".
+        padding: as :func:`jaxconv.ops.conv` (default ``names.CONV_PADDING``, "SAME"), including
+            "CIRCULAR".
         dilation: as :func:`jaxconv.ops.conv`.
         groups: as :func:`jaxconv.ops.conv`.
         precision: ``lax.Precision`` or its name.

@@ -22,7 +22,7 @@ import functools
 
 import jax
 
-from jaxconv import ops, shapes
+from jaxconv import names, ops, shapes
 from jaxconv.ops._checks import canonical_precision, float_array, spatial_rank
 from jaxconv.ops.backprop.conv import conv_backward, dense_backward
 from jaxconv.ops.backprop.local import locally_connected_backward
@@ -146,7 +146,7 @@ def dense(x, kernel, bias=None, *, precision=None, preferred_element_type=None,
     return _dense_rule(canonical_precision("dense", precision))(x, kernel, bias)
 
 
-def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=1,
+def conv(x, kernel, bias=None, *, strides=1, padding=names.CONV_PADDING, dilation=1, groups=1,
          input_dilation=1, precision=None, preferred_element_type=None, out_sharding=None):
     """:func:`jaxconv.ops.conv` with the hand-derived VJP (:func:`.conv_backward`).
 
@@ -166,7 +166,7 @@ def conv(x, kernel, bias=None, *, strides=1, padding="SAME", dilation=1, groups=
     return rule(x, kernel, bias)
 
 
-def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilation=1,
+def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                       input_dilation=1, precision=None, preferred_element_type=None,
                       implementation="auto"):
     """:func:`jaxconv.ops.locally_connected` with the hand-derived VJP.
@@ -192,7 +192,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding="VALID", dilat
     return rule(x, kernel, bias)
 
 
-def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding="VALID", dilation=1,
+def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                   precision=None, implementation="auto"):
     """:func:`jaxconv.regional_conv` with the hand-derived VJP (:func:`.regional_conv_backward`).
 

@@ -22,15 +22,17 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import canonical_precision, common_dtype, float_array
 from jaxconv.ops.backprop._common import check_grad_out, pad_like_forward, tap_slices, unpad
 from jaxconv.ops.local import local_geometry
+from jaxconv.validate import check_bool
 
 
 @functools.partial(jax.jit, static_argnames=("geom", "precision"))
-def _local_grads(x, kernel, g, geom: shapes.Geometry, precision):
-    """``(grad_x, grad_kernel, grad_bias per position)``, compiled once per geometry."""
+def local_grads(x, kernel, g, geom: shapes.Geometry, precision):
+    """``(grad_x, grad_kernel, grad_bias per position)`` of a kernel per position, compiled once
+    per geometry; :mod:`.regional` calls it with its kernels looked up per position."""
     n, channels, features = x.shape[0], x.shape[-1], kernel.shape[-1]
     positions, ndim = geom.num_positions, geom.ndim
     xp = pad_like_forward(x, geom)  # (N, *padded_spatial, C)
@@ -50,7 +52,7 @@ def _local_grads(x, kernel, g, geom: shapes.Geometry, precision):
     return unpad(grad_xp, geom), grad_kernel, g.sum(axis=0)
 
 
-def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding="VALID", dilation=1,
+def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding=names.LOCAL_PADDING, dilation=1,
                                precision=None, bias_per_position=True):
     """Gradients of :func:`jaxconv.ops.locally_connected` from the output gradient, by hand.
 
@@ -59,7 +61,8 @@ def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding="VALID
         kernel: weights of shape (*out_spatial, *window, C, F).
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         strides: as :func:`jaxconv.ops.locally_connected`.
-        padding: as :func:`jaxconv.ops.locally_connected` (default "VALID"), incl. "CIRCULAR".
+        padding: as :func:`jaxconv.ops.locally_connected` (default
+            ``names.LOCAL_PADDING``, "VALID"), incl. "CIRCULAR".
         dilation: as :func:`jaxconv.ops.locally_connected`.
         precision: ``lax.Precision`` or its name.
         bias_per_position: which bias the layer has, hence the shape of ``grad_bias``: True for
@@ -80,12 +83,10 @@ def locally_connected_backward(x, kernel, grad_out, *, strides=1, padding="VALID
     x, kernel = float_array(fn, "x", x), float_array(fn, "kernel", kernel)
     geom = local_geometry(fn, x, kernel, strides, padding, dilation)
     g = check_grad_out(fn, grad_out, (x.shape[0], *geom.out_spatial, kernel.shape[-1]))
-    if not isinstance(bias_per_position, bool):
-        raise TypeError(f"{fn}: `bias_per_position` must be True or False, got "
-                        f"bias_per_position={bias_per_position!r}.")
+    bias_per_position = check_bool(fn, "bias_per_position", bias_per_position)
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, g)
-    grad_x, grad_kernel, grad_bias = _local_grads(
+    grad_x, grad_kernel, grad_bias = local_grads(
         x.astype(dtype), kernel.astype(dtype), g.astype(dtype), geom, precision)
     if not bias_per_position:
         grad_bias = grad_bias.reshape(-1, grad_bias.shape[-1]).sum(axis=0)  # shared: sum positions

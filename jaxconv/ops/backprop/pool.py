@@ -31,6 +31,7 @@ from jaxconv.ops.backprop._common import (
     tap_slices,
     unpad,
 )
+from jaxconv.validate import check_bool
 
 
 @functools.partial(jax.jit, static_argnames=("geom",))
@@ -113,7 +114,5 @@ def avg_pool_backward(x, grad_out, window, strides=None, padding="VALID", *,
     x = float_array(fn, "x", x)
     geom = pool_geometry(fn, x, window, strides, padding)
     g = check_grad_out(fn, grad_out, (x.shape[0], *geom.out_spatial, x.shape[-1]))
-    if not isinstance(count_include_pad, bool):
-        raise TypeError(f"{fn}: `count_include_pad` must be True or False, got "
-                        f"count_include_pad={count_include_pad!r}.")
+    count_include_pad = check_bool(fn, "count_include_pad", count_include_pad)
     return _avg_pool_grad(x, g.astype(x.dtype), geom, count_include_pad)

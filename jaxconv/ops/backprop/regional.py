@@ -24,11 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxconv import shapes
+from jaxconv import names, shapes
 from jaxconv.ops._checks import canonical_precision, common_dtype, float_array
 from jaxconv.ops.backprop._common import check_grad_out
-from jaxconv.ops.backprop.local import _local_grads
+from jaxconv.ops.backprop.local import local_grads
 from jaxconv.ops.regional import expand_to_positions, regional_geometry
+from jaxconv.validate import check_bool
 
 
 def region_sum(array, geom: shapes.Geometry, regions):
@@ -44,11 +45,11 @@ def region_sum(array, geom: shapes.Geometry, regions):
 @functools.partial(jax.jit, static_argnames=("geom", "regions", "precision"))
 def _regional_grads(x, kernel, g, geom: shapes.Geometry, regions, precision):
     per_position = expand_to_positions(kernel, geom, regions)  # W_pos = K[r(o)]
-    grad_x, grad_w_pos, grad_b_pos = _local_grads(x, per_position, g, geom, precision)
+    grad_x, grad_w_pos, grad_b_pos = local_grads(x, per_position, g, geom, precision)
     return grad_x, region_sum(grad_w_pos, geom, regions), region_sum(grad_b_pos, geom, regions)
 
 
-def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="VALID",
+def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding=names.LOCAL_PADDING,
                            dilation=1, precision=None, bias_per_region=True):
     """Gradients of :func:`jaxconv.regional_conv` from the output gradient, by hand.
 
@@ -58,7 +59,7 @@ def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="
         grad_out: ``dL/dy`` of shape (N, *out_spatial, F), the shape of the forward output.
         regions: as :func:`jaxconv.regional_conv`.
         strides: as :func:`jaxconv.regional_conv`.
-        padding: "VALID" (default), "SAME", "CIRCULAR", an int or (low, high) pairs.
+        padding: default ``names.LOCAL_PADDING`` ("VALID"); "SAME", "CIRCULAR", an int or (low, high) pairs.
         dilation: as :func:`jaxconv.regional_conv`.
         precision: ``lax.Precision`` or its name.
         bias_per_region: which bias the layer has, hence the shape of ``grad_bias``: True for
@@ -80,9 +81,7 @@ def regional_conv_backward(x, kernel, grad_out, *, regions, strides=1, padding="
     geom, regions = regional_geometry(fn, x, kernel, strides, padding, dilation, regions,
                                       shapes.PADDING_MODES)
     g = check_grad_out(fn, grad_out, (x.shape[0], *geom.out_spatial, kernel.shape[-1]))
-    if not isinstance(bias_per_region, bool):
-        raise TypeError(f"{fn}: `bias_per_region` must be True or False, got "
-                        f"bias_per_region={bias_per_region!r}.")
+    bias_per_region = check_bool(fn, "bias_per_region", bias_per_region)
     precision = canonical_precision(fn, precision)
     dtype = common_dtype(x, kernel, g)
     grad_x, grad_kernel, grad_bias = _regional_grads(
