@@ -14,7 +14,7 @@ or run with ``JAXCONV_COMPILE_CACHE=0`` in the environment (``JAXCONV_COMPILE_CA
 moves it). Call :func:`enable` in a script to get the same.
 
 Example:
-    >>> from jaxconv import compile_cache
+    >>> from jaxconv.backend import compile_cache
     >>> compile_cache.enable()  # doctest: +SKIP
     PosixPath('/home/me/.cache/jaxconv/xla')
 """

@@ -15,7 +15,7 @@ process (every library in it), so jaxconv never makes it on import: ``jaxconv be
 keeps its peak heap size until it exits.
 
 Example:
-    >>> from jaxconv import host_memory
+    >>> from jaxconv.backend import host_memory
     >>> host_memory.retain_freed_memory()  # doctest: +SKIP
     True
 """

@@ -28,7 +28,7 @@ or TPU, and on a jaxlib without the option (one from before YNNPACK), every choi
 program as XLA would.
 
 Example:
-    >>> from jaxconv import xla_cpu
+    >>> from jaxconv.backend import xla_cpu
     >>> step = xla_cpu.jit(train_step)  # doctest: +SKIP
     >>> f = jax.jit(f, compiler_options=xla_cpu.compiler_options("eigen-conv"))  # doctest: +SKIP
 """
@@ -124,8 +124,6 @@ def check_library(fn: str, library, name: str = "library") -> str:
     return check_choice(fn, name, library, LIBRARIES)
 
 
-# The old private name: jaxconv.experiments.bench calls it until it calls check_library.
-_check_library = check_library
 
 
 @functools.cache

@@ -70,7 +70,7 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
     workloads = list(workloads)
     if not all(isinstance(w, Workload) for w in workloads):
         raise TypeError("bench: `workloads` must be Workload instances (see make_workload).")
-    xla_cpu._check_library("bench", cpu_library, "cpu_library")
+    xla_cpu.check_library("bench", cpu_library, "cpu_library")
     size = 256 if quick else (2048 if jax.default_backend() == "cpu" else 8192)
     peak = matmul_peak(size, rounds=2 if quick else 5)
     bandwidth = roofline.measure_bandwidth(nbytes=2**20 if quick else None)
