@@ -124,8 +124,6 @@ def check_library(fn: str, library, name: str = "library") -> str:
     return check_choice(fn, name, library, LIBRARIES)
 
 
-
-
 @functools.cache
 def available(library: str) -> bool:
     """Whether this jax and jaxlib can compile a CPU program for ``library``.
