@@ -52,10 +52,11 @@ class ConvKind(Kind):
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
         from jaxconv.costs import counting
 
-        return counting.conv_cost(input_shape, features, kernel_size, strides=strides,
-                                  padding=self.padding if padding is None else padding, dilation=dilation,
-                                  groups=groups, use_bias=use_bias, batch_size=batch_size,
-                                  dtype=dtype)
+        # Labelled with this kind's name: a subclass (a registered kind) counts as itself.
+        return counting.windowed_cost(
+            f"{self.name}_cost", self.name, counting.conv_params, input_shape, features,
+            kernel_size, strides=strides, padding=self.padding if padding is None else padding,
+            dilation=dilation, groups=groups, use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
     def module_cost(self, module, input_shape, params, dtype):
         from flax import linen as nn

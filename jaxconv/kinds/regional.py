@@ -39,10 +39,11 @@ class RegionalKind(Kind):
              groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
         from jaxconv.costs import counting
 
-        return counting.regional_cost(input_shape, features, kernel_size, regions=regions,
-                                      strides=strides, padding=self.padding if padding is None else padding,
-                                      dilation=dilation, use_bias=use_bias,
-                                      batch_size=batch_size, dtype=dtype)
+        # Labelled with this kind's name: a subclass (a registered kind) counts as itself.
+        return counting.windowed_cost(
+            f"{self.name}_cost", self.name, counting.regional_params, input_shape, features,
+            kernel_size, strides=strides, padding=self.padding if padding is None else padding,
+            dilation=dilation, regions=regions, use_bias=use_bias, batch_size=batch_size, dtype=dtype)
 
     def module_cost(self, module, input_shape, params, dtype):
         if not isinstance(module, (self.linen, self.nnx)):
