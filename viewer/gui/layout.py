@@ -180,6 +180,8 @@ def _lay_out(central, placed, column_panels, n):
         elif place.area == "dial weights":
             column_panels[column].add_beside_weights(panel, place.stretch)
     right = max(n, at - 1) + 1
+    for column in range(1, right):  # the columns share the width evenly, whatever they draw
+        grid.setColumnStretch(column, 1)
     for side, column in (("left", 0), ("right", right)):
         bar = QWidget()
         bar.setLayout(bars[side])
