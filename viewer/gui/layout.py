@@ -86,6 +86,14 @@ class Place:
     stretch: int = 0
     draws: str | None = None
 
+    def __post_init__(self):
+        if self.area not in AREAS:
+            raise ValueError(f"Place: `area` must be one of {', '.join(AREAS)}, got "
+                             f"area={self.area!r} (panel {self.name!r}).")
+        if self.draws not in DRAWS:
+            raise ValueError(f"Place: `draws` must be one of {', '.join(map(str, DRAWS))}, got "
+                             f"draws={self.draws!r} (panel {self.name!r}).")
+
 
 PANELS = (
     Place("controls", lambda w, _: ControlsPanel(w.settings, w.redraw_every), "left", 0),
@@ -109,8 +117,6 @@ class Panels:
 
     Attributes:
         central: the window's central widget, every panel laid out in it.
-        by_name: `Place.name` -> panel (a dict column -> panel for per-column ones; None for
-            the dial's panels when no column has a dial).
         jobs: every drawing job, in turn order (the `DrawSchedule`'s list).
         job_panel: job -> the panel that draws it.
         each_snapshot: panels drawn at once with every new snapshot.
@@ -119,7 +125,6 @@ class Panels:
     """
 
     central: QWidget
-    by_name: dict
     jobs: list
     job_panel: dict
     each_snapshot: list
@@ -130,26 +135,31 @@ class Panels:
 def build(window, table=PANELS) -> Panels:
     """Makes every panel of ``table`` for ``window.settings.columns``, sets each as the window's
     attribute `Place.name` (per-column ones as a dict, made before the others ask for them), and
-    lays them out."""
+    lays them out (the dial's panels are None when no column has a dial).
+
+    Raises:
+        ValueError: two panels name the same drawing job.
+    """
     columns = tuple(window.settings.columns)
     dial = dial_column(columns)
-    made = Panels(QWidget(), {}, [], {}, [], [], [])
+    made = Panels(QWidget(), [], {}, [], [], [])
     placed = []  # (place, panel, column)
     for place in table:
         targets = (columns if place.area == "columns"
                    else (dial,) if place.area.startswith("dial") else (None,))
         if place.area.startswith("dial") and dial is None:
-            made.by_name[place.name] = None
             setattr(window, place.name, None)
             continue
         panels = {column: place.make(window, column) for column in targets}
-        value = panels if place.area == "columns" else panels[targets[0]]
-        made.by_name[place.name] = value
-        setattr(window, place.name, value)
+        setattr(window, place.name, panels if place.area == "columns" else panels[targets[0]])
         for column, panel in panels.items():
             placed.append((place, panel, column))
             made.every.append(panel)
             if place.draws == "jobs":
+                taken = sorted(map(str, set(panel.jobs) & set(made.job_panel)))
+                if taken:
+                    raise ValueError(f"layout.build: drawing jobs must be unique, but panel "
+                                     f"{place.name!r} names {', '.join(taken)} again.")
                 made.jobs.extend(panel.jobs)
                 made.job_panel.update(dict.fromkeys(panel.jobs, panel))
             elif place.draws == "snapshot":
