@@ -10,6 +10,8 @@ Nothing here imports JAX, so the window appears before the first compile.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QMainWindow
@@ -23,6 +25,17 @@ from viewer.gui.status import StatusLine
 from viewer.gui.worker import WorkerThreads
 from viewer.i18n import LANGUAGES, current_language, kind_label, set_language, tr
 from viewer.session.session import ModelFailed, Settings
+
+if TYPE_CHECKING:
+    from viewer.gui.panels.column import ModelColumn
+    from viewer.gui.panels.connections import ConnectionsPanel
+    from viewer.gui.panels.controls import ControlsPanel
+    from viewer.gui.panels.counts import CountsPanel
+    from viewer.gui.panels.drawing import DrawPanel
+    from viewer.gui.panels.input import InputPanel
+    from viewer.gui.panels.metrics import MetricsPanel
+    from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+    from viewer.gui.panels.shift import ProbePanels
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
@@ -42,9 +55,8 @@ CLOSE_WAIT_MS = 1500
 class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
-    Each panel of `viewer.gui.layout.PANELS` is an attribute named by its place (``controls``,
-    ``columns`` (column -> `ModelColumn`), ``dial`` and ``similarity`` (None without a dial),
-    ``metrics``, ``probes``, ``input``, ``connections``, ``counts``, ``drawing``).
+    Each panel of `viewer.gui.layout.PANELS` is an attribute named by its place, set by
+    `build_panels` (the annotations below only tell the type checker).
 
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
@@ -53,6 +65,18 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
 
     snapshot_drawn = pyqtSignal(int)
     served = pyqtSignal(object)
+
+    if TYPE_CHECKING:
+        controls: ControlsPanel
+        drawing: DrawPanel
+        columns: dict[str, ModelColumn]
+        dial: SharingDial | None
+        similarity: SimilarityPanel | None
+        metrics: MetricsPanel
+        probes: ProbePanels
+        input: InputPanel
+        connections: ConnectionsPanel
+        counts: CountsPanel
 
     def __init__(self, settings: Settings | None = None, *, running: bool = True,
                  redraw_every: int = 1):
