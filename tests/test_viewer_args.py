@@ -75,18 +75,19 @@ def test_settings_that_fit_the_dataset_pass_the_checks(argv):
 
 
 def test_the_default_depth_is_cut_to_what_small_images_take_and_said():
-    from viewer.session.settings import Settings, deepest_fit, fit_depth
+    from jaxconv.models import fitting_depth
+    from viewer.session.settings import Settings, fit_depth
 
     settings = Settings(dataset="digits")  # 3 layers: 8 -> 4 -> 2, then a 3x3 window on 2x2
-    assert deepest_fit(settings.model, (28, 28, 1)) == (3, None)
-    assert deepest_fit(settings.model, (8, 8, 1))[0] == 2
+    assert fitting_depth(settings.model, (28, 28, 1)) == (3, None)
+    assert fitting_depth(settings.model, (8, 8, 1))[0] == 2
     fitted, note = fit_depth(settings, (8, 8, 1), "digits")
     assert fitted.model.channels == (8, 16) and fitted.value("depth") == 2
     assert note.startswith("the 8x8 images of 'digits' take 2 of the 3 spatial layers: depth 2 "
                            "is used (layer3: padding='CIRCULAR' needs a window no larger")
     assert fit_depth(settings, (28, 28, 1)) == (settings, None)
     unpooled = settings.with_fields(pool=False, padding="SAME")  # SAME keeps 8x8 all the way
-    assert deepest_fit(unpooled.model, (8, 8, 1)) == (3, None)
+    assert fitting_depth(unpooled.model, (8, 8, 1)) == (3, None)
     with pytest.raises(ValueError, match=r"Settings: 8x8 images are too small for a 9x9 window "
                                          r"with padding 'CIRCULAR' \(layer1: .*\); use a "
                                          r"smaller kernel size, or padding 'SAME'\."):

@@ -1,4 +1,6 @@
-"""The middle column's weight-sharing dial and its similarity map, driven through the widgets."""
+"""The dial column's weight-sharing dial and its similarity map, driven through the widgets."""
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -8,8 +10,14 @@ from jaxconv import models, summary
 from viewer.__main__ import _parser, settings_from_args
 from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
 from viewer.gui.window import MainWindow
-from viewer.i18n import set_alias, tr
-from viewer.session.columns import column_kind, per_position, shown_regions
+from viewer.i18n import kind_label, show_column_as, tr
+from viewer.session.columns import (
+    column_kind,
+    dial_column,
+    filter_similarity,
+    per_position,
+    shown_regions,
+)
 from viewer.session.session import Session, Settings
 
 TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
@@ -31,6 +39,19 @@ def test_the_flag_sets_regions_and_off_is_one_per_position():
             for r in (1, 7, 8, 50, None)] == ["regional", "regional", "local", "local", "local"]
     assert shown_regions(TINY.with_fields(regions=50), (8, 8, 1)) == 8
     assert column_kind("conv", TINY.with_fields(regions=2), (8, 8, 1)) == "conv"
+
+
+def test_the_dial_belongs_to_the_first_column_whose_kind_has_a_regional_form():
+    assert dial_column(TINY.columns) == "local"
+    assert dial_column(("dense", "conv")) is None  # no dial: every column trains its own kind
+    assert dial_column(("regional", "conv", "local")) == "local"
+    narrow = TINY.with_fields(columns=("conv", "local"), regions=2)
+    assert column_kind("local", narrow, (8, 8, 1)) == "regional"
+    no_dial = TINY.with_fields(columns=("dense", "conv"), regions=2)
+    assert [column_kind(c, no_dial, (8, 8, 1)) for c in no_dial.columns] == ["dense", "conv"]
+    with pytest.raises(ValueError, match=r"Session.set_regions: no column has a sharing dial "
+                                         r"\(none of the kinds dense, conv has a regional form\)"):
+        Session(no_dial).set_regions(2)
 
 
 def test_a_bad_regions_flag_is_one_line_before_any_window(capsys):
@@ -69,28 +90,37 @@ def test_the_dial_asks_once_when_it_comes_to_rest(qtbot):
     assert blocker.args == [None]
 
 
-def test_an_alias_must_name_a_label():
-    with pytest.raises(KeyError, match=r"set_alias: `target` must be a key of TEXT, got 'nope'"):
-        set_alias("short_local", "nope")
-    set_alias("short_local", "short_regional")
-    try:
-        assert tr("short_local") == tr("short_regional")
-    finally:
-        set_alias("short_local")
-    assert tr("short_local") == "Local"
-
-
 def test_similarity_panel_draws_one_cell_per_region(qtbot):
-    panel = SimilarityPanel()
+    from test_viewer_panels import snapshot
+
+    from viewer.gui.panels.column import ModelColumn
+
+    column = ModelColumn("local")
+    panel = SimilarityPanel(column)
+    qtbot.addWidget(column)
     qtbot.addWidget(panel)
     conv = np.random.default_rng(0).normal(size=(3, 3, 1, 2))
-    panel.draw("layer1", np.broadcast_to(conv, (2, 3, 3, 3, 1, 2)), 1)
+    params = {"layer1": {"kernel": np.broadcast_to(conv, (2, 3, 3, 3, 1, 2))},
+              "head": {"kernel": np.ones((4, 2))}}
+    similarity = filter_similarity(params)  # the worker's, once per snapshot
+    assert list(similarity) == ["layer1"] and similarity["layer1"].shape == (2, 3, 2)
+    panel.show("layer1", similarity["layer1"], 1)
     assert panel.map.shape == (2, 3)
     np.testing.assert_allclose(panel.image.data(), 1.0, atol=1e-6)
     assert panel.summary.text() == tr("similarity_summary", layer="layer1", channel=1, mean=1.0,
                                       overall=1.0)
-    panel.draw("head", np.ones((4, 2)), 0)
+    panel.show("head", None, 0)
     assert panel.map is None and panel.summary.text() == tr("similarity_none", layer="head")
+    # Drawn from a snapshot: the map the snapshot carries, for the column's picked layer.
+    base = snapshot()
+    maps = dataclasses.replace(base.models["local"], similarity={"layer1": similarity["layer1"]})
+    shot = dataclasses.replace(base, models={**base.models, "local": maps})
+    column.draw(shot)
+    assert column.layer.currentText() == "layer1" and panel.jobs == ("similarity",)
+    panel.draw(shot, "similarity")
+    assert panel.map.shape == (2, 3)
+    column.layer.setCurrentText("head")  # the picker moves: the panel follows it
+    assert panel.map is None
 
 
 @pytest.mark.slow
@@ -105,23 +135,24 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
                                   check_params_cb=lambda s: s.name == "set_regions"):
                 dial.spin.setValue(value)
             qtbot.waitUntil(lambda: win.session.history["local"].view()["train"]["step"].size
-                            >= 2 and win._weights_step.get("local") is not None, timeout=WAIT)
+                            >= 2 and column.weights_step is not None, timeout=WAIT)
             qtbot.waitUntil(lambda: win.similarity.map is not None
                             and win.similarity.map.shape == expected_map, timeout=WAIT)
 
         qtbot.waitUntil(lambda: win.similarity.map is not None, timeout=WAIT)
         assert dial.spin.maximum() == 8 and dial.spin.value() == 2
         assert column.title.text() == tr("kind_regional", r=2)
-        assert tr("short_local") == tr("short_regional") == "Regional"  # every panel names it
-        assert f"{tr('short_regional')}:" in win.input.predictions["local"][0].text()
+        # every panel names it by the regional form's record
+        assert kind_label("local", short=True) == kind_label("regional", short=True) == "Regional"
+        assert f"{kind_label('regional', short=True)}:" in win.input.predictions["local"][0].text()
         assert column.count.text() == f"{counted('regional', regions=2):,} {tr('parameters')}"
         assert win.similarity.map.shape == (2, 2)
         conv_steps = win.session.history["conv"].view()["train"]["step"].size
 
         expected_map = (8, 8)
         rest_at(8)  # one kernel per position: the locally-connected model
-        assert column.title.text() == tr("kind_local")
-        assert tr("short_local") == "Local"
+        assert column.title.text() == kind_label("local") == "Locally connected"
+        assert kind_label("local", short=True) == "Local"
         assert column.count.text() == f"{counted('local'):,} {tr('parameters')}"
         assert win.counts.counts[1] == counted("local")
         assert win.session.models["local"].config.kind == "local"
@@ -138,7 +169,7 @@ def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
         assert win.settings.model.regions == 1
     finally:
         win.close()
-        set_alias("short_local")  # module state: the next test's window starts named "Local"
+        show_column_as("local")  # module state: the next test's window starts named "Local"
         assert win.wait_for_threads(WAIT)
 
 
@@ -161,10 +192,12 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
     fake, params = session(None)
     report = sharing_report(fake)
     expected = float(np.nanmean(similarity_to_mean(params["layer1"]["kernel"])))
-    assert report == {"kind": "local", "regions": 8, "per_position": 8,
+    assert report == {"column": "local", "kind": "local", "regions": 8, "per_position": 8,
                       "filter_similarity": pytest.approx({"layer1": expected})}
     report = sharing_report(session(2)[0])
     assert (report["kind"], report["regions"]) == ("regional", 2)
+    fake.settings = fake.settings.with_fields(columns=("dense", "conv"))
+    assert sharing_report(fake) is None  # no column has a dial
 
 
 @pytest.mark.slow  # orbax: about 6 s on the loaded two cores

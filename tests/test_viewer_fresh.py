@@ -16,9 +16,10 @@ from viewer_tiny import TINY, WAIT, wait_drawn
 from viewer.__main__ import main
 from viewer.gui import typeface
 from viewer.gui.window import MainWindow
-from viewer.i18n import set_language, tr
+from viewer.i18n import kind_label, set_language, tr
 from viewer.session.session import Settings
-from viewer.session.snapshot import KINDS
+
+KINDS = TINY.columns  # the lecture's dense, local, conv
 
 
 def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
@@ -73,7 +74,7 @@ def test_missing_dataset_is_reported_and_the_app_goes_on(qtbot, fresh_window, tm
 def test_non_finite_loss_pauses_with_a_message(qtbot, fresh_window):
     win = fresh_window(TINY.with_fields(optimizer="sgd", learning_rate=1e9))
     qtbot.waitUntil(lambda: not win.training and win.snapshot is not None, timeout=WAIT)
-    kinds = [tr(f"short_{kind}") for kind in KINDS]
+    kinds = [kind_label(kind, short=True) for kind in KINDS]
     text = win.status.text()
     assert any(text.startswith(tr("non_finite", kind=kind, step=1, reason="x", good=0)
                                .split(" at step")[0]) for kind in kinds), text
@@ -95,7 +96,7 @@ def test_h3_a_long_compile_is_announced_in_the_status_line(qtbot, qapp):
     try:  # paused: the notice is up, nothing long is compiled
         qtbot.waitUntil(lambda: "compiling may take minutes" in win.status.text(), timeout=WAIT)
         assert win.status.text().startswith(
-            tr("short_local") + ": compiling may take minutes: layer layer1 (local) has a 24x24 "
+            kind_label("local", short=True) + ": compiling may take minutes: layer layer1 (local) has a 24x24 "
             "window over a 8x8 input (576 taps"), win.status.text()
     finally:
         win.close()
@@ -112,7 +113,8 @@ def test_h3_while_the_announced_compile_runs_the_status_line_counts_its_seconds(
     win.show()
     try:
         qtbot.waitUntil(lambda: tr("compiling_for", seconds=0) in win.status.text(), timeout=WAIT)
-        assert win.status.text().startswith(tr("short_local") + ": compiling may take minutes")
+        assert win.status.text().startswith(kind_label("local", short=True)
+                                            + ": compiling may take minutes")
         # The notice gives way to the state line once a trained step is drawn.
         qtbot.waitUntil(lambda: win.status.text().startswith(tr("running", step="")[:-1])
                         or win.status.text().startswith(tr("paused", step="")[:-1]),
@@ -136,6 +138,37 @@ def test_a_dataset_too_small_for_the_depth_trains_with_the_layers_it_takes(qtbot
         session = win.session  # Start goes on with it: the fields and the session agree
         qtbot.mouseClick(win.controls.buttons["start"], Qt.MouseButton.LeftButton)
         assert win.session is session and win.training
+    finally:
+        win.close()
+        assert win.wait_for_threads(WAIT)
+
+
+@pytest.mark.slow  # two sessions of tiny models compile: about 20 s on two busy cores
+def test_the_window_lays_out_the_columns_of_its_settings_and_rebuilds_for_others(qtbot, qapp):
+    win = MainWindow(TINY.with_fields(columns=("conv", "dense")), running=True)
+    win.show()
+    try:
+        snapshot = wait_drawn(qtbot, win, 1)
+        assert list(win.columns) == ["conv", "dense"] and list(snapshot.models) == ["conv", "dense"]
+        grid = win.centralWidget().layout()
+        placed = [grid.getItemPosition(grid.indexOf(win.columns[k]))[:2] for k in win.columns]
+        assert placed == [(0, 1), (0, 2)]  # left to right in the settings' order
+        assert win.dial is None and win.similarity is None  # no kind with a regional form
+        assert len(win.counts.labels) == 2 and set(win.input.predictions) == {"conv", "dense"}
+        assert set(win.connections.wired) == {"conv", "dense"}
+        assert {key[2] for key in win.metrics.curves} == {"conv", "dense"}
+        assert set(win.probes.equivariance.bars) == {"conv", "dense"}
+        assert win.schedule.jobs == ["conv", "curves_conv", "dense", "curves_dense",
+                                     *win.metrics.PLOTS]
+        assert all(len(c.curves["loss", "train"].getData()[0]) >= 1 for c in win.columns.values())
+        controls = win.controls
+        win.start_session(TINY, running=True)  # the lecture's three: new panels, a dial
+        assert list(win.columns) == list(KINDS) and win.controls is not controls
+        assert win.dial is not None and win.similarity is not None
+        assert "similarity" in win.schedule.jobs and len(win.counts.labels) == 3
+        snapshot = wait_drawn(qtbot, win, 1)
+        assert list(snapshot.models) == list(KINDS)
+        assert win.columns["local"].weights.data().size > 1
     finally:
         win.close()
         assert win.wait_for_threads(WAIT)

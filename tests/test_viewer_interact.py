@@ -5,13 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
-from test_viewer_panels import layer_maps, snapshot
+from test_viewer_panels import COLUMNS, layer_maps, snapshot
 
 from viewer.gui import unit_geometry as units
 from viewer.gui.panels.column import ModelColumn
 from viewer.gui.panels.connections import ConnectionsPanel
 from viewer.gui.panels.drawing import DrawPanel
-from viewer.session.snapshot import KINDS, Probe, Unit
+from viewer.session.snapshot import Probe, Unit
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -22,14 +22,14 @@ def pixel_position(panel, row, col) -> QPoint:
     return panel.mapFromScene(scene)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", COLUMNS)
 def test_clicking_a_feature_map_unit_names_it_and_outlines_its_weights(qtbot, kind):
     column = ModelColumn(kind)
     qtbot.addWidget(column)
     column.resize(420, 900)
     column.show()
     maps = layer_maps(kind)
-    column.draw(maps)
+    column.draw_maps(maps)
     qtbot.waitExposed(column)
     unit = Unit("layer1", 2, (1, 3))
     row, col, _, _ = units.feature_rect(maps.features, unit)
@@ -51,7 +51,7 @@ def test_clicking_a_gap_is_no_unit(qtbot):
     qtbot.addWidget(column)
     column.resize(420, 900)
     column.show()
-    column.draw(layer_maps("conv"))
+    column.draw_maps(layer_maps("conv"))
     qtbot.waitExposed(column)
     with qtbot.assertNotEmitted(column.unit_clicked):
         qtbot.mouseClick(column.features.viewport(), LEFT, pos=pixel_position(column.features, 4, 0))
@@ -63,7 +63,7 @@ def test_hovering_a_feature_map_names_each_unit_crossed_once(qtbot):
     column.resize(420, 900)
     column.show()
     maps = layer_maps("local")
-    column.draw(maps)
+    column.draw_maps(maps)
     qtbot.waitExposed(column)
     seen = []
     column.unit_hovered.connect(seen.append)
@@ -84,7 +84,7 @@ def test_hovering_a_feature_map_names_each_unit_crossed_once(qtbot):
 
 
 def test_connections_panel_draws_both_fields_of_every_kind(qtbot):
-    panel = ConnectionsPanel()
+    panel = ConnectionsPanel(COLUMNS)
     qtbot.addWidget(panel)
     base = snapshot()
     assert "Click a unit" in panel.unit_label.text()

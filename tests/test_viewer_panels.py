@@ -7,17 +7,19 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from viewer.gui import tiling
-from viewer.gui.panels.column import ModelColumn, feature_strip, human_bytes
+from viewer.gui.panels.column import ModelColumn, human_bytes
 from viewer.gui.panels.controls import ControlsPanel
 from viewer.gui.panels.counts import CountsPanel
 from viewer.gui.panels.input import InputPanel
 from viewer.gui.panels.metrics import MetricsPanel
-from viewer.i18n import set_language, tr
+from viewer.gui.tiling import feature_strip
+from viewer.i18n import kind_hint, kind_label, set_language, tr
 from viewer.session.fields import INT_FIELDS, FieldError, parse_settings
 from viewer.session.session import Settings
-from viewer.session.snapshot import KINDS, History, LayerMaps, ModelCounts, Snapshot
+from viewer.session.snapshot import History, LayerMaps, ModelCounts, Snapshot
 
 RNG = np.random.default_rng(0)
+COLUMNS = Settings().columns  # the lecture's dense, local, conv
 
 
 def layer_maps(kind):
@@ -35,7 +37,7 @@ def layer_maps(kind):
     return LayerMaps(kernels=kernels, grads={k: 10 * v for k, v in kernels.items()},
                      in_shapes=in_shapes, out_shapes=out_shapes,
                      features=[("layer1", RNG.random((4, 4, 3)).astype(np.float32)), ("head", probs)],
-                     probs=probs)
+                     probs=probs, layer_kinds={"layer1": kind, "head": None})
 
 
 def history(n=5):
@@ -47,17 +49,18 @@ def history(n=5):
 
 
 def snapshot(step=5):
-    return Snapshot(step, {k: layer_maps(k) for k in KINDS}, {k: history(step) for k in KINDS},
+    return Snapshot(step, {k: layer_maps(k) for k in COLUMNS}, {k: history(step) for k in COLUMNS},
                     RNG.random((6, 6, 1)).astype(np.float32), 1, (0, 0, 0), 7)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", COLUMNS)
 def test_column_draws_weights_features_and_curves(qtbot, kind):
     column = ModelColumn(kind)
     qtbot.addWidget(column)
     maps = layer_maps(kind)
-    column.draw(maps)
+    column.draw_maps(maps)
     column.draw_curves(history())
+    assert column.hint.text() == kind_hint(kind)  # from the layer's kind's record
     kernel = maps.kernels["layer1"]
     expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
     np.testing.assert_array_equal(column.weights.data(), expected)
@@ -73,6 +76,31 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
     assert column.weights_title.text() == tr("gradients")
     column.layer.setCurrentText("head")
     np.testing.assert_array_equal(column.weights.data(), 10 * maps.kernels["head"].T)
+    assert column.hint.text() == tr("hint_matrix")  # a vector layer: no kind's picture
+
+
+def test_column_redraws_its_weights_only_when_the_step_moves(qtbot):
+    column = ModelColumn("conv")
+    qtbot.addWidget(column)
+    assert column.jobs == ("conv", "curves_conv") and column.maps_job == "conv"
+    shot = snapshot(step=5)
+    column.draw(shot, "conv")
+    drawn = column.weights.data()
+    np.testing.assert_array_equal(column.features.data(), feature_strip(shot.models["conv"].features))
+    assert not len(column.curves["loss", "train"].getData()[0] or ())  # the maps job only
+    moved = snapshot(step=5)  # a new input (a shift, a stroke): same step, new features
+    column.draw(moved, "conv")
+    assert column.weights.data() is drawn
+    np.testing.assert_array_equal(column.features.data(), feature_strip(moved.models["conv"].features))
+    column.draw(snapshot(step=6), "curves_conv")
+    assert list(column.curves["loss", "train"].getData()[0]) == [1, 2, 3, 4, 5, 6]
+    assert column.weights.data() is drawn  # the curves job leaves the maps
+    column.draw(snapshot(step=6), "conv")
+    assert column.weights.data() is not drawn
+    drawn = column.weights.data()
+    column.set_counts(None)  # a new model in the column: its weights are drawn again
+    column.draw(snapshot(step=6), "conv")
+    assert column.weights.data() is not drawn
 
 
 @pytest.mark.parametrize("kind", ["dense", "local"])
@@ -80,7 +108,7 @@ def test_channel_picker_draws_that_channel(qtbot, kind):
     column = ModelColumn(kind)
     qtbot.addWidget(column)
     maps = layer_maps(kind)
-    column.draw(maps)
+    column.draw_maps(maps)
     assert column.channel.isEnabled() and column.channel.maximum() == 2
     column.channel.setValue(2)
     kernel = maps.kernels["layer1"]
@@ -100,7 +128,7 @@ def test_column_shows_counts(qtbot):
 
 
 def test_input_panel_draws_predictions_and_shifts(qtbot):
-    panel = InputPanel()
+    panel = InputPanel(COLUMNS)
     qtbot.addWidget(panel)
     panel.set_samples(7, ("a", "b", "c", "d", "e"))
     snap = snapshot()
@@ -121,7 +149,7 @@ def test_input_panel_draws_predictions_and_shifts(qtbot):
 
 
 def test_input_panel_shows_no_prediction_for_a_diverged_model(qtbot):
-    panel = InputPanel()
+    panel = InputPanel(COLUMNS)
     qtbot.addWidget(panel)
     panel.set_samples(7, ("a", "b", "c", "d", "e"))
     snap = snapshot()
@@ -155,7 +183,7 @@ def test_controls_refuse_bad_values_as_typed(qtbot):
 
 
 def test_counts_panel_bars_are_log_counts(qtbot):
-    panel = CountsPanel()
+    panel = CountsPanel(COLUMNS)
     qtbot.addWidget(panel)
     panel.set_counts({"dense": 10**6, "local": 10**4, "conv": 100})
     np.testing.assert_allclose(panel.bars.opts["height"], [6, 4, 2])
@@ -167,17 +195,19 @@ def test_counts_panel_bars_are_log_counts(qtbot):
 
 
 def test_metrics_panel_draws_every_kind_against_step_and_time(qtbot):
-    panel = MetricsPanel()
+    panel = MetricsPanel(COLUMNS)
     qtbot.addWidget(panel)
-    hist = {k: history(3 + i) for i, k in enumerate(KINDS)}
-    panel.draw(hist, only=("loss", "step"))
+    assert panel.jobs == MetricsPanel.PLOTS  # one drawing job per plot
+    hist = {k: history(3 + i) for i, k in enumerate(COLUMNS)}
+    panel.draw(dataclasses.replace(snapshot(), history=hist), ("loss", "step"))
     untouched = panel.curves["loss", "time", "conv", "train"].getData()[0]
     assert untouched is None or len(untouched) == 0
-    panel.draw(hist)
+    assert list(panel.curves["loss", "step", "conv", "train"].getData()[0]) == [1, 2, 3, 4, 5]
+    panel.draw_history(hist)
     x, y = panel.curves["loss", "time", "conv", "train"].getData()
     np.testing.assert_allclose(x, [0.1, 0.2, 0.3, 0.4, 0.5])
     assert list(panel.curves["accuracy", "step", "local", "test"].getData()[0]) == [4]
-    assert all(tr(f"short_{kind}") in panel.legend.text() for kind in KINDS)
+    assert all(kind_label(kind, short=True) in panel.legend.text() for kind in COLUMNS)
 
 
 def fields(**changes):
@@ -245,15 +275,15 @@ def probe_result(step=5):
 
     shifts = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
     accuracy = {kind: np.array([0.9, 0.8, 0.7, 0.6, 0.5], np.float32) * (i + 1) / 3
-                for i, kind in enumerate(KINDS)}
-    eq = {kind: {"layer1": 0.5 * i, "layer2": 1.0 + i} for i, kind in enumerate(KINDS)}
+                for i, kind in enumerate(COLUMNS)}
+    eq = {kind: {"layer1": 0.5 * i, "layer2": 1.0 + i} for i, kind in enumerate(COLUMNS)}
     return ProbeResult(step, shifts, accuracy, eq, 64)
 
 
 def test_probe_panels_draw_what_is_pushed(qtbot):
     from viewer.gui.panels.shift import ProbePanels
 
-    panel = ProbePanels()
+    panel = ProbePanels(COLUMNS)
     qtbot.addWidget(panel)
     panel.draw(probe_result())
     xs, ys = panel.shift.curves["conv", "x"].getData()
@@ -264,8 +294,11 @@ def test_probe_panels_draw_what_is_pushed(qtbot):
     assert "64" in panel.shift.caption.text() and "5" in panel.shift.caption.text()
     bars = panel.equivariance.bars
     np.testing.assert_allclose(bars["local"].opts["height"], [0.5, 2.0])
-    np.testing.assert_allclose(bars["conv"].opts["x"], [0 + panel.equivariance.WIDTH,
-                                                        1 + panel.equivariance.WIDTH])
+    assert panel.equivariance.width == pytest.approx(0.26)  # three bars in a 0.78 group
+    np.testing.assert_allclose(bars["conv"].opts["x"], [0 + panel.equivariance.width,
+                                                        1 + panel.equivariance.width])
+    np.testing.assert_allclose(bars["dense"].opts["x"], [0 - panel.equivariance.width,
+                                                         1 - panel.equivariance.width])
     assert panel.equivariance.layers == ("layer1", "layer2")
     set_language("zh_CN")
     try:
@@ -297,7 +330,8 @@ def test_status_line_keeps_a_compile_notice_until_trained_and_counts_its_seconds
     monkeypatch.setattr(status_module.time, "monotonic", lambda: next(clock))
     line = StatusLine()
     line.announce("local", "compiling may take minutes: a 24x24 window.")
-    notice = tr("compile_long", kind=tr("short_local"), notice="compiling may take minutes: a 24x24 window.")
+    notice = tr("compile_long", kind=kind_label("local", short=True),
+                notice="compiling may take minutes: a 24x24 window.")
     assert line.text() == notice and line.compiling
     line.progress(False)  # paused: nothing compiles, no count
     assert line.text() == notice

@@ -11,13 +11,13 @@ from jaxconv.analysis import probes
 from viewer.__main__ import main
 from viewer.session.measures import ProbeResult, shift_key, write_probe_csv
 from viewer.session.session import Session, Settings
-from viewer.session.snapshot import KINDS
 
 pytestmark = pytest.mark.slow  # a real session: three models and their probes compile
 
 TINY = Settings(dataset="digits", n_train=96, n_test=40).with_fields(
     channels=2, depth=2, kernel_size=3, hidden=0, batch_size=16, eval_every=0, steps=2,
     head="flatten")
+KINDS = TINY.columns  # the lecture's dense, local, conv
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_report_matches_an_independent_evaluation(session, tmp_path):
     report = session.report(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text()) == report
     assert report["step"] == 2 and report["dataset"] == "digits" and report["head"] == "flatten"
-    assert [m["kind"] for m in report["models"]] == list(KINDS)
+    assert [m["kind"] for m in report["models"]] == list(KINDS) == report["columns"]
     assert report["sharing"]["kind"] == "local"  # the dial's part: tests/test_viewer_dial.py
     assert list(report["sharing"]["filter_similarity"]) == ["layer1", "layer2"]
     for row in report["models"]:

@@ -5,8 +5,8 @@ import pytest
 
 from viewer.gui import tiling
 from viewer.gui import unit_geometry as units
-from viewer.gui.panels.column import feature_strip
 from viewer.gui.panels.drawing import paint_stroke
+from viewer.gui.tiling import feature_strip
 from viewer.session.snapshot import Unit
 
 FEATURES = [("layer1", np.arange(48, dtype=np.float32).reshape(4, 4, 3)),

@@ -21,7 +21,9 @@ from viewer.gui.probe import HOVER_MS
 from viewer.gui.window import MainWindow
 from viewer.i18n import set_language, tr
 from viewer.session.session import Session, shift_one
-from viewer.session.snapshot import KINDS, Unit
+from viewer.session.snapshot import Unit
+
+KINDS = TINY.columns  # the lecture's dense, local, conv
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +238,7 @@ def test_a_save_during_training_holds_one_step(qtbot, window, tmp_path):
     assert served.error is None and tr("saved_at", path=tmp_path / "live", step=served.step) \
         in window.status.text()
     saved = json.loads((tmp_path / "live" / "session.json").read_text())
+    assert saved["settings"]["columns"] == list(KINDS)  # a saved session records its columns
     restored = Session(restore=tmp_path / "live")
     restored.prepare()
     steps = {kind: int(np.asarray(restored.states[kind].step)) for kind in KINDS}

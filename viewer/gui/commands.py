@@ -17,11 +17,12 @@ __all__ = ["SessionCommands"]
 
 
 class SessionCommands:
-    """`MainWindow`'s commands: needs ``controls``, ``columns``, ``probes``, ``schedule``,
-    ``status``, ``threads`` and the worker-signal slots on the window."""
+    """`MainWindow`'s commands: needs ``controls``, ``columns``, ``panels``, ``schedule``,
+    ``status``, ``threads``, ``build_panels`` and the worker-signal slots on the window."""
 
     def start_session(self, settings: Settings, *, restore=None, running: bool = True):
-        """Stops the current session, if any, and starts training a new one.
+        """Stops the current session, if any, and starts training a new one; a session with
+        other columns (``settings.columns``, or those a restored session saved) gets new panels.
 
         Raises:
             OSError, ValueError: ``restore`` holds no readable session (the current one goes on).
@@ -29,9 +30,12 @@ class SessionCommands:
         session = Session(settings, restore=restore)
         self.stop_worker()
         self.session = session
+        rebuild = session.settings.columns != tuple(self.columns)
         self.settings = self.session.settings
         self.snapshot = self._pending = None
-        self._weights_step = {}
+        if rebuild:
+            self.build_panels()
+            self.retranslate()
         self.schedule.reset()
         self.worker = TrainWorker(self.session, running=running, steps_between=self.redraw_every)
         self.worker.set_probe(self.probe())
@@ -40,7 +44,8 @@ class SessionCommands:
         self.worker.state_changed.connect(self._state_changed)
         self.worker.failed.connect(self._failed)
         self.worker.served.connect(self._served)
-        self.worker.measured.connect(self.probes.draw)
+        for panel in self.panels.measured:  # accuracy against shift, equivariance
+            self.worker.measured.connect(panel.draw)
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running

@@ -15,14 +15,12 @@ from PyQt6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from viewer.gui import tiling
 
-__all__ = ["COLORS", "GrowingRange", "ImagePanel", "curve", "nice_ceiling", "plot_widget",
+__all__ = ["GrowingRange", "ImagePanel", "curve", "nice_ceiling", "plot_widget",
            "set_labels"]
 
 # No antialiasing: at 20 Hz on a software-rendered window it costs more than it shows.
 pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="k", antialias=False)
 
-#: Line colour of each model kind, used in every shared plot.
-COLORS = {"dense": "#d62728", "local": "#ff7f0e", "conv": "#1f77b4"}
 _GAP = (150, 150, 150)  # NaN gaps between tiles show the view box's background
 
 

@@ -13,7 +13,7 @@ import time
 
 from PyQt6.QtWidgets import QLabel
 
-from viewer.i18n import tr
+from viewer.i18n import kind_label, tr
 
 __all__ = ["StatusLine"]
 
@@ -61,7 +61,7 @@ class StatusLine(QLabel):
         self.show_status(text)
 
     def announce(self, kind: str, notice: str):
-        """Shows that model ``kind``'s compile is expected to be long (unless an error is up)."""
+        """Shows that column ``kind``'s compile is expected to be long (unless an error is up)."""
         self._notice, self._began, self._shown_seconds = (kind, notice), None, None
         if not self.error:
             self.show_status(self._notice_text())
@@ -100,5 +100,5 @@ class StatusLine(QLabel):
 
     def _notice_text(self, seconds=None) -> str:
         kind, notice = self._notice
-        text = tr("compile_long", kind=tr(f"short_{kind}"), notice=notice)
+        text = tr("compile_long", kind=kind_label(kind, short=True), notice=notice)
         return text if seconds is None else f"{text} {tr('compiling_for', seconds=seconds)}"

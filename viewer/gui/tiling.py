@@ -19,6 +19,7 @@ __all__ = [
     "dense_unit_grid",
     "dense_weight_images",
     "feature_mosaic",
+    "feature_strip",
     "grid_shape",
     "local_kernel_grid",
     "normalise",
@@ -242,3 +243,21 @@ def feature_mosaic(activation, *, max_maps: int = 64) -> np.ndarray:
         return out.reshape(rows, cols)
     raise ValueError(f"feature_mosaic: activation must have shape (H, W, F) or (F,), got {a.shape}.")
 
+
+def feature_strip(features, *, gap: int = 2) -> np.ndarray:
+    """Every layer's mosaic (each normalised to [0, 1]) side by side, top-aligned, NaN gaps.
+
+    Args:
+        features: ``[(name, activation)]`` with activations (H, W, F) or (F,).
+        gap: NaN columns between layers.
+    """
+    mosaics = [normalise(feature_mosaic(a)) for _, a in features]
+    if not mosaics:
+        return np.full((1, 1), np.nan, np.float32)
+    height = max(m.shape[0] for m in mosaics)
+    parts = []
+    for m in mosaics:
+        block = np.full((height, m.shape[1] + gap), np.nan, np.float32)
+        block[:m.shape[0], :m.shape[1]] = m
+        parts.append(block)
+    return np.concatenate(parts, axis=1)[:, :-gap]

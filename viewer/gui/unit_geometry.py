@@ -1,6 +1,6 @@
 """Where a unit sits in the drawn mosaics, and how its receptive fields are drawn: pure numpy.
 
-The feature strip (`viewer.gui.panels.column.feature_strip`) lays every layer's `tiling.feature_mosaic` side by
+The feature strip (`viewer.gui.tiling.feature_strip`) lays every layer's `tiling.feature_mosaic` side by
 side; `locate_feature` turns a pixel of it back into the `viewer.session.snapshot.Unit` drawn there and
 `feature_rect` finds a unit's pixel. `weight_rect` finds the tile of a weight mosaic
 (`tiling.weight_mosaic`) holding the weights a unit uses: a dense unit's own weights over the

@@ -2,35 +2,40 @@
 
 The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
 of a 20 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
-no single frame repaints the whole window. Nothing here imports JAX, so the window appears before
-the first compile.
+no single frame repaints the whole window. Which panels there are, where they sit and what they
+draw is one table, `viewer.gui.layout.PANELS`; the window lays out one column per kind of its
+settings' ``columns``, and builds its panels again when a session with other columns starts.
+Nothing here imports JAX, so the window appears before the first compile.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QMainWindow
 
-from viewer.gui import files, typeface
+from viewer.gui import files, layout, typeface
 from viewer.gui.commands import SessionCommands
 from viewer.gui.draw_schedule import DrawSchedule
-from viewer.gui.panels.column import ModelColumn
-from viewer.gui.panels.connections import ConnectionsPanel
-from viewer.gui.panels.controls import ControlsPanel
-from viewer.gui.panels.counts import CountsPanel
-from viewer.gui.panels.drawing import DrawPanel
-from viewer.gui.panels.input import InputPanel
-from viewer.gui.panels.metrics import MetricsPanel
 from viewer.gui.panels.sharing import DialMixin
-from viewer.gui.panels.shift import ProbePanels
 from viewer.gui.probe import ProbeMixin, default_unit
 from viewer.gui.status import StatusLine
 from viewer.gui.worker import WorkerThreads
-from viewer.i18n import LANGUAGES, current_language, set_language, tr
-from viewer.session.columns import DIAL_KIND
+from viewer.i18n import LANGUAGES, current_language, kind_label, set_language, tr
 from viewer.session.session import ModelFailed, Settings
-from viewer.session.snapshot import KINDS
+
+if TYPE_CHECKING:
+    from viewer.gui.panels.column import ModelColumn
+    from viewer.gui.panels.connections import ConnectionsPanel
+    from viewer.gui.panels.controls import ControlsPanel
+    from viewer.gui.panels.counts import CountsPanel
+    from viewer.gui.panels.drawing import DrawPanel
+    from viewer.gui.panels.input import InputPanel
+    from viewer.gui.panels.metrics import MetricsPanel
+    from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+    from viewer.gui.panels.shift import ProbePanels
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
@@ -50,6 +55,9 @@ CLOSE_WAIT_MS = 1500
 class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
+    Each panel of `viewer.gui.layout.PANELS` is an attribute named by its place, set by
+    `build_panels` (the annotations below only tell the type checker).
+
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
         served(object): a `viewer.gui.worker.Served`: a `request` (save, export) was carried out.
@@ -57,6 +65,18 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
 
     snapshot_drawn = pyqtSignal(int)
     served = pyqtSignal(object)
+
+    if TYPE_CHECKING:
+        controls: ControlsPanel
+        drawing: DrawPanel
+        columns: dict[str, ModelColumn]
+        dial: SharingDial | None
+        similarity: SimilarityPanel | None
+        metrics: MetricsPanel
+        probes: ProbePanels
+        input: InputPanel
+        connections: ConnectionsPanel
+        counts: CountsPanel
 
     def __init__(self, settings: Settings | None = None, *, running: bool = True,
                  redraw_every: int = 1):
@@ -67,26 +87,16 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.threads = WorkerThreads(self)
         self.snapshot = self._pending = None
         self.training = False
-        self.controls = ControlsPanel(self.settings, redraw_every)
-        self.columns = {kind: ModelColumn(kind) for kind in KINDS}
-        self._make_dial()  # the middle column's sharing dial and similarity map (viewer.gui.panels.sharing)
-        self.input = InputPanel()
-        self.drawing = DrawPanel()
-        self.connections = ConnectionsPanel()
         self.unit = None  # the clicked `Unit` whose connections are shown (`ProbeMixin`)
         self._drawn = 0  # version of the drawing sent to the worker
-        self.counts = CountsPanel()
-        self.metrics = MetricsPanel()
-        self.probes = ProbePanels()  # accuracy against shift, equivariance: every few seconds
         self.status = StatusLine()
         self.statusBar().addWidget(self.status, 1)
-        self._lay_out()
         self._make_menus()
-        self._connect()
+        self.build_panels()
+        for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
+                              ("Right", (0, 1))):  # once: the input panel they move may be rebuilt
+            QShortcut(QKeySequence(key), self, activated=lambda dy=dy, dx=dx: self.input.shift(dy, dx))
         self._ticks = 0
-        self._weights_step = {}  # kind -> the step whose weights its column shows
-        self.schedule = DrawSchedule(
-            [*KINDS, *(f"curves_{kind}" for kind in KINDS), *MetricsPanel.PLOTS])
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // REDRAW_HZ)
         self.timer.timeout.connect(self._tick)
@@ -95,35 +105,14 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.resize(1680, 1020)
         self.start_session(self.settings, running=running)
 
-    def _lay_out(self):
-        right = QWidget()
-        box = QGridLayout(right)
-        box.setContentsMargins(0, 0, 0, 0)
-        for row, (panel, stretch) in enumerate(((self.input, 0), (self.connections, 3),
-                                                (self.counts, 1))):
-            box.addWidget(panel, row, 0)
-            box.setRowStretch(row, stretch)
-        self.counts.setMinimumHeight(120)
-        right.setFixedWidth(300)
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.controls, 0)
-        column.addWidget(self.drawing, 1)
-        left.setFixedWidth(270)
-        grid = QGridLayout()
-        grid.addWidget(left, 0, 0, 2, 1)
-        for i, kind in enumerate(KINDS):
-            grid.addWidget(self.columns[kind], 0, 1 + i)
-        grid.addWidget(right, 0, 4, 2, 1)
-        grid.addWidget(self.metrics, 1, 1, 1, 2)
-        grid.addWidget(self.probes, 1, 3)
-        grid.setRowStretch(0, 4)
-        grid.setRowStretch(1, 1)
-        self.metrics.setMinimumHeight(170)
-        central = QWidget()
-        central.setLayout(grid)
-        self.setCentralWidget(central)
+    def build_panels(self):
+        """Makes every panel of `viewer.gui.layout.PANELS` for ``settings.columns``, lays them
+        out (the old ones go) and wires them; a new drawing schedule lists their jobs."""
+        self.panels = layout.build(self)
+        self.setCentralWidget(self.panels.central)  # deletes the old panels
+        self.schedule = DrawSchedule(self.panels.jobs)
+        self._connect()
+        self._connect_dial()
 
     def _make_menus(self):
         bar = self.menuBar()
@@ -153,9 +142,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         for column in self.columns.values():
             column.unit_clicked.connect(self.select_unit)
             column.unit_hovered.connect(self.hover_unit)
-        for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
-                              ("Right", (0, 1))):
-            QShortcut(QKeySequence(key), self, activated=lambda dy=dy, dx=dx: self.input.shift(dy, dx))
+            if self.unit is not None:  # the shown unit outlined in the new columns too
+                column.set_unit(self.unit)
 
     @property
     def shown_step(self) -> int:
@@ -164,6 +152,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
 
     # Worker signals (queued to this thread).
     def _prepared(self, counts):
+        if list(counts.models) != list(self.columns):  # queued before its session was stopped
+            return
         notice = getattr(self.session, "compile_notice", None)
         if notice is not None:  # stays up until a trained step is drawn
             self.status.announce(*notice)
@@ -173,7 +163,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
             self.status.show_note(self.session.depth_note)
         for kind, column in self.columns.items():
             column.set_counts(counts.models[kind])
-        self.counts.set_counts({kind: counts.models[kind].params for kind in KINDS})
+        self.counts.set_counts({kind: c.params for kind, c in counts.models.items()})
         self._dial_prepared(counts)
         self.input.set_samples(0, counts.class_names)
         self.drawing.set_shape(counts.input_shape)
@@ -181,6 +171,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self._status_for(self.training, 0)
 
     def _snapshot_taken(self, snapshot):
+        if list(snapshot.models) != list(self.columns):  # an old session's, of other columns
+            return
         if self.snapshot is not None and snapshot.probe != self.snapshot.probe:
             self._pending = None
             self._show(snapshot)  # a stroke or a click answers now, not on the next tick
@@ -195,7 +187,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.training = False  # the worker pauses on any failure
         if isinstance(error, ModelFailed):  # a column's model diverged
             cause = error.error
-            self.show_error(tr("non_finite", kind=tr(f"short_{error.kind}"), step=cause.step,
+            self.show_error(tr("non_finite", kind=kind_label(error.kind, short=True), step=cause.step,
                                reason=cause.reason, good=cause.good_step))
         else:
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
@@ -232,29 +224,19 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
             if self.input.sample.maximum() != snapshot.num_samples - 1:
                 self.input.sample.setMaximum(snapshot.num_samples - 1)
             if self.unit is None and snapshot.probe.unit is None:
-                self.select_unit(default_unit(snapshot.models[KINDS[-1]].features))
-            self.input.draw(snapshot)
-            self.connections.draw(snapshot)
+                last = list(snapshot.models.values())[-1]  # the most structured column
+                self.select_unit(default_unit(last.features))
+            for panel in self.panels.each_snapshot:  # the input, the connections
+                panel.draw(snapshot)
             if self.training:
                 self._status_for(True, snapshot.step)
             if probe_moved:  # the invariance probe answers at once: every map, this frame
-                for kind in KINDS:
-                    self._draw_job(kind)
+                for column in self.columns.values():
+                    self._draw_job(column.maps_job)
 
     def _draw_job(self, job):
         snapshot = self.snapshot
-        if job in self.columns:
-            # Weights change only with the step: a stroke or a shift redraws the feature maps.
-            fresh = self._weights_step.get(job) != snapshot.step
-            self.columns[job].draw(snapshot.models[job], weights=fresh)
-            if fresh and job == DIAL_KIND:
-                self._draw_similarity()
-            self._weights_step[job] = snapshot.step
-        elif isinstance(job, str):
-            kind = job.removeprefix("curves_")
-            self.columns[kind].draw_curves(snapshot.history[kind])
-        else:
-            self.metrics.draw(snapshot.history, only=job)
+        self.panels.job_panel[job].draw(snapshot, job)
         if self.schedule.done(job, snapshot.step):
             self.snapshot_drawn.emit(self.schedule.shown)
 
@@ -285,11 +267,11 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.language_menu.setTitle(tr("menu_language"))
         for key in ("save_session", "load_session", "export_png", "export_csv", "quit"):
             self.actions[key].setText(tr(key))
-        for panel in (self.controls, *self.columns.values(), self.dial, self.similarity, self.input,
-                      self.drawing, self.connections, self.counts, self.metrics, self.probes):
+        for panel in self.panels.every:
             panel.retranslate()
         if self.snapshot is not None:
-            self.input.draw(self.snapshot)
+            for panel in self.panels.each_snapshot:
+                panel.draw(self.snapshot)
         self.status.retranslate()
         if not self.status.error and self.worker is not None:
             self._status_for(self.training, self.snapshot.step if self.snapshot else 0)

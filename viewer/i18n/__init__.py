@@ -2,13 +2,19 @@
 
 One table, `TEXT`: key -> {language -> template}. Templates use `str.format` fields. The current
 language is module state switched by `set_language`; widgets re-read their labels through `tr` in
-their ``retranslate()``. The bundled CJK font subset (``fonts/``) is made from exactly the
-characters of the ``zh_CN`` column (see ``viewer/font_subset.py``), so a new label means a new subset.
+their ``retranslate()``. What names a connectivity kind (its label, short label and weight-map
+hint) is not here but in the kind's record (`jaxconv.kinds`), read through `kind_label` and
+`kind_hint`. The bundled CJK font subset (``fonts/``) is made from exactly the characters of the
+``zh_CN`` column and of the records' ``zh_CN`` texts (see ``viewer/i18n/font_subset.py``), so a
+new label means a new subset.
 """
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "TEXT", "current_language", "set_alias", "set_language", "tr"]
+from jaxconv import kinds
+
+__all__ = ["LANGUAGES", "TEXT", "current_language", "kind_hint", "kind_label", "set_language",
+           "show_column_as", "tr"]
 
 #: Language code -> its name in that language (for the menu).
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
@@ -24,17 +30,10 @@ TEXT: dict[str, dict[str, str]] = {
     "quit": {"en": "Quit", "zh_CN": "退出"},
     "menu_language": {"en": "&Language", "zh_CN": "语言(&L)"},
     "choose_folder": {"en": "Choose a folder", "zh_CN": "选择文件夹"},
-    # Model columns.
-    "kind_dense": {"en": "Dense (fully connected)", "zh_CN": "全连接"},
-    "kind_local": {"en": "Locally connected", "zh_CN": "局部连接"},
-    "kind_conv": {"en": "Convolution", "zh_CN": "卷积"},
+    # Model columns (each kind's own label, short label and hint: its record, `kind_label`).
     "kind_regional": {"en": "Regional ({r}×{r} kernels)", "zh_CN": "区域共享（{r}×{r} 个卷积核）"},
     "kind_regional_one": {"en": "Regional: one kernel (= convolution)",
                           "zh_CN": "区域共享：一个卷积核（= 卷积）"},
-    "short_regional": {"en": "Regional", "zh_CN": "区域共享"},
-    "short_dense": {"en": "Dense", "zh_CN": "全连接"},
-    "short_local": {"en": "Local", "zh_CN": "局部连接"},
-    "short_conv": {"en": "Conv", "zh_CN": "卷积"},
     "parameters": {"en": "parameters", "zh_CN": "个参数"},
     "weights_biases": {"en": "{weights} weights + {biases} biases · {size}",
                        "zh_CN": "{weights} 个权重 + {biases} 个偏置 · {size}"},
@@ -43,16 +42,8 @@ TEXT: dict[str, dict[str, str]] = {
     "gradients": {"en": "Weight gradients", "zh_CN": "权重梯度"},
     "layer": {"en": "Layer", "zh_CN": "层"},
     "channel": {"en": "Channel", "zh_CN": "通道"},
-    "hint_dense": {"en": "one tile per unit: its weights over the whole input",
-                   "zh_CN": "每个小图是一个神经元对整幅输入的权重"},
-    "hint_local": {"en": "one tile per position: each position learns its own filter",
-                   "zh_CN": "每个小图是一个位置：每个位置学习自己的滤波器"},
-    "hint_regional": {"en": "one tile per region: the positions of a region share its filter",
-                      "zh_CN": "每个小图是一个区域：区域内的位置共享同一个滤波器"},
-    "hint_conv": {"en": "rows: output channels, columns: input channels; one filter, shared everywhere",
-                  "zh_CN": "行：输出通道，列：输入通道；一个滤波器，处处共享"},
     "hint_matrix": {"en": "rows: units, columns: inputs", "zh_CN": "行：神经元，列：输入"},
-    # The sharing dial of the middle column (viewer/dial.py).
+    # The sharing dial (viewer/gui/panels/sharing.py) and the title of its column.
     "sharing": {"en": "Weight sharing", "zh_CN": "权重共享"},
     "sharing_full": {"en": "1: one kernel shared by every position (convolution)",
                      "zh_CN": "1：所有位置共享一个卷积核（卷积）"},
@@ -95,9 +86,9 @@ TEXT: dict[str, dict[str, str]] = {
     "vs_time": {"en": "{what} vs wall time", "zh_CN": "{what} 与耗时"},
     # Connections: the clicked unit's receptive fields.
     "connections": {"en": "Connections of a unit", "zh_CN": "一个神经元的连接"},
-    "click_a_unit": {"en": "Click a unit in any feature map: its receptive fields in all three "
-                           "models appear here.",
-                     "zh_CN": "点击任一特征图中的一个神经元：这里显示它在三个模型中的感受野。"},
+    "click_a_unit": {"en": "Click a unit in any feature map: its receptive fields in every "
+                           "model appear here.",
+                     "zh_CN": "点击任一特征图中的一个神经元：这里显示它在各个模型中的感受野。"},
     "unit_is": {"en": "{layer}, channel {channel}{where}", "zh_CN": "{layer}，通道 {channel}{where}"},
     "at": {"en": " at ({row}, {col})", "zh_CN": "，位置 ({row}, {col})"},
     "wired_to": {"en": "wired to (theoretical receptive field)",
@@ -150,8 +141,8 @@ TEXT: dict[str, dict[str, str]] = {
     "ds_mnist": {"en": "MNIST (downloaded)", "zh_CN": "MNIST（已下载）"},
     "ds_fashion-mnist": {"en": "Fashion-MNIST (downloaded)", "zh_CN": "Fashion-MNIST（已下载）"},
     # Status bar and dialogs.
-    "preparing": {"en": "Loading {dataset} and compiling the three models…",
-                  "zh_CN": "正在加载 {dataset} 并编译三个模型…"},
+    "preparing": {"en": "Loading {dataset} and compiling the models…",
+                  "zh_CN": "正在加载 {dataset} 并编译各个模型…"},
     "compile_long": {"en": "{kind}: {notice} Training starts when it is compiled.",
                      "zh_CN": "{kind}：{notice}（正在编译）"},
     "compiling_for": {"en": "Compiling for {seconds} s.", "zh_CN": "已编译 {seconds} 秒。"},
@@ -178,24 +169,42 @@ TEXT: dict[str, dict[str, str]] = {
     "error": {"en": "Error", "zh_CN": "错误"},
 }
 
-_state = {"language": "en", "aliases": {}}
+_state = {"language": "en", "shown_as": {}}
 
 
-def set_alias(key: str, target: str | None = None) -> None:
-    """Makes ``tr(key)`` answer with label ``target`` (None: its own again).
+def show_column_as(column: str, kind: str | None = None) -> None:
+    """Names column ``column`` as kind ``kind`` in every panel (None: as its own kind again).
 
-    The sharing dial names the middle column (``short_local``) ``short_regional`` while it
-    shares kernels by region, so every panel that names the kinds follows it.
+    The sharing dial names its column by the kind's regional form (``Regional``) while it
+    shares kernels by region, so every panel that names the columns follows it.
 
     Raises:
-        KeyError: ``target`` is no label.
+        ValueError: ``kind`` is no registered kind (`jaxconv.kinds.names`).
     """
-    if target is None:
-        _state["aliases"].pop(key, None)
+    if kind is None:
+        _state["shown_as"].pop(column, None)
         return
-    if target not in TEXT:
-        raise KeyError(f"set_alias: `target` must be a key of TEXT, got {target!r}.")
-    _state["aliases"][key] = target
+    _state["shown_as"][column] = kinds.get(kind, fn="show_column_as").name
+
+
+def kind_label(column: str, *, short: bool = False) -> str:
+    """Column (or kind) ``column``'s label in the current language, from its kind's record
+    (`jaxconv.kinds.Kind.label`); a column shown as another kind (`show_column_as`) has that
+    kind's label.
+
+    Example:
+        >>> kind_label("local"), kind_label("conv", short=True)
+        ('Locally connected', 'Conv')
+    """
+    shown = _state["shown_as"].get(column, column)
+    return kinds.get(shown).label(_state["language"], short=short)
+
+
+def kind_hint(kind: str) -> str:
+    """What a tile of a layer of kind ``kind``'s weight mosaic shows, in the current language
+    (the record's ``weights_hint``; English when it has none in that language)."""
+    hint = kinds.get(kind).weights_hint
+    return hint.get(_state["language"]) or hint.get("en", "")
 
 
 def set_language(language: str) -> None:
@@ -223,4 +232,4 @@ def tr(key: str, **fields) -> str:
         >>> tr("running", step=3)
         'Training — step 3'
     """
-    return TEXT[_state["aliases"].get(key, key)][_state["language"]].format(**fields)
+    return TEXT[key][_state["language"]].format(**fields)

@@ -5,8 +5,9 @@ Run it after changing the ``zh_CN`` labels in `viewer.i18n`::
     python -m viewer.i18n.font_subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 (Debian/Ubuntu: ``apt-get install fonts-noto-cjk``.) The subset keeps printable ASCII, a few
-symbols the viewer draws, and every character of every ``zh_CN`` label, so the viewer shows
-Chinese on machines with no CJK font. The font is under the SIL Open Font License
+symbols the viewer draws, and every character of every ``zh_CN`` label, the kind records' labels,
+short labels and weight hints (`jaxconv.kinds`) included, so the viewer shows Chinese on machines
+with no CJK font. The font is under the SIL Open Font License
 (``fonts/OFL.txt``).
 """
 
@@ -16,6 +17,7 @@ import argparse
 import pathlib
 import string
 
+from jaxconv import kinds
 from viewer.i18n import TEXT
 
 FONT_PATH = pathlib.Path(__file__).parent / "fonts" / "NotoSansSC-viewer.otf"
@@ -23,11 +25,17 @@ FAMILY = "Noto Sans CJK SC"
 EXTRA = "×·—…–−“”‘’↑↓←→◀▶━≥≤%°±÷√∞·、，。：；！？（）《》「」"
 
 
+def kind_texts() -> list[dict]:
+    """Every registered kind's texts the viewer draws: ``{language: text}`` each."""
+    return [table for kind in kinds.registered()
+            for table in (kind.labels, kind.short_labels, kind.weights_hint)]
+
+
 def characters() -> str:
     """Every character the subset must hold, sorted."""
     chars = set(string.printable.strip()) | {" "} | set(EXTRA)
-    for entry in TEXT.values():
-        chars |= set(entry["zh_CN"]) | set(entry["en"])
+    for entry in [*TEXT.values(), *kind_texts()]:
+        chars |= set(entry.get("zh_CN", "")) | set(entry.get("en", ""))
     return "".join(sorted(chars))
 
 

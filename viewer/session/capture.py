@@ -3,18 +3,19 @@
 No Qt. Runs on the worker thread (`Session.snapshot`, asked for by the redraw timer), between
 training steps: one device-to-host transfer per snapshot for every model's kernels, gradients
 and features of the probed input, plus the clicked unit's receptive fields
-(`jaxconv.analysis.receptive`).
+(`jaxconv.analysis.receptive`) and the dial column's filter likeness
+(`viewer.session.columns.filter_similarity`). Layer names, order and shapes come from the
+model's settings (`jaxconv.models.topology.layer_shapes`), what a layer's weights are wired to
+from its kind's record (`jaxconv.kinds`).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from viewer.session.snapshot import KINDS, LayerMaps, Probe, Snapshot
+from viewer.session.snapshot import LayerMaps, Probe, Snapshot
 
-__all__ = ["layer_maps", "layer_order", "shift_one", "take_snapshot", "unit_fields"]
+__all__ = ["layer_maps", "shift_one", "take_snapshot", "unit_fields"]
 
 
 def shift_one(image, dy: int, dx: int) -> np.ndarray:
@@ -27,12 +28,6 @@ def shift_one(image, dy: int, dx: int) -> np.ndarray:
     if abs(dy) >= h or abs(dx) >= w:
         return np.zeros_like(image)
     return shift_images(image[None], int(dy), int(dx))[0]
-
-
-def layer_order(name: str):
-    """layer1, layer2, ..., layer10, hidden, head: the order the model calls them."""
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (name == "head", name == "hidden", int(digits or 0), name)
 
 
 def take_snapshot(session, probe=None) -> Snapshot:
@@ -50,22 +45,27 @@ def take_snapshot(session, probe=None) -> Snapshot:
     """
     import jax
 
+    from viewer.session.columns import dial_column, filter_similarity
+
     probe = Probe(*probe) if isinstance(probe, tuple) else probe or Probe()
-    dataset, states = session.dataset, session.states
+    dataset, states, columns = session.dataset, session.states, session.settings.columns
     index = probe.index % len(dataset.y_test)
     drawn = probe.drawn and probe.drawing is not None
     source = probe.drawing if drawn else dataset.x_test[index]
     image = shift_one(source, probe.dy, probe.dx)
     device = {kind: (states[kind].params, session.grads.get(kind),
-                     session._features[kind](states[kind].params, image[None]))
-              for kind in KINDS}
+                     session.feature_fns[kind](states[kind].params, image[None]))
+              for kind in columns}
     host = jax.device_get(device)  # one transfer for everything drawn
-    later = {kind for kind in KINDS if probe.unit is not None
+    later = {kind for kind in columns if probe.unit is not None
              and session.models[kind] not in session.fields_asked}
     session.fields_asked.update(session.models[kind] for kind in later)
+    dial = dial_column(columns)
     maps = {kind: layer_maps(session, kind, *host[kind], fields=None if kind in later
-                             else unit_fields(session, kind, image, probe)) for kind in KINDS}
-    return Snapshot(session.step, maps, {k: h.view() for k, h in session.history.items()}, image,
+                             else unit_fields(session, kind, image, probe),
+                             similarity=filter_similarity(host[kind][0]) if kind == dial else None)
+            for kind in columns}
+    return Snapshot(session.step, maps, {k: session.history[k].view() for k in columns}, image,
                     None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test),
                     pending=bool(later))
 
@@ -90,25 +90,29 @@ def unit_fields(session, kind, image, probe):
     return theoretical, effective
 
 
-def layer_maps(session, kind, params, grads, features, fields=None) -> LayerMaps:
-    """One model's `LayerMaps` from host copies of its params, grads and features (batch of 1)."""
-    names = sorted((n for n in params if "kernel" in params[n]), key=layer_order)
-    in_shapes, out_shapes = {}, {}
-    previous = session.dataset.input_shape
-    for name in names:
-        out = np.shape(features.get(name, ()))[1:]
-        spatial = len(out) == 3
-        in_shapes[name] = previous if kind == "dense" and spatial else None
-        out_shapes[name] = out if kind == "dense" and spatial else None
-        if spatial and session.settings.model.pool:
-            out = (math.ceil(out[0] / 2), math.ceil(out[1] / 2), out[2])
-        previous = out if spatial else None
+def layer_maps(session, kind, params, grads, features, fields=None, similarity=None) -> LayerMaps:
+    """Column ``kind``'s `LayerMaps` from host copies of its params, grads and features (batch
+    of 1); ``fields`` and ``similarity`` as `LayerMaps` holds them."""
+    from jaxconv import kinds
+    from jaxconv.models.topology import layer_shapes
+
+    walk = [layer for layer in layer_shapes(session.models[kind].config,
+                                            session.dataset.input_shape)
+            if "kernel" in params.get(layer.name, {})]
+    # A unit wired to the whole input has weights shaped like that input: tiled as images.
+    whole = {layer.name: layer.spatial and kinds.get(layer.kind).whole_input for layer in walk}
+    order = [layer.name for layer in walk]
     logits = np.asarray(features["head"][0], np.float64)
     probs = np.exp(logits - logits.max())
+    probs = (probs / probs.sum()).astype(np.float32)
     return LayerMaps(
-        kernels={n: params[n]["kernel"] for n in names},
-        grads=None if grads is None else {n: grads[n]["kernel"] for n in names},
-        in_shapes=in_shapes, out_shapes=out_shapes,
-        features=[(n, features[n][0]) for n in sorted(features, key=layer_order) if n != "head"]
-        + [("head", (probs / probs.sum()).astype(np.float32))],
-        probs=(probs / probs.sum()).astype(np.float32), fields=fields)
+        kernels={n: params[n]["kernel"] for n in order},
+        grads=None if grads is None else {n: grads[n]["kernel"] for n in order},
+        in_shapes={layer.name: layer.input_shape if whole[layer.name] else None for layer in walk},
+        out_shapes={layer.name: layer.output_shape if whole[layer.name] else None
+                    for layer in walk},
+        features=[(n, features[n][0]) for n in order if n in features and n != "head"]
+        + [("head", probs)],
+        probs=probs, fields=fields,
+        layer_kinds={layer.name: layer.kind if layer.spatial else None for layer in walk},
+        similarity=similarity)

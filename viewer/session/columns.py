@@ -1,10 +1,12 @@
-"""Building one column's model, and the sharing dial that rebuilds the middle column alone.
+"""Building one column's model, and the sharing dial that rebuilds the dial's column alone.
 
-The middle column is the lecture's locally-connected model until the dial asks for sharing:
-``settings.model.regions`` (`jaxconv.config.ModelConfig.regions`) of None, or at least the
-first layer's output size, is one kernel per position (kind ``"local"``); any smaller value is
-kind ``"regional"`` with that many regions per dim (1: one kernel, a convolution). Output sizes
-come from `jaxconv.shapes`, counts from `jaxconv.summary`. No Qt here; JAX is imported inside the
+A column is named by its kind (``settings.columns``, names of `jaxconv.kinds`). The dial belongs
+to the first column whose kind has a ``regional_form`` (`dial_column`: the lecture's
+locally-connected column): ``settings.model.regions`` (`jaxconv.config.ModelConfig.regions`) of
+None, or at least the first layer's output size, is one kernel per position (the column's own
+kind); any smaller value trains the kind's regional form with that many regions per dim (1: one
+kernel, a convolution). Output sizes come from `jaxconv.shapes`, layer shapes from
+`jaxconv.models.topology`, counts from `jaxconv.summary`. No Qt here; JAX is imported inside the
 functions, which run on the worker thread.
 """
 
@@ -14,13 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jaxconv import kinds
 from viewer.session.snapshot import History, ModelCounts
 
-__all__ = ["DIAL_KIND", "Column", "build_column", "column_kind", "per_position", "set_regions",
-           "restored_settings", "sharing_report", "shown_regions"]
-
-#: The column whose weight sharing the dial sets.
-DIAL_KIND = "local"
+__all__ = ["Column", "build_column", "column_kind", "dial_column", "filter_similarity",
+           "head_line", "per_position", "restored_settings", "set_regions", "sharing_report",
+           "shown_regions"]
 
 
 class Column(NamedTuple):
@@ -32,6 +33,16 @@ class Column(NamedTuple):
     counts: ModelCounts
     features: object
     notice: str | None
+
+
+def dial_column(columns) -> str | None:
+    """The column the sharing dial sets: the first whose kind has a ``regional_form``, or None.
+
+    Example:
+        >>> dial_column(("dense", "local", "conv")), dial_column(("dense", "conv"))
+        ('local', None)
+    """
+    return next((c for c in columns if kinds.get(c).regional_form is not None), None)
 
 
 def per_position(settings, input_shape) -> int:
@@ -54,30 +65,52 @@ def shown_regions(settings, input_shape) -> int:
     return top if regions is None else min(regions, top)
 
 
-def column_kind(kind: str, settings, input_shape) -> str:
-    """The model kind column ``kind`` trains: ``"regional"`` for the dialled middle column."""
-    if kind != DIAL_KIND or shown_regions(settings, input_shape) == per_position(settings,
-                                                                                 input_shape):
-        return kind
-    return "regional"
+def column_kind(column: str, settings, input_shape) -> str:
+    """The model kind column ``column`` trains: its kind's regional form for the dialled column."""
+    if (column != dial_column(settings.columns)
+            or shown_regions(settings, input_shape) == per_position(settings, input_shape)):
+        return column
+    return kinds.get(column).regional_form
 
 
-def build_column(session, kind: str, tx) -> Column:
-    """Builds, counts and initialises column ``kind`` of ``session`` from its settings."""
+def head_line(config, input_shape) -> str:
+    """How the last feature maps reach the dense head: flattened, or averaged over positions.
+
+    Args:
+        config: the column's `jaxconv.config.ModelConfig`.
+        input_shape: one image (H, W, C).
+
+    Example:
+        >>> from jaxconv.config import ModelConfig
+        >>> head_line(ModelConfig("conv", channels=(4,), pool=True), (8, 8, 1))
+        'head input: flatten 4 * 4 * 4 = 64'
+    """
+    from jaxconv.models.topology import layer_shapes
+
+    last = [layer for layer in layer_shapes(config, input_shape) if layer.spatial][-1]
+    h, w, c = last.pooled_shape
+    if config.global_pool:
+        return f"head input: global average pool of {h} * {w} positions -> {c}"
+    return f"head input: flatten {h} * {w} * {c} = {h * w * c:,}"
+
+
+def build_column(session, column: str, tx) -> Column:
+    """Builds, counts and initialises column ``column`` of ``session`` from its settings."""
     import jax
 
     from jaxconv import models, summary, train
 
     s, shape = session.settings, session.dataset.input_shape
     fields = s.model_fields(session.dataset.num_classes)
-    if column_kind(kind, s, shape) == "regional":
+    kind = column_kind(column, s, shape)
+    if kinds.get(kind).needs_regions:
         fields["regions"] = shown_regions(s, shape)
-    model = models.build(column_kind(kind, s, shape), **fields)
+    model = models.build(kind, **fields)
     table = summary(model, shape)
     state = train.init_state(model, tx, shape, seed=s.train.seed)
     formulas = [f"{r.name}: {r.formula}" for r in table.rows]
     spatial = sum(r.name.startswith("layer") for r in table.rows)
-    formulas.insert(spatial, session._head_line(model, state.params))
+    formulas.insert(spatial, head_line(model.config, shape))
     counts = ModelCounts(table.total_params, table.total_weights, table.total_biases,
                          table.total_param_bytes, tuple(formulas))
     features = jax.jit(  # a dict: its keys are static, unlike a list's names
@@ -86,14 +119,15 @@ def build_column(session, kind: str, tx) -> Column:
 
 
 def set_regions(session, regions) -> ModelCounts:
-    """Rebuilds the middle column with ``regions`` per dim (None: one kernel per position).
+    """Rebuilds the dial's column with ``regions`` per dim (None: one kernel per position).
 
-    The other two columns train on from where they are; the middle one starts again from fresh
+    The other columns train on from where they are; the dial's starts again from fresh
     weights at step 0 with its own curves. Returns its new `ModelCounts`. Runs on the worker
     thread, between two steps (`TrainWorker.request`).
 
     Raises:
         TypeError, ValueError: ``regions`` is not None or a positive int.
+        ValueError: no column has a dial (no kind of ``settings.columns`` has a regional form).
     """
     import dataclasses
 
@@ -102,44 +136,70 @@ def set_regions(session, regions) -> ModelCounts:
 
     if regions is not None:
         regions = check_int("Session.set_regions", "regions", regions)
+    dial = dial_column(session.settings.columns)
+    if dial is None:
+        raise ValueError(f"Session.set_regions: no column has a sharing dial (none of the kinds "
+                         f"{', '.join(session.settings.columns)} has a regional form).")
     s = session.settings = session.settings.with_fields(regions=regions)
-    column = build_column(session, DIAL_KIND, train.make_tx(s.train))
-    session.models[DIAL_KIND], session.states[DIAL_KIND] = column.model, column.state
-    session._features[DIAL_KIND] = column.features
-    session.grads.pop(DIAL_KIND, None)
-    session.history[DIAL_KIND], session._time[DIAL_KIND] = History(), 0.0
-    session.prober.set_model(DIAL_KIND, column.model)
+    column = build_column(session, dial, train.make_tx(s.train))
+    session.models[dial], session.states[dial] = column.model, column.state
+    session.feature_fns[dial] = column.features
+    session.grads.pop(dial, None)
+    session.history[dial], session.train_time[dial] = History(), 0.0
+    session.prober.set_model(dial, column.model)
     if session.counts is not None:
         session.counts = dataclasses.replace(
-            session.counts, models={**session.counts.models, DIAL_KIND: column.counts})
+            session.counts, models={**session.counts.models, dial: column.counts})
     return column.counts
 
 
+def filter_similarity(params) -> dict:
+    """Per layer with a filter per position or region, each filter's likeness to the mean.
 
-def sharing_report(session) -> dict:
-    """The ``--report`` JSON's ``"sharing"``: the middle column's setting and, per layer with a
-    filter per position or region, the mean cosine similarity of those filters to their mean
-    (`jaxconv.analysis.similarity.similarity_to_mean`, over positions and channels; 1: a convolution).
+    Computed once per snapshot on the worker (`viewer.session.capture.take_snapshot`), drawn by
+    the similarity panel, and averaged by `sharing_report`.
+
+    Args:
+        params: host copies of a model's parameters, ``{layer: {"kernel": ..., ...}}``.
 
     Returns:
-        ``{"kind": "local" | "regional", "regions": int, "per_position": int,
-        "filter_similarity": {layer: float}}``.
+        ``{layer: (rows, cols, F) float32}``: the cosine similarity of every position's (or
+        region's) filter to the mean filter, per output channel
+        (`jaxconv.analysis.similarity.similarity_to_mean`; 1 everywhere in a convolution); only
+        layers whose kernel has a filter per position (rank 6).
+    """
+    from jaxconv.analysis.similarity import similarity_to_mean  # numpy only
+
+    return {name: similarity_to_mean(layer["kernel"]) for name, layer in params.items()
+            if "kernel" in layer and np.ndim(layer["kernel"]) == 6}
+
+
+def sharing_report(session) -> dict | None:
+    """The ``--report`` JSON's ``"sharing"``: the dial's setting and, per layer with a filter per
+    position or region, the mean of `filter_similarity` over positions and channels (1: a
+    convolution); None when no column has a dial.
+
+    Returns:
+        ``{"column": str, "kind": str, "regions": int, "per_position": int,
+        "filter_similarity": {layer: float}}``: ``kind`` is the column's own kind, or its
+        regional form while the dial shares.
     """
     import jax
 
-    from jaxconv.analysis.similarity import similarity_to_mean
-
     s, shape = session.settings, session.dataset.input_shape
-    params = jax.device_get(session.states[DIAL_KIND].params)
-    similarity = {name: float(np.nanmean(similarity_to_mean(layer["kernel"])))
-                  for name, layer in sorted(params.items())
-                  if "kernel" in layer and np.ndim(layer["kernel"]) == 6}
-    return {"kind": column_kind(DIAL_KIND, s, shape), "regions": shown_regions(s, shape),
-            "per_position": per_position(s, shape), "filter_similarity": similarity}
+    dial = dial_column(s.columns)
+    if dial is None:
+        return None
+    params = jax.device_get(session.states[dial].params)
+    similarity = {name: float(np.nanmean(values))
+                  for name, values in sorted(filter_similarity(params).items())}
+    return {"column": dial, "kind": column_kind(dial, s, shape),
+            "regions": shown_regions(s, shape), "per_position": per_position(s, shape),
+            "filter_similarity": similarity}
 
 
 def restored_settings(settings, directory):
-    """``settings`` with the regions of the middle column saved under ``directory``.
+    """``settings`` with the regions of the dial's column saved under ``directory``.
 
     The saved checkpoint knows what the column was (its ``model_config``); ``session.json``
     of a session saved before the dial existed says ``regions: 2`` beside a locally-connected
@@ -152,13 +212,17 @@ def restored_settings(settings, directory):
 
     from jaxconv import train
 
-    checkpointer = train.Checkpointer(Path(directory) / DIAL_KIND, create=False)
+    dial = dial_column(settings.columns)
+    if dial is None:
+        return settings
+    checkpointer = train.Checkpointer(Path(directory) / dial, create=False)
     try:
         config = checkpointer.metadata().get("model_config") or {}
     finally:
         checkpointer.close()
-    if config.get("kind") == "local":
+    saved = config.get("kind")
+    if saved == dial:  # the column's own kind: one kernel per position
         return settings.with_fields(regions=None)
-    if config.get("kind") == "regional":
+    if saved is not None and saved == kinds.get(dial).regional_form:
         return settings.with_fields(regions=config.get("regions"))
     return settings  # a checkpoint without its config: the settings as saved

@@ -1,4 +1,4 @@
-"""`Prober`: accuracy against shift and the equivariance meter of the three models; no Qt.
+"""`Prober`: accuracy against shift and the equivariance meter of the columns' models; no Qt.
 
 Built by `viewer.session.session.Session.prepare` on the worker thread (it imports JAX), called by the
 worker between training steps every few seconds, never by the GUI thread. The live measure runs on
@@ -16,8 +16,6 @@ import csv
 import dataclasses
 
 import numpy as np
-
-from viewer.session.snapshot import KINDS
 
 __all__ = ["EQUIVARIANCE_IMAGES", "MAX_SHIFT", "PROBE_IMAGES", "ProbeResult", "Prober",
            "shift_key", "write_probe_csv"]
@@ -41,7 +39,7 @@ def shift_key(shift) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class ProbeResult:
-    """One measurement of the three models.
+    """One measurement of every column's model.
 
     Attributes:
         step: the training step measured.
@@ -136,7 +134,8 @@ class Prober:
         return right / len(y)
 
     def report(self, params: dict, step: int, *, dataset: str, head: str) -> dict:
-        """The ``--report`` JSON: whole-test-set accuracy, unshifted and shifted, and equivariance.
+        """The ``--report`` JSON: whole-test-set accuracy, unshifted and shifted, and equivariance,
+        one row per entry of ``params`` (column -> parameters), in its order.
 
         Returns:
             ``{"step", "dataset", "head", "shifts", "models": [{"kind", "test_accuracy",
@@ -144,7 +143,7 @@ class Prober:
         """
         live = self.measure(params, step)
         rows = []
-        for kind in KINDS:
+        for kind in params:
             accuracy = self.whole_test_accuracy(kind, params[kind])
             by_shift = {shift_key(s): float(a) for s, a in zip(self.shifts, accuracy)}
             rows.append({"kind": kind, "test_accuracy": by_shift["0,0"],

@@ -1,10 +1,11 @@
-"""`Session`: three models of matched topology trained side by side, the job `TrainWorker` drives.
+"""`Session`: models of matched topology trained side by side, the job `TrainWorker` drives.
 
 No Qt here. JAX and the jaxconv training pieces are imported in `Session.prepare`, which runs on
-the worker thread, so the window appears before JAX has loaded. Each ``next`` of `Session.rounds`
-trains ``dense``, ``local`` and ``conv`` the same steps through `jaxconv.train.fit`: one step
-each at first, then as many per compiled dispatch as make a dispatch take a few milliseconds
-(the same number for all three, so their states are current at every yield). A model's "wall
+the worker thread, so the window appears before JAX has loaded. One model per column
+(``settings.columns``: dense, local and conv unless told otherwise); each ``next`` of
+`Session.rounds` trains them the same steps through `jaxconv.train.fit`: one step each at first,
+then as many per compiled dispatch as make a dispatch take a few milliseconds (the same number
+for all, so their states are current at every yield). A model's "wall
 time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
 a step that compiled or ran the test-set evaluation counts as an average step instead.
 What the panels draw is made by `viewer.session.capture`; saving and restoring is `viewer.session.store`.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 import warnings
 from pathlib import Path
@@ -23,13 +23,14 @@ import numpy as np
 
 from viewer.session.capture import shift_one
 from viewer.session.settings import HEADS, Settings, fit_depth
-from viewer.session.snapshot import KINDS, Counts, History, Snapshot
+from viewer.session.snapshot import Counts, History, Snapshot
 
 __all__ = ["HEADS", "ModelFailed", "Session", "Settings", "shift_one"]
 
 
 class ModelFailed(RuntimeError):
-    """One column's model failed; ``kind`` names it and ``error`` is what its training raised."""
+    """One column's model failed; ``kind`` names the column and ``error`` is what its training
+    raised."""
 
     def __init__(self, kind: str, error: BaseException):
         super().__init__(f"{kind}: {type(error).__name__}: {error}")
@@ -40,11 +41,18 @@ warnings.filterwarnings("ignore", message="fit: compiling may take", module=r"vi
 
 
 class Session:
-    """Trains the three kinds in lockstep and makes `Snapshot`s of them.
+    """Trains the columns' models in lockstep and makes `Snapshot`s of them.
 
     Args:
         settings: a `Settings`.
         restore: a directory written by `save` to continue from (its settings are used).
+
+    Attributes:
+        settings: the `Settings` trained (``prepare`` may cut the depth to fit the images).
+        models, states, grads: column -> model, train state, last gradients.
+        feature_fns: column -> compiled ``(params, x) -> {layer: activation}``.
+        train_time: column -> seconds spent in its own training steps (the time axis).
+        history: column -> `History` of its metrics.
     """
 
     def __init__(self, settings: Settings | None = None, *, restore=None):
@@ -57,10 +65,10 @@ class Session:
         self.dataset = self.counts = self.prober = self.depth_note = None
         self.compile_notice = self._unmeasured = None
         self.measures = []  # every ProbeResult so far, oldest first
-        self.models, self.states, self.grads, self._features = {}, {}, {}, {}
+        self.models, self.states, self.grads, self.feature_fns = {}, {}, {}, {}
         self.fields_asked = set()  # models asked for receptive fields (viewer.session.capture.take_snapshot)
-        self.history = {kind: History() for kind in KINDS}
-        self._time = {kind: 0.0 for kind in KINDS}
+        self.history = {kind: History() for kind in self.settings.columns}
+        self.train_time = {kind: 0.0 for kind in self.settings.columns}
 
     def prepare(self) -> Counts:
         """Loads the data, builds and counts the models, makes their initial (or restored) states."""
@@ -77,18 +85,18 @@ class Session:
                                  download=False)
         # The default depth suits 28x28 images: on smaller ones, as many layers as fit, said.
         self.settings, self.depth_note = fit_depth(s, self.dataset.input_shape, s.dataset)
-        if self.restore_dir is not None:  # the middle column as it was saved (viewer.session.columns)
+        if self.restore_dir is not None:  # the dial's column as it was saved (viewer.session.columns)
             self.settings = building.restored_settings(self.settings, self.restore_dir)
         s = self.settings
         tx = train.make_tx(s.train)  # the transform fit trains with: its state's structure
         counted = {}
         self.compile_notice = None
-        for kind in KINDS:  # the middle column's kind follows the sharing dial (viewer.session.columns)
+        for kind in s.columns:  # the dial's column's kind follows the dial (viewer.session.columns)
             column = building.build_column(self, kind, tx)
             if column.notice and self.compile_notice is None:  # e.g. 100x100 window on 8x8 digits
                 self.compile_notice = (kind, column.notice)
             self.models[kind], self.states[kind] = column.model, column.state
-            counted[kind], self._features[kind] = column.counts, column.features
+            counted[kind], self.feature_fns[kind] = column.counts, column.features
         if self.restore_dir is not None:
             self._restore(train)
         from viewer.session.measures import Prober
@@ -97,7 +105,7 @@ class Session:
         # Not measured (nor compiled) here: the first trained step comes first, and the worker's
         # first `measure` measures these starting parameters too, as the panels' first point.
         # Closing the window during that compile does not wait for it (viewer.__main__).
-        self._unmeasured = (self.step, {k: self.states[k].params for k in KINDS})
+        self._unmeasured = (self.step, self._params())
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
@@ -112,11 +120,11 @@ class Session:
     RESTARTS_ROUNDS = ("set_learning_rate", "set_regions")  # requests after which `rounds` restarts
 
     def set_regions(self, regions):
-        """Rebuilds the middle column with ``regions`` per dim, None: one kernel per position
+        """Rebuilds the dial's column with ``regions`` per dim, None: one kernel per position
         (a worker request; `viewer.session.columns.set_regions`). Returns its new `ModelCounts`."""
         from viewer.session import columns as building
 
-        self._unmeasured = None  # the middle column's old parameters: not measured any more
+        self._unmeasured = None  # the dial column's old parameters: not measured any more
         return building.set_regions(self, regions)
 
     def set_learning_rate(self, learning_rate: float) -> float:
@@ -132,21 +140,6 @@ class Session:
         self.settings = self.settings.with_fields(learning_rate=lr)
         return lr
 
-    def _head_line(self, model, params) -> str:
-        """How the last feature maps reach the dense head: flattened, or averaged over positions."""
-        import jax
-
-        from jaxconv import models
-
-        x = jax.ShapeDtypeStruct((1, *self.dataset.input_shape), np.float32)
-        acts = jax.eval_shape(lambda x: [a for _, a in models.activations(model, params, x)], x)
-        h, w, c = [a.shape[1:] for a in acts if a.ndim == 4][-1]
-        if model.config.pool:
-            h, w = math.ceil(h / 2), math.ceil(w / 2)
-        if model.config.global_pool:
-            return f"head input: global average pool of {h} * {w} positions -> {c}"
-        return f"head input: flatten {h} * {w} * {c} = {h * w * c:,}"
-
     def rounds(self):
         """Yields the step after every model has taken it; ends at ``settings.train.steps``.
 
@@ -161,15 +154,16 @@ class Session:
         from jaxconv.train import dispatch
 
         s = self.settings
-        first = {kind: int(np.asarray(self.states[kind].step)) + 1 for kind in KINDS}
-        # One step per dispatch until the steps have been timed, then the same k for all three,
+        columns = s.columns
+        first = {kind: int(np.asarray(self.states[kind].step)) + 1 for kind in columns}
+        # One step per dispatch until the steps have been timed, then the same k for all,
         # so that their dispatches end on the same steps: a round is yielded only there, where
         # every state is current (a pause or a save never sees a state behind its curves).
-        k, timed = 1, {kind: [] for kind in KINDS}
+        k, timed = 1, {kind: [] for kind in columns}
         runs = self._runs(train, 1)
         while self.step < s.train.steps:
             current = True
-            for kind in KINDS:
+            for kind in columns:
                 began = time.perf_counter()
                 try:
                     result = next(runs[kind])
@@ -178,15 +172,15 @@ class Session:
                     raise ModelFailed(kind, error) from error
                 spent = time.perf_counter() - began
                 if result.test_loss is not None or result.step == first[kind]:
-                    spent = self._time[kind] / max(1, result.step - 1)  # compile or test pass
+                    spent = self.train_time[kind] / max(1, result.step - 1)  # compile or test pass
                 elif k == 1:
                     timed[kind].append(spent)
-                self._time[kind] += spent
+                self.train_time[kind] += spent
                 if result.state is None:  # inside a multi-step dispatch
                     current = False
                 else:
                     self.states[kind], self.grads[kind] = result.state, result.grads
-                row = dict(step=result.step, time=self._time[kind])
+                row = dict(step=result.step, time=self.train_time[kind])
                 self.history[kind].append("train", loss=result.loss, accuracy=result.accuracy, **row)
                 if result.test_loss is not None:
                     self.history[kind].append("test", loss=result.test_loss,
@@ -196,7 +190,7 @@ class Session:
                 k = dispatch.choose_steps(max(min(t) for t in timed.values()),
                                           self.STEPS_PER_DISPATCH)
                 if k > 1:  # the new program compiles on its first step: not counted as time
-                    runs, first = self._runs(train, k), {kind: self.step + 1 for kind in KINDS}
+                    runs, first = self._runs(train, k), {kind: self.step + 1 for kind in columns}
             if current:
                 yield self.step
 
@@ -211,7 +205,11 @@ class Session:
         config = dataclasses.replace(s.train, steps_per_dispatch=steps_per_dispatch)
         return {kind: train.fit(self.models[kind], self.dataset, config, state=self.states[kind],
                                 return_grads=True)
-                for kind in KINDS}
+                for kind in s.columns}
+
+    def _params(self) -> dict:
+        """Column -> its parameters now."""
+        return {k: self.states[k].params for k in self.settings.columns}
 
     def snapshot(self, probe=None) -> Snapshot:
         """Host copies of every model's kernels, gradients and features for input ``probe``
@@ -232,7 +230,7 @@ class Session:
             self._unmeasured = None
             if step != self.step:
                 self.measures.append(self.prober.measure(params, step))
-        result = self.prober.measure({k: self.states[k].params for k in KINDS}, self.step)
+        result = self.prober.measure(self._params(), self.step)
         if not self.measures or self.measures[-1].step != result.step:
             self.measures.append(result)
         else:
@@ -241,16 +239,18 @@ class Session:
 
     def report(self, path=None) -> dict:
         """The ``--report`` JSON of the models as they are (see `viewer.session.measures.Prober.report`),
-        with ``"sharing"`` (`viewer.session.columns.sharing_report`).
+        with ``"columns"`` and ``"sharing"`` (`viewer.session.columns.sharing_report`; None
+        without a dial).
 
         Args:
             path: also write it to this file (indented JSON).
         """
-        report = self.prober.report({k: self.states[k].params for k in KINDS}, self.step,
-                                    dataset=self.dataset.name, head=self.settings.head)
+        report = self.prober.report(self._params(), self.step, dataset=self.dataset.name,
+                                    head=self.settings.head)
         from viewer.session.columns import sharing_report
 
-        report["sharing"] = sharing_report(self)  # the middle column's dial and filter likeness
+        report["columns"] = list(self.settings.columns)
+        report["sharing"] = sharing_report(self)  # the dial's column and its filter likeness
         if path is not None:
             Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         return report
@@ -263,7 +263,7 @@ class Session:
         return store.export_metrics(self, path)
 
     def save(self, directory) -> Path:
-        """Writes settings, metrics and the three train states under ``directory`` (a worker
+        """Writes settings, metrics and every column's train state under ``directory`` (a worker
         request, served between two steps: `viewer.session.store.save`)."""
         from viewer.session import store
 

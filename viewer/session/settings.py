@@ -1,22 +1,24 @@
 """`Settings`: what the viewer trains, as the library's two configs plus what only the view needs.
 
-``Settings(model, train, dataset, n_train, n_test)``: ``model`` is the
-:class:`jaxconv.config.ModelConfig` the three columns share (its ``kind`` is replaced by each
-column's, its ``num_classes`` by the dataset's), ``train`` the :class:`jaxconv.config.TrainConfig`
-of every column (``train.steps``: where `Session.rounds` ends), and the rest is the view's. The
-command line (`viewer.__main__`) is generated from the two configs' fields, so a new field is a
-flag of ``jaxconv-viewer`` with no edit here. No JAX and no Qt: the window builds its controls from
-this before JAX has loaded.
+``Settings(model, train, dataset, n_train, n_test, columns)``: ``model`` is the
+:class:`jaxconv.config.ModelConfig` the columns share (its ``kind`` is replaced by each column's,
+its ``num_classes`` by the dataset's), ``train`` the :class:`jaxconv.config.TrainConfig` of every
+column (``train.steps``: where `Session.rounds` ends), ``columns`` the kinds trained side by side
+(names of `jaxconv.kinds`, checked by `check_columns`), and the rest is the view's. The command
+line (`viewer.__main__`) is generated from the two configs' fields, so a new field is a flag of
+``jaxconv-viewer`` with no edit here. No JAX and no Qt: the window builds its controls from this
+before JAX has loaded (the kind records load no JAX either).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
+from jaxconv import kinds
 from jaxconv.config import ModelConfig, TrainConfig
+from jaxconv.names import LECTURE_KINDS
 
-__all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING", "deepest_fit", "fit_depth"]
+__all__ = ["HEADS", "Settings", "VIEWER_MODEL", "VIEWER_TRAINING", "check_columns", "fit_depth"]
 
 #: What feeds the classifier (``ModelConfig.global_pool`` False / True): the flattened feature
 #: maps, or their average over every position.
@@ -34,6 +36,35 @@ _MODEL = {f.name for f in dataclasses.fields(ModelConfig)}
 _TRAIN = {f.name for f in dataclasses.fields(TrainConfig)}
 
 
+def check_columns(columns, fn: str = "Settings") -> tuple[str, ...]:
+    """``columns`` as a tuple of registered kind names, each once, at least one.
+
+    Args:
+        columns: a sequence of names of `jaxconv.kinds` (``kinds.names()``), left to right.
+        fn: the caller's name, for the messages (``--columns`` on the command line).
+
+    Raises:
+        TypeError: not a list or tuple of strings.
+        ValueError: empty, a name no kind is registered under, or a name twice.
+
+    Example:
+        >>> check_columns(["dense", "conv"])
+        ('dense', 'conv')
+    """
+    if not isinstance(columns, (tuple, list)) or not all(isinstance(c, str) for c in columns):
+        raise TypeError(f"{fn}: `columns` must be a tuple of kind names, got columns={columns!r}.")
+    columns = tuple(columns)
+    known = kinds.names()
+    unknown = [c for c in columns if c not in known]
+    if not columns or unknown:
+        raise ValueError(f"{fn}: `columns` must name one or more of {', '.join(known)}, got "
+                         f"columns={','.join(columns)!r}.")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"{fn}: `columns` must name each kind once, got "
+                         f"columns={','.join(columns)!r}.")
+    return columns
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """What the controls set.
@@ -44,6 +75,8 @@ class Settings:
         dataset: a `jaxconv.data` name or path.
         n_train: keep this many training images (None: all).
         n_test: keep this many test images (None: all).
+        columns: the kinds trained side by side, left to right (`check_columns`); the
+            lecture's dense, locally-connected and conv by default.
 
     The controls show the layer widths as ``channels`` (the first layer's) and ``depth``; spatial
     layer ``i`` then has ``channels * 2**i`` (see `with_fields`).
@@ -54,12 +87,14 @@ class Settings:
     dataset: str = "mnist-5k"
     n_train: int | None = None
     n_test: int | None = None
+    columns: tuple[str, ...] = LECTURE_KINDS
 
     def __post_init__(self):
         for name, cls in (("model", ModelConfig), ("train", TrainConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise TypeError(f"Settings: `{name}` must be a {cls.__name__}, got "
                                 f"{type(getattr(self, name)).__name__}.")
+        object.__setattr__(self, "columns", check_columns(self.columns))  # a list saved as JSON
 
     def model_fields(self, num_classes: int) -> dict:
         """`jaxconv.models.ModelConfig` fields, less ``kind``, with the dataset's classes."""
@@ -119,13 +154,15 @@ class Settings:
                                    train=dataclasses.replace(self.train, **train), **fields)
 
     def to_json(self) -> dict:
-        """JSON-serialisable: both configs as their ``to_json``."""
+        """JSON-serialisable: both configs as their ``to_json``, the columns as a list."""
         return {"model": self.model.to_json(), "train": self.train.to_json(),
-                "dataset": self.dataset, "n_train": self.n_train, "n_test": self.n_test}
+                "dataset": self.dataset, "n_train": self.n_train, "n_test": self.n_test,
+                "columns": list(self.columns)}
 
     @classmethod
     def from_json(cls, data: dict) -> Settings:
-        """The settings of a ``to_json`` dict, or of a flat one saved before the configs."""
+        """The settings of a ``to_json`` dict, or of a flat one saved before the configs (a
+        session saved before ``columns`` existed has the default columns)."""
         data = dict(data)
         if "model" in data:
             return cls(model=ModelConfig.from_json(data.pop("model")),
@@ -133,35 +170,6 @@ class Settings:
         if "max_steps" in data:  # a session saved by an older viewer
             data["steps"] = data.pop("max_steps")
         return cls().with_fields(**data)
-
-
-def deepest_fit(model: ModelConfig, input_shape) -> tuple[int, str | None]:
-    """How many of ``model``'s spatial layers an input of ``input_shape`` (H, W, C) takes.
-
-    Each layer's window, strides and padding (`jaxconv.shapes.geometry`), then the 2x2 pool
-    when ``model.pool``, shrink the maps; a layer whose input has become too small for its
-    window (CIRCULAR padding refuses a window larger than its input) ends the count.
-
-    Returns:
-        ``(layers, reason)``: ``len(model.channels)`` and None when all fit, else the number
-        that fit and why the next one does not.
-
-    Example:
-        >>> deepest_fit(VIEWER_MODEL, (8, 8, 1))[0]  # 8 -> 4 -> 2: a 3x3 window no longer fits
-        2
-    """
-    from jaxconv import shapes  # JAX-free too, but the window's start-up loads only the configs
-
-    size = tuple(int(n) for n in input_shape[:-1])
-    for index in range(len(model.channels)):
-        try:
-            size = shapes.geometry(f"layer{index + 1}", size, model.kernel_size,
-                                   strides=model.strides, padding=model.padding).out_spatial
-        except ValueError as error:
-            return index, str(error)
-        if model.pool:
-            size = tuple(math.ceil(n / 2) for n in size)
-    return len(model.channels), None
 
 
 def fit_depth(settings: Settings, input_shape, dataset: str = "") -> tuple[Settings, str | None]:
@@ -183,7 +191,9 @@ def fit_depth(settings: Settings, input_shape, dataset: str = "") -> tuple[Setti
         ValueError: not even the first layer fits (its window is larger than the image); the
             message names the fix.
     """
-    layers, reason = deepest_fit(settings.model, input_shape)
+    from jaxconv.models.topology import fitting_depth  # JAX-free; loaded when a dataset is
+
+    layers, reason = fitting_depth(settings.model, input_shape)
     if reason is None:
         return settings, None
     image = "x".join(map(str, input_shape[:-1]))

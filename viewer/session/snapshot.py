@@ -13,18 +13,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from jaxconv.names import (
-    LECTURE_KINDS as KINDS,  # column order: no structure, locality, locality and sharing
-)
-
-__all__ = ["KINDS", "Counts", "History", "LayerMaps", "ModelCounts", "Probe", "Snapshot", "Unit",
+__all__ = ["Counts", "History", "LayerMaps", "ModelCounts", "Probe", "Snapshot", "Unit",
            "read_metrics_csv", "write_metrics_csv"]
 
 _FIELDS = ("step", "time", "loss", "accuracy")
 
 
 class Unit(NamedTuple):
-    """One unit of a feature map: the same layer, channel and position exists in all three kinds.
+    """One unit of a feature map: the same layer, channel and position exists in every column.
 
     Attributes:
         layer: ``"layer1"``, ..., ``"hidden"`` or ``"head"``.
@@ -85,10 +81,10 @@ class ModelCounts:
 
 @dataclasses.dataclass(frozen=True)
 class Counts:
-    """Parameter counts of the three kinds, plus the input and layer shapes the panels need.
+    """Parameter counts of the columns, plus the input and layer shapes the panels need.
 
     Attributes:
-        models: kind -> `ModelCounts`.
+        models: column -> `ModelCounts`, in column order.
         input_shape: ``(H, W, C)``.
         class_names: label names.
         dataset: the dataset's name.
@@ -110,12 +106,17 @@ class LayerMaps:
         kernels: layer name -> kernel (dense (in, out), conv (kh, kw, C, F), local
             (oh, ow, kh, kw, C, F)), in layer order.
         grads: layer name -> gradient of the loss with respect to that kernel, or None.
-        in_shapes: layer name -> ``(H, W, C)`` of that layer's input when it is an image, else None.
-        out_shapes: layer name -> ``(H, W, C)`` of a spatial layer's output, else None.
+        in_shapes: layer name -> ``(H, W, C)`` of its input when each unit is wired to all of it
+            (a spatial layer of a ``whole_input`` kind: its weights tile as images), else None.
+        out_shapes: layer name -> ``(H, W, C)`` of such a layer's output, else None.
         features: ``[(name, activation)]`` for the probe input: (H, W, F) maps or (F,) vectors.
         probs: class probabilities for the probe input, shape (num_classes,).
         fields: the probe's unit's ``(theoretical, effective)`` receptive fields, (H, W) bool and
             (H, W) float ``|d unit / d input|`` (`jaxconv.analysis.receptive`); None without a unit.
+        layer_kinds: layer name -> the kind (a name of `jaxconv.kinds`) of a spatial layer, None
+            for a vector layer (``hidden``, ``head``); the weight maps' hints come from its record.
+        similarity: the dial's column only: layer -> (rows, cols, F) likeness of each position's
+            filter to the mean (`viewer.session.columns.filter_similarity`); else None.
     """
 
     kernels: dict
@@ -125,6 +126,8 @@ class LayerMaps:
     features: list
     probs: np.ndarray
     fields: tuple | None = None
+    layer_kinds: dict = dataclasses.field(default_factory=dict)
+    similarity: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,8 +136,8 @@ class Snapshot:
 
     Attributes:
         step: steps every model has taken.
-        models: kind -> `LayerMaps`.
-        history: kind -> ``{"train": {...}, "test": {...}}`` arrays from `History.view`.
+        models: column -> `LayerMaps`, in column order.
+        history: column -> ``{"train": {...}, "test": {...}}`` arrays from `History.view`.
         image: the probe input after its shift, (H, W, C).
         label: its true label (None for a drawing).
         probe: the `Probe` drawn (a plain ``(index, dy, dx)`` is taken as ``Probe(index, dy, dx)``).
@@ -212,15 +215,19 @@ def write_metrics_csv(path, histories: dict) -> int:
     return n
 
 
-def read_metrics_csv(path) -> dict:
-    """Reads `write_metrics_csv`'s file back into kind -> `History`.
+def read_metrics_csv(path, columns=()) -> dict:
+    """Reads `write_metrics_csv`'s file back into column -> `History`.
+
+    Args:
+        path: the CSV file.
+        columns: columns that get a `History` even without a row (in this order, first).
 
     Raises:
         ValueError: the header is not ``kind,split,step,time,loss,accuracy`` (names the path).
     """
     import csv
 
-    histories = {kind: History() for kind in KINDS}
+    histories = {kind: History() for kind in columns}
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = tuple(next(reader, ()))

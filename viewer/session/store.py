@@ -2,8 +2,9 @@
 
 Each reads the states, the histories and the step together, so none may run beside a training
 step: the window asks the worker for them (`viewer.gui.worker.TrainWorker.request`), which serves
-them between two steps. A saved session is a folder: ``session.json`` (settings and step),
-``metrics.csv``, and one orbax checkpoint folder per kind (``dense/``, ``local/``, ``conv/``).
+them between two steps. A saved session is a folder: ``session.json`` (settings, its columns
+included, and step), ``metrics.csv``, and one orbax checkpoint folder per column (``dense/``,
+``local/``, ``conv/`` by default).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.session.snapshot import KINDS, read_metrics_csv, write_metrics_csv
+from viewer.session.snapshot import read_metrics_csv, write_metrics_csv
 
 __all__ = ["export_metrics", "restore", "save"]
 
@@ -32,20 +33,20 @@ def export_metrics(session, path) -> int:
 
 
 def save(session, directory) -> Path:
-    """Writes settings, metrics (CSV) and the three train states (orbax) under ``directory``.
+    """Writes settings, metrics (CSV) and every column's train state (orbax) under ``directory``.
 
-    Served between two steps, all three states, the CSV and ``session.json`` hold one step.
+    Served between two steps, every state, the CSV and ``session.json`` hold one step.
     """
     from jaxconv import train
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     states = dict(session.states)  # immutable pytrees: a consistent copy while training goes on
-    for kind in KINDS:
+    for kind in session.settings.columns:
         with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
             checkpointer.save(states[kind], config=session.models[kind].config,
                               train_config=session.settings.train,
-                              metadata={"time": session._time[kind]})
+                              metadata={"time": session.train_time[kind]})
     write_metrics_csv(directory / "metrics.csv", session.history)
     (directory / "session.json").write_text(json.dumps(
         {"settings": session.settings.to_json(), "step": session.step}, indent=1),
@@ -60,11 +61,12 @@ def restore(session, train):
         train: the `jaxconv.train` module (imported by `Session.prepare`).
     """
     directory = Path(session.restore_dir)
-    for kind in KINDS:
+    columns = session.settings.columns
+    for kind in columns:
         checkpointer = train.Checkpointer(directory / kind, create=False)
         state, meta = checkpointer.restore(train.abstract_state(session.states[kind]))
         checkpointer.close()
-        session.states[kind], session._time[kind] = state, float(meta.get("time", 0.0))
-    session.history.update(read_metrics_csv(directory / "metrics.csv"))
+        session.states[kind], session.train_time[kind] = state, float(meta.get("time", 0.0))
+    session.history.update(read_metrics_csv(directory / "metrics.csv", columns))
     session.step = int(min(int(np.asarray(state.step)) for state in
-                           (session.states[k] for k in KINDS)))
+                           (session.states[k] for k in columns)))

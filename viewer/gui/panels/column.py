@@ -1,4 +1,8 @@
-"""`ModelColumn`: one model kind's parameter count, weight (or gradient) maps, feature maps, curves."""
+"""`ModelColumn`: one column's parameter count, weight (or gradient) maps, feature maps, curves.
+
+A column is named by its kind (`jaxconv.kinds`): its title and colour come from the kind's record,
+and each weight map's hint from the record of its layer's kind (`kind_hint`).
+"""
 
 from __future__ import annotations
 
@@ -14,35 +18,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from jaxconv import kinds
 from jaxconv.validate import human_bytes as _human_bytes
 from viewer.gui import tiling
 from viewer.gui import unit_geometry as units
-from viewer.gui.plots import COLORS, GrowingRange, ImagePanel, curve, plot_widget, set_labels
-from viewer.i18n import tr
+from viewer.gui.plots import GrowingRange, ImagePanel, curve, plot_widget, set_labels
+from viewer.i18n import kind_hint, kind_label, tr
 
-__all__ = ["ModelColumn", "feature_strip", "human_bytes"]
+__all__ = ["ModelColumn", "human_bytes"]
 
 # One unit for parameter bytes everywhere: decimal kB/MB, as `jaxconv count` prints them.
 human_bytes = _human_bytes
-
-
-def feature_strip(features, *, gap: int = 2) -> np.ndarray:
-    """Every layer's mosaic (each normalised to [0, 1]) side by side, top-aligned, NaN gaps.
-
-    Args:
-        features: ``[(name, activation)]`` with activations (H, W, F) or (F,).
-        gap: NaN columns between layers.
-    """
-    mosaics = [tiling.normalise(tiling.feature_mosaic(a)) for _, a in features]
-    if not mosaics:
-        return np.full((1, 1), np.nan, np.float32)
-    height = max(m.shape[0] for m in mosaics)
-    parts = []
-    for m in mosaics:
-        block = np.full((height, m.shape[1] + gap), np.nan, np.float32)
-        block[:m.shape[0], :m.shape[1]] = m
-        parts.append(block)
-    return np.concatenate(parts, axis=1)[:, :-gap]
 
 
 def _regional(kernel, features):
@@ -57,11 +43,13 @@ def _regional(kernel, features):
 
 
 class ModelColumn(QWidget):
-    """Everything about one kind (``"dense"``, ``"local"`` or ``"conv"``), fed by `draw`.
+    """Everything about one column (a kind of `jaxconv.kinds`), fed by `draw`.
 
-    The layer and channel pickers choose which kernel is drawn; `show_gradients` swaps every
-    weight map for the gradient of the loss with respect to it. Clicking a unit in the feature
-    maps emits `unit_clicked`; `set_unit` outlines that unit and the weights it uses.
+    A panel of the window's table (`viewer.gui.layout`) with two drawing jobs: its maps (named
+    by the column's kind: weights and feature maps) and its curves. The layer and channel pickers
+    choose which kernel is drawn; `set_gradients` swaps every weight map for the gradient of the
+    loss with respect to it. Clicking a unit in the feature maps emits `unit_clicked`; `set_unit`
+    outlines that unit and the weights it uses.
 
     Signals:
         unit_clicked(object): the `viewer.session.snapshot.Unit` clicked in the feature maps.
@@ -75,13 +63,16 @@ class ModelColumn(QWidget):
     def __init__(self, kind: str, parent=None):
         super().__init__(parent)
         self.kind = kind
+        self.maps_job, self.jobs = kind, (kind, f"curves_{kind}")
         self.unit = None
         self.gradients = False
         self._maps = None
         self._counts = None
-        self._title = (f"kind_{kind}", {})  # `set_title`: the sharing dial renames the middle one
+        self.weights_step = None  # the step whose weights are drawn (they change only with it)
+        self._title = None  # (i18n key, fields) from `set_title`; None: the kind's own label
+        color = kinds.get(kind).color
         self.title = QLabel()
-        self.title.setStyleSheet(f"font-weight: bold; font-size: 15px; color: {COLORS[kind]};")
+        self.title.setStyleSheet(f"font-weight: bold; font-size: 15px; color: {color};")
         self.count = QLabel("—")
         self.count.setStyleSheet("font-size: 24px; font-weight: bold;")
         self.detail = QLabel()
@@ -104,7 +95,7 @@ class ModelColumn(QWidget):
         self.features_title.setWordWrap(True)
         self.features = ImagePanel("sequential")
         self.loss_plot, self.acc_plot = plot_widget(), plot_widget()
-        self.curves = {(what, split): curve(plot, COLORS[kind], dashed=split == "test")
+        self.curves = {(what, split): curve(plot, color, dashed=split == "test")
                        for what, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))
                        for split in ("train", "test")}
         self.ranges = {"loss": GrowingRange(self.loss_plot),
@@ -141,25 +132,52 @@ class ModelColumn(QWidget):
         box.addWidget(self.features, 3)
         box.addLayout(curves, 3)
 
+    def add_under_title(self, widget):
+        """Places ``widget`` (the sharing dial) right under the column's title."""
+        self.layout().insertWidget(1, widget)
+
+    def add_beside_weights(self, widget, stretch: int = 1):
+        """Places ``widget`` (the similarity map) right of the weight maps: a wide mosaic leaves
+        room there, the column has none below it. The weights keep a stretch of 3."""
+        box = self.layout()
+        index = box.indexOf(self.weights)
+        height = box.stretch(index)
+        box.removeWidget(self.weights)
+        row = QHBoxLayout()
+        row.addWidget(self.weights, 3)
+        row.addWidget(widget, stretch)
+        box.insertLayout(index, row, height)
+
     def retranslate(self):
         """Re-reads every label in the current language."""
-        self.title.setText(tr(self._title[0], **self._title[1]))
+        self.title.setText(kind_label(self.kind) if self._title is None
+                           else tr(self._title[0], **self._title[1]))
         self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
         self.channel_label.setText(tr("channel"))
         self.features_title.setText(tr("features"))
         set_labels(self.loss_plot, tr("loss"), bottom=tr("step"))
         set_labels(self.acc_plot, tr("accuracy"), bottom=tr("step"))
-        self.set_counts(self._counts)
+        self._show_counts()
         self._redraw_weights()
 
-    def set_title(self, key: str, **fields):
-        """Titles the column with label ``key`` of `viewer.i18n.TEXT` (``fields`` filled in)."""
-        self._title = (key, fields)
-        self.title.setText(tr(key, **fields))
+    def set_title(self, key: str | None = None, **fields):
+        """Titles the column with label ``key`` of `viewer.i18n.TEXT` (``fields`` filled in);
+        None: the kind's own label (`kind_label`)."""
+        self._title = None if key is None else (key, fields)
+        self.title.setText(kind_label(self.kind) if key is None else tr(key, **fields))
 
     def set_counts(self, counts):
-        """Shows a `viewer.session.snapshot.ModelCounts` (None: not counted yet)."""
+        """Shows a `viewer.session.snapshot.ModelCounts` (None: not counted yet).
+
+        New counts mean a new model in the column (a new session, the dial's rebuild): its
+        weights are drawn with the next snapshot, whatever its step.
+        """
         self._counts = counts
+        self.weights_step = None
+        self._show_counts()
+
+    def _show_counts(self):
+        counts = self._counts
         if counts is None:
             self.count.setText("—")
             self.detail.setText(tr("counting"))
@@ -177,7 +195,19 @@ class ModelColumn(QWidget):
         self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
         self._redraw_weights()
 
-    def draw(self, maps, *, weights: bool = True):
+    def draw(self, snapshot, job=None):
+        """Draws this column of a `viewer.session.snapshot.Snapshot`: job ``maps_job`` (the
+        feature maps, and the weights when the step moved on), ``curves_<kind>`` (the curves),
+        or both (None)."""
+        if job in (None, self.maps_job):
+            # Weights change only with the step: a stroke or a shift redraws the feature maps.
+            fresh = self.weights_step != snapshot.step
+            self.draw_maps(snapshot.models[self.kind], weights=fresh)
+            self.weights_step = snapshot.step
+        if job in (None, self.jobs[1]):
+            self.draw_curves(snapshot.history[self.kind])
+
+    def draw_maps(self, maps, *, weights: bool = True):
         """Draws a `viewer.session.snapshot.LayerMaps`: weight (or gradient) and feature maps.
 
         Args:
@@ -198,7 +228,7 @@ class ModelColumn(QWidget):
             self._redraw_weights()
         if first and self.unit is not None:
             self.channel.setValue(self.unit.channel)  # its maximum is known now
-        self.features.set_data(feature_strip(maps.features), levels=(0.0, 1.0))
+        self.features.set_data(tiling.feature_strip(maps.features), levels=(0.0, 1.0))
         self._mark_features()
 
     def _feature_clicked(self, row, col):
@@ -231,7 +261,7 @@ class ModelColumn(QWidget):
         self.features.mark([rect] if rect else [], color="#ff1744")
 
     def draw_curves(self, history):
-        """Draws this kind's ``{"train"|"test": {"step", "loss", "accuracy", ...}}`` history."""
+        """Draws this column's ``{"train"|"test": {"step", "loss", "accuracy", ...}}`` history."""
         for (what, split), item in self.curves.items():
             data = history[split]
             item.setData(data["step"], data[what])
@@ -266,7 +296,5 @@ class ModelColumn(QWidget):
                 not per_channel or self.channel.value() == unit.channel):
             rect = units.weight_rect(kernel, in_shape, out_shape, unit)
         self.weights.mark([rect] if rect else [])
-        hint = {6: "hint_regional" if regional else "hint_local", 4: "hint_conv"}.get(kernel.ndim)
-        if hint is None:
-            hint = "hint_dense" if in_shape is not None else "hint_matrix"
-        self.hint.setText(tr(hint))
+        kind = self._maps.layer_kinds.get(name)  # None: a vector layer (hidden, head)
+        self.hint.setText(tr("hint_matrix") if kind is None else kind_hint(kind))

@@ -1,6 +1,6 @@
-"""`ConnectionsPanel`: the clicked unit's receptive fields in the three kinds, side by side.
+"""`ConnectionsPanel`: the clicked unit's receptive fields in every column, side by side.
 
-For the same layer, channel and position in every kind: the input pixels the unit is wired to
+For the same layer, channel and position in every column: the input pixels the unit is wired to
 (its theoretical field, tinted in the kind's colour over the input) and the pixels that move it
 for this input now (``|d unit / d input|``, its effective field, scaled to each model's largest
 value). Both come with the snapshot (`viewer.session.session.Session.snapshot`, from `jaxconv.analysis.receptive`).
@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from jaxconv import kinds
 from viewer.gui import unit_geometry as units
-from viewer.gui.plots import COLORS, ImagePanel
-from viewer.i18n import tr
-from viewer.session.snapshot import KINDS
+from viewer.gui.plots import ImagePanel
+from viewer.i18n import kind_label, tr
 
 __all__ = ["ConnectionsPanel", "field_numbers"]
 
@@ -31,24 +31,32 @@ def field_numbers(fields) -> tuple[int, int]:
 
 
 class ConnectionsPanel(QWidget):
-    """Two rows (wired to, moves it now) by three kinds of input-sized images, fed by `draw`."""
+    """Two rows (wired to, moves it now) by one column per model of input-sized images, drawn
+    with every new snapshot (`draw`).
 
-    def __init__(self, parent=None):
+    Args:
+        columns: the columns' kinds, left to right.
+    """
+
+    jobs = ()  # drawn at once with each snapshot: a click answers in the frame it arrives
+
+    def __init__(self, columns, parent=None):
         super().__init__(parent)
+        self.columns = tuple(columns)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 15px;")
         self.unit_label = QLabel()
         self.unit_label.setWordWrap(True)
         self.row_labels = (QLabel(), QLabel())
-        self.names = {kind: QLabel() for kind in KINDS}
-        self.wired = {kind: ImagePanel("gray") for kind in KINDS}
-        self.moves = {kind: ImagePanel("heat") for kind in KINDS}
-        self.numbers = {kind: QLabel() for kind in KINDS}
+        self.names = {kind: QLabel() for kind in self.columns}
+        self.wired = {kind: ImagePanel("gray") for kind in self.columns}
+        self.moves = {kind: ImagePanel("heat") for kind in self.columns}
+        self.numbers = {kind: QLabel() for kind in self.columns}
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(2)
-        for i, kind in enumerate(KINDS):
-            self.names[kind].setStyleSheet(f"color: {COLORS[kind]}; font-weight: bold;")
+        for i, kind in enumerate(self.columns):
+            self.names[kind].setStyleSheet(f"color: {kinds.get(kind).color}; font-weight: bold;")
             self.numbers[kind].setStyleSheet("font-size: 10px; color: #444;")
             self.numbers[kind].setWordWrap(True)
             grid.addWidget(self.names[kind], 0, i)
@@ -57,8 +65,8 @@ class ConnectionsPanel(QWidget):
             grid.addWidget(self.numbers[kind], 5, i)
             for panel in (self.wired[kind], self.moves[kind]):
                 panel.setMinimumSize(60, 60)
-        grid.addWidget(self.row_labels[0], 1, 0, 1, 3)
-        grid.addWidget(self.row_labels[1], 3, 0, 1, 3)
+        grid.addWidget(self.row_labels[0], 1, 0, 1, len(self.columns))
+        grid.addWidget(self.row_labels[1], 3, 0, 1, len(self.columns))
         for label in self.row_labels:
             label.setStyleSheet("font-size: 10px; color: #444;")
         box = QVBoxLayout(self)
@@ -74,29 +82,31 @@ class ConnectionsPanel(QWidget):
         self.title.setText(tr("connections"))
         self.row_labels[0].setText(tr("wired_to"))
         self.row_labels[1].setText(tr("moves_it"))
-        for kind in KINDS:
-            self.names[kind].setText(tr(f"short_{kind}"))
+        for kind in self.columns:
+            self.names[kind].setText(kind_label(kind, short=True))
         self.draw(self._snapshot)
 
-    def draw(self, snapshot):
+    def draw(self, snapshot, job=None):
         """Draws the fields of ``snapshot.probe.unit`` (a hint to click one when there is none)."""
+        del job  # drawn whole
         self._snapshot = snapshot
         unit = None if snapshot is None else snapshot.probe.unit
         if unit is None:
             _set_text(self.unit_label, tr("click_a_unit"))
-            for kind in KINDS:
+            for kind in self.columns:
                 _set_text(self.numbers[kind], "")
             return
         where = "" if unit.position is None else tr("at", row=unit.position[0],
                                                     col=unit.position[1])
         _set_text(self.unit_label, tr("unit_is", layer=unit.layer, channel=unit.channel, where=where))
-        for kind in KINDS:
+        for kind in self.columns:
             fields = snapshot.models[kind].fields
             if fields is None:
                 _set_text(self.numbers[kind], "—")
                 continue
             theoretical, effective = fields
-            self.wired[kind].set_data(units.field_rgb(snapshot.image, theoretical, COLORS[kind]))
+            self.wired[kind].set_data(units.field_rgb(snapshot.image, theoretical,
+                                                      kinds.get(kind).color))
             top = float(effective.max())
             self.moves[kind].set_data(effective, levels=(0.0, top if top > 0 else 1.0))
             wired, moving = field_numbers(fields)

@@ -1,4 +1,4 @@
-"""`CountsPanel`: the models' parameter counts as bars on a log scale."""
+"""`CountsPanel`: the columns' parameter counts as bars on a log scale."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from viewer.gui.plots import (
-    COLORS,
-    cache_axes,
-)
-from viewer.i18n import tr
-from viewer.session.snapshot import KINDS
+from jaxconv import kinds
+from viewer.gui.plots import cache_axes
+from viewer.i18n import kind_label, tr
 
 __all__ = ["CountsPanel", "decade"]
 
@@ -26,15 +23,23 @@ def decade(k: int) -> str:
 
 
 class CountsPanel(pg.PlotWidget):
-    """The three parameter counts as bars on a log scale, the exact count above each."""
+    """Each column's parameter count as a bar on a log scale, the exact count above each.
 
-    def __init__(self, parent=None):
+    Args:
+        columns: the columns' kinds, left to right.
+    """
+
+    jobs = ()  # drawn with each count (`set_counts`), not from snapshots
+
+    def __init__(self, columns, parent=None):
         super().__init__(parent=parent)
-        self.counts = np.ones(len(KINDS))
-        self.bars = pg.BarGraphItem(x=np.arange(len(KINDS)), height=np.zeros(len(KINDS)), width=0.6,
-                                    brushes=[pg.mkBrush(COLORS[k]) for k in KINDS])
+        self.columns = tuple(columns)
+        n = len(self.columns)
+        self.counts = np.ones(n)
+        self.bars = pg.BarGraphItem(x=np.arange(n), height=np.zeros(n), width=0.6,
+                                    brushes=[pg.mkBrush(kinds.get(k).color) for k in self.columns])
         self.addItem(self.bars)
-        self.labels = [pg.TextItem("", anchor=(0.5, 1.0), color="k") for _ in KINDS]
+        self.labels = [pg.TextItem("", anchor=(0.5, 1.0), color="k") for _ in self.columns]
         for label in self.labels:
             self.addItem(label)
         item = self.getPlotItem()
@@ -42,17 +47,19 @@ class CountsPanel(pg.PlotWidget):
         item.hideButtons()
         cache_axes(item)
         self.setMouseEnabled(x=False, y=False)
-        self.setXRange(-0.6, len(KINDS) - 0.4, padding=0)
+        self.setXRange(-0.6, n - 0.4, padding=0)
+        self.setMinimumHeight(120)
         self.retranslate()
 
     def retranslate(self):
         """Re-reads the title and bar names in the current language."""
         self.getPlotItem().setTitle(tr("counts"), size="9pt")
-        self.getAxis("bottom").setTicks([[(i, tr(f"short_{k}")) for i, k in enumerate(KINDS)]])
+        self.getAxis("bottom").setTicks([[(i, kind_label(k, short=True))
+                                          for i, k in enumerate(self.columns)]])
 
     def set_counts(self, counts):
-        """Draws kind -> parameter count (a dict of ints)."""
-        self.counts = np.array([max(1, counts[k]) for k in KINDS], np.float64)
+        """Draws column -> parameter count (a dict of ints)."""
+        self.counts = np.array([max(1, counts[k]) for k in self.columns], np.float64)
         heights = np.log10(self.counts)
         self.bars.setOpts(height=heights)
         # Room above the tallest bar for its count (a quarter of the range), and at most six

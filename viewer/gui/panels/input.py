@@ -1,4 +1,4 @@
-"""`InputPanel`: browse the test images, shift one, and see each model's prediction."""
+"""`InputPanel`: browse the test images, shift one, and see each column's prediction."""
 
 from __future__ import annotations
 
@@ -15,26 +15,28 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from viewer.gui.plots import (
-    COLORS,
-    ImagePanel,
-)
-from viewer.i18n import tr
-from viewer.session.snapshot import KINDS
+from jaxconv import kinds
+from viewer.gui.plots import ImagePanel
+from viewer.i18n import kind_label, tr
 
 __all__ = ["InputPanel"]
 
 
 class InputPanel(QWidget):
-    """Browse test images, shift the selected one, and see each model's prediction.
+    """Browse test images, shift the selected one, and see each column's prediction; drawn at
+    once with every new snapshot.
+
+    Args:
+        columns: the columns' kinds, top to bottom.
 
     Signals:
         probe_changed(object): ``(index, dy, dx)`` whenever the sample or its shift changes.
     """
 
     probe_changed = pyqtSignal(object)
+    jobs = ()  # drawn at once with each snapshot: a shift answers in the frame it arrives
 
-    def __init__(self, parent=None):
+    def __init__(self, columns, parent=None):
         super().__init__(parent)
         self.dy = self.dx = 0
         self._class_names = ()
@@ -53,7 +55,7 @@ class InputPanel(QWidget):
         self.shift_label = QLabel()
         self.shift_label.setWordWrap(True)
         self.truth = QLabel()
-        self.predictions = {kind: (QLabel(), QProgressBar()) for kind in KINDS}
+        self.predictions = {kind: (QLabel(), QProgressBar()) for kind in columns}
         self._lay_out()
         self.sample.valueChanged.connect(lambda _: self._changed())
         self.previous.clicked.connect(lambda: self.sample.stepBy(-1))
@@ -84,7 +86,7 @@ class InputPanel(QWidget):
         box.addWidget(self.shift_label)
         box.addWidget(self.truth)
         for kind, (label, bar) in self.predictions.items():
-            label.setStyleSheet(f"color: {COLORS[kind]}; font-weight: bold;")
+            label.setStyleSheet(f"color: {kinds.get(kind).color}; font-weight: bold;")
             bar.setRange(0, 100)
             bar.setTextVisible(False)
             bar.setMaximumHeight(8)
@@ -99,7 +101,7 @@ class InputPanel(QWidget):
         self.shift_label.setText(tr("shift", dy=self.dy, dx=self.dx))
         self.truth.setText(tr("label_is", name=self._name(self._label)))
         for kind, (label, _) in self.predictions.items():
-            label.setText(tr("no_prediction", kind=tr(f"short_{kind}")))
+            label.setText(tr("no_prediction", kind=kind_label(kind, short=True)))
 
     def _name(self, label):
         if label is None:
@@ -124,8 +126,9 @@ class InputPanel(QWidget):
         self.shift_label.setText(tr("shift", dy=self.dy, dx=self.dx))
         self.probe_changed.emit(self.probe())
 
-    def draw(self, snapshot):
-        """Draws the snapshot's input and each model's prediction for it."""
+    def draw(self, snapshot, job=None):
+        """Draws the snapshot's input and each column's prediction for it."""
+        del job  # drawn whole
         self.image.set_data(snapshot.image.mean(axis=-1), levels=(0.0, 1.0))
         self._label = snapshot.label
         drawn = snapshot.label is None and getattr(snapshot.probe, "drawn", 0)
@@ -134,10 +137,10 @@ class InputPanel(QWidget):
         for kind, (label, bar) in self.predictions.items():
             probs = snapshot.models[kind].probs
             if not np.all(np.isfinite(probs)):  # a diverged model predicts nothing: not "0 (nan%)"
-                label.setText(f"{tr(f'short_{kind}')}: —")
+                label.setText(tr("no_prediction", kind=kind_label(kind, short=True)))
                 bar.setValue(0)
                 continue
             best = int(np.argmax(probs))
-            label.setText(tr("prediction", kind=tr(f"short_{kind}"), name=self._name(best),
+            label.setText(tr("prediction", kind=kind_label(kind, short=True), name=self._name(best),
                              confidence=float(probs[best])))
             bar.setValue(round(100 * float(probs[best])))

@@ -1,4 +1,4 @@
-"""`MetricsPanel`: loss and accuracy of every model against step and against wall time."""
+"""`MetricsPanel`: loss and accuracy of every column's model against step and against wall time."""
 
 from __future__ import annotations
 
@@ -9,29 +9,30 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from viewer.gui.plots import (
-    COLORS,
-    GrowingRange,
-    curve,
-    plot_widget,
-    set_labels,
-)
-from viewer.i18n import tr
-from viewer.session.snapshot import KINDS
+from jaxconv import kinds
+from viewer.gui.plots import GrowingRange, curve, plot_widget, set_labels
+from viewer.i18n import kind_label, tr
 
 __all__ = ["MetricsPanel"]
 
 
 class MetricsPanel(QWidget):
-    """Loss and accuracy of all three kinds against step and against each model's wall time.
+    """Loss and accuracy of every column against step and against each model's wall time.
 
-    Train curves are solid, test curves dashed; colours are the kinds'.
+    Train curves are solid, test curves dashed; colours are the kinds' (`jaxconv.kinds`). A
+    panel of the window's table with one drawing job per plot (`PLOTS`).
+
+    Args:
+        columns: the columns' kinds, left to right.
     """
 
     PLOTS = (("loss", "step"), ("accuracy", "step"), ("loss", "time"), ("accuracy", "time"))
+    jobs = PLOTS
 
-    def __init__(self, parent=None):
+    def __init__(self, columns, parent=None):
         super().__init__(parent)
+        self.columns = tuple(columns)
+        self.setMinimumHeight(170)
         # A legend line above the plots, not inside one: no curve can run under it.
         self.legend = QLabel()
         row = QHBoxLayout()
@@ -46,9 +47,9 @@ class MetricsPanel(QWidget):
             self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
             self.plots[what, axis] = plot
             row.addWidget(plot)
-            for kind in KINDS:
+            for kind in self.columns:
                 for split in ("train", "test"):
-                    self.curves[what, axis, kind, split] = curve(plot, COLORS[kind],
+                    self.curves[what, axis, kind, split] = curve(plot, kinds.get(kind).color,
                                                                  dashed=split == "test")
         self.retranslate()
 
@@ -58,15 +59,19 @@ class MetricsPanel(QWidget):
             key = "vs_step" if axis == "step" else "vs_time"
             set_labels(plot, tr(key, what=tr(what)),
                        bottom=tr("step") if axis == "step" else tr("wall_time"))
-        names = "&nbsp;&nbsp;".join(f'<b style="color:{COLORS[kind]}">━ {tr(f"short_{kind}")}</b>'
-                                     for kind in KINDS)
+        names = "&nbsp;&nbsp;".join(f'<b style="color:{kinds.get(kind).color}">━ '
+                                     f'{kind_label(kind, short=True)}</b>' for kind in self.columns)
         self.legend.setText(f"{names}&nbsp;&nbsp;&nbsp;{tr('line_styles')}")
 
-    def draw(self, history, only=None):
-        """Draws kind -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
+    def draw(self, snapshot, job=None):
+        """Draws plot ``job`` (a ``(what, axis)`` of `PLOTS`; None: all four) of ``snapshot``."""
+        self.draw_history(snapshot.history, only=job)
+
+    def draw_history(self, history, only=None):
+        """Draws column -> ``{"train"|"test": {"step", "time", "loss", "accuracy"}}``.
 
         Args:
-            history: the metrics of every kind.
+            history: the metrics of every column.
             only: redraw just this ``(what, axis)`` plot of `PLOTS`; None redraws all four.
         """
         for (what, axis, kind, split), item in self.curves.items():
@@ -76,5 +81,5 @@ class MetricsPanel(QWidget):
             item.setData(data[axis], data[what])
         for key, keeper in self.ranges.items():
             if only is None or key == only:
-                runs = [history[k][s] for k in KINDS for s in ("train", "test")]
+                runs = [history[k][s] for k in self.columns for s in ("train", "test")]
                 keeper.update([r[key[1]] for r in runs], [r[key[0]] for r in runs])

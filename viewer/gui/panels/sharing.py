@@ -1,11 +1,15 @@
-"""The weight-sharing dial of the middle column, and its map of each filter's likeness to the mean.
+"""The weight-sharing dial of the dial's column, and its map of each filter's likeness to the mean.
 
-`SharingDial` sets regions per side from 1 (one kernel: a convolution) to one per position (the
+The dial belongs to the first column whose kind has a regional form
+(`viewer.session.columns.dial_column`; the lecture's locally-connected column). `SharingDial`
+sets regions per side from 1 (one kernel: a convolution) to one per position (the
 locally-connected layer); the window then asks the worker to rebuild and retrain that column
-alone (`viewer.session.columns.set_regions`) while the other two train on. `SimilarityPanel` draws, for
-the layer and channel the column's pickers show, the cosine similarity of every position's (or
-region's) filter to the mean filter (`jaxconv.analysis.similarity.similarity_to_mean`): does a
-locally-connected layer learn to share? `DialMixin` wires both into `viewer.gui.window.MainWindow`.
+alone (`viewer.session.columns.set_regions`) while the others train on. `SimilarityPanel` draws,
+for the layer and channel the column's pickers show, the cosine similarity of every position's
+(or region's) filter to the mean filter, which the worker computes with each snapshot
+(`viewer.session.columns.filter_similarity`): does a locally-connected layer learn to share?
+Both sit in the column (the window's table, `viewer.gui.layout`); `DialMixin` is the window's
+part of the dial.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from jaxconv import kinds
 from viewer.gui.plots import ImagePanel
-from viewer.i18n import set_alias, tr
-from viewer.session.columns import DIAL_KIND, per_position, shown_regions
+from viewer.i18n import kind_label, show_column_as, tr
+from viewer.session.columns import dial_column, per_position, shown_regions
 
 __all__ = ["DialMixin", "SETTLE_MS", "SharingDial", "SimilarityPanel", "column_title"]
 
@@ -32,11 +37,12 @@ __all__ = ["DialMixin", "SETTLE_MS", "SharingDial", "SimilarityPanel", "column_t
 SETTLE_MS = 400
 
 
-def column_title(settings, input_shape) -> tuple[str, dict]:
-    """The middle column's title as ``(i18n key, fields)`` for ``settings``."""
+def column_title(settings, input_shape) -> tuple[str | None, dict]:
+    """The dial column's title as ``(i18n key, fields)`` for ``settings``; ``(None, {})``: its
+    kind's own label (one kernel per position)."""
     regions = shown_regions(settings, input_shape)
     if regions == per_position(settings, input_shape):
-        return f"kind_{DIAL_KIND}", {}
+        return None, {}
     if regions == 1:
         return "kind_regional_one", {}
     return "kind_regional", {"r": regions}
@@ -125,13 +131,23 @@ class SharingDial(QWidget):
 class SimilarityPanel(QWidget):
     """Cosine similarity of each position's (or region's) filter to the mean filter, one channel.
 
+    A panel of the window's table (job ``"similarity"``): it draws the map the worker computed
+    with the snapshot (`viewer.session.snapshot.LayerMaps.similarity`) for the layer and channel
+    that ``column``'s pickers show, and follows the pickers.
+
+    Args:
+        column: the dial's `viewer.gui.panels.column.ModelColumn`.
+
     Attributes:
         map: the (rows, cols) similarities drawn now, or None when the layer has no filter per
             position (a conv or dense layer).
     """
 
-    def __init__(self, parent=None):
+    jobs = ("similarity",)
+
+    def __init__(self, column, parent=None):
         super().__init__(parent)
+        self.column = column
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 11px;")
         self.image = ImagePanel("diverging")
@@ -142,38 +158,48 @@ class SimilarityPanel(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.map = None
         self._shown = None  # (layer, channel, channel mean, layer mean) for the summary line
+        self._snapshot = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.title)
         box.addWidget(self.image, 1)
         box.addWidget(self.summary)
+        column.layer.currentIndexChanged.connect(self._picked)
+        column.channel.valueChanged.connect(self._picked)
         self.retranslate()
 
-    def draw(self, layer: str, kernel, channel: int):
+    def draw(self, snapshot, job=None):
+        """Draws the column's similarity map of ``snapshot`` for its pickers' layer and channel."""
+        del job  # one job
+        self._snapshot = snapshot
+        layer = self.column.layer.currentText()
+        if layer:  # the column has drawn its layers (its own job comes first)
+            similarity = snapshot.models[self.column.kind].similarity or {}
+            self.show(layer, similarity.get(layer), self.column.channel.value())
+
+    def _picked(self, *_):
+        if self._snapshot is not None:
+            self.draw(self._snapshot)
+
+    def show(self, layer: str, similarity, channel: int):
         """Draws layer ``layer``'s map for output channel ``channel``.
 
         Args:
             layer: the layer's name.
-            kernel: its kernel (*positions, kh, kw, C, F) (local or regional), or any other
-                kernel (conv, dense: nothing to compare) or None.
+            similarity: its (rows, cols, F) similarities (`viewer.session.columns.filter_similarity`),
+                or None: the layer has no filter per position (conv, dense).
             channel: the output channel.
         """
-        if kernel is None or np.ndim(kernel) != 6:
+        if similarity is None:
             self.map, self._shown = None, (layer, None, None, None)
             self.image.set_data(np.full((1, 1), np.nan, np.float32), levels=(-1.0, 1.0))
         else:
-            from jaxconv.analysis.similarity import (
-                similarity_to_mean,  # numpy only, loaded when drawn
-            )
-
-            similarity = similarity_to_mean(kernel)
             channel = min(max(0, int(channel)), similarity.shape[-1] - 1)
             self.map = similarity[..., channel]
             self._shown = (layer, channel, float(np.nanmean(self.map)),
                            float(np.nanmean(similarity)))
             self.image.set_data(self.map, levels=(-1.0, 1.0))
         self.retranslate()
-
     def retranslate(self):
         """Re-reads every label in the current language."""
         self.title.setText(tr("similarity"))
@@ -190,40 +216,36 @@ class SimilarityPanel(QWidget):
 
 
 class DialMixin:
-    """The dial's part of `viewer.gui.window.MainWindow` (which has ``columns``, ``counts``,
-    ``settings``, ``snapshot``, ``worker``, ``threads`` and the status-line methods)."""
+    """The dial's part of `viewer.gui.window.MainWindow` (which has ``columns``, ``dial``,
+    ``counts``, ``settings``, ``session``, ``worker``, ``threads`` and the status-line methods);
+    every method does nothing when no column has a dial (``dial`` None)."""
 
-    def _make_dial(self):
-        column = self.columns[DIAL_KIND]
-        self.dial, self.similarity = SharingDial(), SimilarityPanel()
-        box = column.layout()
-        box.insertWidget(1, self.dial)
-        # The map goes beside the weights: a wide mosaic leaves room there, the column has none.
-        index = box.indexOf(column.weights)
-        stretch = box.stretch(index)
-        box.removeWidget(column.weights)
-        row = QHBoxLayout()
-        row.addWidget(column.weights, 3)
-        row.addWidget(self.similarity, 2)
-        box.insertLayout(index, row, stretch)
-        self._model_counts = {}
-        self.dial.regions_chosen.connect(self.set_regions)
-        column.layer.currentIndexChanged.connect(self._draw_similarity)
-        column.channel.valueChanged.connect(self._draw_similarity)
+    def _connect_dial(self):
+        """Wires the dial of newly built panels (`viewer.gui.layout.build`)."""
+        if getattr(self, "_shown_as", None) is not None:  # the old columns' dial: its own name
+            show_column_as(self._dial_column)
+        self._model_counts, self._input_shape, self._shown_as = {}, None, None
+        self._dial_column = dial_column(tuple(self.columns))
+        if self._dial_column is not None:
+            self.dial.regions_chosen.connect(self.set_regions)
 
     def set_regions(self, regions):
-        """Rebuilds the middle column with ``regions`` per side (None: one kernel per position)
-        and trains it from fresh weights; the other two columns go on from where they are."""
+        """Rebuilds the dial's column with ``regions`` per side (None: one kernel per position)
+        and trains it from fresh weights; the other columns go on from where they are."""
+        if self._dial_column is None:
+            return
         self.settings = self.settings.with_fields(regions=regions)
         if self.worker is not None and self.threads.alive(self.worker):
             self.worker.request("set_regions", regions)
-            self.show_status(tr("rebuilding", kind=tr(f"short_{DIAL_KIND}")))
+            self.show_status(tr("rebuilding", kind=kind_label(self._dial_column, short=True)))
 
     def _dial_prepared(self, counts):
-        # A restored session's column is as it was saved (`viewer.session.columns.restored_settings`).
-        self.settings = self.settings.with_fields(regions=self.session.settings.model.regions)
         self._input_shape = counts.input_shape
         self._model_counts = dict(counts.models)
+        if self._dial_column is None:
+            return
+        # A restored session's column is as it was saved (`viewer.session.columns.restored_settings`).
+        self.settings = self.settings.with_fields(regions=self.session.settings.model.regions)
         self.dial.set_range(per_position(self.settings, counts.input_shape),
                             shown_regions(self.settings, counts.input_shape))
         self._rename(counts.input_shape)
@@ -232,32 +254,30 @@ class DialMixin:
         """Handles a `set_regions` answer (True), or leaves ``served`` to the caller (False)."""
         if served.name != "set_regions":
             return False
+        if self._dial_column is None:  # an old session's answer: these columns have no dial
+            return True
         if served.error is not None:
             self.show_error(tr("failed", error=f"{type(served.error).__name__}: {served.error}"))
             return True
-        self._model_counts[DIAL_KIND] = served.result
-        column = self.columns[DIAL_KIND]
-        column.set_counts(served.result)
+        dial = self._dial_column
+        self._model_counts[dial] = served.result
+        self.columns[dial].set_counts(served.result)  # its next snapshot redraws the new weights
         self._rename(self._input_shape)
         self.counts.set_counts({kind: c.params for kind, c in self._model_counts.items()})
-        self._weights_step.pop(DIAL_KIND, None)  # its next snapshot redraws the new weights
-        self.show_status(tr("rebuilt", kind=tr(f"short_{DIAL_KIND}"),
+        self.show_status(tr("rebuilt", kind=kind_label(dial, short=True),
                             params=f"{served.result.params:,}", step=served.step))
         return True
 
     def _rename(self, input_shape):
-        """Titles the middle column, and names it "Regional" in every panel while it is."""
+        """Titles the dial's column, and names it by its kind's regional form in every panel
+        while it shares by region."""
+        dial = self._dial_column
         key, fields = column_title(self.settings, input_shape)
-        self.columns[DIAL_KIND].set_title(key, **fields)
-        alias = "short_regional" if key != f"kind_{DIAL_KIND}" else None
-        if alias != getattr(self, "_alias", None):  # only then: it rewrites every label
-            self._alias = alias
-            set_alias(f"short_{DIAL_KIND}", alias)
+        shown = None if key is None else kinds.get(dial).regional_form
+        renamed = shown != self._shown_as
+        if renamed:
+            self._shown_as = shown
+            show_column_as(dial, shown)
+        self.columns[dial].set_title(key, **fields)
+        if renamed:  # only then: it rewrites every label
             self.retranslate()  # the legend, the predictions, the parameter bars, the connections
-
-    def _draw_similarity(self, *_):
-        if self.snapshot is None:
-            return
-        layer = self.columns[DIAL_KIND].layer.currentText()
-        kernels = self.snapshot.models[DIAL_KIND].kernels
-        self.similarity.draw(layer, kernels.get(layer), self.columns[DIAL_KIND].channel.value())

@@ -10,17 +10,21 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from viewer.gui.plots import COLORS, cache_axes, curve, nice_ceiling, plot_widget, set_labels
+from jaxconv import kinds
+from viewer.gui.plots import cache_axes, curve, nice_ceiling, plot_widget, set_labels
 from viewer.i18n import tr
-from viewer.session.snapshot import KINDS
 
 __all__ = ["EquivariancePanel", "ProbePanels", "ShiftAccuracyPanel"]
 
 
 class ShiftAccuracyPanel(QWidget):
-    """Each kind's test accuracy for inputs moved -k..k pixels: solid across, dashed down."""
+    """Each column's test accuracy for inputs moved -k..k pixels: solid across, dashed down.
 
-    def __init__(self, parent=None):
+    Args:
+        columns: the columns' kinds.
+    """
+
+    def __init__(self, columns, parent=None):
         super().__init__(parent)
         self.plot = plot_widget()
         self.plot.setYRange(0, 1, padding=0.02)
@@ -29,8 +33,8 @@ class ShiftAccuracyPanel(QWidget):
         # Two fixed lines, never wrapped: a wrapped label's height-for-width made the window's
         # grid split its rows evenly and cut the columns' text above. Cut at the right if narrow.
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.curves = {(kind, axis): curve(self.plot, COLORS[kind], dashed=axis == "y")
-                       for kind in KINDS for axis in ("x", "y")}
+        self.curves = {(kind, axis): curve(self.plot, kinds.get(kind).color, dashed=axis == "y")
+                       for kind in columns for axis in ("x", "y")}
         self.result = None
         self._range = None
         box = QVBoxLayout(self)
@@ -65,14 +69,22 @@ class ShiftAccuracyPanel(QWidget):
 
 
 class EquivariancePanel(pg.PlotWidget):
-    """Per spatial layer, one bar per kind: ``||f(shift x) - shift f(x)|| / ||f(x)||``."""
+    """Per spatial layer, one bar per column: ``||f(shift x) - shift f(x)|| / ||f(x)||``.
 
-    WIDTH = 0.26
+    Args:
+        columns: the columns' kinds, whose bars stand left to right in this order.
+    """
 
-    def __init__(self, parent=None):
+    #: The width of one layer's group of bars (a layer is 1 apart from the next).
+    GROUP = 0.78
+
+    def __init__(self, columns, parent=None):
         super().__init__(parent=parent)
-        self.bars = {kind: pg.BarGraphItem(x=[], height=[], width=self.WIDTH,
-                                           brush=pg.mkBrush(COLORS[kind])) for kind in KINDS}
+        self.columns = tuple(columns)
+        self.width = self.GROUP / len(self.columns)  # 0.26 for the lecture's three
+        self.bars = {kind: pg.BarGraphItem(x=[], height=[], width=self.width,
+                                           brush=pg.mkBrush(kinds.get(kind).color))
+                     for kind in self.columns}
         for bar in self.bars.values():
             self.addItem(bar)
         item = self.getPlotItem()
@@ -96,11 +108,11 @@ class EquivariancePanel(pg.PlotWidget):
             self.layers = layers
             self.getAxis("bottom").setTicks([list(enumerate(layers))])
             self.setXRange(-0.6, len(layers) - 0.4, padding=0)
-        top = 0.0
-        for i, kind in enumerate(KINDS):
+        top, middle = 0.0, (len(self.columns) - 1) / 2
+        for i, kind in enumerate(self.columns):
             heights = np.array([self.values.get(kind, {}).get(name, np.nan) for name in layers],
                                np.float64)
-            self.bars[kind].setOpts(x=np.arange(len(layers)) + (i - 1) * self.WIDTH,
+            self.bars[kind].setOpts(x=np.arange(len(layers)) + (i - middle) * self.width,
                                     height=np.nan_to_num(heights))
             top = max(top, float(np.nanmax(heights, initial=0.0)))
         top = nice_ceiling(max(top, 0.1))
@@ -110,12 +122,19 @@ class EquivariancePanel(pg.PlotWidget):
 
 
 class ProbePanels(QWidget):
-    """The two probe panels, one above the other (each as wide as a model column), drawn together."""
+    """The two probe panels, one above the other (each as wide as a model column), drawn together
+    with each measure the worker makes (`TrainWorker.measured`), not from snapshots.
 
-    def __init__(self, parent=None):
+    Args:
+        columns: the columns' kinds.
+    """
+
+    jobs = ()
+
+    def __init__(self, columns, parent=None):
         super().__init__(parent)
-        self.shift = ShiftAccuracyPanel()
-        self.equivariance = EquivariancePanel()
+        self.shift = ShiftAccuracyPanel(columns)
+        self.equivariance = EquivariancePanel(columns)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         self.shift.plot.setMinimumHeight(150)
@@ -128,7 +147,8 @@ class ProbePanels(QWidget):
         self.shift.retranslate()
         self.equivariance.retranslate()
 
-    def draw(self, result):
+    def draw(self, result, job=None):
         """Draws a `viewer.session.measures.ProbeResult` in both panels."""
+        del job  # drawn whole
         self.shift.draw(result)
         self.equivariance.draw(result)
