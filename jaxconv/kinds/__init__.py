@@ -15,11 +15,20 @@ Example:
 from jaxconv.kinds.conv import ConvKind
 from jaxconv.kinds.dense import DenseKind
 from jaxconv.kinds.local import LocalKind
-from jaxconv.kinds.record import SHARING, Kind, get, names, register, registered, unregister
+from jaxconv.kinds.record import (
+    ENTRY_POINTS,
+    SHARING,
+    Kind,
+    get,
+    names,
+    register,
+    registered,
+    unregister,
+)
 from jaxconv.kinds.regional import RegionalKind
 
-__all__ = ["SHARING", "ConvKind", "DenseKind", "Kind", "LocalKind", "RegionalKind", "get",
-           "names", "register", "registered", "unregister"]
+__all__ = ["ENTRY_POINTS", "SHARING", "ConvKind", "DenseKind", "Kind", "LocalKind",
+           "RegionalKind", "get", "names", "register", "registered", "unregister"]
 
 for _kind in (DenseKind(), LocalKind(), RegionalKind(), ConvKind()):
     register(_kind, replace=True)

@@ -69,15 +69,19 @@ class ConvKind(Kind):
         if call is None:
             return None
         example, window, batch = call
-        return self.cost(example, params["kernel"].shape[-1], window,
-                         strides=shapes.none_as_one(module.strides), padding=module.padding,
-                         dilation=shapes.none_as_one(module.kernel_dilation),
-                         groups=module.feature_group_count, use_bias="bias" in params,
-                         batch_size=batch, dtype=dtype)
+        settings = self.claims(example, kernel_size=window,
+                               strides=shapes.none_as_one(module.strides), padding=module.padding,
+                               dilation=shapes.none_as_one(module.kernel_dilation),
+                               groups=module.feature_group_count)
+        if settings is None:
+            return None
+        return self.cost(example, params["kernel"].shape[-1], **settings,
+                         use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     def spatial_layer(self, config, features, x, name):
-        window = (config.kernel_size,) * (x.ndim - 2)  # a square window (an int is 1-D in Flax)
-        return self.linen(features, window, strides=config.strides, padding=config.padding,
+        s = self.model_settings(config, x.shape[1:])
+        return self.linen(features, s["kernel_size"], strides=s["strides"], padding=s["padding"],
+                          kernel_dilation=s["dilation"], feature_group_count=s["groups"],
                           name=name)(x)
 
     @property

@@ -78,8 +78,9 @@ class DenseKind(Kind):
                                    batch_size=_reading.batch(input_shape, 1), dtype=dtype)
 
     def spatial_layer(self, config, features, x, name):
-        geom = shapes.geometry("Model", x.shape[1:-1], config.kernel_size, strides=config.strides,
-                               padding=config.padding)
+        s = self.model_settings(config, x.shape[1:])
+        geom = shapes.geometry("Model", x.shape[1:-1], s["kernel_size"], strides=s["strides"],
+                               padding=s["padding"], dilation=s["dilation"])
         out_shape = (*geom.out_spatial, features)
         y = self.linen(math.prod(out_shape), name=name)(x.reshape(x.shape[0], -1))
         return y.reshape(x.shape[0], *out_shape)

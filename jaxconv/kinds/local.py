@@ -59,15 +59,18 @@ class LocalKind(Kind):
         if call is None:
             return None
         example, window, batch = call
-        return self.cost(example, params["kernel"].shape[-1], window,
-                         strides=shapes.none_as_one(module.strides), padding=module.padding,
-                         dilation=shapes.none_as_one(module.kernel_dilation),
+        settings = self.claims(example, kernel_size=window,
+                               strides=shapes.none_as_one(module.strides), padding=module.padding,
+                               dilation=shapes.none_as_one(module.kernel_dilation))
+        if settings is None:
+            return None
+        return self.cost(example, params["kernel"].shape[-1], **settings,
                          use_bias="bias" in params, batch_size=batch, dtype=dtype)
 
     def spatial_layer(self, config, features, x, name):
-        window = (config.kernel_size,) * (x.ndim - 2)
-        return self.linen(features, window, strides=config.strides, padding=config.padding,
-                          name=name)(x)
+        s = self.model_settings(config, x.shape[1:])
+        return self.linen(features, s["kernel_size"], strides=s["strides"], padding=s["padding"],
+                          kernel_dilation=s["dilation"], name=name)(x)
 
     @property
     def op(self):

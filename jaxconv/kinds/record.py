@@ -36,7 +36,7 @@ from jaxconv.validate import check_choice
 if TYPE_CHECKING:
     from jaxconv.costs.counting import Cost
 
-__all__ = ["SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
+__all__ = ["ENTRY_POINTS", "SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
 
 #: How a kind shares weights between the units of one output channel: ``"none"`` (every unit
 #: or position has its own), ``"regions"`` (the positions of a region share one kernel) or
@@ -114,8 +114,10 @@ class Kind(abc.ABC):
         """
         if self.needs_regions and regions is None:
             return None
-        return self.cost(input_shape, features, kernel_size, strides=strides, padding=padding,
-                         dilation=dilation, regions=regions, use_bias=use_bias,
+        settings = self.layer_settings(tuple(input_shape), kernel_size=kernel_size,
+                                       strides=strides, padding=padding, dilation=dilation,
+                                       regions=regions)
+        return self.cost(input_shape, features, **settings, use_bias=use_bias,
                          batch_size=batch_size, dtype=dtype)
 
     def module_cost(self, module, input_shape, params, dtype):
@@ -142,7 +144,28 @@ class Kind(abc.ABC):
         out.update((k, v) for k, v in given.items() if v is not None)
         return out
 
+    def claims(self, example, **given) -> dict[str, Any] | None:
+        """The settings of a traced module of this kind's classes, if they are this kind's.
+
+        ``given`` are the module's settings; they are this kind's when :meth:`layer_settings`
+        keeps them (a depthwise kind fixes ``groups``, so a conv of other groups is not one of
+        its layers). Returns the settings, or None.
+        """
+        settings = self.layer_settings(tuple(example), **given)
+        if any(value is not None and settings[key] != value for key, value in given.items()):
+            return None
+        return settings
+
     # --- the model: a layer of jaxconv.models.Model ------------------------------------------
+    def model_settings(self, config, input_shape, *, fn: str = "Model") -> dict[str, Any]:
+        """:meth:`layer_settings` of a model layer of ``config`` on one example ``input_shape``
+        ``(H, W, C)``: its square window, strides and padding (what
+        :func:`jaxconv.models.layer_shapes` and :meth:`spatial_layer` both use); ``fn`` names
+        the caller in errors."""
+        window = (config.kernel_size,) * (len(input_shape) - 1)
+        return self.layer_settings(tuple(input_shape), kernel_size=window,
+                                   strides=config.strides, padding=config.padding)
+
     @abc.abstractmethod
     def spatial_layer(self, config, features: int, x, name: str):
         """The ``jaxconv.models.Model`` layer of this kind, applied to ``x`` (N, H, W, C).
@@ -233,6 +256,37 @@ class Kind(abc.ABC):
 
 _REGISTRY: dict[str, Kind] = {}
 
+#: The entry-point group through which another installed package offers kinds: each entry names a
+#: `Kind` subclass or instance (``[project.entry-points."jaxconv.kinds"]`` ``depthwise =
+#: "mypkg.kinds:DepthwiseKind"``). They are registered the first time the registry is asked, in
+#: every process, so ``jaxconv count``, ``compare``, ``bench`` and the viewer offer them too.
+ENTRY_POINTS = "jaxconv.kinds"
+_PLUGINS = {"loaded": False}
+
+
+def _load_plugins() -> None:
+    """Registers the kinds of the installed packages' entry points, once per process.
+
+    A plugin that fails to load or is no `Kind` is left out with one warning naming it; the
+    other kinds work. A plugin never replaces a kind of the same name registered before it.
+    """
+    if _PLUGINS["loaded"]:
+        return
+    _PLUGINS["loaded"] = True
+    import warnings
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=ENTRY_POINTS):
+        try:
+            found = point.load()
+            kind = found() if isinstance(found, type) else found
+            if not isinstance(kind, Kind) or kind.name not in _REGISTRY:
+                register(kind)
+        except Exception as error:  # noqa: BLE001 - another package's code: say it, go on
+            warnings.warn(f"jaxconv.kinds: the kind {point.name!r} offered by {point.value!r} is "
+                          f"left out ({type(error).__name__}: {error}).", RuntimeWarning,
+                          stacklevel=3)
+
 
 def register(kind: Kind, *, replace: bool = False) -> Kind:
     """Adds ``kind`` to the registry; returns it.
@@ -270,7 +324,9 @@ def unregister(name: str) -> None:
 
 
 def registered() -> tuple[Kind, ...]:
-    """Every registered kind, from no structure to full structure (by ``order``, then name)."""
+    """Every registered kind, from no structure to full structure (by ``order``, then name);
+    the installed packages' kinds (:data:`ENTRY_POINTS`) are registered on the first call."""
+    _load_plugins()
     return tuple(sorted(_REGISTRY.values(), key=lambda k: (k.order, k.name)))
 
 

@@ -53,23 +53,28 @@ class RegionalKind(Kind):
         if call is None:
             return None
         example, window, batch = call
-        return self.cost(example, kernel[-1], window, regions=kernel[:len(window)],
-                         strides=shapes.none_as_one(module.strides), padding=module.padding,
-                         dilation=shapes.none_as_one(module.kernel_dilation),
-                         use_bias="bias" in params, batch_size=batch, dtype=dtype)
+        settings = self.claims(example, kernel_size=window, regions=kernel[:len(window)],
+                               strides=shapes.none_as_one(module.strides), padding=module.padding,
+                               dilation=shapes.none_as_one(module.kernel_dilation))
+        if settings is None:
+            return None
+        return self.cost(example, kernel[-1], **settings, use_bias="bias" in params,
+                         batch_size=batch, dtype=dtype)
 
-    @staticmethod
-    def model_regions(config, out_spatial) -> tuple[int, ...]:
-        """A model layer's regions: ``config.regions`` per dim, capped at the layer's output
-        size (None: one per position)."""
-        return tuple(o if config.regions is None else min(config.regions, o) for o in out_spatial)
+    def model_settings(self, config, input_shape, *, fn="Model"):
+        """A model layer's settings, with ``config.regions`` per dim capped at the layer's output
+        size (None: one region per position)."""
+        s = super().model_settings(config, input_shape, fn=fn)
+        out = shapes.geometry(fn, tuple(input_shape[:-1]), s["kernel_size"],
+                              strides=s["strides"], padding=s["padding"],
+                              dilation=s["dilation"]).out_spatial
+        regions = tuple(o if config.regions is None else min(config.regions, o) for o in out)
+        return {**s, "regions": regions}
 
     def spatial_layer(self, config, features, x, name):
-        window = (config.kernel_size,) * (x.ndim - 2)
-        out = shapes.geometry("Model", x.shape[1:-1], config.kernel_size, strides=config.strides,
-                              padding=config.padding).out_spatial
-        return self.linen(features, window, self.model_regions(config, out),
-                          strides=config.strides, padding=config.padding, name=name)(x)
+        s = self.model_settings(config, x.shape[1:])
+        return self.linen(features, s["kernel_size"], s["regions"], strides=s["strides"],
+                          padding=s["padding"], kernel_dilation=s["dilation"], name=name)(x)
 
     @property
     def op(self):

@@ -71,8 +71,9 @@ def layer_names(config: ModelConfig) -> list[str]:
 def _spatial(config: ModelConfig, index: int, spatial, channels, label: str) -> LayerShape:
     """Spatial layer ``index`` on ``(*spatial, channels)``; ``label`` starts its errors."""
     features = config.channels[index]
-    window = shapes.geometry(label, spatial, config.kernel_size, strides=config.strides,
-                             padding=config.padding)
+    s = kinds.get(config.kind).model_settings(config, (*spatial, channels), fn=label)
+    window = shapes.geometry(label, spatial, s["kernel_size"], strides=s["strides"],
+                             padding=s["padding"], dilation=s["dilation"])
     pool = None
     if config.pool:
         pool = shapes.geometry(label, window.out_spatial,
