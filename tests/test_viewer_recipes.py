@@ -14,9 +14,8 @@ import pytest
 from viewer_tiny import TINY
 
 from jaxconv import names, train
-from viewer.session.columns import DIAL_KIND
+from viewer.session.columns import dial_column
 from viewer.session.session import Session
-from viewer.session.snapshot import KINDS
 
 RECIPES = list(itertools.product(names.OPTIMIZERS, names.SCHEDULES))
 
@@ -24,7 +23,7 @@ RECIPES = list(itertools.product(names.OPTIMIZERS, names.SCHEDULES))
 def _trains_two_rounds(session):
     rounds = session.rounds()
     assert [next(rounds), next(rounds)] == [1, 2]
-    for kind in KINDS:
+    for kind in session.settings.columns:
         losses = session.history[kind].view()["train"]["loss"]
         assert len(losses) == 2 and np.all(np.isfinite(losses)), (kind, losses)
 
@@ -36,7 +35,7 @@ def test_every_optimizer_and_schedule_trains_in_the_session(optimizer, schedule)
     session = Session(settings)
     session.prepare()
     tx = train.make_tx(session.settings.train)  # the transform fit updates with
-    for kind in KINDS:  # each column's state was made by it, not by a constant-rate twin
+    for kind in session.settings.columns:  # each column's state was made by it, not by a constant-rate twin
         state = session.states[kind]
         assert (jax.tree.structure(state.opt_state)
                 == jax.tree.structure(tx.init(state.params))), (kind, optimizer, schedule)
@@ -50,7 +49,7 @@ def test_the_dial_rebuilds_the_middle_column_with_the_schedule():
     session.prepare()
     session.set_regions(1)  # the middle column starts again, as a regional model
     tx = train.make_tx(session.settings.train)
-    state = session.states[DIAL_KIND]
+    state = session.states[dial_column(session.settings.columns)]
     assert jax.tree.structure(state.opt_state) == jax.tree.structure(tx.init(state.params))
     _trains_two_rounds(session)
 

@@ -198,22 +198,28 @@ def _own_bytes(leaves) -> tuple[int, int]:
 
 
 def layer_cost(module, input_shape, params, dtype) -> counting.Cost | None:
-    """The cost of one call of ``module`` by the first kind that knows it, or None.
+    """The cost of one call of ``module`` by the kind whose layer it is, or None.
 
-    Every registered kind is asked (:meth:`jaxconv.kinds.Kind.module_cost`); a setting the
-    counters do not take (Flax's ``"CAUSAL"`` padding, say) leaves the parameters counted and
-    the FLOPs unknown.
+    Every registered kind is asked (:meth:`jaxconv.kinds.Kind.module_cost`). When several claim
+    the module (a registered depthwise kind and conv, whose class it extends, both read a
+    ``Conv``), the most specific one counts it: a claimant whose class is a subclass of every
+    other claimant's. A setting the counters do not take (Flax's ``"CAUSAL"`` padding, say)
+    leaves the parameters counted and the FLOPs unknown.
     """
     if params.get("kernel") is None or input_shape is None:
         return None
+    claims = []
     for kind in kinds.registered():
         try:
             cost = kind.module_cost(module, input_shape, params, dtype)
         except (ValueError, TypeError):
             return None
         if cost is not None:
+            claims.append((kind, cost))
+    for kind, cost in claims:
+        if all(isinstance(kind, type(other)) for other, _ in claims):
             return cost
-    return None
+    return claims[0][1] if claims else None
 
 
 def agrees(cost: counting.Cost, output_shape, params) -> bool:
