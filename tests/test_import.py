@@ -3,6 +3,7 @@
 import pkgutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -86,3 +87,32 @@ def test_training_loads_orbax_only_for_checkpoints():
     assert train.CheckpointError.__module__ == "jaxconv.train.checkpoint"
     with pytest.raises(AttributeError, match="module 'jaxconv.train' has no attribute 'nope'"):
         train.nope  # noqa: B018
+
+
+def test_the_old_module_paths_import_their_new_homes_with_a_warning():
+    # Each path the docs named before the modules moved into folders still imports, for one
+    # release, as the very module at its new home, and says where that is.
+    code = textwrap.dedent("""
+        import importlib, warnings
+        import jaxconv
+        for old, new in jaxconv.MOVED.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                module = importlib.import_module(old)
+            assert module is importlib.import_module(new), old
+            assert any(w.category is DeprecationWarning and f"{old} moved to {new}" in str(w.message)
+                       for w in caught), (old, [str(w.message) for w in caught])
+        from jaxconv.counting import conv_cost  # a name from an old path
+        from jaxconv.bench.workloads import make_workload  # a submodule of an old package
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import jaxconv.linen, jaxconv.nnx  # the drop-in names: no warning
+        assert not [w for w in caught if w.category is DeprecationWarning], caught
+        assert jaxconv.linen.Conv.__module__ == "jaxconv.layers.linen"
+        assert jaxconv.xla_cpu is importlib.import_module("jaxconv.backend.xla_cpu")
+        print("ok", len(jaxconv.MOVED))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", str(len(__import__("jaxconv").MOVED))]
