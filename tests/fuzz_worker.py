@@ -101,7 +101,7 @@ def _cli(argv):
 
 def _viewer(argv):
     """The viewer's checks before its window: argument parsing, then `check_arguments`."""
-    from viewer.__main__ import _parser, check_arguments
+    from jaxconv_viewer.__main__ import _parser, check_arguments
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

@@ -25,7 +25,7 @@ class _WithWeightDecay(config.TrainConfig):
 
 
 def test_a_new_train_field_is_a_flag_of_train_compare_and_the_viewer(monkeypatch, capsys):
-    from viewer.__main__ import _parser
+    from jaxconv_viewer.__main__ import _parser
 
     monkeypatch.setattr(config, "TrainConfig", _WithWeightDecay)
     parsers = {"jaxconv train": _subparser(build_parser(), "train"),
@@ -39,7 +39,7 @@ def test_a_new_train_field_is_a_flag_of_train_compare_and_the_viewer(monkeypatch
 
 
 def test_every_model_field_is_reachable_from_train_compare_and_the_viewer():
-    from viewer.__main__ import _parser, settings_from_args
+    from jaxconv_viewer.__main__ import _parser, settings_from_args
 
     train = _subparser(build_parser(), "train")
     args = train.parse_args(["--kind", "local", "--padding", "valid", "--kernel-size", "5",

@@ -78,7 +78,7 @@ def test_the_cli_flag_turns_it_off_for_commands_that_compile():
 
 
 def test_the_viewer_flag_turns_it_off():
-    from viewer.__main__ import _parser
+    from jaxconv_viewer.__main__ import _parser
 
     assert _parser().parse_args([]).compile_cache is True
     assert _parser().parse_args(["--no-compile-cache"]).compile_cache is False

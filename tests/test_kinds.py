@@ -79,7 +79,7 @@ def test_a_registered_kind_appears_in_the_seven_places(depthwise, capsys, tmp_pa
     benched = json.loads(capsys.readouterr().out)["results"]
     assert [r["impl"] for r in benched] == ["jaxconv", "flax"]
     # 7. The viewer offers it as a column.
-    from viewer.__main__ import _parser, settings_from_args
+    from jaxconv_viewer.__main__ import _parser, settings_from_args
 
     args = _parser().parse_args(["--columns", "dense,depthwise"])
     assert settings_from_args(args).columns == ("dense", "depthwise")

@@ -1,6 +1,6 @@
 """What a run compiles and traces before its first step: no per-operation programs, few traces.
 
-Start-up time is measured by ``python -m viewer.bench`` (docs/performance.md); these tests only
+Start-up time is measured by ``python -m jaxconv_viewer.bench`` (docs/performance.md); these tests only
 count programs and traces, which do not depend on the machine's load.
 """
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_bad_settings_exit_2_before_the_window(argv, line, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     shot = tmp_path / "x.png"
-    proc = subprocess.run([sys.executable, "-m", "viewer", *argv, "--steps", "1", "--screenshot",
+    proc = subprocess.run([sys.executable, "-m", "jaxconv_viewer", *argv, "--steps", "1", "--screenshot",
                            str(shot)], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert proc.returncode == 2, proc.stderr[-1500:]
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and proc.stderr.startswith(line)
@@ -48,14 +48,14 @@ def test_bad_settings_exit_2_before_the_window(argv, line, tmp_path):
      r"'CIRCULAR' .*; use a smaller kernel size, or padding 'SAME'\."),
 ])
 def test_issue_settings_are_refused_by_the_checks_before_the_window(argv, line):
-    from viewer.__main__ import _parser, check_arguments
+    from jaxconv_viewer.__main__ import _parser, check_arguments
 
     problem = check_arguments(_parser().parse_args(argv))
     assert problem is not None and re.match(line, problem), problem
 
 
 def test_argument_errors_are_one_line(capsys):
-    from viewer.__main__ import _parser
+    from jaxconv_viewer.__main__ import _parser
 
     with pytest.raises(SystemExit) as exc:
         _parser().parse_args(["--kernel-size", "x"])
@@ -69,14 +69,14 @@ def test_argument_errors_are_one_line(capsys):
                                   ["--dataset", "digits", "--padding", "SAME", "--depth", "3"],
                                   []])
 def test_settings_that_fit_the_dataset_pass_the_checks(argv):
-    from viewer.__main__ import _parser, check_arguments
+    from jaxconv_viewer.__main__ import _parser, check_arguments
 
     assert check_arguments(_parser().parse_args(argv)) is None
 
 
 def test_the_default_depth_is_cut_to_what_small_images_take_and_said():
     from jaxconv.models import fitting_depth
-    from viewer.session.settings import Settings, fit_depth
+    from jaxconv_viewer.session.settings import Settings, fit_depth
 
     settings = Settings(dataset="digits")  # 3 layers: 8 -> 4 -> 2, then a 3x3 window on 2x2
     assert fitting_depth(settings.model, (28, 28, 1)) == (3, None)

@@ -13,8 +13,8 @@ from viewer_tiny import TINY
 
 from jaxconv import kinds
 from jaxconv.names import LECTURE_KINDS
-from viewer.__main__ import _parser, settings_from_args
-from viewer.session.settings import Settings, check_columns
+from jaxconv_viewer.__main__ import _parser, settings_from_args
+from jaxconv_viewer.session.settings import Settings, check_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,9 +83,9 @@ def test_the_flag_sets_the_columns_and_a_bad_one_is_one_line(capsys):
 
 
 def test_a_registered_kind_is_a_column_choice_with_its_own_labels_and_colour(qtbot, toyconv):
-    from viewer.gui.panels.column import ModelColumn
-    from viewer.gui.panels.counts import CountsPanel
-    from viewer.i18n import kind_hint, kind_label
+    from jaxconv_viewer.gui.panels.column import ModelColumn
+    from jaxconv_viewer.gui.panels.counts import CountsPanel
+    from jaxconv_viewer.i18n import kind_hint, kind_label
 
     assert "toyconv" in _parser().format_help()  # --columns lists the registry
     args = _parser().parse_args(["--columns", "dense,toyconv"])
@@ -104,7 +104,7 @@ def test_a_registered_kind_is_a_column_choice_with_its_own_labels_and_colour(qtb
 
 @pytest.mark.slow  # builds and compiles two tiny models, then their shift measures
 def test_a_session_trains_a_registered_kind_as_a_column(toyconv, tmp_path):
-    from viewer.session.session import Session
+    from jaxconv_viewer.session.session import Session
 
     session = Session(TINY.with_fields(columns=("dense", "toyconv"), steps=1))
     counts = session.prepare()
@@ -129,7 +129,7 @@ def test_a_session_trains_a_registered_kind_as_a_column(toyconv, tmp_path):
 def test_the_report_path_loads_no_qt_widgets(tmp_path):
     report = tmp_path / "r.json"
     code = (
-        "import sys; from viewer.__main__ import main; "
+        "import sys; from jaxconv_viewer.__main__ import main; "
         f"code = main(['--dataset', 'digits', '--steps', '2', '--channels', '2', '--depth', '1', "
         f"'--hidden', '8', '--batch-size', '16', '--head', 'flatten', '--report', {str(report)!r}]); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph'))); "

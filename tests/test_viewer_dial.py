@@ -7,18 +7,18 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from jaxconv import models, summary
-from viewer.__main__ import _parser, settings_from_args
-from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
-from viewer.gui.window import MainWindow
-from viewer.i18n import kind_label, show_column_as, tr
-from viewer.session.columns import (
+from jaxconv_viewer.__main__ import _parser, settings_from_args
+from jaxconv_viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+from jaxconv_viewer.gui.window import MainWindow
+from jaxconv_viewer.i18n import kind_label, show_column_as, tr
+from jaxconv_viewer.session.columns import (
     column_kind,
     dial_column,
     filter_similarity,
     per_position,
     shown_regions,
 )
-from viewer.session.session import Session, Settings
+from jaxconv_viewer.session.session import Session, Settings
 
 TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
     channels=2, depth=1, kernel_size=3, hidden=8, batch_size=16, eval_every=4, head="flatten")
@@ -55,7 +55,7 @@ def test_the_dial_belongs_to_the_first_column_whose_kind_has_a_regional_form():
 
 
 def test_a_bad_regions_flag_is_one_line_before_any_window(capsys):
-    from viewer.__main__ import main
+    from jaxconv_viewer.__main__ import main
 
     assert main(["--dataset", "digits", "--regions", "0", "--report", "unused.json"]) == 2
     assert capsys.readouterr().err.strip() == ("jaxconv-viewer: ModelConfig: `regions` must be a "
@@ -93,7 +93,7 @@ def test_the_dial_asks_once_when_it_comes_to_rest(qtbot):
 def test_similarity_panel_draws_one_cell_per_region(qtbot):
     from test_viewer_panels import snapshot
 
-    from viewer.gui.panels.column import ModelColumn
+    from jaxconv_viewer.gui.panels.column import ModelColumn
 
     column = ModelColumn("local")
     panel = SimilarityPanel(column)
@@ -178,7 +178,7 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
     import types
 
     from jaxconv.analysis.similarity import similarity_to_mean
-    from viewer.session.columns import sharing_report
+    from jaxconv_viewer.session.columns import sharing_report
 
     def session(regions):  # what sharing_report reads of a Session: settings, shape, parameters
         settings = TINY.with_fields(regions=regions)
@@ -203,7 +203,7 @@ def test_the_report_says_the_dial_and_the_filter_similarity():
 @pytest.mark.slow  # orbax: about 6 s on the loaded two cores
 def test_a_restored_session_keeps_the_middle_column_it_saved(tmp_path):
     from jaxconv import train
-    from viewer.session.columns import restored_settings
+    from jaxconv_viewer.session.columns import restored_settings
 
     for regions, saved_as in ((2, "regional"), (None, "local")):
         model = models.build(saved_as, **{**TINY.model_fields(10), "regions": regions})

@@ -13,11 +13,11 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from viewer.__main__ import main
-from viewer.gui import typeface
-from viewer.gui.window import MainWindow
-from viewer.i18n import kind_label, set_language, tr
-from viewer.session.session import Settings
+from jaxconv_viewer.__main__ import main
+from jaxconv_viewer.gui import typeface
+from jaxconv_viewer.gui.window import MainWindow
+from jaxconv_viewer.i18n import kind_label, set_language, tr
+from jaxconv_viewer.session.session import Settings
 
 KINDS = TINY.columns  # the lecture's dense, local, conv
 
@@ -30,7 +30,7 @@ def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
     set_language("en")
     typeface.use_for("en")  # main() set the application font for Chinese
     assert code == 0
-    out = capsys.readouterr().out  # the first step drawn is said first (viewer.bench times it)
+    out = capsys.readouterr().out  # the first step drawn is said first (jaxconv_viewer.bench times it)
     drawn = re.search(r"^jaxconv-viewer: step [123] drawn after \d+\.\d s$", out, re.M)
     assert drawn and drawn.start() < out.index(f"wrote {path}"), out
     written = json.loads(report.read_text())

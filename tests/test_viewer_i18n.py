@@ -5,8 +5,8 @@ import string
 import pytest
 from fontTools.ttLib import TTFont
 
-from viewer import i18n
-from viewer.i18n import font_subset
+from jaxconv_viewer import i18n
+from jaxconv_viewer.i18n import font_subset
 
 
 def test_every_label_has_every_language_with_the_same_fields():
@@ -32,7 +32,7 @@ def test_bundled_font_holds_every_character_of_the_chinese_table_and_the_kind_re
     needed = {ch for entry in [*i18n.TEXT.values(), *records] for ch in entry["zh_CN"]}
     assert set("全连接局部卷积区域共享滤波器") <= needed  # the records' texts are counted
     missing = sorted(ch for ch in needed if ord(ch) not in cmap and not ch.isspace())
-    assert not missing, f"re-run `python -m viewer.i18n.font_subset`; missing {''.join(missing)!r}"
+    assert not missing, f"re-run `python -m jaxconv_viewer.i18n.font_subset`; missing {''.join(missing)!r}"
     assert set(font_subset.characters()) >= needed  # a new subset keeps them
     assert (font_subset.FONT_PATH.parent / "OFL.txt").is_file()
 

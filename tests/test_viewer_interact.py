@@ -7,11 +7,11 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 from test_viewer_panels import COLUMNS, layer_maps, snapshot
 
-from viewer.gui import unit_geometry as units
-from viewer.gui.panels.column import ModelColumn
-from viewer.gui.panels.connections import ConnectionsPanel
-from viewer.gui.panels.drawing import DrawPanel
-from viewer.session.snapshot import Probe, Unit
+from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.panels.column import ModelColumn
+from jaxconv_viewer.gui.panels.connections import ConnectionsPanel
+from jaxconv_viewer.gui.panels.drawing import DrawPanel
+from jaxconv_viewer.session.snapshot import Probe, Unit
 
 LEFT = Qt.MouseButton.LeftButton
 

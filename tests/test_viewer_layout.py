@@ -1,4 +1,4 @@
-"""The window's table of panels (viewer.gui.layout): a panel is one entry, built, placed and
+"""The window's table of panels (jaxconv_viewer.gui.layout): a panel is one entry, built, placed and
 scheduled from it. No JAX: the panels are built for a stand-in window."""
 
 import types
@@ -7,8 +7,8 @@ import pytest
 from PyQt6.QtWidgets import QLabel
 from viewer_tiny import TINY
 
-from viewer.gui import layout
-from viewer.gui.layout import PANELS, Place
+from jaxconv_viewer.gui import layout
+from jaxconv_viewer.gui.layout import PANELS, Place
 
 
 class Extra(QLabel):

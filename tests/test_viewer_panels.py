@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from viewer.gui import tiling
-from viewer.gui.panels.column import ModelColumn, human_bytes
-from viewer.gui.panels.controls import ControlsPanel
-from viewer.gui.panels.counts import CountsPanel
-from viewer.gui.panels.input import InputPanel
-from viewer.gui.panels.metrics import MetricsPanel
-from viewer.gui.tiling import feature_strip
-from viewer.i18n import kind_hint, kind_label, set_language, tr
-from viewer.session.fields import INT_FIELDS, FieldError, parse_settings
-from viewer.session.session import Settings
-from viewer.session.snapshot import History, LayerMaps, ModelCounts, Snapshot
+from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui.panels.column import ModelColumn, human_bytes
+from jaxconv_viewer.gui.panels.controls import ControlsPanel
+from jaxconv_viewer.gui.panels.counts import CountsPanel
+from jaxconv_viewer.gui.panels.input import InputPanel
+from jaxconv_viewer.gui.panels.metrics import MetricsPanel
+from jaxconv_viewer.gui.tiling import feature_strip
+from jaxconv_viewer.i18n import kind_hint, kind_label, set_language, tr
+from jaxconv_viewer.session.fields import INT_FIELDS, FieldError, parse_settings
+from jaxconv_viewer.session.session import Settings
+from jaxconv_viewer.session.snapshot import History, LayerMaps, ModelCounts, Snapshot
 
 RNG = np.random.default_rng(0)
 COLUMNS = Settings().columns  # the lecture's dense, local, conv
@@ -271,7 +271,7 @@ def test_settings_are_the_two_configs_and_round_trip():
 
 
 def probe_result(step=5):
-    from viewer.session.measures import ProbeResult
+    from jaxconv_viewer.session.measures import ProbeResult
 
     shifts = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
     accuracy = {kind: np.array([0.9, 0.8, 0.7, 0.6, 0.5], np.float32) * (i + 1) / 3
@@ -281,7 +281,7 @@ def probe_result(step=5):
 
 
 def test_probe_panels_draw_what_is_pushed(qtbot):
-    from viewer.gui.panels.shift import ProbePanels
+    from jaxconv_viewer.gui.panels.shift import ProbePanels
 
     panel = ProbePanels(COLUMNS)
     qtbot.addWidget(panel)
@@ -323,8 +323,8 @@ def test_head_choice_reaches_the_settings(qtbot):
 
 
 def test_status_line_keeps_a_compile_notice_until_trained_and_counts_its_seconds(qapp, monkeypatch):
-    from viewer.gui import status as status_module
-    from viewer.gui.status import StatusLine
+    from jaxconv_viewer.gui import status as status_module
+    from jaxconv_viewer.gui.status import StatusLine
 
     clock = iter([100.0, 100.2, 102.7, 103.1])
     monkeypatch.setattr(status_module.time, "monotonic", lambda: next(clock))

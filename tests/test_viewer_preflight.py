@@ -2,8 +2,8 @@
 
 import pytest
 
-from viewer import preflight
-from viewer.__main__ import main
+from jaxconv_viewer import preflight
+from jaxconv_viewer.__main__ import main
 
 ALL = lambda: "\n".join(f"\t{lib} (libc6,x86-64) => /usr/lib/{lib}" for lib in preflight.XCB_LIBRARIES)  # noqa: E731
 NO_ICCCM = lambda: ALL().replace("libxcb-icccm.so.4", "gone")  # noqa: E731

@@ -14,8 +14,8 @@ import pytest
 from viewer_tiny import TINY
 
 from jaxconv import names, train
-from viewer.session.columns import dial_column
-from viewer.session.session import Session
+from jaxconv_viewer.session.columns import dial_column
+from jaxconv_viewer.session.session import Session
 
 RECIPES = list(itertools.product(names.OPTIMIZERS, names.SCHEDULES))
 
@@ -55,7 +55,7 @@ def test_the_dial_rebuilds_the_middle_column_with_the_schedule():
 
 
 def test_clip_norm_is_a_viewer_flag_and_trains_in_the_session():
-    from viewer.__main__ import _parser, settings_from_args
+    from jaxconv_viewer.__main__ import _parser, settings_from_args
 
     args = _parser().parse_args(["--clip-norm", "0.5", "--optimizer", "sgd"])
     clipped = settings_from_args(args).train

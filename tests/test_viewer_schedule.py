@@ -1,6 +1,6 @@
 """Redraw bookkeeping: `DrawSchedule` (no Qt) and the nice bounds plot ranges grow by."""
 
-from viewer.gui.draw_schedule import DrawSchedule
+from jaxconv_viewer.gui.draw_schedule import DrawSchedule
 
 
 def test_every_job_is_drawn_in_turn_and_shown_follows_the_slowest():
@@ -25,6 +25,6 @@ def test_reset_forgets_what_was_drawn():
 
 
 def test_nice_ceiling_is_a_round_bound_just_above():
-    from viewer.gui.plots import nice_ceiling
+    from jaxconv_viewer.gui.plots import nice_ceiling
 
     assert [nice_ceiling(x) for x in (0.52, 1.0, 2.3, 130, 201)] == [0.6, 1.0, 2.5, 150.0, 250.0]

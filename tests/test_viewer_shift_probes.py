@@ -1,4 +1,4 @@
-"""viewer.session.measures on a tiny real session (JAX, no Qt): the live measure, the report, the CSV."""
+"""jaxconv_viewer.session.measures on a tiny real session (JAX, no Qt): the live measure, the report, the CSV."""
 
 import csv
 import json
@@ -8,9 +8,9 @@ import pytest
 
 from jaxconv import train
 from jaxconv.analysis import probes
-from viewer.__main__ import main
-from viewer.session.measures import ProbeResult, shift_key, write_probe_csv
-from viewer.session.session import Session, Settings
+from jaxconv_viewer.__main__ import main
+from jaxconv_viewer.session.measures import ProbeResult, shift_key, write_probe_csv
+from jaxconv_viewer.session.session import Session, Settings
 
 pytestmark = pytest.mark.slow  # a real session: three models and their probes compile
 
@@ -97,7 +97,7 @@ def test_report_flag_writes_json_without_a_window(tmp_path, capsys, monkeypatch)
 def test_a_models_first_receptive_fields_wait_for_the_next_snapshot(session):
     # The first snapshot asking for a unit's fields is drawn without them (their program's
     # compile would hold back the first trained step's drawing); the next one has them.
-    from viewer.session.snapshot import Probe, Unit
+    from jaxconv_viewer.session.snapshot import Probe, Unit
 
     probe = Probe(0, 0, 0, unit=Unit("layer1", 0, (1, 1)))
     first, second = session.snapshot(probe), session.snapshot(probe)

@@ -6,7 +6,7 @@ import sys
 
 def test_the_window_modules_do_not_import_jax():
     """The window must appear before JAX loads: only the worker thread imports it."""
-    code = ("import sys, viewer.__main__, viewer.gui.window, viewer.bench; "
+    code = ("import sys, jaxconv_viewer.__main__, jaxconv_viewer.gui.window, jaxconv_viewer.bench; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxconv', 'flax', "
             "'optax', 'orbax')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from viewer.gui import tiling
+from jaxconv_viewer.gui import tiling
 
 
 def test_grid_shape_holds_every_tile():

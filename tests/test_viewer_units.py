@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from viewer.gui import tiling
-from viewer.gui import unit_geometry as units
-from viewer.gui.panels.drawing import paint_stroke
-from viewer.gui.tiling import feature_strip
-from viewer.session.snapshot import Unit
+from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.panels.drawing import paint_stroke
+from jaxconv_viewer.gui.tiling import feature_strip
+from jaxconv_viewer.session.snapshot import Unit
 
 FEATURES = [("layer1", np.arange(48, dtype=np.float32).reshape(4, 4, 3)),
             ("layer2", np.arange(20, dtype=np.float32).reshape(2, 2, 5)),

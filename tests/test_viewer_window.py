@@ -15,13 +15,13 @@ from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from viewer.gui import files, tiling
-from viewer.gui import unit_geometry as units
-from viewer.gui.probe import HOVER_MS
-from viewer.gui.window import MainWindow
-from viewer.i18n import set_language, tr
-from viewer.session.session import Session, shift_one
-from viewer.session.snapshot import Unit
+from jaxconv_viewer.gui import files, tiling
+from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.probe import HOVER_MS
+from jaxconv_viewer.gui.window import MainWindow
+from jaxconv_viewer.i18n import set_language, tr
+from jaxconv_viewer.session.session import Session, shift_one
+from jaxconv_viewer.session.snapshot import Unit
 
 KINDS = TINY.columns  # the lecture's dense, local, conv
 
@@ -307,7 +307,7 @@ def test_close_during_training_stops_the_worker(qtbot, window):
     before = window.probes.shift.result
     qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
     # The shift measures compile after the first steps, and no compile can be interrupted (the
-    # app then exits without waiting, viewer.__main__): close once they have run, between steps.
+    # app then exits without waiting, jaxconv_viewer.__main__): close once they have run, between steps.
     qtbot.waitUntil(lambda: window.probes.shift.result is not before, timeout=WAIT)
     step = window.snapshot.step
     wait_drawn(qtbot, window, step + 2)

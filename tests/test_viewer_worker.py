@@ -5,7 +5,7 @@ import threading
 import pytest
 from PyQt6.QtCore import QThread
 
-from viewer.gui.worker import TrainWorker
+from jaxconv_viewer.gui.worker import TrainWorker
 
 
 class FakeJob:
@@ -193,7 +193,7 @@ def test_a_probe_set_during_a_snapshot_gets_a_snapshot_of_its_own(qtbot, start):
 
 
 def test_a_pending_snapshot_is_followed_by_another_unasked(qtbot, start):
-    # viewer.session.capture.take_snapshot leaves a model's first receptive fields to the next snapshot
+    # jaxconv_viewer.session.capture.take_snapshot leaves a model's first receptive fields to the next snapshot
     # and says so: the worker takes that one without waiting to be asked.
     import types
 

@@ -1,6 +1,6 @@
 """Settings and waits shared by the viewer's window tests (test_viewer_window, test_viewer_fresh)."""
 
-from viewer.session.session import Settings
+from jaxconv_viewer.session.session import Settings
 
 TINY = Settings(dataset="digits", n_train=128, n_test=32).with_fields(
     channels=2, depth=1, kernel_size=3, hidden=8, batch_size=16, eval_every=4, head="flatten")

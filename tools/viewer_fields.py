@@ -6,17 +6,18 @@ Usage::
     python tools/viewer_fields.py [STEPS] [DATASET]    # default: 300 steps on mnist-5k
 
 It prints the time to each 50th step, the `--report` rows, and per unit and test image
-``{kind: (wired, moving)}`` (`viewer.gui.panels.connections.field_numbers` of `viewer.session.capture.unit_fields`).
+``{kind: (wired, moving)}`` (`jaxconv_viewer.gui.panels.connections.field_numbers` of
+`jaxconv_viewer.session.capture.unit_fields`).
 """
 
 import os
 import sys
 import time
 
-from viewer.gui.panels.connections import field_numbers
-from viewer.session import capture as views
-from viewer.session.session import Session, Settings
-from viewer.session.snapshot import Probe, Unit
+from jaxconv_viewer.gui.panels.connections import field_numbers
+from jaxconv_viewer.session import capture as views
+from jaxconv_viewer.session.session import Session, Settings
+from jaxconv_viewer.session.snapshot import Probe, Unit
 
 
 def main(steps: int = 300, dataset: str | None = None) -> None:

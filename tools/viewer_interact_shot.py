@@ -37,10 +37,10 @@ def main(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from viewer.gui import unit_geometry as units
-    from viewer.gui.window import MainWindow
-    from viewer.session.session import Settings
-    from viewer.session.snapshot import Unit
+    from jaxconv_viewer.gui import unit_geometry as units
+    from jaxconv_viewer.gui.window import MainWindow
+    from jaxconv_viewer.session.session import Settings
+    from jaxconv_viewer.session.snapshot import Unit
 
     settings = Settings() if args.dataset is None else Settings(dataset=args.dataset)
     window = MainWindow(settings.with_fields(steps=args.steps), running=True)

@@ -1,4 +1,4 @@
-"""``jaxconv-viewer`` / ``python -m viewer``: the window, or a headless screenshot for the docs.
+"""``jaxconv-viewer`` / ``python -m jaxconv_viewer``: the window, or a headless screenshot for the docs.
 
 Examples::
 
@@ -29,7 +29,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _columns(text: str) -> tuple[str, ...]:
     """``--columns``: comma-separated kind names, checked once here (`check_columns`)."""
-    from viewer.session.settings import check_columns
+    from jaxconv_viewer.session.settings import check_columns
 
     try:
         return check_columns([name.strip() for name in text.split(",")], fn="--columns")
@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     from jaxconv import kinds
     from jaxconv.cli.fields import add_config_arguments
     from jaxconv.config import ModelConfig, TrainConfig
-    from viewer.i18n import LANGUAGES
-    from viewer.session.settings import HEADS, Settings
+    from jaxconv_viewer.i18n import LANGUAGES
+    from jaxconv_viewer.session.settings import HEADS, Settings
 
     defaults = Settings()
     parser = _OneLineParser(
@@ -90,7 +90,7 @@ def settings_from_args(args):
     """The `Settings` the flags describe (``--channels 16 --depth 2`` widens as the controls do)."""
     from jaxconv.cli.fields import given_fields
     from jaxconv.config import ModelConfig, TrainConfig
-    from viewer.session.settings import Settings
+    from jaxconv_viewer.session.settings import Settings
 
     fields = {**given_fields(ModelConfig, args), **given_fields(TrainConfig, args)}
     if args.depth is not None:
@@ -112,14 +112,14 @@ def settings_from_args(args):
 def check_arguments(args, settings=None) -> str | None:
     """One line naming the first bad setting, or None; loads the dataset (never downloads).
 
-    The numbers obey the window's field rules (`viewer.session.fields.parse_settings`), so a setting
+    The numbers obey the window's field rules (`jaxconv_viewer.session.fields.parse_settings`), so a setting
     the window would refuse cannot start it either, and ``--channels 100000000`` never reaches
     XLA; the dataset must load offline and hold at least ``--batch-size`` training images.
     """
     from jaxconv import data, validate
-    from viewer import i18n
-    from viewer.session.fields import INT_FIELDS, FieldError, parse_settings
-    from viewer.session.settings import Settings
+    from jaxconv_viewer import i18n
+    from jaxconv_viewer.session.fields import INT_FIELDS, FieldError, parse_settings
+    from jaxconv_viewer.session.settings import Settings
 
     i18n.set_language(args.lang)
     defaults = Settings()
@@ -143,7 +143,7 @@ def check_arguments(args, settings=None) -> str | None:
     except (ValueError, TypeError, OSError) as err:
         return str(err)
     from jaxconv.models.topology import fitting_depth
-    from viewer.session.settings import fit_depth
+    from jaxconv_viewer.session.settings import fit_depth
 
     layers, _ = fitting_depth(settings.model, dataset.input_shape)
     given = args.depth is not None or "," in str(getattr(args, "channels", None) or "")
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
             print(f"jaxconv-viewer: {problem}", file=sys.stderr)
             return 2
         return _report(settings_from_args(args).with_fields(steps=args.steps), args.report)
-    from viewer.preflight import prepare
+    from jaxconv_viewer.preflight import prepare
 
     problem = prepare(bool(args.screenshot))
     if problem:
@@ -192,9 +192,9 @@ def main(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from viewer import i18n
-    from viewer.gui import typeface
-    from viewer.gui.window import MainWindow
+    from jaxconv_viewer import i18n
+    from jaxconv_viewer.gui import typeface
+    from jaxconv_viewer.gui.window import MainWindow
 
     settings = settings_from_args(args)  # checked above
     if args.steps:
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
 
 def _report(settings, path) -> int:
     """Trains ``settings.max_steps`` steps without Qt, writes `Session.report` to ``path``."""
-    from viewer.session.session import Session
+    from jaxconv_viewer.session.session import Session
 
     session = Session(settings)
     try:
@@ -258,7 +258,7 @@ def _shoot_when_trained(app, window, steps, path, outcome, report=None):
 
     def check(*_):
         if window.shown_step >= 1 and not outcome.get("first_drawn"):  # launch to first step
-            outcome["first_drawn"] = True  # (viewer.bench times this line)
+            outcome["first_drawn"] = True  # (jaxconv_viewer.bench times this line)
             print(f"jaxconv-viewer: step {window.shown_step} drawn after "
                   f"{time.perf_counter() - _STARTED:.1f} s", flush=True)
         if window.shown_step >= steps and not window.training and not outcome.get("shooting"):

@@ -1,6 +1,6 @@
 """Benchmark: start-up time, event-loop latency while three models train, viewer vs headless speed.
 
-Run ``QT_QPA_PLATFORM=offscreen python -m viewer.bench`` (add ``--rounds``/``--warmup`` to taste).
+Run ``QT_QPA_PLATFORM=offscreen python -m jaxconv_viewer.bench`` (add ``--rounds``/``--warmup`` to taste).
 It prints, and writes as JSON with ``--json``:
 
 - ``first_step``: ``cold_s`` and ``cached_s``, wall seconds from launching ``jaxconv-viewer
@@ -112,7 +112,7 @@ def first_step_seconds(cache_dir: str | None, dataset: str = "digits") -> tuple[
     drawn = None
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
-        with subprocess.Popen([sys.executable, "-m", "viewer", "--dataset", dataset, "--steps",
+        with subprocess.Popen([sys.executable, "-m", "jaxconv_viewer", "--dataset", dataset, "--steps",
                                "1", "--screenshot", os.path.join(tmp, "first.png")], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as run:
             for line in run.stdout:
@@ -166,8 +166,8 @@ def main(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from viewer.gui.window import MainWindow
-    from viewer.session.session import Settings
+    from jaxconv_viewer.gui.window import MainWindow
+    from jaxconv_viewer.session.session import Settings
 
     settings = Settings(dataset=args.dataset).with_fields(depth=args.depth)
     window = MainWindow(settings, running=False)
@@ -192,7 +192,7 @@ def main(argv=None) -> int:
               f"{first_step['cold_exit_s']:.2f} s and {first_step['cached_exit_s']:.2f} s",
               flush=True)
 
-    from viewer.session.session import Session
+    from jaxconv_viewer.session.session import Session
 
     session = Session(settings)
     session.prepare()

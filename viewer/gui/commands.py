@@ -1,17 +1,17 @@
 """`SessionCommands`: what `MainWindow` tells its session and worker (start, pause, reset, load).
 
 Every command runs on the GUI thread and returns at once: a new session is prepared on a new
-worker thread (`viewer.gui.worker.WorkerThreads`), and whatever reads or writes the training state
+worker thread (`jaxconv_viewer.gui.worker.WorkerThreads`), and whatever reads or writes the training state
 is a request the worker serves between two steps (`request`). The worker's answers come back as
 signals, handled by the window (`MainWindow._prepared`, `_served`, ...).
 """
 
 from __future__ import annotations
 
-from viewer.gui.worker import TrainWorker
-from viewer.i18n import tr
-from viewer.session.fields import FieldError
-from viewer.session.session import Session, Settings
+from jaxconv_viewer.gui.worker import TrainWorker
+from jaxconv_viewer.i18n import tr
+from jaxconv_viewer.session.fields import FieldError
+from jaxconv_viewer.session.session import Session, Settings
 
 __all__ = ["SessionCommands"]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
-from viewer.i18n import tr
+from jaxconv_viewer.i18n import tr
 
 __all__ = ["FILE_ACTIONS", "add_file_actions", "export_csv", "export_panels"]
 
-#: Action key (a label of `viewer.i18n.TEXT`) -> shortcut, in menu order.
+#: Action key (a label of `jaxconv_viewer.i18n.TEXT`) -> shortcut, in menu order.
 FILE_ACTIONS = {"save_session": "Ctrl+S", "load_session": "Ctrl+O", "export_png": "Ctrl+E",
                 "export_csv": None, "quit": "Ctrl+Q"}
 

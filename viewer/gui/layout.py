@@ -1,10 +1,10 @@
 """The window's panels in one table, `PANELS`: what each is, where it sits and what it draws.
 
 Adding a panel is one `Place` in `PANELS`: `build` makes it, puts it in its area, gives its
-drawing jobs to the window's `viewer.gui.draw_schedule.DrawSchedule` and lists it for
-``retranslate``; `viewer.gui.window.MainWindow` draws a job by asking the panel that owns it.
-Per-column panels are made once per column of the settings (`viewer.session.settings.Settings.columns`),
-and the dial's panels only when a column has a dial (`viewer.session.columns.dial_column`).
+drawing jobs to the window's `jaxconv_viewer.gui.draw_schedule.DrawSchedule` and lists it for
+``retranslate``; `jaxconv_viewer.gui.window.MainWindow` draws a job by asking the panel that owns it.
+Per-column panels are made once per column of the settings (`jaxconv_viewer.session.settings.Settings.columns`),
+and the dial's panels only when a column has a dial (`jaxconv_viewer.session.columns.dial_column`).
 
 The window's areas::
 
@@ -23,16 +23,16 @@ from typing import Protocol
 
 from PyQt6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from viewer.gui.panels.column import ModelColumn
-from viewer.gui.panels.connections import ConnectionsPanel
-from viewer.gui.panels.controls import ControlsPanel
-from viewer.gui.panels.counts import CountsPanel
-from viewer.gui.panels.drawing import DrawPanel
-from viewer.gui.panels.input import InputPanel
-from viewer.gui.panels.metrics import MetricsPanel
-from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
-from viewer.gui.panels.shift import ProbePanels
-from viewer.session.columns import dial_column
+from jaxconv_viewer.gui.panels.column import ModelColumn
+from jaxconv_viewer.gui.panels.connections import ConnectionsPanel
+from jaxconv_viewer.gui.panels.controls import ControlsPanel
+from jaxconv_viewer.gui.panels.counts import CountsPanel
+from jaxconv_viewer.gui.panels.drawing import DrawPanel
+from jaxconv_viewer.gui.panels.input import InputPanel
+from jaxconv_viewer.gui.panels.metrics import MetricsPanel
+from jaxconv_viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+from jaxconv_viewer.gui.panels.shift import ProbePanels
+from jaxconv_viewer.session.columns import dial_column
 
 __all__ = ["AREAS", "DRAWS", "PANELS", "Panel", "Panels", "Place", "build"]
 

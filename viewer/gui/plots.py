@@ -1,7 +1,7 @@
 """pyqtgraph building blocks shared by the panels, each created once and updated in place.
 
 Importing this module sets pyqtgraph's global options once: ``imageAxisOrder='row-major'`` (so
-numpy arrays draw with row 0 at the top, as `viewer.gui.tiling` makes them) and a light background.
+numpy arrays draw with row 0 at the top, as `jaxconv_viewer.gui.tiling` makes them) and a light background.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from viewer.gui import tiling
+from jaxconv_viewer.gui import tiling
 
 __all__ = ["GrowingRange", "ImagePanel", "curve", "nice_ceiling", "plot_widget",
            "set_labels"]

@@ -1,6 +1,6 @@
 """`ProbeMixin`: what `MainWindow` asks the worker to show: input, shift, drawing, clicked unit.
 
-The probe is one `viewer.session.snapshot.Probe`, rebuilt from the widgets whenever one of them changes
+The probe is one `jaxconv_viewer.session.snapshot.Probe`, rebuilt from the widgets whenever one of them changes
 (a sample or shift in the input panel, a stroke on the canvas, a unit clicked in a feature map
 or hovered over: the hovered one is shown while the mouse is on it, the clicked one after)
 and sent to the worker with a request for a snapshot, so the answer is drawn on the next frame.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QTimer
 
-from viewer.session.snapshot import Probe, Unit
+from jaxconv_viewer.session.snapshot import Probe, Unit
 
 __all__ = ["HOVER_MS", "ProbeMixin", "default_unit"]
 
@@ -23,7 +23,7 @@ def default_unit(features):
     """The unit shown before any is clicked: channel 0 mid-map of the deepest spatial layer.
 
     Args:
-        features: ``[(name, activation)]`` of one model (`viewer.session.snapshot.LayerMaps.features`).
+        features: ``[(name, activation)]`` of one model (`jaxconv_viewer.session.snapshot.LayerMaps.features`).
     """
     spatial = [(name, a) for name, a in features if np.ndim(a) == 3]
     if not spatial:
@@ -43,7 +43,7 @@ class ProbeMixin:
                      drawn=self._drawn if drawing is not None else 0, drawing=drawing)
 
     def select_unit(self, unit):
-        """Shows ``unit``'s connections (a `viewer.session.snapshot.Unit`, or None) in every kind; it
+        """Shows ``unit``'s connections (a `jaxconv_viewer.session.snapshot.Unit`, or None) in every kind; it
         stays the shown unit whenever the mouse hovers over none (a click)."""
         self.chosen_unit = unit
         self._show_unit(unit)

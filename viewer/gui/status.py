@@ -13,7 +13,7 @@ import time
 
 from PyQt6.QtWidgets import QLabel
 
-from viewer.i18n import kind_label, tr
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["StatusLine"]
 

@@ -1,7 +1,7 @@
 """The bundled CJK font: registered with Qt once, used when the language is Simplified Chinese.
 
 ``fonts/NotoSansSC-viewer.otf`` holds every character of the viewer's ``zh_CN`` labels (see
-`viewer.i18n.font_subset`), so Chinese renders on machines with no CJK font installed.
+`jaxconv_viewer.i18n.font_subset`), so Chinese renders on machines with no CJK font installed.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from PyQt6.QtGui import QFont, QFontDatabase
 from PyQt6.QtWidgets import QApplication
 
-from viewer.i18n.font_subset import FONT_PATH
+from jaxconv_viewer.i18n.font_subset import FONT_PATH
 
 __all__ = ["install", "use_for"]
 

@@ -1,7 +1,7 @@
 """Where a unit sits in the drawn mosaics, and how its receptive fields are drawn: pure numpy.
 
-The feature strip (`viewer.gui.tiling.feature_strip`) lays every layer's `tiling.feature_mosaic` side by
-side; `locate_feature` turns a pixel of it back into the `viewer.session.snapshot.Unit` drawn there and
+The feature strip (`jaxconv_viewer.gui.tiling.feature_strip`) lays every layer's `tiling.feature_mosaic` side by
+side; `locate_feature` turns a pixel of it back into the `jaxconv_viewer.session.snapshot.Unit` drawn there and
 `feature_rect` finds a unit's pixel. `weight_rect` finds the tile of a weight mosaic
 (`tiling.weight_mosaic`) holding the weights a unit uses: a dense unit's own weights over the
 whole input, a locally-connected position's own kernel, or the conv layer's one shared kernel.
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewer.gui import tiling
-from viewer.session.snapshot import Unit
+from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.session.snapshot import Unit
 
 __all__ = ["feature_rect", "field_rgb", "locate_feature", "weight_rect"]
 
@@ -34,7 +34,7 @@ def locate_feature(features, row: int, col: int, *, gap: int = GAP) -> Unit | No
     """The unit drawn at pixel (``row``, ``col``) of the feature strip, or None (a gap).
 
     Args:
-        features: ``[(name, activation)]`` as `viewer.session.snapshot.LayerMaps.features`.
+        features: ``[(name, activation)]`` as `jaxconv_viewer.session.snapshot.LayerMaps.features`.
         row, col: pixel of the strip.
         gap: columns between layers.
 

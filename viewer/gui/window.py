@@ -3,7 +3,7 @@
 The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
 of a 20 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
 no single frame repaints the whole window. Which panels there are, where they sit and what they
-draw is one table, `viewer.gui.layout.PANELS`; the window lays out one column per kind of its
+draw is one table, `jaxconv_viewer.gui.layout.PANELS`; the window lays out one column per kind of its
 settings' ``columns``, and builds its panels again when a session with other columns starts.
 Nothing here imports JAX, so the window appears before the first compile.
 """
@@ -16,26 +16,26 @@ from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QMainWindow
 
-from viewer.gui import files, layout, typeface
-from viewer.gui.commands import SessionCommands
-from viewer.gui.draw_schedule import DrawSchedule
-from viewer.gui.panels.sharing import DialMixin
-from viewer.gui.probe import ProbeMixin, default_unit
-from viewer.gui.status import StatusLine
-from viewer.gui.worker import WorkerThreads
-from viewer.i18n import LANGUAGES, current_language, kind_label, set_language, tr
-from viewer.session.session import ModelFailed, Settings
+from jaxconv_viewer.gui import files, layout, typeface
+from jaxconv_viewer.gui.commands import SessionCommands
+from jaxconv_viewer.gui.draw_schedule import DrawSchedule
+from jaxconv_viewer.gui.panels.sharing import DialMixin
+from jaxconv_viewer.gui.probe import ProbeMixin, default_unit
+from jaxconv_viewer.gui.status import StatusLine
+from jaxconv_viewer.gui.worker import WorkerThreads
+from jaxconv_viewer.i18n import LANGUAGES, current_language, kind_label, set_language, tr
+from jaxconv_viewer.session.session import ModelFailed, Settings
 
 if TYPE_CHECKING:
-    from viewer.gui.panels.column import ModelColumn
-    from viewer.gui.panels.connections import ConnectionsPanel
-    from viewer.gui.panels.controls import ControlsPanel
-    from viewer.gui.panels.counts import CountsPanel
-    from viewer.gui.panels.drawing import DrawPanel
-    from viewer.gui.panels.input import InputPanel
-    from viewer.gui.panels.metrics import MetricsPanel
-    from viewer.gui.panels.sharing import SharingDial, SimilarityPanel
-    from viewer.gui.panels.shift import ProbePanels
+    from jaxconv_viewer.gui.panels.column import ModelColumn
+    from jaxconv_viewer.gui.panels.connections import ConnectionsPanel
+    from jaxconv_viewer.gui.panels.controls import ControlsPanel
+    from jaxconv_viewer.gui.panels.counts import CountsPanel
+    from jaxconv_viewer.gui.panels.drawing import DrawPanel
+    from jaxconv_viewer.gui.panels.input import InputPanel
+    from jaxconv_viewer.gui.panels.metrics import MetricsPanel
+    from jaxconv_viewer.gui.panels.sharing import SharingDial, SimilarityPanel
+    from jaxconv_viewer.gui.panels.shift import ProbePanels
 
 __all__ = ["MainWindow", "REDRAW_HZ"]
 
@@ -48,19 +48,19 @@ __all__ = ["MainWindow", "REDRAW_HZ"]
 REDRAW_HZ = 20
 SNAPSHOT_EVERY = 2
 JOBS_PER_TICK = 1
-#: How long closing waits for the worker; a thread still compiling is left to `viewer.__main__`.
+#: How long closing waits for the worker; a thread still compiling is left to `jaxconv_viewer.__main__`.
 CLOSE_WAIT_MS = 1500
 
 
 class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
-    Each panel of `viewer.gui.layout.PANELS` is an attribute named by its place, set by
+    Each panel of `jaxconv_viewer.gui.layout.PANELS` is an attribute named by its place, set by
     `build_panels` (the annotations below only tell the type checker).
 
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
-        served(object): a `viewer.gui.worker.Served`: a `request` (save, export) was carried out.
+        served(object): a `jaxconv_viewer.gui.worker.Served`: a `request` (save, export) was carried out.
     """
 
     snapshot_drawn = pyqtSignal(int)
@@ -106,7 +106,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.start_session(self.settings, running=running)
 
     def build_panels(self):
-        """Makes every panel of `viewer.gui.layout.PANELS` for ``settings.columns``, lays them
+        """Makes every panel of `jaxconv_viewer.gui.layout.PANELS` for ``settings.columns``, lays them
         out (the old ones go) and wires them; a new drawing schedule lists their jobs."""
         self.panels = layout.build(self)
         self.setCentralWidget(self.panels.central)  # deletes the old panels
@@ -254,7 +254,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.status.show_error(text)
 
     def set_language(self, code: str):
-        """Switches every label to language ``code`` (a key of `viewer.i18n.LANGUAGES`)."""
+        """Switches every label to language ``code`` (a key of `jaxconv_viewer.i18n.LANGUAGES`)."""
         set_language(code)
         typeface.use_for(code)
         self.actions[f"lang_{code}"].setChecked(True)

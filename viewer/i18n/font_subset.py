@@ -1,8 +1,8 @@
 """Makes ``viewer/i18n/fonts/NotoSansSC-viewer.otf``: Noto Sans CJK SC cut to the viewer's characters.
 
-Run it after changing the ``zh_CN`` labels in `viewer.i18n`::
+Run it after changing the ``zh_CN`` labels in `jaxconv_viewer.i18n`::
 
-    python -m viewer.i18n.font_subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+    python -m jaxconv_viewer.i18n.font_subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 (Debian/Ubuntu: ``apt-get install fonts-noto-cjk``.) The subset keeps printable ASCII, a few
 symbols the viewer draws, and every character of every ``zh_CN`` label, the kind records' labels,
@@ -18,7 +18,7 @@ import pathlib
 import string
 
 from jaxconv import kinds
-from viewer.i18n import TEXT
+from jaxconv_viewer.i18n import TEXT
 
 FONT_PATH = pathlib.Path(__file__).parent / "fonts" / "NotoSansSC-viewer.otf"
 FAMILY = "Noto Sans CJK SC"

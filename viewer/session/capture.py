@@ -1,10 +1,10 @@
-"""What the panels draw of a `viewer.session.session.Session`, copied to the host: `take_snapshot`.
+"""What the panels draw of a `jaxconv_viewer.session.session.Session`, copied to the host: `take_snapshot`.
 
 No Qt. Runs on the worker thread (`Session.snapshot`, asked for by the redraw timer), between
 training steps: one device-to-host transfer per snapshot for every model's kernels, gradients
 and features of the probed input, plus the clicked unit's receptive fields
 (`jaxconv.analysis.receptive`) and the dial column's filter likeness
-(`viewer.session.columns.filter_similarity`). Layer names, order and shapes come from the
+(`jaxconv_viewer.session.columns.filter_similarity`). Layer names, order and shapes come from the
 model's settings (`jaxconv.models.topology.layer_shapes`), what a layer's weights are wired to
 from its kind's record (`jaxconv.kinds`).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewer.session.snapshot import LayerMaps, Probe, Snapshot
+from jaxconv_viewer.session.snapshot import LayerMaps, Probe, Snapshot
 
 __all__ = ["layer_maps", "shift_one", "take_snapshot", "unit_fields"]
 
@@ -39,13 +39,13 @@ def take_snapshot(session, probe=None) -> Snapshot:
     (after the next step while training) computes them.
 
     Args:
-        session: a prepared `viewer.session.session.Session`.
+        session: a prepared `jaxconv_viewer.session.session.Session`.
         probe: a `Probe` (or ``(index, dy, dx)``): a test image or the user's drawing, its
             shift, and the unit whose receptive fields to compute.
     """
     import jax
 
-    from viewer.session.columns import dial_column, filter_similarity
+    from jaxconv_viewer.session.columns import dial_column, filter_similarity
 
     probe = Probe(*probe) if isinstance(probe, tuple) else probe or Probe()
     dataset, states, columns = session.dataset, session.states, session.settings.columns

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxconv import kinds
-from viewer.session.snapshot import History, ModelCounts
+from jaxconv_viewer.session.snapshot import History, ModelCounts
 
 __all__ = ["Column", "build_column", "column_kind", "dial_column", "filter_similarity",
            "head_line", "per_position", "restored_settings", "set_regions", "sharing_report",
@@ -156,7 +156,7 @@ def set_regions(session, regions) -> ModelCounts:
 def filter_similarity(params) -> dict:
     """Per layer with a filter per position or region, each filter's likeness to the mean.
 
-    Computed once per snapshot on the worker (`viewer.session.capture.take_snapshot`), drawn by
+    Computed once per snapshot on the worker (`jaxconv_viewer.session.capture.take_snapshot`), drawn by
     the similarity panel, and averaged by `sharing_report`.
 
     Args:

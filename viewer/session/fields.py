@@ -2,7 +2,7 @@
 
 `check_field` reads one field's text, `parse_settings` all of them into a `Settings`; a bad text
 raises `FieldError` with a message in the current language naming the field. The window's
-`ControlsPanel` and the command line (`viewer.__main__`) both obey these rules, so a value the
+`ControlsPanel` and the command line (`jaxconv_viewer.__main__`) both obey these rules, so a value the
 window refuses is refused on the command line too, and the headless ``--report`` path checks its
 flags without loading Qt.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from jaxconv.names import DATASET_NAMES
-from viewer.i18n import TEXT, tr
-from viewer.session.settings import Settings
+from jaxconv_viewer.i18n import TEXT, tr
+from jaxconv_viewer.session.settings import Settings
 
 __all__ = ["DATASETS", "FieldError", "INT_FIELDS", "MAX_LEARNING_RATE", "check_field",
            "parse_settings"]
@@ -76,7 +76,7 @@ def parse_settings(texts: dict, *, dataset: str, optimizer: str, base: Settings,
         texts: field name (`INT_FIELDS` and ``"learning_rate"``) -> text typed.
         dataset: the chosen dataset name.
         optimizer: the chosen optimiser name.
-        head: the chosen head (`viewer.session.session.HEADS`); None keeps ``base``'s.
+        head: the chosen head (`jaxconv_viewer.session.session.HEADS`); None keeps ``base``'s.
         base: settings the fields do not cover (seed, step budget, subset sizes).
 
     Raises:

@@ -1,6 +1,6 @@
 """`Prober`: accuracy against shift and the equivariance meter of the columns' models; no Qt.
 
-Built by `viewer.session.session.Session.prepare` on the worker thread (it imports JAX), called by the
+Built by `jaxconv_viewer.session.session.Session.prepare` on the worker thread (it imports JAX), called by the
 worker between training steps every few seconds, never by the GUI thread. The live measure runs on
 a fixed test subset (the first ``PROBE_IMAGES`` test images, the same at every call, so the curves
 move only because the models do); `Prober.report` measures the whole test set for ``--report``.

@@ -8,7 +8,8 @@ then as many per compiled dispatch as make a dispatch take a few milliseconds (t
 for all, so their states are current at every yield). A model's "wall
 time" is the time spent inside its own training steps, so the time axis compares the kinds' speed;
 a step that compiled or ran the test-set evaluation counts as an average step instead.
-What the panels draw is made by `viewer.session.capture`; saving and restoring is `viewer.session.store`.
+What the panels draw is made by `jaxconv_viewer.session.capture`; saving and restoring is
+`jaxconv_viewer.session.store`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.session.capture import shift_one
-from viewer.session.settings import HEADS, Settings, fit_depth
-from viewer.session.snapshot import Counts, History, Snapshot
+from jaxconv_viewer.session.capture import shift_one
+from jaxconv_viewer.session.settings import HEADS, Settings, fit_depth
+from jaxconv_viewer.session.snapshot import Counts, History, Snapshot
 
 __all__ = ["HEADS", "ModelFailed", "Session", "Settings", "shift_one"]
 
@@ -66,7 +67,7 @@ class Session:
         self.compile_notice = self._unmeasured = None
         self.measures = []  # every ProbeResult so far, oldest first
         self.models, self.states, self.grads, self.feature_fns = {}, {}, {}, {}
-        self.fields_asked = set()  # models asked for receptive fields (viewer.session.capture.take_snapshot)
+        self.fields_asked = set()  # models asked for receptive fields (jaxconv_viewer.session.capture.take_snapshot)
         self.history = {kind: History() for kind in self.settings.columns}
         self.train_time = {kind: 0.0 for kind in self.settings.columns}
 
@@ -77,7 +78,7 @@ class Session:
         compile_cache.enable()  # before the first compile; JAXCONV_COMPILE_CACHE=0 turns it off
 
         from jaxconv import data, train
-        from viewer.session import columns as building
+        from jaxconv_viewer.session import columns as building
 
         s = self.settings
         # Never download from the viewer: a set that is not cached fails at once, with a message.
@@ -85,13 +86,13 @@ class Session:
                                  download=False)
         # The default depth suits 28x28 images: on smaller ones, as many layers as fit, said.
         self.settings, self.depth_note = fit_depth(s, self.dataset.input_shape, s.dataset)
-        if self.restore_dir is not None:  # the dial's column as it was saved (viewer.session.columns)
+        if self.restore_dir is not None:  # the dial's column as it was saved (jaxconv_viewer.session.columns)
             self.settings = building.restored_settings(self.settings, self.restore_dir)
         s = self.settings
         tx = train.make_tx(s.train)  # the transform fit trains with: its state's structure
         counted = {}
         self.compile_notice = None
-        for kind in s.columns:  # the dial's column's kind follows the dial (viewer.session.columns)
+        for kind in s.columns:  # the dial's column's kind follows the dial (jaxconv_viewer.session.columns)
             column = building.build_column(self, kind, tx)
             if column.notice and self.compile_notice is None:  # e.g. 100x100 window on 8x8 digits
                 self.compile_notice = (kind, column.notice)
@@ -99,12 +100,12 @@ class Session:
             counted[kind], self.feature_fns[kind] = column.counts, column.features
         if self.restore_dir is not None:
             self._restore(train)
-        from viewer.session.measures import Prober
+        from jaxconv_viewer.session.measures import Prober
 
         self.prober = Prober(self.models, self.dataset)
         # Not measured (nor compiled) here: the first trained step comes first, and the worker's
         # first `measure` measures these starting parameters too, as the panels' first point.
-        # Closing the window during that compile does not wait for it (viewer.__main__).
+        # Closing the window during that compile does not wait for it (jaxconv_viewer.__main__).
         self._unmeasured = (self.step, self._params())
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
@@ -121,8 +122,8 @@ class Session:
 
     def set_regions(self, regions):
         """Rebuilds the dial's column with ``regions`` per dim, None: one kernel per position
-        (a worker request; `viewer.session.columns.set_regions`). Returns its new `ModelCounts`."""
-        from viewer.session import columns as building
+        (a worker request; `jaxconv_viewer.session.columns.set_regions`). Returns its new `ModelCounts`."""
+        from jaxconv_viewer.session import columns as building
 
         self._unmeasured = None  # the dial column's old parameters: not measured any more
         return building.set_regions(self, regions)
@@ -213,8 +214,8 @@ class Session:
 
     def snapshot(self, probe=None) -> Snapshot:
         """Host copies of every model's kernels, gradients and features for input ``probe``
-        (a `Probe`, or ``(index, dy, dx)``); see `viewer.session.capture.take_snapshot`."""
-        from viewer.session.capture import take_snapshot
+        (a `Probe`, or ``(index, dy, dx)``); see `jaxconv_viewer.session.capture.take_snapshot`."""
+        from jaxconv_viewer.session.capture import take_snapshot
 
         return take_snapshot(self, probe)
 
@@ -238,8 +239,8 @@ class Session:
         return result
 
     def report(self, path=None) -> dict:
-        """The ``--report`` JSON of the models as they are (see `viewer.session.measures.Prober.report`),
-        with ``"columns"`` and ``"sharing"`` (`viewer.session.columns.sharing_report`; None
+        """The ``--report`` JSON of the models as they are (see `jaxconv_viewer.session.measures.Prober.report`),
+        with ``"columns"`` and ``"sharing"`` (`jaxconv_viewer.session.columns.sharing_report`; None
         without a dial).
 
         Args:
@@ -247,7 +248,7 @@ class Session:
         """
         report = self.prober.report(self._params(), self.step, dataset=self.dataset.name,
                                     head=self.settings.head)
-        from viewer.session.columns import sharing_report
+        from jaxconv_viewer.session.columns import sharing_report
 
         report["columns"] = list(self.settings.columns)
         report["sharing"] = sharing_report(self)  # the dial's column and its filter likeness
@@ -257,19 +258,19 @@ class Session:
 
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV, and the shift measures beside it; returns the row
-        count (a worker request: `viewer.session.store.export_metrics`)."""
-        from viewer.session import store
+        count (a worker request: `jaxconv_viewer.session.store.export_metrics`)."""
+        from jaxconv_viewer.session import store
 
         return store.export_metrics(self, path)
 
     def save(self, directory) -> Path:
         """Writes settings, metrics and every column's train state under ``directory`` (a worker
-        request, served between two steps: `viewer.session.store.save`)."""
-        from viewer.session import store
+        request, served between two steps: `jaxconv_viewer.session.store.save`)."""
+        from jaxconv_viewer.session import store
 
         return store.save(self, directory)
 
     def _restore(self, train):
-        from viewer.session import store
+        from jaxconv_viewer.session import store
 
         store.restore(self, train)

@@ -5,7 +5,7 @@
 its ``num_classes`` by the dataset's), ``train`` the :class:`jaxconv.config.TrainConfig` of every
 column (``train.steps``: where `Session.rounds` ends), ``columns`` the kinds trained side by side
 (names of `jaxconv.kinds`, checked by `check_columns`), and the rest is the view's. The command
-line (`viewer.__main__`) is generated from the two configs' fields, so a new field is a flag of
+line (`jaxconv_viewer.__main__`) is generated from the two configs' fields, so a new field is a flag of
 ``jaxconv-viewer`` with no edit here. No JAX and no Qt: the window builds its controls from this
 before JAX has loaded (the kind records load no JAX either).
 """
@@ -29,7 +29,7 @@ VIEWER_TRAINING = TrainConfig(steps=1_000_000, learning_rate=3e-3)
 #: development machine (docs/viewer.md has the measured numbers): three 3x3 layers of 8, 16,
 #: 32 channels, circular padding (no unit can tell where it is from zeros at the edge) and a
 #: global-average-pool head. ``regions=None``: the middle column is locally connected until the
-#: sharing dial sets regions (`viewer.session.columns`).
+#: sharing dial sets regions (`jaxconv_viewer.session.columns`).
 VIEWER_MODEL = ModelConfig("conv", channels=(8, 16, 32), kernel_size=3, padding="CIRCULAR",
                            global_pool=True, regions=None)
 _MODEL = {f.name for f in dataclasses.fields(ModelConfig)}

@@ -116,7 +116,7 @@ class LayerMaps:
         layer_kinds: layer name -> the kind (a name of `jaxconv.kinds`) of a spatial layer, None
             for a vector layer (``hidden``, ``head``); the weight maps' hints come from its record.
         similarity: the dial's column only: layer -> (rows, cols, F) likeness of each position's
-            filter to the mean (`viewer.session.columns.filter_similarity`); else None.
+            filter to the mean (`jaxconv_viewer.session.columns.filter_similarity`); else None.
     """
 
     kernels: dict
@@ -143,7 +143,7 @@ class Snapshot:
         probe: the `Probe` drawn (a plain ``(index, dy, dx)`` is taken as ``Probe(index, dy, dx)``).
         num_samples: how many test images the picker can browse.
         pending: some model's receptive fields were left to the next snapshot (their program
-            compiles then; `viewer.session.capture.take_snapshot`), which the worker takes unasked.
+            compiles then; `jaxconv_viewer.session.capture.take_snapshot`), which the worker takes unasked.
     """
 
     step: int

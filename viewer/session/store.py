@@ -1,7 +1,7 @@
-"""A `viewer.session.session.Session` on disk: `save`, `restore`, `export_metrics`; no Qt.
+"""A `jaxconv_viewer.session.session.Session` on disk: `save`, `restore`, `export_metrics`; no Qt.
 
 Each reads the states, the histories and the step together, so none may run beside a training
-step: the window asks the worker for them (`viewer.gui.worker.TrainWorker.request`), which serves
+step: the window asks the worker for them (`jaxconv_viewer.gui.worker.TrainWorker.request`), which serves
 them between two steps. A saved session is a folder: ``session.json`` (settings, its columns
 included, and step), ``metrics.csv``, and one orbax checkpoint folder per column (``dense/``,
 ``local/``, ``conv/`` by default).
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.session.snapshot import read_metrics_csv, write_metrics_csv
+from jaxconv_viewer.session.snapshot import read_metrics_csv, write_metrics_csv
 
 __all__ = ["export_metrics", "restore", "save"]
 
@@ -23,9 +23,9 @@ def export_metrics(session, path) -> int:
     """Writes every model's metrics as CSV (`write_metrics_csv`); returns the row count.
 
     Beside it, ``<name>_probes.csv`` gets every accuracy-against-shift and equivariance
-    measurement so far (`viewer.session.measures.write_probe_csv`).
+    measurement so far (`jaxconv_viewer.session.measures.write_probe_csv`).
     """
-    from viewer.session.measures import write_probe_csv
+    from jaxconv_viewer.session.measures import write_probe_csv
 
     path = Path(path)
     write_probe_csv(path.with_name(f"{path.stem}_probes.csv"), session.measures)

@@ -20,10 +20,10 @@ from PyQt6.QtWidgets import (
 
 from jaxconv import kinds
 from jaxconv.validate import human_bytes as _human_bytes
-from viewer.gui import tiling
-from viewer.gui import unit_geometry as units
-from viewer.gui.plots import GrowingRange, ImagePanel, curve, plot_widget, set_labels
-from viewer.i18n import kind_hint, kind_label, tr
+from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.plots import GrowingRange, ImagePanel, curve, plot_widget, set_labels
+from jaxconv_viewer.i18n import kind_hint, kind_label, tr
 
 __all__ = ["ModelColumn", "human_bytes"]
 
@@ -45,14 +45,14 @@ def _regional(kernel, features):
 class ModelColumn(QWidget):
     """Everything about one column (a kind of `jaxconv.kinds`), fed by `draw`.
 
-    A panel of the window's table (`viewer.gui.layout`) with two drawing jobs: its maps (named
+    A panel of the window's table (`jaxconv_viewer.gui.layout`) with two drawing jobs: its maps (named
     by the column's kind: weights and feature maps) and its curves. The layer and channel pickers
     choose which kernel is drawn; `set_gradients` swaps every weight map for the gradient of the
     loss with respect to it. Clicking a unit in the feature maps emits `unit_clicked`; `set_unit`
     outlines that unit and the weights it uses.
 
     Signals:
-        unit_clicked(object): the `viewer.session.snapshot.Unit` clicked in the feature maps.
+        unit_clicked(object): the `jaxconv_viewer.session.snapshot.Unit` clicked in the feature maps.
         unit_hovered(object): the `Unit` under the mouse in the feature maps, each time it
             changes; None over a gap or once the mouse has left them.
     """
@@ -161,13 +161,13 @@ class ModelColumn(QWidget):
         self._redraw_weights()
 
     def set_title(self, key: str | None = None, **fields):
-        """Titles the column with label ``key`` of `viewer.i18n.TEXT` (``fields`` filled in);
+        """Titles the column with label ``key`` of `jaxconv_viewer.i18n.TEXT` (``fields`` filled in);
         None: the kind's own label (`kind_label`)."""
         self._title = None if key is None else (key, fields)
         self.title.setText(kind_label(self.kind) if key is None else tr(key, **fields))
 
     def set_counts(self, counts):
-        """Shows a `viewer.session.snapshot.ModelCounts` (None: not counted yet).
+        """Shows a `jaxconv_viewer.session.snapshot.ModelCounts` (None: not counted yet).
 
         New counts mean a new model in the column (a new session, the dial's rebuild): its
         weights are drawn with the next snapshot, whatever its step.
@@ -196,7 +196,7 @@ class ModelColumn(QWidget):
         self._redraw_weights()
 
     def draw(self, snapshot, job=None):
-        """Draws this column of a `viewer.session.snapshot.Snapshot`: job ``maps_job`` (the
+        """Draws this column of a `jaxconv_viewer.session.snapshot.Snapshot`: job ``maps_job`` (the
         feature maps, and the weights when the step moved on), ``curves_<kind>`` (the curves),
         or both (None)."""
         if job in (None, self.maps_job):
@@ -208,7 +208,7 @@ class ModelColumn(QWidget):
             self.draw_curves(snapshot.history[self.kind])
 
     def draw_maps(self, maps, *, weights: bool = True):
-        """Draws a `viewer.session.snapshot.LayerMaps`: weight (or gradient) and feature maps.
+        """Draws a `jaxconv_viewer.session.snapshot.LayerMaps`: weight (or gradient) and feature maps.
 
         Args:
             maps: the model's `LayerMaps`.

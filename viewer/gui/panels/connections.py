@@ -3,7 +3,8 @@
 For the same layer, channel and position in every column: the input pixels the unit is wired to
 (its theoretical field, tinted in the kind's colour over the input) and the pixels that move it
 for this input now (``|d unit / d input|``, its effective field, scaled to each model's largest
-value). Both come with the snapshot (`viewer.session.session.Session.snapshot`, from `jaxconv.analysis.receptive`).
+value). Both come with the snapshot (`jaxconv_viewer.session.session.Session.snapshot`, from
+`jaxconv.analysis.receptive`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import numpy as np
 from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from jaxconv import kinds
-from viewer.gui import unit_geometry as units
-from viewer.gui.plots import ImagePanel
-from viewer.i18n import kind_label, tr
+from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.plots import ImagePanel
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["ConnectionsPanel", "field_numbers"]
 

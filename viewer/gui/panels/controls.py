@@ -1,4 +1,4 @@
-"""`ControlsPanel`: dataset, architecture, optimiser and run buttons (rules: `viewer.session.fields`).
+"""`ControlsPanel`: dataset, architecture, optimiser and run buttons (rules: `jaxconv_viewer.session.fields`).
 
 Every number is typed into a line edit and checked as it is typed: a bad value marks its field
 red with the reason as its tooltip and greys out Start and Reset until it is fixed (a validator
@@ -22,9 +22,15 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv.names import OPTIMIZERS
-from viewer.i18n import tr
-from viewer.session.fields import DATASETS, INT_FIELDS, FieldError, check_field, parse_settings
-from viewer.session.session import HEADS, Settings
+from jaxconv_viewer.i18n import tr
+from jaxconv_viewer.session.fields import (
+    DATASETS,
+    INT_FIELDS,
+    FieldError,
+    check_field,
+    parse_settings,
+)
+from jaxconv_viewer.session.session import HEADS, Settings
 
 __all__ = ["ControlsPanel"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from jaxconv import kinds
-from viewer.gui.plots import cache_axes
-from viewer.i18n import kind_label, tr
+from jaxconv_viewer.gui.plots import cache_axes
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["CountsPanel", "decade"]
 

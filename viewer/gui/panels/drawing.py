@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from viewer.i18n import tr
+from jaxconv_viewer.i18n import tr
 
 __all__ = ["Canvas", "DrawPanel", "paint_stroke"]
 

@@ -16,8 +16,8 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv import kinds
-from viewer.gui.plots import ImagePanel
-from viewer.i18n import kind_label, tr
+from jaxconv_viewer.gui.plots import ImagePanel
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["InputPanel"]
 

@@ -10,8 +10,8 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv import kinds
-from viewer.gui.plots import GrowingRange, curve, plot_widget, set_labels
-from viewer.i18n import kind_label, tr
+from jaxconv_viewer.gui.plots import GrowingRange, curve, plot_widget, set_labels
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["MetricsPanel"]
 

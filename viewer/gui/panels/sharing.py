@@ -1,14 +1,14 @@
 """The weight-sharing dial of the dial's column, and its map of each filter's likeness to the mean.
 
 The dial belongs to the first column whose kind has a regional form
-(`viewer.session.columns.dial_column`; the lecture's locally-connected column). `SharingDial`
+(`jaxconv_viewer.session.columns.dial_column`; the lecture's locally-connected column). `SharingDial`
 sets regions per side from 1 (one kernel: a convolution) to one per position (the
 locally-connected layer); the window then asks the worker to rebuild and retrain that column
-alone (`viewer.session.columns.set_regions`) while the others train on. `SimilarityPanel` draws,
+alone (`jaxconv_viewer.session.columns.set_regions`) while the others train on. `SimilarityPanel` draws,
 for the layer and channel the column's pickers show, the cosine similarity of every position's
 (or region's) filter to the mean filter, which the worker computes with each snapshot
-(`viewer.session.columns.filter_similarity`): does a locally-connected layer learn to share?
-Both sit in the column (the window's table, `viewer.gui.layout`); `DialMixin` is the window's
+(`jaxconv_viewer.session.columns.filter_similarity`): does a locally-connected layer learn to share?
+Both sit in the column (the window's table, `jaxconv_viewer.gui.layout`); `DialMixin` is the window's
 part of the dial.
 """
 
@@ -27,9 +27,9 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv import kinds
-from viewer.gui.plots import ImagePanel
-from viewer.i18n import kind_label, show_column_as, tr
-from viewer.session.columns import dial_column, per_position, shown_regions
+from jaxconv_viewer.gui.plots import ImagePanel
+from jaxconv_viewer.i18n import kind_label, show_column_as, tr
+from jaxconv_viewer.session.columns import dial_column, per_position, shown_regions
 
 __all__ = ["DialMixin", "SETTLE_MS", "SharingDial", "SimilarityPanel", "column_title"]
 
@@ -132,11 +132,11 @@ class SimilarityPanel(QWidget):
     """Cosine similarity of each position's (or region's) filter to the mean filter, one channel.
 
     A panel of the window's table (job ``"similarity"``): it draws the map the worker computed
-    with the snapshot (`viewer.session.snapshot.LayerMaps.similarity`) for the layer and channel
+    with the snapshot (`jaxconv_viewer.session.snapshot.LayerMaps.similarity`) for the layer and channel
     that ``column``'s pickers show, and follows the pickers.
 
     Args:
-        column: the dial's `viewer.gui.panels.column.ModelColumn`.
+        column: the dial's `jaxconv_viewer.gui.panels.column.ModelColumn`.
 
     Attributes:
         map: the (rows, cols) similarities drawn now, or None when the layer has no filter per
@@ -186,7 +186,7 @@ class SimilarityPanel(QWidget):
 
         Args:
             layer: the layer's name.
-            similarity: its (rows, cols, F) similarities (`viewer.session.columns.filter_similarity`),
+            similarity: its (rows, cols, F) similarities (`jaxconv_viewer.session.columns.filter_similarity`),
                 or None: the layer has no filter per position (conv, dense).
             channel: the output channel.
         """
@@ -216,12 +216,12 @@ class SimilarityPanel(QWidget):
 
 
 class DialMixin:
-    """The dial's part of `viewer.gui.window.MainWindow` (which has ``columns``, ``dial``,
+    """The dial's part of `jaxconv_viewer.gui.window.MainWindow` (which has ``columns``, ``dial``,
     ``counts``, ``settings``, ``session``, ``worker``, ``threads`` and the status-line methods);
     every method does nothing when no column has a dial (``dial`` None)."""
 
     def _connect_dial(self):
-        """Wires the dial of newly built panels (`viewer.gui.layout.build`)."""
+        """Wires the dial of newly built panels (`jaxconv_viewer.gui.layout.build`)."""
         if getattr(self, "_shown_as", None) is not None:  # the old columns' dial: its own name
             show_column_as(self._dial_column)
         self._model_counts, self._input_shape, self._shown_as = {}, None, None
@@ -244,7 +244,7 @@ class DialMixin:
         self._model_counts = dict(counts.models)
         if self._dial_column is None:
             return
-        # A restored session's column is as it was saved (`viewer.session.columns.restored_settings`).
+        # A restored session's column is as it was saved (`jaxconv_viewer.session.columns.restored_settings`).
         self.settings = self.settings.with_fields(regions=self.session.settings.model.regions)
         self.dial.set_range(per_position(self.settings, counts.input_shape),
                             shown_regions(self.settings, counts.input_shape))

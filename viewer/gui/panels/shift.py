@@ -1,6 +1,6 @@
 """Panels of the shift probes: accuracy against input shift, and the equivariance meter.
 
-Both draw a `viewer.session.measures.ProbeResult`, which the worker measures every few seconds on its own
+Both draw a `jaxconv_viewer.session.measures.ProbeResult`, which the worker measures every few seconds on its own
 thread (`TrainWorker.measured`); here only ``setData`` / ``setOpts`` run, on items made once.
 """
 
@@ -11,8 +11,8 @@ import pyqtgraph as pg
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from jaxconv import kinds
-from viewer.gui.plots import cache_axes, curve, nice_ceiling, plot_widget, set_labels
-from viewer.i18n import tr
+from jaxconv_viewer.gui.plots import cache_axes, curve, nice_ceiling, plot_widget, set_labels
+from jaxconv_viewer.i18n import tr
 
 __all__ = ["EquivariancePanel", "ProbePanels", "ShiftAccuracyPanel"]
 
@@ -56,7 +56,7 @@ class ShiftAccuracyPanel(QWidget):
         self.caption.setToolTip(self.caption.text())
 
     def draw(self, result):
-        """Draws a `viewer.session.measures.ProbeResult`."""
+        """Draws a `jaxconv_viewer.session.measures.ProbeResult`."""
         self.result = result
         for (kind, axis), item in self.curves.items():
             if kind in result.shift_accuracy:
@@ -101,7 +101,7 @@ class EquivariancePanel(pg.PlotWidget):
         set_labels(self, tr("equivariance"), left=tr("equivariance_axis"))
 
     def draw(self, result):
-        """Draws a `viewer.session.measures.ProbeResult`'s equivariance errors."""
+        """Draws a `jaxconv_viewer.session.measures.ProbeResult`'s equivariance errors."""
         self.values = result.equivariance
         layers = tuple(next(iter(self.values.values()), {}))
         if layers != self.layers:
@@ -148,7 +148,7 @@ class ProbePanels(QWidget):
         self.equivariance.retranslate()
 
     def draw(self, result, job=None):
-        """Draws a `viewer.session.measures.ProbeResult` in both panels."""
+        """Draws a `jaxconv_viewer.session.measures.ProbeResult` in both panels."""
         del job  # drawn whole
         self.shift.draw(result)
         self.equivariance.draw(result)
