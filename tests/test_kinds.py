@@ -182,3 +182,13 @@ def _environ():
     import os
 
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def test_a_regional_layer_chooses_its_implementation_from_its_regions():
+    from jaxconv import shapes
+
+    regional, geom = kinds.get("regional"), shapes.geometry("test", (6, 6), 3)
+    assert regional.chosen_implementation(geom, 1, 2, (2, 2)) in ("grouped", "local")
+    with pytest.raises(ValueError, match=r"regional: `regions` must be given to choose an "
+                                         r"implementation, got regions=None\."):
+        regional.chosen_implementation(geom, 1, 2)

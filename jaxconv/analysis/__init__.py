@@ -11,9 +11,13 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # Submodules load on first use (PEP 562): ``jaxconv.analysis.<name>`` works after ``import jaxconv``.
 __all__ = ["connectivity", "probes", "receptive", "similarity", "summaries"]
+
+if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
+    from jaxconv.analysis import connectivity, probes, receptive, similarity, summaries
 
 
 def __getattr__(name: str):

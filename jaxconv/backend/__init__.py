@@ -9,9 +9,13 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # Submodules load on first use (PEP 562): ``jaxconv.backend.<name>`` works after ``import jaxconv``.
 __all__ = ["compile_cache", "host_memory", "xla_cpu"]
+
+if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
+    from jaxconv.backend import compile_cache, host_memory, xla_cpu
 
 
 def __getattr__(name: str):

@@ -12,9 +12,13 @@ A whole model's costs (``jaxconv.summary``) and the lecture's table of every kin
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # Submodules load on first use (PEP 562): ``jaxconv.costs.<name>`` works after ``import jaxconv``.
 __all__ = ["counting", "table", "tpu"]
+
+if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
+    from jaxconv.costs import counting, table, tpu
 
 
 def __getattr__(name: str):

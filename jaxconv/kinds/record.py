@@ -28,7 +28,7 @@ Example:
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaxconv.validate import check_choice
@@ -120,7 +120,7 @@ class Kind(abc.ABC):
         return self.cost(input_shape, features, **settings, use_bias=use_bias,
                          batch_size=batch_size, dtype=dtype)
 
-    def module_cost(self, module, input_shape, params, dtype):
+    def module_cost(self, module, input_shape, params, dtype) -> Cost | None:
         """The cost of one call of ``module`` if it is one of this kind's layers, else None.
 
         `jaxconv.summary` asks every kind about every module it traces. Args: the module
@@ -167,7 +167,7 @@ class Kind(abc.ABC):
                                    strides=config.strides, padding=config.padding)
 
     @abc.abstractmethod
-    def spatial_layer(self, config, features: int, x, name: str):
+    def spatial_layer(self, config, features: int, x, name: str) -> Any:
         """The ``jaxconv.models.Model`` layer of this kind, applied to ``x`` (N, H, W, C).
 
         Called inside the model's compact ``__call__`` (the layer's parameters are the model's
@@ -177,22 +177,22 @@ class Kind(abc.ABC):
 
     # --- the op, the modules and the hand-derived backward pass ------------------------------
     @property
-    def op(self):
+    def op(self) -> Callable[..., Any] | None:
         """The pure function (:mod:`jaxconv.ops`), or None."""
         return None
 
     @property
-    def linen(self):
+    def linen(self) -> type | None:
         """The Flax linen module class (:mod:`jaxconv.linen`), or None."""
         return None
 
     @property
-    def nnx(self):
+    def nnx(self) -> type | None:
         """The Flax NNX module class (:mod:`jaxconv.nnx`), or None."""
         return None
 
     @property
-    def backward(self):
+    def backward(self) -> Callable[..., Any] | None:
         """The hand-derived backward pass (:mod:`jaxconv.ops.backprop`), or None.
 
         Called as ``backward(x, kernel, grad_out, **settings)`` with the op's settings (and
@@ -211,7 +211,8 @@ class Kind(abc.ABC):
     #: (True, the op's usual bias) or one shared ``(F,)`` (False); None when it is always ``(F,)``.
     bias_option: ClassVar[str | None] = None
 
-    def apply(self, settings: Mapping[str, Any], implementation: str = "auto"):
+    def apply(self, settings: Mapping[str, Any],
+              implementation: str = "auto") -> Callable[..., Any]:
         """``f(params, x) -> y`` computing this kind's op with ``settings`` (strides, padding,
         regions...); ``params`` is ``(kernel, bias)`` in the shapes :meth:`cost` gives."""
         op = self.op
@@ -223,7 +224,8 @@ class Kind(abc.ABC):
         """The named implementations that can compute a layer on ``geom`` (``()``: one way)."""
         return ()
 
-    def chosen_implementation(self, geom, channels: int, features: int, regions=None):
+    def chosen_implementation(self, geom, channels: int, features: int,
+                              regions=None) -> str | None:
         """The implementation ``"auto"`` picks on ``geom``, or None for a kind with one way."""
         return None
 

@@ -113,6 +113,9 @@ class RegionalKind(Kind):
     def chosen_implementation(self, geom, channels, features, regions=None):
         from jaxconv.ops.regional import choose_implementation
 
+        if regions is None:  # a regional layer always has its regions (needs_regions)
+            raise ValueError("regional: `regions` must be given to choose an implementation, "
+                             "got regions=None.")
         return choose_implementation(geom, tuple(regions))
 
     def flax_peer(self, settings):

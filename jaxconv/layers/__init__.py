@@ -8,9 +8,13 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # Submodules load on first use (PEP 562): ``jaxconv.layers.<name>`` works after ``import jaxconv``.
 __all__ = ["initializers", "linen", "nnx"]
+
+if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
+    from jaxconv.layers import initializers, linen, nnx
 
 
 def __getattr__(name: str):
