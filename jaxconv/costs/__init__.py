@@ -15,10 +15,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 # Submodules load on first use (PEP 562): ``jaxconv.costs.<name>`` works after ``import jaxconv``.
-__all__ = ["counting", "table", "tpu"]
+__all__ = ["counting", "layouts", "table", "tpu"]
 
 if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
-    from jaxconv.costs import counting, table, tpu
+    from jaxconv.costs import counting, layouts, table, tpu
 
 
 def __getattr__(name: str):

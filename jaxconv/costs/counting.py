@@ -27,6 +27,7 @@ import math
 
 from jaxconv import names, shapes
 from jaxconv.costs._count_args import itemsize, real_taps, spatial_input
+from jaxconv.costs.layouts import Params, conv_params, local_params, regional_params
 from jaxconv.validate import check_bool, check_choice, check_int
 
 __all__ = [
@@ -39,7 +40,7 @@ TRAIN_FACTOR = 3
 
 
 def _n(value: int) -> str:
-    return f"{value:,}"
+    return f"{value:,}"  # the same grouping as the layouts' formulas
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,61 +165,6 @@ def dense_cost(in_features, out_features, *, use_bias=True, batch_size=1, dtype=
         flops_formula=("2 * N * in * out" + (bias_text if use_bias else
                        f" = 2 * {_n(n)} * {_n(cin)} * {_n(cout)}") + f" = {_n(flops)}"),
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class Params:
-    """A windowed layer's parameter shapes and how they are counted (what a kind's layout gives).
-
-    Attributes:
-        kernel: the kernel's shape.
-        bias: the bias's shape.
-        formula: how the kernel's entries are counted, e.g. ``"window * C * F = 9 * 1 * 8 = 72"``.
-        bias_formula: how the bias's entries are counted.
-        channels_text: how the FLOP formula names the channels a window tap reads (``"C"``,
-            ``"C/groups"``).
-    """
-
-    kernel: tuple[int, ...]
-    bias: tuple[int, ...]
-    formula: str
-    bias_formula: str
-    channels_text: str = "C"
-
-
-def conv_params(fn: str, geom: shapes.Geometry, channels: int, features: int, groups: int = 1,
-                regions=None) -> Params:
-    """A convolution's parameters: one kernel ``(*window, C // groups, F)`` and bias ``(F,)``."""
-    kernel = shapes.conv_kernel_shape(geom.window, channels, features, groups)
-    ctext = "C" if groups == 1 else "C/groups"
-    formula = (f"window * {ctext} * F = {_n(geom.window_size)} * {_n(channels // groups)} * "
-               f"{_n(features)} = {_n(math.prod(kernel))}")
-    return Params(kernel, (features,), formula, f"F = {_n(features)}", ctext)
-
-
-def local_params(fn: str, geom: shapes.Geometry, channels: int, features: int, groups: int = 1,
-                 regions=None) -> Params:
-    """A locally-connected layer's: a kernel per position ``(*out, *window, C, F)``, bias
-    ``(*out, F)``."""
-    kernel = shapes.local_kernel_shape(geom.out_spatial, geom.window, channels, features)
-    bias = (*geom.out_spatial, features)
-    formula = (f"positions * window * C * F = {_n(geom.num_positions)} * {_n(geom.window_size)} "
-               f"* {_n(channels)} * {_n(features)} = {_n(math.prod(kernel))}")
-    return Params(kernel, bias, formula, f"positions * F = {_n(geom.num_positions)} * "
-                                         f"{_n(features)} = {_n(math.prod(bias))}")
-
-
-def regional_params(fn: str, geom: shapes.Geometry, channels: int, features: int,
-                    groups: int = 1, regions=None) -> Params:
-    """A regional convolution's: a kernel per region ``(*regions, *window, C, F)``, bias
-    ``(*regions, F)``; ``regions`` is checked against the output size."""
-    regions = shapes.canonical_regions(fn, regions, geom.out_spatial)
-    kernel = shapes.regional_kernel_shape(regions, geom.window, channels, features)
-    bias, count = (*regions, features), math.prod(regions)
-    formula = (f"regions * window * C * F = {_n(count)} * {_n(geom.window_size)} * "
-               f"{_n(channels)} * {_n(features)} = {_n(math.prod(kernel))}")
-    return Params(kernel, bias, formula, f"regions * F = {_n(count)} * {_n(features)} = "
-                                         f"{_n(math.prod(bias))}")
 
 
 def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_size, *, strides=1,

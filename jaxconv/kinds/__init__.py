@@ -15,17 +15,16 @@ Example:
 from jaxconv.kinds.conv import ConvKind
 from jaxconv.kinds.dense import DenseKind
 from jaxconv.kinds.local import LocalKind
-from jaxconv.kinds.record import (
+from jaxconv.kinds.record import SHARING, Kind
+from jaxconv.kinds.regional import RegionalKind
+from jaxconv.kinds.registry import (
     ENTRY_POINTS,
-    SHARING,
-    Kind,
     get,
     names,
     register,
     registered,
     unregister,
 )
-from jaxconv.kinds.regional import RegionalKind
 
 __all__ = ["ENTRY_POINTS", "SHARING", "ConvKind", "DenseKind", "Kind", "LocalKind",
            "RegionalKind", "get", "names", "register", "registered", "unregister"]

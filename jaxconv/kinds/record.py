@@ -1,4 +1,4 @@
-"""`Kind`: what one connectivity kind is, and the registry of kinds.
+"""`Kind`: what one connectivity kind is (the registry of kinds is :mod:`jaxconv.kinds.registry`).
 
 A kind is how a layer connects its input to its output units: every unit to every input
 (``dense``), each output position to one window with its own weights (``local``), the positions of
@@ -13,9 +13,10 @@ computes. The methods import JAX and Flax inside their bodies, so importing this
 listing or describing the kinds, loads no JAX: ``jaxconv --help`` and the viewer's window build
 their menus before JAX has loaded.
 
-A kind from outside the package subclasses `Kind` (or a built-in's class) and calls `register`;
-it then appears in `jaxconv.config.ModelConfig`, `jaxconv.models.build`, `jaxconv.summary`,
-``jaxconv count``, ``jaxconv compare``, ``jaxconv bench`` and the viewer's column choices.
+A kind from outside the package subclasses `Kind` (or a built-in's class, overriding
+`Kind.layer_settings` alone for a variant) and calls `jaxconv.kinds.register`; it then appears in
+`jaxconv.config.ModelConfig`, `jaxconv.models.build`, `jaxconv.summary`, ``jaxconv count``,
+``jaxconv compare``, ``jaxconv bench`` and the viewer's column choices.
 
 Example:
     >>> from jaxconv import kinds
@@ -31,12 +32,10 @@ import abc
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from jaxconv.validate import check_choice
-
 if TYPE_CHECKING:
     from jaxconv.costs.counting import Cost
 
-__all__ = ["ENTRY_POINTS", "SHARING", "Kind", "get", "names", "register", "registered", "unregister"]
+__all__ = ["SHARING", "Kind"]
 
 #: How a kind shares weights between the units of one output channel: ``"none"`` (every unit
 #: or position has its own), ``"regions"`` (the positions of a region share one kernel) or
@@ -254,96 +253,3 @@ class Kind(abc.ABC):
     def extra(self, regions=None) -> dict[str, Any]:
         """Settings the kind adds to the shared ones, for names and reports (e.g. regions)."""
         return {"regions": regions} if self.needs_regions else {}
-
-
-_REGISTRY: dict[str, Kind] = {}
-
-#: The entry-point group through which another installed package offers kinds: each entry names a
-#: `Kind` subclass or instance (``[project.entry-points."jaxconv.kinds"]`` ``depthwise =
-#: "mypkg.kinds:DepthwiseKind"``). They are registered the first time the registry is asked, in
-#: every process, so ``jaxconv count``, ``compare``, ``bench`` and the viewer offer them too.
-ENTRY_POINTS = "jaxconv.kinds"
-_PLUGINS = {"loaded": False}
-
-
-def _load_plugins() -> None:
-    """Registers the kinds of the installed packages' entry points, once per process.
-
-    A plugin that fails to load or is no `Kind` is left out with one warning naming it; the
-    other kinds work. A plugin never replaces a kind of the same name registered before it.
-    """
-    if _PLUGINS["loaded"]:
-        return
-    _PLUGINS["loaded"] = True
-    import warnings
-    from importlib.metadata import entry_points
-
-    for point in entry_points(group=ENTRY_POINTS):
-        try:
-            found = point.load()
-            kind = found() if isinstance(found, type) else found
-            if not isinstance(kind, Kind) or kind.name not in _REGISTRY:
-                register(kind)
-        except Exception as error:  # noqa: BLE001 - another package's code: say it, go on
-            warnings.warn(f"jaxconv.kinds: the kind {point.name!r} offered by {point.value!r} is "
-                          f"left out ({type(error).__name__}: {error}).", RuntimeWarning,
-                          stacklevel=3)
-
-
-def register(kind: Kind, *, replace: bool = False) -> Kind:
-    """Adds ``kind`` to the registry; returns it.
-
-    Raises:
-        TypeError: ``kind`` is not a `Kind`.
-        ValueError: its name is empty, not an identifier-like word, or already registered
-            (unless ``replace``), or its sharing is not one of :data:`SHARING`.
-    """
-    if not isinstance(kind, Kind):
-        raise TypeError(f"kinds.register: `kind` must be a jaxconv.kinds.Kind instance, got "
-                        f"{type(kind).__name__}.")
-    name = kind.name
-    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"kinds.register: a kind's `name` must be a non-empty word of letters, "
-                         f"digits, '-' or '_', got name={name!r}.")
-    if kind.sharing not in SHARING:
-        raise ValueError(f"kinds.register: kind {name!r}: `sharing` must be one of "
-                         f"{', '.join(SHARING)}, got sharing={kind.sharing!r}.")
-    if name in _REGISTRY and not replace:
-        raise ValueError(f"kinds.register: a kind named {name!r} is already registered "
-                         f"({_REGISTRY[name]!r}); pass replace=True to replace it.")
-    _REGISTRY[name] = kind
-    return kind
-
-
-def unregister(name: str) -> None:
-    """Removes the kind ``name`` (a test's toy kind, say).
-
-    Raises:
-        ValueError: no kind of that name is registered.
-    """
-    get(name, fn="kinds.unregister")
-    del _REGISTRY[name]
-
-
-def registered() -> tuple[Kind, ...]:
-    """Every registered kind, from no structure to full structure (by ``order``, then name);
-    the installed packages' kinds (:data:`ENTRY_POINTS`) are registered on the first call."""
-    _load_plugins()
-    return tuple(sorted(_REGISTRY.values(), key=lambda k: (k.order, k.name)))
-
-
-def names() -> tuple[str, ...]:
-    """The registered kinds' names, in :func:`registered` order."""
-    return tuple(k.name for k in registered())
-
-
-def get(name, *, fn: str = "kinds.get") -> Kind:
-    """The kind called ``name`` (a `Kind` passes through).
-
-    Raises:
-        TypeError: ``name`` is not a string.
-        ValueError: no kind of that name is registered; the message lists those that are.
-    """
-    if isinstance(name, Kind):
-        return name
-    return _REGISTRY[check_choice(fn, "kind", name, names())]
