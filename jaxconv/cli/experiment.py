@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jaxconv.cli import dsd, sharing
 from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._paths import path_arg
 from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
 
 
@@ -30,8 +31,8 @@ def register(subparsers) -> None:
     add_experiment_arguments(size, dataclasses.replace(EXPERIMENT_TRAINING, steps=200))
     for q in (shift, size):
         q.add_argument("--json", action="store_true", help="print the result as JSON")
-        q.add_argument("--plot", help="PNG path (default <out-dir>/<experiment>.png)")
-        q.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
+        q.add_argument("--plot", type=path_arg, help="PNG path (default <out-dir>/<experiment>.png)")
+        q.add_argument("--out-dir", default=".", type=path_arg, help="directory for the plot (default .)")
         q.add_argument("--no-plot", action="store_true", help="write no PNG")
         q.set_defaults(run=run)
     sharing.register(sub)

@@ -5,9 +5,16 @@ Each step is a directory ``<dir>/<step>/`` holding ``state`` (the :class:`TrainS
 and whatever the caller adds, e.g. the dataset's name). Orbax writes a step into a temporary
 directory and renames
 it when complete, so a process killed mid-save (even by SIGKILL) leaves every earlier step intact;
-the half-written temporary directory is never listed as a step and is removed on the next open.
+the half-written temporary directory is never listed as a step.
 Saves run in the background; :meth:`Checkpointer.close` (or leaving its ``with`` block, or the
 end of the program, through ``atexit``) waits for them.
+
+One writer: the first save (or :meth:`Checkpointer.own`) claims the directory
+(:class:`jaxconv.train.lock.DirectoryLock`); a second process that tries to write it is refused at
+once with :class:`DirectoryBusyError`, naming the holder's pid and command. Only the owner
+removes half-written steps (those of a killed earlier owner, when it takes the directory over).
+Opening a directory, listing its steps and restoring never delete or change anything, so a
+monitor may poll a directory while a run writes it.
 
 Damaged checkpoints: :meth:`Checkpointer.restore` with an explicit ``step`` raises
 :class:`CheckpointError` if that step cannot be read. Without a step it tries the newest first and,
@@ -40,10 +47,11 @@ import orbax.checkpoint as ocp
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
 from jaxconv.train._orbax_noise import one_line
+from jaxconv.train.lock import DirectoryBusyError, DirectoryLock
 from jaxconv.train.sharding import abstract_state
 from jaxconv.validate import check_optional_int
 
-__all__ = ["CheckpointError", "Checkpointer", "abstract_state", "one_line"]
+__all__ = ["CheckpointError", "Checkpointer", "DirectoryBusyError", "abstract_state", "one_line"]
 
 
 def _version() -> str:
@@ -58,6 +66,18 @@ class CheckpointError(ValueError):
     """A checkpoint directory or step that cannot be used; the message names the path and step."""
 
 
+def _retried(read, tries: int = 5):
+    """``read()``, again when a step vanished while it was being listed: a reader of a directory
+    that a live run writes sees that run drop its old steps (``max_to_keep``) at any moment."""
+    for attempt in range(tries):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 class Checkpointer:
     """Saves and restores train states under one directory (orbax ``CheckpointManager``).
 
@@ -68,7 +88,8 @@ class Checkpointer:
         asynchronous: save in a background thread (``wait`` or ``close`` waits for it).
 
     Raises:
-        CheckpointError: the path is a file, cannot be created, or is not readable and writable.
+        CheckpointError: the path is empty or a file, cannot be created, or is not readable and
+            writable.
 
     Example:
         >>> with Checkpointer("/tmp/run") as ckpt:
@@ -80,6 +101,9 @@ class Checkpointer:
                  asynchronous: bool = True):
         if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"Checkpointer: `directory` must be a path, got {directory!r}.")
+        if not os.fspath(directory).strip():  # "" is the working directory to pathlib
+            raise CheckpointError(f"Checkpointer: `directory` must not be empty, got "
+                                  f"directory={os.fspath(directory)!r} (an unset variable?).")
         max_to_keep = check_optional_int("Checkpointer", "max_to_keep", max_to_keep)
         path = Path(directory).absolute()
         if path.exists() and not path.is_dir():
@@ -97,19 +121,67 @@ class Checkpointer:
                                   f"readable and writable.")
         self.directory = path
         _orbax_noise.install(verbose=os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"))
-        # Half-written steps of a killed run, removed here and now: orbax's own clean-up runs in
-        # a thread that a process exiting early interrupts with a 40-line traceback.
-        for tmp in path.glob("*.orbax-checkpoint-tmp*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        self._lock = DirectoryLock(path, fn="Checkpointer")
+        # Nothing is removed here: a half-written step may be the save a live run has in flight
+        # (a monitor that deleted it killed that run). The owner removes them (own()).
         options = ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=False,
             enable_async_checkpointing=asynchronous)
-        self._manager = ocp.CheckpointManager(path, options=options, item_names=("state", "meta"))
+        self._manager = _retried(lambda: ocp.CheckpointManager(
+            path, options=options, item_names=("state", "meta")))
         # A program that forgets close() still finishes its background saves before exiting.
-        atexit.register(self._manager.wait_until_finished)
+        atexit.register(self._at_exit)
+
+    def _at_exit(self) -> None:
+        try:
+            self._manager.wait_until_finished()
+        finally:
+            self._lock.release()
+
+    def own(self) -> str | None:
+        """Claims the directory for this process's writes (idempotent; :meth:`save`,
+        :meth:`set_aside` and :meth:`delete` claim it themselves).
+
+        Returns:
+            None, or one line saying whose abandoned claim was taken over (its half-written
+            steps are removed then).
+
+        Raises:
+            DirectoryBusyError: another live process writes the directory; the message names
+                its pid and command.
+            CheckpointError: the lock file cannot be written.
+        """
+        if self._lock.held:
+            return None
+        try:
+            note = self._lock.acquire()
+        except OSError as err:
+            raise CheckpointError(f"Checkpointer: cannot lock {str(self.directory)!r} for "
+                                  f"writing: {err.strerror or err}") from None
+        # Any half-written step now is a dead writer's: a live one would hold the lock. Orbax's
+        # own clean-up runs in a thread that a process exiting early interrupts with a
+        # 40-line traceback, so it is done here.
+        stale = sorted(self.directory.glob("*.orbax-checkpoint-tmp*"))
+        for tmp in stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if note and stale:
+            note = note[:-1] + f"; removed its unfinished save {stale[0].name}" + (
+                f" and {len(stale) - 1} more." if len(stale) > 1 else ".")
+        return note
+
+    def _claim(self) -> None:
+        """:meth:`own` for a write that did not ask first; a takeover is a warning."""
+        note = self.own()
+        if note:
+            warnings.warn(f"Checkpointer: {note}", RuntimeWarning, stacklevel=3)
 
     def steps(self) -> list[int]:
-        """The complete steps on disk, oldest first (stray folders excluded, see :meth:`strays`)."""
+        """The complete steps on disk, oldest first (stray folders excluded, see :meth:`strays`).
+
+        A reader (not the owner) lists the directory afresh each time: a live run adds steps.
+        """
+        if not self._lock.held:
+            _retried(self._manager.reload)
         strays = set(self.strays())
         return sorted(s for s in self._manager.all_steps() if self._step_path(s) not in strays)
 
@@ -131,6 +203,7 @@ class Checkpointer:
         Returns:
             The new path.
         """
+        self._claim()
         src = self._step_path(step)
         for n in range(1, 1000):
             dst = self.directory / f"{step}.unused-{n}"
@@ -174,6 +247,7 @@ class Checkpointer:
             if value is not None and not isinstance(value, cls):
                 raise TypeError(f"Checkpointer.save: `{name}` must be a {cls.__name__} or None, "
                                 f"got {type(value).__name__}.")
+        self._claim()
         step = int(sharding.to_host(state.step))
         meta = {"step": step, "jaxconv": _version(), "jax": jax.__version__,
                 "model_config": None if config is None else config.to_json(),
@@ -218,6 +292,7 @@ class Checkpointer:
 
     def delete(self, step: int) -> None:
         """Deletes ``step`` from disk."""
+        self._claim()
         self._manager.delete(step)
 
     def metadata(self, step: int | None = None) -> dict:
@@ -317,8 +392,8 @@ class Checkpointer:
                 meta = self.metadata(step)
                 state, meta = self._restore_one(make_target(meta), step)
             except (CheckpointError, TypeError, KeyError) as err:  # not a caller's ValueError
-                reason = str(err).split(": ", 1)[-1] if isinstance(err, CheckpointError) else (
-                    f"its metadata cannot be used: {one_line(err)}")
+                reason = str(err).removeprefix("Checkpointer: ") if isinstance(
+                    err, CheckpointError) else f"its metadata cannot be used: {one_line(err)}"
                 skipped.append((step, reason))
                 continue
             return state, meta, step, skipped
@@ -331,7 +406,7 @@ class Checkpointer:
         Raises:
             CheckpointError: a background save failed.
         """
-        atexit.unregister(self._manager.wait_until_finished)
+        atexit.unregister(self._at_exit)
         try:
             self.wait()
         finally:
@@ -339,6 +414,7 @@ class Checkpointer:
                 self._manager.close()
             except Exception:  # noqa: BLE001 - the failed save is what wait() reported
                 pass
+            self._lock.release()
 
     def __enter__(self):
         return self

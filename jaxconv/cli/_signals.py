@@ -1,0 +1,198 @@
+"""Ctrl-C and SIGTERM end a command in one line that says where it stopped and what is kept.
+
+While :func:`handled` is active, the first SIGINT or SIGTERM raises :class:`Stopped` in the main
+thread (a ``BaseException``, so no ``except Exception`` swallows it). Inside :func:`critical`
+(a checkpoint save being started, a CSV being written) it waits for the section to end, so a
+save is never cut in half by the signal itself. The command cleans up as for any error (pending
+saves finish, the CSV is written to the last step), says what it kept in one line, and exits
+with ``128 + signal``: 130 for SIGINT, 143 for SIGTERM, as a shell reports a process killed by
+them.
+
+A second signal exits at once (``os._exit``), even while the main thread waits inside XLA or
+orbax: a watcher thread reads the signal from Python's wakeup file descriptor, which the C-level
+handler writes as the signal arrives. It prints one line naming the newest complete checkpoint
+(the callable :func:`handled` was given) and leaves every complete step as it is: steps are
+written in temporary folders and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+__all__ = ["SIGNALS", "Stopped", "critical", "handled", "position"]
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+
+
+class Stopped(BaseException):
+    """A command stopped by a signal; ``message`` is the line to print (set by the command)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.message: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``"SIGINT (Ctrl-C)"`` or ``"SIGTERM"``."""
+        return _NAMES.get(self.signum, signal.Signals(self.signum).name)
+
+    @property
+    def code(self) -> int:
+        """The exit status a shell gives a process ended by this signal: 128 + its number."""
+        return 128 + self.signum
+
+
+class _State:
+    """What the handlers share: one command runs at a time per process."""
+
+    def __init__(self):
+        self.active = False
+        self.depth = 0  # nesting of critical sections
+        self.pending: int | None = None  # a signal that arrived inside one
+        self.raised = False  # the first signal has been turned into Stopped
+        self.prefix = "jaxconv"
+        self.kept: Callable[[], str] | None = None
+
+
+_STATE = _State()
+
+
+def _on_signal(signum, frame):
+    del frame
+    if _STATE.raised or _STATE.pending is not None:
+        return  # the second one is the watcher's
+    if _STATE.depth:
+        _STATE.pending = signum
+        return
+    _STATE.raised = True
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def critical() -> Iterator[None]:
+    """Holds a signal until the block ends (a save being started, a file being written).
+
+    Outside :func:`handled`, or in another thread, it does nothing.
+    """
+    if not _STATE.active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _STATE.depth += 1
+    try:
+        yield
+    finally:
+        _STATE.depth -= 1
+        if not _STATE.depth and _STATE.pending is not None and sys.exc_info()[0] is None:
+            signum, _STATE.pending = _STATE.pending, None
+            _STATE.raised = True
+            raise Stopped(signum)
+
+
+def _watch(reader: socket.socket) -> None:
+    """Counts signals as they arrive; the second ends the process at once."""
+    seen = 0
+    while True:
+        try:
+            data = reader.recv(64)
+        except OSError:
+            return
+        if not data:
+            return
+        for signum in data:
+            if signum not in SIGNALS:
+                continue
+            seen += 1
+            if seen >= 2 and _STATE.active:
+                _exit_at_once(signum)
+
+
+def _exit_at_once(signum: int) -> None:
+    kept = ""
+    if _STATE.kept is not None:
+        try:
+            kept = f"; {_STATE.kept()}"
+        except Exception:  # noqa: BLE001 - the line goes out whatever the directory holds
+            kept = ""
+    name = _NAMES.get(signum, str(signum))
+    try:
+        os.write(2, f"\n{_STATE.prefix}: stopped at once by a second {name}{kept}.\n".encode())
+    finally:
+        os._exit(128 + signum)
+
+
+@contextlib.contextmanager
+def handled(prefix: str, kept: Callable[[], str] | None = None) -> Iterator[None]:
+    """Turns SIGINT and SIGTERM into :class:`Stopped` for the block (main thread only).
+
+    Args:
+        prefix: the command, for the second signal's line (``"jaxconv train"``).
+        kept: returns what is kept on disk (``"step 100 is saved in ck/100"``), for that line;
+            it must only read files. Settable later with :func:`keep`.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    old = {s: signal.getsignal(s) for s in SIGNALS}
+    _STATE.__init__()
+    _STATE.active, _STATE.prefix, _STATE.kept = True, prefix, kept
+    try:
+        old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter
+        old_fd = None
+    watcher = threading.Thread(target=_watch, args=(reader,), daemon=True,
+                               name="jaxconv-signal-watch")
+    watcher.start()
+    for s in SIGNALS:
+        if old[s] is not signal.SIG_IGN:  # nohup, a shell's background job: still ignored
+            signal.signal(s, _on_signal)
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if old_fd is not None:
+            signal.set_wakeup_fd(old_fd)
+        _STATE.active = False
+        writer.close()
+        reader.shutdown(socket.SHUT_RDWR)
+        reader.close()
+
+
+def keep(kept: Callable[[], str] | None) -> None:
+    """Sets what the second signal's line says is kept (see :func:`handled`)."""
+    _STATE.kept = kept
+
+
+def position(err: BaseException) -> str:
+    """Where a stopped command was: ``"while training local, after step 137"``, read from the
+    frames the exception passed through (a training loop's model and its last step), or ``""``.
+    """
+    kind = step = None
+    tb = err.__traceback__
+    while tb is not None:  # outermost first: the innermost model and step win
+        steps = []
+        for value in list(tb.tb_frame.f_locals.values()):
+            try:
+                config = getattr(getattr(value, "config", None), "kind", None)
+            except Exception:  # noqa: BLE001 - a local whose attributes cannot be read
+                config = None
+            if isinstance(config, str) and config != kind:
+                kind, step = config, None
+            if type(value).__name__ == "StepResult":
+                steps.append(value.step)
+        step = max(steps) if steps else step
+        tb = tb.tb_next
+    if kind is None:
+        return ""
+    return f" while training {kind}" + (f", after step {step}" if step is not None else
+                                        ", before its first step")
