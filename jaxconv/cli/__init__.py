@@ -8,7 +8,7 @@ status 2, like argparse's own usage errors. An ``OSError`` (a file that cannot b
 dataset that cannot be downloaded) or an XLA runtime error (out of memory) becomes one line and
 exit status 1; ``JAXCONV_VERBOSE=1`` adds the traceback. SIGINT (Ctrl-C) and SIGTERM end
 every command in one line saying where it stopped and what is kept, exit status 130 or 143
-(:mod:`jaxconv.cli._signals`).
+(:mod:`jaxconv.cli.signals`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 
-from jaxconv.cli import _signals
+from jaxconv.cli import signals
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
@@ -70,11 +70,11 @@ def main(argv=None) -> int:
         compile_cache.enable()
     prefix = f"jaxconv {args.command}"
     try:
-        with _signals.handled(prefix):
+        with signals.handled(prefix):
             return int(args.run(args) or 0)
-    except _signals.Stopped as stop:
+    except signals.Stopped as stop:
         # The command said what it keeps (train), else where it was and that nothing is kept.
-        print(stop.message or f"\n{prefix}: stopped by {stop.name}{_signals.position(stop)}; "
+        print(stop.message or f"\n{prefix}: stopped by {stop.name}{signals.position(stop)}; "
                               f"nothing is kept: it writes its results only at the end.",
               file=sys.stderr)
         return stop.code

@@ -9,25 +9,46 @@ run's numbers are never lost.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 from collections.abc import Callable
 
-from jaxconv.cli._paths import check_plot_path
+from jaxconv.cli.paths import check_plot_path
 
 __all__ = ["emit", "plot_path"]
 
 
+_HELD: dict[str, object] = {}  # plot path -> its lock, from plot_path until emit
+
+
 def plot_path(args, filename: str) -> str | None:
-    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked; None with ``--no-plot``.
+    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked and claimed; None
+    with ``--no-plot``.
+
+    The claim (:class:`jaxconv.train.lock.DirectoryLock` of that one file) lasts until
+    :func:`emit` has written the plot, or the process ends: a second experiment writing the
+    same plot is refused at once, naming the first.
 
     Raises:
-        ValueError: naming the flag and the path, when it cannot be written.
+        ValueError: naming the flag and the path, when it cannot be written or another process
+            writes it.
     """
+    from jaxconv.train.lock import DirectoryLock
+
     if args.no_plot:
         return None
     path = args.plot or os.path.join(args.out_dir, filename)
-    return check_plot_path("--plot" if args.plot else "--out-dir", path)
+    path = check_plot_path("--plot" if args.plot else "--out-dir", path)
+    lock = DirectoryLock(os.path.dirname(path), fn="--plot" if args.plot else "--out-dir",
+                         name=os.path.basename(path))
+    try:
+        lock.acquire()
+    except OSError as err:
+        raise ValueError(f"--plot: cannot claim {path!r}: {err.strerror or err}") from None
+    atexit.register(lock.release)
+    _HELD[path] = lock
+    return path
 
 
 def emit(args, result: dict, table: Callable[[dict], str],
@@ -47,6 +68,10 @@ def emit(args, result: dict, table: Callable[[dict], str],
         except OSError as err:
             print(text)
             raise OSError(f"cannot write the plot {path!r}: {err.strerror or err}") from None
+        finally:
+            lock = _HELD.pop(path, None)
+            if lock is not None:
+                lock.release()  # type: ignore[attr-defined]
     print(text)
     if path is not None and not args.json:
         print(f"plot: {path}")

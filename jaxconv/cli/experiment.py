@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from jaxconv.cli import dsd, sharing
 from jaxconv.cli._output import emit, plot_path
-from jaxconv.cli._paths import path_arg
 from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
+from jaxconv.cli.paths import path_arg
 
 
 def register(subparsers) -> None:

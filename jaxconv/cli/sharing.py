@@ -8,8 +8,8 @@ backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to sk
 from __future__ import annotations
 
 from jaxconv.cli._output import emit, plot_path
-from jaxconv.cli._paths import path_arg
 from jaxconv.cli.compare import parse_ints
+from jaxconv.cli.paths import path_arg
 
 
 def register(sub) -> None:

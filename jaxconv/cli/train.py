@@ -26,11 +26,11 @@ import sys
 import time
 import warnings
 
-from jaxconv.cli import _signals, _train_end
-from jaxconv.cli._paths import check_writable_file, path_arg
+from jaxconv.cli import _train_end, signals
 from jaxconv.cli._progress import Heartbeat
 from jaxconv.cli._train_start import prepare, resumed_fields
 from jaxconv.cli.fields import add_alias, add_config_arguments, flag
+from jaxconv.cli.paths import check_writable_file, path_arg
 
 
 def register(subparsers) -> None:
@@ -96,7 +96,7 @@ def _train(args, ckpt, state_of_run, rows):
     model, ds, dataset_meta, config, state = prepare(args, ckpt)
     state_of_run["config"] = config
     if ckpt is not None:  # the second signal's line names the steps to resume to
-        _signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir,
+        signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir,
                                                      config.steps))
     beats, heartbeat, last = [], None, None
     try:
@@ -125,7 +125,7 @@ def _train(args, ckpt, state_of_run, rows):
                     # after each multiple of save_every.
                     due = last.step == config.steps or last.step // save_every > saved // save_every
                     if ckpt is not None and last.state is not None and due:
-                        with _signals.critical():  # a signal waits until the save has started
+                        with signals.critical():  # a signal waits until the save has started
                             ckpt.save(last.state, config=model.config, train_config=config,
                                       metadata=dataset_meta)
                         saved = last.step
@@ -163,13 +163,13 @@ def run(args) -> int:
         note = ckpt.own()
         if note:
             print(f"jaxconv train: {note}", file=sys.stderr)
-        _signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir, None))
+        signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir, None))
     began, rows, state_of_run = time.perf_counter(), [], {}
     try:
         code, model, ds, config, last = _train(args, ckpt, state_of_run, rows)
-    except _signals.Stopped as stop:
+    except signals.Stopped as stop:
         close_error = _close(ckpt)
-        with _signals.critical():
+        with signals.critical():
             csv_note = _train_end.write_csv_noted(args.csv, rows)
         config = state_of_run.get("config")
         stop.message = _train_end.stopped_line(
@@ -206,6 +206,6 @@ def run(args) -> int:
               f"{last.test_accuracy:.4f}, test loss {last.test_loss:.4f}, "
               f"{result['params']:,} parameters, {result['seconds']:.1f} s", flush=True)
     if args.csv:  # after the result: a CSV that cannot be written loses only itself
-        with _signals.critical():
+        with signals.critical():
             _train_end.write_csv(args.csv, rows)
     return 0

@@ -109,16 +109,29 @@ def check_sizes(fn: str, x_shape, itemsize: int, geom: shapes.Geometry, regions,
                               (n, *geom.out_spatial, features), itemsize, hint=hint)
     if implementation == "auto":
         implementation = choose_implementation(geom, regions)
-    if implementation == "local":
-        validate.check_array_size(fn, f"the kernel repeated to every output position ({given})",
-                                  (*geom.out_spatial, *geom.window, channels, features), itemsize,
-                                  hint=hint)
-    elif implementation == "grouped":
-        span = shapes.effective_window(geom.window, geom.dilation)
-        block = tuple(-(-o // r) for o, r in zip(geom.out_spatial, regions))
-        slabs = tuple((b - 1) * s + k for b, s, k in zip(block, geom.strides, span))
-        validate.check_array_size(fn, f"the regions' input slabs side by side ({given})",
-                                  (n, *slabs, math.prod(regions) * channels), itemsize, hint=hint)
+    own = _OWN_ARRAYS.get(implementation)
+    if own is not None:
+        what, shape = own(n, channels, features, geom, regions)
+        validate.check_array_size(fn, f"{what} ({given})", shape, itemsize, hint=hint)
+
+
+def _repeated_kernel(n, channels, features, geom, regions):
+    """``"local"`` builds a kernel per output position."""
+    del n, regions
+    return ("the kernel repeated to every output position",
+            (*geom.out_spatial, *geom.window, channels, features))
+
+
+def _slabs(n, channels, features, geom, regions):
+    """``"grouped"`` gathers every region's slab of the padded input side by side."""
+    del features
+    span = shapes.effective_window(geom.window, geom.dilation)
+    block = tuple(-(-o // r) for o, r in zip(geom.out_spatial, regions))
+    slabs = tuple((b - 1) * s + k for b, s, k in zip(block, geom.strides, span))
+    return "the regions' input slabs side by side", (n, *slabs, math.prod(regions) * channels)
+
+
+_OWN_ARRAYS = {"grouped": _slabs, "local": _repeated_kernel}
 
 
 def choose_implementation(geom: shapes.Geometry, regions: tuple[int, ...]) -> str:

@@ -62,14 +62,24 @@ class DirectoryLock:
     Args:
         directory: the directory to own.
         fn: the owner's name in messages (``"Checkpointer"``).
+        name: own only this file of the directory (an experiment's plot): its lock and owner
+            files are ``.<name>.jaxconv.lock`` and ``.<name>.jaxconv-owner.json``, removed on
+            release so that they do not litter a folder of results.
     """
 
-    def __init__(self, directory, *, fn: str = "DirectoryLock"):
+    def __init__(self, directory, *, fn: str = "DirectoryLock", name: str | None = None):
         self.directory = Path(directory).absolute()
         self.fn = fn
-        self._lock = filelock.FileLock(str(self.directory / LOCK_NAME), timeout=0,
-                                       thread_local=False)
-        self._owner = self.directory / OWNER_NAME
+        self.name = name
+        lock = LOCK_NAME if name is None else f".{name}.jaxconv.lock"
+        self._path = self.directory / lock
+        self._lock = filelock.FileLock(str(self._path), timeout=0, thread_local=False)
+        self._owner = self.directory / (OWNER_NAME if name is None else
+                                        f".{name}.jaxconv-owner.json")
+
+    @property
+    def _what(self) -> str:
+        return str(self.directory if self.name is None else self.directory / self.name)
 
     @property
     def held(self) -> bool:
@@ -106,9 +116,9 @@ class DirectoryLock:
                 time.sleep(0.02)
                 owner = self.holder()
             raise DirectoryBusyError(
-                f"{self.fn}: {str(self.directory)!r} is in use by {_describe(owner)}; a directory "
-                f"has one writer at a time: wait for it to finish, stop it, or use another "
-                f"directory.") from None
+                f"{self.fn}: {self._what!r} is being written by {_describe(owner)}; it has one "
+                f"writer at a time: wait for it to finish, stop it, or use another "
+                f"{'directory' if self.name is None else 'path'}.") from None
         previous = self.holder()
         if previous is not None and (previous.get("pid"), previous.get("host")) == (
                 os.getpid(), socket.gethostname()):
@@ -124,8 +134,8 @@ class DirectoryLock:
             raise
         if previous is None:
             return None
-        return (f"took over {str(self.directory)!r} from {_describe(previous)}, which ended "
-                f"without releasing it.")
+        return (f"took over {self._what!r} from {_describe(previous)}, which ended without "
+                f"releasing it.")
 
     def release(self) -> None:
         """Gives the directory up (idempotent); the owner file goes with it."""
@@ -133,6 +143,8 @@ class DirectoryLock:
             return
         try:
             self._owner.unlink(missing_ok=True)
+            if self.name is not None:  # filelock re-checks the inode it locked: safe to unlink
+                self._path.unlink(missing_ok=True)
         except OSError:  # a directory gone read-only: the next owner reports a takeover
             pass
         self._lock.release()

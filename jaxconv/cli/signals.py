@@ -25,10 +25,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["SIGNALS", "Stopped", "critical", "handled", "position"]
+__all__ = ["SIGNALS", "Stopped", "critical", "deliver_to", "handled", "keep", "name", "position"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+
+
+def name(signum: int) -> str:
+    """``"SIGINT (Ctrl-C)"``, ``"SIGTERM"``."""
+    return _NAMES.get(signum, signal.Signals(signum).name)
 
 
 class Stopped(BaseException):
@@ -42,7 +47,7 @@ class Stopped(BaseException):
     @property
     def name(self) -> str:
         """``"SIGINT (Ctrl-C)"`` or ``"SIGTERM"``."""
-        return _NAMES.get(self.signum, signal.Signals(self.signum).name)
+        return name(self.signum)
 
     @property
     def code(self) -> int:
@@ -60,6 +65,7 @@ class _State:
         self.raised = False  # the first signal has been turned into Stopped
         self.prefix = "jaxconv"
         self.kept: Callable[[], str] | None = None
+        self.on_signal: Callable[[int], None] | None = None
 
 
 _STATE = _State()
@@ -73,6 +79,9 @@ def _on_signal(signum, frame):
         _STATE.pending = signum
         return
     _STATE.raised = True
+    if _STATE.on_signal is not None:  # an event loop: an exception in a Qt slot aborts
+        _STATE.on_signal(signum)
+        return
     raise Stopped(signum)
 
 
@@ -121,21 +130,25 @@ def _exit_at_once(signum: int) -> None:
             kept = f"; {_STATE.kept()}"
         except Exception:  # noqa: BLE001 - the line goes out whatever the directory holds
             kept = ""
-    name = _NAMES.get(signum, str(signum))
     try:
-        os.write(2, f"\n{_STATE.prefix}: stopped at once by a second {name}{kept}.\n".encode())
+        os.write(2, f"\n{_STATE.prefix}: stopped at once by a second {name(signum)}{kept}.\n"
+                 .encode())
     finally:
         os._exit(128 + signum)
 
 
 @contextlib.contextmanager
-def handled(prefix: str, kept: Callable[[], str] | None = None) -> Iterator[None]:
+def handled(prefix: str, kept: Callable[[], str] | None = None,
+            on_signal: Callable[[int], None] | None = None) -> Iterator[None]:
     """Turns SIGINT and SIGTERM into :class:`Stopped` for the block (main thread only).
 
     Args:
         prefix: the command, for the second signal's line (``"jaxconv train"``).
         kept: returns what is kept on disk (``"step 100 is saved in ck/100"``), for that line;
             it must only read files. Settable later with :func:`keep`.
+        on_signal: called with the first signal's number instead of raising :class:`Stopped`
+            (a Qt window closes itself; its event loop must let Python run now and then, e.g.
+            with a timer, for the handler to be called).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -145,6 +158,7 @@ def handled(prefix: str, kept: Callable[[], str] | None = None) -> Iterator[None
     old = {s: signal.getsignal(s) for s in SIGNALS}
     _STATE.__init__()
     _STATE.active, _STATE.prefix, _STATE.kept = True, prefix, kept
+    _STATE.on_signal = on_signal
     try:
         old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     except ValueError:  # not the main interpreter
@@ -171,6 +185,12 @@ def handled(prefix: str, kept: Callable[[], str] | None = None) -> Iterator[None
 def keep(kept: Callable[[], str] | None) -> None:
     """Sets what the second signal's line says is kept (see :func:`handled`)."""
     _STATE.kept = kept
+
+
+def deliver_to(on_signal: Callable[[int], None] | None) -> None:
+    """From now on, the first signal calls ``on_signal`` instead of raising (see :func:`handled`;
+    None raises again): a window that opens after start-up closes itself instead."""
+    _STATE.on_signal = on_signal
 
 
 def position(err: BaseException) -> str:
