@@ -80,7 +80,8 @@ def main(argv=None) -> int:
         return stop.code
     except (ValueError, TypeError) as err:
         print(f"jaxconv {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        # A checkpoint that cannot be written (a full disk) is the machine's fault: status 1.
+        return int(getattr(err, "exit_status", 2))
     except Exception as err:  # noqa: BLE001 - only these two kinds, re-raised otherwise
         # FloatingPointError: the divergence guard stopped a run (compare, experiment; train
         # reports and saves it itself).

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
-__all__ = ["dropped", "install", "one_line"]
+__all__ = ["dropped", "install", "one_line", "save_failure"]
 
 dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0, "missing_metadata": 0,
            "orbax_read_errors": 0}
@@ -64,6 +65,11 @@ class _FirstLine(logging.Filter):
                 dropped["missing_metadata"] += 1
                 return False
             return True
+        if f"{os.sep}orbax{os.sep}" in (record.pathname or ""):
+            # A failed save (a full disk) logged 4-5 ERROR lines from its threads before
+            # jaxconv's own one-line CheckpointError, which names the step and the reason.
+            dropped["orbax_tracebacks"] += 1
+            return False
         if record.exc_info or "\n" in record.getMessage():
             dropped["orbax_tracebacks"] += 1
         first = record.getMessage().splitlines()[0] if record.getMessage() else ""
@@ -89,3 +95,25 @@ def one_line(err: BaseException, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit - 3] + "..."
     return f"{type(err).__name__}: {text}"
+
+
+_REASONS = (("No space left on device", "no space left on device"),
+            ("Disk quota exceeded", "disk quota exceeded"),
+            ("Permission denied", "permission denied"),
+            ("Read-only file system", "read-only file system"),
+            ("File too large", "file too large"))
+
+
+def save_failure(err: BaseException) -> tuple[int | None, str]:
+    """``(step, reason)`` of a failed orbax save: the step whose temporary folder the error
+    names (an earlier background save's, reported at a later call), and the operating system's
+    reason when the text holds one (``"no space left on device"``), else :func:`one_line`."""
+    text = str(err)
+    step = None
+    found = re.search(r"[/\\](\d+)\.orbax-checkpoint-tmp", text)
+    if found:
+        step = int(found.group(1))
+    for marker, reason in _REASONS:
+        if marker in text:
+            return step, reason
+    return step, one_line(err)

@@ -260,10 +260,22 @@ class Checkpointer:
             self._manager.save(step, args=ocp.args.Composite(
                 state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
         except Exception as err:  # an earlier background save failed, or this one cannot start
-            raise CheckpointError(f"Checkpointer: cannot save step {step} to "
-                                  f"{str(self._step_path(step))!r}: {one_line(err)}"
-                                  f"{self._kept()}") from err
+            raise self._failed(err, step) from err
         return step
+
+    def _failed(self, err: BaseException, step: int | None) -> CheckpointError:
+        """The one line of a failed save: the step that failed (an earlier background save
+        surfaces at a later call), the reason (``no space left on device``), what is kept.
+        Exit status 1 in the CLI: the machine's state, not the arguments, is at fault."""
+        failed, reason = _orbax_noise.save_failure(err)
+        failed = step if failed is None else failed
+        where = (str(self._step_path(failed)) if failed is not None else str(self.directory))
+        error = CheckpointError(f"Checkpointer: cannot save step {failed} to {where!r}: "
+                                f"{reason}{self._kept()}" if failed is not None else
+                                f"Checkpointer: a save in {where!r} failed: {reason}"
+                                f"{self._kept()}")
+        error.exit_status = 1  # type: ignore[attr-defined]
+        return error
 
     def _kept(self) -> str:
         """``"; the newest complete step on disk is 280"``, for a failed save's message."""
@@ -287,8 +299,7 @@ class Checkpointer:
         try:
             self._manager.wait_until_finished()
         except Exception as err:
-            raise CheckpointError(f"Checkpointer: a save in {str(self.directory)!r} failed: "
-                                  f"{one_line(err)}{self._kept()}") from err
+            raise self._failed(err, None) from err
 
     def delete(self, step: int) -> None:
         """Deletes ``step`` from disk."""
