@@ -173,6 +173,7 @@ def main(argv=None) -> int:
         with signals.handled("jaxconv-viewer"):
             return _run(argv)
     except signals.Stopped as stop:
+        signals.caught()
         print(stop.message or f"\njaxconv-viewer: stopped by {stop.name} while starting; "
                               f"nothing is written.", file=sys.stderr)
         return stop.code
@@ -260,6 +261,7 @@ def _report(settings, path) -> int:
             for _ in session.rounds():
                 pass
         except signals.Stopped as stop:  # the report of the steps trained so far
+            signals.caught()
             return report_stopped(session, path, stop)
         report = session.report(path)
     except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback

@@ -73,6 +73,7 @@ def main(argv=None) -> int:
         with signals.handled(prefix):
             return int(args.run(args) or 0)
     except signals.Stopped as stop:
+        signals.caught()
         # The command said what it keeps (train), else where it was and that nothing is kept.
         print(stop.message or f"\n{prefix}: stopped by {stop.name}{signals.position(stop)}; "
                               f"nothing is kept: it writes its results only at the end.",

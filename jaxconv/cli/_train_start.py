@@ -196,8 +196,12 @@ def prepare(args, ckpt):
             raise train.CheckpointError(f"its batch_size {config.batch_size} is more than the "
                                         f"{len(ds.y_train)} training examples of {dataset!r}")
         tx = train.make_tx(config)  # the recipe fit runs with makes the state it restores
+        try:  # shapes only; a stored num_classes of 1e30 is refused here with its bytes
+            target = train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
+        except ValueError as err:
+            raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
         build.result = model, ds, dataset, config
-        return train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
+        return target
 
     try:
         state, meta = _restore(args, ckpt, build)

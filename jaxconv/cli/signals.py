@@ -1,34 +1,45 @@
 """Ctrl-C and SIGTERM end a command in one line that says where it stopped and what is kept.
 
 While :func:`handled` is active, the first SIGINT or SIGTERM raises :class:`Stopped` in the main
-thread (a ``BaseException``, so no ``except Exception`` swallows it). Inside :func:`critical`
-(a checkpoint save being started, a CSV being written) it waits for the section to end, so a
-save is never cut in half by the signal itself. The command cleans up as for any error (pending
-saves finish, the CSV is written to the last step), says what it kept in one line, and exits
-with ``128 + signal``: 130 for SIGINT, 143 for SIGTERM, as a shell reports a process killed by
-them.
+thread. Inside :func:`critical` (a checkpoint save being started, a CSV being written) it waits
+for the section to end, so a save is never cut in half by the signal itself. The command cleans
+up as for any error (pending saves finish, the CSV is written to the last step), calls
+:func:`caught`, says what it kept in one line, and exits with ``128 + signal``: 130 for SIGINT,
+143 for SIGTERM, as a shell reports a process killed by them.
+
+An exception raised by a signal handler lands wherever the main thread happens to be, and some
+places swallow it: a garbage-collector callback (JAX has one), a ``__del__``, an asyncio
+callback. :class:`Stopped` is a ``KeyboardInterrupt``, which asyncio and most libraries let
+through; one that is still swallowed reaches :data:`sys.unraisablehook` or simply vanishes, so
+until the command has :func:`caught` it, the stop is delivered again (at once after the hook,
+else every few seconds) rather than leaving the run going.
 
 A second signal exits at once (``os._exit``), even while the main thread waits inside XLA or
-orbax: a watcher thread reads the signal from Python's wakeup file descriptor, which the C-level
-handler writes as the signal arrives. It prints one line naming the newest complete checkpoint
-(the callable :func:`handled` was given) and leaves every complete step as it is: steps are
-written in temporary folders and renamed when complete.
+orbax: a watcher thread reads each signal from Python's wakeup file descriptor, which the
+C-level handler writes as the signal arrives. It prints one line naming the newest complete
+checkpoint (the callable given to :func:`keep`) and leaves every complete step as it is: steps
+are written in temporary folders and renamed when complete.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["SIGNALS", "Stopped", "critical", "deliver_to", "handled", "keep", "name", "position"]
+__all__ = ["SIGNALS", "Stopped", "caught", "critical", "deliver_to", "handled", "keep", "name",
+           "position"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+# Seconds between deliveries of a stop the main thread has not caught yet.
+_AGAIN_AFTER = 3.0
 
 
 def name(signum: int) -> str:
@@ -36,7 +47,7 @@ def name(signum: int) -> str:
     return _NAMES.get(signum, signal.Signals(signum).name)
 
 
-class Stopped(BaseException):
+class Stopped(KeyboardInterrupt):
     """A command stopped by a signal; ``message`` is the line to print (set by the command)."""
 
     def __init__(self, signum: int):
@@ -62,27 +73,59 @@ class _State:
         self.active = False
         self.depth = 0  # nesting of critical sections
         self.pending: int | None = None  # a signal that arrived inside one
-        self.raised = False  # the first signal has been turned into Stopped
+        self.signum: int | None = None  # the first signal
+        self.sent_at = 0.0  # when it was last delivered
+        self.caught = False  # the command has it: deliver no more
+        self.resent = 0  # deliveries this module made itself, not signals from outside
         self.prefix = "jaxconv"
         self.kept: Callable[[], str] | None = None
         self.on_signal: Callable[[int], None] | None = None
 
 
 _STATE = _State()
+_LOCK = threading.Lock()
 
 
 def _on_signal(signum, frame):
     del frame
-    if _STATE.raised or _STATE.pending is not None:
-        return  # the second one is the watcher's
+    if _STATE.caught or not _STATE.active:
+        return  # a second signal is the watcher's
+    if _STATE.signum is None:
+        _STATE.signum = signum
+    _STATE.sent_at = time.monotonic()
     if _STATE.depth:
-        _STATE.pending = signum
+        _STATE.pending = _STATE.signum
         return
-    _STATE.raised = True
     if _STATE.on_signal is not None:  # an event loop: an exception in a Qt slot aborts
-        _STATE.on_signal(signum)
+        _STATE.caught = True
+        _STATE.on_signal(_STATE.signum)
         return
-    raise Stopped(signum)
+    raise Stopped(_STATE.signum)
+
+
+def caught() -> None:
+    """Says the command has the :class:`Stopped`: it is not delivered again."""
+    _STATE.caught = True
+
+
+def _deliver_again() -> None:
+    """Runs the handler in the main thread again (the last stop was swallowed)."""
+    with _LOCK:
+        _STATE.resent += 1
+    _STATE.sent_at = time.monotonic()
+    _thread.interrupt_main(_STATE.signum)
+
+
+def _unraisable(previous):
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, Stopped):
+            # A gc callback or __del__ swallowed it: the watcher delivers it again at once,
+            # from its thread (delivered here, the handler would raise inside this hook).
+            _STATE.sent_at = 0.0
+            return
+        previous(unraisable)
+
+    return hook
 
 
 @contextlib.contextmanager
@@ -99,24 +142,38 @@ def critical() -> Iterator[None]:
         yield
     finally:
         _STATE.depth -= 1
-        if not _STATE.depth and _STATE.pending is not None and sys.exc_info()[0] is None:
-            signum, _STATE.pending = _STATE.pending, None
-            _STATE.raised = True
-            raise Stopped(signum)
+        if (not _STATE.depth and _STATE.pending is not None and not _STATE.caught
+                and sys.exc_info()[0] is None):
+            _STATE.pending = None
+            raise Stopped(_STATE.signum)
 
 
 def _watch(reader: socket.socket) -> None:
-    """Counts signals as they arrive; the second ends the process at once."""
+    """Counts the signals from outside as they arrive (the second ends the process at once),
+    and delivers again a stop the main thread has not caught."""
     seen = 0
+    reader.settimeout(0.2)
     while True:
         try:
             data = reader.recv(64)
+        except TimeoutError:
+            data = b""
+            if (_STATE.active and _STATE.signum is not None and not _STATE.caught
+                    and not _STATE.depth and _STATE.on_signal is None
+                    and time.monotonic() - _STATE.sent_at > _AGAIN_AFTER):
+                _deliver_again()
+            continue
         except OSError:
             return
         if not data:
             return
         for signum in data:
             if signum not in SIGNALS:
+                continue
+            with _LOCK:
+                mine = _STATE.resent > 0
+                _STATE.resent -= mine
+            if mine:
                 continue
             seen += 1
             if seen >= 2 and _STATE.active:
@@ -142,13 +199,15 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
             on_signal: Callable[[int], None] | None = None) -> Iterator[None]:
     """Turns SIGINT and SIGTERM into :class:`Stopped` for the block (main thread only).
 
+    A signal ignored when the block starts (``nohup``, a shell's background job) stays ignored.
+
     Args:
         prefix: the command, for the second signal's line (``"jaxconv train"``).
         kept: returns what is kept on disk (``"step 100 is saved in ck/100"``), for that line;
             it must only read files. Settable later with :func:`keep`.
         on_signal: called with the first signal's number instead of raising :class:`Stopped`
             (a Qt window closes itself; its event loop must let Python run now and then, e.g.
-            with a timer, for the handler to be called).
+            with a timer, for the handler to be called). Settable later with :func:`deliver_to`.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -163,22 +222,26 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
         old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     except ValueError:  # not the main interpreter
         old_fd = None
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(old_hook)
     watcher = threading.Thread(target=_watch, args=(reader,), daemon=True,
                                name="jaxconv-signal-watch")
     watcher.start()
     for s in SIGNALS:
-        if old[s] is not signal.SIG_IGN:  # nohup, a shell's background job: still ignored
+        if old[s] is not signal.SIG_IGN:
             signal.signal(s, _on_signal)
     try:
         yield
     finally:
+        _STATE.active = False
         for s, handler in old.items():
             signal.signal(s, handler)
         if old_fd is not None:
             signal.set_wakeup_fd(old_fd)
-        _STATE.active = False
+        sys.unraisablehook = old_hook
         writer.close()
-        reader.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            reader.shutdown(socket.SHUT_RDWR)
         reader.close()
 
 
@@ -194,7 +257,7 @@ def deliver_to(on_signal: Callable[[int], None] | None) -> None:
 
 
 def position(err: BaseException) -> str:
-    """Where a stopped command was: ``"while training local, after step 137"``, read from the
+    """Where a stopped command was: ``" while training local, after step 137"``, read from the
     frames the exception passed through (a training loop's model and its last step), or ``""``.
     """
     kind = step = None

@@ -150,35 +150,48 @@ def _close(ckpt) -> str | None:
     return None
 
 
+def _open(args, opened: list):
+    """The run's Checkpointer, claimed (one writer per directory, refused at once naming the
+    holder, before any work), or None without ``--checkpoint-dir``."""
+    from jaxconv import train
+
+    if args.checkpoint_dir is None:
+        return None
+    ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
+    opened.append(ckpt)
+    note = ckpt.own()
+    if note:
+        print(f"jaxconv train: {note}", file=sys.stderr)
+    signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir, None))
+    return ckpt
+
+
 def run(args) -> int:
-    from jaxconv import models, train
+    from pathlib import Path
 
     _check(args)
     if args.verbose:
         os.environ["JAXCONV_VERBOSE"] = "1"
-    ckpt = None
-    if args.checkpoint_dir is not None:
-        ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
-        # One writer per directory, refused at once (naming the holder) before any work.
-        note = ckpt.own()
-        if note:
-            print(f"jaxconv train: {note}", file=sys.stderr)
-        signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir, None))
-    began, rows, state_of_run = time.perf_counter(), [], {}
-    try:
+    began, rows, state_of_run, opened = time.perf_counter(), [], {}, []
+    try:  # from the start: a signal while JAX loads is said as any other
+        from jaxconv import models, train
+
+        ckpt = _open(args, opened)
         code, model, ds, config, last = _train(args, ckpt, state_of_run, rows)
     except signals.Stopped as stop:
-        close_error = _close(ckpt)
+        signals.caught()
+        close_error = _close(opened[0] if opened else None)
         with signals.critical():
             csv_note = _train_end.write_csv_noted(args.csv, rows)
         config = state_of_run.get("config")
+        directory = None if args.checkpoint_dir is None else Path(args.checkpoint_dir).absolute()
         stop.message = _train_end.stopped_line(
-            stop, args, rows, None if ckpt is None else ckpt.directory,
-            None if config is None else config.steps, csv_note, close_error)
+            stop, args, rows, directory, None if config is None else config.steps, csv_note,
+            close_error)
         raise
     except BaseException:
         try:
-            _close(ckpt)
+            _close(opened[0] if opened else None)
         finally:
             _train_end.write_csv_noted(args.csv, rows)  # the metrics so far, whatever failed
         raise

@@ -72,7 +72,7 @@ def _retried(read, tries: int = 5):
     for attempt in range(tries):
         try:
             return read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # exists, then gone, mid-listing
             if attempt == tries - 1:
                 raise
     raise AssertionError("unreachable")

@@ -36,11 +36,16 @@ class DirectoryBusyError(ValueError):
     """Another live process writes the directory; the message names its pid and command."""
 
 
-def command_line(limit: int = 160) -> str:
-    """This process's command as a shell would show it (``jaxconv train --steps 10 ...``)."""
-    argv = [os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
-            *sys.argv[1:]]
-    text = shlex.join(argv)
+def command_line(limit: int = 300) -> str:
+    """This process's command as a shell would show it (``jaxconv train --steps 10 ...``,
+    ``python -m jaxconv.cli train ...``)."""
+    first = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if first == "__main__.py" and spec is not None:  # python -m package
+        first = f"python -m {spec.name.removesuffix('.__main__')}"
+    elif first.endswith(".py") or first == "-c":
+        first = f"python {first}"
+    text = " ".join([first, *map(shlex.quote, sys.argv[1:])])
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
