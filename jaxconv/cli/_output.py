@@ -9,46 +9,51 @@ run's numbers are never lost.
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import json
 import os
 from collections.abc import Callable
 
 from jaxconv.cli.paths import check_plot_path
 
-__all__ = ["emit", "plot_path"]
-
-
-_HELD: dict[str, object] = {}  # plot path -> its lock, from plot_path until emit
+__all__ = ["claimed", "emit", "plot_path"]
 
 
 def plot_path(args, filename: str) -> str | None:
-    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked and claimed; None
-    with ``--no-plot``.
-
-    The claim (:class:`jaxconv.train.lock.DirectoryLock` of that one file) lasts until
-    :func:`emit` has written the plot, or the process ends: a second experiment writing the
-    same plot is refused at once, naming the first.
+    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked; None with
+    ``--no-plot``. Hold it with :func:`claimed` while the experiment runs.
 
     Raises:
-        ValueError: naming the flag and the path, when it cannot be written or another process
-            writes it.
+        ValueError: naming the flag and the path, when it cannot be written.
     """
-    from jaxconv.train.lock import DirectoryLock
-
     if args.no_plot:
         return None
     path = args.plot or os.path.join(args.out_dir, filename)
-    path = check_plot_path("--plot" if args.plot else "--out-dir", path)
-    lock = DirectoryLock(os.path.dirname(path), fn="--plot" if args.plot else "--out-dir",
-                         name=os.path.basename(path))
+    return check_plot_path("--plot" if args.plot else "--out-dir", path)
+
+
+@contextlib.contextmanager
+def claimed(path: str | None):
+    """Holds the plot ``path`` (:class:`jaxconv.train.lock.DirectoryLock` of that one file) for
+    the block: a second experiment writing the same plot is refused at once, naming the first.
+
+    Raises:
+        ValueError: another process writes it, or its folder cannot hold the claim.
+    """
+    if path is None:
+        yield
+        return
+    from jaxconv.train.lock import DirectoryLock
+
+    lock = DirectoryLock(os.path.dirname(path), fn="--plot", name=os.path.basename(path))
     try:
         lock.acquire()
     except OSError as err:
         raise ValueError(f"--plot: cannot claim {path!r}: {err.strerror or err}") from None
-    atexit.register(lock.release)
-    _HELD[path] = lock
-    return path
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def emit(args, result: dict, table: Callable[[dict], str],
@@ -68,10 +73,6 @@ def emit(args, result: dict, table: Callable[[dict], str],
         except OSError as err:
             print(text)
             raise OSError(f"cannot write the plot {path!r}: {err.strerror or err}") from None
-        finally:
-            lock = _HELD.pop(path, None)
-            if lock is not None:
-                lock.release()  # type: ignore[attr-defined]
     print(text)
     if path is not None and not args.json:
         print(f"plot: {path}")

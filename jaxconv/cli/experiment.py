@@ -7,7 +7,7 @@ backend (``--plot PATH``; default ``<out-dir>/<name>.png``; ``--no-plot`` to ski
 from __future__ import annotations
 
 from jaxconv.cli import dsd, sharing
-from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
 from jaxconv.cli.paths import path_arg
 
@@ -111,11 +111,12 @@ def run(args) -> int:
         args.sizes = "64,128,256,512,1024"
     name = "shift" if args.experiment == "shift" else "data-size"
     path = plot_path(args, f"{name}.png")  # checked before the experiment runs, not after
-    if args.experiment == "shift":
-        result = experiments.shift_experiment(num_classes=args.classes, **overrides)
-        table, plot = shift_table, plot_shift
-    else:
-        result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
-                                                  dataset=args.dataset, **overrides)
-        table, plot = data_size_table, plot_data_size
-    return emit(args, result, table, plot, path)
+    with claimed(path):
+        if args.experiment == "shift":
+            result = experiments.shift_experiment(num_classes=args.classes, **overrides)
+            table, plot = shift_table, plot_shift
+        else:
+            result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
+                                                      dataset=args.dataset, **overrides)
+            table, plot = data_size_table, plot_data_size
+        return emit(args, result, table, plot, path)

@@ -7,7 +7,7 @@ backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to sk
 
 from __future__ import annotations
 
-from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import parse_ints
 from jaxconv.cli.paths import path_arg
 
@@ -98,6 +98,7 @@ def run(args) -> int:
     channels = {} if args.channels is None else {
         "channels": parse_ints(args.channels, "--channels")}
     path = plot_path(args, "sharing.png")  # checked before the experiment runs, not after
-    result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train, steps=steps,
-                                seed=args.seed, **channels)
-    return emit(args, result, table, plot, path)
+    with claimed(path):
+        result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train,
+                                    steps=steps, seed=args.seed, **channels)
+        return emit(args, result, table, plot, path)

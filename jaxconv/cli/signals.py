@@ -152,7 +152,6 @@ def _watch(reader: socket.socket) -> None:
     """Counts the signals from outside as they arrive (the second ends the process at once),
     and delivers again a stop the main thread has not caught."""
     seen = 0
-    reader.settimeout(0.2)
     while True:
         try:
             data = reader.recv(64)
@@ -214,6 +213,7 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
         return
     reader, writer = socket.socketpair()
     writer.setblocking(False)
+    reader.settimeout(0.2)  # the watcher wakes up to deliver again a stop not yet caught
     old = {s: signal.getsignal(s) for s in SIGNALS}
     _STATE.__init__()
     _STATE.active, _STATE.prefix, _STATE.kept = True, prefix, kept
@@ -239,9 +239,10 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
         if old_fd is not None:
             signal.set_wakeup_fd(old_fd)
         sys.unraisablehook = old_hook
-        writer.close()
         with contextlib.suppress(OSError):
-            reader.shutdown(socket.SHUT_RDWR)
+            reader.shutdown(socket.SHUT_RDWR)  # the watcher's recv returns: it ends
+        watcher.join(timeout=1.0)
+        writer.close()
         reader.close()
 
 
