@@ -17,7 +17,7 @@ from faults import TINY, finish, newest_step, one_line, send, start, wait_until
 
 from jaxconv import train
 from jaxconv.cli import main
-from jaxconv.train import CheckpointError, Checkpointer, DirectoryBusyError, DirectoryLock
+from jaxconv.train import Checkpointer, CheckpointError, DirectoryBusyError, DirectoryLock
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -104,6 +104,10 @@ def settings_from_args(args):
         fields["depth"] = args.depth
         fields["channels"] = widths[0] if len(widths) == 1 else widths
     if getattr(args, "head", None) is not None:
+        pooled = fields.pop("global_pool", None)
+        if pooled is not None and pooled != (args.head == "global-pool"):  # one would lose
+            raise ValueError(f"--head {args.head} contradicts "
+                             f"--{'global-pool' if pooled else 'no-global-pool'}; give one.")
         fields["head"] = args.head
     if getattr(args, "columns", None) is not None:
         fields["columns"] = args.columns

@@ -105,12 +105,13 @@ def _pairs_at_most(c: int, out: int, k: int, s: int, d: int) -> int:
 def real_taps(geom: shapes.Geometry) -> int:
     """Number of (output position, window tap) pairs that read a real input value, not padding.
 
-    Equal to ``positions * window`` for VALID and CIRCULAR padding. Separable over the spatial
+    Equal to ``positions * window`` for VALID, and for CIRCULAR and REFLECT padding, whose
+    padding holds input values (the ops compute every tap). Separable over the spatial
     dims; per dim it counts the lattice points ``(o, tap)`` with ``0 <= o * s + tap * d - lo < n``
     in closed form (floor sums), so it costs O(log) of the sizes for any input and any window:
     counting is arithmetic and answers at once at any size.
     """
-    if geom.circular:
+    if geom.circular or geom.reflect:
         return geom.num_positions * geom.window_size
     total = 1
     for n, out, k, s, d, (lo, _) in zip(geom.in_spatial, geom.out_spatial, geom.window,
