@@ -50,12 +50,14 @@ def test_m2_m3_a_signal_mid_run_says_where_keeps_the_csv_and_resume_matches(name
     signum, status, said = SIGNALS[name]
     ck, table = tmp_path / "ck", tmp_path / "m.csv"
     proc = start("train", *TINY, "--steps", "100000", "--save-every", "10", "--checkpoint-dir",
-                 str(ck), "--csv", str(table))
+                 str(ck), "--csv", str(table), "--json")
     wait_until(lambda: (newest_step(ck) or 0) >= 30, proc, what="step 30 on disk")
     send(proc, signum)  # saves run every 10 ms: this one mostly lands in a save
     code, out, err = finish(proc)
-    assert code == status and out == ""
+    assert code == status
     stopped, kept = _stopped_line(one_line(err), said, ck, table)
+    result = json.loads(out)  # the --json result too, to the last step
+    assert (result["step"], result["stopped"]) == (stopped, said)
     assert kept == newest_step(ck) and not list(ck.glob("*.orbax-checkpoint-tmp*"))
     with open(table) as f:
         rows = list(csv.reader(f))

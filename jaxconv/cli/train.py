@@ -94,7 +94,7 @@ def _train(args, ckpt, state_of_run, rows):
     from jaxconv.train import preflight
 
     model, ds, dataset_meta, config, state = prepare(args, ckpt)
-    state_of_run["config"] = config
+    state_of_run.update(config=config, model=model, dataset=ds)
     if ckpt is not None:  # the second signal's line names the steps to resume to
         signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir,
                                                      config.steps))
@@ -115,6 +115,7 @@ def _train(args, ckpt, state_of_run, rows):
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
                 for last in results:
+                    state_of_run["last"] = last  # a stop's --json result names it
                     if heartbeat is not None:
                         heartbeat = heartbeat.stop()
                     bar.update(1)
@@ -137,6 +138,18 @@ def _train(args, ckpt, state_of_run, rows):
         if heartbeat is not None:
             heartbeat.stop()
     return 0, model, ds, config, last
+
+
+def _result(args, model, ds, last, began) -> dict:
+    """The run's result at step ``last`` (a StepResult); ``params`` None for a step inside a
+    dispatch, which carries no state."""
+    from jaxconv import models
+
+    return {"model": model.config.kind, "dataset": ds.name, "step": last.step,
+            "loss": last.loss, "test_loss": last.test_loss, "test_accuracy": last.test_accuracy,
+            "params": None if last.state is None else models.param_count(last.state.params),
+            "seconds": round(time.perf_counter() - began, 3),
+            "checkpoint_dir": args.checkpoint_dir}
 
 
 def _close(ckpt) -> str | None:
@@ -174,7 +187,7 @@ def run(args) -> int:
         os.environ["JAXCONV_VERBOSE"] = "1"
     began, rows, state_of_run, opened = time.perf_counter(), [], {}, []
     try:  # from the start: a signal while JAX loads is said as any other
-        from jaxconv import models, train
+        from jaxconv import train
 
         ckpt = _open(args, opened)
         code, model, ds, config, last = _train(args, ckpt, state_of_run, rows)
@@ -184,6 +197,10 @@ def run(args) -> int:
         with signals.critical():
             csv_note = _train_end.write_csv_noted(args.csv, rows)
         config = state_of_run.get("config")
+        if args.json and state_of_run.get("last") is not None:  # the result, to the last step
+            print(json.dumps({**_result(args, state_of_run["model"], state_of_run["dataset"],
+                                        state_of_run["last"], began), "stopped": stop.name}),
+                  flush=True)
         directory = None if args.checkpoint_dir is None else Path(args.checkpoint_dir).absolute()
         stop.message = _train_end.stopped_line(
             stop, args, rows, directory, None if config is None else config.steps, csv_note,
@@ -206,12 +223,7 @@ def run(args) -> int:
         print(f"jaxconv train: nothing to do: already at step {state_of_run.get('start', 0)} >= "
               f"--steps {config.steps}.", file=sys.stderr)
         return 0
-    result = {"model": model.config.kind, "dataset": ds.name, "step": last.step,
-              "loss": last.loss, "test_loss": last.test_loss,
-              "test_accuracy": last.test_accuracy,
-              "params": models.param_count(last.state.params),
-              "seconds": round(time.perf_counter() - began, 3),
-              "checkpoint_dir": args.checkpoint_dir}
+    result = _result(args, model, ds, last, began)
     if args.json:
         print(json.dumps(result), flush=True)
     else:
