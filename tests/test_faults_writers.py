@@ -1,7 +1,7 @@
 """Fault suite, one directory (round 3's H2, M4, M6, M8): a run owns what it writes.
 
 A monitor polling a checkpoint directory while a run writes it never harms the run (tested in a
-loop over hundreds of saves); opening a directory to read changes nothing; a second writer is
+loop over a hundred saves); opening a directory to read changes nothing; a second writer is
 refused at once naming the holder's pid and command; a dead holder's claim is taken over in one
 line; empty paths are refused; the viewer checks its output paths before training.
 """
@@ -36,7 +36,7 @@ def _tree(directory):
 @pytest.mark.slow
 def test_h2_a_monitor_polling_a_live_run_never_harms_it(tmp_path):
     ck = tmp_path / "ck"
-    proc = start("train", *TINY, "--steps", "600", "--save-every", "2", "--checkpoint-dir",
+    proc = start("train", *TINY, "--steps", "200", "--save-every", "2", "--checkpoint-dir",
                  str(ck), "--json")
     wait_until(lambda: newest_step(ck), proc, what="a first step on disk")
     polls, seen = 0, set()
@@ -52,7 +52,7 @@ def test_h2_a_monitor_polling_a_live_run_never_harms_it(tmp_path):
         polls += 1
     code, out, err = finish(proc)
     assert code == 0 and err == "", err  # every save of the run succeeded
-    assert '"step": 600' in out and newest_step(ck) == 600
+    assert '"step": 200' in out and newest_step(ck) == 200
     assert polls >= 5 and len(seen) >= 3, (polls, seen)
     assert not list(ck.glob("*.orbax-checkpoint-tmp*"))
 

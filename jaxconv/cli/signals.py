@@ -223,7 +223,7 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
     except ValueError:  # not the main interpreter
         old_fd = None
     old_hook = sys.unraisablehook
-    sys.unraisablehook = _unraisable(old_hook)
+    mine = sys.unraisablehook = _unraisable(old_hook)
     watcher = threading.Thread(target=_watch, args=(reader,), daemon=True,
                                name="jaxconv-signal-watch")
     watcher.start()
@@ -238,7 +238,8 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
             signal.signal(s, handler)
         if old_fd is not None:
             signal.set_wakeup_fd(old_fd)
-        sys.unraisablehook = old_hook
+        if sys.unraisablehook is mine:  # not if a hook set later (orbax's filter) wraps it
+            sys.unraisablehook = old_hook
         with contextlib.suppress(OSError):
             reader.shutdown(socket.SHUT_RDWR)  # the watcher's recv returns: it ends
         watcher.join(timeout=1.0)
