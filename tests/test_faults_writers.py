@@ -169,3 +169,17 @@ def test_m8_the_viewer_checks_its_outputs_before_training(capsys, argv, match):
     assert viewer([*argv, "--steps", "2", "--dataset", "digits"]) == 2
     assert time.perf_counter() - began < 10  # no training: the run took 20 s before
     assert match in one_line(capsys.readouterr().err)
+
+
+def test_m4_a_filesystem_without_locks_writes_unguarded_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    def no_locks(self):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(DirectoryLock, "acquire", no_locks)
+    ckpt = Checkpointer(tmp_path / "ck")
+    assert ckpt.own() == (f"cannot lock '{tmp_path / 'ck'}' (No locks available): writing "
+                          f"without a lock; make sure no other run writes there.")
+    assert ckpt.own() is None  # said once
+    ckpt.close()

@@ -78,7 +78,8 @@ class CloseOnSignal:
             return 0
         from jaxconv.cli import signals
 
-        print(f"\njaxconv-viewer: stopped by {signals.name(self.signum)} at step "
-              f"{window.shown_step}; nothing is written (the window saves with its Save "
-              f"button).", file=sys.stderr)
+        step = window.shown_step
+        where = f"at step {step}" if step >= 1 else "before the first step was drawn"
+        print(f"\njaxconv-viewer: stopped by {signals.name(self.signum)} {where}; nothing is "
+              f"written (the window saves with its Save button).", file=sys.stderr)
         return 128 + self.signum

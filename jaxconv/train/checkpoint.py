@@ -35,6 +35,7 @@ which keeps its contents and frees the step number.
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import shutil
 import warnings
@@ -47,6 +48,7 @@ import orbax.checkpoint as ocp
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
 from jaxconv.train._orbax_noise import one_line
+from jaxconv.train._reading import CheckpointError, StepsReader, _retried
 from jaxconv.train.lock import DirectoryBusyError, DirectoryLock
 from jaxconv.train.sharding import abstract_state
 from jaxconv.validate import check_optional_int
@@ -62,23 +64,11 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
-class CheckpointError(ValueError):
-    """A checkpoint directory or step that cannot be used; the message names the path and step."""
+# What a filesystem without locks answers to flock.
+_NO_LOCKS = (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK)
 
 
-def _retried(read, tries: int = 5):
-    """``read()``, again when a step vanished while it was being listed: a reader of a directory
-    that a live run writes sees that run drop its old steps (``max_to_keep``) at any moment."""
-    for attempt in range(tries):
-        try:
-            return read()
-        except (FileNotFoundError, NotADirectoryError):  # exists, then gone, mid-listing
-            if attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-class Checkpointer:
+class Checkpointer(StepsReader):
     """Saves and restores train states under one directory (orbax ``CheckpointManager``).
 
     Args:
@@ -122,6 +112,7 @@ class Checkpointer:
         self.directory = path
         _orbax_noise.install(verbose=os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"))
         self._lock = DirectoryLock(path, fn="Checkpointer")
+        self._unlocked = False  # set when the filesystem has no locks
         # Nothing is removed here: a half-written step may be the save a live run has in flight
         # (a monitor that deleted it killed that run). The owner removes them (own()).
         options = ocp.CheckpointManagerOptions(
@@ -151,13 +142,18 @@ class Checkpointer:
                 its pid and command.
             CheckpointError: the lock file cannot be written.
         """
-        if self._lock.held:
+        if self._lock.held or self._unlocked:
             return None
         try:
             note = self._lock.acquire()
         except OSError as err:
-            raise CheckpointError(f"Checkpointer: cannot lock {str(self.directory)!r} for "
-                                  f"writing: {err.strerror or err}") from None
+            if err.errno not in _NO_LOCKS:
+                raise CheckpointError(f"Checkpointer: cannot lock {str(self.directory)!r} for "
+                                      f"writing: {err.strerror or err}") from None
+            # A filesystem without locks (some network mounts): the run goes on, unguarded.
+            self._unlocked = True
+            return (f"cannot lock {str(self.directory)!r} ({err.strerror or err}): writing "
+                    f"without a lock; make sure no other run writes there.")
         # Any half-written step now is a dead writer's: a live one would hold the lock. Orbax's
         # own clean-up runs in a thread that a process exiting early interrupts with a
         # 40-line traceback, so it is done here.
@@ -169,33 +165,14 @@ class Checkpointer:
                 f" and {len(stale) - 1} more." if len(stale) > 1 else ".")
         return note
 
+    def _owns(self) -> bool:
+        return self._lock.held or self._unlocked
+
     def _claim(self) -> None:
         """:meth:`own` for a write that did not ask first; a takeover is a warning."""
         note = self.own()
         if note:
             warnings.warn(f"Checkpointer: {note}", RuntimeWarning, stacklevel=3)
-
-    def steps(self) -> list[int]:
-        """The complete steps on disk, oldest first (stray folders excluded, see :meth:`strays`).
-
-        A reader (not the owner) lists the directory afresh each time: a live run adds steps.
-        """
-        if not self._lock.held:
-            _retried(self._manager.reload)
-        strays = set(self.strays())
-        return sorted(s for s in self._manager.all_steps() if self._step_path(s) not in strays)
-
-    def _step_path(self, step: int) -> Path:
-        return self.directory / str(step)
-
-    def strays(self) -> list[Path]:
-        """Folders named like a step that hold neither ``state`` nor ``meta``: not checkpoints."""
-        out = []
-        for child in self.directory.iterdir():
-            if child.name.isdigit() and child.is_dir() and not (
-                    (child / "state").is_dir() or (child / "meta").is_dir()):
-                out.append(child)
-        return sorted(out, key=lambda p: int(p.name))
 
     def set_aside(self, step: int) -> Path:
         """Renames the folder of ``step`` to ``<step>.unused-<n>`` (kept, no longer a step).
@@ -215,11 +192,6 @@ class Checkpointer:
             raise CheckpointError(f"Checkpointer: cannot move {str(src)!r} aside: {err}") from None
         self._manager.reload()
         return dst
-
-    def latest_step(self) -> int | None:
-        """The newest complete step, or None."""
-        steps = self.steps()
-        return steps[-1] if steps else None
 
     def save(self, state, *, config=None, train_config=None, metadata: dict | None = None) -> int:
         """Saves ``state`` as step ``int(state.step)`` (in the background if asynchronous).
@@ -305,111 +277,6 @@ class Checkpointer:
         """Deletes ``step`` from disk."""
         self._claim()
         self._manager.delete(step)
-
-    def metadata(self, step: int | None = None) -> dict:
-        """The JSON metadata of ``step`` (default: the newest).
-
-        Raises:
-            CheckpointError: no such step, or its metadata cannot be read.
-        """
-        step = self._pick(step)
-        try:
-            return dict(self._manager.restore(step, args=ocp.args.Composite(
-                meta=ocp.args.JsonRestore())).meta)
-        except Exception as err:  # orbax raises many types for damaged files
-            raise CheckpointError(f"Checkpointer: cannot read the metadata of step {step} in "
-                                  f"{str(self.directory)!r}: {one_line(err)}") from err
-
-    def _pick(self, step):
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        if step is None:
-            return steps[-1]
-        if step not in steps:
-            raise CheckpointError(f"Checkpointer: no step {step!r} in {str(self.directory)!r}; "
-                                  f"steps are {steps}.")
-        return step
-
-    def _restore_one(self, target, step):
-        try:
-            restored = self._manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))
-        except Exception as err:  # orbax raises many types for damaged files
-            raise CheckpointError(f"Checkpointer: step {step} in {str(self.directory)!r} is "
-                                  f"damaged or does not match the model: {one_line(err)}") from err
-        return restored.state, dict(restored.meta)
-
-    def restore(self, target, step: int | None = None):
-        """Restores a saved state into the structure of ``target``.
-
-        Args:
-            target: the pytree to restore into, usually :func:`abstract_state` of a fresh state
-                (``jax.eval_shape`` of ``init_state``); its shardings place the arrays.
-            step: the step to restore; default: the newest that can be read (see module docs).
-
-        Returns:
-            ``(state, meta)``.
-
-        Raises:
-            CheckpointError: no checkpoints, ``step`` missing or damaged, or none restores.
-        """
-        if target is None or not jax.tree.leaves(target):
-            # orbax restores into an empty tree without complaint and returns nothing.
-            raise TypeError(f"Checkpointer.restore: `target` must be the state's structure, "
-                            f"e.g. abstract_state(lambda: init_state(model, tx, input_shape)), "
-                            f"got target={target!r:.80}.")
-        if step is not None:
-            return self._restore_one(target, self._pick(step))
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        errors = []
-        for candidate in reversed(steps):
-            try:
-                result = self._restore_one(target, candidate)
-            except CheckpointError as err:
-                errors.append(str(err))
-                continue
-            for message in errors:
-                warnings.warn(f"{message}; restored step {candidate} instead.", RuntimeWarning,
-                              stacklevel=2)
-            return result
-        raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
-                              + " | ".join(errors))
-
-    def restore_newest(self, make_target):
-        """Restores the newest step whose metadata and data both read.
-
-        Args:
-            make_target: ``meta -> target``: the pytree to restore into, built from that step's
-                metadata (e.g. the model its ``model_config`` names); it may raise ValueError
-                for metadata it cannot use by raising CheckpointError (or a KeyError or
-                TypeError), which skips the step; any other error propagates.
-
-        Returns:
-            ``(state, meta, step, skipped)``: ``skipped`` lists ``(step, reason)`` for every newer
-            step that could not be used, newest first, each reason one line.
-
-        Raises:
-            CheckpointError: no checkpoints, or no step restores (naming each step's reason).
-        """
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        skipped = []
-        for step in reversed(steps):
-            try:
-                meta = self.metadata(step)
-                state, meta = self._restore_one(make_target(meta), step)
-            except (CheckpointError, TypeError, KeyError) as err:  # not a caller's ValueError
-                reason = str(err).removeprefix("Checkpointer: ") if isinstance(
-                    err, CheckpointError) else f"its metadata cannot be used: {one_line(err)}"
-                skipped.append((step, reason))
-                continue
-            return state, meta, step, skipped
-        raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
-                              + "; ".join(f"step {s}: {r}" for s, r in skipped))
 
     def close(self) -> None:
         """Waits for pending saves and releases the manager.
