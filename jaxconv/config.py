@@ -129,8 +129,10 @@ class ModelConfig(_JSON):
                              "channels=().")
         set_(self, "channels", channels)
         set_(self, "kernel_size", check_int(owner, "kernel_size", self.kernel_size))
-        # XLA takes strides as int64: 10**20 was a 40-line OverflowError from inside lax.
-        set_(self, "strides", check_int(owner, "strides", self.strides, 1, 2**63 - 1))
+        set_(self, "strides", check_int(owner, "strides", self.strides))
+        if self.strides > 2**63 - 1:  # XLA's int64: 10**20 was a 40-line OverflowError in lax
+            raise ValueError(f"ModelConfig: `strides` must be at most 2**63 - 1 (XLA takes "
+                             f"int64), got strides={self.strides}.")
         set_(self, "hidden", check_int(owner, "hidden", self.hidden, 0))
         if self.regions is not None:  # None: one kernel per position, whatever the size
             set_(self, "regions", check_int(owner, "regions", self.regions))

@@ -71,6 +71,17 @@ def send(proc: subprocess.Popen, signum: int) -> None:
     proc.send_signal(signum)
 
 
+def catches(proc: subprocess.Popen, signum: int) -> bool:
+    """Whether ``proc`` has a handler for ``signum`` (its ``SigCgt`` mask, Linux): before that,
+    the signal would end it as the interpreter starts, before any of jaxconv runs."""
+    try:
+        with open(f"/proc/{proc.pid}/status") as f:
+            mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(mask >> (signum - 1) & 1)
+
+
 def one_line(err: str) -> str:
     """The stderr of a stopped command: exactly one non-empty line."""
     lines = [line for line in err.splitlines() if line.strip()]

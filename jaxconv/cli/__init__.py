@@ -62,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``jaxconv`` console script."""
+    try:
+        with signals.handled("jaxconv"):  # from the first moment: parsing can take a while
+            return _main(argv)
+    except signals.Stopped as stop:  # before the command started
+        signals.caught()
+        print(f"\njaxconv: stopped by {stop.name} while starting; nothing is kept.",
+              file=sys.stderr)
+        return stop.code
+
+
+def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "compile_cache", False):
@@ -69,9 +80,9 @@ def main(argv=None) -> int:
 
         compile_cache.enable()
     prefix = f"jaxconv {args.command}"
+    signals.named(prefix)
     try:
-        with signals.handled(prefix):
-            return int(args.run(args) or 0)
+        return int(args.run(args) or 0)
     except signals.Stopped as stop:
         signals.caught()
         # The command said what it keeps (train), else where it was and that nothing is kept.

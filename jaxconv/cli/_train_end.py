@@ -13,7 +13,8 @@ import os
 import shlex
 import sys
 
-__all__ = ["diverged", "newest_complete_step", "stopped_line", "write_csv", "write_csv_noted"]
+__all__ = ["diverged", "kept_clause", "newest_complete_step", "stopped_line", "write_csv",
+           "write_csv_noted"]
 
 _HEADER = ["step", "loss", "accuracy", "test_loss", "test_accuracy", "elapsed"]
 

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 
 __all__ = ["SIGNALS", "Stopped", "caught", "critical", "deliver_to", "handled", "keep", "name",
-           "position"]
+           "named", "position"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
@@ -245,6 +245,11 @@ def handled(prefix: str, kept: Callable[[], str] | None = None,
         watcher.join(timeout=1.0)
         writer.close()
         reader.close()
+
+
+def named(prefix: str) -> None:
+    """Sets the command's name in the second signal's line (``"jaxconv train"``)."""
+    _STATE.prefix = prefix
 
 
 def keep(kept: Callable[[], str] | None) -> None:

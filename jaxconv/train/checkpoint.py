@@ -53,6 +53,10 @@ from jaxconv.train.lock import DirectoryBusyError, DirectoryLock
 from jaxconv.train.sharding import abstract_state
 from jaxconv.validate import check_optional_int
 
+# Its public home, where the package and the docs name it (as numpy's ``set_module``); it is
+# defined with the reading half, which raises it most.
+CheckpointError.__module__ = __name__
+
 __all__ = ["CheckpointError", "Checkpointer", "DirectoryBusyError", "abstract_state", "one_line"]
 
 
