@@ -65,6 +65,10 @@ def replace_fields(fn: str, cls, config, overrides: dict):
         TypeError: a key of ``overrides`` is not a field of ``cls`` (named, with the fields).
     """
     known = [f.name for f in dataclasses.fields(cls)]
+    keys = [k for k in overrides if not isinstance(k, str)]
+    if keys:  # a JSON object's keys are strings; {1: 2} came from elsewhere
+        raise TypeError(f"{fn}: field names must be strings, got {keys[0]!r} "
+                        f"({type(keys[0]).__name__}).")
     unknown = sorted(set(overrides) - set(known))
     if unknown:
         raise TypeError(f"{fn}: unknown {cls.__name__} field(s) {', '.join(unknown)}; fields "
@@ -126,6 +130,9 @@ class ModelConfig(_JSON):
         set_(self, "channels", channels)
         set_(self, "kernel_size", check_int(owner, "kernel_size", self.kernel_size))
         set_(self, "strides", check_int(owner, "strides", self.strides))
+        if self.strides > 2**63 - 1:  # XLA's int64: 10**20 was a 40-line OverflowError in lax
+            raise ValueError(f"ModelConfig: `strides` must be at most 2**63 - 1 (XLA takes "
+                             f"int64), got strides={self.strides}.")
         set_(self, "hidden", check_int(owner, "hidden", self.hidden, 0))
         if self.regions is not None:  # None: one kernel per position, whatever the size
             set_(self, "regions", check_int(owner, "regions", self.regions))

@@ -181,14 +181,26 @@ def test_parameters_of_modules_never_called_are_still_counted():
 
 
 def test_unknown_settings_fall_back_to_parameters_only():
+    class Dilated(nn.Module):  # counting has no input dilation
+        @nn.compact
+        def __call__(self, x):
+            return nn.Conv(2, (3,), input_dilation=2, padding=[(1, 1)])(x)
+
+    (row,) = jaxconv.summary(Dilated(), (6, 1)).rows
+    assert (row.layer, row.params, row.flops, row.cost) == ("Conv", 8, None, None)
+    assert row.formula == "bias 2 + kernel 3x1x2"
+
+
+def test_causal_padding_is_counted_as_the_op_computes_it():
     class Causal(nn.Module):
         @nn.compact
         def __call__(self, x):
             return nn.Conv(2, (3,), padding="CAUSAL")(x)
 
     (row,) = jaxconv.summary(Causal(), (6, 1)).rows
-    assert (row.layer, row.params, row.flops, row.cost) == ("Conv", 8, None, None)
-    assert row.formula == "bias 2 + kernel 3x1x2"
+    # 6 positions of 3 taps, less the 2 + 1 that read the left padding, times 2 features.
+    assert (row.layer, row.params) == ("conv", 8)
+    assert row.flops == 2 * (6 * 3 - 3) * 2 + 6 * 2
 
 
 def test_a_bare_layer_is_its_own_row():

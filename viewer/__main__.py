@@ -41,6 +41,7 @@ def _columns(text: str) -> tuple[str, ...]:
 def _parser() -> argparse.ArgumentParser:
     from jaxconv import kinds
     from jaxconv.cli.fields import add_config_arguments
+    from jaxconv.cli.paths import path_arg
     from jaxconv.config import ModelConfig, TrainConfig
     from jaxconv_viewer.i18n import LANGUAGES
     from jaxconv_viewer.session.settings import HEADS, Settings
@@ -67,9 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="train this many steps, then pause (default: until paused)")
     parser.add_argument("--depth", type=int, default=None,
                         help="number of spatial layers, of widths --channels * 2**i (default 2)")
-    parser.add_argument("--screenshot", metavar="PNG",
+    parser.add_argument("--screenshot", metavar="PNG", type=path_arg,
                         help="after --steps steps, save the whole window as PNG and exit")
-    parser.add_argument("--report", metavar="JSON",
+    parser.add_argument("--report", metavar="JSON", type=path_arg,
                         help="after --steps steps (default 300), write test accuracy, accuracy "
                              "against shift and equivariance of each model as JSON and exit; "
                              "without --screenshot no window is opened")
@@ -103,6 +104,10 @@ def settings_from_args(args):
         fields["depth"] = args.depth
         fields["channels"] = widths[0] if len(widths) == 1 else widths
     if getattr(args, "head", None) is not None:
+        pooled = fields.pop("global_pool", None)
+        if pooled is not None and pooled != (args.head == "global-pool"):  # one would lose
+            raise ValueError(f"--head {args.head} contradicts "
+                             f"--{'global-pool' if pooled else 'no-global-pool'}; give one.")
         fields["head"] = args.head
     if getattr(args, "columns", None) is not None:
         fields["columns"] = args.columns
@@ -164,12 +169,32 @@ def check_arguments(args, settings=None) -> str | None:
 
 
 def main(argv=None) -> int:
-    """Runs the viewer; returns the exit status (0, or 1 when a screenshot run failed)."""
+    """Runs the viewer; returns the exit status (0, or 1 when a screenshot run failed; 130 or
+    143 after SIGINT or SIGTERM, said in one line, at start-up, in ``--report`` or the window)."""
+    from jaxconv.cli import signals
+
+    try:
+        with signals.handled("jaxconv-viewer"):
+            return _run(argv)
+    except signals.Stopped as stop:
+        signals.caught()
+        print(stop.message or f"\njaxconv-viewer: stopped by {stop.name} while starting; "
+                              f"nothing is written.", file=sys.stderr)
+        return stop.code
+
+
+def _run(argv=None) -> int:
+    from jaxconv_viewer.stopping import CloseOnSignal, check_outputs
+
     args = _parser().parse_args(argv)
     if args.steps is None and (args.screenshot or args.report):
         args.steps = 200 if args.screenshot else 300
     if args.steps is not None and args.steps < 1:
         print("jaxconv-viewer: --steps must be a positive integer.", file=sys.stderr)
+        return 2
+    problem = check_outputs(args)
+    if problem:  # before training, not minutes after it
+        print(f"jaxconv-viewer: {problem}", file=sys.stderr)
         return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
@@ -208,10 +233,12 @@ def main(argv=None) -> int:
         if room.width() < window.width() or room.height() < window.height():
             window.resize(min(room.width(), window.width()), min(room.height(), window.height()))
     window.show()
+    stop = CloseOnSignal(window)
     outcome = {"code": 0}
     if args.screenshot:
         _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report)
     code = app.exec() or outcome["code"]
+    code = stop.said(window) or code
     window.stop_worker()
     if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
         sys.stdout.flush()
@@ -222,7 +249,9 @@ def main(argv=None) -> int:
 
 def _report(settings, path) -> int:
     """Trains ``settings.max_steps`` steps without Qt, writes `Session.report` to ``path``."""
+    from jaxconv.cli import signals
     from jaxconv_viewer.session.session import Session
+    from jaxconv_viewer.stopping import report_stopped
 
     session = Session(settings)
     try:
@@ -232,8 +261,12 @@ def _report(settings, path) -> int:
         if session.compile_notice is not None:  # said before the long compile, not after it
             kind, notice = session.compile_notice
             print(f"jaxconv-viewer: {kind}: {notice}", file=sys.stderr, flush=True)
-        for _ in session.rounds():
-            pass
+        try:
+            for _ in session.rounds():
+                pass
+        except signals.Stopped as stop:  # the report of the steps trained so far
+            signals.caught()
+            return report_stopped(session, path, stop)
         report = session.report(path)
     except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback
         print(f"jaxconv-viewer: report failed: {type(error).__name__}: {error}", file=sys.stderr)

@@ -166,7 +166,8 @@ def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME",
         raise TypeError(f"{fn}: `hidden` must be None, an int or a tuple of ints, got "
                         f"hidden={hidden!r}.")
     spatial, _ = counting.spatial_input(fn, input_shape)  # checked once, for every kind
-    shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding)
+    shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
+                    padding_modes=shapes.CONV_PADDING_MODES)
     rows = []
     try:
         for kind in kinds.registered():

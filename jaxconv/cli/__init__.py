@@ -6,7 +6,9 @@ choices come from :mod:`jaxconv.names` and each ``run`` imports what it needs (a
 A ``ValueError`` or ``TypeError`` raised by the library becomes one line on stderr and exit
 status 2, like argparse's own usage errors. An ``OSError`` (a file that cannot be written, a
 dataset that cannot be downloaded) or an XLA runtime error (out of memory) becomes one line and
-exit status 1; ``JAXCONV_VERBOSE=1`` adds the traceback.
+exit status 1; ``JAXCONV_VERBOSE=1`` adds the traceback. SIGINT (Ctrl-C) and SIGTERM end
+every command in one line saying where it stopped and what is kept, exit status 130 or 143
+(:mod:`jaxconv.cli.signals`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import importlib
 import os
 import sys
 import traceback
+
+from jaxconv.cli import signals
 
 # Sub-command modules, in the order `jaxconv --help` lists them.
 COMMANDS = ("info", "count", "train", "compare", "experiment", "backprop", "bench")
@@ -58,17 +62,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``jaxconv`` console script."""
+    try:
+        with signals.handled("jaxconv"):  # from the first moment: parsing can take a while
+            return _main(argv)
+    except signals.Stopped as stop:  # before the command started
+        signals.caught()
+        print(f"\njaxconv: stopped by {stop.name} while starting; nothing is kept.",
+              file=sys.stderr)
+        return stop.code
+
+
+def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "compile_cache", False):
         from jaxconv.backend import compile_cache
 
         compile_cache.enable()
+    prefix = f"jaxconv {args.command}"
+    signals.named(prefix)
     try:
         return int(args.run(args) or 0)
+    except signals.Stopped as stop:
+        signals.caught()
+        # The command said what it keeps (train), else where it was and that nothing is kept.
+        print(stop.message or f"\n{prefix}: stopped by {stop.name}{signals.position(stop)}; "
+                              f"nothing is kept: it writes its results only at the end.",
+              file=sys.stderr)
+        return stop.code
     except (ValueError, TypeError) as err:
         print(f"jaxconv {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        # A checkpoint that cannot be written (a full disk) is the machine's fault: status 1.
+        return int(getattr(err, "exit_status", 2))
     except Exception as err:  # noqa: BLE001 - only these two kinds, re-raised otherwise
         # FloatingPointError: the divergence guard stopped a run (compare, experiment; train
         # reports and saves it itself).

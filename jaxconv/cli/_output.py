@@ -9,17 +9,19 @@ run's numbers are never lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
 
-from jaxconv.cli._paths import check_plot_path
+from jaxconv.cli.paths import check_plot_path
 
-__all__ = ["emit", "plot_path"]
+__all__ = ["claimed", "emit", "plot_path"]
 
 
 def plot_path(args, filename: str) -> str | None:
-    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked; None with ``--no-plot``.
+    """Where the plot goes (``--plot``, else ``--out-dir/filename``), checked; None with
+    ``--no-plot``. Hold it with :func:`claimed` while the experiment runs.
 
     Raises:
         ValueError: naming the flag and the path, when it cannot be written.
@@ -28,6 +30,30 @@ def plot_path(args, filename: str) -> str | None:
         return None
     path = args.plot or os.path.join(args.out_dir, filename)
     return check_plot_path("--plot" if args.plot else "--out-dir", path)
+
+
+@contextlib.contextmanager
+def claimed(path: str | None):
+    """Holds the plot ``path`` (:class:`jaxconv.train.lock.DirectoryLock` of that one file) for
+    the block: a second experiment writing the same plot is refused at once, naming the first.
+
+    Raises:
+        ValueError: another process writes it, or its folder cannot hold the claim.
+    """
+    if path is None:
+        yield
+        return
+    from jaxconv.train.lock import DirectoryLock
+
+    lock = DirectoryLock(os.path.dirname(path), fn="--plot", name=os.path.basename(path))
+    try:
+        lock.acquire()
+    except OSError as err:
+        raise ValueError(f"--plot: cannot claim {path!r}: {err.strerror or err}") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def emit(args, result: dict, table: Callable[[dict], str],

@@ -63,7 +63,7 @@ def register(subparsers) -> None:
 
 
 _WORKLOAD_DEFAULTS = {"input": "28x28x1", "features": 32, "kernel": "3", "stride": "1",
-                      "padding": None, "batch": 128, "mode": "both"}
+                      "padding": None, "batch": 128, "mode": "both", "regions": None}
 
 
 def _ints(name: str, text: str) -> tuple[int, ...]:
@@ -90,6 +90,9 @@ def workloads_from_args(args):
                 raise ValueError(f"bench: `--{flag}` needs `--layer` (the default workloads fix "
                                  f"their own shapes), got --{flag}={getattr(args, flag)!r}.")
         return bench.default_workloads(quick=args.quick)
+    if args.regions is not None and not kinds.get(args.layer).needs_regions:
+        raise ValueError(f"bench: `--regions` is for a layer with regions, got --layer "
+                         f"{args.layer} (which has none) with --regions={args.regions!r}.")
     modes = ("forward", "train") if args.mode == "both" else (args.mode,)
     kernel, stride = _ints("kernel-size", args.kernel), _ints("strides", args.stride)
     return [bench.make_workload(

@@ -56,7 +56,7 @@ def register(subparsers) -> None:
     parser.add_argument("--strides", dest="stride", default="1", metavar="S[xS]",
                         help="stride (default 1)")
     parser.add_argument("--padding", default="SAME",
-                        help="SAME (default), VALID or CIRCULAR")
+                        help="SAME (default), VALID, CIRCULAR, REFLECT or CAUSAL (1-D)")
     parser.add_argument("--features", default=1, type=int, metavar="F",
                         help="output channels of the local and conv layers (default 1)")
     parser.add_argument("--hidden", default=None, metavar="HxW",

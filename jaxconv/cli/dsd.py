@@ -7,7 +7,7 @@ predict drawn through each kind's first measured point.
 
 from __future__ import annotations
 
-from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import parse_ints
 
 TASKS = ("dataset", "dsd")
@@ -82,8 +82,9 @@ def run(args) -> int:
 
     path = plot_path(args, "data-size-dsd.png")  # checked before the experiment runs, not after
     sizes = None if args.sizes is None else parse_ints(args.sizes, "--sizes")
-    result = dsd_experiment(vary=args.vary, values=parse_ints(args.values, "--values"),
-                            fixed=args.fixed, target=args.target, sizes=sizes, steps=args.steps,
-                            kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()),
-                            seeds=(args.seed,))
-    return emit(args, result, table, plot, path)
+    with claimed(path):
+        result = dsd_experiment(vary=args.vary, values=parse_ints(args.values, "--values"),
+                                fixed=args.fixed, target=args.target, sizes=sizes,
+                                steps=args.steps, seeds=(args.seed,),
+                                kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()))
+        return emit(args, result, table, plot, path)

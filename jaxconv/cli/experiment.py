@@ -7,8 +7,9 @@ backend (``--plot PATH``; default ``<out-dir>/<name>.png``; ``--no-plot`` to ski
 from __future__ import annotations
 
 from jaxconv.cli import dsd, sharing
-from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import add_experiment_arguments, experiment_overrides, parse_ints
+from jaxconv.cli.paths import path_arg
 
 
 def register(subparsers) -> None:
@@ -30,8 +31,8 @@ def register(subparsers) -> None:
     add_experiment_arguments(size, dataclasses.replace(EXPERIMENT_TRAINING, steps=200))
     for q in (shift, size):
         q.add_argument("--json", action="store_true", help="print the result as JSON")
-        q.add_argument("--plot", help="PNG path (default <out-dir>/<experiment>.png)")
-        q.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
+        q.add_argument("--plot", type=path_arg, help="PNG path (default <out-dir>/<experiment>.png)")
+        q.add_argument("--out-dir", default=".", type=path_arg, help="directory for the plot (default .)")
         q.add_argument("--no-plot", action="store_true", help="write no PNG")
         q.set_defaults(run=run)
     sharing.register(sub)
@@ -110,11 +111,12 @@ def run(args) -> int:
         args.sizes = "64,128,256,512,1024"
     name = "shift" if args.experiment == "shift" else "data-size"
     path = plot_path(args, f"{name}.png")  # checked before the experiment runs, not after
-    if args.experiment == "shift":
-        result = experiments.shift_experiment(num_classes=args.classes, **overrides)
-        table, plot = shift_table, plot_shift
-    else:
-        result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
-                                                  dataset=args.dataset, **overrides)
-        table, plot = data_size_table, plot_data_size
-    return emit(args, result, table, plot, path)
+    with claimed(path):
+        if args.experiment == "shift":
+            result = experiments.shift_experiment(num_classes=args.classes, **overrides)
+            table, plot = shift_table, plot_shift
+        else:
+            result = experiments.data_size_experiment(sizes=parse_ints(args.sizes, "--sizes"),
+                                                      dataset=args.dataset, **overrides)
+            table, plot = data_size_table, plot_data_size
+        return emit(args, result, table, plot, path)

@@ -7,8 +7,9 @@ backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to sk
 
 from __future__ import annotations
 
-from jaxconv.cli._output import emit, plot_path
+from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import parse_ints
+from jaxconv.cli.paths import path_arg
 
 
 def register(sub) -> None:
@@ -30,8 +31,8 @@ def register(sub) -> None:
                         "jaxconv.experiments.sharing.MODEL's)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--plot", help="PNG path (default <out-dir>/sharing.png)")
-    p.add_argument("--out-dir", default=".", help="directory for the plot (default .)")
+    p.add_argument("--plot", type=path_arg, help="PNG path (default <out-dir>/sharing.png)")
+    p.add_argument("--out-dir", default=".", type=path_arg, help="directory for the plot (default .)")
     p.add_argument("--no-plot", action="store_true", help="write no PNG")
     p.set_defaults(run=run)
 
@@ -97,6 +98,7 @@ def run(args) -> int:
     channels = {} if args.channels is None else {
         "channels": parse_ints(args.channels, "--channels")}
     path = plot_path(args, "sharing.png")  # checked before the experiment runs, not after
-    result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train, steps=steps,
-                                seed=args.seed, **channels)
-    return emit(args, result, table, plot, path)
+    with claimed(path):
+        result = sharing_experiment(regions=regions, tasks=tasks, n_train=args.n_train,
+                                    steps=steps, seed=args.seed, **channels)
+        return emit(args, result, table, plot, path)

@@ -19,7 +19,6 @@ to ``--checkpoint-dir`` and the command to continue it is printed; exit status 1
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import os
@@ -27,28 +26,17 @@ import sys
 import time
 import warnings
 
-from jaxconv.cli._paths import check_writable_file
+from jaxconv.cli import _train_end, signals
 from jaxconv.cli._progress import Heartbeat
-from jaxconv.cli.fields import add_alias, add_config_arguments, flag, given_fields
-
-_LEGACY = {"lr": "learning_rate"}  # the key a checkpoint's "train" entry used before TrainConfig
-
-
-def _resumed() -> dict:
-    """TrainConfig fields a resumed run takes from its checkpoint, each ``"kept"`` or
-    ``"changeable"`` (their ``metadata["resume"]``, see :mod:`jaxconv.config`)."""
-    import dataclasses
-
-    from jaxconv.config import TrainConfig
-
-    return {f.name: f.metadata["resume"] for f in dataclasses.fields(TrainConfig)
-            if f.metadata.get("resume")}
+from jaxconv.cli._train_start import prepare, resumed_fields
+from jaxconv.cli.fields import add_alias, add_config_arguments, flag
+from jaxconv.cli.paths import check_writable_file, path_arg
 
 
 def register(subparsers) -> None:
     from jaxconv.config import ModelConfig, TrainConfig
 
-    resumed = ", ".join(name.replace("_", " ") for name in _resumed())
+    resumed = ", ".join(name.replace("_", " ") for name in resumed_fields())
     p = subparsers.add_parser(
         "train", help="train a dense, local, regional or conv model",
         description="Train one model. Every ModelConfig and TrainConfig field is a flag named "
@@ -60,13 +48,13 @@ def register(subparsers) -> None:
     add_alias(p, "--model", "kind")
     add_alias(p, "--lr", "learning_rate", type=float)
     add_alias(p, "--bf16", "compute_dtype", action="store_const", const="bfloat16")
-    p.add_argument("--checkpoint-dir", help="save checkpoints here")
+    p.add_argument("--checkpoint-dir", type=path_arg, help="save checkpoints here")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: at the end "
                                                   "and every --eval-every steps)")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir's newest")
-    p.add_argument("--csv", help="write step, loss, accuracy, test_loss, test_accuracy, elapsed")
+    p.add_argument("--csv", type=path_arg, help="write step, loss, accuracy, test_loss, test_accuracy, elapsed")
     p.add_argument("--json", action="store_true", help="print the final result as JSON, no bar")
-    changeable = [flag(name) for name, how in _resumed().items() if how == "changeable"]
+    changeable = [flag(name) for name, how in resumed_fields().items() if how == "changeable"]
     p.add_argument("--allow-changed-settings", action="store_true",
                    help=f"with --resume: accept another {', '.join(changeable[:-1])} or "
                         f"{changeable[-1]} than the checkpoint's (e.g. a smaller rate after "
@@ -76,54 +64,14 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _saved(meta) -> tuple[dict, str | None]:
-    """A checkpoint's TrainConfig fields and dataset name (also from before TrainConfig)."""
-    if meta.get("train_config"):
-        return meta["train_config"], meta.get("dataset")
-    legacy = dict(meta.get("train", {}))
-    return {_LEGACY.get(k, k): v for k, v in legacy.items()}, legacy.get("dataset")
+def _announce(beats, message, category, *_args, **_kwargs):
+    """fit's warnings in one line each; a long compile also starts an elapsed-time line every
+    10 s (from the moment it is announced until the first step), so no run sits silent."""
+    from jaxconv.train import preflight
 
-
-def _configs(args, meta, report=False):
-    """The dataset name and TrainConfig: flags, else the checkpoint's (resuming), else defaults."""
-    from jaxconv.config import TrainConfig
-
-    resumed = {**_resumed(), "dataset": "kept"}
-    saved, saved_dataset = _saved(meta) if meta is not None else ({}, None)
-    saved = {k: v for k, v in saved.items() if k in resumed}
-    if saved_dataset is not None:
-        saved["dataset"] = saved_dataset
-    given = given_fields(TrainConfig, args)  # "off" given reads None, a flag left out is absent
-    if args.dataset is not None:
-        given["dataset"] = args.dataset
-    chosen, changed = {}, []
-    for key, how in resumed.items():
-        if key in given and key in saved and given[key] != saved[key]:
-            if not (args.allow_changed_settings and how == "changeable"):
-                hint = ("add --allow-changed-settings to continue with it"
-                        if how == "changeable" else "it cannot change on resume")
-                raise ValueError(f"{flag(key)} {_shown(given[key])!r} differs from the "
-                                 f"checkpoint's {_shown(saved[key])!r}; {hint}, drop the flag, "
-                                 f"or use another --checkpoint-dir.")
-            changed.append(f"{flag(key)} {_shown(saved[key])!r} -> {_shown(given[key])!r}")
-        if key in given or key in saved:
-            chosen[key] = given[key] if key in given else saved[key]
-    if changed and report:
-        print(f"jaxconv train: resuming with changed settings: {', '.join(changed)}.",
-              file=sys.stderr)
-    dataset = chosen.pop("dataset", "digits")
-    given.pop("dataset", None)
-    config = TrainConfig(**{**given, **chosen})
-    return dataset, config
-
-
-def _model_config(args, num_classes: int):
-    """A fresh run's ModelConfig: the flags over ``ModelConfig("conv", num_classes=<the
-    dataset's>)`` (a resumed run's is the checkpoint's, :func:`_check_model_flags`)."""
-    from jaxconv.config import ModelConfig
-
-    return ModelConfig.from_json({"kind": "conv", "num_classes": num_classes,
-                                  **given_fields(ModelConfig, args)})
+    print(f"jaxconv train: warning: {message}", file=sys.stderr)
+    if issubclass(category, preflight.LongCompileWarning) and not beats:
+        beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
 
 
 def _check(args):
@@ -137,165 +85,21 @@ def _check(args):
         check_writable_file("--csv", args.csv)
 
 
-def _shown(value):
-    """A setting as its flag takes it: ``(4, 8)`` -> ``"4,8"``, None -> ``"off"``."""
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return "off" if value is None else value
-
-
-def _check_model_flags(args, saved):
-    """Model flags given on --resume must give the checkpoint's model ``saved`` (a ModelConfig):
-    its state has that shape. Compared as ModelConfigs, so ``--padding valid`` is ``VALID``."""
-    from jaxconv.config import ModelConfig
-
-    given = given_fields(ModelConfig, args)
-    wanted = ModelConfig.from_json({**saved.to_json(), **given})
-    differ = [f"{flag(key)} {_shown(getattr(wanted, key))!r} differs from the checkpoint's "
-              f"{_shown(getattr(saved, key))!r}" for key in given
-              if getattr(wanted, key) != getattr(saved, key)]
-    if differ:
-        raise ValueError(f"{'; '.join(differ)}; the saved parameters have the checkpoint's "
-                         f"model, so drop the flag(s) or use another --checkpoint-dir.")
-
-
-def _check_fresh_directory(ckpt):
-    """A fresh run must not collide with steps or stray folders already in the directory."""
-    strays, steps = ckpt.strays(), ckpt.steps()
-    if strays:
-        raise ValueError(f"--checkpoint-dir: {str(strays[0])!r} is named like a step but is not a "
-                         f"checkpoint (no state/ or meta/); remove it or choose another "
-                         f"directory.")
-    if steps:
-        raise ValueError(f"--checkpoint-dir: {str(ckpt.directory)!r} already holds steps "
-                         f"{steps}; add --resume to continue them, or choose another directory.")
-
-
-def _restore(args, ckpt, build):
-    """Restores the newest usable step; reports skipped steps and stray folders in one line each."""
-    strays = [ckpt.set_aside(int(p.name)) for p in ckpt.strays()]
-    state, meta, step, skipped = ckpt.restore_newest(build)
-    moved = [ckpt.set_aside(bad) for bad, _ in skipped]  # so the run can save those steps again
-    if skipped:
-        what = "; ".join(f"step {bad}: {_short(reason, args.verbose)}" for bad, reason in skipped)
-        print(f"jaxconv train: resuming from step {step}, skipped {what} (moved to "
-              f"{', '.join(str(p) for p in moved)}).", file=sys.stderr)
-    for path in strays:
-        print(f"jaxconv train: moved the stray folder {str(path).rsplit('.unused-', 1)[0]!r} "
-              f"(not a checkpoint) to {str(path)!r}.", file=sys.stderr)
-    return state, meta
-
-
-def _short(reason, verbose):
-    return reason if verbose or len(reason) <= 120 else reason[:117] + "..."
-
-
-
-
-def _prepare(args, ckpt):
-    """Model, dataset, its name for the checkpoint, TrainConfig and (resuming) the state."""
-    from jaxconv import data, models, train
-
-    if not args.resume:
-        if ckpt is not None:
-            _check_fresh_directory(ckpt)
-        dataset, config = _configs(args, None)
-        ds = data.load(dataset, seed=config.seed)
-        model = models.build(_model_config(args, ds.num_classes))
-        return model, ds, {"dataset": dataset}, config, None
-    loaded = {}
-
-    def build(meta):  # the restore target of one step, from that step's own metadata
-        try:
-            saved = models.ModelConfig.from_json(meta["model_config"])
-        except (ValueError, TypeError) as err:
-            raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
-        _check_model_flags(args, saved)
-        dataset, config = _configs(args, meta)
-        if dataset not in loaded:
-            loaded[dataset] = data.load(dataset, seed=config.seed)
-        model = models.build(saved)
-        tx = train.make_tx(config)  # the recipe fit runs with makes the state it restores
-        ds = loaded[dataset]
-        build.result = model, ds, dataset, config
-        return train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
-
-    try:
-        state, meta = _restore(args, ckpt, build)
-    except train.CheckpointError as err:
-        raise train.CheckpointError(_short(str(err), args.verbose)) from None
-    model, ds, dataset, config = build.result
-    _configs(args, meta, report=True)
-    return model, ds, {"dataset": dataset}, config, state
-
-
-def _report_divergence(args, ckpt, err, model, ds, config, meta):
-    """Saves the state that passed the guard (dropping steps saved after it), finds a learning
-    rate that continues from it (:func:`jaxconv.train.recover.suggest_learning_rate`) and says so."""
-    from jaxconv.train import recover
-
-    print(f"jaxconv train: diverged at step {err.step}: {err.reason}.", file=sys.stderr)
-    if ckpt is not None:
-        ckpt.wait()
-        for newer in [step for step in ckpt.steps() if step > err.good_step]:
-            ckpt.delete(newer)  # saved from states the guard has since condemned
-        if err.good_step not in ckpt.steps():
-            ckpt.save(err.state, config=model.config, train_config=config, metadata=meta)
-            ckpt.wait()
-    print(f"jaxconv train: trying smaller learning rates from step {err.good_step} for a few "
-          f"steps each...", file=sys.stderr)
-    found = recover.suggest_learning_rate(model, ds, err, config)
-    rate = f"{found.learning_rate:g}" if found.learning_rate is not None else None
-    if ckpt is None:
-        again = f"; rerun with --learning-rate {rate}" if rate else ""
-        print(f"jaxconv train: nothing was saved (no --checkpoint-dir); the state of step "
-              f"{err.good_step} passed the guard: {found.describe()}{again}, or with "
-              f"--checkpoint-dir to keep it.", file=sys.stderr)
-        return
-    path = ckpt.directory / str(err.good_step)
-    if rate is None:
-        print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, "
-              f"to {str(path)!r}; {found.describe()}.", file=sys.stderr)
-        return
-    print(f"jaxconv train: saved step {err.good_step}, the last state that passed the guard, to "
-          f"{str(path)!r}; {found.describe()}: jaxconv train --resume --checkpoint-dir "
-          f"{args.checkpoint_dir} --learning-rate {rate} --allow-changed-settings",
-          file=sys.stderr)
-
-
-def _announce(beats, message, category, *_args, **_kwargs):
-    """fit's warnings in one line each; a long compile also starts an elapsed-time line every
-    10 s (from the moment it is announced until the first step), so no run sits silent."""
-    from jaxconv.train import preflight
-
-    print(f"jaxconv train: warning: {message}", file=sys.stderr)
-    if issubclass(category, preflight.LongCompileWarning) and not beats:
-        beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
-
-
-def _write_csv(path, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["step", "loss", "accuracy", "test_loss", "test_accuracy", "elapsed"])
-        writer.writerows(rows)
-
-
-def run(args) -> int:
+def _train(args, ckpt, state_of_run, rows):
+    """Prepares and trains; returns ``(exit code, model, dataset, config, last result)``.
+    ``state_of_run`` gets the config once known (a stop's line names its ``--steps``)."""
     from tqdm import tqdm
 
-    from jaxconv import models, train
+    from jaxconv import train
     from jaxconv.train import preflight
 
-    _check(args)
-    if args.verbose:
-        os.environ["JAXCONV_VERBOSE"] = "1"
-    ckpt = None
-    if args.checkpoint_dir:
-        ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
-    began, rows, last, heartbeat = time.perf_counter(), [], None, None
+    model, ds, dataset_meta, config, state = prepare(args, ckpt)
+    state_of_run.update(config=config, model=model, dataset=ds)
+    if ckpt is not None:  # the second signal's line names the steps to resume to
+        signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir,
+                                                     config.steps))
+    beats, heartbeat, last = [], None, None
     try:
-        model, ds, dataset_meta, config, state = _prepare(args, ckpt)
-        beats = []
         with warnings.catch_warnings():
             warnings.simplefilter("always", preflight.LongCompileWarning)
             warnings.showwarning = functools.partial(_announce, beats)
@@ -304,12 +108,14 @@ def run(args) -> int:
             beats.append(Heartbeat("jaxconv train", "still compiling the training step"))
         heartbeat = beats[0] if beats else None
         start = 0 if state is None else int(state.step)
+        state_of_run["start"] = start
         save_every = args.save_every or config.eval_every or config.steps or 1
         saved = start
         with tqdm(total=config.steps, initial=start, file=sys.stderr, unit="step",
                   disable=args.json or not sys.stderr.isatty()) as bar:
             try:
                 for last in results:
+                    state_of_run["last"] = last  # a stop's --json result names it
                     if heartbeat is not None:
                         heartbeat = heartbeat.stop()
                     bar.update(1)
@@ -320,34 +126,111 @@ def run(args) -> int:
                     # after each multiple of save_every.
                     due = last.step == config.steps or last.step // save_every > saved // save_every
                     if ckpt is not None and last.state is not None and due:
-                        ckpt.save(last.state, config=model.config, train_config=config,
-                                  metadata=dataset_meta)
+                        with signals.critical():  # a signal waits until the save has started
+                            ckpt.save(last.state, config=model.config, train_config=config,
+                                      metadata=dataset_meta)
                         saved = last.step
             except train.DivergenceError as err:
-                _report_divergence(args, ckpt, err, model, ds, config, {**dataset_meta, "diverged": {
-                    "step": err.step, "reason": err.reason}})
-                return 1
+                _train_end.diverged(args, ckpt, err, model, ds, config, {
+                    **dataset_meta, "diverged": {"step": err.step, "reason": err.reason}})
+                return 1, model, ds, config, None
     finally:
         if heartbeat is not None:
             heartbeat.stop()
-        if ckpt is not None:
-            ckpt.close()  # saves finish before the program exits
-        if args.csv and rows:
-            _write_csv(args.csv, rows)
+    return 0, model, ds, config, last
+
+
+def _result(args, model, ds, last, began) -> dict:
+    """The run's result at step ``last`` (a StepResult); ``params`` None for a step inside a
+    dispatch, which carries no state."""
+    from jaxconv import models
+
+    return {"model": model.config.kind, "dataset": ds.name, "step": last.step,
+            "loss": last.loss, "test_loss": last.test_loss, "test_accuracy": last.test_accuracy,
+            "params": None if last.state is None else models.param_count(last.state.params),
+            "seconds": round(time.perf_counter() - began, 3),
+            "checkpoint_dir": args.checkpoint_dir}
+
+
+def _close(ckpt) -> str | None:
+    """Waits for the pending saves and gives the directory up; a failed save's one line."""
+    if ckpt is None:
+        return None
+    try:
+        ckpt.close()
+    except ValueError as err:  # CheckpointError
+        return str(err)
+    return None
+
+
+def _open(args, opened: list):
+    """The run's Checkpointer, claimed (one writer per directory, refused at once naming the
+    holder, before any work), or None without ``--checkpoint-dir``."""
+    from jaxconv import train
+
+    if args.checkpoint_dir is None:
+        return None
+    ckpt = train.Checkpointer(args.checkpoint_dir, create=not args.resume)
+    opened.append(ckpt)
+    note = ckpt.own()
+    if note:
+        print(f"jaxconv train: {note}", file=sys.stderr)
+    signals.keep(lambda: _train_end.kept_clause(ckpt.directory, args.checkpoint_dir, None))
+    return ckpt
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    _check(args)
+    if args.verbose:
+        os.environ["JAXCONV_VERBOSE"] = "1"
+    began, rows, state_of_run, opened = time.perf_counter(), [], {}, []
+    try:  # from the start: a signal while JAX loads is said as any other
+        from jaxconv import train
+
+        ckpt = _open(args, opened)
+        code, model, ds, config, last = _train(args, ckpt, state_of_run, rows)
+    except signals.Stopped as stop:
+        signals.caught()
+        close_error = _close(opened[0] if opened else None)
+        with signals.critical():
+            csv_note = _train_end.write_csv_noted(args.csv, rows)
+        config = state_of_run.get("config")
+        if args.json and state_of_run.get("last") is not None:  # the result, to the last step
+            print(json.dumps({**_result(args, state_of_run["model"], state_of_run["dataset"],
+                                        state_of_run["last"], began), "stopped": stop.name}),
+                  flush=True)
+        directory = None if args.checkpoint_dir is None else Path(args.checkpoint_dir).absolute()
+        stop.message = _train_end.stopped_line(
+            stop, args, rows, directory, None if config is None else config.steps, csv_note,
+            close_error)
+        raise
+    except BaseException:
+        try:
+            _close(opened[0] if opened else None)
+        finally:
+            _train_end.write_csv_noted(args.csv, rows)  # the metrics so far, whatever failed
+        raise
+    close_error = _close(ckpt)
+    if close_error is not None:  # a background save failed: said as any error is
+        _train_end.write_csv_noted(args.csv, rows)
+        raise train.CheckpointError(close_error)
+    if code:  # diverged: said by _train_end.diverged
+        _train_end.write_csv_noted(args.csv, rows)
+        return code
     if last is None:
-        print(f"jaxconv train: nothing to do: already at step {start} >= --steps {config.steps}.",
-              file=sys.stderr)
+        print(f"jaxconv train: nothing to do: already at step {state_of_run.get('start', 0)} >= "
+              f"--steps {config.steps}.", file=sys.stderr)
         return 0
-    result = {"model": model.config.kind, "dataset": ds.name, "step": last.step,
-              "loss": last.loss, "test_loss": last.test_loss,
-              "test_accuracy": last.test_accuracy,
-              "params": models.param_count(last.state.params),
-              "seconds": round(time.perf_counter() - began, 3),
-              "checkpoint_dir": args.checkpoint_dir}
+    result = _result(args, model, ds, last, began)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result), flush=True)
     else:
         print(f"{result['model']} on {result['dataset']}: step {last.step}, test accuracy "
               f"{last.test_accuracy:.4f}, test loss {last.test_loss:.4f}, "
-              f"{result['params']:,} parameters, {result['seconds']:.1f} s")
+              f"{result['params']:,} parameters, {result['seconds']:.1f} s", flush=True)
+    if args.csv:  # after the result: a CSV that cannot be written loses only itself
+        with signals.critical():
+            _train_end.write_csv(args.csv, rows)
     return 0

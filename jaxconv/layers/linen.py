@@ -43,6 +43,7 @@ from flax.linen.dtypes import promote_dtype
 from jaxconv import names, ops, shapes
 from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
+from jaxconv.ops import regional
 from jaxconv.validate import check_int
 
 __all__ = ["Conv", "ConvLocal", "Dense", "LocallyConnected", "RegionalConv"]
@@ -273,6 +274,9 @@ class RegionalConv(nn.Module):
                                padding=self.padding, dilation=one(self.kernel_dilation),
                                dilation_name="kernel_dilation")
         regions = shapes.canonical_regions(fn, self.regions, geom.out_spatial)
+        # Before any parameter exists: a huge padding aborts XLA or fills memory (as conv's).
+        regional.check_sizes(fn, x.shape, x.dtype.itemsize, geom, regions, features,
+                                 self.padding, self.implementation)
         kernel_shape = shapes.regional_kernel_shape(regions, geom.window, x.shape[-1], features)
         kernel, bias = m.linen_params(self, fn, kernel_shape, (*regions, features),
                                       jnp.shape(inputs), use_bias=self.use_bias)

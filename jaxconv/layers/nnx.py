@@ -278,6 +278,9 @@ class RegionalConv(_Windowed):
         self.regions = shapes.canonical_regions(fn, regions, self.geometry.out_spatial)
         self.implementation = check_choice(fn, "implementation", implementation,
                                            regional.IMPLEMENTATIONS)
+        # One example's arrays, at construction (the batch is checked at the call).
+        regional.check_sizes(fn, (1, *self.input_size, self.in_features), 4, self.geometry,
+                             self.regions, self.out_features, self.padding, self.implementation)
         kernel_shape = shapes.regional_kernel_shape(self.regions, self.geometry.window,
                                                     self.in_features, self.out_features)
         self._make_params(kernel_shape, (*self.regions, self.out_features), use_bias=use_bias,
@@ -291,6 +294,8 @@ class RegionalConv(_Windowed):
         if tuple(x.shape[1:-1]) != self.input_size:
             raise ValueError(f"{fn}: input spatial shape {tuple(x.shape[1:-1])} differs from the "
                              f"input_size {self.input_size} the layer was built for.")
+        regional.check_sizes(fn, x.shape, x.dtype.itemsize, self.geometry, self.regions,
+                             self.out_features, self.padding, self.implementation)
         y = ops.regional_conv(*self._operands(x), regions=self.regions,
                               strides=self.geometry.strides, padding=self.padding,
                               dilation=self.geometry.dilation, precision=self.precision,

@@ -36,11 +36,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxconv import names, shapes
+from jaxconv import names, shapes, validate
 from jaxconv.ops import _bias, _local_impl
 from jaxconv.ops._checks import (
     bias_array,
     canonical_precision,
+    check_channels,
     common_dtype,
     dimension_numbers,
     float_array,
@@ -48,8 +49,8 @@ from jaxconv.ops._checks import (
 )
 from jaxconv.validate import check_choice
 
-__all__ = ["IMPLEMENTATIONS", "choose_implementation", "expand_to_positions", "regional_conv",
-           "regional_geometry"]
+__all__ = ["IMPLEMENTATIONS", "check_sizes", "choose_implementation", "expand_to_positions",
+           "regional_conv", "regional_geometry"]
 
 IMPLEMENTATIONS = ("auto", "grouped", "local")
 
@@ -72,7 +73,65 @@ def regional_geometry(fn: str, x, kernel, strides, padding, dilation, regions,
         raise ValueError(f"{fn}: kernel has {tuple(kernel.shape[:ndim])} regions but "
                          f"regions={regions}: the kernel must have shape (*regions, *window, C, F), "
                          f"got kernel shape {tuple(kernel.shape)}.")
+    check_channels(fn, x, kernel)
     return geom, regions
+
+
+def check_sizes(fn: str, x_shape, itemsize: int, geom: shapes.Geometry, regions, features: int,
+                padding, implementation: str = "auto") -> None:
+    """Checks every array a regional call builds can exist, before any is built.
+
+    As :func:`jaxconv.ops.conv`'s checks: XLA aborts the process (SIGABRT) on a shape whose byte
+    size overflows int64 (``padding=2**31``), and an output of terabytes fails only when used.
+    Both implementations pad the input in memory; ``"local"`` also builds a kernel per output
+    position (and an index per position, so it is checked before the index is made), and
+    ``"grouped"`` the slabs of every region side by side.
+
+    Args:
+        fn: the public function, for the message.
+        x_shape: the input's shape ``(N, *spatial, C)``.
+        itemsize: bytes per value of the computation.
+        geom: the checked geometry.
+        regions: regions per spatial dim, checked.
+        features: output features ``F``.
+        padding: as given, for the message.
+        implementation: "auto", "grouped" or "local" (another name checks the common arrays).
+
+    Raises:
+        ValueError: naming the array, its shape and its bytes.
+    """
+    n, channels = int(x_shape[0]), int(x_shape[-1])
+    hint = "jaxconv.costs.counting.regional_cost(input_shape, features, kernel_size, regions=...)"
+    given = f"padding={padding!r}, strides={geom.strides}"
+    validate.check_array_size(fn, f"the padded input ({given})",
+                              (n, *geom.padded_spatial, channels), itemsize, hint=hint)
+    validate.check_array_size(fn, f"the output (input shape {tuple(x_shape)}, {given})",
+                              (n, *geom.out_spatial, features), itemsize, hint=hint)
+    if implementation == "auto":
+        implementation = choose_implementation(geom, regions)
+    own = _OWN_ARRAYS.get(implementation)
+    if own is not None:
+        what, shape = own(n, channels, features, geom, regions)
+        validate.check_array_size(fn, f"{what} ({given})", shape, itemsize, hint=hint)
+
+
+def _repeated_kernel(n, channels, features, geom, regions):
+    """``"local"`` builds a kernel per output position."""
+    del n, regions
+    return ("the kernel repeated to every output position",
+            (*geom.out_spatial, *geom.window, channels, features))
+
+
+def _slabs(n, channels, features, geom, regions):
+    """``"grouped"`` gathers every region's slab of the padded input side by side."""
+    del features
+    span = shapes.effective_window(geom.window, geom.dilation)
+    block = tuple(-(-o // r) for o, r in zip(geom.out_spatial, regions))
+    slabs = tuple((b - 1) * s + k for b, s, k in zip(block, geom.strides, span))
+    return "the regions' input slabs side by side", (n, *slabs, math.prod(regions) * channels)
+
+
+_OWN_ARRAYS = {"grouped": _slabs, "local": _repeated_kernel}
 
 
 def choose_implementation(geom: shapes.Geometry, regions: tuple[int, ...]) -> str:
@@ -198,6 +257,8 @@ def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding=names.LOC
     if implementation == "auto":
         implementation = choose_implementation(geom, regions)
     dtype = common_dtype(x, kernel, bias)
+    check_sizes(fn, x.shape, np.dtype(dtype).itemsize, geom, regions, features, padding,
+                implementation)
     y = _IMPLEMENTATIONS[implementation](x.astype(dtype), kernel.astype(dtype), geom, regions,
                                          precision)
     if bias is None:

@@ -35,6 +35,8 @@ __all__ = [
     "SCHEDULES",
     "CheckpointError",
     "Checkpointer",
+    "DirectoryBusyError",
+    "DirectoryLock",
     "DivergenceError",
     "LearningRateSuggestion",
     "NonFiniteError",
@@ -63,8 +65,10 @@ __all__ = [
 # imported on first use (PEP 562).
 if TYPE_CHECKING:  # what a type checker, an IDE and the API docs see
     from jaxconv.train.checkpoint import Checkpointer, CheckpointError
+    from jaxconv.train.lock import DirectoryBusyError, DirectoryLock
 
 _CHECKPOINT = ("CheckpointError", "Checkpointer")
+_LOCK = ("DirectoryBusyError", "DirectoryLock")
 
 
 def __getattr__(name: str) -> Any:
@@ -72,4 +76,8 @@ def __getattr__(name: str) -> Any:
         from jaxconv.train import checkpoint
 
         return getattr(checkpoint, name)
+    if name in _LOCK:  # no orbax: a viewer's session save takes the lock before it
+        from jaxconv.train import lock
+
+        return getattr(lock, name)
     raise AttributeError(f"module 'jaxconv.train' has no attribute {name!r}")

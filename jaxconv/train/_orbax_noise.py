@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
-__all__ = ["dropped", "install", "one_line"]
+__all__ = ["dropped", "install", "one_line", "save_failure"]
 
 dropped = {"event_loop_closed": 0, "orbax_tracebacks": 0, "missing_metadata": 0,
            "orbax_read_errors": 0}
@@ -64,10 +65,32 @@ class _FirstLine(logging.Filter):
                 dropped["missing_metadata"] += 1
                 return False
             return True
+        if f"{os.sep}orbax{os.sep}" in (record.pathname or ""):
+            # A failed save (a full disk) logged 4-5 ERROR lines from its threads before
+            # jaxconv's own one-line CheckpointError, which names the step and the reason.
+            dropped["orbax_tracebacks"] += 1
+            return False
         if record.exc_info or "\n" in record.getMessage():
             dropped["orbax_tracebacks"] += 1
         first = record.getMessage().splitlines()[0] if record.getMessage() else ""
         record.msg, record.args, record.exc_info, record.exc_text = first, (), None, None
+        return True
+
+
+class _NeverRetrieved(logging.Filter):
+    """asyncio's ``_GatheringFuture exception was never retrieved`` (13 lines) about orbax's own
+    reading futures, after a restore that jaxconv already reported and skipped (a step of
+    another model), dropped; any other asyncio record is kept."""
+
+    def filter(self, record):
+        if _state["verbose"] or "never retrieved" not in str(record.msg):
+            return True
+        tb = record.exc_info[2] if record.exc_info else None
+        while tb is not None:
+            if f"{os.sep}orbax{os.sep}" in tb.tb_frame.f_code.co_filename:
+                dropped["orbax_read_errors"] += 1
+                return False
+            tb = tb.tb_next
         return True
 
 
@@ -79,6 +102,7 @@ def install(verbose: bool = False) -> None:
     _state["installed"] = True
     sys.unraisablehook = _unraisable(sys.unraisablehook)
     logging.getLogger("absl").addFilter(_FirstLine())
+    logging.getLogger("asyncio").addFilter(_NeverRetrieved())
 
 
 def one_line(err: BaseException, limit: int = 200) -> str:
@@ -89,3 +113,25 @@ def one_line(err: BaseException, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit - 3] + "..."
     return f"{type(err).__name__}: {text}"
+
+
+_REASONS = (("No space left on device", "no space left on device"),
+            ("Disk quota exceeded", "disk quota exceeded"),
+            ("Permission denied", "permission denied"),
+            ("Read-only file system", "read-only file system"),
+            ("File too large", "file too large"))
+
+
+def save_failure(err: BaseException) -> tuple[int | None, str]:
+    """``(step, reason)`` of a failed orbax save: the step whose temporary folder the error
+    names (an earlier background save's, reported at a later call), and the operating system's
+    reason when the text holds one (``"no space left on device"``), else :func:`one_line`."""
+    text = str(err)
+    step = None
+    found = re.search(r"[/\\](\d+)\.orbax-checkpoint-tmp", text)
+    if found:
+        step = int(found.group(1))
+    for marker, reason in _REASONS:
+        if marker in text:
+            return step, reason
+    return step, one_line(err)

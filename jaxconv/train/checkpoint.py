@@ -5,9 +5,16 @@ Each step is a directory ``<dir>/<step>/`` holding ``state`` (the :class:`TrainS
 and whatever the caller adds, e.g. the dataset's name). Orbax writes a step into a temporary
 directory and renames
 it when complete, so a process killed mid-save (even by SIGKILL) leaves every earlier step intact;
-the half-written temporary directory is never listed as a step and is removed on the next open.
+the half-written temporary directory is never listed as a step.
 Saves run in the background; :meth:`Checkpointer.close` (or leaving its ``with`` block, or the
 end of the program, through ``atexit``) waits for them.
+
+One writer: the first save (or :meth:`Checkpointer.own`) claims the directory
+(:class:`jaxconv.train.lock.DirectoryLock`); a second process that tries to write it is refused at
+once with :class:`DirectoryBusyError`, naming the holder's pid and command. Only the owner
+removes half-written steps (those of a killed earlier owner, when it takes the directory over).
+Opening a directory, listing its steps and restoring never delete or change anything, so a
+monitor may poll a directory while a run writes it.
 
 Damaged checkpoints: :meth:`Checkpointer.restore` with an explicit ``step`` raises
 :class:`CheckpointError` if that step cannot be read. Without a step it tries the newest first and,
@@ -28,6 +35,7 @@ which keeps its contents and frees the step number.
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import shutil
 import warnings
@@ -40,10 +48,16 @@ import orbax.checkpoint as ocp
 from jaxconv.config import ModelConfig, TrainConfig
 from jaxconv.train import _orbax_noise, sharding
 from jaxconv.train._orbax_noise import one_line
+from jaxconv.train._reading import CheckpointError, StepsReader, _retried
+from jaxconv.train.lock import DirectoryBusyError, DirectoryLock
 from jaxconv.train.sharding import abstract_state
 from jaxconv.validate import check_optional_int
 
-__all__ = ["CheckpointError", "Checkpointer", "abstract_state", "one_line"]
+# Its public home, where the package and the docs name it (as numpy's ``set_module``); it is
+# defined with the reading half, which raises it most.
+CheckpointError.__module__ = __name__
+
+__all__ = ["CheckpointError", "Checkpointer", "DirectoryBusyError", "abstract_state", "one_line"]
 
 
 def _version() -> str:
@@ -54,11 +68,11 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
-class CheckpointError(ValueError):
-    """A checkpoint directory or step that cannot be used; the message names the path and step."""
+# What a filesystem without locks answers to flock.
+_NO_LOCKS = (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK)
 
 
-class Checkpointer:
+class Checkpointer(StepsReader):
     """Saves and restores train states under one directory (orbax ``CheckpointManager``).
 
     Args:
@@ -68,7 +82,8 @@ class Checkpointer:
         asynchronous: save in a background thread (``wait`` or ``close`` waits for it).
 
     Raises:
-        CheckpointError: the path is a file, cannot be created, or is not readable and writable.
+        CheckpointError: the path is empty or a file, cannot be created, or is not readable and
+            writable.
 
     Example:
         >>> with Checkpointer("/tmp/run") as ckpt:
@@ -80,6 +95,9 @@ class Checkpointer:
                  asynchronous: bool = True):
         if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"Checkpointer: `directory` must be a path, got {directory!r}.")
+        if not os.fspath(directory).strip():  # "" is the working directory to pathlib
+            raise CheckpointError(f"Checkpointer: `directory` must not be empty, got "
+                                  f"directory={os.fspath(directory)!r} (an unset variable?).")
         max_to_keep = check_optional_int("Checkpointer", "max_to_keep", max_to_keep)
         path = Path(directory).absolute()
         if path.exists() and not path.is_dir():
@@ -97,33 +115,68 @@ class Checkpointer:
                                   f"readable and writable.")
         self.directory = path
         _orbax_noise.install(verbose=os.environ.get("JAXCONV_VERBOSE", "") not in ("", "0"))
-        # Half-written steps of a killed run, removed here and now: orbax's own clean-up runs in
-        # a thread that a process exiting early interrupts with a 40-line traceback.
-        for tmp in path.glob("*.orbax-checkpoint-tmp*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        self._lock = DirectoryLock(path, fn="Checkpointer")
+        self._unlocked = False  # set when the filesystem has no locks
+        # Nothing is removed here: a half-written step may be the save a live run has in flight
+        # (a monitor that deleted it killed that run). The owner removes them (own()).
         options = ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=False,
             enable_async_checkpointing=asynchronous)
-        self._manager = ocp.CheckpointManager(path, options=options, item_names=("state", "meta"))
+        self._manager = _retried(lambda: ocp.CheckpointManager(
+            path, options=options, item_names=("state", "meta")))
         # A program that forgets close() still finishes its background saves before exiting.
-        atexit.register(self._manager.wait_until_finished)
+        atexit.register(self._at_exit)
 
-    def steps(self) -> list[int]:
-        """The complete steps on disk, oldest first (stray folders excluded, see :meth:`strays`)."""
-        strays = set(self.strays())
-        return sorted(s for s in self._manager.all_steps() if self._step_path(s) not in strays)
+    def _at_exit(self) -> None:
+        try:
+            self._manager.wait_until_finished()
+        finally:
+            self._lock.release()
 
-    def _step_path(self, step: int) -> Path:
-        return self.directory / str(step)
+    def own(self) -> str | None:
+        """Claims the directory for this process's writes (idempotent; :meth:`save`,
+        :meth:`set_aside` and :meth:`delete` claim it themselves).
 
-    def strays(self) -> list[Path]:
-        """Folders named like a step that hold neither ``state`` nor ``meta``: not checkpoints."""
-        out = []
-        for child in self.directory.iterdir():
-            if child.name.isdigit() and child.is_dir() and not (
-                    (child / "state").is_dir() or (child / "meta").is_dir()):
-                out.append(child)
-        return sorted(out, key=lambda p: int(p.name))
+        Returns:
+            None, or one line saying whose abandoned claim was taken over (its half-written
+            steps are removed then).
+
+        Raises:
+            DirectoryBusyError: another live process writes the directory; the message names
+                its pid and command.
+            CheckpointError: the lock file cannot be written.
+        """
+        if self._lock.held or self._unlocked:
+            return None
+        try:
+            note = self._lock.acquire()
+        except OSError as err:
+            if err.errno not in _NO_LOCKS:
+                raise CheckpointError(f"Checkpointer: cannot lock {str(self.directory)!r} for "
+                                      f"writing: {err.strerror or err}") from None
+            # A filesystem without locks (some network mounts): the run goes on, unguarded.
+            self._unlocked = True
+            return (f"cannot lock {str(self.directory)!r} ({err.strerror or err}): writing "
+                    f"without a lock; make sure no other run writes there.")
+        # Any half-written step now is a dead writer's: a live one would hold the lock. Orbax's
+        # own clean-up runs in a thread that a process exiting early interrupts with a
+        # 40-line traceback, so it is done here.
+        stale = sorted(self.directory.glob("*.orbax-checkpoint-tmp*"))
+        for tmp in stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if note and stale:
+            note = note[:-1] + f"; removed its unfinished save {stale[0].name}" + (
+                f" and {len(stale) - 1} more." if len(stale) > 1 else ".")
+        return note
+
+    def _owns(self) -> bool:
+        return self._lock.held or self._unlocked
+
+    def _claim(self) -> None:
+        """:meth:`own` for a write that did not ask first; a takeover is a warning."""
+        note = self.own()
+        if note:
+            warnings.warn(f"Checkpointer: {note}", RuntimeWarning, stacklevel=3)
 
     def set_aside(self, step: int) -> Path:
         """Renames the folder of ``step`` to ``<step>.unused-<n>`` (kept, no longer a step).
@@ -131,6 +184,7 @@ class Checkpointer:
         Returns:
             The new path.
         """
+        self._claim()
         src = self._step_path(step)
         for n in range(1, 1000):
             dst = self.directory / f"{step}.unused-{n}"
@@ -142,11 +196,6 @@ class Checkpointer:
             raise CheckpointError(f"Checkpointer: cannot move {str(src)!r} aside: {err}") from None
         self._manager.reload()
         return dst
-
-    def latest_step(self) -> int | None:
-        """The newest complete step, or None."""
-        steps = self.steps()
-        return steps[-1] if steps else None
 
     def save(self, state, *, config=None, train_config=None, metadata: dict | None = None) -> int:
         """Saves ``state`` as step ``int(state.step)`` (in the background if asynchronous).
@@ -174,6 +223,7 @@ class Checkpointer:
             if value is not None and not isinstance(value, cls):
                 raise TypeError(f"Checkpointer.save: `{name}` must be a {cls.__name__} or None, "
                                 f"got {type(value).__name__}.")
+        self._claim()
         step = int(sharding.to_host(state.step))
         meta = {"step": step, "jaxconv": _version(), "jax": jax.__version__,
                 "model_config": None if config is None else config.to_json(),
@@ -186,10 +236,22 @@ class Checkpointer:
             self._manager.save(step, args=ocp.args.Composite(
                 state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)), force=True)
         except Exception as err:  # an earlier background save failed, or this one cannot start
-            raise CheckpointError(f"Checkpointer: cannot save step {step} to "
-                                  f"{str(self._step_path(step))!r}: {one_line(err)}"
-                                  f"{self._kept()}") from err
+            raise self._failed(err, step) from err
         return step
+
+    def _failed(self, err: BaseException, step: int | None) -> CheckpointError:
+        """The one line of a failed save: the step that failed (an earlier background save
+        surfaces at a later call), the reason (``no space left on device``), what is kept.
+        Exit status 1 in the CLI: the machine's state, not the arguments, is at fault."""
+        failed, reason = _orbax_noise.save_failure(err)
+        failed = step if failed is None else failed
+        where = (str(self._step_path(failed)) if failed is not None else str(self.directory))
+        error = CheckpointError(f"Checkpointer: cannot save step {failed} to {where!r}: "
+                                f"{reason}{self._kept()}" if failed is not None else
+                                f"Checkpointer: a save in {where!r} failed: {reason}"
+                                f"{self._kept()}")
+        error.exit_status = 1  # type: ignore[attr-defined]
+        return error
 
     def _kept(self) -> str:
         """``"; the newest complete step on disk is 280"``, for a failed save's message."""
@@ -213,117 +275,12 @@ class Checkpointer:
         try:
             self._manager.wait_until_finished()
         except Exception as err:
-            raise CheckpointError(f"Checkpointer: a save in {str(self.directory)!r} failed: "
-                                  f"{one_line(err)}{self._kept()}") from err
+            raise self._failed(err, None) from err
 
     def delete(self, step: int) -> None:
         """Deletes ``step`` from disk."""
+        self._claim()
         self._manager.delete(step)
-
-    def metadata(self, step: int | None = None) -> dict:
-        """The JSON metadata of ``step`` (default: the newest).
-
-        Raises:
-            CheckpointError: no such step, or its metadata cannot be read.
-        """
-        step = self._pick(step)
-        try:
-            return dict(self._manager.restore(step, args=ocp.args.Composite(
-                meta=ocp.args.JsonRestore())).meta)
-        except Exception as err:  # orbax raises many types for damaged files
-            raise CheckpointError(f"Checkpointer: cannot read the metadata of step {step} in "
-                                  f"{str(self.directory)!r}: {one_line(err)}") from err
-
-    def _pick(self, step):
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        if step is None:
-            return steps[-1]
-        if step not in steps:
-            raise CheckpointError(f"Checkpointer: no step {step!r} in {str(self.directory)!r}; "
-                                  f"steps are {steps}.")
-        return step
-
-    def _restore_one(self, target, step):
-        try:
-            restored = self._manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))
-        except Exception as err:  # orbax raises many types for damaged files
-            raise CheckpointError(f"Checkpointer: step {step} in {str(self.directory)!r} is "
-                                  f"damaged or does not match the model: {one_line(err)}") from err
-        return restored.state, dict(restored.meta)
-
-    def restore(self, target, step: int | None = None):
-        """Restores a saved state into the structure of ``target``.
-
-        Args:
-            target: the pytree to restore into, usually :func:`abstract_state` of a fresh state
-                (``jax.eval_shape`` of ``init_state``); its shardings place the arrays.
-            step: the step to restore; default: the newest that can be read (see module docs).
-
-        Returns:
-            ``(state, meta)``.
-
-        Raises:
-            CheckpointError: no checkpoints, ``step`` missing or damaged, or none restores.
-        """
-        if target is None or not jax.tree.leaves(target):
-            # orbax restores into an empty tree without complaint and returns nothing.
-            raise TypeError(f"Checkpointer.restore: `target` must be the state's structure, "
-                            f"e.g. abstract_state(lambda: init_state(model, tx, input_shape)), "
-                            f"got target={target!r:.80}.")
-        if step is not None:
-            return self._restore_one(target, self._pick(step))
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        errors = []
-        for candidate in reversed(steps):
-            try:
-                result = self._restore_one(target, candidate)
-            except CheckpointError as err:
-                errors.append(str(err))
-                continue
-            for message in errors:
-                warnings.warn(f"{message}; restored step {candidate} instead.", RuntimeWarning,
-                              stacklevel=2)
-            return result
-        raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
-                              + " | ".join(errors))
-
-    def restore_newest(self, make_target):
-        """Restores the newest step whose metadata and data both read.
-
-        Args:
-            make_target: ``meta -> target``: the pytree to restore into, built from that step's
-                metadata (e.g. the model its ``model_config`` names); it may raise ValueError
-                for metadata it cannot use by raising CheckpointError (or a KeyError or
-                TypeError), which skips the step; any other error propagates.
-
-        Returns:
-            ``(state, meta, step, skipped)``: ``skipped`` lists ``(step, reason)`` for every newer
-            step that could not be used, newest first, each reason one line.
-
-        Raises:
-            CheckpointError: no checkpoints, or no step restores (naming each step's reason).
-        """
-        steps = self.steps()
-        if not steps:
-            raise CheckpointError(f"Checkpointer: no checkpoints in {str(self.directory)!r}.")
-        skipped = []
-        for step in reversed(steps):
-            try:
-                meta = self.metadata(step)
-                state, meta = self._restore_one(make_target(meta), step)
-            except (CheckpointError, TypeError, KeyError) as err:  # not a caller's ValueError
-                reason = str(err).split(": ", 1)[-1] if isinstance(err, CheckpointError) else (
-                    f"its metadata cannot be used: {one_line(err)}")
-                skipped.append((step, reason))
-                continue
-            return state, meta, step, skipped
-        raise CheckpointError(f"Checkpointer: no step in {str(self.directory)!r} restores: "
-                              + "; ".join(f"step {s}: {r}" for s, r in skipped))
 
     def close(self) -> None:
         """Waits for pending saves and releases the manager.
@@ -331,7 +288,7 @@ class Checkpointer:
         Raises:
             CheckpointError: a background save failed.
         """
-        atexit.unregister(self._manager.wait_until_finished)
+        atexit.unregister(self._at_exit)
         try:
             self.wait()
         finally:
@@ -339,6 +296,7 @@ class Checkpointer:
                 self._manager.close()
             except Exception:  # noqa: BLE001 - the failed save is what wait() reported
                 pass
+            self._lock.release()
 
     def __enter__(self):
         return self

@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxconv import validate
+
 __all__ = ["TARGET_SECONDS", "Chunks", "capacity_for", "choose_steps", "make_multi_step"]
 
 #: How long one dispatch should take: long enough to hide the launch and the host sync (about
@@ -93,11 +95,29 @@ def _loop(update, static, state, xs, ys, count):
     return state, metrics, grads
 
 
+def _check_block(cfg, shape, itemsize: int) -> None:
+    """Refuses a staged block of batches larger than memory, naming the setting."""
+    nbytes = math.prod(shape) * itemsize
+    limit = validate.available_memory_bytes()
+    if nbytes > limit:
+        raise ValueError(
+            f"fit: `steps_per_dispatch` stages {shape[0]:,} batches of shape {shape[1:]} per "
+            f"dispatch (steps_per_dispatch={cfg.steps_per_dispatch}, capped at steps="
+            f"{cfg.steps}): {nbytes:,} bytes ({validate.human_bytes(nbytes)}), but this machine "
+            f"can hold at most {limit:,} bytes ({validate.human_bytes(limit)}); use a smaller "
+            f"value, or 0 to choose it from the step time.")
+
+
 class Chunks:
     """How many steps each of ``fit``'s dispatches runs: ``cfg.steps_per_dispatch``, or (0)
     chosen from the measured time of the first dispatches; never past an evaluation step or
     ``cfg.steps``, so the results that carry a state are those that need it. One step per
-    dispatch with a mesh."""
+    dispatch with a mesh.
+
+    Raises:
+        ValueError: the staged block of an explicit ``steps_per_dispatch`` (capped at
+            ``cfg.steps``) does not fit in memory.
+    """
 
     def __init__(self, cfg, mesh, dataset):
         self.cfg, self.auto = cfg, cfg.steps_per_dispatch == 0
@@ -108,7 +128,10 @@ class Chunks:
         elif self.auto:
             self.capacity = capacity_for(math.prod(self.shape) * example.itemsize)
         else:
-            self.capacity = cfg.steps_per_dispatch
+            # No dispatch runs past cfg.steps, so a larger block would only hold zeros; a block
+            # of 10**6 batches for a 2-step run allocated 15 GiB up front.
+            self.capacity = max(1, min(cfg.steps_per_dispatch, cfg.steps))
+            _check_block(cfg, (self.capacity, *self.shape), example.itemsize)
         self.count = 1 if self.auto else self.capacity
         self.seconds: list[float] = []
         self.loop_seconds: list[float] = []

@@ -79,7 +79,27 @@ def _schedule(name, learning_rate, steps, warmup_steps):
     if warmup_steps is None:  # a tenth, at least one step, and never the whole run
         warmup_steps = min(max(1, steps // 10), steps - 1)
     warmup_steps = check_int("make_optimizer", "warmup_steps", warmup_steps, 0, steps - 1)
-    return optax.warmup_cosine_decay_schedule(0.0, learning_rate, int(warmup_steps), int(steps))
+    if steps < 2**31:
+        return optax.warmup_cosine_decay_schedule(0.0, learning_rate, int(warmup_steps),
+                                                  int(steps))
+    return _long_warmup_cosine(learning_rate, int(warmup_steps), int(steps))
+
+
+def _long_warmup_cosine(peak, warmup_steps: int, steps: int):
+    """optax's warm-up cosine in float arithmetic: optax joins its two pieces at an int32 step,
+    which overflows (``OverflowError ... argument path is max``) from ``steps=2**31`` on."""
+    import jax.numpy as jnp
+
+    start, warmup, decay = float(warmup_steps), float(max(warmup_steps, 1)), float(
+        steps - warmup_steps)  # Python floats: a Python int past int32 overflows in jnp
+
+    def schedule(count):
+        t = jnp.asarray(count, jnp.float32)
+        rising = peak * t / warmup
+        done = jnp.clip((t - start) / decay, 0.0, 1.0)
+        return jnp.where(t < start, rising, 0.5 * peak * (1.0 + jnp.cos(jnp.pi * done)))
+
+    return schedule
 
 
 def make_optimizer(name: str = "adam", learning_rate: float = 1e-3, *, schedule: str = "constant",

@@ -36,21 +36,27 @@ def save(session, directory) -> Path:
     """Writes settings, metrics (CSV) and every column's train state (orbax) under ``directory``.
 
     Served between two steps, every state, the CSV and ``session.json`` hold one step.
+
+    Raises:
+        jaxconv.train.DirectoryBusyError: another process writes ``directory`` (named).
     """
     from jaxconv import train
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     states = dict(session.states)  # immutable pytrees: a consistent copy while training goes on
-    for kind in session.settings.columns:
-        with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
-            checkpointer.save(states[kind], config=session.models[kind].config,
-                              train_config=session.settings.train,
-                              metadata={"time": session.train_time[kind]})
-    write_metrics_csv(directory / "metrics.csv", session.history)
-    (directory / "session.json").write_text(json.dumps(
-        {"settings": session.settings.to_json(), "step": session.step}, indent=1),
-        encoding="utf-8")
+    # One writer at a time: a second viewer (or a run) saving into this folder is refused at
+    # once, naming its pid and command (jaxconv.train.DirectoryBusyError).
+    with train.DirectoryLock(directory, fn="save"):
+        for kind in session.settings.columns:
+            with train.Checkpointer(directory / kind, max_to_keep=1) as checkpointer:
+                checkpointer.save(states[kind], config=session.models[kind].config,
+                                  train_config=session.settings.train,
+                                  metadata={"time": session.train_time[kind]})
+        write_metrics_csv(directory / "metrics.csv", session.history)
+        (directory / "session.json").write_text(json.dumps(
+            {"settings": session.settings.to_json(), "step": session.step}, indent=1),
+            encoding="utf-8")
     return directory
 
 
