@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint
+.PHONY: run test lint wheel
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,12 @@ test: lint
 	# Two workers, one test file each at a time: XLA compiles on one core, so two files compile in
 	# parallel, and tests of one file share their compiled shapes.
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadfile
+
+# dist/jaxconv-<version>-py3-none-any.whl: what `pip install` of a release installs (the viewer as
+# jaxconv_viewer, its font as package data). Colab installs it from an upload or from Drive
+# (docs/colab_tpu.ipynb); CI installs it outside the tree (.ci/wheel).
+wheel: | $(PY)
+	rm -rf dist build
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist .
+	rm -rf build
+	@ls dist/*.whl
