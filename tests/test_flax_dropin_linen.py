@@ -143,7 +143,7 @@ def _circular_oracle(x, k, dilation=1, stride=1):
 
 @LIBS
 @pytest.mark.parametrize("module", ["Conv", "ConvLocal"])
-@pytest.mark.parametrize("size", [1, 5, 8])
+@pytest.mark.parametrize("size", [1, 5])  # (8 with a 3-wide window: test_circular_conv_1d_constant)
 @pytest.mark.parametrize("window", [2, 3, 9])
 def test_circular_window_of_any_size(lib, module, size, window):
     # A window wider than the input wraps around it more than once, as Flax computes it.
@@ -271,13 +271,14 @@ EDGE_CASES = [
     # NumPy arrays for sizes, negative (cropping) padding, an int use_bias
     ("Conv", (6, np.array([3, 2])), {"strides": np.array([2, 1]), "padding": -1, "use_bias": 1},
      X2),
-    ("Conv", (6, (3, 2)), {"padding": ((-1, 2), (0, -1)), "input_dilation": (2, 1),
-                           "kernel_dilation": np.array([1, 2]), "use_bias": 0}, X2),
     ("ConvLocal", (6, np.array([3, 2])), {"strides": np.array([1, 2]),
                                           "padding": ((-1, 2), (1, -1)), "use_bias": 1}, X2),
-    ("Dense", (5,), {"use_bias": 0}, randn(10, 2, 4)),
-    *([("Conv", (6, (3, 2)), {"precision": PRESET.F32_F32_F32}, X2),
-       ("Dense", (5,), {"precision": PRESET.F32_F32_F32}, randn(10, 2, 4))] if PRESET else []),
+    # a dot algorithm as precision (where this jax has them), use_bias 0
+    ("Conv", (6, (3, 2)), {"padding": ((-1, 2), (0, -1)), "input_dilation": (2, 1),
+                           "kernel_dilation": np.array([1, 2]), "use_bias": 0,
+                           "precision": PRESET.F32_F32_F32 if PRESET else HI}, X2),
+    ("Dense", (5,), {"use_bias": 0, "precision": PRESET.F32_F32_F32 if PRESET else HI},
+     randn(10, 2, 4)),
 ]
 
 
