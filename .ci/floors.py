@@ -5,8 +5,9 @@
 
 The floors are the dependencies of ``jaxconv`` and of its ``viewer`` extra (what a user installs);
 the test and docs tools are not floors and come in at their newest. PyQt6's Qt libraries
-(PyQt6-Qt6) are pinned to PyQt6's own floor, the Qt its bindings were built with, so that the
-job runs the old Qt too, not the newest one under old bindings.
+(PyQt6-Qt6) are pinned to the Qt release of PyQt6's floor (``6.5.0`` -> ``6.5.*``, the newest of
+them), the Qt its bindings were built with, so that the job runs the old Qt too, not the newest
+one under old bindings.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def floors(pyproject: str) -> dict[str, str]:
         name, version = match.groups()
         found[name] = version
         if name.lower() in COMPANIONS:
-            found[COMPANIONS[name.lower()]] = version
+            found[COMPANIONS[name.lower()]] = ".".join(version.split(".")[:2]) + ".*"
     return found
 
 
@@ -53,9 +54,11 @@ def check(constraints: str, python: str) -> list[str]:
                             capture_output=True, text=True).stdout
     have = {_normal(n): v for n, _, v in (line.partition("==") for line in listed.splitlines())}
 
-    def same(a: str, b: str) -> bool:  # "0.23" is "0.23.0", as pip reads "=="
+    def same(have: str, want: str) -> bool:  # "0.23" is "0.23.0"; "6.5.*" any 6.5, as pip reads
+        if want.endswith(".*"):
+            return have.startswith(want[:-1])
         pad = lambda v: tuple(v.split(".")) + ("0",) * (4 - len(v.split(".")))  # noqa: E731
-        return pad(a) == pad(b)
+        return pad(have) == pad(want)
 
     return [f"{name}: wanted {version}, installed {have.get(name, 'none')}"
             for name, version in wanted.items() if not same(have.get(name, ""), version)]

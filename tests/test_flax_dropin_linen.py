@@ -200,6 +200,8 @@ def test_causal_conv1d(lib):
 def test_reflect_pad_values(lib):
     x = jnp.arange(1.0, 5.0).reshape(1, 4, 1)
     layer = lib.Conv(1, (3,), padding="REFLECT", kernel_init=initializers.ones, use_bias=False)
+    if lib is nn:
+        skip_where_old_flax_refuses(lambda: layer.init_with_output(KEY, x))
     y, _ = layer.init_with_output(KEY, x)
     # mirrored input [2, 1, 2, 3, 4, 3]: window sums 5, 6, 9, 10
     np.testing.assert_array_equal(y[0, :, 0], [5.0, 6.0, 9.0, 10.0])
@@ -342,12 +344,13 @@ def test_flax_conv_local_checkpoint_restores(tmp_path):
     x = randn(11, 3, 6, 5, 2)
     theirs = nn.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
     trained = jax.tree.map(lambda p: p + randn(12, *p.shape), theirs.init(KEY, x))
-    with ocp.StandardCheckpointer() as ckpt:
-        ckpt.save(tmp_path / "flax", trained)
+    ckpt = ocp.StandardCheckpointer()  # (a context manager only from orbax 0.6 on)
+    ckpt.save(tmp_path / "flax", trained)
+    getattr(ckpt, "wait_until_finished", lambda: None)()
     ours = jaxconv.layers.linen.ConvLocal(4, (3, 2), strides=(1, 2), padding="SAME", precision=HI)
     template = ours.init(jax.random.key(1), x)
-    with ocp.StandardCheckpointer() as ckpt:
-        restored = ckpt.restore(tmp_path / "flax", template)
+    restored = ckpt.restore(tmp_path / "flax", template)
+    ckpt.close()
     np.testing.assert_allclose(ours.apply(restored, x), theirs.apply(trained, x), rtol=1e-6,
                                atol=1e-6)
     # and into jaxconv's own layout, through the documented conversion

@@ -23,11 +23,13 @@ ONES = nnx.initializers.ones
 pure = getattr(nnx, "to_pure_dict", None) or (lambda state: state.to_pure_dict())
 
 
-def _flax_layer(name, args, kwargs):
-    """Flax's layer, or a skip where a Flax older than 0.11 cannot build or split it."""
+def _flax_layer(name, args, kwargs, x):
+    """Flax's layer, or a skip where a Flax older than 0.11 cannot build, split or call it."""
     try:
         layer = getattr(nnx, name)(*args, rngs=nnx.Rngs(0), **kwargs)
         nnx.split(layer)
+        if OLD_FLAX:
+            layer(x)  # "REFLECT" padding, say, which flax 0.10.0 does not have
     except Exception as err:  # noqa: BLE001 - whatever Flax raises, there is nothing to compare
         if not OLD_FLAX:
             raise
@@ -41,7 +43,7 @@ def randn(seed, *shape, dtype=jnp.float32):
 
 def assert_same(name, x, *args, **kwargs):
     """Same constructor call on Flax's and jaxconv's class: same params, outputs and gradients."""
-    theirs = _flax_layer(name, args, kwargs)
+    theirs = _flax_layer(name, args, kwargs, x)
     ours = getattr(jaxconv.layers.nnx, name)(*args, rngs=nnx.Rngs(0), **kwargs)
     s_theirs, s_ours = nnx.state(theirs, nnx.Param), nnx.state(ours, nnx.Param)
     jax.tree.map(np.testing.assert_array_equal, pure(s_ours), pure(s_theirs))

@@ -44,7 +44,7 @@ def test_one_off_programs_compile_as_jit_does_without_compiler_options(monkeypat
 
     def spy(fn, **kwargs):
         seen.append(kwargs)
-        return real_jit(fn, **kwargs)
+        return real_jit(fn)  # (an older jax.jit would refuse the options)
 
     monkeypatch.setattr(jax, "jit", spy)
     monkeypatch.setattr(host_init, "_jit_takes_options", lambda: False)
@@ -97,5 +97,5 @@ def test_every_dependency_is_a_floor_and_the_floors_job_reads_them():
     for name in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scikit-learn",
                  "PyQt6", "pyqtgraph"):
         assert name in pins, name
-    assert pins["PyQt6-Qt6"] == pins["PyQt6"]
+    assert pins["PyQt6-Qt6"] == ".".join(pins["PyQt6"].split(".")[:2]) + ".*"
     assert pins["jax"] == pins["jaxlib"]

@@ -32,9 +32,14 @@ from jaxconv.validate import check_choice, check_int, check_params_fit
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
 
 _NONE = MappingProxyType({})
-# flax 0.12 wants a module attribute that holds None where a Variable may be marked as data;
-# before nnx.data (flax 0.11.2) a plain None is what Flax's own layers stored.
-_data = getattr(nnx, "data", lambda value: value)
+
+
+def _no_bias():
+    """What Flax's own layers store without a bias: ``nnx.data(None)`` where Flax has it (a None
+    marked as data, as flax 0.12 asks), ``nnx.Param(None)`` before (Flax 0.10's own choice), so
+    that the state holds the same entries as Flax's layer."""
+    data = getattr(nnx, "data", None)
+    return data(None) if data is not None else nnx.Param(None)
 
 
 class _Layer(nnx.Module):
@@ -51,13 +56,14 @@ class _Layer(nnx.Module):
         self.kernel = nnx.Param(kernel_init(rngs.params(), kernel_shape, self.param_dtype),
                                 **kernel_metadata)
         self.bias = (nnx.Param(bias_init(rngs.params(), bias_shape, self.param_dtype),
-                               **bias_metadata) if use_bias else _data(None))
+                               **bias_metadata) if use_bias else _no_bias())
 
     def _operands(self, x):
         kernel = self.kernel[...]
         if getattr(self, "mask", None) is not None:
             kernel = kernel * self.mask
-        bias = None if self.bias is None else self.bias[...]
+        # Without a bias, self.bias is None (or, before nnx.data, a Param holding None).
+        bias = self.bias[...] if self.use_bias else None
         return self.promote_dtype((x, kernel, bias), dtype=self.dtype)
 
 
