@@ -32,8 +32,23 @@ def none_as_one(value):
     return 1 if value is None else value
 
 
+def as_sequence(value):
+    """A one-dimensional array (``np.array([2, 2])``) as the tuple of its values, as Flax's
+    ``tuple(strides)`` reads it; any other value unchanged.
+
+    Example:
+        >>> import numpy as np
+        >>> as_sequence(np.array([2, 3]))
+        (2, 3)
+    """
+    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
+        return tuple(value.tolist())
+    return value
+
+
 def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:
-    """Turns an int or a sequence of ``ndim`` ints into a tuple, checking each is >= ``minimum``.
+    """Turns an int or a sequence (or 1-D array) of ``ndim`` ints into a tuple, checking each is
+    >= ``minimum``.
 
     Example:
         >>> canonical_ints("conv", "strides", 2, 2)
@@ -41,8 +56,8 @@ def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) ->
     """
     if is_int(value):
         values = (int(value),) * ndim
-    elif isinstance(value, Sequence) and not isinstance(value, str):
-        values = tuple(value)
+    elif isinstance(seq := as_sequence(value), Sequence) and not isinstance(value, str):
+        values = tuple(seq)
         if len(values) != ndim:
             raise ValueError(
                 f"{fn}: `{name}` must be an int or {ndim} ints (one per spatial dimension), "
@@ -59,12 +74,13 @@ def canonical_ints(fn: str, name: str, value, ndim: int, *, minimum: int = 1) ->
     return values
 
 
-def canonical_padding(fn: str, padding, ndim: int, modes: Sequence[str] = PADDING_MODES
-                      ) -> str | tuple[tuple[int, int], ...]:
+def canonical_padding(fn: str, padding, ndim: int, modes: Sequence[str] = PADDING_MODES, *,
+                      negative: bool = False) -> str | tuple[tuple[int, int], ...]:
     """Returns a mode name from ``modes`` or one ``(low, high)`` pair per spatial dim.
 
     ``padding`` is a name, an int (every side), or ``ndim`` entries each an int (both sides) or a
-    ``(low, high)`` pair, as Flax's ``Conv`` accepts.
+    ``(low, high)`` pair, as Flax's ``Conv`` accepts. With ``negative``, a negative width crops
+    that side of the input (as ``lax`` and Flax do); without it, it is refused.
     """
     if isinstance(padding, str):
         mode = padding.upper()
@@ -92,8 +108,9 @@ def canonical_padding(fn: str, padding, ndim: int, modes: Sequence[str] = PADDIN
         raise TypeError(
             f"{fn}: `padding` must be a string, an int or (low, high) pairs, got padding={padding!r}."
         )
-    if any(v < 0 for p in pairs for v in p):
-        raise ValueError(f"{fn}: `padding` must not be negative, got padding={padding!r}.")
+    if not negative and any(v < 0 for p in pairs for v in p):
+        raise ValueError(f"{fn}: `padding` must not be negative (a negative width crops in conv, "
+                         f"locally_connected and the Flax layers only), got padding={padding!r}.")
     return pairs
 
 
@@ -178,7 +195,7 @@ class Geometry:
 def geometry(
     fn: str, in_spatial, window, *, strides=1, padding="VALID", dilation=1, input_dilation=1,
     window_name: str = "kernel_size", dilation_name: str = "dilation",
-    padding_modes: Sequence[str] = PADDING_MODES,
+    padding_modes: Sequence[str] = PADDING_MODES, negative_padding: bool = False,
 ) -> Geometry:
     """Canonicalises window settings for an input and computes the output shape.
 
@@ -195,6 +212,8 @@ def geometry(
         dilation_name: what the caller calls ``dilation`` (Flax: ``kernel_dilation``).
         padding_modes: the padding names the caller accepts (:data:`CONV_PADDING_MODES` for
             convolutions).
+        negative_padding: whether a negative width crops the input (``lax``'s and Flax's
+            meaning, for callers whose padding ``lax`` or ``lax.pad`` applies) or is refused.
 
     Raises:
         ValueError: if a setting is invalid or the output would be empty.
@@ -211,7 +230,7 @@ def geometry(
     strides = canonical_ints(fn, "strides", strides, ndim)
     dilation = canonical_ints(fn, dilation_name, dilation, ndim)
     lhs = canonical_ints(fn, "input_dilation", input_dilation, ndim)
-    mode = canonical_padding(fn, padding, ndim, padding_modes)
+    mode = canonical_padding(fn, padding, ndim, padding_modes, negative=negative_padding)
     if any(d != 1 for d in lhs) and mode in ("SAME", "CIRCULAR", "REFLECT", "CAUSAL"):
         raise ValueError(f"{fn}: `input_dilation` other than 1 needs padding 'VALID', an int or "
                          f"(low, high) pairs, got padding={padding!r} with "
@@ -222,12 +241,9 @@ def geometry(
     elif mode == "SAME":
         pads = same_pads(in_spatial, window, strides, dilation)
     elif mode in ("CIRCULAR", "REFLECT"):
-        if mode == "CIRCULAR" and any(k > n for k, n in zip(span, in_spatial)):
-            # Wrapping more than once reads pixels twice: no longer a circular convolution.
-            raise ValueError(
-                f"{fn}: padding='CIRCULAR' needs a window no larger than the input: input "
-                f"{in_spatial}, {window_name} {window}, {dilation_name} {dilation} (span {span}).")
-        # Centred windows (output i sees input i * stride in its middle), as Flax's CIRCULAR.
+        # Centred windows (output i sees input i * stride in its middle), as Flax's CIRCULAR. A
+        # window wider than the input wraps around it more than once (jnp.pad's "wrap", as Flax):
+        # still a convolution on the circle, whose kernel taps that land on one pixel add up.
         pads = tuple(((k - 1) // 2, k // 2) for k in span)
     elif mode == "CAUSAL":
         if ndim != 1:

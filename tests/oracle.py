@@ -6,9 +6,11 @@ import numpy as np
 
 
 def pad(x, pads, circular):
-    """Pads the spatial axes of (N, *spatial, C) with zeros or by wrapping."""
-    widths = ((0, 0), *pads, (0, 0))
-    return np.pad(x, widths, mode="wrap" if circular else "constant")
+    """Pads the spatial axes of (N, *spatial, C) with zeros or by wrapping (as often as the
+    width asks, np.pad's "wrap"); a negative width crops that side instead (lax's meaning)."""
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pads, x.shape[1:-1]))
+    widths = ((0, 0), *((max(lo, 0), max(hi, 0)) for lo, hi in pads), (0, 0))
+    return np.pad(x[(slice(None), *crop)], widths, mode="wrap" if circular else "constant")
 
 
 def _windows(xp, out_spatial, window, strides, dilation):

@@ -92,6 +92,31 @@ def test_hand_ops_reject_bad_settings_with_the_ops_messages():
         hand.locally_connected(x, jnp.ones((3, 3, 2, 4)), implementation=["taps"])
     with pytest.raises(ValueError, match=r"dense: `precision` must be None"):
         hand.dense(x, jnp.ones((2, 3)), precision="best")
+    # the ops crop for a negative padding width (as lax); no backward pass here is derived for it
+    with pytest.raises(ValueError, match=r"conv: `padding` must not be negative \(a negative width "
+                                         r"crops in conv, locally_connected and the Flax layers "
+                                         r"only\), got padding=-1"):
+        hand.conv(x, kernel, padding=-1)
+
+
+@pytest.mark.parametrize("name", ["conv", "locally_connected", "regional_conv"])
+def test_circular_windows_wider_than_the_input_match_autodiff(name):
+    # The window wraps around the 2x3 input more than once (as Flax's CIRCULAR): the hand
+    # backward pass folds every copy's gradient back onto its pixel.
+    x = jax.random.normal(jax.random.key(0), (2, 2, 3, 2))
+    kernel = {"conv": (5, 4, 2, 3), "locally_connected": (2, 2, 5, 4, 2, 3),
+              "regional_conv": (1, 2, 5, 4, 2, 3)}[name]
+    kernel = jax.random.normal(jax.random.key(1), kernel)
+    settings = dict(padding="CIRCULAR", precision="highest",
+                    **({"regions": (1, 2)} if name == "regional_conv" else {"strides": (1, 2)}))
+
+    def loss(ns):
+        return lambda a, k: jnp.sum(getattr(ns, name)(a, k, **settings) ** 2)
+
+    by_hand = jax.grad(loss(hand), argnums=(0, 1))(x, kernel)
+    by_autodiff = jax.grad(loss(ops), argnums=(0, 1))(x, kernel)
+    for got, want in zip(by_hand, by_autodiff):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("name, setting", [

@@ -74,6 +74,8 @@ CONV_GRID = [
     ((4, 5, 3), 2, 2, 2, 1, "VALID", 1, 1),
     ((4, 5, 3), 3, 3, (2, 3, 1), (1, 2, 1), "SAME", 1, 3),
     ((5, 4, 4), 1, 2, 3, 2, "CIRCULAR", 1, 1),
+    ((2, 3), 2, 2, (5, 4), (1, 2), "CIRCULAR", (1, 2), 1),  # wraps more than once, as Flax
+    ((6, 5), 2, 2, (3, 2), (2, 1), ((-1, 2), (1, -1)), 1, 2),  # negative widths crop, as lax
 ]
 
 
@@ -187,8 +189,12 @@ def test_train_flops_are_three_forwards_as_xla_counts(op, arg_shapes, cost):
 
 
 def test_real_taps_matches_a_brute_force_count():
-    for n, k, s, d, pads in itertools.product((5, 6), (1, 3), (1, 2), (1, 2), ((0, 0), (2, 1))):
-        geom = shapes.geometry("t", (n,), k, strides=s, dilation=d, padding=(pads,))
+    for n, k, s, d, pads in itertools.product((5, 6), (1, 3), (1, 2), (1, 2),
+                                              ((0, 0), (2, 1), (-1, 1), (1, -2))):
+        if n + sum(pads) < (k - 1) * d + 1:
+            continue  # cropped below the window: no output (an error, tested elsewhere)
+        geom = shapes.geometry("t", (n,), k, strides=s, dilation=d, padding=(pads,),
+                               negative_padding=True)
         brute = sum(0 <= o * s + t * d - pads[0] < n
                     for o in range(geom.out_spatial[0]) for t in range(k))
         assert counting.real_taps(geom) == brute

@@ -8,9 +8,13 @@ splits each batch over both devices, as it would over a TPU's chips.
 import importlib.util
 import os
 import pathlib
+import subprocess
+import sys
+import types
 
 import nbclient
 import nbformat
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "colab_tpu.ipynb"
@@ -71,3 +75,48 @@ def test_notebook_runs_on_cpu(monkeypatch, tmp_path):
     images = [out for cell in nb.cells for out in cell.get("outputs", [])
               if "image/png" in out.get("data", {})]
     assert len(images) == 1, "the weights and feature maps figure should be shown inline"
+
+
+def _install(monkeypatch, content, source="", uploads=None):
+    """Runs the install cell as on Colab (google.colab faked, pip recorded): what pip installs."""
+    cell = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells
+                if c.cell_type == "code" and "def jaxconv_source" in c.source)
+    calls, frozen = [], "jax==0.4.38\njaxlib==0.4.38\nlibtpu==0.0.1\nnumpy==2.0.0\n"
+
+    def pip(args, **kwargs):
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, stdout=frozen if "list" in args else "")
+
+    colab = types.ModuleType("google.colab")
+    colab.files = types.SimpleNamespace(upload=lambda: dict(uploads or {}))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(subprocess, "run", pip)
+    exec(cell, {"os": os, "JAXCONV_SOURCE": source, "COLAB_CONTENT": str(content)})
+    (install,) = [args for args in calls if "install" in args]
+    assert install[-3:-1] == ["-c", "/tmp/keep-jax.txt"]
+    assert open("/tmp/keep-jax.txt").read().split() == ["jax==0.4.38", "jaxlib==0.4.38",
+                                                      "libtpu==0.0.1"]
+    return install[-1]
+
+
+def test_install_cell_takes_the_given_source_then_an_uploaded_or_drive_wheel(monkeypatch,
+                                                                            tmp_path):
+    url = "https://example.org/jaxconv-0.1.0-py3-none-any.whl"
+    assert _install(monkeypatch, tmp_path, source=url) == url
+    drive = tmp_path / "drive" / "MyDrive" / "wheels"
+    drive.mkdir(parents=True)
+    (drive / "jaxconv-0.1.0-py3-none-any.whl").write_bytes(b"zip")
+    assert _install(monkeypatch, tmp_path) == str(drive / "jaxconv-0.1.0-py3-none-any.whl")
+    (tmp_path / "jaxconv-0.2.0-py3-none-any.whl").write_bytes(b"zip")  # uploaded: first
+    assert _install(monkeypatch, tmp_path) == str(tmp_path / "jaxconv-0.2.0-py3-none-any.whl")
+
+
+def test_install_cell_asks_for_an_upload_and_keeps_the_wheel_name(monkeypatch, tmp_path):
+    # Colab names a second upload of one file "name (1).whl"; pip needs the wheel's own name.
+    got = _install(monkeypatch, tmp_path,
+                   uploads={"jaxconv-0.1.0-py3-none-any (1).whl": b"zip"})
+    assert got == str(tmp_path / "jaxconv-0.1.0-py3-none-any.whl")
+    assert pathlib.Path(got).read_bytes() == b"zip"
+    with pytest.raises(ValueError, match=r"No .whl among the uploaded files \['notes.txt'\]; "
+                                         r"upload dist/jaxconv-<version>-py3-none-any.whl"):
+        _install(monkeypatch, tmp_path / "empty", uploads={"notes.txt": b""})

@@ -65,9 +65,13 @@ def local(**kw):
      r"conv: `padding` must be one of SAME, VALID, CIRCULAR, REFLECT, CAUSAL, an int or 2 \(low, high\) pairs, got padding='FULL'"),
     (lambda: conv(padding=[(1, 1)]), ValueError,
      r"conv: `padding` must give 2 \(low, high\) pairs .* got padding=\[\(1, 1\)\]"),
-    (lambda: conv(padding=((1, -1), (0, 0))), ValueError,
-     r"conv: `padding` must not be negative, got padding=\(\(1, -1\), \(0, 0\)\)"),
-    (lambda: conv(padding=-1), ValueError, r"conv: `padding` must not be negative, got padding=-1"),
+    # conv and locally_connected crop for a negative width (as lax); the pools do not
+    (lambda: jaxconv.max_pool(X, 2, padding=((1, -1), (0, 0))), ValueError,
+     r"max_pool: `padding` must not be negative \(a negative width crops in conv, locally_connected "
+     r"and the Flax layers only\), got padding=\(\(1, -1\), \(0, 0\)\)"),
+    (lambda: conv(padding=((-4, -4), (0, 0))), ValueError,
+     r"conv: output size would be zero or negative: input \(8, 8\), window \(3, 3\), strides "
+     r"\(1, 1\), dilation \(1, 1\), padding \(\(-4, -4\), \(0, 0\)\)"),
     (lambda: conv(padding=((1.0, 1), (0, 0))), TypeError, r"conv: `padding` pairs must be integers"),
     (lambda: conv(padding=None), TypeError, r"conv: `padding` must be a string, an int or \(low, high\) pairs, got padding=None"),
     (lambda: conv(kernel=jnp.ones((9, 9, 3, 4)), padding="VALID"), ValueError,

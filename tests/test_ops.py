@@ -54,13 +54,20 @@ ORACLE_CASES = [
     ((5, 5), (3, 3), (2, 1), (1, 1), "CIRCULAR", 1),
     ((4, 5), (3, 2), (1, 1), (1, 1), ((1, 0), (2, 1)), 2),
     ((3, 4, 4), (2, 2, 3), (1, 2, 1), (1, 1, 1), "SAME", 1),
+    # a window wider than the input wraps around it more than once (as Flax's CIRCULAR)
+    ((1, 3), (2, 5), (1, 2), (1, 2), "CIRCULAR", 1),
+    ((2, 5), (9, 3), (1, 1), (1, 1), "CIRCULAR", 2),
+    # a negative width crops (as lax)
+    ((5, 6), (3, 2), (2, 1), (1, 1), ((-1, 2), (1, -2)), 1),
+    ((6,), (2,), (1,), (2,), -1, 2),
 ]
 
 
 @pytest.mark.parametrize("spatial,window,strides,dilation,padding,groups", ORACLE_CASES)
 def test_against_numpy_oracle(spatial, window, strides, dilation, padding, groups):
     c, f = 4, 6
-    geom = shapes.geometry("conv", spatial, window, strides=strides, padding=padding, dilation=dilation)
+    geom = shapes.geometry("conv", spatial, window, strides=strides, padding=padding,
+                           dilation=dilation, negative_padding=True)
     x, kernel, bias = randn(2, *spatial, c), randn(*window, c // groups, f), randn(f)
     kw = dict(strides=strides, padding=padding, dilation=dilation)
     want = oracle.conv(x, kernel, bias, geom.out_spatial, strides, dilation, geom.pads,

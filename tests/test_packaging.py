@@ -19,7 +19,9 @@ def test_every_package_of_the_tree_is_installed_under_its_import_name():
     tree = {folders[init.parent.relative_to(ROOT).parts[0]]
             + "".join(f".{p}" for p in init.parent.relative_to(ROOT).parts[1:])
             for top in folders for init in (ROOT / top).rglob("__init__.py")}
-    assert sorted(setup["packages"]) == sorted(tree)
+    data = set(setup["package-data"])  # folders of data files only (the viewer's fonts)
+    assert all((ROOT / "viewer" / "/".join(name.split(".")[1:])).is_dir() for name in data)
+    assert sorted(setup["packages"]) == sorted(tree | data)
     assert setup["packages"] == sorted(setup["packages"])
 
 

@@ -39,13 +39,14 @@ def test_bad_settings_exit_2_before_the_window(argv, line, tmp_path):
     (["--dataset", "nope"], r"load: unknown dataset 'nope'"),
     (["--batch-size", "100000"], r"--batch-size: Batch size: “100000” must be a whole number from 1 to 4096"),
     (["--seed", "-1"], r"--seed: `seed` must be an integer >= 0, got seed=-1\."),
-    (["--dataset", "digits", "--depth", "3"],
+    (["--dataset", "digits", "--depth", "3", "--padding", "VALID"],
      r"--depth: the 8x8 images of 'digits' take at most 2 spatial layers of kernel size 3, "
-     r"padding 'CIRCULAR' and pooling, got 3; use --depth 2\."),
-    (["--dataset", "digits", "--channels", "4,8,16"], r"--depth: .* got 3; use --depth 2\."),
-    (["--dataset", "digits", "--kernel-size", "9"],
+     r"padding 'VALID' and pooling, got 3; use --depth 2\."),
+    (["--dataset", "digits", "--channels", "4,8,16", "--padding", "VALID"],
+     r"--depth: .* got 3; use --depth 2\."),
+    (["--dataset", "digits", "--kernel-size", "9", "--padding", "VALID"],
      r"Settings: the 8x8 images of 'digits' are too small for a 9x9 window with padding "
-     r"'CIRCULAR' .*; use a smaller kernel size, or padding 'SAME'\."),
+     r"'VALID' .*; use a smaller kernel size, or padding 'SAME'\."),
 ])
 def test_issue_settings_are_refused_by_the_checks_before_the_window(argv, line):
     from jaxconv_viewer.__main__ import _parser, check_arguments
@@ -67,6 +68,10 @@ def test_argument_errors_are_one_line(capsys):
 
 @pytest.mark.parametrize("argv", [["--dataset", "digits"], ["--dataset", "digits", "--depth", "2"],
                                   ["--dataset", "digits", "--padding", "SAME", "--depth", "3"],
+                                  # CIRCULAR windows wrap around maps smaller than themselves
+                                  # (as Flax's): the third layer's 3x3 on 2x2, a 9x9 on 8x8
+                                  ["--dataset", "digits", "--depth", "3"],
+                                  ["--dataset", "digits", "--kernel-size", "9"],
                                   []])
 def test_settings_that_fit_the_dataset_pass_the_checks(argv):
     from jaxconv_viewer.__main__ import _parser, check_arguments
@@ -78,17 +83,21 @@ def test_the_default_depth_is_cut_to_what_small_images_take_and_said():
     from jaxconv.models import fitting_depth
     from jaxconv_viewer.session.settings import Settings, fit_depth
 
-    settings = Settings(dataset="digits")  # 3 layers: 8 -> 4 -> 2, then a 3x3 window on 2x2
-    assert fitting_depth(settings.model, (28, 28, 1)) == (3, None)
-    assert fitting_depth(settings.model, (8, 8, 1))[0] == 2
-    fitted, note = fit_depth(settings, (8, 8, 1), "digits")
+    # The default CIRCULAR layers take any depth: 8 -> 4 -> 2, and the third 3x3 window wraps
+    # around its 2x2 maps (as Flax's). VALID ones shrink: 8 -> 6 -> 3 -> 1, then no 3x3 fits.
+    settings = Settings(dataset="digits")
+    assert fit_depth(settings, (8, 8, 1), "digits") == (settings, None)
+    valid = settings.with_fields(padding="VALID")
+    assert fitting_depth(valid.model, (28, 28, 1)) == (3, None)
+    assert fitting_depth(valid.model, (8, 8, 1))[0] == 2
+    fitted, note = fit_depth(valid, (8, 8, 1), "digits")
     assert fitted.model.channels == (8, 16) and fitted.value("depth") == 2
     assert note.startswith("the 8x8 images of 'digits' take 2 of the 3 spatial layers: depth 2 "
-                           "is used (layer3: padding='CIRCULAR' needs a window no larger")
-    assert fit_depth(settings, (28, 28, 1)) == (settings, None)
+                           "is used (layer3: output size would be zero or negative: input (1, 1)")
+    assert fit_depth(valid, (28, 28, 1)) == (valid, None)
     unpooled = settings.with_fields(pool=False, padding="SAME")  # SAME keeps 8x8 all the way
     assert fitting_depth(unpooled.model, (8, 8, 1)) == (3, None)
     with pytest.raises(ValueError, match=r"Settings: 8x8 images are too small for a 9x9 window "
-                                         r"with padding 'CIRCULAR' \(layer1: .*\); use a "
+                                         r"with padding 'VALID' \(layer1: .*\); use a "
                                          r"smaller kernel size, or padding 'SAME'\."):
-        fit_depth(settings.with_fields(kernel_size=9), (8, 8, 1))
+        fit_depth(valid.with_fields(kernel_size=9), (8, 8, 1))

@@ -127,8 +127,8 @@ def test_h3_while_the_announced_compile_runs_the_status_line_counts_its_seconds(
 
 @pytest.mark.slow  # prepares a session (compiles the shift measures): 10-20 s here
 def test_a_dataset_too_small_for_the_depth_trains_with_the_layers_it_takes(qtbot, qapp):
-    # The 8x8 digits take two pooled 3x3 circular layers (8 -> 4 -> 2), not three.
-    win = MainWindow(TINY.with_fields(channels=1, depth=3, padding="CIRCULAR"), running=False)
+    # The 8x8 digits take two pooled 3x3 VALID layers (8 -> 6 -> 3 -> 1), not three.
+    win = MainWindow(TINY.with_fields(channels=1, depth=3, padding="VALID"), running=False)
     win.show()
     try:
         qtbot.waitUntil(lambda: "depth 2 is used" in win.status.text(), timeout=WAIT)

@@ -33,8 +33,9 @@ It also runs on a GPU or CPU runtime, and outside Colab: the project's tests exe
 with tiny settings."""),
     ("code", """\
 # Parameters. The defaults are for a Colab TPU; the project's CI sets tiny values through the
-# environment. JAXCONV_SOURCE is what pip installs on Colab: this repository's git URL
-# ("git+https://...") or a path to a clone.
+# environment. JAXCONV_SOURCE is what pip installs on Colab: left empty, the install cell takes
+# the wheel you uploaded (or asks for it), or one in your Drive; or give a wheel's path, or any
+# URL pip takes ("https://.../jaxconv-0.1.0-py3-none-any.whl", "git+https://...").
 import os
 
 STEPS = int(os.environ.get("JAXCONV_NB_STEPS", "500"))            # training steps per model
@@ -43,18 +44,30 @@ DATASET = os.environ.get("JAXCONV_NB_DATASET", "digits")         # bundled: no d
 CHANNELS = tuple(int(c) for c in os.environ.get("JAXCONV_NB_CHANNELS", "16,32").split(","))
 HIDDEN = int(os.environ.get("JAXCONV_NB_HIDDEN", "64"))           # dense layer before the head
 BENCH_ARGS = os.environ.get("JAXCONV_NB_BENCH_ARGS", "--quick")    # arguments of `jaxconv bench`
-JAXCONV_SOURCE = os.environ.get("JAXCONV_SOURCE", "")"""),
+JAXCONV_SOURCE = os.environ.get("JAXCONV_SOURCE", "")
+COLAB_CONTENT = os.environ.get("JAXCONV_NB_CONTENT", "/content")  # Colab's working folder"""),
     ("markdown", """\
 ## 1. Install jaxconv, keep Colab's JAX
 
+jaxconv comes as a wheel, one file: build it in a clone with `make wheel` (it writes
+`dist/jaxconv-<version>-py3-none-any.whl`). The cell below installs, the first it finds:
+
+1. `JAXCONV_SOURCE` from the parameters cell, if set: a wheel's path or a URL pip takes;
+2. a `jaxconv-*.whl` uploaded to this runtime (the *Files* sidebar puts it in `/content`);
+3. a `jaxconv-*.whl` in your Google Drive, if Drive is mounted (the *Files* sidebar's Drive
+   button, or `drive.mount("/content/drive")`): the newest in `MyDrive` or a folder directly in it;
+4. otherwise it asks you to upload the wheel, with a file chooser.
+
 Colab's JAX, jaxlib and libtpu are built to match the runtime. A plain `pip install` could replace
 them: if the newest flax or optax asks for a newer JAX, pip upgrades JAX to a build that need not
-match libtpu. So the cell below writes the installed JAX packages to a *constraints* file and
-installs jaxconv under it: pip may add or pick versions of flax, optax and the rest that work with
-this JAX, and stops with a conflict rather than replace JAX. (`pip install --no-deps` would keep
-JAX too, but then a missing dependency only shows up later, as an import error.) The cell runs only
-on Colab; elsewhere install jaxconv as usual (`pip install -e .` in a clone)."""),
+match libtpu. So the cell writes the installed JAX packages to a *constraints* file and installs
+jaxconv under it: pip may add or pick versions of flax, optax and the rest that work with this JAX,
+and stops with a conflict rather than replace JAX. (`pip install --no-deps` would keep JAX too, but
+then a missing dependency only shows up later, as an import error.) jaxconv's floors cover every
+Colab JAX from 0.4.27 on ([TPU and GPU](tpu.md#installing)). The cell runs only on Colab; elsewhere
+install jaxconv as usual (`pip install -e .` in a clone)."""),
     ("code", """\
+import glob
 import re
 import subprocess
 import sys
@@ -68,17 +81,44 @@ def installed_jax() -> list[str]:
     return sorted(line for line in frozen.splitlines() if JAX_PACKAGES.match(line))
 
 
+def newest(pattern: str) -> str | None:
+    found = glob.glob(pattern)
+    return max(found, key=os.path.getmtime) if found else None
+
+
+def jaxconv_source() -> str:
+    \"\"\"What pip installs: JAXCONV_SOURCE, an uploaded wheel, a wheel in Drive, or an upload.\"\"\"
+    if JAXCONV_SOURCE:
+        return JAXCONV_SOURCE
+    found = (newest(f"{COLAB_CONTENT}/jaxconv-*.whl")  # uploaded before
+             or newest(f"{COLAB_CONTENT}/drive/MyDrive/jaxconv-*.whl")  # Drive, when mounted
+             or newest(f"{COLAB_CONTENT}/drive/MyDrive/*/jaxconv-*.whl"))
+    if found:
+        return found
+    from google.colab import files
+
+    print("Upload the wheel `make wheel` builds (dist/jaxconv-<version>-py3-none-any.whl):")
+    uploaded = files.upload()
+    wheels = [name for name in uploaded if name.endswith(".whl")]
+    if not wheels:
+        raise ValueError(f"No .whl among the uploaded files {sorted(uploaded)}; upload "
+                         "dist/jaxconv-<version>-py3-none-any.whl.")
+    # A second upload of one name arrives as "name (1).whl", which pip refuses as a wheel name.
+    path = os.path.join(COLAB_CONTENT, re.sub(r" \\(\\d+\\)(?=\\.whl$)", "", wheels[0]))
+    with open(path, "wb") as f:
+        f.write(uploaded[wheels[0]])
+    return path
+
+
 if "google.colab" in sys.modules:
-    if not JAXCONV_SOURCE:
-        raise ValueError("Set JAXCONV_SOURCE in the parameters cell to this repository's git URL "
-                         "(git+https://...) or a path to a clone, then run again.")
+    source = jaxconv_source()
     keep = installed_jax()
     with open("/tmp/keep-jax.txt", "w") as f:
         f.write("\\n".join(keep) + "\\n")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-c", "/tmp/keep-jax.txt",
-                    JAXCONV_SOURCE], check=True)
+                    source], check=True)
     assert installed_jax() == keep, "pip changed the JAX packages; restart the runtime"
-    print("kept:", ", ".join(keep))
+    print(f"installed {source}; kept:", ", ".join(keep))
 else:
     print("Not on Colab: using the jaxconv already installed.")"""),
     ("markdown", """\

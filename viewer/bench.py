@@ -156,8 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--strokes", type=int, default=40, help="canvas strokes timed (each way)")
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--depth", type=int, default=2,
-                        help="spatial layers (2: a third pooled layer leaves 2x2 maps on 8x8 "
-                             "digits, smaller than the default 3x3 circular window)")
+                        help="spatial layers (2: a third pooled layer would read 2x2 maps on "
+                             "8x8 digits through a wrapped 3x3 circular window)")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--no-first-step", dest="first_step", action="store_false",
                         help="skip timing the launch to the first step (two fresh processes)")

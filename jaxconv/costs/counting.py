@@ -192,7 +192,8 @@ def windowed_cost(fn: str, layer: str, layout, input_shape, features, kernel_siz
     n = check_int(fn, "batch_size", batch_size)
     name, size = itemsize(fn, dtype)
     geom = shapes.geometry(fn, spatial, kernel_size, strides=strides, padding=padding,
-                           dilation=dilation, padding_modes=shapes.CONV_PADDING_MODES)
+                           dilation=dilation, padding_modes=shapes.CONV_PADDING_MODES,
+                           negative_padding=True)  # crops, as in the ops
     params = layout(fn, geom, channels, features, groups, regions)
     positions, window = geom.num_positions, geom.window_size
     taps = real_taps(geom)

@@ -5,6 +5,9 @@ The wrappers follow Flax's conventions, checked here once with jaxconv's errors:
 - an int ``kernel_size`` is a 1-D window ``(k,)`` (Flax's rule); a sequence gives one int per
   spatial dim, and the input's spatial rank is ``len(kernel_size)``;
 - ``strides``, ``input_dilation`` and ``kernel_dilation`` may be None (Flax's old spelling of 1);
+  ``kernel_size`` and these may be 1-D NumPy arrays (Flax reads them with ``tuple()``);
+- a negative ``padding`` width crops the input (``lax``'s meaning, which Flax passes on);
+- ``use_bias`` is read as Flax reads it, by truth value, for True/False and the ints 0 and 1;
 - inputs are ``(*batch, *spatial, C)`` with any number of batch axes, none included: they are
   flattened into one for the op and restored after, as Flax does.
 """
@@ -19,15 +22,16 @@ from flax import nnx
 
 from jaxconv import shapes
 from jaxconv.ops.conv import dimension_numbers
-from jaxconv.validate import check_bool, check_params_fit, int_rule, is_int
+from jaxconv.validate import check_params_fit, int_rule, is_int
 
 
 def window(fn: str, kernel_size) -> tuple[int, ...]:
     """``kernel_size`` as a tuple, by Flax's rule: an int ``k`` is the 1-D window ``(k,)``."""
     if is_int(kernel_size):
         values = (int(kernel_size),)
-    elif isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
-        values = tuple(kernel_size)
+    elif isinstance(seq := shapes.as_sequence(kernel_size), Sequence) and not isinstance(
+            kernel_size, str):
+        values = tuple(seq)
         if not values:
             raise ValueError(f"{fn}: `kernel_size` must give one int per spatial dim (at least "
                              f"one; a layer without spatial dims is Dense/Linear), got "
@@ -50,7 +54,7 @@ def settings(fn: str, ndim: int, strides, padding, input_dilation, kernel_dilati
     shapes.canonical_ints(fn, "strides", one(strides), ndim)
     shapes.canonical_ints(fn, "kernel_dilation", one(kernel_dilation), ndim)
     lhs = shapes.canonical_ints(fn, "input_dilation", one(input_dilation), ndim)
-    mode = shapes.canonical_padding(fn, padding, ndim, shapes.CONV_PADDING_MODES)
+    mode = shapes.canonical_padding(fn, padding, ndim, shapes.CONV_PADDING_MODES, negative=True)
     if mode == "CAUSAL" and ndim != 1:
         raise ValueError(f"{fn}: padding 'CAUSAL' is for 1-D windows only, got a {ndim}-D "
                          f"kernel_size.")
@@ -66,7 +70,8 @@ def geometry(fn: str, in_spatial, kernel_size, strides, padding, input_dilation,
     one = shapes.none_as_one
     return shapes.geometry(fn, in_spatial, kernel_size, strides=one(strides), padding=padding,
                            dilation=one(kernel_dilation), input_dilation=one(input_dilation),
-                           dilation_name="kernel_dilation", padding_modes=shapes.CONV_PADDING_MODES)
+                           dilation_name="kernel_dilation", padding_modes=shapes.CONV_PADDING_MODES,
+                           negative_padding=True)
 
 
 def op_settings(geom: shapes.Geometry, padding) -> dict:
@@ -85,6 +90,21 @@ def input_size(fn: str, value, ndim: int) -> tuple[int, ...]:
         raise ValueError(f"{fn}: `input_size` must be {ndim} positive ints (one per kernel_size "
                          f"entry), got input_size={value!r}.")
     return tuple(int(v) for v in value)
+
+
+def bias_flag(fn: str, value) -> bool:
+    """``use_bias`` as Flax reads it (``if self.use_bias:``), for True/False (NumPy's too) and the
+    ints 0 and 1.
+
+    Flax takes any value by its truth value; a string (``"no"`` is true), None or another number
+    is refused here, since its truth value is unlikely to be what was meant.
+    """
+    if is_int(value) and int(value) in (0, 1):
+        return bool(value)
+    if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):
+        return bool(value)
+    raise TypeError(f"{fn}: `use_bias` must be True or False (or 1 or 0, as Flax reads them), got "
+                    f"use_bias={value!r}.")
 
 
 def groups(fn: str, value, in_features: int, out_features: int) -> int:
@@ -154,7 +174,7 @@ def linen_params(module, fn: str, kernel_shape, bias_shape, inputs_shape, *, use
     Flax's ``ScopeParamShapeError``.
     """
     kernel_shape, bias_shape = tuple(kernel_shape), tuple(bias_shape)
-    use_bias = check_bool(fn, "use_bias", use_bias)  # Flax reads 0 or "no" by truth value
+    use_bias = bias_flag(fn, use_bias)
     if module.has_variable("params", "kernel"):
         have = tuple(jnp.shape(module.get_variable("params", "kernel")))
         if have != kernel_shape:

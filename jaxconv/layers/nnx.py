@@ -27,11 +27,19 @@ from jaxconv.layers import _common as m
 from jaxconv.layers.initializers import default_bias_init, default_kernel_init, local_kernel_init
 from jaxconv.ops import regional
 from jaxconv.ops.local import canonical_implementation
-from jaxconv.validate import check_bool, check_choice, check_int, check_params_fit
+from jaxconv.validate import check_choice, check_int, check_params_fit
 
 __all__ = ["Conv", "ConvLocal", "Linear", "LocallyConnected", "RegionalConv"]
 
 _NONE = MappingProxyType({})
+
+
+def _no_bias():
+    """What Flax's own layers store without a bias: ``nnx.data(None)`` where Flax has it (a None
+    marked as data, as flax 0.12 asks), ``nnx.Param(None)`` before (Flax 0.10's own choice), so
+    that the state holds the same entries as Flax's layer."""
+    data = getattr(nnx, "data", None)
+    return data(None) if data is not None else nnx.Param(None)
 
 
 class _Layer(nnx.Module):
@@ -40,7 +48,7 @@ class _Layer(nnx.Module):
     def _make_params(self, kernel_shape, bias_shape, *, use_bias, kernel_init, bias_init, rngs,
                      kernel_metadata, bias_metadata):
         # Refused with the bytes before the initialisers allocate anything.
-        use_bias = check_bool(type(self).__name__, "use_bias", use_bias)
+        use_bias = m.bias_flag(type(self).__name__, use_bias)
         check_params_fit(type(self).__name__, {"kernel": kernel_shape,
                                                "bias": bias_shape if use_bias else None},
                          self.param_dtype, f"in_features={self.in_features!r}, "
@@ -48,13 +56,14 @@ class _Layer(nnx.Module):
         self.kernel = nnx.Param(kernel_init(rngs.params(), kernel_shape, self.param_dtype),
                                 **kernel_metadata)
         self.bias = (nnx.Param(bias_init(rngs.params(), bias_shape, self.param_dtype),
-                               **bias_metadata) if use_bias else nnx.data(None))
+                               **bias_metadata) if use_bias else _no_bias())
 
     def _operands(self, x):
         kernel = self.kernel[...]
         if getattr(self, "mask", None) is not None:
             kernel = kernel * self.mask
-        bias = None if self.bias is None else self.bias[...]
+        # Without a bias, self.bias is None (or, before nnx.data, a Param holding None).
+        bias = self.bias[...] if self.use_bias else None
         return self.promote_dtype((x, kernel, bias), dtype=self.dtype)
 
 
@@ -105,6 +114,10 @@ class _Windowed(_Layer):
         self.out_features = check_int(fn, "out_features", out_features)
         self.kernel_size = m.window(fn, kernel_size)
         m.settings(fn, len(self.kernel_size), strides, padding, input_dilation, kernel_dilation)
+        # A 1-D array is kept as the tuple of its ints: an array attribute would be module state
+        # (Flax's NNX Conv keeps it so, and then cannot trace its strides under jax.jit).
+        strides, input_dilation, kernel_dilation = (
+            shapes.as_sequence(v) for v in (strides, input_dilation, kernel_dilation))
         self.strides, self.padding = strides, padding
         self.input_dilation, self.kernel_dilation = input_dilation, kernel_dilation
         self.use_bias, self.mask, self.dtype, self.param_dtype = use_bias, mask, dtype, param_dtype

@@ -118,14 +118,16 @@ def fitting_depth(config: ModelConfig, input_shape) -> tuple[int, str | None]:
     """How many of ``config``'s spatial layers an input of ``input_shape`` (H, W, C) takes.
 
     Each layer's window, then its pool, shrink the maps; a layer whose input has become too
-    small for its window ends the count.
+    small for its window ends the count. Only ``"VALID"`` padding (or an explicit one) shrinks a
+    map below a window: ``"SAME"`` keeps at least one position and a ``"CIRCULAR"`` window
+    wider than its input wraps around it (as Flax's), so those models take any depth.
 
     Returns:
         ``(layers, reason)``: ``len(config.channels)`` and None when all fit, else the number
         that fit and why the next one does not.
 
     Example:
-        >>> fitting_depth(ModelConfig("conv", channels=(8, 16, 32), padding="CIRCULAR"), (8, 8, 1))[0]
+        >>> fitting_depth(ModelConfig("conv", channels=(8, 16, 32), padding="VALID"), (8, 8, 1))[0]
         2
     """
     config = getattr(config, "config", config)

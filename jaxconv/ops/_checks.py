@@ -7,12 +7,20 @@ like Flax's own, promote their inputs to the parameter dtype instead.
 
 from __future__ import annotations
 
+import functools
+import inspect
+
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from jaxconv import shapes, validate
 
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32")
+# lax's dot algorithms (jax.lax.DotAlgorithmPreset.F32_F32_F32, a DotAlgorithm), where this jax
+# has them: passed to lax as they are, as Flax passes them.
+_ALGORITHMS = tuple(t for t in (getattr(lax, "DotAlgorithm", None),
+                                getattr(lax, "DotAlgorithmPreset", None)) if isinstance(t, type))
 
 
 def float_array(fn: str, name: str, value, *, complex_ok: bool = False):
@@ -64,8 +72,9 @@ def bias_array(fn: str, bias, allowed: tuple[tuple[int, ...], ...], *, complex_o
 
 
 def canonical_precision(fn: str, precision):
-    """Accepts None, a ``lax.Precision``, its name, or a pair of those (as lax does)."""
-    if precision is None or isinstance(precision, lax.Precision):
+    """Accepts None, a ``lax.Precision``, its name, a pair of those, or a dot algorithm
+    (``lax.DotAlgorithmPreset``, ``lax.DotAlgorithm``), as lax does."""
+    if precision is None or isinstance(precision, (lax.Precision, *_ALGORITHMS)):
         return precision
     if isinstance(precision, str):
         if precision.lower() not in _PRECISIONS:
@@ -74,12 +83,35 @@ def canonical_precision(fn: str, precision):
                 f"{', '.join(_PRECISIONS)}, got precision={precision!r}."
             )
         return lax.Precision(precision.lower())
-    if isinstance(precision, tuple) and len(precision) == 2:
+    if isinstance(precision, tuple) and len(precision) == 2 and not any(
+            isinstance(p, _ALGORITHMS) for p in precision):
         return tuple(canonical_precision(fn, p) for p in precision)
     raise TypeError(
-        f"{fn}: `precision` must be None, a jax.lax.Precision, a string or a pair, "
-        f"got precision={precision!r}."
+        f"{fn}: `precision` must be None, a jax.lax.Precision, a string, a pair of those or a "
+        f"jax.lax.DotAlgorithmPreset, got precision={precision!r}."
     )
+
+
+@functools.cache
+def _takes_out_sharding(primitive: str) -> bool:
+    return "out_sharding" in inspect.signature(getattr(lax, primitive)).parameters
+
+
+def sharding_kwargs(fn: str, primitive: str, out_sharding) -> dict:
+    """``{"out_sharding": out_sharding}`` for ``lax.<primitive>``, or ``{}`` for None.
+
+    Older jax (before 0.5.0 for ``dot_general``, 0.7.2 for ``conv_general_dilated``) has no
+    ``out_sharding``: the op runs there as long as none is asked for.
+
+    Raises:
+        TypeError: an ``out_sharding`` on a jax whose primitive cannot take it.
+    """
+    if out_sharding is None:
+        return {}
+    if not _takes_out_sharding(primitive):
+        raise TypeError(f"{fn}: `out_sharding` needs a jax whose lax.{primitive} takes it (this is "
+                        f"jax {jax.__version__}), got out_sharding={out_sharding!r}.")
+    return {"out_sharding": out_sharding}
 
 
 def canonical_dtype(fn: str, name: str, value):
@@ -120,11 +152,13 @@ def check_dense(fn: str, x, kernel) -> None:
 
 
 def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups, input_dilation=1, *,
-                  padding_modes=shapes.PADDING_MODES, max_ndim: int | None = 3):
+                  padding_modes=shapes.PADDING_MODES, max_ndim: int | None = 3,
+                  negative_padding: bool = False):
     """Checks a convolution's arguments (ranks, channels, groups, window settings).
 
-    The ops pass ``padding_modes=shapes.CONV_PADDING_MODES`` and ``max_ndim=None``; the
-    hand-written backward passes keep the defaults, the cases they implement.
+    The ops pass ``padding_modes=shapes.CONV_PADDING_MODES``, ``max_ndim=None`` and
+    ``negative_padding=True`` (a negative width crops, as in ``lax``); the hand-written backward
+    passes keep the defaults, the cases they implement.
 
     Returns:
         ``(geometry, groups)`` with ``groups`` checked to divide both channel counts.
@@ -143,7 +177,7 @@ def conv_geometry(fn: str, x, kernel, strides, padding, dilation, groups, input_
                          f"groups={groups}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[:-2], strides=strides, padding=padding,
                            dilation=dilation, input_dilation=input_dilation,
-                           padding_modes=padding_modes)
+                           padding_modes=padding_modes, negative_padding=negative_padding)
     check_output_size(fn, x, geom, features, padding, max(x.dtype.itemsize, kernel.dtype.itemsize),
                       "jaxconv.costs.counting.conv_cost(input_shape, features, kernel_size, ...)")
     return geom, groups

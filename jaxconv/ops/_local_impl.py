@@ -131,9 +131,15 @@ def canonical_implementation(fn: str, implementation, geom: shapes.Geometry, cha
 
 
 def pad_spatial(x, geom: shapes.Geometry, first: int):
-    """Applies the geometry's zero or wrap-around padding to the spatial axes starting at ``first``."""
+    """Applies the geometry's zero or wrap-around padding to the spatial axes starting at ``first``.
+
+    Zero padding goes through ``lax.pad``, which crops for a negative width (as ``lax``'s
+    convolution does); wrap-around and mirrored padding are never negative.
+    """
     widths = [(0, 0)] * x.ndim
     widths[first:first + geom.ndim] = geom.pads
+    if geom.pad_mode == "constant":
+        return lax.pad(x, jnp.zeros((), x.dtype), [(lo, hi, 0) for lo, hi in widths])
     return jnp.pad(x, widths, mode=geom.pad_mode)
 
 

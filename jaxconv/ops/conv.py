@@ -22,6 +22,7 @@ from jaxconv.ops._checks import (
     conv_geometry,
     dimension_numbers,
     float_array,
+    sharding_kwargs,
 )
 
 __all__ = ["add_bias", "conv", "dense", "dimension_numbers"]
@@ -66,7 +67,7 @@ def dense(x, kernel, bias=None, *, precision=None, preferred_element_type=None,
     dtype = common_dtype(x, kernel, bias)
     y = lax.dot_general(x.astype(dtype), kernel.astype(dtype), (((x.ndim - 1,), (0,)), ((), ())),
                         precision=precision, preferred_element_type=preferred,
-                        out_sharding=out_sharding)
+                        **sharding_kwargs(fn, "dot_general", out_sharding))
     return add_bias(y, bias)
 
 
@@ -91,8 +92,10 @@ def conv(x, kernel, bias=None, *, strides=1, padding=names.CONV_PADDING, dilatio
         bias: optional bias of shape (F,).
         strides: int or one int per spatial dim.
         padding: default ``names.CONV_PADDING`` ("SAME"); "VALID", "CIRCULAR" (wrap-around,
-            exactly shift-equivariant), "REFLECT" (mirrored at the edges), "CAUSAL" (1-D: output i
-            sees inputs <= i), an int, or one int or (low, high) pair per spatial dim.
+            exactly shift-equivariant; a window wider than the input wraps more than once, as
+            in Flax), "REFLECT" (mirrored at the edges), "CAUSAL" (1-D: output i sees inputs
+            <= i), an int, or one int or (low, high) pair per spatial dim; a negative width
+            crops the input, as in ``lax``.
         dilation: spacing between kernel taps (Flax: ``kernel_dilation``); int or one per dim.
         groups: split channels into this many independent groups (``C`` for depthwise; Flax:
             ``feature_group_count``).
@@ -112,7 +115,8 @@ def conv(x, kernel, bias=None, *, strides=1, padding=names.CONV_PADDING, dilatio
     fn = "conv"
     x, kernel = _operand(fn, "x", x), _operand(fn, "kernel", kernel)
     geom, groups = conv_geometry(fn, x, kernel, strides, padding, dilation, groups, input_dilation,
-                                 padding_modes=shapes.CONV_PADDING_MODES, max_ndim=None)
+                                 padding_modes=shapes.CONV_PADDING_MODES, max_ndim=None,
+                                 negative_padding=True)
     features = kernel.shape[-1]
     bias = bias_array(fn, bias, ((features,),), complex_ok=True)
     precision = canonical_precision(fn, precision)
@@ -123,6 +127,6 @@ def conv(x, kernel, bias=None, *, strides=1, padding=names.CONV_PADDING, dilatio
         x, kernel.astype(dtype), geom.strides, pads, lhs_dilation=geom.input_dilation or None,
         rhs_dilation=geom.dilation, dimension_numbers=dimension_numbers(geom.ndim),
         feature_group_count=groups, precision=precision, preferred_element_type=preferred,
-        out_sharding=out_sharding,
+        **sharding_kwargs(fn, "conv_general_dilated", out_sharding),
     )
     return add_bias(y, bias)

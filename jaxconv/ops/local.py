@@ -43,9 +43,10 @@ def _operand(fn: str, name: str, value):
     return float_array(fn, name, value, complex_ok=True)
 
 
-def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilation=1
-                   ) -> shapes.Geometry:
-    """Checks a locally-connected call's shapes and returns its geometry."""
+def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilation=1, *,
+                   negative_padding: bool = False) -> shapes.Geometry:
+    """Checks a locally-connected call's shapes and returns its geometry (the op crops for a
+    negative padding width, ``negative_padding=True``; the hand-written backward pass does not)."""
     ndim = spatial_rank(fn, x, max_ndim=None)
     if kernel.ndim != 2 * ndim + 2:
         raise ValueError(f"{fn}: a {ndim}-D locally-connected kernel must have shape "
@@ -57,7 +58,8 @@ def local_geometry(fn: str, x, kernel, strides, padding, dilation, input_dilatio
                          f"{kernel.shape[-2]} (kernel shape {tuple(kernel.shape)}).")
     geom = shapes.geometry(fn, x.shape[1:-1], kernel.shape[ndim:2 * ndim], strides=strides,
                            padding=padding, dilation=dilation, input_dilation=input_dilation,
-                           padding_modes=shapes.CONV_PADDING_MODES)
+                           padding_modes=shapes.CONV_PADDING_MODES,
+                           negative_padding=negative_padding)
     if tuple(kernel.shape[:ndim]) != geom.out_spatial:
         raise ValueError(f"{fn}: kernel has positions {tuple(kernel.shape[:ndim])} but the input "
                          f"gives output shape {geom.out_spatial} (input {geom.in_spatial}, window "
@@ -78,7 +80,7 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PA
         bias: optional bias of shape (*out_spatial, F) (one per position, as Flax and Keras) or (F,).
         strides: int or one int per spatial dim.
         padding: default ``names.LOCAL_PADDING`` ("VALID", as Keras); "SAME", "CIRCULAR", "REFLECT", "CAUSAL", an int,
-            or one int or (low, high) pair per spatial dim (as :func:`conv`).
+            or one int or (low, high) pair per spatial dim, negative widths cropping (as :func:`conv`).
         dilation: spacing between kernel taps; int or one per spatial dim.
         input_dilation: ``d - 1`` zeros between input values before padding, as :func:`conv`.
         precision: ``lax.Precision`` or its name.
@@ -99,7 +101,8 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PA
     """
     fn = "locally_connected"
     x, kernel = _operand(fn, "x", x), _operand(fn, "kernel", kernel)
-    geom = local_geometry(fn, x, kernel, strides, padding, dilation, input_dilation)
+    geom = local_geometry(fn, x, kernel, strides, padding, dilation, input_dilation,
+                          negative_padding=True)
     features = kernel.shape[-1]
     bias = bias_array(fn, bias, ((*geom.out_spatial, features), (features,)), complex_ok=True)
     precision = canonical_precision(fn, precision)

@@ -14,6 +14,7 @@ optimisation off (a one-off program: 2-7x faster to compile).
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import zlib
 
@@ -24,7 +25,7 @@ import numpy as np
 from jaxconv import validate
 from jaxconv.layers import initializers
 
-__all__ = ["abstract_plan", "init_params", "one_off_options"]
+__all__ = ["abstract_plan", "init_params", "one_off_jit", "one_off_options"]
 
 # A program that runs once needs no optimised code: XLA compiles it several times faster.
 _ONE_OFF = {"xla_backend_optimization_level": 0}
@@ -33,9 +34,23 @@ _ONE_OFF = {"xla_backend_optimization_level": 0}
 def one_off_options() -> dict | None:
     """XLA compiler options for a program that runs once (``jax.jit(...,
     compiler_options=...)``): backend optimisation off, on the CPU, and only outside another
-    trace (``jax.eval_shape`` of :func:`jaxconv.train.init_state`), where jit takes no options;
-    else None."""
+    trace (``jax.eval_shape`` of :func:`jaxconv.train.init_state`), where jit takes no options,
+    and on a jax whose ``jax.jit`` takes ``compiler_options`` (0.4.36 on); else None."""
+    if not _jit_takes_options():
+        return None
     return _ONE_OFF if jax.default_backend() == "cpu" and _tracing_is_off() else None
+
+
+def one_off_jit(fn):
+    """``jax.jit(fn)`` for a program that runs once: with :func:`one_off_options` where they apply
+    (decided now, as the program is made), else as jax.jit compiles it."""
+    options = one_off_options()
+    return jax.jit(fn, compiler_options=options) if options else jax.jit(fn)
+
+
+@functools.cache
+def _jit_takes_options() -> bool:
+    return "compiler_options" in inspect.signature(jax.jit).parameters
 
 
 def _tracing_is_off() -> bool:
@@ -158,4 +173,4 @@ def _compiled_init(model, input_shape, one_off: bool):
     def init(key):
         return model.init(key, jnp.zeros((1, *input_shape), jnp.float32))["params"]
 
-    return jax.jit(init, compiler_options=_ONE_OFF if one_off else None)
+    return jax.jit(init, compiler_options=_ONE_OFF) if one_off else jax.jit(init)

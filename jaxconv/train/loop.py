@@ -22,7 +22,6 @@ from typing import Any
 
 import jax
 import numpy as np
-import optax
 from flax import linen as nn
 
 from jaxconv.analysis.summaries import summary
@@ -40,6 +39,7 @@ from jaxconv.train.state import (
     init_state,
     make_train_step,
     train_update,
+    tree_norm,
 )
 
 __all__ = ["StepResult", "fit"]
@@ -182,7 +182,7 @@ def _start_norm():
     without XLA's backend optimisation (as `init_state`'s). Eagerly, the norm is a program per
     operation and parameter (about 110 small compiles, 4.8 s of a cold viewer start on the
     2-core machine); optimised, 0.45-0.73 s per model there (load 5-6)."""
-    return jax.jit(optax.tree.norm, compiler_options=host_init.one_off_options())
+    return host_init.one_off_jit(tree_norm)
 
 
 def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit,

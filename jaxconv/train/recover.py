@@ -33,6 +33,7 @@ import optax
 from jaxconv.config import TrainConfig
 from jaxconv.data import batches
 from jaxconv.train.guard import DivergenceError, Guard
+from jaxconv.train.state import tree_norm
 
 __all__ = ["LearningRateSuggestion", "suggest_learning_rate"]
 
@@ -109,7 +110,7 @@ def suggest_learning_rate(model, dataset, err: DivergenceError, config: TrainCon
     pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, start, start + steps)]
     xs, ys = np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
     chance = math.log(preflight.output_classes(model, tuple(np.shape(dataset.x_train)[1:])))
-    norm = float(optax.tree.norm(err.state.params))
+    norm = float(tree_norm(err.state.params))
     before = float(_loss(model, compute_dtype, err.state.params, xs, ys))
 
     def after(power: int) -> float | None:

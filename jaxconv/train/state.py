@@ -24,7 +24,10 @@ from jaxconv.train.guard import NonFiniteError
 from jaxconv.validate import check_int, check_shape
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
-           "loss_fn", "make_train_step", "train_update"]
+           "loss_fn", "make_train_step", "train_update", "tree_norm"]
+
+#: The l2 norm of a pytree: ``optax.tree.norm`` (optax 0.2.5 on), ``tree_utils.tree_l2_norm`` before.
+tree_norm = getattr(getattr(optax, "tree", None), "norm", None) or optax.tree_utils.tree_l2_norm
 
 _DTYPES = {name: getattr(jnp, name) for name in COMPUTE_DTYPES}  # jnp.bfloat16, ...
 
@@ -94,8 +97,7 @@ def _state_at_zero(tx, params):
 @functools.lru_cache(maxsize=32)
 def _start(tx):
     """The state at step 0 around given parameters; a one-off program per optimiser."""
-    return jax.jit(functools.partial(_state_at_zero, tx),
-                   compiler_options=host_init.one_off_options())
+    return host_init.one_off_jit(functools.partial(_state_at_zero, tx))
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):
@@ -215,7 +217,7 @@ def train_update(model, tx: optax.GradientTransformation, compute_dtype, state: 
     new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
     accuracy = jnp.mean((jnp.argmax(logits, axis=-1) == y).astype(jnp.float32))
     metrics = {"loss": loss, "accuracy": accuracy, "finite": finite,
-               "param_norm": optax.tree.norm(params)}
+               "param_norm": tree_norm(params)}
     return new, metrics, grads
 
 
