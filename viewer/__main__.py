@@ -208,9 +208,18 @@ def main(argv=None) -> int:
         if room.width() < window.width() or room.height() < window.height():
             window.resize(min(room.width(), window.width()), min(room.height(), window.height()))
     window.show()
+    from PyQt6.QtCore import QTimer
+
+    from jaxconv_viewer.session.startup import process_seconds
+
+    # What the launch took (the report's "startup"); the event loop's first turn comes after
+    # the window's first paint.
+    launch = window.session.launch
+    QTimer.singleShot(0, lambda: launch.setdefault("window_s", process_seconds()))
     outcome = {"code": 0}
     if args.screenshot:
-        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report)
+        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report,
+                            launch)
     code = app.exec() or outcome["code"]
     window.stop_worker()
     if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
@@ -253,10 +262,19 @@ def _report(settings, path) -> int:
     return 0
 
 
-def _shoot_when_trained(app, window, steps, path, outcome, report=None):
+def _shoot_when_trained(app, window, steps, path, outcome, report=None, launch=None):
     from PyQt6.QtCore import Qt, QTimer
 
+    from jaxconv_viewer.session.startup import process_seconds
+
     def check(*_):
+        drawn = (launch if launch is not None else {}).setdefault("first_step_s", {})
+        histories = window.snapshot.history if window.snapshot is not None else {}
+        for kind, history in histories.items():  # each column's first trained step, drawn
+            if kind not in drawn and len(history["train"]["step"]):
+                drawn[kind] = process_seconds()
+                print(f"jaxconv-viewer: first step of {kind} drawn at {drawn[kind]:.2f} s",
+                      flush=True)
         if window.shown_step >= 1 and not outcome.get("first_drawn"):  # launch to first step
             outcome["first_drawn"] = True  # (jaxconv_viewer.bench times this line)
             print(f"jaxconv-viewer: step {window.shown_step} drawn after "

@@ -67,7 +67,7 @@ def take_snapshot(session, probe=None) -> Snapshot:
             for kind in columns}
     return Snapshot(session.step, maps, {k: session.history[k].view() for k in columns}, image,
                     None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test),
-                    pending=bool(later))
+                    pending=bool(later), compiling=session.compiling())
 
 
 def unit_fields(session, kind, image, probe):
