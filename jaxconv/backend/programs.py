@@ -188,8 +188,11 @@ class Program:
             # reuses this trace when it compiles.
             traced = jax.make_jaxpr(self._fn, static_argnums=self._nums)(*self._static, *args)
             library = xla_cpu.library_for(traced)
+        lowered = self._jit(library).lower(*self._static, *args)
+        # Only this compile between the two counts (tracing and choosing the library may compile
+        # other, small programs, such as the CPU library's probe).
         hits, began = executables.thread_cache_hits(), time.time_ns()
-        compiled = self._jit(library).lower(*self._static, *args).compile()
+        compiled = lowered.compile()
         if executables.thread_cache_hits() > hits:
             # Read from JAX's persistent cache: serialised again, such an executable lacks the
             # kernels it shares with its first compile (jaxlib 0.10.2 then fails to run it:

@@ -106,4 +106,5 @@ class Startup:
 
     def stepped(self, kind) -> None:
         """Records column ``kind``'s first step (once)."""
-        self.first_step_s.setdefault(kind, process_seconds())
+        if kind not in self.first_step_s:  # (reading /proc each step cost 0.5 ms)
+            self.first_step_s[kind] = process_seconds()
