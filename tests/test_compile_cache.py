@@ -51,8 +51,11 @@ def test_a_second_launch_reads_what_the_first_wrote(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("value", ["0", "off", "False", "no"])
 def test_the_environment_turns_it_off(monkeypatch, value):
+    from jaxconv.backend import executables
+
     monkeypatch.setenv(compile_cache.ENV, value)
     assert compile_cache.from_environment() is None and compile_cache.enable() is None
+    assert executables.active() is None  # the stored programs too
 
 
 def test_the_default_is_the_user_cache_directory(monkeypatch):
