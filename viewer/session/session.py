@@ -133,7 +133,7 @@ class Session:
             return [lambda: self.feature_fns[kind].prepare(state.params, image),
                     lambda: programs.precompile(model, shape, config, state=state,
                                                 test_examples=tests),
-                    lambda: self.prober.prepare(kind, state.params)]
+                    lambda: self.prober.prepare(kind, state.params)]  # once all can train
 
         return Startup({kind: column_jobs(kind) for kind in self.settings.columns},
                        step_at=1).start()
