@@ -54,6 +54,10 @@ def test_gemm_ratio_and_roofline_fields():
     assert 0 < mine["roofline_share"] and mine["patch_bytes"] == 4 * 2 * 16 * 18
     assert rows[("train", "jaxconv")]["bytes"] == 4 * (3 * 144 + 6 * 864 + 5 * 48 + 2 * 96)
     assert "x gemm" in bench.format_table(report)
+    (local,) = report["gemm_by_kind"]["local"]  # the ratio per kind, both modes
+    assert local == {"workload": work[0].name, "forward": mine["x_gemm"],
+                     "train": rows[("train", "jaxconv")]["x_gemm"]}
+    assert "per kind:" in bench.format_table(report)
 
 
 def test_cli_json(capsys):

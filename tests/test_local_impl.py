@@ -180,33 +180,58 @@ def test_gathered_patches_equal_the_stack_of_slices(spec):
     check_grads(lambda v: extract_patches(v, geom), (x,), order=1, modes=("rev",))
 
 
-def _dots(jaxpr):
-    """Every dot_general of a closed jaxpr, nested calls included."""
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name == "dot_general":
-            yield eqn
-        for value in eqn.params.values():
-            for sub in (value if isinstance(value, (tuple, list)) else (value,)):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    yield from _dots(inner)
+def _plain(x, kernel, geom):
+    """The layer as one einsum over positions-first patches: what plain autodiff differentiates."""
+    patches = jnp.stack([t for t in _taps(x, geom)], axis=3)  # (N, *out, taps, C)
+    k = kernel.reshape(*geom.out_spatial, -1, *kernel.shape[-2:])  # (*out, taps, C, F)
+    return jnp.einsum("nijtc,ijtcf->nijf", patches, k, precision=HI)
 
 
-def test_differentiated_patches_never_contract_a_batch_minor_pair():
-    # Under differentiation "patches" runs positions-first products: none contracts the batch
-    # axis as the last axis of both operands (the batch-minor kernel gradient, which ran ~2x
-    # slower). Its gradients equal the elementwise ones of "taps" with few features (the test
-    # above takes "patches" as their reference); here the forward values under jvp also equal
-    # the undifferentiated gather's.
-    geom, x, kernel, kw = _case(((3, 5, 5, 2), 3, 1, 1, "VALID", 9))  # batch 3: no other axis
-    f = lambda a, k: jaxconv.locally_connected(a, k, precision=HI, implementation="patches", **kw)
-    jaxpr = jax.make_jaxpr(jax.grad(lambda a, k: jnp.sum(f(a, k) ** 2), argnums=(0, 1)))(x, kernel)
-    dots = list(_dots(jaxpr.jaxpr))
-    assert len(dots) >= 3  # forward, input and kernel gradients
-    for eqn in dots:
-        (lhs, rhs), _ = eqn.params["dimension_numbers"]
-        a, b = (v.aval.shape for v in eqn.invars)
-        minor_pair = tuple(lhs) == (len(a) - 1,) and tuple(rhs) == (len(b) - 1,)
-        assert not (minor_pair and a[-1] == x.shape[0]), eqn
-    y, _ = jax.jvp(f, (x, kernel), (x, kernel))
-    np.testing.assert_allclose(y, jax.jit(f)(x, kernel), rtol=1e-5, atol=1e-5)
+def _taps(x, geom):
+    from jaxconv.ops._local_impl import pad_spatial, window_taps
+
+    return window_taps(pad_spatial(x, geom, 1), geom, 1)
+
+
+@pytest.mark.parametrize("spec", [((3, 5, 5, 2), 3, 1, 1, "VALID", 9),
+                                  ((2, 6, 5, 3), (3, 2), (1, 2), (2, 1), "SAME", 4),
+                                  ((2, 5, 5, 1), 3, 2, 1, "CIRCULAR", 3)],
+                         ids=["valid", "dilated-same", "strided-circular"])
+def test_patches_gradients_equal_plain_autodiff(spec):
+    # "patches" writes the terms of its derivative so that their transposes are fast products
+    # (jaxconv.ops._local_impl._derivative_terms); the gradients are the ones autodiff gives.
+    geom, x, kernel, kw = _case(spec)
+    g = randn(x.shape[0], *geom.out_spatial, kernel.shape[-1])
+    mine = lambda a, k: jnp.sum(g * jaxconv.locally_connected(  # noqa: E731
+        a, k, precision=HI, implementation="patches", **kw))
+    plain = lambda a, k: jnp.sum(g * _plain(a, k, geom))  # noqa: E731
+    for jit in (False, True):
+        wrap = jax.jit if jit else (lambda f: f)
+        got = wrap(jax.grad(mine, argnums=(0, 1)))(x, kernel)
+        want = jax.grad(plain, argnums=(0, 1))(x, kernel)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    # forward mode too: the tangent is the same sums
+    t = (randn(*x.shape), randn(*kernel.shape))
+    np.testing.assert_allclose(jax.jvp(mine, (x, kernel), t)[1], jax.jvp(plain, (x, kernel), t)[1],
+                               rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("input_gradient", [False, True])
+def test_the_patches_training_step_runs_every_product_in_ynnpack(input_gradient):
+    # The fast path, read from the compiled program: on a jaxlib whose XLA hands dots to
+    # YNNPACK, every product of the training step (forward, kernel gradient, input gradient)
+    # is a YNNPACK fusion. The kernel gradient of autodiff's own transpose was not (it ran as a
+    # loop of small products on one core), nor the input gradient without the barrier that
+    # keeps the output gradient positions-first.
+    from jaxconv.backend import xla_cpu
+
+    geom, x, kernel, kw = _case(((3, 5, 5, 2), 3, 1, 1, "VALID", 9))
+    loss = lambda k, a: jnp.sum(jaxconv.locally_connected(  # noqa: E731
+        a, k, implementation="patches", **kw) ** 2)
+    step = jax.jit(jax.grad(loss, argnums=(0, 1) if input_gradient else 0))
+    text = step.lower(kernel, x).compile().as_text()
+    if not xla_cpu.available("eigen-dot") or "__ynn_fusion" not in jax.jit(
+            lambda a, b: jnp.matmul(a, b)).lower(x[0, 0], kernel[0, 0, 0, 0]).compile().as_text():
+        pytest.skip("this jaxlib hands no products to YNNPACK")
+    assert text.count("__ynn_fusion") == text.count(" dot(") == 2 + input_gradient, text

@@ -262,11 +262,16 @@ def test_auto_cpu_library_is_decided_once_from_the_step(ds, monkeypatch):
         return chosen[-1]
 
     monkeypatch.setattr(xla_cpu, "library_for", spy)
-    run(ds, steps=2, eval_every=1)
-    list(train.fit(models.build("dense", hidden=8), ds, steps=1, batch_size=16))
+    fresh = models.build("conv", channels=(3,), hidden=0)  # nobody compiled these yet
+    kw = {"batch_size": 16, "learning_rate": 1e-2}
+    list(train.fit(fresh, ds, steps=2, eval_every=1, **kw))
+    list(train.fit(models.build("dense", channels=(3,), hidden=8), ds, steps=1, **kw))
     can_choose = xla_cpu.available("eigen-conv")
     # One decision per fit (evaluation reuses it): convolutions to Eigen, plain products stay.
     assert chosen == (["eigen-conv", "xla"] if can_choose else ["xla", "xla"])
+    # A second fit of the same model and recipe reuses the compiled step: no decision at all.
+    list(train.fit(fresh, ds, steps=2, eval_every=1, **kw))
+    assert len(chosen) == 2
     tx = optax.sgd(0.1)
     state = train.init_state(MODEL, tx, (8, 8, 1))
     step = train.make_train_step(MODEL, tx)  # "auto": decided on the first call's shapes

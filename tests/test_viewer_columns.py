@@ -111,6 +111,7 @@ def test_a_session_trains_a_registered_kind_as_a_column(toyconv, tmp_path):
     assert list(counts.models) == ["dense", "toyconv"]
     assert session.models["toyconv"].config.kind == "toyconv"
     assert counts.models["toyconv"].formulas[0].startswith("layer1: window * C * F")  # as conv's
+    session.startup.wait()
     assert list(session.rounds()) == [1]
     snapshot = session.snapshot()
     maps = snapshot.models["toyconv"]

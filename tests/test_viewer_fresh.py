@@ -35,6 +35,12 @@ def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
     assert drawn and drawn.start() < out.index(f"wrote {path}"), out
     written = json.loads(report.read_text())
     assert written["step"] == 3 and written["head"] == "flatten" and written["dataset"] == "digits"
+    # what the launch took, from process start: the window, each column's first step drawn
+    startup = written["startup"]
+    assert sorted(re.findall(r"first step of (\w+) drawn at \d+\.\d\d s", out)) == sorted(KINDS)
+    assert 0 < startup["window_s"] <= min(startup["first_step_s"].values())
+    assert list(startup["first_step_s"]) == list(KINDS)
+    assert set(startup["programs"]) == {"compiled", "loaded", "stored"}
     assert [m["kind"] for m in written["models"]] == list(KINDS)
     image = QImage(str(path))
     assert image.width() > 1000 and image.height() > 600

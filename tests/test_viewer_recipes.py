@@ -21,6 +21,7 @@ RECIPES = list(itertools.product(names.OPTIMIZERS, names.SCHEDULES))
 
 
 def _trains_two_rounds(session):
+    session.startup.wait()  # every step ready: the columns train in step from the first round
     rounds = session.rounds()
     assert [next(rounds), next(rounds)] == [1, 2]
     for kind in session.settings.columns:

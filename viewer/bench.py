@@ -4,9 +4,12 @@ Run ``QT_QPA_PLATFORM=offscreen python -m jaxconv_viewer.bench`` (add ``--rounds
 It prints, and writes as JSON with ``--json``:
 
 - ``first_step``: ``cold_s`` and ``cached_s``, wall seconds from launching ``jaxconv-viewer
-  --steps 1 --screenshot`` until it says the first trained step is drawn, in a fresh process
-  with an empty compilation cache, then with the cache that run filled; ``cold_exit_s`` and
-  ``cached_exit_s`` until it exited (the screenshot waits for the step's shift measures);
+  --steps 1 --screenshot`` until it says every column's first trained step is drawn, in a fresh
+  process with empty caches (compile cache, stored programs, parsed data), then with the caches
+  that launch filled; ``cold_exit_s`` and ``cached_exit_s`` until it exited (the screenshot waits
+  for the step's shift measures); ``cold_columns_s`` and ``cached_columns_s``: each column's
+  first step drawn (the columns start apart); medians of ``--launches`` launches each, and the
+  load average at each launch in ``loads``;
 - ``window_s``: seconds from process start until the window has been shown and painted;
 - ``latency_ms``: lateness of a 5 ms `QTimer` while the viewer trains (p50, p99, max): what a
   click or key press waits for at worst;
@@ -98,18 +101,22 @@ def viewer_chunk(window, rounds: int, late: list, gui_cpu: list, tick_ms: int = 
     return done / elapsed
 
 
-def first_step_seconds(cache_dir: str | None, dataset: str = "digits") -> tuple[float, float]:
+def first_step_seconds(cache_dir: str | None, dataset: str = "digits",
+                       data_dir: str | None = None) -> tuple[float, float, dict]:
     """Wall seconds of ``jaxconv-viewer --steps 1 --screenshot`` in a fresh process: from the
-    launch until it says the first trained step of all three models is drawn, and until it has
-    exited (after the screenshot, and the measures it waits for). ``cache_dir`` is the
-    compilation cache it uses (None: none)."""
+    launch until it says the first trained step of every column is drawn, until it has exited
+    (after the screenshot, and the measures it waits for), and column -> until that column's
+    first step was drawn. ``cache_dir`` is the compile cache it uses (None: none), ``data_dir``
+    its data cache (None: the user's)."""
     import subprocess
     import sys
     import tempfile
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            "JAXCONV_COMPILE_CACHE": cache_dir if cache_dir else "0"}
-    drawn = None
+    if data_dir is not None:
+        env["JAXCONV_DATA_DIR"] = data_dir
+    drawn, columns = None, {}
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         with subprocess.Popen([sys.executable, "-m", "jaxconv_viewer", "--dataset", dataset, "--steps",
@@ -118,11 +125,41 @@ def first_step_seconds(cache_dir: str | None, dataset: str = "digits") -> tuple[
             for line in run.stdout:
                 if drawn is None and " drawn after " in line:
                     drawn = time.perf_counter() - began
+                if "first step of " in line:  # "first step of dense drawn at 1.93 s"
+                    columns[line.split("first step of ", 1)[1].split()[0]] = (
+                        time.perf_counter() - began)
         exited = time.perf_counter() - began
         if run.returncode or drawn is None:
             raise RuntimeError(f"jaxconv-viewer --steps 1 --screenshot failed (status "
                                f"{run.returncode}) or never said its first step was drawn")
-        return drawn, exited
+        return drawn, exited, columns
+
+
+def launch_medians(launches: int, dataset: str) -> dict:
+    """``first_step`` of the module docstring: ``launches`` cold launches (each with empty
+    caches of its own) and as many cached ones (with the caches the first cold launch filled)."""
+    import statistics
+    import tempfile
+
+    runs: dict = {"cold": [], "cached": []}
+    loads = []
+    with tempfile.TemporaryDirectory() as keep:
+        for i in range(launches):
+            with tempfile.TemporaryDirectory() as tmp:  # empty: the launch compiles all
+                cache, data = (keep, os.path.join(keep, "data")) if i == 0 else (tmp, tmp)
+                loads.append(os.getloadavg()[0])
+                runs["cold"].append(first_step_seconds(cache, dataset, data))
+        for _ in range(launches):
+            loads.append(os.getloadavg()[0])
+            runs["cached"].append(first_step_seconds(keep, dataset, os.path.join(keep, "data")))
+    out: dict = {"launches": launches, "loads": loads}
+    for run, values in runs.items():
+        out[f"{run}_s"] = statistics.median(v[0] for v in values)
+        out[f"{run}_exit_s"] = statistics.median(v[1] for v in values)
+        kinds = {k for v in values for k in v[2]}
+        out[f"{run}_columns_s"] = {k: statistics.median(v[2].get(k, float("nan"))
+                                                        for v in values) for k in sorted(kinds)}
+    return out
 
 
 def draw_latency(window, strokes: int, *, running: bool) -> list:
@@ -160,7 +197,10 @@ def main(argv=None) -> int:
                              "8x8 digits through a wrapped 3x3 circular window)")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--no-first-step", dest="first_step", action="store_false",
-                        help="skip timing the launch to the first step (two fresh processes)")
+                        help="skip timing the launches to the first step (fresh processes)")
+    parser.add_argument("--launches", type=int, default=3,
+                        help="launches timed with empty caches, and as many with them filled "
+                             "(medians reported)")
     args = parser.parse_args(argv)
 
     from PyQt6.QtWidgets import QApplication
@@ -174,23 +214,21 @@ def main(argv=None) -> int:
     window.show()
     app.processEvents()
     window.repaint()
-    window_s = _process_age()
+    window_s = _process_age()  # (the report's startup entry has it for any run: --report)
     print(f"window shown {window_s:.2f} s after the process started", flush=True)
     window.close()
     app.processEvents()
     first_step = {}  # after window_s, which counts from this process's start
     if args.first_step:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as cache:  # empty: the first launch compiles all
-            for run in ("cold", "cached"):
-                drawn, exited = first_step_seconds(cache, args.dataset)
-                first_step.update({f"{run}_s": drawn, f"{run}_exit_s": exited})
-        print(f"time to first step drawn (jaxconv-viewer --steps 1 --screenshot): "
-              f"{first_step['cold_s']:.2f} s with an empty compilation cache, "
-              f"{first_step['cached_s']:.2f} s with it filled; the run exited after "
-              f"{first_step['cold_exit_s']:.2f} s and {first_step['cached_exit_s']:.2f} s",
-              flush=True)
+        first_step = launch_medians(args.launches, args.dataset)
+        columns = {run: ", ".join(f"{k} {v:.2f} s" for k, v in first_step[f"{run}_columns_s"].items())
+                   for run in ("cold", "cached")}
+        print(f"time to every column's first step drawn (jaxconv-viewer --steps 1 --screenshot), "
+              f"median of {args.launches} launches: {first_step['cold_s']:.2f} s with empty "
+              f"caches ({columns['cold']}), {first_step['cached_s']:.2f} s with them filled "
+              f"({columns['cached']}); the runs exited after {first_step['cold_exit_s']:.2f} s "
+              f"and {first_step['cached_exit_s']:.2f} s; load averages "
+              f"{', '.join(f'{v:.1f}' for v in first_step['loads'])}", flush=True)
 
     from jaxconv_viewer.session.session import Session
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
-from flax import nnx
 
 from jaxconv import shapes
 from jaxconv.ops.conv import dimension_numbers
 from jaxconv.validate import check_params_fit, int_rule, is_int
+
+if TYPE_CHECKING:  # flax.nnx loads with the NNX layers (0.3 s a linen-only start does without)
+    from flax import nnx
 
 
 def window(fn: str, kernel_size) -> tuple[int, ...]:
@@ -112,6 +115,8 @@ def groups(fn: str, value, in_features: int, out_features: int) -> int:
 
 
 def rngs(fn: str, value) -> nnx.Rngs:
+    from flax import nnx
+
     if not isinstance(value, nnx.Rngs):
         raise TypeError(f"{fn}: `rngs` must be an nnx.Rngs, e.g. nnx.Rngs(0), got rngs={value!r}.")
     return value

@@ -10,13 +10,14 @@ compute the same sums in different orders:
   with constant indices when the layer is not differentiated and a stack of strided slices when
   it is (see :func:`extract_patches`). Batch-minor makes each window tap a contiguous block
   copy; the (positions, N)-major layout made XLA's concatenation four times slower. Under
-  differentiation (a ``custom_jvp``) the products are positions-first, (positions, N, window *
-  C): the batch-minor step's kernel gradient contracts the minor axis of both operands, which
-  made training steps 1.2-1.7x slower on the CPU measured.
+  differentiation (a ``custom_jvp``) each term of the derivative is written so that its
+  transpose, the gradient, is a plain matrix product per position that jaxlib 0.10's YNNPACK
+  runs (:func:`_derivative_terms`); autodiff's own kernel gradient contracted the batch as the
+  middle axis of both operands and ran as a loop of small products on one core.
 - ``"taps"``: no patch matrix at all: the output is a sum of ``window * C`` shifted input slices,
   each multiplied by its kernel slice, one fused elementwise loop. With more than
-  ``TAPS_FEW_FEATURES`` features its derivative (a ``custom_jvp``) is a product per position over
-  positions-first patches (positions, N, window * C), because the derivative of the elementwise
+  ``TAPS_FEW_FEATURES`` features its derivative (a ``custom_jvp``) is the products per position of
+  ``"patches"``' derivative (:func:`_derivative_terms`), because the derivative of the elementwise
   form reduces over the batch and feature axes, which XLA on CPU does slowly (3.5x instead of
   2.2x Flax's training step at 1->32 @28x28). With few features those products are too small to
   pay and the elementwise form is differentiated as it is. When the windows tile the input, the
@@ -208,25 +209,87 @@ def _positions_first_patches(x, geom: shapes.Geometry):
     return patches.reshape(geom.num_positions, x.shape[0], -1)
 
 
-def _local_positions_first(x, kernel, geom: shapes.Geometry, precision):
-    """The layer as (N, window * C) x (window * C, F) per position; its gradients need no
-    transpose that makes the batch axis minor (4 ms of the 1->32 @28x28 step)."""
-    n, features = x.shape[0], kernel.shape[-1]
-    weights = kernel.reshape(geom.num_positions, -1, features)
-    y = _batched_dot(_positions_first_patches(x, geom), weights, precision)  # (P, N, F)
-    return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
-
-
 def _batched_dot(a, b, precision):
     """(P, M, K) x (P, K, N) -> (P, M, N)."""
     return lax.dot_general(a, b, (((2,), (1,)), ((0,), (0,))), precision=precision)
+
+
+def _per_position(kernel, geom: shapes.Geometry):
+    """The kernel (*out_spatial, *window, C, F) as one (window * C, F) matrix per position."""
+    return kernel.reshape(geom.num_positions, -1, kernel.shape[-1])
+
+
+def _over_patches(patches, kernel, geom: shapes.Geometry, precision):
+    """The layer from batch-minor patches (positions, window * C, N): one (F, window * C) x
+    (window * C, N) product per position; (N, *out_spatial, F)."""
+    n, features = patches.shape[-1], kernel.shape[-1]
+    # Held apart from the product: folded into it, the transpose makes a product that contracts
+    # the major axis of its left operand, which jaxlib 0.10's YNNPACK does not take.
+    weights = lax.optimization_barrier(jnp.swapaxes(_per_position(kernel, geom), 1, 2))
+    y = _batched_dot(weights, patches, precision)  # (P, F, N)
+    return jnp.moveaxis(y, -1, 0).reshape(n, *geom.out_spatial, features)
+
+
+def _over_positions_first(x, kernel, geom: shapes.Geometry, precision):
+    """The layer as one (N, window * C) x (window * C, F) product per position over
+    positions-first patches (positions, N, window * C); (N, *out_spatial, F)."""
+    n, features = x.shape[0], kernel.shape[-1]
+    y = _batched_dot(_positions_first_patches(x, geom), _per_position(kernel, geom), precision)
+    # Transposed, the barrier keeps the output gradient positions-first (P, N, F) for its
+    # product with the kernel; without it XLA reads it in the forward pass's (P, F, N) order
+    # and contracts the features as a major axis, which YNNPACK does not take.
+    y = lax.optimization_barrier(y)
+    return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
+
+
+def _kernel_term(patches, dkernel, geom: shapes.Geometry, precision):
+    """The layer with weights ``dkernel`` over batch-minor ``patches`` (positions, window * C,
+    N), as one (N, window * C) x (window * C, F) product per position; (N, *out_spatial, F).
+
+    Written for its transpose, the kernel gradient: one (window * C, N) x (N, F) product per
+    position, a plain matrix product YNNPACK runs. (Here the forward product contracts the
+    patches' middle axis, which only forward-mode differentiation ever computes.)
+    """
+    n, features = patches.shape[-1], dkernel.shape[-1]
+    y = lax.dot_general(patches, _per_position(dkernel, geom), (((1,), (1,)), ((0,), (0,))),
+                        precision=precision)  # (P, N, F)
+    # Transposed, the barrier materialises the output gradient positions-first (P, N, F),
+    # the right operand's layout of that product.
+    y = lax.optimization_barrier(y)
+    return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
+
+
+def _derivative_terms(x, kernel, dx, dkernel, geom: shapes.Geometry, precision, patches=None):
+    """The tangent of the layer, ``layer(dx, kernel) + layer(x, dkernel)``, each term written so
+    that its transpose (the gradient reverse mode makes of it) is a product YNNPACK runs:
+
+    - the kernel's term (:func:`_kernel_term`): the kernel gradient is one (window * C, N) x
+      (N, F) product per position. Autodiff of the forward product contracted the batch as the
+      middle axis of both operands, which jaxlib 0.10 runs as a loop of small products on one
+      core;
+    - the input's term over positions-first patches (:func:`_over_positions_first`): its
+      transpose is one (N, F) x (F, window * C) product per position, then the sum of the
+      patches' shifted slices.
+
+    On the 2-core machine of docs/performance.md the 32->64 @14x14 training step took 3.5x the
+    CPU time of a GEMM of its FLOPs before, 2.2x with these terms. A symbolic zero tangent adds
+    nothing. ``patches``: ``x``'s batch-minor patches, if made.
+    """
+    terms = []
+    if not isinstance(dx, SymbolicZero):
+        terms.append(_over_positions_first(dx, kernel, geom, precision))
+    if not isinstance(dkernel, SymbolicZero):
+        patches = extract_patches(x, geom) if patches is None else patches
+        terms.append(_kernel_term(patches, dkernel, geom, precision))
+    return terms
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def local_patches(x, kernel, geom: shapes.Geometry, precision=None):
     """``"patches"``: one (F, window * C) x (window * C, N) product per output position.
 
-    Differentiated, the products are positions-first instead (:func:`_local_patches_jvp`).
+    Differentiated, each term of the derivative is a product whose transpose YNNPACK runs
+    (:func:`_derivative_terms`).
     """
     n, features = x.shape[0], kernel.shape[-1]
     patches = extract_patches(x, geom)
@@ -237,20 +300,13 @@ def local_patches(x, kernel, geom: shapes.Geometry, precision=None):
 
 @functools.partial(local_patches.defjvp, symbolic_zeros=True)
 def _local_patches_jvp(geom, precision, primals, tangents):
-    # Under differentiation the batch-minor products' kernel gradient contracts the batch, the
-    # minor axis of both operands, which XLA on the CPU runs about 2x slower than the other
-    # products; with positions-first patches (positions, N, window * C) every product of the
-    # step contracts a major and a minor axis: training steps 0.60-0.82x the time (32->64 @14x14
-    # VALID and SAME, 16->32 @14x14, 64->64 @8x8, 4->16 @28x28, 64->128 @7x7; same sums in the
-    # same order). Bilinear: d(x * w) = dx * w + x * dw.
+    # Bilinear: d(x * w) = dx * w + x * dw; the patches are made once (one gather: x is not
+    # differentiated here) for the output and the kernel's term.
     x, kernel = primals
     dx, dkernel = tangents
-    y = _local_positions_first(x, kernel, geom, precision)
-    terms = []
-    if not isinstance(dx, SymbolicZero):
-        terms.append(_local_positions_first(dx, kernel, geom, precision))
-    if not isinstance(dkernel, SymbolicZero):
-        terms.append(_local_positions_first(x, dkernel, geom, precision))
+    patches = extract_patches(x, geom)
+    y = _over_patches(patches, kernel, geom, precision)
+    terms = _derivative_terms(x, kernel, dx, dkernel, geom, precision, patches)
     if not terms:
         return y, jnp.zeros_like(y)
     return y, functools.reduce(jnp.add, terms).astype(y.dtype)
@@ -291,16 +347,15 @@ def _local_taps_jvp(geom, precision, primals, tangents):
     taps = kernel.shape[-1] <= TAPS_FEW_FEATURES or patch_free()
 
     def term(a, k):
-        if tiles_exactly(geom):
-            return local_reshape(a, k, geom)
-        if taps:
-            return _taps_sum(a, k, geom)
-        return _local_positions_first(a, k, geom, precision)
+        return local_reshape(a, k, geom) if tiles_exactly(geom) else _taps_sum(a, k, geom)
     terms = []
-    if not isinstance(dx, SymbolicZero):
-        terms.append(term(dx, kernel))
-    if not isinstance(dkernel, SymbolicZero):
-        terms.append(term(x, dkernel))
+    if tiles_exactly(geom) or taps:
+        if not isinstance(dx, SymbolicZero):
+            terms.append(term(dx, kernel))
+        if not isinstance(dkernel, SymbolicZero):
+            terms.append(term(x, dkernel))
+    else:  # products per position, whose transposes are the fast ones (as "patches")
+        terms = _derivative_terms(x, kernel, dx, dkernel, geom, precision)
     if not terms:
         return y, jnp.zeros_like(y)
     return y, functools.reduce(jnp.add, terms).astype(y.dtype)

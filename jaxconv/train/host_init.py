@@ -157,7 +157,8 @@ def init_params(model, input_shape, seed: int = 0, tx=None):
     leaves = []
     for path, init, shape, dtype in plan:
         rng = np.random.default_rng([int(seed), zlib.crc32(path.encode())])
-        leaves.append(jnp.asarray(init.host(rng, shape, dtype)))
+        # device_put, not jnp.asarray: that compiles a program (jit(stage)) per parameter shape.
+        leaves.append(jax.device_put(np.asarray(init.host(rng, shape, dtype))))
     variables = jax.tree.unflatten(jax.tree.structure(abstract), leaves)
     return variables["params"]
 

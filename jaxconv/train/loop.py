@@ -24,11 +24,11 @@ import jax
 import numpy as np
 from flax import linen as nn
 
-from jaxconv.analysis.summaries import summary
 from jaxconv.backend import xla_cpu
+from jaxconv.backend.programs import Program
 from jaxconv.config import TrainConfig, replace_fields
 from jaxconv.data import batches
-from jaxconv.train import host_init, preflight, sharding
+from jaxconv.train import preflight, programs, sharding
 from jaxconv.train.dispatch import Chunks, make_multi_step
 from jaxconv.train.guard import DivergenceError, Guard
 from jaxconv.train.optim import make_tx
@@ -39,7 +39,6 @@ from jaxconv.train.state import (
     init_state,
     make_train_step,
     train_update,
-    tree_norm,
 )
 
 __all__ = ["StepResult", "fit"]
@@ -150,7 +149,7 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
     classes = preflight.output_classes(model, input_shape)
     preflight.check_labels("fit", classes, {"y_train": dataset.y_train, "y_test": dataset.y_test},
                            where=f"dataset {getattr(dataset, 'name', '')!r}: ")
-    table = summary(model, input_shape, batch_size=cfg.batch_size)  # abstract: nothing allocated
+    table = preflight.table(model, input_shape, cfg.batch_size)  # abstract: nothing allocated
     preflight.check_step_fits("fit", preflight.step_memory(model, tx, input_shape,
                                                            cfg.batch_size, table), cfg.batch_size)
     slow = preflight.compile_warning(table)
@@ -160,53 +159,72 @@ def fit(model, dataset, config: TrainConfig | None = None, *, state: TrainState 
         state = init_state(model, tx, input_shape, seed=cfg.seed)
     elif not isinstance(state, TrainState):
         raise TypeError(f"fit: `state` must be a TrainState or None, got {type(state).__name__}.")
+    # "auto" is decided once, from the step's program, and the evaluation and the multi-step
+    # loop compile alike: when the step is compiled (or read from the store with the program).
     library = cfg.cpu_library
-    if library == "auto":  # once, from the step's program, so every step compiles alike
-        x = jax.ShapeDtypeStruct((cfg.batch_size, *np.shape(dataset.x_train)[1:]), np.float32)
-        y = jax.ShapeDtypeStruct((cfg.batch_size,), np.int32)
-        # Traced as make_train_step's jit traces it (the same function and static arguments):
-        # jax reuses this trace when the step compiles, so the model is traced once for both.
+    if mesh is not None and library == "auto":
+        batch = programs.abstract_batch(cfg, input_shape)
         library = xla_cpu.library_for(jax.make_jaxpr(train_update, static_argnums=(0, 1, 2))(
-            model, tx, compute_dtype, state, x, y))
-    jit = functools.partial(xla_cpu.jit, library=library)
-    train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh, jit=jit)
+            model, tx, compute_dtype, state, *batch))
+    train_step = make_train_step(model, tx, compute_dtype=compute_dtype, mesh=mesh,
+                                 library=library)
     if mesh is not None:
         state = sharding.replicate(state, mesh)
     chance = math.log(classes)  # a loss above a uniform guess's is never noise
-    return _run(model, tx, dataset, state, train_step, cfg, compute_dtype, mesh, jit, chance)
+    return _run(model, tx, dataset, state, train_step, cfg, compute_dtype, mesh, library, chance)
 
 
-@functools.cache
-def _start_norm():
-    """The starting parameter norm's program: one per model, run once per ``fit``, so compiled
-    without XLA's backend optimisation (as `init_state`'s). Eagerly, the norm is a program per
-    operation and parameter (about 110 small compiles, 4.8 s of a cold viewer start on the
-    2-core machine); optimised, 0.45-0.73 s per model there (load 5-6)."""
-    return host_init.one_off_jit(tree_norm)
+def _library(train_step, library: str, model, tx, compute_dtype, state, x, y) -> str:
+    """The CPU library the step was compiled for (``library`` unless it is ``"auto"``): the
+    step's own choice once it is compiled, else read from a trace of it."""
+    if library != "auto":
+        return library
+    if isinstance(train_step, Program) and train_step.how is not None:
+        return train_step.library()
+    return xla_cpu.library_for(jax.make_jaxpr(train_update, static_argnums=(0, 1, 2))(
+        model, tx, compute_dtype, state, x, y))
 
 
-def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, jit,
+def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype, mesh, library,
          chance):
     start = int(sharding.to_host(state.step))
-    norm = float(sharding.to_host(_start_norm()(state.params)))
+    norm = float(sharding.to_host(programs.start_norm_program()(state.params)))
     guard = Guard((start, state), norm, loss_ratio=cfg.guard_loss_ratio,
                   norm_growth=cfg.guard_norm_growth, chance_loss=chance)
     stream = batches(dataset.x_train, dataset.y_train, cfg.batch_size, seed=cfg.seed)
     stream = itertools.islice(stream, start, None)  # a resumed run continues the same stream
     began = time.perf_counter()
     chunks = Chunks(cfg, mesh, dataset)
-    multi = None if chunks.capacity == 1 else make_multi_step(
-        train_update, jit, (model, tx, compute_dtype))
+    made = {}  # the step's library, and the programs that follow it, once the step is compiled
+
+    def follow(state, x, y):
+        if not made:
+            made["library"] = _library(train_step, library, model, tx, compute_dtype, state, x, y)
+        return made["library"]
+
+    def multi(state, xs, ys, n):
+        if "multi" not in made:
+            chosen = follow(state, xs[0], ys[0])
+            made["multi"] = (programs.loop_program(model, tx, compute_dtype, chosen)
+                             if mesh is None else make_multi_step(
+                train_update, functools.partial(xla_cpu.jit, library=chosen),
+                (model, tx, compute_dtype)))
+        if mesh is None:
+            return made["multi"](state, xs, ys, np.int32(n))
+        return made["multi"](state, xs, ys, n)
+
     def launch(step, state):
         """Dispatches the steps after ``step`` (jax runs them while the host goes on)."""
         n = chunks.next_count(step)
         pairs = [(x, y.astype(np.int32)) for x, y in itertools.islice(stream, n)]
-        loop, dispatched = multi is not None and chunks.uses_loop(n), time.perf_counter()
+        loop, dispatched = chunks.capacity > 1 and chunks.uses_loop(n), time.perf_counter()
         if not loop:
             x, y = pairs[0]
             if mesh is not None:
                 x, y = sharding.shard_batch(x, mesh), sharding.shard_batch(y, mesh)
-            return _Launch(step, state, pairs, loop, dispatched, *train_step(state, x, y))
+            out = train_step(state, x, y)
+            follow(state, x, y)
+            return _Launch(step, state, pairs, loop, dispatched, *out)
         return _Launch(step, state, pairs, loop, dispatched,
                        *multi(state, *chunks.stage(pairs), n))
 
@@ -221,6 +239,8 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
             ahead = launch(step + n, new_state)
         if done.loop:
             metrics = jax.device_get(done.metrics)
+        elif mesh is None:  # np.asarray per scalar: 25 us for the four, jax.device_get 100 us
+            metrics = {k: np.asarray(v)[None] for k, v in done.metrics.items()}
         else:
             metrics = {k: np.asarray(v)[None] for k, v in sharding.to_host(done.metrics).items()}
         chunks.measured(n, time.perf_counter() - done.dispatched, done.loop)
@@ -239,7 +259,7 @@ def _run(model, tx, dataset, state, train_step, cfg: TrainConfig, compute_dtype,
                 test_loss, test_accuracy = evaluate(model, new_state.params, dataset.x_test,
                                                     dataset.y_test, cfg.eval_batch_size,
                                                     compute_dtype=compute_dtype, mesh=mesh,
-                                                    jit=jit)
+                                                    library=made["library"])
             yield StepResult(step=step, loss=float(metrics["loss"][i]),
                              accuracy=float(metrics["accuracy"][i]),
                              state=new_state if last else None,

@@ -9,6 +9,7 @@ schedule by name.
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import optax
@@ -17,7 +18,10 @@ from jaxconv.config import TrainConfig
 from jaxconv.names import OPTIMIZERS, SCHEDULES
 from jaxconv.validate import check_choice, check_float, check_int
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer", "make_tx"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "make_optimizer", "make_tx", "recipe"]
+
+# id(transform) -> (transform, the settings make_tx made it from), newest last, bounded.
+_RECIPES: collections.OrderedDict = collections.OrderedDict()
 
 
 def make_tx(config: TrainConfig) -> optax.GradientTransformation:
@@ -47,11 +51,32 @@ def make_tx(config: TrainConfig) -> optax.GradientTransformation:
     if not isinstance(config, TrainConfig):
         raise TypeError(f"make_tx: `config` must be a TrainConfig, got {type(config).__name__}.")
     tx = config.optimizer
-    if isinstance(tx, str):
-        # A constant rate has no horizon: keyed on 1, every run length shares one transform.
-        horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
-        tx = _named_tx(tx, config.learning_rate, config.schedule, horizon)
-    return tx if config.clip_norm is None else _clipped(tx, config.clip_norm)
+    if not isinstance(tx, str):
+        return tx if config.clip_norm is None else _clipped(tx, config.clip_norm)
+    # A constant rate has no horizon: keyed on 1, every run length shares one transform.
+    horizon = 1 if config.schedule == "constant" else max(config.steps, 1)
+    made = (tx, float(config.learning_rate), config.schedule, horizon, config.clip_norm)
+    tx = _named_tx(*made[:4])
+    tx = tx if config.clip_norm is None else _clipped(tx, config.clip_norm)
+    _RECIPES[id(tx)] = (tx, made)
+    _RECIPES.move_to_end(id(tx))
+    while len(_RECIPES) > 256:
+        _RECIPES.popitem(last=False)
+    return tx
+
+
+def recipe(tx) -> tuple | None:
+    """The settings :func:`make_tx` made ``tx`` from (optimiser name, learning rate, schedule,
+    schedule horizon, clip norm), or None for a transform it did not make from named settings.
+    Two transforms with the same recipe compute the same updates: a compiled training step is
+    keyed on it (:mod:`jaxconv.train.programs`).
+
+    Example:
+        >>> recipe(make_tx(TrainConfig(learning_rate=0.01)))
+        ('adam', 0.01, 'constant', 1, None)
+    """
+    found = _RECIPES.get(id(tx))
+    return found[1] if found is not None and found[0] is tx else None
 
 
 @functools.lru_cache(maxsize=32)

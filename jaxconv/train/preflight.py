@@ -25,8 +25,8 @@ import numpy as np
 from jaxconv import kinds, validate
 from jaxconv.validate import human_bytes
 
-__all__ = ["LongCompileWarning", "StepMemory", "check_labels", "check_step_fits", "compile_warning", "output_classes",
-           "step_memory"]
+__all__ = ["LongCompileWarning", "StepMemory", "check_labels", "check_step_fits",
+           "compile_warning", "output_classes", "step_memory", "table"]
 
 
 def output_classes(model, input_shape: tuple[int, ...]) -> int:
@@ -38,6 +38,27 @@ def output_classes(model, input_shape: tuple[int, ...]) -> int:
     """
     out, _ = _abstract_init(model, tuple(input_shape))
     return int(out.shape[-1])
+
+
+def table(model, input_shape, batch_size: int = 1):
+    """:func:`jaxconv.summary` of ``model`` at ``batch_size``, traced once per model, input shape
+    and batch size in a process (``fit`` and the viewer both ask; each trace of a model costs
+    0.1-0.2 s of a start on the 2-core machine)."""
+    from jaxconv.analysis.summaries import summary
+
+    key = (tuple(int(d) for d in input_shape), int(batch_size))
+    try:
+        hash(model)
+    except TypeError:  # a module with unhashable fields: traced each time
+        return summary(model, key[0], batch_size=key[1])
+    return _cached_table(model, *key)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_table(model, input_shape, batch_size):
+    from jaxconv.analysis.summaries import summary
+
+    return summary(model, input_shape, batch_size=batch_size)
 
 
 def _abstract_init(model, input_shape: tuple[int, ...]):

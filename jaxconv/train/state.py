@@ -17,10 +17,12 @@ import numpy as np
 import optax
 
 from jaxconv.backend import xla_cpu
+from jaxconv.backend.programs import Program
 from jaxconv.config import compute_dtype_name
 from jaxconv.names import COMPUTE_DTYPES
 from jaxconv.train import host_init, sharding
 from jaxconv.train.guard import NonFiniteError
+from jaxconv.train.optim import recipe
 from jaxconv.validate import check_int, check_shape
 
 __all__ = ["NonFiniteError", "TrainState", "canonical_dtype", "evaluate", "init_state",
@@ -94,10 +96,13 @@ def _state_at_zero(tx, params):
     return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
 
 
-@functools.lru_cache(maxsize=32)
-def _start(tx):
-    """The state at step 0 around given parameters; a one-off program per optimiser."""
-    return host_init.one_off_jit(functools.partial(_state_at_zero, tx))
+def _start(tx) -> Program:
+    """The state at step 0 around given parameters; a one-off program per optimiser (stored
+    when ``tx`` came from :func:`jaxconv.train.make_tx`)."""
+    made = recipe(tx)
+    return Program(_state_at_zero, (tx,), name="start_state",
+                   key=None if made is None else f"tx{made!r}", library="xla",
+                   options=host_init.one_off_options())
 
 
 def loss_fn(model, params, x, y, compute_dtype=None):
@@ -145,9 +150,9 @@ class _Bound:
         return functools.partial(getattr(self._compiled, name), *self._static)
 
 
-def _compile_hook(fn: str, jit):
+def _compile_hook(fn: str, jit, library: str = "auto"):
     if jit is None:
-        return xla_cpu.jit
+        return functools.partial(xla_cpu.jit, library=library)
     if not callable(jit):
         raise TypeError(f"{fn}: `jit` must be a function like jax.jit, got "
                         f"{type(jit).__name__}.")
@@ -155,7 +160,7 @@ def _compile_hook(fn: str, jit):
 
 
 def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=None, mesh=None,
-                    jit=None):
+                    jit=None, library: str = "auto"):
     """One compiled update: ``step(state, x, y) -> (state, metrics, grads)``.
 
     ``metrics`` holds the batch ``loss``, ``accuracy``, ``finite`` and the new parameters'
@@ -174,13 +179,21 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
         tx: the optax optimiser.
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh to split each batch over, or None.
-        jit: the compile hook, called as ``jit(fn, static_argnums=..., **shardings)``; default
-            :func:`jaxconv.backend.xla_cpu.jit` (the CPU library ``"auto"`` picks from the step's
-            program). ``functools.partial(xla_cpu.jit, library="eigen")`` picks one; ``jax.jit``
-            compiles as plain JAX does. Hold the step to reuse it.
+        jit: the compile hook, called as ``jit(fn, static_argnums=..., **shardings)``, e.g.
+            ``jax.jit``, which compiles as plain JAX does. Default: a
+            :class:`jaxconv.backend.programs.Program` (stored and loaded by later launches when a
+            store is in use, see :mod:`jaxconv.train.programs`), or with a ``mesh``
+            :func:`jaxconv.backend.xla_cpu.jit`; both compile for ``library``.
+        library: the CPU library of the default compile (:mod:`jaxconv.backend.xla_cpu`):
+            ``"auto"`` is decided from the step's program on its first call.
     """
     compute_dtype = canonical_dtype("make_train_step", compute_dtype)
-    jit = _compile_hook("make_train_step", jit)
+    xla_cpu.check_library("make_train_step", library)
+    if jit is None and mesh is None:
+        from jaxconv.train.programs import step_program
+
+        return step_program(model, tx, compute_dtype, library)
+    jit = _compile_hook("make_train_step", jit, library)
     shardings = {}
     if mesh is not None:
         repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
@@ -230,7 +243,7 @@ def _eval_body(model, compute_dtype, params, x, y, weight):
 
 
 def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, mesh=None,
-             jit=None):
+             jit=None, library: str = "auto"):
     """Mean loss and accuracy over a whole set, in fixed-size batches (one compilation).
 
     Args:
@@ -242,8 +255,10 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
             mesh it is rounded up to a multiple of the device count.
         compute_dtype: as in :func:`loss_fn`.
         mesh: a data mesh (see :mod:`jaxconv.train.sharding`) to split each batch over.
-        jit: the compile hook of the forward pass, as in :func:`make_train_step`; default
-            :func:`jaxconv.backend.xla_cpu.jit` (``"auto"``, from the forward pass's program).
+        jit: the compile hook of the forward pass, as in :func:`make_train_step`; default a
+            stored :class:`~jaxconv.backend.programs.Program` compiled for ``library``.
+        library: the CPU library of the default compile (``"auto"``: from the forward pass's
+            program; ``fit`` passes its training step's).
 
     Returns:
         ``(loss, accuracy)`` as Python floats.
@@ -261,11 +276,17 @@ def evaluate(model, params, x, y, batch_size: int = 256, *, compute_dtype=None, 
                          f"(N,), got shapes {x.shape} and {y.shape}.")
     batch_size = check_int("evaluate", "batch_size", batch_size)
     compute_dtype = canonical_dtype("evaluate", compute_dtype)
-    jit = _compile_hook("evaluate", jit)
+    xla_cpu.check_library("evaluate", library)
     devices = 1 if mesh is None else mesh.size
     # Never pad past the set itself; with a mesh, every batch must split evenly over the devices.
     batch_size = min(-(-batch_size // devices), -(-len(x) // devices)) * devices
-    eval_batch = _Bound(jit(_eval_body, static_argnums=(0, 1)), (model, compute_dtype))
+    if jit is None and mesh is None:
+        from jaxconv.train.programs import eval_program
+
+        eval_batch = eval_program(model, compute_dtype, library)
+    else:
+        eval_batch = _Bound(_compile_hook("evaluate", jit, library)(
+            _eval_body, static_argnums=(0, 1)), (model, compute_dtype))
     total_loss, total_correct, outside = 0.0, 0.0, False
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size].astype(np.int32)

@@ -78,20 +78,25 @@ class StatusLine(QLabel):
             self._shown_seconds = seconds
             self.show_status(self._notice_text(seconds))
 
-    def state(self, running: bool, step: int, trained: bool):
+    def state(self, running: bool, step: int, trained: bool, compiling=()):
         """The state line, unless an error is up, or a notice whose compile has not ended.
 
         Args:
             running: training runs.
             step: the last step.
             trained: a trained step (step >= 1) has been drawn, so every compile has ended.
+            compiling: the columns whose step still compiles (the others already train).
         """
         if self._notice is not None:
             if not trained:
                 return
             self._notice = None
         if not self.error:
-            self.show_status(tr("running" if running else "paused", step=step))
+            text = tr("running" if running else "paused", step=step)
+            if compiling:
+                kinds = ", ".join(kind_label(kind, short=True) for kind in compiling)
+                text = tr("still_compiling", text=text, kinds=kinds)
+            self.show_status(text)
 
     def retranslate(self):
         """The notice in the current language (the state line is redrawn by `state`)."""

@@ -243,7 +243,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
     # Status, language, files.
     def _status_for(self, running, step):
         trained = self.snapshot is not None and self.snapshot.step > 0
-        self.status.state(running, step, trained)
+        self.status.state(running, step, trained, getattr(self.snapshot, "compiling", ()))
 
     def show_status(self, text):
         """Shows ``text`` in the status bar (replacing an error)."""

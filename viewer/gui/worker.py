@@ -10,7 +10,8 @@ The job is any object with three methods, all called on the worker's thread:
 - ``measure()`` (optional): the accuracy-against-shift and equivariance measures, run every
   ``measure_every_s`` seconds while training (or less often: never more than a fifth of the time
   goes to it) and after every paused step; emitted as `measured`. A paused start measures at
-  once, unless the job's ``measures_untrained`` (optional, default True) is False.
+  once, unless the job's ``measures_untrained`` (optional, default True) is False; never while
+  the job's ``compiling()`` (optional) names a model whose step is not ready yet.
 - any other method named in `TrainWorker.request` (the viewer's ``save``, ``export_metrics``):
   whatever reads or writes the training state runs here, between steps, never beside one.
 
@@ -159,7 +160,7 @@ class TrainWorker(QObject):
                 if self._requests:
                     return "request", self._requests.pop(0)
                 step, at, took = self._measured
-                if self._measures and step != self.step and (
+                if self._measures and step != self.step and not self._compiling() and (
                         not self._running
                         or time.monotonic() - at >= max(self._measure_every_s, 4 * took)):
                     return "measure", None
@@ -176,6 +177,12 @@ class TrainWorker(QObject):
                 self._report(False)  # every pause is reported, whatever it interrupted
                 self._cond.wait()
             return "stop", None
+
+    def _compiling(self) -> bool:
+        """Whether some model's step still compiles (the job's optional ``compiling()``): its
+        measures wait, so that measuring never holds back a model that could start training."""
+        compiling = getattr(self.job, "compiling", None)
+        return bool(compiling()) if callable(compiling) else False
 
     def _report(self, running: bool):
         """Emits `state_changed` when running starts or stops, or the paused step moves."""

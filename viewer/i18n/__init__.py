@@ -148,6 +148,8 @@ TEXT: dict[str, dict[str, str]] = {
     "compiling_for": {"en": "Compiling for {seconds} s.", "zh_CN": "已编译 {seconds} 秒。"},
     "running": {"en": "Training — step {step}", "zh_CN": "训练中 — 第 {step} 步"},
     "paused": {"en": "Paused at step {step}", "zh_CN": "已暂停于第 {step} 步"},
+    "still_compiling": {"en": "{text} · still compiling: {kinds}; each starts when ready",
+                        "zh_CN": "{text} · 正在编译：{kinds}；编译后开始训练"},
     "not_number": {"en": "{field}: “{text}” is not a number; nothing was changed.",
                    "zh_CN": "{field}：“{text}”不是数字；未作任何更改。"},
     "not_int": {"en": "{field}: “{text}” must be a whole number from {low} to {high}; nothing was changed.",

@@ -57,17 +57,20 @@ def take_snapshot(session, probe=None) -> Snapshot:
                      session.feature_fns[kind](states[kind].params, image[None]))
               for kind in columns}
     host = jax.device_get(device)  # one transfer for everything drawn
-    later = {kind for kind in columns if probe.unit is not None
-             and session.models[kind] not in session.fields_asked}
+    # While a model's step still compiles, no fields at all: their programs would compile on
+    # this thread and hold back every model's training (they come once all models train).
+    waiting = bool(session.compiling())
+    later = set() if waiting else {kind for kind in columns if probe.unit is not None
+                                   and session.models[kind] not in session.fields_asked}
     session.fields_asked.update(session.models[kind] for kind in later)
     dial = dial_column(columns)
-    maps = {kind: layer_maps(session, kind, *host[kind], fields=None if kind in later
+    maps = {kind: layer_maps(session, kind, *host[kind], fields=None if waiting or kind in later
                              else unit_fields(session, kind, image, probe),
                              similarity=filter_similarity(host[kind][0]) if kind == dial else None)
             for kind in columns}
     return Snapshot(session.step, maps, {k: session.history[k].view() for k in columns}, image,
                     None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test),
-                    pending=bool(later))
+                    pending=bool(later), compiling=session.compiling())
 
 
 def unit_fields(session, kind, image, probe):

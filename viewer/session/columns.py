@@ -96,9 +96,7 @@ def head_line(config, input_shape) -> str:
 
 def build_column(session, column: str, tx) -> Column:
     """Builds, counts and initialises column ``column`` of ``session`` from its settings."""
-    import jax
-
-    from jaxconv import models, summary, train
+    from jaxconv import models, train
 
     s, shape = session.settings, session.dataset.input_shape
     fields = s.model_fields(session.dataset.num_classes)
@@ -106,16 +104,27 @@ def build_column(session, column: str, tx) -> Column:
     if kinds.get(kind).needs_regions:
         fields["regions"] = shown_regions(s, shape)
     model = models.build(kind, **fields)
-    table = summary(model, shape)
+    table = train.preflight.table(model, shape, s.train.batch_size)  # as fit traces it: once
     state = train.init_state(model, tx, shape, seed=s.train.seed)
     formulas = [f"{r.name}: {r.formula}" for r in table.rows]
     spatial = sum(r.name.startswith("layer") for r in table.rows)
     formulas.insert(spatial, head_line(model.config, shape))
     counts = ModelCounts(table.total_params, table.total_weights, table.total_biases,
                          table.total_param_bytes, tuple(formulas))
-    features = jax.jit(  # a dict: its keys are static, unlike a list's names
-        lambda params, x, model=model: dict(models.activations(model, params, x)))
+    from jaxconv.backend.programs import Program
+    from jaxconv.train.programs import describe
+
+    features = Program(_features, (model,), name="viewer_features", key=describe(model),
+                       library="xla", packages=("jaxconv", "jaxconv_viewer"))
     return Column(model, state, counts, features, train.preflight.compile_warning(table))
+
+
+def _features(model, params, x) -> dict:
+    """``{layer: activation}`` of ``model`` on ``x`` (a dict: its keys are static under jit,
+    unlike a list's names)."""
+    from jaxconv import models
+
+    return dict(models.activations(model, params, x))
 
 
 def set_regions(session, regions) -> ModelCounts:

@@ -64,6 +64,21 @@ class ProbeResult:
                 np.array([p[1] for p in pairs], np.float32))
 
 
+def _accuracy(model, shifts, mode, params, x, y, where):
+    from jaxconv.analysis import probes
+
+    logits = lambda x: model.apply({"params": params}, x)  # noqa: E731
+    return probes.shift_accuracy(logits, x, y, shifts, mode=mode, where=where)
+
+
+def _equivariance(model, mode, params, x):
+    from jaxconv import models
+    from jaxconv.analysis import probes
+
+    features = lambda x: dict(models.activations(model, params, x))  # noqa: E731
+    return probes.equivariance(features, x, mode=mode)
+
+
 class Prober:
     """Compiled shift-accuracy and equivariance measures of each kind's model.
 
@@ -89,23 +104,25 @@ class Prober:
 
     def set_model(self, kind: str, model) -> None:
         """Measures ``model`` as kind ``kind`` from now on (the sharing dial rebuilt its column)."""
-        import jax
-
-        from jaxconv import models as jmodels
-        from jaxconv.analysis import probes
+        from jaxconv.backend.programs import Program
+        from jaxconv.train.programs import describe
 
         mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
+        key, shifts = describe(model), tuple(tuple(int(v) for v in s) for s in self.shifts)
+        where = ("jaxconv", "jaxconv_viewer")
+        self._accuracy[kind] = Program(
+            _accuracy, (model, shifts, mode), name="viewer_accuracy", library="xla",
+            key=None if key is None else f"{key}|{shifts}|{mode}", packages=where)
+        self._equivariance[kind] = Program(
+            _equivariance, (model, mode), name="viewer_equivariance", library="xla",
+            key=None if key is None else f"{key}|{mode}", packages=where)
 
-        def accuracy(params, x, y, where):
-            logits = lambda x: model.apply({"params": params}, x)  # noqa: E731
-            return probes.shift_accuracy(logits, x, y, self.shifts, mode=mode, where=where)
-
-        def equivariance(params, x):
-            features = lambda x: dict(jmodels.activations(model, params, x))  # noqa: E731
-            return probes.equivariance(features, x, mode=mode)
-
-        self._accuracy[kind] = jax.jit(accuracy)
-        self._equivariance[kind] = jax.jit(equivariance)
+    def prepare(self, kind: str, params) -> None:
+        """Gets column ``kind``'s measures ready (compiled or loaded) for parameters shaped like
+        ``params``, without running them (`jaxconv_viewer.session.startup`)."""
+        where = np.ones(len(self._y), bool)
+        self._accuracy[kind].prepare(params, self._x, self._y, where)
+        self._equivariance[kind].prepare(params, self._eq_x)
 
     def measure(self, params: dict, step: int) -> ProbeResult:
         """Both measures of every kind on the fixed subset; ``params``: kind -> parameters."""

@@ -69,6 +69,9 @@ class Session:
         self.models, self.states, self.grads, self.feature_fns = {}, {}, {}, {}
         self.fields_asked = set()  # models asked for receptive fields (jaxconv_viewer.session.capture.take_snapshot)
         self.history = {kind: History() for kind in self.settings.columns}
+        # What the launch took, from process start: the window fills "window_s" and the time
+        # each column's first step was drawn ("first_step_s"); see `startup_report`.
+        self.launch: dict = {}
         self.train_time = {kind: 0.0 for kind in self.settings.columns}
 
     def prepare(self) -> Counts:
@@ -103,6 +106,7 @@ class Session:
         from jaxconv_viewer.session.measures import Prober
 
         self.prober = Prober(self.models, self.dataset)
+        self.startup = self._start_programs()
         # Not measured (nor compiled) here: the first trained step comes first, and the worker's
         # first `measure` measures these starting parameters too, as the panels' first point.
         # Closing the window during that compile does not wait for it (jaxconv_viewer.__main__).
@@ -110,6 +114,34 @@ class Session:
         self.counts = Counts(counted, self.dataset.input_shape, self.dataset.class_names,
                              self.dataset.name, {name: data.is_cached(name) for name in data.DATASETS})
         return self.counts
+
+    def _start_programs(self):
+        """Gets every column's programs ready in the background, each on its own thread
+        (`jaxconv_viewer.session.startup`): its feature maps (every column's first drawing needs
+        them), its training step, its evaluation and its shift measures."""
+        import jax
+
+        from jaxconv.train import programs
+        from jaxconv_viewer.session.startup import Startup
+
+        config, shape = self._fit_config(1), self.dataset.input_shape
+        image = jax.ShapeDtypeStruct((1, *shape), np.float32)
+        tests = len(self.dataset.y_test)
+
+        def column_jobs(kind):
+            model, state = self.models[kind], self.states[kind]
+            return [lambda: self.feature_fns[kind].prepare(state.params, image),
+                    lambda: programs.precompile(model, shape, config, state=state,
+                                                test_examples=tests),
+                    lambda: self.prober.prepare(kind, state.params)]  # once all can train
+
+        return Startup({kind: column_jobs(kind) for kind in self.settings.columns},
+                       step_at=1).start()
+
+    def compiling(self) -> tuple:
+        """The columns whose training step is still compiling (they start when it is ready)."""
+        startup = getattr(self, "startup", None)
+        return () if startup is None else startup.compiling()
 
     @property
     def measures_untrained(self) -> bool:
@@ -156,15 +188,30 @@ class Session:
 
         s = self.settings
         columns = s.columns
-        first = {kind: int(np.asarray(self.states[kind].step)) + 1 for kind in columns}
+        at = {kind: int(np.asarray(self.states[kind].step)) for kind in columns}
+        first = {kind: at[kind] + 1 for kind in columns}
         # One step per dispatch until the steps have been timed, then the same k for all,
         # so that their dispatches end on the same steps: a round is yielded only there, where
         # every state is current (a pause or a save never sees a state behind its curves).
+        # At the start each column trains from the moment its own step is ready
+        # (jaxconv_viewer.session.startup); k stays 1 until all do.
         k, timed = 1, {kind: [] for kind in columns}
         runs = self._runs(train, 1)
-        while self.step < s.train.steps:
+        startup = getattr(self, "startup", None)
+        while min(at.values()) < s.train.steps:
             current = True
-            for kind in columns:
+            waiting = [] if startup is None else [c for c in columns if not startup.ready(c)]
+            # While some step compiles, the others train ahead; then the ones behind catch up
+            # (the others wait), and all train in step again.
+            low = min(at.values())
+            active = [c for c in columns if c not in waiting and at[c] < s.train.steps
+                      and (waiting or at[c] == low)]
+            if not active:
+                startup.wait_any(waiting)  # nothing to train until a step is ready
+                continue
+            for kind in active:
+                if startup is not None and kind in startup.errors:
+                    raise ModelFailed(kind, startup.errors.pop(kind))
                 began = time.perf_counter()
                 try:
                     result = next(runs[kind])
@@ -186,8 +233,11 @@ class Session:
                 if result.test_loss is not None:
                     self.history[kind].append("test", loss=result.test_loss,
                                               accuracy=result.test_accuracy, **row)
-            self.step = max(int(h.view()["train"]["step"][-1]) for h in self.history.values())
-            if k == 1 and all(len(t) >= 2 for t in timed.values()):
+                at[kind] = result.step
+                if startup is not None:
+                    startup.stepped(kind)
+            self.step = min(at.values())  # the step every model has taken
+            if k == 1 and not waiting and all(len(t) >= 2 for t in timed.values()):
                 k = dispatch.choose_steps(max(min(t) for t in timed.values()),
                                           self.STEPS_PER_DISPATCH)
                 if k > 1:  # the new program compiles on its first step: not counted as time
@@ -201,12 +251,14 @@ class Session:
     #: pays (tiny models, accelerators).
     STEPS_PER_DISPATCH = 1
 
+    def _fit_config(self, steps_per_dispatch: int):
+        return dataclasses.replace(self.settings.train, steps_per_dispatch=steps_per_dispatch,
+                                   return_grads=True)
+
     def _runs(self, train, steps_per_dispatch: int) -> dict:
-        s = self.settings
-        config = dataclasses.replace(s.train, steps_per_dispatch=steps_per_dispatch)
-        return {kind: train.fit(self.models[kind], self.dataset, config, state=self.states[kind],
-                                return_grads=True)
-                for kind in s.columns}
+        config = self._fit_config(steps_per_dispatch)
+        return {kind: train.fit(self.models[kind], self.dataset, config, state=self.states[kind])
+                for kind in self.settings.columns}
 
     def _params(self) -> dict:
         """Column -> its parameters now."""
@@ -252,9 +304,26 @@ class Session:
 
         report["columns"] = list(self.settings.columns)
         report["sharing"] = sharing_report(self)  # the dial's column and its filter likeness
+        report["startup"] = self.startup_report()
         if path is not None:
             Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         return report
+
+    def startup_report(self) -> dict:
+        """The ``--report`` JSON's ``"startup"``, seconds from process start: ``window_s`` (the
+        window shown; None without one), ``first_step_s`` (column -> its first step drawn, or
+        taken when no window draws it) and ``programs`` (``{"compiled": n, "loaded": n,
+        "stored": n}``: compiled by XLA, loaded from the caches, of which from the store of
+        compiled programs without tracing; `jaxconv.backend.executables.counts`)."""
+        from jaxconv.backend import executables
+
+        startup = getattr(self, "startup", None)
+        taken = {} if startup is None else dict(startup.first_step_s)
+        drawn = self.launch.get("first_step_s") or {}
+        return {"window_s": self.launch.get("window_s"),
+                "first_step_s": {kind: drawn.get(kind, taken.get(kind))
+                                 for kind in self.settings.columns},
+                "programs": executables.counts()}
 
     def export_metrics(self, path) -> int:
         """Writes every model's metrics as CSV, and the shift measures beside it; returns the row

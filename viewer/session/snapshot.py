@@ -144,6 +144,8 @@ class Snapshot:
         num_samples: how many test images the picker can browse.
         pending: some model's receptive fields were left to the next snapshot (their program
             compiles then; `jaxconv_viewer.session.capture.take_snapshot`), which the worker takes unasked.
+        compiling: the columns whose training step is still compiling (they start when it is
+            ready; `jaxconv_viewer.session.startup`).
     """
 
     step: int
@@ -154,6 +156,7 @@ class Snapshot:
     probe: Probe
     num_samples: int
     pending: bool = False
+    compiling: tuple = ()
 
 
 class History:

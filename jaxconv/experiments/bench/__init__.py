@@ -21,7 +21,8 @@ from jaxconv.experiments.bench.runner import environment, matmul_peak, run_workl
 from jaxconv.experiments.bench.workloads import Workload, make_workload
 from jaxconv.validate import check_int
 
-__all__ = ["Workload", "default_workloads", "format_table", "make_workload", "run"]
+__all__ = ["Workload", "default_workloads", "format_table", "gemm_by_kind", "make_workload",
+           "run"]
 
 
 def default_workloads(quick: bool = False) -> list[Workload]:
@@ -81,7 +82,24 @@ def run(workloads, *, rounds: int = 10, quick: bool = False, variants: bool = Fa
                                 gemm_ratio=gemm_ratio, bandwidth=bandwidth)
         if progress is not None:
             progress(f"done: {w.name}")
-    return {"environment": environment(peak, size, cpu_library, bandwidth), "results": results}
+    report = {"environment": environment(peak, size, cpu_library, bandwidth), "results": results}
+    if gemm_ratio:
+        report["gemm_by_kind"] = gemm_by_kind(workloads, results)
+    return report
+
+
+def gemm_by_kind(workloads, results) -> dict:
+    """jaxconv's time over a GEMM of the same FLOPs, per kind: ``{kind: [{"workload": name,
+    "forward": x, "train": x}, ...]}`` from the jaxconv rows of a ``gemm_ratio`` run (a mode not
+    run is None). 1.0 is a matrix product's speed, the limit of a layer that is all
+    multiply-adds."""
+    out: dict = {}
+    for w in workloads:
+        rows = {r["mode"]: r.get("x_gemm") for r in results
+                if r["workload"] == w.name and r["impl"] == "jaxconv"}
+        out.setdefault(w.layer, []).append({"workload": w.name, "forward": rows.get("forward"),
+                                            "train": rows.get("train")})
+    return out
 
 
 def _num(value, fmt: str, suffix: str = "") -> str:
@@ -118,4 +136,14 @@ def format_table(report: dict) -> str:
                f"{_num(r.get('roofline_share') and 100 * r['roofline_share'], '.0f', '%'):>5}"
                if gemm else "")
         )
+    by_kind = report.get("gemm_by_kind")
+    if by_kind:
+        lines += ["", "jaxconv's time over a float32 GEMM of the same FLOPs (1.00x: a matrix "
+                      "product's speed), per kind:",
+                  f"{'kind':<10} {'workload':<44} {'forward':>8} {'train':>8}"]
+        for kind, rows in by_kind.items():
+            for row in rows:
+                lines.append(f"{kind:<10} {row['workload']:<44} "
+                             f"{_num(row['forward'], '.2f', 'x'):>8} "
+                             f"{_num(row['train'], '.2f', 'x'):>8}")
     return "\n".join(lines)
