@@ -144,6 +144,9 @@ class Snapshot:
         num_samples: how many test images the picker can browse.
         pending: some model's receptive fields were left to the next snapshot (their program
             compiles then; `jaxconv_viewer.session.capture.take_snapshot`), which the worker takes unasked.
+        growth: ``((layer, field), ...)``: the theoretical field, (H, W) bool, of the unit at the
+            probe unit's place in every spatial layer of a windowed column (local, conv), from
+            the first layer up (`jaxconv_viewer.session.capture.field_growth`); () without one.
     """
 
     step: int
@@ -154,6 +157,7 @@ class Snapshot:
     probe: Probe
     num_samples: int
     pending: bool = False
+    growth: tuple = ()
 
 
 class History:
