@@ -59,6 +59,34 @@ def test_dense_unit_grid_draws_one_channel_at_every_position():
         tiling.dense_unit_grid(np.zeros((9, 5)), (h, w, c), (oh, ow, f))
 
 
+@pytest.mark.parametrize(("size", "centre", "positions", "index"), [
+    (28, 14, [7, 14, 21], 1),  # spread over the map, the centre in the middle
+    (28, 0, [0, 7, 14], 0),  # moved in at a border, the centre still among them
+    (28, 27, [13, 20, 27], 2),
+    (28, 3, [3, 10, 17], 0),
+    (4, 2, [1, 2, 3], 1),  # a small map: neighbours
+    (2, 1, [0, 1], 1),  # fewer units than templates: all of them
+])
+def test_template_positions_hold_the_centre(size, centre, positions, index):
+    assert tiling.template_positions(size, centre) == (positions, index)
+
+
+def test_dense_templates_draw_the_chosen_units_as_images_of_the_input():
+    h, w, c, oh, ow, f = 5, 5, 1, 7, 7, 2
+    kernel = np.zeros((h * w * c, oh * ow * f), np.float32)
+    kernel[:, (6 * ow + 6) * f + 1] = np.arange(h * w)  # the unit at (6, 6), channel 1
+    out = tiling.dense_templates(kernel, (h, w, c), (oh, ow, f), feature=1, centre=(6, 6))
+    assert out.shape == (3 * (h + 1) - 1, 3 * (w + 1) - 1)  # 3x3 templates of 5x5
+    rows, k = tiling.template_positions(oh, 6)
+    assert k == 2  # at the border: the last of its row and column
+    np.testing.assert_array_equal(out[2 * (h + 1):, 2 * (w + 1):], np.arange(25).reshape(5, 5))
+    assert np.nansum(out) == np.arange(25).sum()  # the others are zero: other units
+    assert np.nansum(tiling.dense_templates(kernel, (h, w, c), (oh, ow, f), 0, (6, 6))) == 0
+    with pytest.raises(ValueError, match=r"dense_templates: kernel must have shape \(in, 98\) for "
+                                         r"output \(7, 7, 2\), got shape \(25, 5\)\."):
+        tiling.dense_templates(np.zeros((25, 5)), (h, w, c), (oh, ow, f))
+
+
 def test_local_kernel_grid_has_one_tile_per_position():
     oh, ow, kh, kw, c, f = 2, 3, 2, 2, 1, 4
     kernel = np.zeros((oh, ow, kh, kw, c, f), np.float32)
@@ -82,7 +110,8 @@ def test_weight_mosaic_dispatches_on_rank():
     assert tiling.weight_mosaic(np.zeros((6, 6, 3, 3, 1, 2))).shape == (23, 23)
     assert tiling.weight_mosaic(np.zeros((64, 4)), (8, 8, 1)).shape == (17, 17)
     assert tiling.weight_mosaic(np.zeros((32, 10)), (8, 8, 1)).shape == (10, 32)
-    assert tiling.weight_mosaic(np.zeros((64, 4 * 4 * 3)), (8, 8, 1), (4, 4, 3)).shape == (35, 35)
+    # a dense layer on a 4x4 grid: 3x3 of its units' templates, not all 16
+    assert tiling.weight_mosaic(np.zeros((64, 4 * 4 * 3)), (8, 8, 1), (4, 4, 3)).shape == (26, 26)
     with pytest.raises(ValueError, match="2, 4 or 6 dimensions"):
         tiling.weight_mosaic(np.zeros(3))
 

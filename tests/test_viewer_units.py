@@ -65,7 +65,7 @@ def test_conv_unit_uses_the_one_shared_kernel(channels):
 def test_dense_unit_uses_its_weights_over_the_whole_input():
     kernel = np.random.default_rng(2).normal(size=(6 * 6 * 1, 4 * 4 * 3)).astype(np.float32)
     unit = Unit("layer1", 2, (3, 1))
-    mosaic = tiling.weight_mosaic(kernel, (6, 6, 1), (4, 4, 3), feature=2)
+    mosaic = tiling.weight_mosaic(kernel, (6, 6, 1), (4, 4, 3), feature=2, centre=unit.position)
     r, c, h, w = units.weight_rect(kernel, (6, 6, 1), (4, 4, 3), unit)
     column = kernel[:, (3 * 4 + 1) * 3 + 2].reshape(6, 6)
     np.testing.assert_array_equal(mosaic[r:r + h, c:c + w], column)

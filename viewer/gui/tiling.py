@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "conv_kernel_grid",
+    "dense_templates",
     "dense_unit_grid",
     "dense_weight_images",
     "feature_mosaic",
@@ -24,6 +25,7 @@ __all__ = [
     "local_kernel_grid",
     "normalise",
     "symmetric_limit",
+    "template_positions",
     "tile",
     "weight_mosaic",
 ]
@@ -150,6 +152,67 @@ def dense_unit_grid(kernel, in_shape, out_shape, feature: int = 0, *, pad: int =
     return tile(dense_weight_images(units, in_shape, max_units=oh * ow), cols=ow, pad=pad)
 
 
+#: Templates per side drawn of a dense layer whose units sit on a grid (`dense_templates`).
+TEMPLATES = 3
+
+
+def template_positions(size: int, centre: int, n: int = TEMPLATES) -> tuple[list[int], int]:
+    """``n`` evenly spaced positions along an axis of ``size`` units, one of them ``centre``.
+
+    The spacing spreads them over the axis (about ``size / (n + 1)``); the run is moved to stay
+    inside it. Returns the positions and the index of ``centre`` among them.
+
+    Example:
+        >>> template_positions(28, 14), template_positions(28, 0)
+        (([7, 14, 21], 1), ([0, 7, 14], 0))
+    """
+    n = max(1, min(n, size))
+    step = max(1, size // (n + 1))
+    centre = min(max(int(centre), 0), size - 1)
+    fits = [k for k in range(n) if centre - k * step >= 0 and centre + (n - 1 - k) * step < size]
+    k = min(fits, key=lambda k: abs(k - n // 2)) if fits else 0
+    start = centre - k * step if fits else 0
+    return [start + i * step for i in range(n)], (k if fits else -1)
+
+
+def dense_templates(kernel, in_shape, out_shape, feature: int = 0, centre=None, *,
+                    n: int = TEMPLATES, pad: int = 1) -> np.ndarray:
+    """``n`` x ``n`` units of one channel of a dense layer shaped like a conv layer's output, each
+    drawn as a template over its whole input: the unit at ``centre`` and others spread over the map.
+
+    A dense layer of jaxconv's ``dense`` model has a unit at every position and channel of its
+    ``(oh, ow, F)`` output, each wired to the whole ``(H, W, C)`` input; drawing all ``oh * ow``
+    of them (`dense_unit_grid`) makes each template a few screen pixels wide. These few, at
+    positions `template_positions` picks, are large enough to read.
+
+    Args:
+        kernel: kernel of shape (H * W * C, oh * ow * F).
+        in_shape: ``(H, W, C)`` of the layer's input.
+        out_shape: ``(oh, ow, F)`` of its output.
+        feature: which output channel; clipped to [0, F).
+        centre: ``(row, col)`` of a unit that must be among them (None: the map's centre).
+        n: templates per side.
+        pad: pixels between tiles.
+
+    Returns:
+        mosaic of n x n tiles (fewer on a smaller map), each (H, W * C).
+    """
+    kernel = np.asarray(kernel, np.float32)
+    oh, ow, f = out_shape
+    if kernel.ndim != 2 or kernel.shape[1] != oh * ow * f:
+        raise ValueError(
+            f"dense_templates: kernel must have shape (in, {oh * ow * f}) for output "
+            f"{tuple(out_shape)}, got shape {kernel.shape}."
+        )
+    centre = (oh // 2, ow // 2) if centre is None else centre
+    rows, _ = template_positions(oh, centre[0], n)
+    cols, _ = template_positions(ow, centre[1], n)
+    units = kernel.reshape(-1, oh, ow, f)[:, :, :, min(max(int(feature), 0), f - 1)]
+    chosen = units[:, rows][:, :, cols].reshape(kernel.shape[0], len(rows) * len(cols))
+    return tile(dense_weight_images(chosen, in_shape, max_units=chosen.shape[1]), cols=len(cols),
+                pad=pad)
+
+
 def local_kernel_grid(kernel, feature: int = 0, *, pad: int = 1) -> np.ndarray:
     """The locally-connected kernels of one output feature, one tile per output position.
 
@@ -194,7 +257,8 @@ def conv_kernel_grid(kernel, *, pad: int = 1, max_features: int = 64) -> np.ndar
     return tile(tiles, cols=c if c > 1 else None, pad=pad)
 
 
-def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0) -> np.ndarray:
+def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0,
+                  centre=None) -> np.ndarray:
     """Any jaxconv kernel as one image: picks the drawing by the kernel's rank.
 
     Args:
@@ -202,6 +266,8 @@ def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0) ->
         in_shape: ``(H, W, C)`` of a dense layer's input when it is an image, else None.
         out_shape: ``(oh, ow, F)`` of a dense layer's output when it is reshaped to maps.
         feature: output channel drawn by dense-as-maps and locally-connected kernels.
+        centre: dense-as-maps: the ``(row, col)`` whose template is drawn among
+            `dense_templates` (None: the map's centre).
 
     Returns:
         float32 array of shape (rows, cols).
@@ -214,7 +280,7 @@ def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0) ->
     if kernel.ndim == 2:
         fits = in_shape is not None and kernel.shape[0] == int(np.prod(in_shape))
         if fits and out_shape is not None and kernel.shape[1] == int(np.prod(out_shape)):
-            return dense_unit_grid(kernel, in_shape, out_shape, feature)
+            return dense_templates(kernel, in_shape, out_shape, feature, centre)
         if fits:
             return tile(dense_weight_images(kernel, in_shape), pad=1)
         return kernel.T  # one row per unit

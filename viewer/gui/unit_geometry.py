@@ -84,7 +84,8 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
             (oh, ow, kh, kw, C, F).
         in_shape: ``(H, W, C)`` of a dense spatial layer's input, else None.
         out_shape: ``(oh, ow, F)`` of a dense spatial layer's output, else None.
-        unit: the `Unit`.
+        unit: the `Unit`; a dense spatial layer's mosaic must be drawn with ``centre`` its
+            position (`tiling.dense_templates`).
     """
     shape = np.shape(kernel)
     if len(shape) == 6 and unit.position is not None:  # its own position's kernel
@@ -101,8 +102,9 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
         return (tr * (kh + 1), tc * (kw + 1), kh, kw)
     if len(shape) == 2:
         if in_shape is not None and out_shape is not None and unit.position is not None:
-            h, w, c = in_shape  # dense_unit_grid: this position's unit, an image of the input
-            r, col = unit.position
+            h, w, c = in_shape  # dense_templates around this unit: its own, an image of the input
+            _, r = tiling.template_positions(out_shape[0], unit.position[0])
+            _, col = tiling.template_positions(out_shape[1], unit.position[1])
             return (r * (h + 1), col * (w * c + 1), h, w * c)
         if unit.position is None:  # a matrix drawn one row per unit
             return (unit.channel, 0, 1, shape[0])
