@@ -6,6 +6,8 @@ Examples::
     QT_QPA_PLATFORM=offscreen jaxconv-viewer --steps 200 --screenshot out.png --lang zh_CN
     jaxconv-viewer --dataset shifted --head global-pool --steps 400 --report r.json
     jaxconv-viewer --columns dense,regional,conv --regions 2
+    jaxconv-viewer --window-size 1280x720 --steps 50 --report r.json
+    QT_QPA_PLATFORM=offscreen jaxconv-viewer --window-size 1280x720 --screenshot 'page_{page}.png'
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import time
 
 _STARTED = time.perf_counter()  # "step 1 drawn after ... s" counts from here
 
-__all__ = ["main"]
+__all__ = ["PAGE_KEYS", "main"]
+
+#: The pages' keys, in tab order: `jaxconv_viewer.gui.pages.PAGES` (named here without Qt).
+PAGE_KEYS = ("costs", "wiring", "sharing", "learning", "backprop", "all")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -36,6 +41,15 @@ def _columns(text: str) -> tuple[str, ...]:
     except (TypeError, ValueError) as error:
         # argparse names the flag itself: "argument --columns: `columns` must ...", exit 2
         raise argparse.ArgumentTypeError(str(error).removeprefix("--columns: ")) from None
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    """``--window-size``: ``WIDTHxHEIGHT`` in pixels, each at least 200."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or min(int(width), int(height)) < 200:
+        raise argparse.ArgumentTypeError(f"must be WIDTHxHEIGHT in pixels, each at least 200 "
+                                         f"(as 1280x720), got {text!r}")
+    return int(width), int(height)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,11 +82,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--depth", type=int, default=None,
                         help="number of spatial layers, of widths --channels * 2**i (default 2)")
     parser.add_argument("--screenshot", metavar="PNG",
-                        help="after --steps steps, save the whole window as PNG and exit")
+                        help="after --steps steps, save the whole window as PNG and exit; a "
+                             "name with {page} saves every page, {page} replaced by its name")
     parser.add_argument("--report", metavar="JSON",
                         help="after --steps steps (default 300), write test accuracy, accuracy "
                              "against shift and equivariance of each model as JSON and exit; "
                              "without --screenshot no window is opened")
+    parser.add_argument("--window-size", type=_window_size, metavar="WxH",
+                        help="lay the window out at this size (as 1280x720); with --report, the "
+                             "report's \"layout\" entry lists every widget of every page that "
+                             "is clipped, elided or outside it")
+    parser.add_argument("--page", choices=PAGE_KEYS, default=None,
+                        help="the page shown first (default: costs, the first lesson)")
+    parser.add_argument("--presentation", action="store_true",
+                        help="open in presentation mode: full screen (at --window-size when "
+                             "given), larger type")
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")
@@ -173,7 +197,7 @@ def main(argv=None) -> int:
         return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
-    if args.report and not args.screenshot:  # no window, no Qt: the same checks, then train
+    if args.report and not args.screenshot and not args.window_size:  # no window, no Qt
         problem = check_arguments(args)
         if problem:
             print(f"jaxconv-viewer: {problem}", file=sys.stderr)
@@ -202,15 +226,12 @@ def main(argv=None) -> int:
     i18n.set_language(args.lang)
     typeface.use_for(args.lang)
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
-    screen = app.primaryScreen()
-    if screen is not None and not args.screenshot:  # a laptop screen: fill it instead
-        room = screen.availableGeometry()
-        if room.width() < window.width() or room.height() < window.height():
-            window.resize(min(room.width(), window.width()), min(room.height(), window.height()))
-    window.show()
+    if args.page:
+        window.show_page(args.page)
+    _place(app, window, args)
     outcome = {"code": 0}
-    if args.screenshot:
-        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report)
+    if args.screenshot or args.report:
+        _shoot_when_trained(app, window, args, outcome)
     code = app.exec() or outcome["code"]
     window.stop_worker()
     if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
@@ -218,6 +239,28 @@ def main(argv=None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def _place(app, window, args):
+    """Shows the window at ``--window-size``, or fitted to the screen: maximised on a laptop or
+    projector screen smaller than its default size; presentation mode when asked."""
+    from jaxconv_viewer.gui import typeface
+
+    if args.window_size:
+        window.resize(*args.window_size)
+        if args.presentation:  # at the size asked, not the (offscreen) screen's
+            window.set_type_scale(typeface.PRESENTATION_SCALE)
+        window.show()
+        return
+    screen = app.primaryScreen()
+    room = screen.availableGeometry() if screen is not None and not args.screenshot else None
+    if args.presentation and not args.screenshot:
+        window.show()
+        window.set_presentation(True)
+    elif room is not None and (room.width() < window.width() or room.height() < window.height()):
+        window.showMaximized()  # a laptop screen: fill it
+    else:
+        window.show()
 
 
 def _report(settings, path) -> int:
@@ -238,23 +281,43 @@ def _report(settings, path) -> int:
     except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback
         print(f"jaxconv-viewer: report failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    _print_models(report)
+    print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
+    return 0
+
+
+def _print_models(report):
+    """A line per model (accuracy, worst at 3 px, the default unit's field) and the dial's."""
     for row in report["models"]:
         far = min(row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
                   if k in row["shift_accuracy"])
         print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
-              f"worst at 3 px {far:.3f}")
+              f"worst at 3 px {far:.3f}, default unit moved by "
+              f"{row['effective_field_nonzero']} input pixels")
     sharing = report["sharing"]
     if sharing is not None:
         likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
         print(f"jaxconv-viewer: sharing dial of the {sharing['column']} column: "
               f"{sharing['kind']}, {sharing['regions']} regions per side; filter similarity "
               f"to the mean: {likeness or 'none'}")
-    print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
-    return 0
 
 
-def _shoot_when_trained(app, window, steps, path, outcome, report=None):
-    from PyQt6.QtCore import Qt, QTimer
+def _print_layout(layout):
+    """One line: what of the window does not fit, at the desktop and presentation type sizes."""
+    width, height = layout["window"]
+    print(f"jaxconv-viewer: layout at {width}x{height}: {len(layout['clipped'])} clipped widgets "
+          f"on {len(layout['pages'])} pages, {len(layout['presentation']['clipped'])} in "
+          f"presentation mode", flush=True)
+    for line in layout["clipped"][:10]:
+        print(f"jaxconv-viewer:   {line}", flush=True)
+
+
+def _shoot_when_trained(app, window, args, outcome):
+    """After ``--steps`` steps: the screenshot(s), the layout check (with ``--report``), then
+    the report the worker writes; the window closes when all are done."""
+    from PyQt6.QtCore import QSize, Qt, QTimer
+
+    steps, path, report = args.steps, args.screenshot, args.report
 
     def check(*_):
         if window.shown_step >= 1 and not outcome.get("first_drawn"):  # launch to first step
@@ -265,13 +328,27 @@ def _shoot_when_trained(app, window, steps, path, outcome, report=None):
             outcome["shooting"] = True
             QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
 
-    def shoot():
-        ok = window.grab().save(path)
-        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step "
+    def save(target):
+        ok = window.grab().save(target)
+        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {target} at step "
               f"{min(window.shown_step, steps)}")
-        outcome["code"] = 0 if ok else 1
-        if report and window.request("report", report):
-            return  # the worker writes it between steps; `reported` closes the window
+        outcome["code"] = outcome["code"] or (0 if ok else 1)
+
+    def shoot():
+        if path and "{page}" in path:
+            shown = window.tabs.currentIndex()
+            for index, page in enumerate(window.panels.pages):
+                window.show_page(index)
+                app.processEvents()
+                save(path.format(page=page.page.key))
+            window.show_page(shown)
+        elif path:
+            save(path)
+        if report:
+            within = QSize(*args.window_size) if args.window_size else None
+            outcome["layout"] = window.layout_report(within)
+            if window.request("report", report):
+                return  # the worker writes it between steps; `reported` closes the window
         window.close()
 
     def reported(served):
@@ -281,6 +358,14 @@ def _shoot_when_trained(app, window, steps, path, outcome, report=None):
             print(f"jaxconv-viewer: report failed: {served.error}", file=sys.stderr)
             outcome["code"] = 1
         else:
+            import json
+
+            written = json.loads(open(report, encoding="utf-8").read())
+            written["layout"] = outcome["layout"]
+            with open(report, "w", encoding="utf-8") as f:
+                f.write(json.dumps(written, indent=1) + "\n")
+            _print_models(written)
+            _print_layout(outcome["layout"])
             print(f"jaxconv-viewer: wrote {report} at step {served.step}")
         window.close()
 

@@ -1,0 +1,36 @@
+"""`WrapLabel`: a word-wrapped label that no splitter squeezes below the lines its text needs.
+
+Qt gives a wrapped label the height its width needs only inside box layouts that ask for height
+for width; a `QSplitter` asks a pane for its minimum size, and a wrapped `QLabel`'s minimum
+height is a guess made for some other width, so a splitter can cut its last lines away. This
+label's minimum height is its text's height at its width now, asked again whenever the width
+changes.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QSize
+from PyQt6.QtWidgets import QLabel
+
+__all__ = ["WrapLabel"]
+
+
+class WrapLabel(QLabel):
+    """A `QLabel` with word wrap on, whose minimum height follows its width."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """At least the height the text takes at the label's width now."""
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self.text():
+            return QSize(hint.width(), max(hint.height(), self.heightForWidth(self.width())))
+        return hint
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+        """A new width may need another height: the layouts above ask again."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()
