@@ -59,29 +59,26 @@ def test_dense_unit_grid_draws_one_channel_at_every_position():
         tiling.dense_unit_grid(np.zeros((9, 5)), (h, w, c), (oh, ow, f))
 
 
-@pytest.mark.parametrize(("size", "centre", "positions", "index"), [
-    (28, 14, [7, 14, 21], 1),  # spread over the map, the centre in the middle
-    (28, 0, [0, 7, 14], 0),  # moved in at a border, the centre still among them
-    (28, 27, [13, 20, 27], 2),
-    (28, 3, [3, 10, 17], 0),
-    (4, 2, [1, 2, 3], 1),  # a small map: neighbours
-    (2, 1, [0, 1], 1),  # fewer units than templates: all of them
-])
-def test_template_positions_hold_the_centre(size, centre, positions, index):
-    assert tiling.template_positions(size, centre) == (positions, index)
-
-
-def test_dense_templates_draw_the_chosen_units_as_images_of_the_input():
+def test_dense_templates_draw_the_chosen_unit_and_those_that_learned_most():
     h, w, c, oh, ow, f = 5, 5, 1, 7, 7, 2
-    kernel = np.zeros((h * w * c, oh * ow * f), np.float32)
+    kernel = np.full((h * w * c, oh * ow * f), 0.01, np.float32)  # "noise" of one size
     kernel[:, (6 * ow + 6) * f + 1] = np.arange(h * w)  # the unit at (6, 6), channel 1
+    learned = [(0, 1), (3, 3), (5, 0)]  # three more that learned
+    for r, col in learned:
+        kernel[:, (r * ow + col) * f + 1] = 2.0
+    units = tiling.template_units(kernel, (oh, ow, f), feature=1, centre=(6, 6))
+    assert len(units) == 9 and units == sorted(units)  # in reading order
+    assert set(learned) | {(6, 6)} <= set(units) and (0, 0) in units  # then the first in order
     out = tiling.dense_templates(kernel, (h, w, c), (oh, ow, f), feature=1, centre=(6, 6))
     assert out.shape == (3 * (h + 1) - 1, 3 * (w + 1) - 1)  # 3x3 templates of 5x5
-    rows, k = tiling.template_positions(oh, 6)
-    assert k == 2  # at the border: the last of its row and column
-    np.testing.assert_array_equal(out[2 * (h + 1):, 2 * (w + 1):], np.arange(25).reshape(5, 5))
-    assert np.nansum(out) == np.arange(25).sum()  # the others are zero: other units
-    assert np.nansum(tiling.dense_templates(kernel, (h, w, c), (oh, ow, f), 0, (6, 6))) == 0
+    r, col = divmod(units.index((6, 6)), 3)
+    np.testing.assert_array_equal(out[r * 6:r * 6 + 5, col * 6:col * 6 + 5],
+                                  np.arange(25).reshape(5, 5))
+    again = tiling.dense_templates(kernel * 0, (h, w, c), (oh, ow, f), 1, (6, 6), units=units)
+    assert again.shape == out.shape and np.nansum(again) == 0  # drawn at the places given
+    assert tiling.template_units(kernel, (oh, ow, f), 1, (0, 0), n=1) == [(0, 0)]
+    small = tiling.template_units(np.ones((3, 2 * 2 * 1)), (2, 2, 1), 0, (1, 1))
+    assert small == [(0, 0), (0, 1), (1, 0), (1, 1)]  # fewer units than templates: all of them
     with pytest.raises(ValueError, match=r"dense_templates: kernel must have shape \(in, 98\) for "
                                          r"output \(7, 7, 2\), got shape \(25, 5\)\."):
         tiling.dense_templates(np.zeros((25, 5)), (h, w, c), (oh, ow, f))

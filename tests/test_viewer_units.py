@@ -97,3 +97,39 @@ def test_a_stroke_paints_a_line_and_the_eraser_removes_it():
     assert thick[3:6].min() == 1.0 and (thick[[2, 6]] == 0.5).all() and thick[:2].max() == 0
     erased = paint_stroke(thick, (4.5, 3.5), (4.5, 3.5), 0.5, 0.0)
     assert erased[4, 3] == 0.0 and erased[4, 6] == 1.0
+
+
+def test_the_default_unit_fires_in_every_model_and_is_found_again_when_it_stops():
+    from jaxconv_viewer.session.capture import default_unit, fires
+
+    rng = np.random.default_rng(3)
+    dense, conv = rng.random((6, 6, 4)) - 0.7, rng.random((6, 6, 4)) - 0.2
+    dense[2, 3, 1], conv[2, 3, 1] = 5.0, 9.0  # the one unit firing hard in both
+    models = {"dense": [("layer1", np.maximum(dense, 0)), ("head", np.ones(3))],
+              "conv": [("layer1", np.maximum(conv, 0)), ("head", np.ones(3))]}
+    unit = default_unit(models)
+    assert unit == Unit("layer1", 1, (2, 3)) and fires(models, unit)
+    models["dense"][0][1][2, 3, 1] = 0.0  # it stops firing in one model: another one is picked
+    assert not fires(models, unit)
+    other = default_unit(models)
+    assert other != unit and fires(models, other)
+    silent = {"dense": [("layer1", np.zeros((6, 6, 4)))], "conv": models["conv"]}
+    assert fires({"conv": models["conv"]}, default_unit(silent))  # none fires in all: the last
+    assert default_unit({"dense": [("head", np.ones(3))]}) is None  # no spatial layer
+    assert not fires(models, Unit("head", 0, None)) and not fires(models, None)
+
+
+def test_one_spot_s_field_grows_layer_by_layer():
+    from jaxconv.config import ModelConfig
+    from jaxconv_viewer.session.capture import field_growth
+
+    config = ModelConfig("conv", channels=(2, 4, 8))
+    grown = field_growth(config, (28, 28, 1), Unit("layer1", 0, (13, 13)))
+    sizes = [(name, int(field.any(1).sum()), int(field.any(0).sum())) for name, field in grown]
+    assert sizes == [("layer1", 3, 3), ("layer2", 8, 8), ("layer3", 18, 18)]
+    assert all(grown[i][1][grown[i - 1][1]].all() for i in (1, 2))  # each holds the one below
+    from_layer3 = field_growth(config, (28, 28, 1), Unit("layer3", 0, (3, 3)))
+    assert [name for name, _ in from_layer3] == ["layer1", "layer2", "layer3"]
+    assert field_growth(config, (28, 28, 1), Unit("head", 0, None)) == ()
+    assert field_growth(config, (28, 28, 1), Unit("layer9", 0, (0, 0))) == ()
+

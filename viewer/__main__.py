@@ -243,22 +243,22 @@ def main(argv=None) -> int:
 
 def _place(app, window, args):
     """Shows the window at ``--window-size``, or fitted to the screen: maximised on a laptop or
-    projector screen smaller than its default size; presentation mode when asked."""
+    projector screen smaller than its default size (or than the size asked, with its frame);
+    presentation mode when asked. Offscreen there is no screen to fit."""
     from jaxconv_viewer.gui import typeface
 
-    if args.window_size:
-        window.resize(*args.window_size)
-        if args.presentation:  # at the size asked, not the (offscreen) screen's
-            window.set_type_scale(typeface.PRESENTATION_SCALE)
-        window.show()
-        return
     screen = app.primaryScreen()
-    room = screen.availableGeometry() if screen is not None and not args.screenshot else None
-    if args.presentation and not args.screenshot:
+    real = app.platformName() != "offscreen" and screen is not None
+    room = screen.availableGeometry() if real else None
+    width, height = args.window_size or (window.width(), window.height())
+    window.resize(width, height)
+    if args.presentation and not real:  # the size asked, the type of presentation mode
+        window.set_type_scale(typeface.PRESENTATION_SCALE)
+    if args.presentation and real:
         window.show()
         window.set_presentation(True)
-    elif room is not None and (room.width() < window.width() or room.height() < window.height()):
-        window.showMaximized()  # a laptop screen: fill it
+    elif room is not None and (room.width() < width + 16 or room.height() < height + 40):
+        window.showMaximized()  # a laptop screen (the title bar and frame take some of it)
     else:
         window.show()
 
@@ -344,8 +344,9 @@ def _shoot_when_trained(app, window, args, outcome):
             window.show_page(shown)
         elif path:
             save(path)
-        if report:
-            within = QSize(*args.window_size) if args.window_size else None
+        if report:  # the size asked, or less where a real screen gave the window less
+            width, height = args.window_size or (window.width(), window.height())
+            within = QSize(min(width, window.width()), min(height, window.height()))
             outcome["layout"] = window.layout_report(within)
             if window.request("report", report):
                 return  # the worker writes it between steps; `reported` closes the window

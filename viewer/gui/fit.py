@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QMenuBar,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSlider,
@@ -107,6 +108,13 @@ def _text_room(widget) -> QSize | None:
                                                QSize(text, widget.fontMetrics().height()), widget)
     if isinstance(widget, QLineEdit) and not isinstance(widget.parentWidget(), QAbstractSpinBox):
         return QSize(widget.fontMetrics().horizontalAdvance(widget.text()) + 8, 0)
+    if isinstance(widget, QPushButton) and widget.text():  # its size hint keeps a style minimum
+        style, text = widget.style(), widget.text().replace("&", "")
+        margins = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_ButtonMargin)
+                       + style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth))
+        return QSize(widget.fontMetrics().horizontalAdvance(text) + margins, 0)
+    if isinstance(widget, QAbstractButton) and widget.text():  # check boxes, tool buttons
+        return widget.sizeHint()
     return None
 
 

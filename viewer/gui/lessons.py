@@ -73,14 +73,15 @@ def learning(window) -> str:
     snapshot = window.snapshot
     if snapshot is None or snapshot.step < 1:
         return tr("number_waiting")
-    parts = []
+    accuracies, times = [], []
     for kind, history in snapshot.history.items():
         test, train = history["test"], history["train"]
-        accuracy = f"{float(test['accuracy'][-1]):.2f}" if len(test["accuracy"]) else "—"
-        ms = 1000 * float(train["time"][-1]) / max(1, int(train["step"][-1]))
-        parts.append(tr("number_learned", kind=kind_label(kind, short=True), accuracy=accuracy,
-                        ms=f"{ms:.1f}"))
-    return tr("number_learning", step=snapshot.step, models=_join(parts))
+        name = kind_label(kind, short=True)
+        accuracies.append(f"{name} {float(test['accuracy'][-1]):.2f}" if len(test["accuracy"])
+                          else f"{name} —")
+        times.append(f"{name} {1000 * float(train['time'][-1]) / max(1, int(train['step'][-1])):.1f}")
+    return tr("number_learning", step=snapshot.step, accuracies=_join(accuracies),
+              times=_join(times))
 
 
 def backprop(window) -> str:
@@ -92,5 +93,5 @@ def backprop(window) -> str:
             return tr("number_waiting")
         layer, grad, weight = numbers
         parts.append(tr("number_gradient", kind=kind_label(kind, short=True), layer=layer,
-                        grad=f"{grad:.2g}", ratio=f"{grad / weight:.2g}" if weight else "—"))
+                        grad=f"{grad:.2g}", share=f"{grad / weight:.2%}" if weight else "—"))
     return tr("number_backprop", models=_join(parts))

@@ -180,8 +180,8 @@ class PagingMixin:
         for name, factor in (("desktop", 1.0), ("presentation", typeface.PRESENTATION_SCALE)):
             self.set_type_scale(factor)
             self.resize(size)
-            low = self.minimumSizeHint()
             rows = fit.pages(self, size)
+            low = self.minimumSizeHint()  # every page laid out at this type size by now
             if name == "desktop":
                 entry["minimum"] = [low.width(), low.height()]
                 entry["settings"] = self._with_settings_open(size)

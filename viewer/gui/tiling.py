@@ -25,7 +25,7 @@ __all__ = [
     "local_kernel_grid",
     "normalise",
     "symmetric_limit",
-    "template_positions",
+    "template_units",
     "tile",
     "weight_mosaic",
 ]
@@ -156,34 +156,47 @@ def dense_unit_grid(kernel, in_shape, out_shape, feature: int = 0, *, pad: int =
 TEMPLATES = 3
 
 
-def template_positions(size: int, centre: int, n: int = TEMPLATES) -> tuple[list[int], int]:
-    """``n`` evenly spaced positions along an axis of ``size`` units, one of them ``centre``.
+def template_units(kernel, out_shape, feature: int = 0, centre=None,
+                   n: int = TEMPLATES) -> list[tuple[int, int]]:
+    """Which ``n * n`` units of channel ``feature`` of a dense layer on an ``(oh, ow, F)`` grid
+    `dense_templates` draws: the unit at ``centre`` and those whose weights have grown most.
 
-    The spacing spreads them over the axis (about ``size / (n + 1)``); the run is moved to stay
-    inside it. Returns the positions and the index of ``centre`` among them.
+    A unit's weights move only while it fires, so its weight norm (its starting weights are
+    noise of one size for all) says how much it has learned: the largest are the templates that
+    show most. In reading order (row, then column), so that they stay put as they grow.
+
+    Args:
+        kernel: kernel of shape (H * W * C, oh * ow * F).
+        out_shape: ``(oh, ow, F)``.
+        feature: the output channel; clipped to [0, F).
+        centre: ``(row, col)`` of a unit that must be among them (None: the map's centre).
+        n: templates per side.
 
     Example:
-        >>> template_positions(28, 14), template_positions(28, 0)
-        (([7, 14, 21], 1), ([0, 7, 14], 0))
+        >>> k = np.zeros((4, 3 * 3 * 1)); k[:, 8] = 1.0  # only the unit at (2, 2) has learned
+        >>> template_units(k, (3, 3, 1), centre=(0, 0), n=1), template_units(k, (3, 3, 1), n=2)[:2]
+        ([(0, 0)], [(0, 0), (0, 1)])
     """
-    n = max(1, min(n, size))
-    step = max(1, size // (n + 1))
-    centre = min(max(int(centre), 0), size - 1)
-    fits = [k for k in range(n) if centre - k * step >= 0 and centre + (n - 1 - k) * step < size]
-    k = min(fits, key=lambda k: abs(k - n // 2)) if fits else 0
-    start = centre - k * step if fits else 0
-    return [start + i * step for i in range(n)], (k if fits else -1)
+    oh, ow, f = out_shape
+    units = np.asarray(kernel, np.float32).reshape(-1, oh, ow, f)[..., min(max(int(feature), 0),
+                                                                         f - 1)]
+    centre = (oh // 2, ow // 2) if centre is None else (min(max(int(centre[0]), 0), oh - 1),
+                                                         min(max(int(centre[1]), 0), ow - 1))
+    norms = np.sqrt(np.square(units).sum(axis=0)).reshape(-1)
+    order = [divmod(int(i), ow) for i in np.argsort(-norms, kind="stable")]
+    chosen = [centre] + [p for p in order if p != centre][:min(n * n, oh * ow) - 1]
+    return sorted(chosen)
 
 
 def dense_templates(kernel, in_shape, out_shape, feature: int = 0, centre=None, *,
-                    n: int = TEMPLATES, pad: int = 1) -> np.ndarray:
+                    n: int = TEMPLATES, pad: int = 1, units=None) -> np.ndarray:
     """``n`` x ``n`` units of one channel of a dense layer shaped like a conv layer's output, each
-    drawn as a template over its whole input: the unit at ``centre`` and others spread over the map.
+    drawn as a template over its whole input: the unit at ``centre`` and those that learned most.
 
     A dense layer of jaxconv's ``dense`` model has a unit at every position and channel of its
     ``(oh, ow, F)`` output, each wired to the whole ``(H, W, C)`` input; drawing all ``oh * ow``
-    of them (`dense_unit_grid`) makes each template a few screen pixels wide. These few, at
-    positions `template_positions` picks, are large enough to read.
+    of them (`dense_unit_grid`) makes each template a few screen pixels wide. These few
+    (`template_units`) are large enough to read.
 
     Args:
         kernel: kernel of shape (H * W * C, oh * ow * F).
@@ -193,9 +206,11 @@ def dense_templates(kernel, in_shape, out_shape, feature: int = 0, centre=None, 
         centre: ``(row, col)`` of a unit that must be among them (None: the map's centre).
         n: templates per side.
         pad: pixels between tiles.
+        units: the ``(row, col)`` positions to draw (default `template_units` of ``kernel``:
+            give the weights' choice to draw their gradient at the same places).
 
     Returns:
-        mosaic of n x n tiles (fewer on a smaller map), each (H, W * C).
+        mosaic of n x n tiles (fewer on a smaller map), each (H, W * C), in the units' order.
     """
     kernel = np.asarray(kernel, np.float32)
     oh, ow, f = out_shape
@@ -204,13 +219,11 @@ def dense_templates(kernel, in_shape, out_shape, feature: int = 0, centre=None, 
             f"dense_templates: kernel must have shape (in, {oh * ow * f}) for output "
             f"{tuple(out_shape)}, got shape {kernel.shape}."
         )
-    centre = (oh // 2, ow // 2) if centre is None else centre
-    rows, _ = template_positions(oh, centre[0], n)
-    cols, _ = template_positions(ow, centre[1], n)
-    units = kernel.reshape(-1, oh, ow, f)[:, :, :, min(max(int(feature), 0), f - 1)]
-    chosen = units[:, rows][:, :, cols].reshape(kernel.shape[0], len(rows) * len(cols))
-    return tile(dense_weight_images(chosen, in_shape, max_units=chosen.shape[1]), cols=len(cols),
-                pad=pad)
+    units = template_units(kernel, out_shape, feature, centre, n) if units is None else units
+    grid = kernel.reshape(-1, oh, ow, f)[..., min(max(int(feature), 0), f - 1)]
+    chosen = np.stack([grid[:, r, c] for r, c in units], axis=1)
+    return tile(dense_weight_images(chosen, in_shape, max_units=len(units)),
+                cols=min(n, len(units)), pad=pad)
 
 
 def local_kernel_grid(kernel, feature: int = 0, *, pad: int = 1) -> np.ndarray:
@@ -258,7 +271,7 @@ def conv_kernel_grid(kernel, *, pad: int = 1, max_features: int = 64) -> np.ndar
 
 
 def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0,
-                  centre=None) -> np.ndarray:
+                  centre=None, units=None) -> np.ndarray:
     """Any jaxconv kernel as one image: picks the drawing by the kernel's rank.
 
     Args:
@@ -268,6 +281,7 @@ def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0,
         feature: output channel drawn by dense-as-maps and locally-connected kernels.
         centre: dense-as-maps: the ``(row, col)`` whose template is drawn among
             `dense_templates` (None: the map's centre).
+        units: dense-as-maps: the positions drawn (default: `template_units` of ``kernel``).
 
     Returns:
         float32 array of shape (rows, cols).
@@ -280,7 +294,7 @@ def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0,
     if kernel.ndim == 2:
         fits = in_shape is not None and kernel.shape[0] == int(np.prod(in_shape))
         if fits and out_shape is not None and kernel.shape[1] == int(np.prod(out_shape)):
-            return dense_templates(kernel, in_shape, out_shape, feature, centre)
+            return dense_templates(kernel, in_shape, out_shape, feature, centre, units=units)
         if fits:
             return tile(dense_weight_images(kernel, in_shape), pad=1)
         return kernel.T  # one row per unit

@@ -102,9 +102,9 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
         return (tr * (kh + 1), tc * (kw + 1), kh, kw)
     if len(shape) == 2:
         if in_shape is not None and out_shape is not None and unit.position is not None:
-            h, w, c = in_shape  # dense_templates around this unit: its own, an image of the input
-            _, r = tiling.template_positions(out_shape[0], unit.position[0])
-            _, col = tiling.template_positions(out_shape[1], unit.position[1])
+            h, w, c = in_shape  # dense_templates with this unit: its own, an image of the input
+            chosen = tiling.template_units(kernel, out_shape, unit.channel, unit.position)
+            r, col = divmod(chosen.index(tuple(unit.position)), min(tiling.TEMPLATES, len(chosen)))
             return (r * (h + 1), col * (w * c + 1), h, w * c)
         if unit.position is None:  # a matrix drawn one row per unit
             return (unit.channel, 0, 1, shape[0])

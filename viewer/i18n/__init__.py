@@ -78,13 +78,13 @@ TEXT: dict[str, dict[str, str]] = {
                              "{accuracies} (step {step})",
                        "zh_CN": "测试准确率，未平移 → 平移 {shift} 像素（最差方向）：{accuracies}"
                                 "（第 {step} 步）"},
-    "number_learned": {"en": "{kind} test accuracy {accuracy}, {ms} ms a step",
-                       "zh_CN": "{kind} 测试准确率 {accuracy}，每步 {ms} 毫秒"},
-    "number_learning": {"en": "Step {step}: {models}", "zh_CN": "第 {step} 步：{models}"},
-    "number_gradient": {"en": "{kind} {layer} {grad} ({ratio} of its weights')",
-                        "zh_CN": "{kind} {layer} {grad}（权重的 {ratio} 倍）"},
-    "number_backprop": {"en": "Gradient size (root mean square): {models}",
-                        "zh_CN": "梯度大小（均方根）：{models}"},
+    "number_learning": {"en": "Step {step}. Test accuracy: {accuracies}. Milliseconds a step: "
+                              "{times}.",
+                        "zh_CN": "第 {step} 步。测试准确率：{accuracies}。每步毫秒数：{times}。"},
+    "number_gradient": {"en": "{kind} {layer} {grad} ({share})", "zh_CN": "{kind} {layer} {grad}（{share}）"},
+    "number_backprop": {"en": "Gradient size, root mean square (and as a share of the weights'): "
+                              "{models}",
+                        "zh_CN": "梯度大小，均方根（及其占权重的比例）：{models}"},
     "no_gradient": {"en": "no gradient before the first step", "zh_CN": "第一步之前没有梯度"},
     "gradient_numbers": {"en": "{layer}: gradient {grad:.2g}, weights {weight:.2g} (root mean "
                                "square)",
@@ -102,9 +102,9 @@ TEXT: dict[str, dict[str, str]] = {
                               "窗口。卷积：所有神经元共用一个 10×10 窗口。"},
     "growth_title": {"en": "One spot, layer by layer", "zh_CN": "同一位置，逐层"},
     "growth_none": {"en": "no unit of a spatial layer shown", "zh_CN": "未显示空间层的神经元"},
-    "growth_layer": {"en": "{layer}: {h}×{w} px", "zh_CN": "{layer}：{h}×{w} 像素"},
-    "growth_dense": {"en": "a dense unit: {h}×{w} px from layer1 on",
-                     "zh_CN": "全连接神经元：从 layer1 起就是 {h}×{w} 像素"},
+    "growth_layer": {"en": "{layer} {h}×{w}", "zh_CN": "{layer}：{h}×{w}"},
+    "growth_dense": {"en": "pixels; a dense unit: {h}×{w} from layer1 on",
+                     "zh_CN": "像素；全连接神经元从 layer1 起就是 {h}×{w}"},
     "choose_folder": {"en": "Choose a folder", "zh_CN": "选择文件夹"},
     # Model columns (each kind's own label, short label and hint: its record, `kind_label`).
     "kind_regional": {"en": "Regional ({r}×{r} kernels)", "zh_CN": "区域共享（{r}×{r} 个卷积核）"},

@@ -108,8 +108,6 @@ class ModelColumn(QWidget):
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
         self.gather()
         self.gradient.hide()
-        self.layer.currentIndexChanged.connect(lambda _: self.view.redraw())
-        self.channel.valueChanged.connect(lambda _: self.view.redraw())
         self.features.clicked.connect(self._feature_clicked)
         self._hovered = None
         self.features.hovered.connect(self._feature_hovered)

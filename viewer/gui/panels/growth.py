@@ -46,7 +46,7 @@ class FieldGrowth(QWidget):
         self.title = typeface.role(WrapLabel(), "title")
         self.image = ImagePanel("gray")
         self.image.setObjectName("growth")
-        self.image.setMinimumSize(140, 140)
+        self.image.setMinimumSize(120, 120)
         self.caption = WrapLabel()
         self.boxes = []  # (layer, box) drawn now
         self._input = None
@@ -66,11 +66,11 @@ class FieldGrowth(QWidget):
         if not self.boxes:
             self.caption.setText(tr("growth_none"))
             return
-        sizes = [f'<span style="color:{COLORS[i % len(COLORS)]}">■</span> '
+        sizes = [f'<span style="color:{COLORS[i % len(COLORS)]}">■</span>&nbsp;'
                  + tr("growth_layer", layer=name, h=box[2], w=box[3])
                  for i, (name, box) in enumerate(self.boxes)]
         h, w = self._input
-        self.caption.setText("<br>".join(sizes) + "<br>" + tr("growth_dense", h=h, w=w))
+        self.caption.setText(" ".join(sizes) + "<br>" + tr("growth_dense", h=h, w=w))
 
     def draw(self, snapshot, job=None):
         """Draws ``snapshot.growth`` over ``snapshot.image``."""

@@ -87,6 +87,8 @@ class WeightsView(QWidget):
         box.addLayout(pickers)
         box.addWidget(self.weights, 1)
         box.addWidget(self.hint)
+        self.layer.currentIndexChanged.connect(lambda _: self.redraw())
+        self.channel.valueChanged.connect(lambda _: self.redraw())
 
     def retranslate(self):
         """Re-reads every label in the current language."""
@@ -194,9 +196,12 @@ class GradientView(QWidget):
             return
         grad, kernel = maps.grads[name], maps.kernels[name]
         in_shape, out_shape = maps.in_shapes.get(name), maps.out_shapes.get(name)
-        unit = self.view.unit
+        unit, feature = self.view.unit, self.view.channel.value()
         centre = unit.position if unit is not None and unit.layer == name else None
-        self.image.set_data(tiling.weight_mosaic(grad, in_shape, out_shape,
-                                                 feature=self.view.channel.value(), centre=centre))
+        units = None  # a dense layer on a grid: the templates the weights view draws
+        if kernel.ndim == 2 and in_shape is not None and out_shape is not None:
+            units = tiling.template_units(kernel, out_shape, feature, centre)
+        self.image.set_data(tiling.weight_mosaic(grad, in_shape, out_shape, feature=feature,
+                                                 centre=centre, units=units))
         self.numbers = (name, rms(grad), rms(kernel))
         self._caption()
