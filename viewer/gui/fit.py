@@ -199,6 +199,11 @@ def pages(window, within: QSize | None = None) -> list[dict]:
         QApplication.processEvents()
         QApplication.processEvents()  # the second pass lays out what the first one resized
         clipped, checked = problems(window, within)
+        if within is not None and (window.width() > within.width()
+                                   or window.height() > within.height()):
+            low = window.minimumSizeHint()  # Qt grows a window to its minimum: it did not fit
+            clipped.insert(0, f"the window grew to {window.width()}x{window.height()} "
+                              f"(its minimum is {low.width()}x{low.height()})")
         pictures = {}
         for image in page.findChildren(ImagePanel):
             if image.isVisible() and image.data() is not None:

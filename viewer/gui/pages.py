@@ -19,7 +19,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from jaxconv_viewer.gui import lessons, typeface
-from jaxconv_viewer.gui.wrapped import WrapLabel
+from jaxconv_viewer.gui.wrapped import WrapLabel, unsettle
 from jaxconv_viewer.i18n import tr
 
 __all__ = ["PAGES", "Page", "PageWidget", "Slot"]
@@ -111,6 +111,7 @@ class Slot(QWidget):
         """Moves its panels here (out of the page that showed them last)."""
         for widget in self.widgets():
             if widget.parentWidget() is not self:
+                unsettle(widget)  # its wrapped labels' old widths say nothing here
                 self.layout().addWidget(widget, 1)
             if hasattr(widget, "gather"):  # a column, the probes: their parts come back
                 widget.gather()
@@ -133,14 +134,15 @@ class PageWidget(QWidget):
         self.splitters = []  # (splitter, shares), to lay out again at another type size
         self.claim = typeface.role(WrapLabel(), "claim")
         self.number = typeface.role(WrapLabel(), "number", "#0b5394")
-        for label in (self.claim, self.number):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 4, 6, 4)
         box.setSpacing(2)
-        if page.number is not None:
-            box.addWidget(self.claim)
-            box.addWidget(self.number)
+        for label in (self.claim, self.number):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            if page.number is not None:
+                box.addWidget(label)
+            else:  # no lesson: no claim, and no label left lying over the panels
+                label.hide()
         body = self._build(page.arrangement, tuple(columns), find)
         self.body = body
         if page.scroll is None:

@@ -14,6 +14,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QToolButton, QWidget
 
 from jaxconv_viewer.gui import fit, plots, typeface
+from jaxconv_viewer.gui.wrapped import unsettle
 from jaxconv_viewer.i18n import tr
 
 __all__ = ["PagingMixin"]
@@ -140,6 +141,7 @@ class PagingMixin:
         """Every text ``factor`` times its desktop size (presentation mode's, without the full
         screen: what ``--report`` checks)."""
         typeface.set_scale(factor)
+        unsettle(self)  # every wrapped label gets a new font, then a new width
         typeface.apply(self)
         plots.rescale()
         self.retranslate()
