@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import kernel_tiles
 from jaxconv_viewer.gui.panels.column import ModelColumn, human_bytes
 from jaxconv_viewer.gui.panels.controls import ControlsPanel
 from jaxconv_viewer.gui.panels.counts import CountsPanel
@@ -62,7 +62,7 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
     column.draw_curves(history())
     assert column.hint.text() == kind_hint(kind)  # from the layer's kind's record
     kernel = maps.kernels["layer1"]
-    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
+    expected = kernel_tiles.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
     np.testing.assert_array_equal(column.weights.data(), expected)
     limit = np.nanmax(np.abs(expected))  # symmetric about zero, from what is drawn, rounded up
     low, high = column.weights.levels
@@ -116,7 +116,7 @@ def test_channel_picker_draws_that_channel(qtbot, kind):
     assert column.channel.isEnabled() and column.channel.maximum() == 2
     column.channel.setValue(2)
     kernel = maps.kernels["layer1"]
-    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"],
+    expected = kernel_tiles.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"],
                                     feature=2)
     np.testing.assert_array_equal(column.weights.data(), expected)
 

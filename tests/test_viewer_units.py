@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import kernel_tiles
 from jaxconv_viewer.gui import unit_geometry as units
 from jaxconv_viewer.gui.panels.drawing import paint_stroke
 from jaxconv_viewer.gui.tiling import feature_strip
@@ -43,7 +43,7 @@ def test_gaps_between_tiles_and_layers_are_no_unit():
 def test_local_unit_uses_its_own_tile():
     kernel = np.random.default_rng(0).normal(size=(3, 4, 2, 2, 3, 5)).astype(np.float32)
     unit = Unit("layer1", 4, (2, 1))
-    mosaic = tiling.weight_mosaic(kernel, feature=unit.channel)
+    mosaic = kernel_tiles.weight_mosaic(kernel, feature=unit.channel)
     r, c, h, w = units.weight_rect(kernel, None, None, unit)
     own = kernel[2, 1, :, :, :, 4].transpose(0, 2, 1).reshape(2, 3 * 2)  # (kh, C * kw)
     np.testing.assert_array_equal(mosaic[r:r + h, c:c + w], own)
@@ -53,7 +53,7 @@ def test_local_unit_uses_its_own_tile():
 def test_conv_unit_uses_the_one_shared_kernel(channels):
     kernel = np.random.default_rng(1).normal(size=(3, 3, channels, 6)).astype(np.float32)
     unit = Unit("layer2", 5, (0, 0))
-    mosaic = tiling.weight_mosaic(kernel)
+    mosaic = kernel_tiles.weight_mosaic(kernel)
     r, c, h, w = units.weight_rect(kernel, None, None, unit)
     block = mosaic[r:r + h, c:c + w]
     for ci in range(channels):
@@ -65,7 +65,7 @@ def test_conv_unit_uses_the_one_shared_kernel(channels):
 def test_dense_unit_uses_its_weights_over_the_whole_input():
     kernel = np.random.default_rng(2).normal(size=(6 * 6 * 1, 4 * 4 * 3)).astype(np.float32)
     unit = Unit("layer1", 2, (3, 1))
-    mosaic = tiling.weight_mosaic(kernel, (6, 6, 1), (4, 4, 3), feature=2, centre=unit.position)
+    mosaic = kernel_tiles.weight_mosaic(kernel, (6, 6, 1), (4, 4, 3), feature=2, centre=unit.position)
     r, c, h, w = units.weight_rect(kernel, (6, 6, 1), (4, 4, 3), unit)
     column = kernel[:, (3 * 4 + 1) * 3 + 2].reshape(6, 6)
     np.testing.assert_array_equal(mosaic[r:r + h, c:c + w], column)
@@ -74,7 +74,7 @@ def test_dense_unit_uses_its_weights_over_the_whole_input():
 def test_vector_unit_uses_its_row_of_the_matrix():
     kernel = np.arange(12, dtype=np.float32).reshape(4, 3)
     r, c, h, w = units.weight_rect(kernel, None, None, Unit("head", 1, None))
-    np.testing.assert_array_equal(tiling.weight_mosaic(kernel)[r:r + h, c:c + w][0], kernel[:, 1])
+    np.testing.assert_array_equal(kernel_tiles.weight_mosaic(kernel)[r:r + h, c:c + w][0], kernel[:, 1])
 
 
 def test_field_rgb_tints_only_the_field():

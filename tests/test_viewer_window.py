@@ -15,7 +15,7 @@ from PyQt6.QtCore import QPoint, QSize, Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from jaxconv_viewer.gui import files, tiling, typeface
+from jaxconv_viewer.gui import files, kernel_tiles, typeface
 from jaxconv_viewer.gui import unit_geometry as units
 from jaxconv_viewer.gui.pages import PAGES
 from jaxconv_viewer.gui.probe import HOVER_MS
@@ -219,7 +219,7 @@ def test_gradient_toggle_draws_gradients(qtbot, window):
     column = window.columns["conv"]
     name, grad = column.current_kernel()
     assert grad is window.snapshot.models["conv"].grads[name]
-    np.testing.assert_array_equal(column.weights.data(), tiling.weight_mosaic(grad))
+    np.testing.assert_array_equal(column.weights.data(), kernel_tiles.weight_mosaic(grad))
     qtbot.mouseClick(window.controls.gradients, Qt.MouseButton.LeftButton)
     assert column.current_kernel()[1] is window.snapshot.models["conv"].kernels[name]
     window.actions["settings"].trigger()

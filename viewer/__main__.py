@@ -217,7 +217,7 @@ def main(argv=None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from jaxconv_viewer import i18n
-    from jaxconv_viewer.gui import typeface
+    from jaxconv_viewer.gui import launch, typeface
     from jaxconv_viewer.gui.window import MainWindow
 
     settings = settings_from_args(args)  # checked above
@@ -228,10 +228,10 @@ def main(argv=None) -> int:
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
     if args.page:
         window.show_page(args.page)
-    _place(app, window, args)
+    launch.place(app, window, args)
     outcome = {"code": 0}
     if args.screenshot or args.report:
-        _shoot_when_trained(app, window, args, outcome)
+        launch.shoot_when_trained(app, window, args, outcome, _STARTED)
     code = app.exec() or outcome["code"]
     window.stop_worker()
     if window.threads_running():  # a compile cannot be interrupted: leave without waiting for it
@@ -239,28 +239,6 @@ def main(argv=None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def _place(app, window, args):
-    """Shows the window at ``--window-size``, or fitted to the screen: maximised on a laptop or
-    projector screen smaller than its default size (or than the size asked, with its frame);
-    presentation mode when asked. Offscreen there is no screen to fit."""
-    from jaxconv_viewer.gui import typeface
-
-    screen = app.primaryScreen()
-    real = app.platformName() != "offscreen" and screen is not None
-    room = screen.availableGeometry() if real else None
-    width, height = args.window_size or (window.width(), window.height())
-    window.resize(width, height)
-    if args.presentation and not real:  # the size asked, the type of presentation mode
-        window.set_type_scale(typeface.PRESENTATION_SCALE)
-    if args.presentation and real:
-        window.show()
-        window.set_presentation(True)
-    elif room is not None and (room.width() < width + 16 or room.height() < height + 40):
-        window.showMaximized()  # a laptop screen (the title bar and frame take some of it)
-    else:
-        window.show()
 
 
 def _report(settings, path) -> int:
@@ -281,113 +259,12 @@ def _report(settings, path) -> int:
     except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback
         print(f"jaxconv-viewer: report failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    _print_models(report)
+    from jaxconv_viewer.session.measures import report_lines
+
+    for line in report_lines(report):
+        print(f"jaxconv-viewer: {line}")
     print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
     return 0
-
-
-def _print_models(report):
-    """A line per model (accuracy, worst at 3 px, the default unit's field) and the dial's."""
-    for row in report["models"]:
-        far = min(row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
-                  if k in row["shift_accuracy"])
-        print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
-              f"worst at 3 px {far:.3f}, default unit moved by "
-              f"{row['effective_field_nonzero']} input pixels")
-    sharing = report["sharing"]
-    if sharing is not None:
-        likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
-        print(f"jaxconv-viewer: sharing dial of the {sharing['column']} column: "
-              f"{sharing['kind']}, {sharing['regions']} regions per side; filter similarity "
-              f"to the mean: {likeness or 'none'}")
-
-
-def _print_layout(layout):
-    """One line: what of the window does not fit, at the desktop and presentation type sizes."""
-    width, height = layout["window"]
-    print(f"jaxconv-viewer: layout at {width}x{height}: {len(layout['clipped'])} clipped widgets "
-          f"on {len(layout['pages'])} pages, {len(layout['presentation']['clipped'])} in "
-          f"presentation mode", flush=True)
-    for line in layout["clipped"][:10]:
-        print(f"jaxconv-viewer:   {line}", flush=True)
-
-
-def _shoot_when_trained(app, window, args, outcome):
-    """After ``--steps`` steps: the screenshot(s), the layout check (with ``--report``), then
-    the report the worker writes; the window closes when all are done."""
-    from PyQt6.QtCore import QSize, Qt, QTimer
-
-    steps, path, report = args.steps, args.screenshot, args.report
-
-    def check(*_):
-        if window.shown_step >= 1 and not outcome.get("first_drawn"):  # launch to first step
-            outcome["first_drawn"] = True  # (jaxconv_viewer.bench times this line)
-            print(f"jaxconv-viewer: step {window.shown_step} drawn after "
-                  f"{time.perf_counter() - _STARTED:.1f} s", flush=True)
-        if window.shown_step >= steps and not window.training and not outcome.get("shooting"):
-            outcome["shooting"] = True
-            QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
-
-    def save(target):
-        ok = window.grab().save(target)
-        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {target} at step "
-              f"{min(window.shown_step, steps)}")
-        outcome["code"] = outcome["code"] or (0 if ok else 1)
-
-    def shoot():
-        if path and "{page}" in path:
-            shown = window.tabs.currentIndex()
-            for index, page in enumerate(window.panels.pages):
-                window.show_page(index)
-                app.processEvents()
-                save(path.format(page=page.page.key))
-            window.show_page(shown)
-        elif path:
-            save(path)
-        if report:  # the size asked, or less where a real screen gave the window less
-            width, height = args.window_size or (window.width(), window.height())
-            within = QSize(min(width, window.width()), min(height, window.height()))
-            outcome["layout"] = window.layout_report(within)
-            if window.request("report", report):
-                return  # the worker writes it between steps; `reported` closes the window
-        window.close()
-
-    def reported(served):
-        if served.name != "report":
-            return
-        if served.error is not None:
-            print(f"jaxconv-viewer: report failed: {served.error}", file=sys.stderr)
-            outcome["code"] = 1
-        else:
-            import json
-
-            written = json.loads(open(report, encoding="utf-8").read())
-            written["layout"] = outcome["layout"]
-            with open(report, "w", encoding="utf-8") as f:
-                f.write(json.dumps(written, indent=1) + "\n")
-            _print_models(written)
-            _print_layout(outcome["layout"])
-            print(f"jaxconv-viewer: wrote {report} at step {served.step}")
-        window.close()
-
-    def failed(error):
-        if isinstance(error, FloatingPointError) and not outcome.get("shooting"):
-            # Divergence: the window shows it (red status, the weights that passed the guard);
-            # write the PNG of that, and exit 1.
-            print(f"jaxconv-viewer: training diverged: {error}", file=sys.stderr)
-            outcome["shooting"] = True
-            QTimer.singleShot(100, lambda: (shoot(), outcome.update(code=1)))
-            return
-        print(f"jaxconv-viewer: training failed: {type(error).__name__}: {error}", file=sys.stderr)
-        outcome["code"] = 1
-        window.close()
-
-    # The worker's signals come from its thread: queue them to this one (after the window's slots).
-    queued = Qt.ConnectionType.QueuedConnection
-    window.snapshot_drawn.connect(check)
-    window.served.connect(reported)
-    window.worker.state_changed.connect(check, queued)
-    window.worker.failed.connect(failed, queued)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["EQUIVARIANCE_IMAGES", "MAX_SHIFT", "PROBE_IMAGES", "ProbeResult", "Prober",
-           "shift_key", "write_probe_csv"]
+           "report_lines", "shift_key", "write_probe_csv"]
 
 #: Shifts from -MAX_SHIFT to MAX_SHIFT pixels along each axis.
 MAX_SHIFT = 3
@@ -209,3 +209,22 @@ def write_probe_csv(path, results) -> int:
                     writer.writerow((kind, result.step, "equivariance", layer, value))
                     n += 1
     return n
+
+
+def report_lines(report: dict) -> list[str]:
+    """What ``jaxconv-viewer --report`` prints of a report: a line per model (test accuracy, the
+    worst accuracy 3 pixels away, the default unit's effective field) and the sharing dial's."""
+    lines = []
+    for row in report["models"]:
+        far = min((row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
+                   if k in row["shift_accuracy"]), default=float("nan"))
+        lines.append(f"{row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, worst at 3 px "
+                     f"{far:.3f}, default unit moved by {row['effective_field_nonzero']} input "
+                     f"pixels")
+    sharing = report.get("sharing")
+    if sharing is not None:
+        likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
+        lines.append(f"sharing dial of the {sharing['column']} column: {sharing['kind']}, "
+                     f"{sharing['regions']} regions per side; filter similarity to the mean: "
+                     f"{likeness or 'none'}")
+    return lines

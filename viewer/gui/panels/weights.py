@@ -1,6 +1,6 @@
 """A column's weight maps: `WeightsView` (with the layer and channel pickers) and `GradientView`.
 
-Both draw `jaxconv_viewer.gui.tiling.weight_mosaic` of one layer and channel: a dense layer's
+Both draw `jaxconv_viewer.gui.kernel_tiles.weight_mosaic` of one layer and channel: a dense layer's
 units as image-shaped templates, a locally-connected layer's filters on the grid of their
 positions, a conv layer's few kernels as large tiles. The gradient view draws the gradient of
 the loss with respect to the layer and channel the weights view shows, beside it.
@@ -12,7 +12,7 @@ import numpy as np
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from jaxconv import kinds
-from jaxconv_viewer.gui import tiling, typeface
+from jaxconv_viewer.gui import kernel_tiles, typeface
 from jaxconv_viewer.gui import unit_geometry as units
 from jaxconv_viewer.gui.plots import ImagePanel
 from jaxconv_viewer.gui.wrapped import WrapLabel
@@ -128,7 +128,7 @@ class WeightsView(QWidget):
         self.channel.setEnabled(per_channel)
         here = unit is not None and unit.layer == name
         centre = unit.position if here and unit.position is not None else None
-        self.weights.set_data(tiling.weight_mosaic(kernel, in_shape, out_shape,
+        self.weights.set_data(kernel_tiles.weight_mosaic(kernel, in_shape, out_shape,
                                                    feature=self.channel.value(), centre=centre))
         rect = None
         regional = regional_position(kernel, dict(maps.features).get(name))
@@ -200,8 +200,8 @@ class GradientView(QWidget):
         centre = unit.position if unit is not None and unit.layer == name else None
         units = None  # a dense layer on a grid: the templates the weights view draws
         if kernel.ndim == 2 and in_shape is not None and out_shape is not None:
-            units = tiling.template_units(kernel, out_shape, feature, centre)
-        self.image.set_data(tiling.weight_mosaic(grad, in_shape, out_shape, feature=feature,
+            units = kernel_tiles.template_units(kernel, out_shape, feature, centre)
+        self.image.set_data(kernel_tiles.weight_mosaic(grad, in_shape, out_shape, feature=feature,
                                                  centre=centre, units=units))
         self.numbers = (name, rms(grad), rms(kernel))
         self._caption()
