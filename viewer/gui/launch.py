@@ -63,7 +63,10 @@ def shoot_when_trained(app, window, args, outcome, started: float):
             outcome["first_drawn"] = True  # (jaxconv_viewer.bench times this line)
             print(f"jaxconv-viewer: step {window.shown_step} drawn after "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
-        if window.shown_step >= steps and not window.training and not outcome.get("shooting"):
+        shot = window.snapshot  # the unit shown has its fields: the pictures are of one unit
+        settled = shot is not None and shot.probe.unit == window.unit and not shot.pending
+        if (window.shown_step >= steps and not window.training and settled
+                and not outcome.get("shooting")):
             outcome["shooting"] = True
             QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
 

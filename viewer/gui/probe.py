@@ -6,7 +6,8 @@ or in the input's "wired to" picture, or hovered over: the hovered one is shown 
 is on it, the clicked one after) and sent to the worker with a request for a snapshot, so the
 answer is drawn on the next frame. Until a unit is clicked, the unit shown is the default one
 (`jaxconv_viewer.session.capture.default_unit`): a first-layer unit that fires in every model
-for the input shown, picked again whenever it stops firing (another input, a shift, training).
+for the input shown, picked again whenever it stops firing (another input, a shift, training)
+and when training pauses.
 """
 
 from __future__ import annotations
@@ -79,11 +80,15 @@ class ProbeMixin:
 
     def follow_default_unit(self, snapshot):
         """Until the user picks a unit: the default unit for ``snapshot``'s input, picked again
-        when the one shown does not fire in every model."""
+        when the one shown does not fire in every model, and when a new step is shown while
+        training is paused (the unit that fires most for the weights as they are, as ``--report``
+        picks it; while training runs it stays as long as it fires, so it does not jump)."""
         if self.unit_chosen or getattr(self, "_hovered_unit", None) is not None:
             return
         features = {kind: maps.features for kind, maps in snapshot.models.items()}
-        if self.unit is None or not fires(features, self.unit):
+        settled = not self.training and snapshot.step != getattr(self, "_picked_at", None)
+        self._picked_at = snapshot.step if not self.training else None
+        if self.unit is None or settled or not fires(features, self.unit):
             unit = default_unit(features)
             if unit is not None and unit != self.unit:
                 self.select_unit(unit, chosen=False)

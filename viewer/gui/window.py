@@ -196,6 +196,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
     def _state_changed(self, running, step):
         self.training = running
         self._status_for(running, step)
+        if not running and self.snapshot is not None:  # paused: the unit firing most now
+            self.follow_default_unit(self.snapshot)
 
     def _failed(self, error):
         self.training = False  # the worker pauses on any failure
