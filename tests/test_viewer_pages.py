@@ -124,7 +124,7 @@ def test_the_growing_fields_are_outlined_layer_by_layer(qtbot):
     panel.draw(types.SimpleNamespace(image=np.zeros((28, 28, 1), np.float32),
                                      growth=tuple(fields)))
     assert panel.image.marked() == [(5, 4, 3, 3), (5, 4, 8, 8), (5, 4, 18, 18)]
-    assert "layer3 18×18" in panel.caption.text() and "dense unit: 28×28" in panel.caption.text()
+    assert "layer3&nbsp;18×18" in panel.caption.text() and "dense unit: 28×28" in panel.caption.text()
     panel.draw(base)  # a snapshot without a unit: nothing outlined
     assert panel.image.marked() == [] and panel.caption.text() == tr("growth_none")
     assert field_box(np.zeros((3, 3), bool)) is None

@@ -67,8 +67,8 @@ class FieldGrowth(QWidget):
             self.caption.setText(tr("growth_none"))
             return
         sizes = [f'<span style="color:{COLORS[i % len(COLORS)]}">■</span>&nbsp;'
-                 + tr("growth_layer", layer=name, h=box[2], w=box[3])
-                 for i, (name, box) in enumerate(self.boxes)]
+                 + tr("growth_layer", layer=name, h=box[2], w=box[3]).replace(" ", "&nbsp;")
+                 for i, (name, box) in enumerate(self.boxes)]  # a size never split over lines
         h, w = self._input
         self.caption.setText(" ".join(sizes) + "<br>" + tr("growth_dense", h=h, w=w))
 
