@@ -113,8 +113,15 @@ def test_every_page_fits_a_1280x720_screen_and_presentation_type(qtbot, window):
         if row["page"] != "all":  # a lesson: a claim and the number that backs it
             assert row["claim"] and row["number"] and "—" not in row["number"], row
         assert row["scroll"] == (row["page"] == "all")  # a scroll area only as a last resort
-    wiring = layout["pages"][[page.key for page in PAGES].index("wiring")]["pictures"]
+    pages = {row["page"]: row for row in layout["pages"]}
+    wiring = pages["wiring"]["pictures"]
     assert wiring["weights conv"] > wiring["weights local"] > 1  # large tiles; a readable mosaic
+    lecture = pages["costs"]["facts"]["lecture"]  # what the panels show, as numbers
+    assert [row["weights"] for row in lecture] == [10**12, 10**8, 100]
+    fields = pages["wiring"]["facts"]["fields"]
+    assert fields["dense"][0] == 64  # the 8x8 digits: a dense unit is wired to every pixel
+    assert all(moving > 0 for _, moving in fields.values())  # the default unit fires in each
+    assert list(pages["wiring"]["facts"]["growth"]) == ["layer1"]
     assert typeface.scale() == 1.0  # the check leaves the type as it was
 
 

@@ -186,9 +186,11 @@ def pages(window, within: QSize | None = None) -> list[dict]:
     """Shows every page of ``window`` in turn (drawing it from the newest snapshot) and checks it.
 
     Returns:
-        one ``{"page", "title", "claim", "number", "checked", "clipped", "scroll", "pictures"}``
-        per page, in tab order; ``"pictures"`` maps each picture (``WeightsView(dense)``, ...)
-        to the screen pixels one of its image pixels takes.
+        one ``{"page", "title", "claim", "number", "checked", "clipped", "scroll", "pictures",
+        "facts"}`` per page, in tab order; ``"pictures"`` maps each picture (``weights dense``,
+        ...) to the screen pixels one of its image pixels takes, ``"facts"`` gathers what the
+        page's panels say they show (``facts()``: the lecture's table, the unit's fields, the
+        fields' growth).
     """
     from jaxconv_viewer.gui.plots import ImagePanel
 
@@ -204,14 +206,18 @@ def pages(window, within: QSize | None = None) -> list[dict]:
             low = window.minimumSizeHint()  # Qt grows a window to its minimum: it did not fit
             clipped.insert(0, f"the window grew to {window.width()}x{window.height()} "
                               f"(its minimum is {low.width()}x{low.height()})")
-        pictures = {}
+        pictures, facts = {}, {}
         for image in page.findChildren(ImagePanel):
             if image.isVisible() and image.data() is not None:
                 pictures[image.objectName() or describe(image)] = round(image.scale(), 2)
+        for panel in page.findChildren(QWidget):  # what a panel says it shows, as numbers
+            if panel.isVisible() and callable(getattr(panel, "facts", None)):
+                facts.update(panel.facts())
         rows.append({"page": page.page.key, "title": page.page.title,
                      "claim": page.claim.text(), "number": page.number.text(),
                      "checked": checked, "clipped": clipped,
-                     "scroll": page.page.scroll is not None, "pictures": pictures})
+                     "scroll": page.page.scroll is not None, "pictures": pictures,
+                     "facts": facts})
     window.show_page(shown)
     QApplication.processEvents()
     return rows

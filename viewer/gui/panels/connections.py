@@ -121,6 +121,17 @@ class ConnectionsPanel(QWidget):
             self.names[kind].setText(kind_label(kind, short=True))
         self.draw(self._snapshot)
 
+    def facts(self) -> dict:
+        """What it shows, for ``--report``'s layout entry: the unit, and per column the pixels
+        wired to it and the pixels that move it."""
+        snapshot = self._snapshot
+        unit = None if snapshot is None else snapshot.probe.unit
+        fields = {kind: list(field_numbers(snapshot.models[kind].fields)) for kind in self.columns
+                  if unit is not None and snapshot.models[kind].fields is not None}
+        return {"unit": None if unit is None else [unit.layer, unit.channel,
+                                                   *(unit.position or ())],
+                "fields": fields}
+
     def draw(self, snapshot, job=None):
         """Draws the fields of ``snapshot.probe.unit`` (a hint to click one when there is none)."""
         del job  # drawn whole

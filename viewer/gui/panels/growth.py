@@ -57,6 +57,10 @@ class FieldGrowth(QWidget):
         box.addWidget(self.caption)
         self.retranslate()
 
+    def facts(self) -> dict:
+        """What it shows, for ``--report``'s layout entry: each layer's field, rows x columns."""
+        return {"growth": {name: [box[2], box[3]] for name, box in self.boxes}}
+
     def retranslate(self):
         """Re-reads every label in the current language."""
         self.title.setText(tr("growth_title"))

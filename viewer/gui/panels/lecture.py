@@ -83,6 +83,12 @@ class LectureTable(QWidget):
         box.addStretch(1)
         self.retranslate()
 
+    def facts(self) -> dict:
+        """What it shows, for ``--report``'s layout entry: one row per kind."""
+        return {"lecture": [{"kind": row.layer, "weights": row.weights, "bytes": row.weight_bytes,
+                             "vs_dense": self.cells[i][2].text()}
+                            for i, row in enumerate(self.table.rows)]}
+
     def retranslate(self):
         """Re-reads every label in the current language."""
         side = LECTURE["input_shape"][0]
