@@ -88,7 +88,7 @@ PAGES = (
                     column(row("column:*"), row("metrics", "shift+equivariance", stretch=(2, 1)),
                            stretch=(3, 1)),
                     column("dial+similarity", "connections", "counts", stretch=(2, 3, 1)),
-                    stretch=(1, 4, 1)), scroll=(1640, 1060)),
+                    stretch=(1, 4, 1)), scroll=(1600, 960)),
 )
 
 
