@@ -66,6 +66,26 @@ def test_argument_errors_are_one_line(capsys):
                                 "(see jaxconv-viewer --help)"]
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--window-size", "1280"], "argument --window-size: must be WIDTHxHEIGHT in pixels, each at "
+                                "least 200 (as 1280x720), got '1280'"),
+    (["--window-size", "100x720"], "argument --window-size: must be WIDTHxHEIGHT in pixels, each "
+                                   "at least 200 (as 1280x720), got '100x720'"),
+    (["--page", "nope"], "argument --page: invalid choice: 'nope' (choose from 'costs', 'wiring', "
+                         "'sharing', 'learning', 'backprop', 'all')"),
+])
+def test_window_size_and_page_are_checked_by_the_parser(argv, message, capsys):
+    from jaxconv_viewer.__main__ import _parser
+
+    with pytest.raises(SystemExit) as exc:
+        _parser().parse_args(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.replace("'", "")  # Python 3.12 stopped quoting the choices
+    assert err.splitlines() == [
+        f"jaxconv-viewer: error: {message} (see jaxconv-viewer --help)".replace("'", "")]
+    assert _parser().parse_args(["--window-size", "1366X768"]).window_size == (1366, 768)
+
+
 @pytest.mark.parametrize("argv", [["--dataset", "digits"], ["--dataset", "digits", "--depth", "2"],
                                   ["--dataset", "digits", "--padding", "SAME", "--depth", "3"],
                                   # CIRCULAR windows wrap around maps smaller than themselves

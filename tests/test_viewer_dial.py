@@ -104,12 +104,12 @@ def test_similarity_panel_draws_one_cell_per_region(qtbot):
               "head": {"kernel": np.ones((4, 2))}}
     similarity = filter_similarity(params)  # the worker's, once per snapshot
     assert list(similarity) == ["layer1"] and similarity["layer1"].shape == (2, 3, 2)
-    panel.show("layer1", similarity["layer1"], 1)
+    panel.show_map("layer1", similarity["layer1"], 1)
     assert panel.map.shape == (2, 3)
     np.testing.assert_allclose(panel.image.data(), 1.0, atol=1e-6)
     assert panel.summary.text() == tr("similarity_summary", layer="layer1", channel=1, mean=1.0,
                                       overall=1.0)
-    panel.show("head", None, 0)
+    panel.show_map("head", None, 0)
     assert panel.map is None and panel.summary.text() == tr("similarity_none", layer="head")
     # Drawn from a snapshot: the map the snapshot carries, for the column's picked layer.
     base = snapshot()
@@ -126,6 +126,7 @@ def test_similarity_panel_draws_one_cell_per_region(qtbot):
 @pytest.mark.slow
 def test_turning_the_dial_rebuilds_the_middle_column_alone(qtbot, qapp):
     win = MainWindow(TINY.with_fields(regions=2), running=True)  # --regions 2
+    win.show_page("all")  # the dial, the column's weights and the similarity map at once
     win.show()
     try:
         column, dial = win.columns["local"], win.dial

@@ -13,7 +13,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from jaxconv_viewer.__main__ import main
+from jaxconv_viewer.__main__ import PAGE_KEYS, main
 from jaxconv_viewer.gui import typeface
 from jaxconv_viewer.gui.window import MainWindow
 from jaxconv_viewer.i18n import kind_label, set_language, tr
@@ -23,16 +23,18 @@ KINDS = TINY.columns  # the lecture's dense, local, conv
 
 
 def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
-    path, report = tmp_path / "shot.png", tmp_path / "report.json"
+    path, report = tmp_path / "shot_{page}.png", tmp_path / "report.json"
     code = main(["--steps", "3", "--screenshot", str(path), "--lang", "zh_CN", "--hidden", "8",
                  "--channels", "2", "--depth", "1", "--batch-size", "16", "--dataset", "digits",
-                 "--kernel-size", "3", "--head", "flatten", "--report", str(report)])
+                 "--kernel-size", "3", "--head", "flatten", "--report", str(report),
+                 "--window-size", "1366x768", "--page", "sharing"])
     set_language("en")
     typeface.use_for("en")  # main() set the application font for Chinese
     assert code == 0
     out = capsys.readouterr().out  # the first step drawn is said first (jaxconv_viewer.bench times it)
+    first = tmp_path / "shot_costs.png"
     drawn = re.search(r"^jaxconv-viewer: step [123] drawn after \d+\.\d s$", out, re.M)
-    assert drawn and drawn.start() < out.index(f"wrote {path}"), out
+    assert drawn and drawn.start() < out.index(f"wrote {first}"), out
     written = json.loads(report.read_text())
     assert written["step"] == 3 and written["head"] == "flatten" and written["dataset"] == "digits"
     # what the launch took, from process start: the window, each column's first step drawn
@@ -42,8 +44,16 @@ def test_headless_screenshot_and_report_are_written(qtbot, tmp_path, capsys):
     assert list(startup["first_step_s"]) == list(KINDS)
     assert set(startup["programs"]) == {"compiled", "loaded", "stored"}
     assert [m["kind"] for m in written["models"]] == list(KINDS)
-    image = QImage(str(path))
-    assert image.width() > 1000 and image.height() > 600
+    assert all(m["effective_field_nonzero"] > 0 for m in written["models"])  # no black field
+    assert written["default_unit"][0] == "layer1"
+    layout = written["layout"]  # checked from the real widgets, every page, in Chinese
+    assert layout["window"] == [1366, 768] and len(layout["pages"]) == len(PAGE_KEYS)
+    assert layout["clipped"] == [] and layout["presentation"]["clipped"] == [], layout
+    assert "layout at 1366x768: 0 clipped widgets on 6 pages, 0 in presentation mode" in out
+    for key in PAGE_KEYS:  # one picture per page, at the size asked
+        image = QImage(str(tmp_path / f"shot_{key}.png"))
+        assert (image.width(), image.height()) == (1366, 768), key
+    image = QImage(str(tmp_path / "shot_wiring.png"))
     gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
     rows = np.frombuffer(gray.constBits().asstring(gray.sizeInBytes()), np.uint8)
     pixels = rows.reshape(gray.height(), gray.bytesPerLine())[:, :gray.width()]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import kernel_tiles
 from jaxconv_viewer.gui.panels.column import ModelColumn, human_bytes
 from jaxconv_viewer.gui.panels.controls import ControlsPanel
 from jaxconv_viewer.gui.panels.counts import CountsPanel
@@ -62,7 +62,7 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
     column.draw_curves(history())
     assert column.hint.text() == kind_hint(kind)  # from the layer's kind's record
     kernel = maps.kernels["layer1"]
-    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
+    expected = kernel_tiles.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"])
     np.testing.assert_array_equal(column.weights.data(), expected)
     limit = np.nanmax(np.abs(expected))  # symmetric about zero, from what is drawn, rounded up
     low, high = column.weights.levels
@@ -73,7 +73,7 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
     assert list(column.curves["accuracy", "test"].getData()[1]) == pytest.approx([0.4])
     column.set_gradients(True)
     np.testing.assert_allclose(column.weights.data(), 10 * expected, rtol=1e-6)
-    assert column.weights_title.text() == tr("gradients")
+    assert column.view.title.text() == tr("gradients")
     column.layer.setCurrentText("head")
     np.testing.assert_array_equal(column.weights.data(), 10 * maps.kernels["head"].T)
     assert column.hint.text() == tr("hint_matrix")  # a vector layer: no kind's picture
@@ -82,14 +82,18 @@ def test_column_draws_weights_features_and_curves(qtbot, kind):
 def test_column_redraws_its_weights_only_when_the_step_moves(qtbot):
     column = ModelColumn("conv")
     qtbot.addWidget(column)
-    assert column.jobs == ("conv", "curves_conv") and column.maps_job == "conv"
+    assert column.jobs == ("conv", "features_conv", "curves_conv") and column.maps_job == "conv"
     shot = snapshot(step=5)
     column.draw(shot, "conv")
     drawn = column.weights.data()
+    assert column.features.data() is None  # the weights job only
+    assert not len(column.curves["loss", "train"].getData()[0] or ())
+    column.draw(shot, "features_conv")
     np.testing.assert_array_equal(column.features.data(), feature_strip(shot.models["conv"].features))
-    assert not len(column.curves["loss", "train"].getData()[0] or ())  # the maps job only
+    assert column.weights.data() is drawn
     moved = snapshot(step=5)  # a new input (a shift, a stroke): same step, new features
     column.draw(moved, "conv")
+    column.draw(moved, "features_conv")
     assert column.weights.data() is drawn
     np.testing.assert_array_equal(column.features.data(), feature_strip(moved.models["conv"].features))
     column.draw(snapshot(step=6), "curves_conv")
@@ -112,7 +116,7 @@ def test_channel_picker_draws_that_channel(qtbot, kind):
     assert column.channel.isEnabled() and column.channel.maximum() == 2
     column.channel.setValue(2)
     kernel = maps.kernels["layer1"]
-    expected = tiling.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"],
+    expected = kernel_tiles.weight_mosaic(kernel, maps.in_shapes["layer1"], maps.out_shapes["layer1"],
                                     feature=2)
     np.testing.assert_array_equal(column.weights.data(), expected)
 

@@ -24,6 +24,19 @@ def test_reset_forgets_what_was_drawn():
     assert schedule.shown == -1 and schedule.next_jobs(1) == ["a"]
 
 
+def test_only_the_shown_pages_jobs_are_drawn():
+    schedule = DrawSchedule(["a", "b", "c"])
+    schedule.new_snapshot(step=3)
+    assert schedule.done("a", 3) is False  # b and c have not drawn it
+    schedule.set_jobs(["a"])  # another page: only a is on it
+    assert schedule.next_jobs(3) == [] and schedule.jobs == ["a"]
+    schedule.new_snapshot(step=4)
+    assert schedule.next_jobs(3) == ["a"] and schedule.done("a", 4) and schedule.shown == 4
+    assert not schedule.done("b", 4)  # drawn for a page no longer shown: no step moves
+    schedule.set_jobs(["a", "b", "c"])  # back: c never drew step 4, so it comes first
+    assert schedule.next_jobs(3) == ["c"]
+
+
 def test_nice_ceiling_is_a_round_bound_just_above():
     from jaxconv_viewer.gui.plots import nice_ceiling
 

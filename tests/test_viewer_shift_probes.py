@@ -89,8 +89,16 @@ def test_report_flag_writes_json_without_a_window(tmp_path, capsys, monkeypatch)
     report = json.loads(path.read_text())
     assert report["step"] == 2 and report["head"] == "global-pool"
     assert all(0 <= m["test_accuracy"] <= 1 for m in report["models"])
+    layer, channel, row, col = report["default_unit"]  # the window's first unit, for image 0
+    assert layer == "layer1" and 0 <= channel < 2 and 0 <= row < 8 and 0 <= col < 8
+    moving = {m["kind"]: m["effective_field_nonzero"] for m in report["models"]}
+    assert moving["dense"] > 9 and 0 < moving["local"] <= 9 and 0 < moving["conv"] <= 9
+    assert [m["params"] for m in report["models"]] == sorted(
+        (m["params"] for m in report["models"]), reverse=True)  # dense > local > conv
+    assert "layout" not in report  # no window, no layout to check
     out, err = capsys.readouterr()
     assert f"wrote {path} at step 2" in out
+    assert "default unit moved by" in out
     assert "jaxconv-viewer: local: compiling may take minutes: layer layer1 (local)" in err
 
 

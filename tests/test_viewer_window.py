@@ -11,24 +11,28 @@ import time
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import QPoint, QSize, Qt
 from PyQt6.QtGui import QImage
 from viewer_tiny import TINY, WAIT, wait_drawn
 
-from jaxconv_viewer.gui import files, tiling
+from jaxconv_viewer.gui import files, kernel_tiles, typeface
 from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.pages import PAGES
 from jaxconv_viewer.gui.probe import HOVER_MS
 from jaxconv_viewer.gui.window import MainWindow
 from jaxconv_viewer.i18n import set_language, tr
+from jaxconv_viewer.session.capture import fires
 from jaxconv_viewer.session.session import Session, shift_one
 from jaxconv_viewer.session.snapshot import Unit
 
 KINDS = TINY.columns  # the lecture's dense, local, conv
+LAPTOP = QSize(1280, 720)  # a classroom laptop's or projector's screen
 
 
 @pytest.fixture(scope="module")
 def window(qapp):
     win = MainWindow(TINY, running=True)
+    win.resize(LAPTOP)
     win.show()
     yield win
     win.close()
@@ -41,7 +45,28 @@ def pixel_position(panel, row, col):
     return panel.mapFromScene(panel.image.mapToScene(QPointF(col + 0.5, row + 0.5)))
 
 
+def click_tab(qtbot, window, key):
+    """Shows page ``key`` as a student would: a click on its tab."""
+    bar = window.tabs.tabBar()
+    index = [page.key for page in PAGES].index(key)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert window.page.page.key == key
+
+
+def test_window_opens_on_the_first_lesson_and_draws_only_the_page_shown(qtbot, window):
+    assert window.page.page.key == "costs" and window.schedule.jobs == []  # nothing drawn by job
+    wait_drawn(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.columns["conv"].counts is not None, timeout=WAIT)
+    assert window.columns["dense"].count.text()[0].isdigit()
+    assert "Conv needs 1/" in window.page.number.text()  # the claim's live number
+    assert window.columns["conv"].features.data() is None  # on no page shown yet
+    click_tab(qtbot, window, "sharing")
+    assert set(window.schedule.jobs) == {"similarity", *(f"features_{k}" for k in KINDS)}
+    assert all(window.columns[k].features.data() is not None for k in KINDS)  # drawn at once
+
+
 def test_window_trains_and_draws_every_column(qtbot, window):
+    click_tab(qtbot, window, "all")
     snapshot = wait_drawn(qtbot, window, 3)
     for kind in KINDS:
         column = window.columns[kind]
@@ -57,18 +82,47 @@ def test_window_trains_and_draws_every_column(qtbot, window):
     np.testing.assert_array_equal(window.input.image.data(), snapshot.image[..., 0])
 
 
-def test_columns_keep_their_text_whole_at_the_default_size(qtbot, window):
-    # A word-wrapped caption below once made the grid split its rows evenly, squeezing the
-    # columns under their minimum and cutting the first formula line of the middle column.
+def test_the_default_unit_is_a_first_layer_unit_firing_in_every_model(qtbot, window):
+    def shown():
+        shot = window.snapshot
+        return (shot is not None and shot.probe.unit is not None and not shot.pending
+                and all(m.fields is not None for m in shot.models.values()))
+
+    qtbot.waitUntil(shown, timeout=WAIT)
+    snapshot = window.snapshot
+    unit = snapshot.probe.unit
+    assert not window.unit_chosen and unit.layer == "layer1"
+    assert fires({kind: maps.features for kind, maps in snapshot.models.items()}, unit)
+    for kind in KINDS:  # no black picture: some pixel moves it in every model
+        assert (snapshot.models[kind].fields[1] > 0).any(), kind
+        assert window.columns[kind].layer.currentText() == "layer1"  # layer 1's weights first
+
+
+def test_every_page_fits_a_1280x720_screen_and_presentation_type(qtbot, window):
     wait_drawn(qtbot, window, 1)
-    assert (window.width(), window.height()) == (1680, 1020)
-    texts = {kind: column.formula.text() for kind, column in window.columns.items()}
-    for column in window.columns.values():
-        column.formula.setText("\n".join([column.formula.text() or "formula"] * 8))
-    qtbot.waitUntil(lambda: all(c.height() >= c.minimumSizeHint().height()
-                                for c in window.columns.values()), timeout=5_000)
-    for kind, column in window.columns.items():  # the window is shared: as it was
-        column.formula.setText(texts[kind])
+    qtbot.waitUntil(lambda: window.probes.shift.result is not None, timeout=WAIT)
+    layout = window.layout_report(LAPTOP)
+    assert (window.width(), window.height()) == (1280, 720)
+    assert layout["window"] == [1280, 720] and layout["minimum"][0] <= 1280
+    assert [row["page"] for row in layout["pages"]] == [page.key for page in PAGES]
+    assert layout["clipped"] == [] and layout["presentation"]["clipped"] == []
+    assert layout["settings"] == []  # the side bar open: still nothing cut
+    assert not window.settings_dock.isVisible()
+    for row in layout["pages"]:
+        assert row["checked"] > 10, row["page"]
+        if row["page"] != "all":  # a lesson: a claim and the number that backs it
+            assert row["claim"] and row["number"] and "—" not in row["number"], row
+        assert row["scroll"] == (row["page"] == "all")  # a scroll area only as a last resort
+    pages = {row["page"]: row for row in layout["pages"]}
+    wiring = pages["wiring"]["pictures"]
+    assert wiring["weights conv"] > wiring["weights local"] > 1  # large tiles; a readable mosaic
+    lecture = pages["costs"]["facts"]["lecture"]  # what the panels show, as numbers
+    assert [row["weights"] for row in lecture] == [10**12, 10**8, 100]
+    fields = pages["wiring"]["facts"]["fields"]
+    assert fields["dense"][0] == 64  # the 8x8 digits: a dense unit is wired to every pixel
+    assert all(moving > 0 for _, moving in fields.values())  # the default unit fires in each
+    assert list(pages["wiring"]["facts"]["growth"]) == ["layer1"]
+    assert typeface.scale() == 1.0  # the check leaves the type as it was
 
 
 def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
@@ -86,6 +140,7 @@ def test_arrow_key_shifts_the_input_and_updates_predictions(qtbot, window):
 
 def test_clicking_a_unit_shows_both_fields_of_every_kind(qtbot, window):
     qtbot.waitUntil(lambda: window.snapshot is not None, timeout=WAIT)
+    click_tab(qtbot, window, "sharing")  # the feature maps
     snapshot = window.snapshot
     column = window.columns["local"]
     unit = Unit("layer1", 1, (2, 5))
@@ -97,21 +152,34 @@ def test_clicking_a_unit_shows_both_fields_of_every_kind(qtbot, window):
                     timeout=WAIT)  # a model's first fields come a snapshot later
     shown = window.snapshot
     sizes = {}
+    click_tab(qtbot, window, "wiring")  # its connections, the weights it uses
     for kind in KINDS:
         theoretical, effective = shown.models[kind].fields
         assert (effective[~theoretical] == 0).all()
         sizes[kind] = int(theoretical.sum())
         assert window.columns[kind].weights.marked()  # the weights that unit uses
     assert sizes["dense"] == 64 and sizes["local"] == sizes["conv"] == 9  # a 3x3 window
-    assert window.connections.unit_label.text() == "layer1, channel 1 at (2, 5)"
+    assert window.connections.unit_label.text().startswith("layer1, channel 1 at (2, 5)")
+    assert window.unit_chosen  # a click: the default unit follows the input no more
     np.testing.assert_array_equal(window.connections.moves["conv"].data(),
                                   shown.models["conv"].fields[1])
+
+
+def test_drawing_is_one_click_away_on_every_page_that_shows_an_input(qtbot, window):
+    for page in PAGES:
+        click_tab(qtbot, window, page.key)
+        shows_input = window.input.isVisible()
+        assert shows_input == (page.key in ("wiring", "sharing", "all")), page.key
+        assert window.input.draw_button.isVisible() == shows_input
 
 
 def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training, timeout=WAIT)
+    click_tab(qtbot, window, "wiring")
+    qtbot.mouseClick(window.input.draw_button, Qt.MouseButton.LeftButton)
     canvas = window.drawing.canvas
+    assert canvas.isVisible()
     square = canvas._square()
     points = [QPoint(int(square.left() + square.width() * x / 8),
                      int(square.top() + square.height() * 2.5 / 8)) for x in (1, 4, 7)]
@@ -128,6 +196,8 @@ def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
     np.testing.assert_array_equal(window.input.image.data(), shifted[..., 0])
     qtbot.mouseClick(window.drawing.use, Qt.MouseButton.LeftButton)  # back to the test images
     qtbot.waitUntil(lambda: window.snapshot.probe.drawn == 0, timeout=WAIT)
+    qtbot.mouseClick(window.input.draw_button, Qt.MouseButton.LeftButton)
+    assert window.input.image.isVisible() and not canvas.isVisible()
 
 
 def test_probe_panels_follow_the_worker(qtbot, window):
@@ -148,13 +218,19 @@ def test_single_step_while_paused(qtbot, window):
 
 
 def test_gradient_toggle_draws_gradients(qtbot, window):
+    click_tab(qtbot, window, "wiring")
+    assert not window.controls.isVisible()  # in the side bar, closed until asked for
+    window.actions["settings"].trigger()
+    assert window.controls.isVisible()
     qtbot.mouseClick(window.controls.gradients, Qt.MouseButton.LeftButton)
     column = window.columns["conv"]
     name, grad = column.current_kernel()
     assert grad is window.snapshot.models["conv"].grads[name]
-    np.testing.assert_array_equal(column.weights.data(), tiling.weight_mosaic(grad))
+    np.testing.assert_array_equal(column.weights.data(), kernel_tiles.weight_mosaic(grad))
     qtbot.mouseClick(window.controls.gradients, Qt.MouseButton.LeftButton)
     assert column.current_kernel()[1] is window.snapshot.models["conv"].kernels[name]
+    window.actions["settings"].trigger()
+    assert not window.controls.isVisible()
 
 
 def test_letters_in_the_learning_rate_are_refused(qtbot, window):
@@ -188,16 +264,40 @@ def test_language_switch_changes_the_labels(qtbot, window):
         assert window.columns["conv"].title.text() == "卷积"
         assert window.file_menu.title() == "文件(&F)"
         assert window.metrics.plots["loss", "step"].getPlotItem().titleLabel.text == "损失 与步数"
+        assert window.tabs.tabText(0) == "1  连接的代价"
+        assert window.page.claim.text() == tr(f"claim_{window.page.page.key}")  # in Chinese
+        layout = window.layout_report(LAPTOP)  # the Chinese labels fit too
+        assert layout["clipped"] == [] and layout["presentation"]["clipped"] == []
     finally:
         window.actions["lang_en"].trigger()
     assert window.columns["local"].title.text() == "Locally connected"
     set_language("en")
 
 
+def test_presentation_mode_is_full_screen_with_larger_type(qtbot, window):
+    title = window.page.claim.font().pointSizeF()
+    action = window.actions["presentation"]
+    assert action.shortcut().toString() == "F11" and action in window.view_menu.actions()
+    action.trigger()
+    try:
+        assert window.isFullScreen() and typeface.scale() == typeface.PRESENTATION_SCALE
+        assert window.page.claim.font().pointSizeF() == pytest.approx(
+            title * typeface.PRESENTATION_SCALE)
+    finally:
+        action.trigger()
+    assert not window.isFullScreen() and typeface.scale() == 1.0
+    assert window.page.claim.font().pointSizeF() == pytest.approx(title)
+    window.resize(LAPTOP)
+
+
 def test_export_png_and_csv(qtbot, window, tmp_path):
+    shown = window.page
     paths = files.export_panels(window, tmp_path)
-    assert {p.name for p in paths} >= {"window.png", "column_conv.png", "metrics.png"}
+    assert {p.name for p in paths} >= {"window.png", "page_costs.png", "page_all.png",
+                                       "column_conv.png", "metrics.png", "weights_dense.png",
+                                       "shift_equivariance.png"}
     assert all(not QImage(str(p)).isNull() for p in paths)
+    assert window.page is shown
     with qtbot.waitSignal(window.served, timeout=WAIT) as blocker:
         assert files.export_csv(window, tmp_path / "metrics.csv")
     rows = blocker.args[0].result
@@ -209,7 +309,7 @@ def test_export_png_and_csv(qtbot, window, tmp_path):
     assert probes[0] == ["kind", "step", "measure", "key", "value"]
     assert {tuple(row[2:4]) for row in probes[1:] if row[0] == "conv"} >= {
         ("shift_accuracy", "-3,0"), ("shift_accuracy", "0,3"), ("equivariance", "layer1")}
-    assert "probes.png" in {p.name for p in paths}
+    assert "page_sharing.png" in {p.name for p in paths}
 
 
 def test_save_and_load_session(qtbot, window, tmp_path):
@@ -247,6 +347,9 @@ def test_a_save_during_training_holds_one_step(qtbot, window, tmp_path):
 
 
 def test_a_save_into_a_file_path_reports_the_error_and_training_goes_on(qtbot, window, tmp_path):
+    if not window.training:  # (the slow test before it starts training; without it, this does)
+        qtbot.mouseClick(window.controls.buttons["start"], Qt.MouseButton.LeftButton)
+        wait_drawn(qtbot, window, window.session.step + 1)
     (tmp_path / "file").write_text("not a folder")
     with qtbot.waitSignal(window.served, timeout=WAIT) as blocker:
         window.request("save", tmp_path / "file")
@@ -279,6 +382,7 @@ def test_choosing_the_head_restarts_with_it_and_shows_it(qtbot, window):
 
 def test_hovering_units_shows_them_throttled_then_the_clicked_one(qtbot, window, monkeypatch):
     wait_drawn(qtbot, window, 1)
+    click_tab(qtbot, window, "sharing")
     column, chosen = window.columns["conv"], window.unit
     features = window.snapshot.models["conv"].features
     probes = []

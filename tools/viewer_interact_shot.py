@@ -1,8 +1,10 @@
 """Screenshot of the viewer in use: a unit clicked, a drawing fed to the models (docs/img).
 
-Trains ``--steps`` steps, clicks a unit of the conv column's feature maps (a real mouse click on
-the widget), starts a drawing from the shown sample and adds a stroke across it (real mouse
-events on the canvas), waits until every panel shows that input, and saves the window::
+Trains ``--steps`` steps at ``--window-size``, clicks a unit of the conv column's feature maps on
+the weight-sharing page (a real mouse click on the widget), goes to the local-connection page,
+opens the input's drawing canvas, starts a drawing from the shown sample and adds a stroke across
+it (real mouse events on the canvas), waits until every panel shows that input, and saves the
+window::
 
     QT_QPA_PLATFORM=offscreen python tools/viewer_interact_shot.py docs/img/viewer_interact.png
 """
@@ -30,6 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--dataset", default=None, help="default: the viewer's (mnist-5k)")
     parser.add_argument("--unit", default="layer2,0,6,8", help="layer,channel,row,col to click")
+    parser.add_argument("--window-size", default="1280x720", help="WIDTHxHEIGHT")
     args = parser.parse_args(argv)
 
     from PyQt6.QtCore import QPoint, QPointF, Qt
@@ -44,7 +47,9 @@ def main(argv=None) -> int:
 
     settings = Settings() if args.dataset is None else Settings(dataset=args.dataset)
     window = MainWindow(settings.with_fields(steps=args.steps), running=True)
+    window.resize(*map(int, args.window_size.lower().split("x")))
     window.show()
+    window.show_page("sharing")  # the feature maps
     _wait(app, lambda: window.shown_step >= args.steps and not window.training)
     layer, channel, row, col = args.unit.split(",")
     unit = Unit(layer, int(channel), (int(row), int(col)))
@@ -52,6 +57,8 @@ def main(argv=None) -> int:
     y, x, _, _ = units.feature_rect(window.snapshot.models["conv"].features, unit)
     point = features.mapFromScene(features.image.mapToScene(QPointF(x + 0.5, y + 0.5)))
     QTest.mouseClick(features.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    window.show_page("wiring")  # its connections, and the input's canvas
+    QTest.mouseClick(window.input.draw_button, Qt.MouseButton.LeftButton)
     QTest.mouseClick(window.drawing.buttons["from_sample"], Qt.MouseButton.LeftButton)
     canvas = window.drawing.canvas
     square = canvas._square()

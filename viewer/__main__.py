@@ -6,6 +6,8 @@ Examples::
     QT_QPA_PLATFORM=offscreen jaxconv-viewer --steps 200 --screenshot out.png --lang zh_CN
     jaxconv-viewer --dataset shifted --head global-pool --steps 400 --report r.json
     jaxconv-viewer --columns dense,regional,conv --regions 2
+    jaxconv-viewer --window-size 1280x720 --steps 50 --report r.json
+    QT_QPA_PLATFORM=offscreen jaxconv-viewer --window-size 1280x720 --screenshot 'page_{page}.png'
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import time
 
 _STARTED = time.perf_counter()  # "step 1 drawn after ... s" counts from here
 
-__all__ = ["main"]
+__all__ = ["PAGE_KEYS", "main"]
+
+#: The pages' keys, in tab order: `jaxconv_viewer.gui.pages.PAGES` (named here without Qt).
+PAGE_KEYS = ("costs", "wiring", "sharing", "learning", "backprop", "all")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -36,6 +41,15 @@ def _columns(text: str) -> tuple[str, ...]:
     except (TypeError, ValueError) as error:
         # argparse names the flag itself: "argument --columns: `columns` must ...", exit 2
         raise argparse.ArgumentTypeError(str(error).removeprefix("--columns: ")) from None
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    """``--window-size``: ``WIDTHxHEIGHT`` in pixels, each at least 200."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or min(int(width), int(height)) < 200:
+        raise argparse.ArgumentTypeError(f"must be WIDTHxHEIGHT in pixels, each at least 200 "
+                                         f"(as 1280x720), got {text!r}")
+    return int(width), int(height)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,11 +83,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--depth", type=int, default=None,
                         help="number of spatial layers, of widths --channels * 2**i (default 2)")
     parser.add_argument("--screenshot", metavar="PNG", type=path_arg,
-                        help="after --steps steps, save the whole window as PNG and exit")
+                        help="after --steps steps, save the whole window as PNG and exit; a "
+                             "name with {page} saves every page, {page} replaced by its name")
     parser.add_argument("--report", metavar="JSON", type=path_arg,
                         help="after --steps steps (default 300), write test accuracy, accuracy "
                              "against shift and equivariance of each model as JSON and exit; "
                              "without --screenshot no window is opened")
+    parser.add_argument("--window-size", type=_window_size, metavar="WxH",
+                        help="lay the window out at this size (as 1280x720); with --report, the "
+                             "report's \"layout\" entry lists every widget of every page that "
+                             "is clipped, elided or outside it")
+    parser.add_argument("--page", choices=PAGE_KEYS, default=None,
+                        help="the page shown first (default: costs, the first lesson)")
+    parser.add_argument("--presentation", action="store_true",
+                        help="open in presentation mode: full screen (at --window-size when "
+                             "given), larger type")
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
     parser.add_argument("--redraw-every", type=int, default=1, metavar="STEPS",
                         help="at most one redraw per this many steps while training")
@@ -198,7 +222,7 @@ def _run(argv=None) -> int:
         return 2
     if not args.compile_cache:  # read by Session.prepare on the worker thread, where JAX loads
         os.environ["JAXCONV_COMPILE_CACHE"] = "0"
-    if args.report and not args.screenshot:  # no window, no Qt: the same checks, then train
+    if args.report and not args.screenshot and not args.window_size:  # no window, no Qt
         problem = check_arguments(args)
         if problem:
             print(f"jaxconv-viewer: {problem}", file=sys.stderr)
@@ -222,9 +246,12 @@ def _run(argv=None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from PyQt6.QtCore import QTimer
+
     from jaxconv_viewer import i18n
-    from jaxconv_viewer.gui import typeface
+    from jaxconv_viewer.gui import launch, typeface
     from jaxconv_viewer.gui.window import MainWindow
+    from jaxconv_viewer.session.startup import process_seconds
 
     settings = settings_from_args(args)  # checked above
     if args.steps:
@@ -232,25 +259,17 @@ def _run(argv=None) -> int:
     i18n.set_language(args.lang)
     typeface.use_for(args.lang)
     window = MainWindow(settings, running=not args.paused, redraw_every=args.redraw_every)
-    screen = app.primaryScreen()
-    if screen is not None and not args.screenshot:  # a laptop screen: fill it instead
-        room = screen.availableGeometry()
-        if room.width() < window.width() or room.height() < window.height():
-            window.resize(min(room.width(), window.width()), min(room.height(), window.height()))
-    window.show()
+    if args.page:
+        window.show_page(args.page)
+    launch.place(app, window, args)
     stop = CloseOnSignal(window)
-    from PyQt6.QtCore import QTimer
-
-    from jaxconv_viewer.session.startup import process_seconds
-
     # What the launch took (the report's "startup"); the event loop's first turn comes after
     # the window's first paint.
-    launch = window.session.launch
-    QTimer.singleShot(0, lambda: launch.setdefault("window_s", process_seconds()))
+    timings = window.session.launch
+    QTimer.singleShot(0, lambda: timings.setdefault("window_s", process_seconds()))
     outcome = {"code": 0}
-    if args.screenshot:
-        _shoot_when_trained(app, window, args.steps, args.screenshot, outcome, args.report,
-                            launch)
+    if args.screenshot or args.report:
+        launch.shoot_when_trained(app, window, args, outcome, _STARTED)
     code = app.exec() or outcome["code"]
     code = stop.said(window) or code
     window.stop_worker()
@@ -292,92 +311,12 @@ def _report(settings, path) -> int:
     except Exception as error:  # noqa: BLE001 - a message and status 1, not a traceback
         print(f"jaxconv-viewer: report failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    for row in report["models"]:
-        far = min(row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
-                  if k in row["shift_accuracy"])
-        print(f"jaxconv-viewer: {row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, "
-              f"worst at 3 px {far:.3f}")
-    sharing = report["sharing"]
-    if sharing is not None:
-        likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
-        print(f"jaxconv-viewer: sharing dial of the {sharing['column']} column: "
-              f"{sharing['kind']}, {sharing['regions']} regions per side; filter similarity "
-              f"to the mean: {likeness or 'none'}")
+    from jaxconv_viewer.session.measures import report_lines
+
+    for line in report_lines(report):
+        print(f"jaxconv-viewer: {line}")
     print(f"jaxconv-viewer: wrote {path} at step {report['step']}")
     return 0
-
-
-def _shoot_when_trained(app, window, steps, path, outcome, report=None, launch=None):
-    from PyQt6.QtCore import Qt, QTimer
-
-    from jaxconv_viewer.session.startup import process_seconds
-
-    drawn = (launch if launch is not None else {}).setdefault("first_step_s", {})
-
-    def each_drawn():
-        """Each column's first trained step, once a snapshot holding it is wholly drawn (the
-        columns start apart, so the step every column has taken does not say it)."""
-        if window.snapshot is None or window.schedule.next_jobs(1):
-            return
-        for kind, history in window.snapshot.history.items():
-            if kind not in drawn and len(history["train"]["step"]):
-                drawn[kind] = process_seconds()
-                print(f"jaxconv-viewer: first step of {kind} drawn at {drawn[kind]:.2f} s",
-                      flush=True)
-        if len(drawn) == len(window.snapshot.history):
-            poll.stop()
-
-    poll = QTimer(window)
-    poll.setInterval(20)
-    poll.timeout.connect(each_drawn)
-    poll.start()
-
-    def check(*_):
-        if window.shown_step >= 1 and not outcome.get("first_drawn"):  # launch to first step
-            outcome["first_drawn"] = True  # (jaxconv_viewer.bench times this line)
-            print(f"jaxconv-viewer: step {window.shown_step} drawn after "
-                  f"{time.perf_counter() - _STARTED:.1f} s", flush=True)
-        if window.shown_step >= steps and not window.training and not outcome.get("shooting"):
-            outcome["shooting"] = True
-            QTimer.singleShot(100, shoot)  # let the layout settle after the last draw
-
-    def shoot():
-        ok = window.grab().save(path)
-        print(f"jaxconv-viewer: {'wrote' if ok else 'could not write'} {path} at step "
-              f"{min(window.shown_step, steps)}")
-        outcome["code"] = 0 if ok else 1
-        if report and window.request("report", report):
-            return  # the worker writes it between steps; `reported` closes the window
-        window.close()
-
-    def reported(served):
-        if served.name != "report":
-            return
-        if served.error is not None:
-            print(f"jaxconv-viewer: report failed: {served.error}", file=sys.stderr)
-            outcome["code"] = 1
-        else:
-            print(f"jaxconv-viewer: wrote {report} at step {served.step}")
-        window.close()
-
-    def failed(error):
-        if isinstance(error, FloatingPointError) and not outcome.get("shooting"):
-            # Divergence: the window shows it (red status, the weights that passed the guard);
-            # write the PNG of that, and exit 1.
-            print(f"jaxconv-viewer: training diverged: {error}", file=sys.stderr)
-            outcome["shooting"] = True
-            QTimer.singleShot(100, lambda: (shoot(), outcome.update(code=1)))
-            return
-        print(f"jaxconv-viewer: training failed: {type(error).__name__}: {error}", file=sys.stderr)
-        outcome["code"] = 1
-        window.close()
-
-    # The worker's signals come from its thread: queue them to this one (after the window's slots).
-    queued = Qt.ConnectionType.QueuedConnection
-    window.snapshot_drawn.connect(check)
-    window.served.connect(reported)
-    window.worker.state_changed.connect(check, queued)
-    window.worker.failed.connect(failed, queued)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class SessionCommands:
         self.worker.served.connect(self._served)
         for panel in self.panels.measured:  # accuracy against shift, equivariance
             self.worker.measured.connect(panel.draw)
+        self.worker.measured.connect(self._update_number)
         for column in self.columns.values():
             column.set_counts(None)
         self.training = running

@@ -2,7 +2,8 @@
 
 Every snapshot makes every drawing job stale; each frame runs a few stale jobs, taking turns
 (round robin from the job after the last one drawn), so each panel is redrawn at the timer rate
-divided by the number of jobs per frame, and a frame's cost stays small and even.
+divided by the number of jobs per frame, and a frame's cost stays small and even. The jobs are
+those of the page shown (`set_jobs`): a hidden panel is not drawn.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class DrawSchedule:
         self._turn = 0
         self.shown = -1  # the step every job has drawn (or a later one)
 
+    def set_jobs(self, jobs) -> None:
+        """Schedules ``jobs`` from now on (another page is shown); what each drew is kept."""
+        self.jobs = list(jobs)
+        self._turn = 0
+
     def new_snapshot(self, step: int) -> None:
         """A newer snapshot (of ``step``) arrived: every job is stale; ``done`` records the step."""
         del step
@@ -49,6 +55,8 @@ class DrawSchedule:
             True when this made `shown` move forward: every job now shows ``shown`` or later.
         """
         self._drawn[job] = (self.version, step)
+        if job not in self.jobs:  # drawn for a page no longer shown
+            return False
         self._turn = (self.jobs.index(job) + 1) % len(self.jobs)
         shown = min(self._drawn.get(j, (None, -1))[1] for j in self.jobs)
         moved = shown > self.shown

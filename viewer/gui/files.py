@@ -23,22 +23,37 @@ FILE_ACTIONS = {"save_session": "Ctrl+S", "load_session": "Ctrl+O", "export_png"
 
 
 def export_panels(window, directory) -> list[Path]:
-    """Saves the whole window and each panel as PNG files in ``directory``; returns the paths.
+    """Saves the window as shown, every page, and every panel of every page, as PNG files in
+    ``directory`` (``window.png``, ``page_<page>.png``, ``<panel>_<column>.png``...); returns the
+    paths, and shows the page shown before.
 
     Raises:
         OSError: a file could not be written.
     """
+    from PyQt6.QtWidgets import QApplication
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    panels = {"window": window, "input": window.input, "counts": window.counts,
-              "metrics": window.metrics, "probes": window.probes, "controls": window.controls,
-              **{f"column_{kind}": column for kind, column in window.columns.items()}}
+    shown = window.tabs.currentIndex()
     paths = []
-    for name, widget in panels.items():
+
+    def save(name, widget):
         path = directory / f"{name}.png"
         if not widget.grab().save(str(path)):
             raise OSError(f"export_panels: could not write {str(path)!r}.")
         paths.append(path)
+
+    save("window", window)
+    try:
+        for index, page in enumerate(window.panels.pages):
+            window.show_page(index)
+            QApplication.processEvents()
+            save(f"page_{page.page.key}", window)
+            for slot in page.slots:
+                if slot.widgets():
+                    save(slot.name.replace(":", "_").replace("+", "_"), slot)
+    finally:
+        window.show_page(shown)
     return paths
 
 

@@ -7,16 +7,22 @@ numpy arrays draw with row 0 at the top, as `jaxconv_viewer.gui.tiling` makes th
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import tiling, typeface
 
 __all__ = ["GrowingRange", "ImagePanel", "curve", "nice_ceiling", "plot_widget",
-           "set_labels"]
+           "refresh_axes", "rescale", "set_labels", "track_axes"]
+
+#: Every axis drawn, so that `rescale` reaches them all (presentation mode, another language).
+_AXES = weakref.WeakSet()
+#: The smallest a plot may be squeezed to (pixels): below it, its axes' text overlaps.
+PLOT_MIN = (170, 120)
 
 # No antialiasing: at 20 Hz on a software-rendered window it costs more than it shows.
 pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="k", antialias=False)
@@ -62,6 +68,7 @@ class ImagePanel(pg.GraphicsLayoutWidget):
                                        interactive=False, width=12)
             self.bar.setImageItem(self.image)
             self.bar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            track_axes(self.bar.axis)
             self.addItem(self.bar, row=0, col=1)
         self.levels = (0.0, 1.0)
         self.marks = []  # outlines drawn by `mark`, created once and reused
@@ -102,18 +109,23 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         super().leaveEvent(event)
 
     def mark(self, rects, color="#00c853"):
-        """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them."""
+        """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them.
+
+        ``color`` is one colour for all, or a list of one per rectangle.
+        """
+        colors = [color] * len(rects) if isinstance(color, str) else list(color)
         while len(self.marks) < len(rects):
             item = QGraphicsRectItem()
-            pen = pg.mkPen(color, width=2)
-            pen.setCosmetic(True)  # two screen pixels wide at any zoom
-            item.setPen(pen)
             item.setZValue(10)
             self.view.addItem(item)
             self.marks.append(item)
         for i, item in enumerate(self.marks):
             if i < len(rects):
                 row, col, height, width = rects[i]
+                if item.pen().color().name() != colors[i]:
+                    pen = pg.mkPen(colors[i], width=2)
+                    pen.setCosmetic(True)  # two screen pixels wide at any zoom
+                    item.setPen(pen)
                 item.setRect(col, row, width, height)
             item.setVisible(i < len(rects))
 
@@ -146,6 +158,20 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         """The array drawn now."""
         return self.image.image
 
+    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+        """The colour bar's axis is repainted whole (its cached picture would keep old ticks)."""
+        super().resizeEvent(event)
+        if getattr(self, "bar", None) is not None:  # None: pyqtgraph's own call from __init__
+            self.bar.axis.picture = None
+            self.bar.axis.update()
+
+    def scale(self) -> float:
+        """Screen pixels per image pixel as drawn now (0 before anything is drawn)."""
+        if self.image.image is None:
+            return 0.0
+        rect = self.image.mapRectToDevice(self.image.boundingRect())
+        return 0.0 if rect is None else rect.width() / max(1, self.image.image.shape[1])
+
 
 def cache_axes(item) -> None:
     """Caches each axis of a `PlotItem` as a pixmap.
@@ -156,6 +182,29 @@ def cache_axes(item) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = item.getAxis(name)
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        track_axes(axis)
+
+
+def track_axes(*axes) -> None:
+    """Gives ``axes`` the tick font of the current scale, now and at every `rescale`."""
+    for axis in axes:
+        _AXES.add(axis)
+        axis.setStyle(tickFont=typeface.font("note"))
+
+
+def refresh_axes() -> None:
+    """Repaints every tracked axis whole: an axis cached as a pixmap keeps its old picture in
+    the part that did not move when its plot is resized."""
+    for axis in list(_AXES):
+        axis.picture = None
+        axis.update()
+
+
+def rescale() -> None:
+    """Every tracked axis's ticks at the current `jaxconv_viewer.gui.typeface` scale (the
+    titles follow `set_labels`, which ``retranslate`` calls)."""
+    for axis in list(_AXES):
+        axis.setStyle(tickFont=typeface.font("note"))
 
 
 def _round_up(x: float) -> float:
@@ -211,6 +260,7 @@ class GrowingRange:
 def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.PlotWidget:
     """A small `PlotWidget` with a grid, mouse zoom off and the given labels."""
     widget = pg.PlotWidget()
+    widget.setMinimumSize(*PLOT_MIN)
     item = widget.getPlotItem()
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setDownsampling(auto=True, mode="peak")  # long runs: draw what the pixels can show
@@ -228,9 +278,10 @@ def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.Plot
 def set_labels(widget: pg.PlotWidget, title: str, *, left: str = "", bottom: str = ""):
     """Retitles a plot (used when the language changes)."""
     item = widget.getPlotItem()
-    item.setTitle(title, size="9pt")
-    item.setLabel("left", left)
-    item.setLabel("bottom", bottom)
+    size = f"{typeface.points(1.0):.1f}pt"
+    item.setTitle(title, size=size)
+    item.setLabel("left", left, **{"font-size": size})
+    item.setLabel("bottom", bottom, **{"font-size": size})
 
 
 def curve(widget: pg.PlotWidget, color: str, *, dashed: bool = False, name=None):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import time
 
-from PyQt6.QtWidgets import QLabel
-
+from jaxconv_viewer.gui.wrapped import WrapLabel
 from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["StatusLine"]
 
 
-class StatusLine(QLabel):
-    """The status bar's label; ``text()`` is what the user reads."""
+class StatusLine(WrapLabel):
+    """The status bar's label; ``text()`` is what the user reads (a long error wraps: the bar
+    grows a line rather than cut it)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -27,6 +27,25 @@ class StatusLine(QLabel):
         self._notice = None  # the long-compile notice, while it is up
         self._began = None  # when training started under the notice (monotonic seconds)
         self._shown_seconds = None
+
+    def setText(self, text: str):  # noqa: N802 - Qt's name
+        """Shows ``text``; the status bar grows to the lines it takes."""
+        super().setText(text)
+        self._fit_bar()
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+        """Another width may take another number of lines."""
+        super().resizeEvent(event)
+        self._fit_bar()
+
+    def _fit_bar(self):
+        # A status bar sizes itself to its widgets once, when they are added; a message that
+        # wraps to a second line later would be cut, so its minimum follows the text.
+        bar = self.parentWidget()
+        if bar is not None and self.width() > 0:
+            needed = self.heightForWidth(self.width()) + bar.height() - self.height()
+            if needed != bar.minimumHeight():
+                bar.setMinimumHeight(max(0, needed))
 
     @property
     def compiling(self) -> bool:

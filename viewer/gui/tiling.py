@@ -1,11 +1,9 @@
-"""Turning weights and activations into 2-D images: pure numpy, no Qt, no JAX.
+"""Turning activations into 2-D images (kernels: `jaxconv_viewer.gui.kernel_tiles`): pure numpy,
+no Qt, no JAX.
 
-Conventions follow jaxconv: dense kernels ``(in_features, units)`` where the first layer's
-``in_features`` is a flattened ``(H, W, C)`` image; conv kernels ``(kh, kw, C, F)``;
-locally-connected kernels ``(oh, ow, kh, kw, C, F)``; activations ``(H, W, F)`` or ``(F,)``.
-Every mosaic is a float32 array ``(rows, cols)`` in row-major order (row 0 is the top), with
-``pad`` pixels of ``fill`` (NaN by default: drawn transparent) between tiles, ready for
-``ImageItem.setImage``.
+Activations are ``(H, W, F)`` maps or ``(F,)`` vectors, channels-last as in jaxconv. Every mosaic
+is a float32 array ``(rows, cols)`` in row-major order (row 0 is the top), with ``pad`` pixels of
+``fill`` (NaN by default: drawn transparent) between tiles, ready for ``ImageItem.setImage``.
 """
 
 from __future__ import annotations
@@ -14,19 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = [
-    "conv_kernel_grid",
-    "dense_unit_grid",
-    "dense_weight_images",
-    "feature_mosaic",
-    "feature_strip",
-    "grid_shape",
-    "local_kernel_grid",
-    "normalise",
-    "symmetric_limit",
-    "tile",
-    "weight_mosaic",
-]
+__all__ = ["feature_mosaic", "feature_strip", "grid_shape", "normalise", "symmetric_limit", "tile"]
 
 
 def grid_shape(n: int, aspect: float = 1.0) -> tuple[int, int]:
@@ -98,127 +84,6 @@ def normalise(a, lo: float | None = None, hi: float | None = None) -> np.ndarray
     if hi <= lo:
         return np.where(np.isfinite(a), 0.0, a).astype(np.float32)
     return np.clip((a - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
-
-
-def dense_weight_images(kernel, input_shape, *, max_units: int = 64) -> np.ndarray:
-    """Each hidden unit's incoming weights as an image of the input, channels side by side.
-
-    Args:
-        kernel: first dense layer's kernel of shape (H * W * C, units).
-        input_shape: ``(H, W, C)`` of one input image.
-        max_units: draw at most this many units (the first ones).
-
-    Returns:
-        array of shape (min(units, max_units), H, W * C).
-    """
-    kernel = np.asarray(kernel, np.float32)
-    h, w, c = input_shape
-    if kernel.ndim != 2 or kernel.shape[0] != h * w * c:
-        raise ValueError(
-            f"dense_weight_images: kernel must have shape ({h * w * c}, units) for input "
-            f"{tuple(input_shape)}, got shape {kernel.shape}."
-        )
-    units = kernel[:, :max_units].T.reshape(-1, h, w, c)
-    return units.transpose(0, 1, 3, 2).reshape(-1, h, c * w)
-
-
-def dense_unit_grid(kernel, in_shape, out_shape, feature: int = 0, *, pad: int = 1) -> np.ndarray:
-    """The units of one output channel of a dense layer shaped like a conv layer's output.
-
-    jaxconv's ``dense`` model reshapes a dense layer's ``oh * ow * F`` units to ``(oh, ow, F)``;
-    this draws, for channel ``feature``, the unit at each position as an image of the whole input,
-    in an oh x ow grid: the dense counterpart of `local_kernel_grid`.
-
-    Args:
-        kernel: kernel of shape (H * W * C, oh * ow * F).
-        in_shape: ``(H, W, C)`` of the layer's input.
-        out_shape: ``(oh, ow, F)`` of its output.
-        feature: which output channel; clipped to [0, F).
-        pad: pixels between tiles.
-
-    Returns:
-        mosaic of oh x ow tiles, each (H, W * C).
-    """
-    kernel = np.asarray(kernel, np.float32)
-    oh, ow, f = out_shape
-    if kernel.ndim != 2 or kernel.shape[1] != oh * ow * f:
-        raise ValueError(
-            f"dense_unit_grid: kernel must have shape (in, {oh * ow * f}) for output "
-            f"{tuple(out_shape)}, got shape {kernel.shape}."
-        )
-    units = kernel.reshape(-1, oh * ow, f)[:, :, min(max(int(feature), 0), f - 1)]
-    return tile(dense_weight_images(units, in_shape, max_units=oh * ow), cols=ow, pad=pad)
-
-
-def local_kernel_grid(kernel, feature: int = 0, *, pad: int = 1) -> np.ndarray:
-    """The locally-connected kernels of one output feature, one tile per output position.
-
-    Args:
-        kernel: kernel of shape (oh, ow, kh, kw, C, F).
-        feature: which output feature (channel) to draw; clipped to [0, F).
-        pad: pixels between tiles.
-
-    Returns:
-        mosaic of oh x ow tiles, each (kh, kw * C) (input channels side by side).
-    """
-    kernel = np.asarray(kernel, np.float32)
-    if kernel.ndim != 6:
-        raise ValueError(
-            f"local_kernel_grid: kernel must have shape (oh, ow, kh, kw, C, F), got {kernel.shape}."
-        )
-    oh, ow, kh, kw, c, f = kernel.shape
-    k = kernel[..., min(max(int(feature), 0), f - 1)]  # (oh, ow, kh, kw, C)
-    tiles = k.transpose(0, 1, 2, 4, 3).reshape(oh * ow, kh, c * kw)
-    return tile(tiles, cols=ow, pad=pad)
-
-
-def conv_kernel_grid(kernel, *, pad: int = 1, max_features: int = 64) -> np.ndarray:
-    """A conv kernel as a grid: one row per output channel, one column per input channel.
-
-    With one input channel the filters are laid out in a square-ish grid instead of a column.
-
-    Args:
-        kernel: kernel of shape (kh, kw, C, F).
-        pad: pixels between tiles.
-        max_features: draw at most this many output channels.
-
-    Returns:
-        mosaic of min(F, max_features) x C tiles of (kh, kw) (one input channel: `grid_shape`).
-    """
-    kernel = np.asarray(kernel, np.float32)
-    if kernel.ndim != 4:
-        raise ValueError(f"conv_kernel_grid: kernel must have shape (kh, kw, C, F), got {kernel.shape}.")
-    kh, kw, c, f = kernel.shape
-    f = min(f, max_features)
-    tiles = kernel[..., :f].transpose(3, 2, 0, 1).reshape(f * c, kh, kw)
-    return tile(tiles, cols=c if c > 1 else None, pad=pad)
-
-
-def weight_mosaic(kernel, in_shape=None, out_shape=None, *, feature: int = 0) -> np.ndarray:
-    """Any jaxconv kernel as one image: picks the drawing by the kernel's rank.
-
-    Args:
-        kernel: dense (in, units), conv (kh, kw, C, F) or local (oh, ow, kh, kw, C, F) kernel.
-        in_shape: ``(H, W, C)`` of a dense layer's input when it is an image, else None.
-        out_shape: ``(oh, ow, F)`` of a dense layer's output when it is reshaped to maps.
-        feature: output channel drawn by dense-as-maps and locally-connected kernels.
-
-    Returns:
-        float32 array of shape (rows, cols).
-    """
-    kernel = np.asarray(kernel, np.float32)
-    if kernel.ndim == 6:
-        return local_kernel_grid(kernel, feature)
-    if kernel.ndim == 4:
-        return conv_kernel_grid(kernel)
-    if kernel.ndim == 2:
-        fits = in_shape is not None and kernel.shape[0] == int(np.prod(in_shape))
-        if fits and out_shape is not None and kernel.shape[1] == int(np.prod(out_shape)):
-            return dense_unit_grid(kernel, in_shape, out_shape, feature)
-        if fits:
-            return tile(dense_weight_images(kernel, in_shape), pad=1)
-        return kernel.T  # one row per unit
-    raise ValueError(f"weight_mosaic: kernel must have 2, 4 or 6 dimensions, got shape {kernel.shape}.")
 
 
 def feature_mosaic(activation, *, max_maps: int = 64) -> np.ndarray:

@@ -3,7 +3,7 @@
 The feature strip (`jaxconv_viewer.gui.tiling.feature_strip`) lays every layer's `tiling.feature_mosaic` side by
 side; `locate_feature` turns a pixel of it back into the `jaxconv_viewer.session.snapshot.Unit` drawn there and
 `feature_rect` finds a unit's pixel. `weight_rect` finds the tile of a weight mosaic
-(`tiling.weight_mosaic`) holding the weights a unit uses: a dense unit's own weights over the
+(`kernel_tiles.weight_mosaic`) holding the weights a unit uses: a dense unit's own weights over the
 whole input, a locally-connected position's own kernel, or the conv layer's one shared kernel.
 Rectangles are ``(row, col, height, width)`` in mosaic pixels.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import kernel_tiles, tiling
 from jaxconv_viewer.session.snapshot import Unit
 
 __all__ = ["feature_rect", "field_rgb", "locate_feature", "weight_rect"]
@@ -75,7 +75,7 @@ def feature_rect(features, unit: Unit, *, gap: int = GAP):
 
 
 def weight_rect(kernel, in_shape, out_shape, unit: Unit):
-    """The tile of `tiling.weight_mosaic`'s drawing of ``kernel`` that ``unit`` uses, or None.
+    """The tile of `kernel_tiles.weight_mosaic`'s drawing of ``kernel`` that ``unit`` uses, or None.
 
     The mosaic must be drawn for ``feature=unit.channel`` (the column's channel picker).
 
@@ -84,7 +84,8 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
             (oh, ow, kh, kw, C, F).
         in_shape: ``(H, W, C)`` of a dense spatial layer's input, else None.
         out_shape: ``(oh, ow, F)`` of a dense spatial layer's output, else None.
-        unit: the `Unit`.
+        unit: the `Unit`; a dense spatial layer's mosaic must be drawn with ``centre`` its
+            position (`kernel_tiles.dense_templates`).
     """
     shape = np.shape(kernel)
     if len(shape) == 6 and unit.position is not None:  # its own position's kernel
@@ -101,8 +102,9 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
         return (tr * (kh + 1), tc * (kw + 1), kh, kw)
     if len(shape) == 2:
         if in_shape is not None and out_shape is not None and unit.position is not None:
-            h, w, c = in_shape  # dense_unit_grid: this position's unit, an image of the input
-            r, col = unit.position
+            h, w, c = in_shape  # dense_templates with this unit: its own, an image of the input
+            chosen = kernel_tiles.template_units(kernel, out_shape, unit.channel, unit.position)
+            r, col = divmod(chosen.index(tuple(unit.position)), min(kernel_tiles.TEMPLATES, len(chosen)))
             return (r * (h + 1), col * (w * c + 1), h, w * c)
         if unit.position is None:  # a matrix drawn one row per unit
             return (unit.channel, 0, 1, shape[0])

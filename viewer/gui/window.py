@@ -1,11 +1,12 @@
-"""`MainWindow`: session -> worker -> panels -> window, with menus, shortcuts and the redraw timer.
+"""`MainWindow`: session -> worker -> panels -> pages, with menus, shortcuts and the redraw timer.
 
 The worker trains on its own `QThread`; this window only asks it for snapshots (every other tick
-of a 20 Hz `QTimer`), keeps the newest one and draws it in small pieces over the next ticks, so
-no single frame repaints the whole window. Which panels there are, where they sit and what they
-draw is one table, `jaxconv_viewer.gui.layout.PANELS`; the window lays out one column per kind of its
-settings' ``columns``, and builds its panels again when a session with other columns starts.
-Nothing here imports JAX, so the window appears before the first compile.
+of a 20 Hz `QTimer`), keeps the newest one and draws the page shown in small pieces over the next
+ticks, so no single frame repaints the whole window. Which panels there are and what they draw
+is one table, `jaxconv_viewer.gui.layout.PANELS`; which page shows them, another,
+`jaxconv_viewer.gui.pages.PAGES` (one lesson per page, `PagingMixin`). The window has one column
+per kind of its settings' ``columns``, and builds its panels again when a session with other
+columns starts. Nothing here imports JAX, so the window appears before the first compile.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QMainWindow
+from PyQt6.QtWidgets import QMainWindow, QMenu
 
 from jaxconv_viewer.gui import files, layout, typeface
 from jaxconv_viewer.gui.commands import SessionCommands
 from jaxconv_viewer.gui.draw_schedule import DrawSchedule
+from jaxconv_viewer.gui.paging import PagingMixin
 from jaxconv_viewer.gui.panels.sharing import DialMixin
-from jaxconv_viewer.gui.probe import ProbeMixin, default_unit
+from jaxconv_viewer.gui.probe import ProbeMixin
 from jaxconv_viewer.gui.status import StatusLine
 from jaxconv_viewer.gui.worker import WorkerThreads
 from jaxconv_viewer.i18n import LANGUAGES, current_language, kind_label, set_language, tr
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
     from jaxconv_viewer.gui.panels.controls import ControlsPanel
     from jaxconv_viewer.gui.panels.counts import CountsPanel
     from jaxconv_viewer.gui.panels.drawing import DrawPanel
+    from jaxconv_viewer.gui.panels.growth import FieldGrowth
     from jaxconv_viewer.gui.panels.input import InputPanel
+    from jaxconv_viewer.gui.panels.lecture import LectureTable
     from jaxconv_viewer.gui.panels.metrics import MetricsPanel
     from jaxconv_viewer.gui.panels.sharing import SharingDial, SimilarityPanel
     from jaxconv_viewer.gui.panels.shift import ProbePanels
@@ -50,13 +54,15 @@ SNAPSHOT_EVERY = 2
 JOBS_PER_TICK = 1
 #: How long closing waits for the worker; a thread still compiling is left to `jaxconv_viewer.__main__`.
 CLOSE_WAIT_MS = 1500
+#: The window's size before it is fitted to the screen (`jaxconv_viewer.__main__`).
+DEFAULT_SIZE = (1600, 960)
 
 
-class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
+class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindow):
     """The viewer's window; it starts training ``settings`` at once when ``running``.
 
     Each panel of `jaxconv_viewer.gui.layout.PANELS` is an attribute named by its place, set by
-    `build_panels` (the annotations below only tell the type checker).
+    `build_panels` (the annotations below only tell the type checker); the pages show them.
 
     Signals:
         snapshot_drawn(int): every panel now shows this step (or a later one).
@@ -76,7 +82,9 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         probes: ProbePanels
         input: InputPanel
         connections: ConnectionsPanel
+        growth: FieldGrowth
         counts: CountsPanel
+        lecture: LectureTable
 
     def __init__(self, settings: Settings | None = None, *, running: bool = True,
                  redraw_every: int = 1):
@@ -87,11 +95,13 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.threads = WorkerThreads(self)
         self.snapshot = self._pending = None
         self.training = False
-        self.unit = None  # the clicked `Unit` whose connections are shown (`ProbeMixin`)
+        self.unit = None  # the `Unit` whose connections are shown (`ProbeMixin`)
+        self.unit_chosen = False  # clicked by the user; until then the default unit follows
         self._drawn = 0  # version of the drawing sent to the worker
         self.status = StatusLine()
         self.statusBar().addWidget(self.status, 1)
         self._make_menus()
+        self._make_view_menu()
         self.build_panels()
         for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
                               ("Right", (0, 1))):  # once: the input panel they move may be rebuilt
@@ -102,7 +112,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.timer.timeout.connect(self._tick)
         self.timer.start()
         self.retranslate()
-        self.resize(1680, 1020)
+        self.resize(*DEFAULT_SIZE)
         self.start_session(self.settings, running=running)
 
     def build_panels(self):
@@ -111,14 +121,16 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.panels = layout.build(self)
         self.setCentralWidget(self.panels.central)  # deletes the old panels
         self.schedule = DrawSchedule(self.panels.jobs)
+        self._place_controls()
         self._connect()
         self._connect_dial()
+        self._page_changed(self.tabs.currentIndex())
 
     def _make_menus(self):
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
         self.actions = files.add_file_actions(self, self.file_menu)
-        self.language_menu = bar.addMenu("")
+        self.language_menu = QMenu(self)  # after the View menu (`_make_view_menu`)
         group = QActionGroup(self)
         for code, name in LANGUAGES.items():
             action = QAction(name, self, checkable=True)
@@ -137,6 +149,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.controls.gradients_toggled.connect(
             lambda on: [column.set_gradients(on) for column in self.columns.values()])
         self.input.probe_changed.connect(self._probe_changed)
+        self.connections.pixel_clicked.connect(self.select_pixel)
         self.drawing.drawing_changed.connect(self._drawing_changed)
         self.drawing.from_sample_clicked.connect(self._draw_from_sample)
         for column in self.columns.values():
@@ -169,6 +182,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         self.drawing.set_shape(counts.input_shape)
         self.controls.set_available(counts.datasets)
         self._status_for(self.training, 0)
+        self._update_number()
 
     def _snapshot_taken(self, snapshot):
         if list(snapshot.models) != list(self.columns):  # an old session's, of other columns
@@ -182,6 +196,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
     def _state_changed(self, running, step):
         self.training = running
         self._status_for(running, step)
+        if not running and self.snapshot is not None:  # paused: the unit firing most now
+            self.follow_default_unit(self.snapshot)
 
     def _failed(self, error):
         self.training = False  # the worker pauses on any failure
@@ -223,16 +239,20 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
             self.schedule.new_snapshot(snapshot.step)
             if self.input.sample.maximum() != snapshot.num_samples - 1:
                 self.input.sample.setMaximum(snapshot.num_samples - 1)
-            if self.unit is None and snapshot.probe.unit is None:
-                last = list(snapshot.models.values())[-1]  # the most structured column
-                self.select_unit(default_unit(last.features))
+            self.follow_default_unit(snapshot)
             for panel in self.panels.each_snapshot:  # the input, the connections
-                panel.draw(snapshot)
+                if self._visible((panel,)):
+                    panel.draw(snapshot)
             if self.training:
                 self._status_for(True, snapshot.step)
             if probe_moved:  # the invariance probe answers at once: every map, this frame
                 for column in self.columns.values():
-                    self._draw_job(column.maps_job)
+                    if column.features_job in self.schedule.jobs:
+                        self._draw_job(column.features_job)
+            if not self.schedule.jobs:  # a page drawn whole with each snapshot
+                self.schedule.shown = max(self.schedule.shown, snapshot.step)
+                self.snapshot_drawn.emit(self.schedule.shown)
+            self._update_number()
 
     def _draw_job(self, job):
         snapshot = self.snapshot
@@ -258,7 +278,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
         set_language(code)
         typeface.use_for(code)
         self.actions[f"lang_{code}"].setChecked(True)
-        self.retranslate()
+        self.set_type_scale(typeface.scale())  # every role in the new family, then the labels
 
     def retranslate(self):
         """Re-reads every label of the window and its panels."""
@@ -269,6 +289,7 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, QMainWindow):
             self.actions[key].setText(tr(key))
         for panel in self.panels.every:
             panel.retranslate()
+        self.retranslate_pages()
         if self.snapshot is not None:
             for panel in self.panels.each_snapshot:
                 panel.draw(self.snapshot)

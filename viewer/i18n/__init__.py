@@ -29,6 +29,82 @@ TEXT: dict[str, dict[str, str]] = {
     "export_csv": {"en": "Export metrics as CSV…", "zh_CN": "导出指标为 CSV…"},
     "quit": {"en": "Quit", "zh_CN": "退出"},
     "menu_language": {"en": "&Language", "zh_CN": "语言(&L)"},
+    "menu_view": {"en": "&View", "zh_CN": "视图(&V)"},
+    "settings_panel": {"en": "Training settings", "zh_CN": "训练设置"},
+    "presentation": {"en": "Presentation mode", "zh_CN": "演示模式"},
+    # The pages (viewer/gui/pages.py): tab titles, claims, and the live numbers (lessons.py).
+    "page_costs": {"en": "1  What a connection costs", "zh_CN": "1  连接的代价"},
+    "page_wiring": {"en": "2  Local connection", "zh_CN": "2  局部连接"},
+    "page_sharing": {"en": "3  Weight sharing", "zh_CN": "3  权重共享"},
+    "page_learning": {"en": "4  Learning", "zh_CN": "4  学习"},
+    "page_backprop": {"en": "5  Backprop", "zh_CN": "5  反向传播"},
+    "page_all": {"en": "All panels", "zh_CN": "全部面板"},
+    "claim_costs": {"en": "Wiring every pixel of a 1000×1000 image to every unit of a layer as "
+                          "large takes 10¹² weights (4 TB); giving each unit its own 10×10 window, "
+                          "10⁸ (400 MB); sharing one 10×10 window, 100. The models here keep that "
+                          "order.",
+                    "zh_CN": "把 1000×1000 图像的每个像素连到同样大小的一层的每个神经元，需要一万亿个权重"
+                             "（4 TB）；每个神经元只看自己的 10×10 窗口，需要一亿个（400 MB）；共享同一个 "
+                             "10×10 窗口，只需 100 个。这里的模型也是这个顺序。"},
+    "claim_wiring": {"en": "A dense unit is wired to every pixel; a locally-connected or conv "
+                           "unit to one small window, and a unit one layer up to a wider one: the "
+                           "receptive field grows layer by layer.",
+                     "zh_CN": "全连接神经元连到每个像素；局部连接或卷积神经元只连到一个小窗口，高一层的神经元"
+                              "连到更大的窗口：感受野逐层增长。"},
+    "claim_sharing": {"en": "A conv layer applies one kernel at every position, so its feature "
+                            "maps move with the input; pooled, its answer survives a shift that "
+                            "costs dense and locally-connected units, each wired to fixed pixels, "
+                            "much of their accuracy.",
+                      "zh_CN": "卷积层在每个位置使用同一个卷积核，所以特征图随输入一起移动；经过池化，它的答案"
+                               "经得起平移，而全连接和局部连接的神经元各自连在固定的像素上，平移会让它们损失"
+                               "大量准确率。"},
+    "claim_learning": {"en": "The models learn from the same batches: the step axes compare what "
+                             "a step teaches each, the time axes what a step costs each.",
+                       "zh_CN": "各模型用同样的批次学习：步数轴比较每一步教会各模型多少，耗时轴比较每一步花费"
+                                "多少。"},
+    "claim_backprop": {"en": "Backpropagation gives every weight the slope of the loss. A conv "
+                             "weight is used at every position, so its slope adds up the slopes "
+                             "from all of them.",
+                       "zh_CN": "反向传播给每个权重算出损失的斜率。卷积权重在每个位置都被使用，所以它的斜率是"
+                                "所有位置斜率之和。"},
+    "number_waiting": {"en": "— (waiting for the first steps)", "zh_CN": "—（等待最初几步）"},
+    "number_costs": {"en": "Here: {numbers} parameters; {fewest} needs 1/{ratio} of {most}'s.",
+                     "zh_CN": "这里：{numbers} 个参数；{fewest} 只需 {most} 的 1/{ratio}。"},
+    "number_field": {"en": "{kind} {wired} px wired, {moving} move it",
+                     "zh_CN": "{kind} 连接 {wired} 像素，影响 {moving} 像素"},
+    "number_wiring": {"en": "{layer}, channel {channel}{where}: {fields}",
+                      "zh_CN": "{layer}，通道 {channel}{where}：{fields}"},
+    "number_sharing": {"en": "Test accuracy, unmoved → moved {shift} px (worst direction): "
+                             "{accuracies} (step {step})",
+                       "zh_CN": "测试准确率，未平移 → 平移 {shift} 像素（最差方向）：{accuracies}"
+                                "（第 {step} 步）"},
+    "number_learning": {"en": "Step {step}. Test accuracy: {accuracies}. Milliseconds a step: "
+                              "{times}.",
+                        "zh_CN": "第 {step} 步。测试准确率：{accuracies}。每步毫秒数：{times}。"},
+    "number_gradient": {"en": "{kind} {layer} {grad} ({share})", "zh_CN": "{kind} {layer} {grad}（{share}）"},
+    "number_backprop": {"en": "Gradient size, root mean square (and as a share of the weights'): "
+                              "{models}",
+                        "zh_CN": "梯度大小，均方根（及其占权重的比例）：{models}"},
+    "no_gradient": {"en": "no gradient before the first step", "zh_CN": "第一步之前没有梯度"},
+    "gradient_numbers": {"en": "{layer}: gradient {grad:.2g}, weights {weight:.2g} (root mean "
+                               "square)",
+                         "zh_CN": "{layer}：梯度 {grad:.2g}，权重 {weight:.2g}（均方根）"},
+    # The lecture's table (viewer/gui/panels/lecture.py) and the growing fields (growth.py).
+    "lecture_title": {"en": "The lecture's layer: a {side}×{side} image, {k}×{k} windows",
+                      "zh_CN": "课上的一层：{side}×{side} 图像，{k}×{k} 窗口"},
+    "lecture_kind": {"en": "Connection", "zh_CN": "连接方式"},
+    "lecture_weights": {"en": "Weights", "zh_CN": "权重数"},
+    "lecture_bytes": {"en": "float32", "zh_CN": "float32 字节"},
+    "lecture_share": {"en": "vs dense", "zh_CN": "相对全连接"},
+    "lecture_note": {"en": "Dense: 10⁶ pixels × 10⁶ units. Locally connected: 10⁶ units × their "
+                           "own 10×10 window. Conv: one 10×10 window for all.",
+                     "zh_CN": "全连接：一百万像素 × 一百万个神经元。局部连接：一百万个神经元 × 各自的 10×10 "
+                              "窗口。卷积：所有神经元共用一个 10×10 窗口。"},
+    "growth_title": {"en": "One spot, layer by layer", "zh_CN": "同一位置，逐层"},
+    "growth_none": {"en": "no unit of a spatial layer shown", "zh_CN": "未显示空间层的神经元"},
+    "growth_layer": {"en": "{layer} {h}×{w}", "zh_CN": "{layer}：{h}×{w}"},
+    "growth_dense": {"en": "pixels; a dense unit: {h}×{w} from layer1 on",
+                     "zh_CN": "像素；全连接神经元从 layer1 起就是 {h}×{w}"},
     "choose_folder": {"en": "Choose a folder", "zh_CN": "选择文件夹"},
     # Model columns (each kind's own label, short label and hint: its record, `kind_label`).
     "kind_regional": {"en": "Regional ({r}×{r} kernels)", "zh_CN": "区域共享（{r}×{r} 个卷积核）"},
@@ -63,8 +139,7 @@ TEXT: dict[str, dict[str, str]] = {
     "rebuilt": {"en": "{kind}: rebuilt with {params} parameters at step {step}; it trains from "
                       "fresh weights, the other columns go on",
                 "zh_CN": "{kind}：已在第 {step} 步重建，共 {params} 个参数；它从新的权重开始训练，其他列继续"},
-    "features": {"en": "Feature maps of every layer (selected input)",
-                 "zh_CN": "各层特征图（所选输入）"},
+    "features": {"en": "Feature maps, every layer", "zh_CN": "各层特征图"},
     "loss": {"en": "Loss", "zh_CN": "损失"},
     "accuracy": {"en": "Accuracy", "zh_CN": "准确率"},
     "train": {"en": "train", "zh_CN": "训练"},
@@ -74,8 +149,8 @@ TEXT: dict[str, dict[str, str]] = {
     # Shared panels.
     "input": {"en": "Input", "zh_CN": "输入"},
     "sample": {"en": "Sample", "zh_CN": "样本"},
-    "shift": {"en": "Shift: ({dy}, {dx}) px — arrow keys move the input one pixel",
-              "zh_CN": "平移：({dy}, {dx}) 像素 — 方向键每次移动一个像素"},
+    "shift": {"en": "Shift ({dy}, {dx}) px; the arrow keys move it too",
+              "zh_CN": "平移 ({dy}, {dx}) 像素；方向键也可移动"},
     "centre": {"en": "Centre", "zh_CN": "复位"},
     "label_is": {"en": "label: {name}", "zh_CN": "标签：{name}"},
     "prediction": {"en": "{kind}: {name} ({confidence:.0%})", "zh_CN": "{kind}：{name}（{confidence:.0%}）"},
@@ -93,8 +168,16 @@ TEXT: dict[str, dict[str, str]] = {
     "at": {"en": " at ({row}, {col})", "zh_CN": "，位置 ({row}, {col})"},
     "wired_to": {"en": "wired to (theoretical receptive field)",
                  "zh_CN": "连接到的输入（理论感受野）"},
+    "wired_left": {"en": "Left of each pair: the pixels it is wired to (theoretical receptive "
+                         "field).",
+                   "zh_CN": "每对的左图：它连接到的像素（理论感受野）。"},
+    "moves_right": {"en": "Right: the pixels that move it now, |d unit / d input| (effective "
+                          "receptive field).",
+                    "zh_CN": "右图：此刻影响它的像素，|d 神经元 / d 输入|（有效感受野）。"},
     "moves_it": {"en": "moves it now: |d unit / d input| (effective receptive field)",
                  "zh_CN": "此刻影响它的输入：|d 神经元 / d 输入|（有效感受野）"},
+    "click_the_input": {"en": "Click the input to move the unit there.",
+                        "zh_CN": "点击输入图片，把神经元移到那里。"},
     "field_numbers": {"en": "{wired} px wired, {moving} px move it",
                       "zh_CN": "连接 {wired} 像素，影响 {moving} 像素"},
     "unit_off": {"en": "{wired} px wired; off for this input (ReLU 0): none moves it",
@@ -106,7 +189,8 @@ TEXT: dict[str, dict[str, str]] = {
     "eraser": {"en": "Eraser", "zh_CN": "橡皮擦"},
     "clear": {"en": "Clear", "zh_CN": "清除"},
     "from_sample": {"en": "From sample", "zh_CN": "从样本开始"},
-    "use_drawing": {"en": "Feed my drawing to the models", "zh_CN": "把我的画输入模型"},
+    "use_drawing": {"en": "Use my drawing", "zh_CN": "使用我的画"},
+    "draw_button": {"en": "Draw…", "zh_CN": "手绘…"},
     "shift_accuracy": {"en": "Test accuracy vs input shift", "zh_CN": "测试准确率与输入平移"},
     "shift_px": {"en": "shift (px)", "zh_CN": "平移（像素）"},
     "shift_axes": {"en": "solid: right (+) / left (−), dashed: down (+) / up (−)\n{n} test images, step {step}",

@@ -13,9 +13,59 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxconv_viewer.session.snapshot import LayerMaps, Probe, Snapshot
+from jaxconv_viewer.session.snapshot import LayerMaps, Probe, Snapshot, Unit
 
-__all__ = ["layer_maps", "shift_one", "take_snapshot", "unit_fields"]
+__all__ = ["default_unit", "field_growth", "fires", "layer_maps", "shift_one", "take_snapshot",
+           "unit_fields"]
+
+
+def _first_spatial(features):
+    """``(name, (H, W, F) activation)`` of the first spatial layer of ``[(name, activation)]``."""
+    return next(((name, np.asarray(a)) for name, a in features if np.ndim(a) == 3), (None, None))
+
+
+def default_unit(features_by_model: dict) -> Unit | None:
+    """The unit shown before one is clicked: the first layer's unit that fires most in every model.
+
+    The lecture's picture is a layer-1 unit: wired to the whole image (dense), to one window
+    (local, conv). Of its units (every channel and position, the same in every model of
+    matched topology), the one whose smallest activation over the models, each divided by that
+    model's largest, is largest: it fires in all of them on this input, so no model's effective
+    field is black. When no unit fires in every model, the one firing most in the last model.
+
+    Args:
+        features_by_model: model -> ``[(name, activation)]`` (`LayerMaps.features`) for one input.
+
+    Example:
+        >>> a = np.zeros((4, 4, 2)); a[1, 2, 1] = 1.0
+        >>> default_unit({"conv": [("layer1", a)]})
+        Unit(layer='layer1', channel=1, position=(1, 2))
+    """
+    maps = [(name, a) for name, a in map(_first_spatial, features_by_model.values())
+            if name is not None and a is not None]
+    if not maps or len({(name, a.shape) for name, a in maps}) != 1:
+        return None  # no spatial layer, or models of other shapes: no unit they all have
+    name = maps[0][0]
+    scaled = np.stack([a / max(float(a.max()), 1e-12) for _, a in maps])  # (models, H, W, F)
+    score = scaled.min(axis=0)
+    if score.max() <= 0:
+        score = scaled[-1]
+    row, col, channel = np.unravel_index(int(np.argmax(score)), score.shape)
+    return Unit(name, int(channel), (int(row), int(col)))
+
+
+def fires(features_by_model: dict, unit: Unit | None) -> bool:
+    """Whether ``unit``'s activation is above 0 in every model (its effective field is not black)."""
+    if unit is None or unit.position is None:
+        return False
+    for features in features_by_model.values():
+        a = dict(features).get(unit.layer)
+        if a is None or np.ndim(a) != 3 or unit.channel >= np.shape(a)[-1]:
+            return False
+        row, col = unit.position
+        if row >= np.shape(a)[0] or col >= np.shape(a)[1] or not np.asarray(a)[row, col, unit.channel] > 0:
+            return False
+    return True
 
 
 def shift_one(image, dy: int, dx: int) -> np.ndarray:
@@ -68,9 +118,53 @@ def take_snapshot(session, probe=None) -> Snapshot:
                              else unit_fields(session, kind, image, probe),
                              similarity=filter_similarity(host[kind][0]) if kind == dial else None)
             for kind in columns}
+    from jaxconv import kinds
+
+    windowed = [kind for kind in columns
+                if not kinds.get(session.models[kind].config.kind).whole_input]
+    growth = (field_growth(session.models[windowed[0]].config, image.shape, probe.unit)
+              if windowed and probe.unit is not None else ())
     return Snapshot(session.step, maps, {k: session.history[k].view() for k in columns}, image,
                     None if drawn else int(dataset.y_test[index]), probe, len(dataset.y_test),
-                    pending=bool(later), compiling=session.compiling())
+                    pending=bool(later), compiling=session.compiling(),
+                    growth=growth)
+
+
+def field_growth(config, input_shape, unit) -> tuple:
+    """The theoretical field of the unit at ``unit``'s place in every spatial layer.
+
+    The place is kept in proportion: position ``(r, c)`` of an ``(h, w)`` map is the unit whose
+    centre is nearest the same fraction of each layer's map, so the fields of one spot of the
+    image are drawn growing from the first layer up.
+
+    Args:
+        config: the `jaxconv.models.ModelConfig` of a windowed model (local, conv).
+        input_shape: ``(H, W, C)``.
+        unit: a `Unit` of a spatial layer (else nothing is drawn).
+
+    Returns:
+        ``((layer, (H, W) bool field), ...)``; () for a vector unit or one from other settings.
+
+    Example:
+        >>> config = ModelConfig("conv", channels=(2, 4))
+        >>> [(n, int(f.sum())) for n, f in field_growth(config, (8, 8, 1), Unit("layer1", 0, (3, 3)))]
+        [('layer1', 9), ('layer2', 49)]
+    """
+    from jaxconv.analysis import receptive
+
+    if unit is None or unit.position is None:
+        return ()
+    try:
+        sizes = receptive.spatial_shapes(config, input_shape)
+        if unit.layer not in sizes:
+            return ()
+        (h, w), (r, c) = sizes[unit.layer], unit.position
+        return tuple((name, receptive.theoretical_field(
+            config, input_shape, name, (min(n - 1, (2 * r + 1) * n // (2 * h)),
+                                        min(m - 1, (2 * c + 1) * m // (2 * w)))))
+            for name, (n, m) in sizes.items())
+    except ValueError:  # a unit from other settings
+        return ()
 
 
 def unit_fields(session, kind, image, probe):

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["EQUIVARIANCE_IMAGES", "MAX_SHIFT", "PROBE_IMAGES", "ProbeResult", "Prober",
-           "shift_key", "write_probe_csv"]
+           "report_lines", "shift_key", "write_probe_csv"]
 
 #: Shifts from -MAX_SHIFT to MAX_SHIFT pixels along each axis.
 MAX_SHIFT = 3
@@ -98,7 +98,7 @@ class Prober:
         n = min(PROBE_IMAGES, len(dataset.y_test))
         self._x, self._y = dataset.x_test[:n], dataset.y_test[:n]
         self._eq_x = dataset.x_test[:min(EQUIVARIANCE_IMAGES, n)]
-        self._accuracy, self._equivariance = {}, {}
+        self._accuracy, self._equivariance, self.models = {}, {}, {}
         for kind, model in models.items():
             self.set_model(kind, model)
 
@@ -107,6 +107,7 @@ class Prober:
         from jaxconv.backend.programs import Program
         from jaxconv.train.programs import describe
 
+        self.models[kind] = model
         mode = "circular" if model.config.padding == "CIRCULAR" else "zeros"
         key, shifts = describe(model), tuple(tuple(int(v) for v in s) for s in self.shifts)
         where = ("jaxconv", "jaxconv_viewer")
@@ -150,24 +151,56 @@ class Prober:
             right += np.asarray(self._accuracy[kind](params, xb, yb, where)) * where.sum()
         return right / len(y)
 
-    def report(self, params: dict, step: int, *, dataset: str, head: str) -> dict:
-        """The ``--report`` JSON: whole-test-set accuracy, unshifted and shifted, and equivariance,
-        one row per entry of ``params`` (column -> parameters), in its order.
+    def default_unit_fields(self, params: dict):
+        """The unit the window shows first for test image 0 (`capture.default_unit`) and, per
+        model, how many input pixels move it (``|d unit / d input| > 0``: its effective field).
 
         Returns:
-            ``{"step", "dataset", "head", "shifts", "models": [{"kind", "test_accuracy",
-            "shift_accuracy": {"dx,dy": float}, "equivariance": {layer: float}}]}``.
+            ``(unit, {kind: pixels})``; ``(None, {})`` when the models have no spatial layer.
         """
+        from jaxconv import models as jmodels
+        from jaxconv.analysis import receptive
+        from jaxconv_viewer.session.capture import default_unit
+
+        image = np.asarray(self.dataset.x_test[0], np.float32)
+        features = {kind: [(name, np.asarray(a[0])) for name, a in
+                           jmodels.activations(self.models[kind], params[kind], image[None])]
+                    for kind in params}
+        unit = default_unit(features)
+        if unit is None:
+            return None, {}
+        return unit, {kind: int(np.count_nonzero(receptive.effective_field(
+            self.models[kind], params[kind], image, unit.layer, unit.position, unit.channel) > 0))
+            for kind in params}
+
+    def report(self, params: dict, step: int, *, dataset: str, head: str) -> dict:
+        """The ``--report`` JSON: parameter count, whole-test-set accuracy, unshifted and
+        shifted, equivariance and the default unit's effective field, one row per entry of
+        ``params`` (column -> parameters), in its order.
+
+        Returns:
+            ``{"step", "dataset", "head", "shifts", "default_unit": [layer, channel, row, col],
+            "models": [{"kind", "params", "test_accuracy", "shift_accuracy": {"dx,dy": float},
+            "equivariance": {layer: float}, "effective_field_nonzero": int}]}``.
+        """
+        from jaxconv.models import param_count
+
         live = self.measure(params, step)
+        unit, moving = self.default_unit_fields(params)
         rows = []
         for kind in params:
             accuracy = self.whole_test_accuracy(kind, params[kind])
             by_shift = {shift_key(s): float(a) for s, a in zip(self.shifts, accuracy)}
-            rows.append({"kind": kind, "test_accuracy": by_shift["0,0"],
-                         "shift_accuracy": by_shift, "equivariance": live.equivariance[kind]})
+            rows.append({"kind": kind, "params": int(param_count(params[kind])),
+                         "test_accuracy": by_shift["0,0"], "shift_accuracy": by_shift,
+                         "equivariance": live.equivariance[kind],
+                         "effective_field_nonzero": moving.get(kind)})
         return {"step": int(step), "dataset": dataset, "head": head,
                 "test_images": int(len(self.dataset.y_test)),
-                "equivariance_images": int(len(self._eq_x)), "models": rows}
+                "equivariance_images": int(len(self._eq_x)),
+                "default_unit": None if unit is None else [unit.layer, unit.channel,
+                                                            *unit.position],
+                "models": rows}
 
 
 _CSV_HEADER = ("kind", "step", "measure", "key", "value")
@@ -193,3 +226,22 @@ def write_probe_csv(path, results) -> int:
                     writer.writerow((kind, result.step, "equivariance", layer, value))
                     n += 1
     return n
+
+
+def report_lines(report: dict) -> list[str]:
+    """What ``jaxconv-viewer --report`` prints of a report: a line per model (test accuracy, the
+    worst accuracy 3 pixels away, the default unit's effective field) and the sharing dial's."""
+    lines = []
+    for row in report["models"]:
+        far = min((row["shift_accuracy"][k] for k in ("3,0", "-3,0", "0,3", "0,-3")
+                   if k in row["shift_accuracy"]), default=float("nan"))
+        lines.append(f"{row['kind']:5s} test accuracy {row['test_accuracy']:.3f}, worst at 3 px "
+                     f"{far:.3f}, default unit moved by {row['effective_field_nonzero']} input "
+                     f"pixels")
+    sharing = report.get("sharing")
+    if sharing is not None:
+        likeness = ", ".join(f"{k} {v:.3f}" for k, v in sharing["filter_similarity"].items())
+        lines.append(f"sharing dial of the {sharing['column']} column: {sharing['kind']}, "
+                     f"{sharing['regions']} regions per side; filter similarity to the mean: "
+                     f"{likeness or 'none'}")
+    return lines

@@ -146,6 +146,9 @@ class Snapshot:
             compiles then; `jaxconv_viewer.session.capture.take_snapshot`), which the worker takes unasked.
         compiling: the columns whose training step is still compiling (they start when it is
             ready; `jaxconv_viewer.session.startup`).
+        growth: ``((layer, field), ...)``: the theoretical field, (H, W) bool, of the unit at the
+            probe unit's place in every spatial layer of a windowed column (local, conv), from
+            the first layer up (`jaxconv_viewer.session.capture.field_growth`); () without one.
     """
 
     step: int
@@ -157,6 +160,7 @@ class Snapshot:
     num_samples: int
     pending: bool = False
     compiling: tuple = ()
+    growth: tuple = ()
 
 
 class History:

@@ -1,29 +1,25 @@
-"""`ModelColumn`: one column's parameter count, weight (or gradient) maps, feature maps, curves.
+"""`ModelColumn`: one column's parameter count, weight (and gradient) maps, feature maps, curves.
 
 A column is named by its kind (`jaxconv.kinds`): its title and colour come from the kind's record,
-and each weight map's hint from the record of its layer's kind (`kind_hint`).
+and each weight map's hint from the record of its layer's kind (`kind_hint`). Its parts (`PARTS`)
+are widgets of their own, so that a page of the window can place one column's weights beside
+another's (`jaxconv_viewer.gui.pages`); `gather` puts them back in the column, one above the
+other, as the *All panels* page shows it.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from jaxconv import kinds
 from jaxconv.validate import human_bytes as _human_bytes
-from jaxconv_viewer.gui import tiling
+from jaxconv_viewer.gui import tiling, typeface
 from jaxconv_viewer.gui import unit_geometry as units
+from jaxconv_viewer.gui.panels.weights import MAP_MIN, GradientView, WeightsView
 from jaxconv_viewer.gui.plots import GrowingRange, ImagePanel, curve, plot_widget, set_labels
-from jaxconv_viewer.i18n import kind_hint, kind_label, tr
+from jaxconv_viewer.gui.wrapped import WrapLabel
+from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["ModelColumn", "human_bytes"]
 
@@ -31,25 +27,18 @@ __all__ = ["ModelColumn", "human_bytes"]
 human_bytes = _human_bytes
 
 
-def _regional(kernel, features):
-    """For a regional kernel (fewer kernels than its layer's (H, W, F) ``features`` has
-    positions): position -> its region (`jaxconv.shapes.region_of_position`); else None."""
-    if kernel.ndim != 6 or features is None or kernel.shape[:2] == np.shape(features)[:2]:
-        return None
-    from jaxconv.shapes import region_of_position  # the window starts with no more of jaxconv
-
-    rows, cols = (region_of_position(n, r) for n, r in zip(np.shape(features)[:2], kernel.shape[:2]))
-    return lambda position: (rows[position[0]], cols[position[1]])
-
-
 class ModelColumn(QWidget):
     """Everything about one column (a kind of `jaxconv.kinds`), fed by `draw`.
 
-    A panel of the window's table (`jaxconv_viewer.gui.layout`) with two drawing jobs: its maps (named
-    by the column's kind: weights and feature maps) and its curves. The layer and channel pickers
-    choose which kernel is drawn; `set_gradients` swaps every weight map for the gradient of the
-    loss with respect to it. Clicking a unit in the feature maps emits `unit_clicked`; `set_unit`
-    outlines that unit and the weights it uses.
+    A panel of the window's table (`jaxconv_viewer.gui.layout`) with three drawing jobs: its
+    weights (named by the column's kind; weights and gradients), its feature maps
+    (``features_<kind>``) and its curves (``curves_<kind>``). The layer and channel pickers
+    choose which kernel is drawn; `set_gradients` swaps the weight map for the gradient of the
+    loss with respect to it. Clicking a unit in the feature maps emits `unit_clicked`;
+    `set_unit` outlines that unit and the weights it uses.
+
+    Attributes:
+        parts: part name (`PARTS`) -> its widget, each placeable on a page on its own.
 
     Signals:
         unit_clicked(object): the `jaxconv_viewer.session.snapshot.Unit` clicked in the feature maps.
@@ -57,114 +46,103 @@ class ModelColumn(QWidget):
             changes; None over a gap or once the mouse has left them.
     """
 
+    #: The parts, in the column's own order; "gradients" is placed by a page only.
+    PARTS = ("card", "weights", "features", "curves", "gradients")
     unit_clicked = pyqtSignal(object)
     unit_hovered = pyqtSignal(object)
 
     def __init__(self, kind: str, parent=None):
         super().__init__(parent)
         self.kind = kind
-        self.maps_job, self.jobs = kind, (kind, f"curves_{kind}")
+        self.maps_job, self.features_job = kind, f"features_{kind}"
+        self.jobs = (kind, self.features_job, f"curves_{kind}")
         self.unit = None
-        self.gradients = False
         self._maps = None
         self._counts = None
         self.weights_step = None  # the step whose weights are drawn (they change only with it)
         self._title = None  # (i18n key, fields) from `set_title`; None: the kind's own label
         color = kinds.get(kind).color
-        self.title = QLabel()
-        self.title.setStyleSheet(f"font-weight: bold; font-size: 15px; color: {color};")
-        self.count = QLabel("—")
-        self.count.setStyleSheet("font-size: 24px; font-weight: bold;")
-        self.detail = QLabel()
-        self.formula = QLabel()
-        # One formula a line, never wrapped (a wrapped label's height was guessed short and its
-        # first line cut); a line too long for the column is cut at the right, the tooltip whole.
-        self.formula.setWordWrap(False)
-        self.formula.setStyleSheet("font-size: 10px; color: #444;")
-        self.weights_title = QLabel()
-        self.weights_title.setStyleSheet("font-weight: bold;")
-        self.layer = QComboBox()
-        self.channel = QSpinBox()
-        self.channel_label = QLabel()
-        self.weights = ImagePanel("diverging")
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("font-size: 10px; color: #444;")
+        card = QWidget()
+        self.title = typeface.role(QLabel(), "title", color)
+        self.count = typeface.role(QLabel("—"), "count")
+        self.detail = WrapLabel()
+        self.formula = typeface.role(WrapLabel(), "note")  # a formula a line, wrapped if narrow
+        box = QVBoxLayout(card)
+        box.setContentsMargins(4, 4, 4, 4)
+        for widget in (self.title, self.count, self.detail, self.formula):
+            box.addWidget(widget)
+        box.addStretch(1)
+        self.view = WeightsView(kind)
+        self.layer, self.channel, self.weights = self.view.layer, self.view.channel, self.view.weights
+        self.channel_label, self.hint = self.view.channel_label, self.view.hint
+        self.gradient = GradientView(self.view)
+        features = QWidget()
+        self.features_name = typeface.role(QLabel(), "heading", color)
         self.features_title = QLabel()
-        self.features_title.setStyleSheet("font-weight: bold;")
-        self.features_title.setWordWrap(True)
         self.features = ImagePanel("sequential")
+        self.features.setObjectName(f"features {kind}")
+        self.features.setMinimumSize(*MAP_MIN)
+        top = QHBoxLayout()
+        top.addWidget(self.features_name)
+        top.addWidget(self.features_title, 1)
+        box = QVBoxLayout(features)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addLayout(top)
+        box.addWidget(self.features, 1)
+        curves = QWidget()
         self.loss_plot, self.acc_plot = plot_widget(), plot_widget()
+        row = QHBoxLayout(curves)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.loss_plot)
+        row.addWidget(self.acc_plot)
         self.curves = {(what, split): curve(plot, color, dashed=split == "test")
                        for what, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))
                        for split in ("train", "test")}
         self.ranges = {"loss": GrowingRange(self.loss_plot),
                        "accuracy": GrowingRange(self.acc_plot, fixed_y=(0, 1))}
-        self._lay_out()
-        self.layer.currentIndexChanged.connect(self._redraw_weights)
-        self.channel.valueChanged.connect(self._redraw_weights)
+        self.parts = {"card": card, "weights": self.view, "features": features, "curves": curves,
+                      "gradients": self.gradient}
+        #: job -> the parts it draws: a job is drawn only while one of them is on the page shown.
+        self.job_parts = {kind: (self.view, self.gradient), self.features_job: (features,),
+                          self.jobs[2]: (curves,)}
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.gather()
+        self.gradient.hide()
         self.features.clicked.connect(self._feature_clicked)
         self._hovered = None
         self.features.hovered.connect(self._feature_hovered)
         self.retranslate()
 
-    def _lay_out(self):
-        picker = QHBoxLayout()
-        # The title may be cut short on a narrow screen; the pickers may not.
-        self.weights_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        picker.addWidget(self.weights_title, 1)
-        picker.addWidget(self.layer)
-        picker.addWidget(self.channel_label)
-        picker.addWidget(self.channel)
-        curves = QHBoxLayout()
-        curves.addWidget(self.loss_plot)
-        curves.addWidget(self.acc_plot)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 4, 4, 4)
-        for widget in (self.title, self.count, self.detail, self.formula):
-            # never squeezed below their text: the panels below give way
-            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-            box.addWidget(widget)
-        box.addLayout(picker)
-        box.addWidget(self.weights, 5)
-        box.addWidget(self.hint)
-        box.addWidget(self.features_title)
-        box.addWidget(self.features, 3)
-        box.addLayout(curves, 3)
-
-    def add_under_title(self, widget):
-        """Places ``widget`` (the sharing dial) right under the column's title."""
-        self.layout().insertWidget(1, widget)
-
-    def add_beside_weights(self, widget, stretch: int = 1):
-        """Places ``widget`` (the similarity map) right of the weight maps: a wide mosaic leaves
-        room there, the column has none below it. The weights keep a stretch of 3."""
+    def gather(self):
+        """Puts the parts back in the column, one above the other (the *All panels* page)."""
         box = self.layout()
-        index = box.indexOf(self.weights)
-        height = box.stretch(index)
-        box.removeWidget(self.weights)
-        row = QHBoxLayout()
-        row.addWidget(self.weights, 3)
-        row.addWidget(widget, stretch)
-        box.insertLayout(index, row, height)
+        for name, stretch in (("card", 0), ("weights", 5), ("features", 3), ("curves", 3)):
+            box.addWidget(self.parts[name], stretch)
+            self.parts[name].show()
 
     def retranslate(self):
         """Re-reads every label in the current language."""
         self.title.setText(kind_label(self.kind) if self._title is None
                            else tr(self._title[0], **self._title[1]))
-        self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
-        self.channel_label.setText(tr("channel"))
+        self.features_name.setText(kind_label(self.kind, short=True))
         self.features_title.setText(tr("features"))
         set_labels(self.loss_plot, tr("loss"), bottom=tr("step"))
         set_labels(self.acc_plot, tr("accuracy"), bottom=tr("step"))
         self._show_counts()
-        self._redraw_weights()
+        self.view.retranslate()
+        self.gradient.retranslate()
+        self.gradient.redraw()
 
     def set_title(self, key: str | None = None, **fields):
         """Titles the column with label ``key`` of `jaxconv_viewer.i18n.TEXT` (``fields`` filled in);
         None: the kind's own label (`kind_label`)."""
         self._title = None if key is None else (key, fields)
         self.title.setText(kind_label(self.kind) if key is None else tr(key, **fields))
+
+    @property
+    def counts(self):
+        """The `ModelCounts` shown, or None before the model is counted."""
+        return self._counts
 
     def set_counts(self, counts):
         """Shows a `jaxconv_viewer.session.snapshot.ModelCounts` (None: not counted yet).
@@ -187,49 +165,52 @@ class ModelColumn(QWidget):
         self.detail.setText(tr("weights_biases", weights=f"{counts.weights:,}",
                                biases=f"{counts.biases:,}", size=human_bytes(counts.param_bytes)))
         self.formula.setText("\n".join(counts.formulas))
-        self.formula.setToolTip("\n".join(counts.formulas))
+
+    @property
+    def gradients(self) -> bool:
+        """Whether the weights view draws gradients (`set_gradients`)."""
+        return self.view.gradients
 
     def set_gradients(self, on: bool):
-        """Draws gradient maps (True) or weights (False)."""
-        self.gradients = bool(on)
-        self.weights_title.setText(tr("gradients" if self.gradients else "weights"))
-        self._redraw_weights()
+        """Draws gradient maps (True) or weights (False) in the weights view."""
+        self.view.gradients = bool(on)
+        self.view.retranslate()
 
     def draw(self, snapshot, job=None):
-        """Draws this column of a `jaxconv_viewer.session.snapshot.Snapshot`: job ``maps_job`` (the
-        feature maps, and the weights when the step moved on), ``curves_<kind>`` (the curves),
-        or both (None)."""
+        """Draws this column of a `jaxconv_viewer.session.snapshot.Snapshot`: job ``maps_job``
+        (the weights and gradients, when the step moved on), ``features_<kind>`` (the feature
+        maps), ``curves_<kind>`` (the curves), or all (None)."""
         if job in (None, self.maps_job):
-            # Weights change only with the step: a stroke or a shift redraws the feature maps.
-            fresh = self.weights_step != snapshot.step
-            self.draw_maps(snapshot.models[self.kind], weights=fresh)
-            self.weights_step = snapshot.step
-        if job in (None, self.jobs[1]):
+            if self.weights_step != snapshot.step:  # weights change only with the step
+                self.draw_maps(snapshot.models[self.kind], features=False)
+                self.weights_step = snapshot.step
+        if job in (None, self.features_job):
+            self.draw_maps(snapshot.models[self.kind], weights=False)
+        if job in (None, self.jobs[2]):
             self.draw_curves(snapshot.history[self.kind])
 
-    def draw_maps(self, maps, *, weights: bool = True):
-        """Draws a `jaxconv_viewer.session.snapshot.LayerMaps`: weight (or gradient) and feature maps.
+    def draw_maps(self, maps, *, weights: bool = True, features: bool = True):
+        """Draws a `jaxconv_viewer.session.snapshot.LayerMaps`: weight maps and feature maps.
 
         Args:
             maps: the model's `LayerMaps`.
-            weights: redraw the weight maps too (False: they are those of the last draw; the
-                layer and channel pickers still redraw from ``maps``).
+            weights: redraw the weight and gradient maps (False: those of the last draw stay;
+                the pickers still redraw from ``maps``).
+            features: redraw the feature maps.
         """
         first = self._maps is None or list(maps.kernels) != list(self._maps.kernels)
-        self._maps = maps
+        self._maps = self.view.maps = maps
         if first:
-            self.layer.blockSignals(True)
-            self.layer.clear()
-            self.layer.addItems(list(maps.kernels))
-            if self.unit is not None and self.unit.layer in maps.kernels:
-                self.layer.setCurrentText(self.unit.layer)
-            self.layer.blockSignals(False)
+            shown = self.unit.layer if self.unit is not None else None
+            self.view.set_layers(list(maps.kernels), shown)
         if weights or first:
-            self._redraw_weights()
+            self.view.redraw()
+            self.gradient.redraw()
         if first and self.unit is not None:
             self.channel.setValue(self.unit.channel)  # its maximum is known now
-        self.features.set_data(tiling.feature_strip(maps.features), levels=(0.0, 1.0))
-        self._mark_features()
+        if features:
+            self.features.set_data(tiling.feature_strip(maps.features), levels=(0.0, 1.0))
+            self._mark_features()
 
     def _feature_clicked(self, row, col):
         if self._maps is not None:
@@ -247,11 +228,12 @@ class ModelColumn(QWidget):
 
     def set_unit(self, unit):
         """Shows ``unit``'s layer and channel, outlined with the weights it uses (None: no unit)."""
-        self.unit = unit
+        self.unit = self.view.unit = unit
         if unit is not None and self._maps is not None and unit.layer in self._maps.kernels:
             self.layer.setCurrentText(unit.layer)  # redraws the weights for it
             self.channel.setValue(unit.channel)
-        self._redraw_weights()
+        self.view.redraw()
+        self.gradient.redraw()
         self._mark_features()
 
     def _mark_features(self):
@@ -270,31 +252,5 @@ class ModelColumn(QWidget):
 
     def current_kernel(self):
         """The drawn layer's name and array (kernel or gradient), or (None, None)."""
-        maps, name = self._maps, self.layer.currentText()
-        if maps is None or name not in maps.kernels:
-            return None, None
-        source = maps.grads if self.gradients and maps.grads is not None else maps.kernels
-        return name, source[name]
+        return self.view.current_kernel()
 
-    def _redraw_weights(self):
-        name, kernel = self.current_kernel()
-        if kernel is None:
-            return
-        in_shape, out_shape = self._maps.in_shapes.get(name), self._maps.out_shapes.get(name)
-        channels = kernel.shape[-1] if kernel.ndim == 6 else (out_shape or (1,))[-1]
-        per_channel = kernel.ndim == 6 or (kernel.ndim == 2 and out_shape is not None
-                                           and in_shape is not None)
-        self.channel.setMaximum(max(0, channels - 1) if per_channel else 0)
-        self.channel.setEnabled(per_channel)
-        mosaic = tiling.weight_mosaic(kernel, in_shape, out_shape, feature=self.channel.value())
-        self.weights.set_data(mosaic)
-        rect, unit = None, self.unit
-        regional = _regional(kernel, dict(self._maps.features).get(name))
-        if unit is not None and regional and unit.position is not None:
-            unit = unit._replace(position=regional(unit.position))  # the tile of its region
-        if unit is not None and unit.layer == name and (
-                not per_channel or self.channel.value() == unit.channel):
-            rect = units.weight_rect(kernel, in_shape, out_shape, unit)
-        self.weights.mark([rect] if rect else [])
-        kind = self._maps.layer_kinds.get(name)  # None: a vector layer (hidden, head)
-        self.hint.setText(tr("hint_matrix") if kind is None else kind_hint(kind))

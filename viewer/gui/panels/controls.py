@@ -13,15 +13,16 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from jaxconv.names import OPTIMIZERS
+from jaxconv_viewer.gui import typeface
 from jaxconv_viewer.i18n import tr
 from jaxconv_viewer.session.fields import (
     DATASETS,
@@ -35,7 +36,7 @@ from jaxconv_viewer.session.session import HEADS, Settings
 __all__ = ["ControlsPanel"]
 
 class ControlsPanel(QWidget):
-    """The left-hand controls.
+    """The training controls: the fields, and the run buttons in a bar of their own (`run_bar`).
 
     Signals:
         start_clicked(), pause_clicked(), step_clicked(), reset_clicked(): the buttons.
@@ -52,8 +53,7 @@ class ControlsPanel(QWidget):
 
     def __init__(self, settings: Settings, redraw_every: int = 1, parent=None):
         super().__init__(parent)
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 15px;")
+        self.title = typeface.role(QLabel(), "title")
         self.dataset = QComboBox()
         for name in DATASETS:
             self.dataset.addItem(name, name)
@@ -64,7 +64,9 @@ class ControlsPanel(QWidget):
             self.head.addItem(name, name)
         self.fields = {name: QLineEdit() for name in (*INT_FIELDS, "learning_rate")}
         self.labels = {name: QLabel() for name in ("dataset", "head", "optimizer", *self.fields)}
-        self.buttons = {key: QPushButton() for key in ("start", "pause", "single_step", "reset")}
+        # Tool buttons: as wide as their text, so they share the menu bar's line (a push button
+        # keeps 80 pixels whatever its text).
+        self.buttons = {key: QToolButton() for key in ("start", "pause", "single_step", "reset")}
         self.gradients = QCheckBox()
         self.gradients.setChecked(False)
         self.set_settings(settings, redraw_every)
@@ -107,14 +109,17 @@ class ControlsPanel(QWidget):
             if name == "learning_rate":
                 form.addRow(self.labels["optimizer"], self.optimizer)
             form.addRow(self.labels[name], field)
-        grid = QGridLayout()
-        for i, key in enumerate(self.buttons):
-            grid.addWidget(self.buttons[key], i // 2, i % 2)
+        # The run buttons are a bar of their own: the window shows it in its tool bar, on every
+        # page, while the fields sit in a side bar that may be closed.
+        self.run_bar = QWidget()
+        row = QHBoxLayout(self.run_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        for button in self.buttons.values():
+            row.addWidget(button)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.title)
         box.addLayout(form)
-        box.addLayout(grid)
         box.addWidget(self.gradients)
         box.addStretch(1)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from jaxconv import kinds
-from jaxconv_viewer.gui.plots import cache_axes
+from jaxconv_viewer.gui import typeface
+from jaxconv_viewer.gui.plots import PLOT_MIN, cache_axes
 from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["CountsPanel", "decade"]
@@ -48,12 +49,14 @@ class CountsPanel(pg.PlotWidget):
         cache_axes(item)
         self.setMouseEnabled(x=False, y=False)
         self.setXRange(-0.6, n - 0.4, padding=0)
-        self.setMinimumHeight(120)
+        self.setMinimumSize(*PLOT_MIN)
         self.retranslate()
 
     def retranslate(self):
-        """Re-reads the title and bar names in the current language."""
-        self.getPlotItem().setTitle(tr("counts"), size="9pt")
+        """Re-reads the title and bar names in the current language (and the type's scale)."""
+        self.getPlotItem().setTitle(tr("counts"), size=f"{typeface.points(1.0):.1f}pt")
+        for label in self.labels:
+            label.setFont(typeface.font("note"))
         self.getAxis("bottom").setTicks([[(i, kind_label(k, short=True))
                                           for i, k in enumerate(self.columns)]])
 

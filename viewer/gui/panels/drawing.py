@@ -17,9 +17,8 @@ from PyQt6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -146,10 +145,8 @@ class DrawPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.channels = 1
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 15px;")
         self.canvas = Canvas()
-        self.buttons = {name: QPushButton() for name in ("brush", "eraser", "clear", "from_sample")}
+        self.buttons = {name: QToolButton() for name in ("brush", "eraser", "clear", "from_sample")}
         for name in ("brush", "eraser"):
             self.buttons[name].setCheckable(True)
         self.buttons["brush"].setChecked(True)
@@ -158,15 +155,18 @@ class DrawPanel(QWidget):
         self._tools.addButton(self.buttons["eraser"])
         self.use = QCheckBox()
         rows = (QHBoxLayout(), QHBoxLayout())
-        for i, button in enumerate(self.buttons.values()):
-            rows[i // 2].addWidget(button)
+        for name in ("brush", "eraser", "clear"):
+            rows[0].addWidget(self.buttons[name])
+        rows[1].addWidget(self.buttons["from_sample"])
+        rows[1].addWidget(self.use)
+        for layout in rows:
+            layout.addStretch(1)
         box = QVBoxLayout(self)
-        box.setContentsMargins(4, 4, 4, 4)
-        box.addWidget(self.title)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(3)
         box.addWidget(self.canvas, 1)
         box.addLayout(rows[0])
         box.addLayout(rows[1])
-        box.addWidget(self.use)
         self.buttons["eraser"].toggled.connect(lambda on: setattr(self.canvas, "erasing", on))
         self.buttons["clear"].clicked.connect(
             lambda: self.canvas.set_image(np.zeros_like(self.canvas.image)))
@@ -177,7 +177,7 @@ class DrawPanel(QWidget):
 
     def retranslate(self):
         """Re-reads every label in the current language."""
-        self.title.setText(tr("draw_title"))
+        self.setToolTip(tr("draw_title"))
         for name, button in self.buttons.items():
             button.setText(tr(name))
         self.use.setText(tr("use_drawing"))

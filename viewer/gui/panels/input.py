@@ -1,22 +1,28 @@
-"""`InputPanel`: browse the test images, shift one, and see each column's prediction."""
+"""`InputPanel`: browse the test images, shift one, draw your own, and see each column's prediction.
+
+The drawing canvas (`jaxconv_viewer.gui.panels.drawing.DrawPanel`) sits inside the panel, behind
+its *Draw* button, so every page that shows the input offers drawing one too.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QSpinBox,
+    QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from jaxconv import kinds
+from jaxconv_viewer.gui import typeface
 from jaxconv_viewer.gui.plots import ImagePanel
+from jaxconv_viewer.gui.wrapped import WrapLabel
 from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["InputPanel"]
@@ -41,22 +47,31 @@ class InputPanel(QWidget):
         self.dy = self.dx = 0
         self._class_names = ()
         self._label = None
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 15px;")
+        self.title = typeface.role(QLabel(), "title")
         self.image = ImagePanel("gray")
+        self.image.setObjectName("input")
+        self.draw_button = QToolButton()
+        self.draw_button.setCheckable(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.image)
+        self.drawing = None  # the `DrawPanel`, once `add_drawing` has placed it
         self.sample_label = QLabel()
         self.sample = QSpinBox()
         self.sample.setRange(0, 0)
         self.sample.setWrapping(True)
-        self.previous, self.next = QPushButton("◀"), QPushButton("▶")
-        self.arrows = {(-1, 0): QPushButton("↑"), (1, 0): QPushButton("↓"),
-                       (0, -1): QPushButton("←"), (0, 1): QPushButton("→")}
-        self.centre = QPushButton()
-        self.shift_label = QLabel()
-        self.shift_label.setWordWrap(True)
+        self.previous, self.next = QToolButton(), QToolButton()
+        self.previous.setText("◀")
+        self.next.setText("▶")
+        self.arrows = {(-1, 0): QToolButton(), (1, 0): QToolButton(), (0, -1): QToolButton(),
+                       (0, 1): QToolButton()}
+        for (dy, dx), button in self.arrows.items():
+            button.setText({(-1, 0): "↑", (1, 0): "↓", (0, -1): "←", (0, 1): "→"}[dy, dx])
+        self.centre = QToolButton()
+        self.shift_label = typeface.role(WrapLabel(), "note")
         self.truth = QLabel()
         self.predictions = {kind: (QLabel(), QProgressBar()) for kind in columns}
         self._lay_out()
+        self.draw_button.toggled.connect(self._show_canvas)
         self.sample.valueChanged.connect(lambda _: self._changed())
         self.previous.clicked.connect(lambda: self.sample.stepBy(-1))
         self.next.clicked.connect(lambda: self.sample.stepBy(1))
@@ -66,36 +81,53 @@ class InputPanel(QWidget):
         self.retranslate()
 
     def _lay_out(self):
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.draw_button)
         browse = QHBoxLayout()
         for widget in (self.sample_label, self.previous, self.sample, self.next):
             browse.addWidget(widget)
-        pad = QGridLayout()
-        pad.addWidget(self.arrows[(-1, 0)], 0, 1)
-        pad.addWidget(self.arrows[(0, -1)], 1, 0)
-        pad.addWidget(self.centre, 1, 1)
-        pad.addWidget(self.arrows[(0, 1)], 1, 2)
-        pad.addWidget(self.arrows[(1, 0)], 2, 1)
+        browse.addStretch(1)
+        pad = QHBoxLayout()  # one row: the panel stays short enough for a 720-pixel screen
+        for key in ((0, -1), (-1, 0), (1, 0), (0, 1)):
+            pad.addWidget(self.arrows[key])
+        pad.addWidget(self.centre)
+        pad.addStretch(1)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
-        box.addWidget(self.title)
-        self.image.setMinimumHeight(90)
-        self.image.setMaximumHeight(200)
-        box.addWidget(self.image, 1)
+        box.setSpacing(3)
+        box.addLayout(top)
+        self.image.setMinimumSize(120, 120)
+        box.addWidget(self.stack, 1)
         box.addLayout(browse)
         box.addLayout(pad)
         box.addWidget(self.shift_label)
         box.addWidget(self.truth)
-        for kind, (label, bar) in self.predictions.items():
+        for kind, (label, bar) in self.predictions.items():  # a name, then its bar, in one row
             label.setStyleSheet(f"color: {kinds.get(kind).color}; font-weight: bold;")
             bar.setRange(0, 100)
             bar.setTextVisible(False)
-            bar.setMaximumHeight(8)
-            box.addWidget(label)
-            box.addWidget(bar)
+            bar.setFixedHeight(8)
+            bar.setMinimumWidth(30)
+            line = QHBoxLayout()
+            line.addWidget(label, 3)
+            line.addWidget(bar, 2)
+            box.addLayout(line)
+
+    def add_drawing(self, drawing):
+        """Places the `DrawPanel` ``drawing`` behind the *Draw* button."""
+        self.drawing = drawing
+        self.stack.addWidget(drawing)
+
+    def _show_canvas(self, on: bool):
+        if self.drawing is not None:
+            self.stack.setCurrentWidget(self.drawing if on else self.image)
 
     def retranslate(self):
         """Re-reads every label in the current language."""
         self.title.setText(tr("input"))
+        self.draw_button.setText(tr("draw_button"))
+        self.draw_button.setToolTip(tr("draw_title"))
         self.sample_label.setText(tr("sample"))
         self.centre.setText(tr("centre"))
         self.shift_label.setText(tr("shift", dy=self.dy, dx=self.dx))

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from jaxconv import kinds
-from jaxconv_viewer.gui.plots import GrowingRange, curve, plot_widget, set_labels
+from jaxconv_viewer.gui.plots import PLOT_MIN, GrowingRange, curve, plot_widget, set_labels
+from jaxconv_viewer.gui.wrapped import WrapLabel
 from jaxconv_viewer.i18n import kind_label, tr
 
 __all__ = ["MetricsPanel"]
@@ -20,7 +16,8 @@ class MetricsPanel(QWidget):
     """Loss and accuracy of every column against step and against each model's wall time.
 
     Train curves are solid, test curves dashed; colours are the kinds' (`jaxconv.kinds`). A
-    panel of the window's table with one drawing job per plot (`PLOTS`).
+    panel of the window's table with one drawing job per plot (`PLOTS`). The four plots stand in
+    a row when the panel is wide and short (under the columns), two by two otherwise.
 
     Args:
         columns: the columns' kinds, left to right.
@@ -32,26 +29,41 @@ class MetricsPanel(QWidget):
     def __init__(self, columns, parent=None):
         super().__init__(parent)
         self.columns = tuple(columns)
-        self.setMinimumHeight(170)
         # A legend line above the plots, not inside one: no curve can run under it.
-        self.legend = QLabel()
-        row = QHBoxLayout()
+        self.legend = WrapLabel()
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.in_row = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.legend)
-        outer.addLayout(row, 1)
+        outer.addLayout(self.grid, 1)
         self.plots, self.curves, self.ranges = {}, {}, {}
         for what, axis in self.PLOTS:
             plot = plot_widget()
             self.ranges[what, axis] = GrowingRange(plot, (0, 1) if what == "accuracy" else None)
             self.plots[what, axis] = plot
-            row.addWidget(plot)
             for kind in self.columns:
                 for split in ("train", "test"):
                     self.curves[what, axis, kind, split] = curve(plot, kinds.get(kind).color,
                                                                  dashed=split == "test")
+        self._arrange(True)
         self.retranslate()
+
+    def _arrange(self, in_row: bool):
+        if in_row == self.in_row:
+            return
+        self.in_row = in_row
+        for i, plot in enumerate(self.plots.values()):
+            self.grid.addWidget(plot, *((0, i) if in_row else divmod(i, 2)))
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+        """Four in a row when each plot gets at least 1.2 times its height in width, or two
+        rows would not fit; two by two otherwise."""
+        size, low = event.size(), PLOT_MIN[1]
+        self._arrange(size.width() >= 4.8 * size.height() or size.height() < 2 * low + 40)
+        super().resizeEvent(event)
 
     def retranslate(self):
         """Re-reads every title, axis and legend entry in the current language."""

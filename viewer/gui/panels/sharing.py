@@ -27,7 +27,9 @@ from PyQt6.QtWidgets import (
 )
 
 from jaxconv import kinds
+from jaxconv_viewer.gui import typeface
 from jaxconv_viewer.gui.plots import ImagePanel
+from jaxconv_viewer.gui.wrapped import WrapLabel
 from jaxconv_viewer.i18n import kind_label, show_column_as, tr
 from jaxconv_viewer.session.columns import dial_column, per_position, shown_regions
 
@@ -62,12 +64,11 @@ class SharingDial(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold;")
+        self.title = typeface.role(QLabel(), "heading")
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(80)
         self.spin = QSpinBox()
-        self.value = QLabel()
-        self.value.setStyleSheet("font-size: 10px; color: #444;")
+        self.value = typeface.role(WrapLabel(), "note")
         self._chosen = None  # the value last applied or asked for
         self._timer = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._timer.timeout.connect(self._settled)
@@ -83,6 +84,8 @@ class SharingDial(QWidget):
         self.slider.valueChanged.connect(self.spin.setValue)
         self.spin.valueChanged.connect(self._moved)
         self.setEnabled(False)
+        # Only as tall as it needs: in a page's place it sits above the similarity map.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.retranslate()
 
     def set_range(self, top: int, value: int):
@@ -148,14 +151,11 @@ class SimilarityPanel(QWidget):
     def __init__(self, column, parent=None):
         super().__init__(parent)
         self.column = column
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 11px;")
+        self.title = typeface.role(WrapLabel(), "heading")
         self.image = ImagePanel("diverging")
-        self.image.setMinimumHeight(72)
-        self.summary = QLabel()
-        self.summary.setStyleSheet("font-size: 10px; color: #444;")
-        for label in (self.title, self.summary):  # one line each, cut short; the tooltip is whole
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.image.setObjectName("similarity")
+        self.image.setMinimumSize(120, 100)
+        self.summary = typeface.role(WrapLabel(), "note")
         self.map = None
         self._shown = None  # (layer, channel, channel mean, layer mean) for the summary line
         self._snapshot = None
@@ -175,13 +175,13 @@ class SimilarityPanel(QWidget):
         layer = self.column.layer.currentText()
         if layer:  # the column has drawn its layers (its own job comes first)
             similarity = snapshot.models[self.column.kind].similarity or {}
-            self.show(layer, similarity.get(layer), self.column.channel.value())
+            self.show_map(layer, similarity.get(layer), self.column.channel.value())
 
     def _picked(self, *_):
         if self._snapshot is not None:
             self.draw(self._snapshot)
 
-    def show(self, layer: str, similarity, channel: int):
+    def show_map(self, layer: str, similarity, channel: int):
         """Draws layer ``layer``'s map for output channel ``channel``.
 
         Args:

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from jaxconv import kinds
-from jaxconv_viewer.gui.plots import cache_axes, curve, nice_ceiling, plot_widget, set_labels
+from jaxconv_viewer.gui import typeface
+from jaxconv_viewer.gui.plots import (
+    PLOT_MIN,
+    cache_axes,
+    curve,
+    nice_ceiling,
+    plot_widget,
+    set_labels,
+)
+from jaxconv_viewer.gui.wrapped import WrapLabel
 from jaxconv_viewer.i18n import tr
 
 __all__ = ["EquivariancePanel", "ProbePanels", "ShiftAccuracyPanel"]
@@ -28,11 +37,7 @@ class ShiftAccuracyPanel(QWidget):
         super().__init__(parent)
         self.plot = plot_widget()
         self.plot.setYRange(0, 1, padding=0.02)
-        self.caption = QLabel()
-        self.caption.setStyleSheet("font-size: 10px; color: #444;")
-        # Two fixed lines, never wrapped: a wrapped label's height-for-width made the window's
-        # grid split its rows evenly and cut the columns' text above. Cut at the right if narrow.
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption = typeface.role(WrapLabel(), "note")
         self.curves = {(kind, axis): curve(self.plot, kinds.get(kind).color, dashed=axis == "y")
                        for kind in columns for axis in ("x", "y")}
         self.result = None
@@ -53,7 +58,6 @@ class ShiftAccuracyPanel(QWidget):
         r = self.result
         self.caption.setText(tr("shift_axes", n="—" if r is None else r.images,
                                 step="—" if r is None else r.step))
-        self.caption.setToolTip(self.caption.text())
 
     def draw(self, result):
         """Draws a `jaxconv_viewer.session.measures.ProbeResult`."""
@@ -93,6 +97,7 @@ class EquivariancePanel(pg.PlotWidget):
         item.showGrid(y=True, alpha=0.25)
         cache_axes(item)
         self.setMouseEnabled(x=False, y=False)
+        self.setMinimumSize(*PLOT_MIN)
         self.layers, self.top, self.values = (), None, {}
         self.retranslate()
 
@@ -125,6 +130,8 @@ class ProbePanels(QWidget):
     """The two probe panels, one above the other (each as wide as a model column), drawn together
     with each measure the worker makes (`TrainWorker.measured`), not from snapshots.
 
+    A page may place either on its own (`parts`); `gather` puts them back here.
+
     Args:
         columns: the columns' kinds.
     """
@@ -135,12 +142,16 @@ class ProbePanels(QWidget):
         super().__init__(parent)
         self.shift = ShiftAccuracyPanel(columns)
         self.equivariance = EquivariancePanel(columns)
+        self.parts = {"shift": self.shift, "equivariance": self.equivariance}
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        self.shift.plot.setMinimumHeight(150)
-        self.equivariance.setMinimumHeight(150)
-        column.addWidget(self.shift, 1)
-        column.addWidget(self.equivariance, 1)
+        self.gather()
+
+    def gather(self):
+        """Puts both panels back here, one above the other."""
+        for panel in self.parts.values():
+            self.layout().addWidget(panel, 1)
+            panel.show()
 
     def retranslate(self):
         """Re-reads both panels' labels."""
