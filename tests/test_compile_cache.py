@@ -180,7 +180,9 @@ def test_damaged_entries_are_removed_or_repaired_in_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-c", _FILL, str(tmp_path)], capture_output=True,
                          text=True, check=True, timeout=300)
     assert "compilation cache" not in out.stderr and "jaxconv:" not in out.stderr, out.stderr
-    assert len(list(tmp_path.glob("*-cache"))) == len(entries)
+    # the damaged ones compiled and written again (an entry JAX's cache served for a program
+    # that could not then be stored is forgotten on purpose: `compile_cache.forget`)
+    assert truncated.exists() and emptied.exists() and flipped.exists()
 
 
 def test_a_failed_write_turns_the_cache_off_for_the_rest_of_the_run(tmp_path):

@@ -90,14 +90,20 @@ JUNK = {
     "nonneg": st.one_of(st.integers(max_value=-1), _NOT_INT, st.none()),
     "classes": st.one_of(st.integers(max_value=1), _NOT_INT, st.none()),
     "mesh": st.sampled_from(["junk", 3, (), [None]]),
-    "bool": st.one_of(st.integers(), _TEXT, st.none(), _FLOATS, st.just("no")),
+    # 0 and 1 are Flax's use_bias=0/1 (accepted where Flax accepts them).
+    "bool": st.one_of(st.integers().filter(lambda i: i not in (0, 1)), _TEXT, st.none(), _FLOATS,
+                      st.just("no")),
     "float_pos": st.one_of(st.floats(max_value=0), st.sampled_from([float("nan"), float("inf"), -1e-9]),
                            _TEXT, st.none(), st.booleans()),
     "unit": st.one_of(st.floats(max_value=-1e-6), st.floats(min_value=1.000001), _TEXT, st.none(),
                       st.just(float("nan"))),
     "padding": st.one_of(_choice(("SAME", "VALID", "CIRCULAR"), upper=True, ints=False),
-                         st.integers(max_value=-1),
-                         st.just(((1, 1),)), st.just(((1, -1), (0, 0))), st.just(1.5), st.none()),
+                         # A negative width crops, as in lax; cropping past the input cannot be.
+                         st.integers(max_value=-50),
+                         st.just(((1, 1),)), st.just(((1, -50), (0, 0))), st.just(1.5), st.none()),
+    # What no input makes valid: what a module refuses when it is made, before it sees an input.
+    "padding_form": st.one_of(_choice(("SAME", "VALID", "CIRCULAR"), upper=True, ints=False),
+                              st.just(((1, 1),)), st.just(1.5), st.none()),
     # Padding that overflows what any process can hold (2**31 and up) or lies in the window.
     "padding_huge": st.integers(min_value=2**31, max_value=2**62),
     "array": st.one_of(st.none(), _TEXT, st.just(A(8, 8)), st.just(A(2, 8, 8, 3, dtype="int32")),
@@ -191,7 +197,7 @@ _MODULES = {
                    dict(in_features="pos", out_features="pos", in_features_huge="huge", use_bias="bool")),
     "nnx.Conv": (dict(in_features=1, out_features=3, kernel_size=(3, 3)),
                  dict(in_features="pos", out_features="pos", out_features_huge="huge",
-                      kernel_size="kernel", strides="pos_t_opt", padding="padding")),
+                      kernel_size="kernel", strides="pos_t_opt", padding="padding_form")),
 }
 API.update(_MODULES)
 JUNK["huge"] = st.integers(min_value=2**40, max_value=2**62)
