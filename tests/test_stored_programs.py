@@ -189,6 +189,37 @@ def test_an_entry_that_loads_but_cannot_run_is_compiled_again(tmp_path, monkeypa
     assert len(lines) == 1 and "could not run" in lines[0] and "not found" in lines[0], lines
 
 
+class _LateFailure:
+    """A loaded program's output whose missing kernel is only reported when it is waited for."""
+
+    def block_until_ready(self):
+        raise jax.errors.JaxRuntimeError("NOT_FOUND: Function compare_and_fusion not found (type id: 1)")
+
+
+def test_a_stored_program_whose_kernel_is_missing_when_read_compiles_again(tmp_path, monkeypatch):
+    # Seen with `jaxconv compare`: the stored evaluation ran, and float() of its loss raised.
+    from jaxconv.backend import compile_cache
+
+    lines = []
+    compile_cache.enable(tmp_path, say=lines.append)
+    x = np.ones(3, np.float32)
+    try:
+        assert programs.Program(_double, name="double", key="late", library="xla").prepare(x) == "compiled"
+        programs.forget()
+        real = programs.Program._load
+        monkeypatch.setattr(programs.Program, "_load", lambda self, key: (
+            (lambda *a: _LateFailure()), real(self, key)[1]))
+        program = programs.Program(_double, name="double", key="late", library="xla")
+        assert program.prepare(x) == "stored"
+        monkeypatch.undo()
+        out = program(x)
+    finally:
+        executables.use(None)
+        programs.forget()
+    np.testing.assert_array_equal(out, np.full((4, 3), 3.0, np.float32))
+    assert len(lines) == 1 and "could not run" in lines[0] and "compare_and_fusion" in lines[0], lines
+
+
 _LAUNCH = """
 import json, sys
 from jaxconv.backend import compile_cache, executables

@@ -97,8 +97,9 @@ class Program:
         self._last, self._last_key = self._get(args)
         if self._last_key not in _untried:
             return self._last(*args)
-        try:  # the first run of a program read from the store
-            out = self._last(*args)
+        try:  # the first run of a program read from the store, waited for: a missing kernel
+            # may only be reported when its result is read (an evaluation's loss, in float())
+            out = jax.block_until_ready(self._last(*args))
         except Exception as error:  # noqa: BLE001 - only a program that cannot run at all
             if "NOT_FOUND" not in str(error):
                 raise

@@ -161,6 +161,7 @@ class TrainWorker(QObject):
                     return "request", self._requests.pop(0)
                 step, at, took = self._measured
                 if self._measures and step != self.step and not self._compiling() and (
+                        not self._running or not self._preparing()) and (
                         not self._running
                         or time.monotonic() - at >= max(self._measure_every_s, 4 * took)):
                     return "measure", None
@@ -183,6 +184,13 @@ class TrainWorker(QObject):
         measures wait, so that measuring never holds back a model that could start training."""
         compiling = getattr(self.job, "compiling", None)
         return bool(compiling()) if callable(compiling) else False
+
+    def _preparing(self) -> bool:
+        """Whether the job's programs are still being made ready elsewhere (its optional
+        ``preparing()``): while it trains, its measures wait for them instead of holding back
+        the snapshots (a cold launch drew its last column's first step 6-9 s later)."""
+        preparing = getattr(self.job, "preparing", None)
+        return bool(preparing()) if callable(preparing) else False
 
     def _report(self, running: bool):
         """Emits `state_changed` when running starts or stops, or the paused step moves."""

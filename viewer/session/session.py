@@ -143,6 +143,12 @@ class Session:
         startup = getattr(self, "startup", None)
         return () if startup is None else startup.compiling()
 
+    def preparing(self) -> bool:
+        """Whether some column's programs (its evaluation, its shift measures) are still being
+        made ready on the start-up threads; the worker measures once they are."""
+        startup = getattr(self, "startup", None)
+        return startup is not None and not startup.wait(0)
+
     @property
     def measures_untrained(self) -> bool:
         """Whether the worker may measure before the first step (while paused at the start):
