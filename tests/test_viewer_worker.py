@@ -248,3 +248,18 @@ def test_measures_run_between_steps_on_the_worker_thread(qtbot, start):
     assert all(not in_step and thread is not threading.main_thread()
                for _, in_step, thread in job.measured_at)
     assert len({step for step, _, _ in job.measured_at}) == len(job.measured_at)  # once per step
+
+
+def test_while_training_measures_wait_until_the_job_is_prepared(qtbot, start):
+    # A cold launch: the measures' programs compile on the start-up threads; measuring before
+    # they are ready would hold the worker (and the columns' first drawn steps) until they are.
+    job = MeasuredJob(limit=10_000)
+    job.ready = threading.Event()
+    job.preparing = lambda: not job.ready.is_set()
+    worker = start(job, measure_every_s=0.0)
+    worker.resume()
+    qtbot.waitUntil(lambda: job.step > 50, timeout=5000)
+    assert [step for step, _, _ in job.measured_at] == [0]  # the paused start's, before training
+    job.ready.set()
+    qtbot.waitUntil(lambda: len(job.measured_at) > 1, timeout=5000)
+    worker.pause()
