@@ -58,6 +58,7 @@ class PagingMixin:
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
         self.settings_dock.hide()
         action = self.settings_dock.toggleViewAction()
+        assert action is not None  # a dock widget always has its toggle action
         action.setShortcut(QKeySequence("Ctrl+T"))
         self.actions["settings"] = action
         self.view_menu.addAction(action)
