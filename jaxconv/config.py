@@ -15,6 +15,7 @@ this module loads no JAX. :mod:`jaxconv.models` and :mod:`jaxconv.train` re-expo
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jaxconv import kinds
@@ -32,7 +33,7 @@ def _field(default, help: str, **metadata):
 def field_choices(field: dataclasses.Field) -> tuple[str, ...]:
     """The names a field takes (``metadata["choices"]``; a callable is asked now, so ``kind``
     offers every kind registered so far), or ``()``."""
-    choices = field.metadata.get("choices") or ()
+    choices: Sequence[str] | Callable[[], Sequence[str]] = field.metadata.get("choices") or ()
     return tuple(choices() if callable(choices) else choices)
 
 

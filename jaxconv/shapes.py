@@ -193,7 +193,8 @@ class Geometry:
 
 
 def geometry(
-    fn: str, in_spatial, window, *, strides=1, padding="VALID", dilation=1, input_dilation=1,
+    fn: str, in_spatial, window, *, strides: int | Sequence[int] = 1, padding="VALID",
+    dilation: int | Sequence[int] = 1, input_dilation: int | Sequence[int] = 1,
     window_name: str = "kernel_size", dilation_name: str = "dilation",
     padding_modes: Sequence[str] = PADDING_MODES, negative_padding: bool = False,
 ) -> Geometry:
@@ -251,6 +252,7 @@ def geometry(
                              f"input {in_spatial}.")
         pads = ((span[0] - 1, 0),)
     else:
+        assert not isinstance(mode, str)  # every mode name is handled above: these are pairs
         pads = mode
     dilated = dilate_shape(in_spatial, lhs)
     out = tuple(

@@ -107,6 +107,7 @@ class Comparison:
                           f"{max(params.waste, acts.waste):.0%}{flag}"]
             lines.append(cells)
         d, c = self.baseline, self.rows[-1]  # no structure, and the most (conv: one window kernel)
+        assert c.kernel_shape is not None  # the rows are layers, never a pool
         head = (f"Input {shape_text(c.input_shape)} ({c.dtype}, batch {c.batch_size}) -> output "
                 f"{shape_text(c.output_shape)}; kernel {shape_text(c.kernel_shape[:-2])}; dense to "
                 f"{d.output_shape[0]:,} hidden units")
@@ -124,9 +125,9 @@ class Comparison:
         return "\n".join([head, render(headers, lines, right=right), *notes])
 
 
-def compare_connectivity(input_shape, *, kernel_size, strides=1, padding="SAME", features=1,
-                         hidden=None, use_bias=True, batch_size=1, dtype="float32",
-                         tpu=False, regions=None) -> Comparison:
+def compare_connectivity(input_shape, *, kernel_size, strides: int | tuple[int, ...] = 1,
+                         padding="SAME", features=1, hidden=None, use_bias=True, batch_size=1,
+                         dtype="float32", tpu=False, regions=None) -> Comparison:
     """Costs of connecting ``input_shape`` densely, locally and convolutionally.
 
     Args:

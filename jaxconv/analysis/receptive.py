@@ -45,7 +45,7 @@ def _spatial_layers(fn, config, input_shape):
     return [layer for layer in topology.layer_shapes(config, input_shape, fn=fn) if layer.spatial]
 
 
-def spatial_shapes(config, input_shape) -> dict[str, tuple[int, int]]:
+def spatial_shapes(config, input_shape) -> dict[str, tuple[int, ...]]:
     """Each spatial layer's output ``(H', W')`` (before its pool), from the model's walk.
 
     Example:
@@ -53,7 +53,8 @@ def spatial_shapes(config, input_shape) -> dict[str, tuple[int, int]]:
         {'layer1': (8, 8), 'layer2': (4, 4)}
     """
     return {layer.name: layer.window.out_spatial
-            for layer in _spatial_layers("spatial_shapes", config, input_shape)}
+            for layer in _spatial_layers("spatial_shapes", config, input_shape)
+            if layer.window is not None}  # always: _spatial_layers keeps the windowed layers
 
 
 def _check_input_shape(fn, input_shape):
@@ -120,7 +121,8 @@ def theoretical_field(config, input_shape, layer: str, position=None) -> np.ndar
     """
     config = getattr(config, "config", config)
     chain = _spatial_layers("theoretical_field", config, input_shape)
-    sizes = {spatial.name: spatial.window.out_spatial for spatial in chain}
+    sizes = {spatial.name: spatial.window.out_spatial for spatial in chain
+             if spatial.window is not None}  # always: the chain is the spatial layers
     position = _check_unit("theoretical_field", config, sizes, layer, position)
     h, w = input_shape[:2]
     if position is None or kinds.get(config.kind).whole_input:
@@ -180,7 +182,8 @@ def effective_field(model, params, image, layer: str, position=None, channel: in
     config = model.config
     _check_input_shape("effective_field", image.shape)
     walk = topology.layer_shapes(config, image.shape, fn="effective_field")
-    sizes = {spatial.name: spatial.window.out_spatial for spatial in walk if spatial.spatial}
+    sizes = {spatial.name: spatial.window.out_spatial for spatial in walk
+             if spatial.window is not None}  # the spatial layers (LayerShape.spatial)
     position = _check_unit("effective_field", config, sizes, layer, position)
     width = next(w.output_shape[-1] for w in walk if w.name == layer)
     if not isinstance(channel, (int, np.integer)) or not 0 <= channel < width:

@@ -170,6 +170,7 @@ class Summary:
                      f"{r.biases:,}", f"{r.params:,}", human_bytes(r.param_bytes),
                      "?" if r.flops is None else f"{r.flops:,}"]
             if self.tpu:
+                assert r.param_tpu is not None and r.activation_tpu is not None  # tpu=True sets both
                 waste = max(r.param_tpu.waste, r.activation_tpu.waste)
                 flag = " !" if r.param_tpu.wasteful or r.activation_tpu.wasteful else ""
                 cells += [human_bytes(r.param_tpu.padded), human_bytes(r.activation_tpu.padded),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 __all__ = ["compile_cache", "executables", "host_memory", "programs", "xla_cpu"]
 
 if TYPE_CHECKING:  # what a type checker sees; at run time, __getattr__ below
-    from jaxconv.backend import compile_cache, host_memory, xla_cpu
+    from jaxconv.backend import compile_cache, executables, host_memory, programs, xla_cpu
 
 
 def __getattr__(name: str):

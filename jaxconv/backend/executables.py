@@ -164,17 +164,17 @@ def _listen() -> None:
         return
     import jax
 
-    def duration(event, seconds, **_):
+    def duration(event, duration_secs, **_):  # the names of jax.monitoring's protocol
         if event == "/jax/core/compile/backend_compile_duration":
             _jax_counts["backend"] += 1
 
-    def event(name, **_):
-        if name == "/jax/compilation_cache/cache_hits":  # recorded by the compiling thread
+    def on_event(event, **_):
+        if event == "/jax/compilation_cache/cache_hits":  # recorded by the compiling thread
             _jax_counts["cache_hits"] += 1
             _thread.hits = getattr(_thread, "hits", 0) + 1
 
     jax.monitoring.register_event_duration_secs_listener(duration)
-    jax.monitoring.register_event_listener(event)
+    jax.monitoring.register_event_listener(on_event)
     _jax_counts["listening"] = True
 
 

@@ -106,6 +106,7 @@ class Program:
             # An entry written before jaxconv knew that an executable JAX's cache served cannot
             # be serialised whole: it loads, then misses a kernel. A miss: compile, replace.
             store = executables.active()
+            assert self._last_key is not None  # only a program read from the store is untried
             if store is not None:
                 store.discard(self._last_key, f"could not run ({str(error).splitlines()[0]})")
             with _lock:

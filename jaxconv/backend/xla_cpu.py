@@ -296,11 +296,13 @@ class _AutoJit:
     def __call__(self, *args, **kwargs):
         if self._jitted is None:
             self.library(*args, **kwargs)
+        assert self._jitted is not None  # library() jits the function
         return self._jitted(*args, **kwargs)
 
     def lower(self, *args, **kwargs):
         if self._jitted is None:
             self.library(*args, **kwargs)
+        assert self._jitted is not None  # library() jits the function
         return self._jitted.lower(*args, **kwargs)
 
 

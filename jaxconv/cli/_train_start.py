@@ -200,14 +200,14 @@ def prepare(args, ckpt):
             target = train.abstract_state(lambda: train.init_state(model, tx, ds.input_shape))
         except ValueError as err:
             raise train.CheckpointError(f"its model_config cannot be built: {err}") from None
-        build.result = model, ds, dataset, config
+        build.result = model, ds, dataset, config  # pyright: ignore[reportFunctionMemberAccess]  # its result
         return target
 
     try:
         state, meta = _restore(args, ckpt, build)
     except train.CheckpointError as err:
         raise train.CheckpointError(_short(str(err), args.verbose)) from None
-    model, ds, dataset, config = build.result
+    model, ds, dataset, config = build.result  # pyright: ignore[reportFunctionMemberAccess]  # set by build above
     _configs(args, meta, report=True)
     return model, ds, {"dataset": dataset}, config, state
 

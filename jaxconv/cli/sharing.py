@@ -7,6 +7,8 @@ backend (``--plot PATH``; default ``<out-dir>/sharing.png``; ``--no-plot`` to sk
 
 from __future__ import annotations
 
+from typing import Any
+
 from jaxconv.cli._output import claimed, emit, plot_path
 from jaxconv.cli.compare import parse_ints
 from jaxconv.cli.paths import path_arg
@@ -95,7 +97,7 @@ def run(args) -> int:
     tasks = TASKS if args.tasks is None else tuple(
         t.strip() for t in args.tasks.split(",") if t.strip())
     regions = REGIONS if args.regions is None else parse_ints(args.regions, "--regions")
-    channels = {} if args.channels is None else {
+    channels: dict[str, Any] = {} if args.channels is None else {
         "channels": parse_ints(args.channels, "--channels")}
     path = plot_path(args, "sharing.png")  # checked before the experiment runs, not after
     with claimed(path):

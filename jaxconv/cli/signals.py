@@ -37,7 +37,7 @@ __all__ = ["SIGNALS", "Stopped", "caught", "critical", "deliver_to", "handled", 
            "named", "position"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+_NAMES: dict[int, str] = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
 # Seconds between deliveries of a stop the main thread has not caught yet.
 _AGAIN_AFTER = 3.0
 
@@ -86,7 +86,7 @@ _STATE = _State()
 _LOCK = threading.Lock()
 
 
-def _on_signal(signum, frame):
+def _on_signal(signum: int, frame):
     del frame
     if _STATE.caught or not _STATE.active:
         return  # a second signal is the watcher's
@@ -113,7 +113,8 @@ def _deliver_again() -> None:
     with _LOCK:
         _STATE.resent += 1
     _STATE.sent_at = time.monotonic()
-    _thread.interrupt_main(_STATE.signum)
+    assert _STATE.signum is not None  # the watcher delivers again only a signal that came
+    _thread.interrupt_main(signal.Signals(_STATE.signum))
 
 
 def _unraisable(previous):
@@ -145,6 +146,7 @@ def critical() -> Iterator[None]:
         if (not _STATE.depth and _STATE.pending is not None and not _STATE.caught
                 and sys.exc_info()[0] is None):
             _STATE.pending = None
+            assert _STATE.signum is not None  # a pending signal is the first one
             raise Stopped(_STATE.signum)
 
 

@@ -175,7 +175,8 @@ class Dataset:
     @property
     def input_shape(self) -> tuple[int, int, int]:
         """`(H, W, C)` of one image."""
-        return tuple(int(d) for d in self.x_train.shape[1:])
+        h, w, c = (int(d) for d in self.x_train.shape[1:])  # as_images made it (N, H, W, C)
+        return h, w, c
 
     @property
     def num_classes(self) -> int:

@@ -178,7 +178,8 @@ def fetch(
                     e, urllib.error.HTTPError
                 )
                 unreachable |= no_route
-                failures.append(f"{url}: {e.reason if no_route else e}")
+                # no_route: e is a URLError and has a reason (pyright does not follow the flag).
+                failures.append(f"{url}: {e.reason if no_route else e}")  # pyright: ignore[reportAttributeAccessIssue]
         else:
             hint = " (network unreachable?)" if unreachable else ""
             raise DownloadError(

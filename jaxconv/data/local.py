@@ -120,7 +120,8 @@ def load_idx_dir(directory: str | os.PathLike, class_names=None, name: str | Non
         raise ValueError(
             f"load: {directory!r} is missing IDX file(s) {missing} (optionally ending in .gz)."
         )
-    arrays = {role: read_idx(path) for role, path in paths.items()}
+    arrays = {role: read_idx(path) for role, path in paths.items()
+              if path is not None}  # all of them, past the check above
     for role in ("x_train", "x_test"):
         if arrays[role].ndim not in (3, 4):
             raise ValueError(

@@ -105,7 +105,9 @@ def _digits_table() -> np.ndarray:
     from sklearn.datasets import load_digits  # a layout without the file: ask sklearn itself
 
     bunch = load_digits()
-    return np.concatenate([bunch.data, bunch.target[:, None]], axis=1).astype(np.float32)
+    # sklearn types load_digits() as a Bunch or a tuple; without return_X_y it is a Bunch.
+    return np.concatenate([bunch.data, bunch.target[:, None]],  # pyright: ignore[reportAttributeAccessIssue]
+                          axis=1).astype(np.float32)
 
 
 def _digits(seed: int) -> Dataset:
@@ -172,7 +174,7 @@ def _subset(ds: Dataset, n_train, n_test, seed) -> Dataset:
     if n_train is None and n_test is None:
         return ds
     rng = np.random.default_rng(seed)
-    arrays = {}
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split, n in (("train", n_train), ("test", n_test)):
         x, y = getattr(ds, f"x_{split}"), getattr(ds, f"y_{split}")
         if n is not None:

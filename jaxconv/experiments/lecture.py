@@ -68,9 +68,11 @@ def train_model(config, dataset, training: TrainConfig | None = None):
     if last is None:
         raise ValueError(f"train_model: `steps` must be positive, got "
                          f"steps={(training or TRAINING).steps!r}.")
+    assert first is not None  # set on the first step, with last
     timed = last.step - first.step
     seconds = last.elapsed - first.elapsed
     rate = timed / seconds if timed and seconds > 0 else None
+    assert last.state is not None  # the final step carries the state
     params = last.state.params
     return model, params, {
         "model": model.config.kind, "params": models.param_count(params),
@@ -163,7 +165,9 @@ def data_size_experiment(*, kinds=LECTURE_KINDS, sizes=(64, 128, 256, 512, 1024)
     model, training = experiment_configs("data_size_experiment", model, training, overrides)
     ds = data.load(dataset, seed=training.seed) if isinstance(dataset, str) else dataset
     sizes = tuple(sizes)
-    if not sizes or any(not isinstance(n, numbers.Integral) or not 64 <= n <= len(ds.y_train)
+    # typeshed's numbers.Integral declares no comparisons; every Integral has them.
+    if not sizes or any(not isinstance(n, numbers.Integral)
+                        or not 64 <= n <= len(ds.y_train)  # pyright: ignore[reportOperatorIssue]
                         for n in sizes):
         raise ValueError(f"data_size_experiment: `sizes` must be ints in [64, "
                          f"{len(ds.y_train)}] (a batch to the whole training set), got "

@@ -33,7 +33,7 @@ def torch_pads(geom: shapes.Geometry):
 def torch_channels_first(x):
     """A copy of the channels-last batch ``x`` as a CPU ``torch`` tensor ``(N, C, *spatial)``."""
     import numpy as np
-    import torch
+    import torch  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
     return torch.from_numpy(np.moveaxis(np.asarray(x), -1, 1).copy())
 
@@ -41,6 +41,6 @@ def torch_channels_first(x):
 def torch_tensor(a):
     """A copy of the array ``a`` as a CPU ``torch`` tensor."""
     import numpy as np
-    import torch
+    import torch  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
     return torch.from_numpy(np.array(a, order="C"))

@@ -123,7 +123,7 @@ class ConvKind(Kind):
     def torch_peer(self, settings, kernel, bias, x):
         """``torch.nn.functional.conv{1,2,3}d`` on the input zero-padded as jaxconv pads it."""
         import numpy as np
-        import torch.nn.functional as tf
+        import torch.nn.functional as tf  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
         geom = geometry(self.name, x.shape, settings)
         pads = torch_pads(geom)

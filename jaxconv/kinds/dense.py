@@ -34,8 +34,9 @@ class DenseKind(Kind):
     backward_configs = (dict(x=(3, 4), features=5), dict(x=(2, 3, 4), features=2))
     backward_quick = (1,)  # two batch axes
 
-    def cost(self, input_shape, features, kernel_size=None, *, strides=1, padding=None,
-             dilation=1, groups=1, regions=None, use_bias=True, batch_size=1, dtype="float32"):
+    def cost(self, input_shape, features, kernel_size=None, *, strides: int | tuple[int, ...] = 1,
+             padding=None, dilation=1, groups=1, regions=None, use_bias=True, batch_size=1,
+             dtype="float32"):
         """A dense layer's cost. ``input_shape`` ``(in_features,)``: to ``features`` units;
         ``(*spatial, C)`` with a window: the flattened input to ``prod(out_spatial) * features``
         units, the outputs of a windowed layer of the same settings."""
@@ -54,9 +55,9 @@ class DenseKind(Kind):
         return counting.dense_cost(in_features, units, use_bias=use_bias, batch_size=batch_size,
                                    dtype=dtype)
 
-    def connect(self, input_shape, *, kernel_size, features=1, hidden=None, strides=1,
-                padding=None, dilation=1, regions=None, use_bias=True, batch_size=1,
-                dtype="float32"):
+    def connect(self, input_shape, *, kernel_size, features=1, hidden=None,
+                strides: int | tuple[int, ...] = 1, padding=None, dilation=1, regions=None,
+                use_bias=True, batch_size=1, dtype="float32"):
         """Dense from the whole input to ``hidden`` units (an int), or by default to as many
         units as a windowed layer of these settings has outputs."""
         if hidden is None:
@@ -122,7 +123,7 @@ class DenseKind(Kind):
     def torch_peer(self, settings, kernel, bias, x):
         """``torch.nn.functional.linear``, whose weight is the kernel transposed ``(F, C)``."""
         import numpy as np
-        import torch.nn.functional as tf
+        import torch.nn.functional as tf  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
         params = [torch_tensor(np.asarray(kernel).T), torch_tensor(bias)]
         return (lambda inputs, p: tf.linear(inputs, p[0], p[1])), params, torch_tensor(x)

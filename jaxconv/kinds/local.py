@@ -121,8 +121,8 @@ class LocalKind(Kind):
         """PyTorch has no locally-connected layer; the workaround its users post (pytorch#499):
         ``F.unfold`` (2-D only), then a product with one kernel per position."""
         import numpy as np
-        import torch
-        import torch.nn.functional as tf
+        import torch  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
+        import torch.nn.functional as tf  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
         geom = geometry(self.name, x.shape, settings)
         pads = torch_pads(geom)

@@ -102,9 +102,9 @@ class Kind(abc.ABC):
             use_bias, batch_size, dtype: as :func:`jaxconv.costs.counting.conv_cost`.
         """
 
-    def connect(self, input_shape, *, kernel_size, features=1, hidden=None, strides=1,
-                padding=None, dilation=1, regions=None, use_bias=True, batch_size=1,
-                dtype="float32"):
+    def connect(self, input_shape, *, kernel_size, features=1, hidden=None,
+                strides: int | tuple[int, ...] = 1, padding=None, dilation=1, regions=None,
+                use_bias=True, batch_size=1, dtype="float32"):
         """This kind's row of the lecture's table (:func:`jaxconv.compare_connectivity`).
 
         Returns the layer's cost connecting ``input_shape`` to the output the window settings

@@ -15,7 +15,7 @@ NNX has no ``ConvLocal``; :class:`ConvLocal` here is linen's with NNX's construc
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax.numpy as jnp
 from flax import nnx
@@ -44,6 +44,15 @@ def _no_bias():
 
 class _Layer(nnx.Module):
     """Creates ``kernel`` and (optionally) ``bias`` params, drawing keys as Flax does."""
+
+    if TYPE_CHECKING:  # set by each layer's __init__ (declared for the checker alone)
+        in_features: Any
+        out_features: Any
+        use_bias: Any
+        mask: Any
+        dtype: Any
+        param_dtype: Any
+        promote_dtype: Any
 
     def _make_params(self, kernel_shape, bias_shape, *, use_bias, kernel_init, bias_init, rngs,
                      kernel_metadata, bias_metadata):

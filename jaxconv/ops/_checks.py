@@ -71,7 +71,7 @@ def bias_array(fn: str, bias, allowed: tuple[tuple[int, ...], ...], *, complex_o
     return bias
 
 
-def canonical_precision(fn: str, precision):
+def canonical_precision(fn: str, precision) -> lax.PrecisionLike:
     """Accepts None, a ``lax.Precision``, its name, a pair of those, or a dot algorithm
     (``lax.DotAlgorithmPreset``, ``lax.DotAlgorithm``), as lax does."""
     if precision is None or isinstance(precision, (lax.Precision, *_ALGORITHMS)):
@@ -85,7 +85,8 @@ def canonical_precision(fn: str, precision):
         return lax.Precision(precision.lower())
     if isinstance(precision, tuple) and len(precision) == 2 and not any(
             isinstance(p, _ALGORITHMS) for p in precision):
-        return tuple(canonical_precision(fn, p) for p in precision)
+        # A pair (length checked above), which the checker cannot tell from the generator.
+        return tuple(canonical_precision(fn, p) for p in precision)  # pyright: ignore[reportReturnType]
     raise TypeError(
         f"{fn}: `precision` must be None, a jax.lax.Precision, a string, a pair of those or a "
         f"jax.lax.DotAlgorithmPreset, got precision={precision!r}."

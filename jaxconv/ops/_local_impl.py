@@ -326,6 +326,7 @@ def _taps_sum(x, kernel, geom: shapes.Geometry):
         for c in range(channels):
             term = tap[..., c:c + 1] * weights[None, ..., t, c, :]
             y = term if y is None else y + term
+    assert y is not None  # a window has at least one tap and x one channel
     return y.astype(x.dtype)
 
 

@@ -31,6 +31,7 @@ one against the other) and for backends where grouped convolutions are fast.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -220,7 +221,8 @@ def _regional_grouped(x, kernel, geom, regions, precision):
 _IMPLEMENTATIONS = {"grouped": _regional_grouped, "local": _regional_local}
 
 
-def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding=names.LOCAL_PADDING, dilation=1,
+def regional_conv(x, kernel, bias=None, *, regions, strides: int | Sequence[int] = 1,
+                  padding=names.LOCAL_PADDING, dilation: int | Sequence[int] = 1,
                   precision=None, implementation="auto"):
     """Convolution whose kernel is shared within regions of the output, not across them.
 

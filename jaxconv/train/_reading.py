@@ -81,8 +81,9 @@ class StepsReader:
         """
         step = self._pick(step)
         try:
+            # orbax types restore() as a Mapping; a Composite's result has attributes too.
             return dict(self._manager.restore(step, args=ocp.args.Composite(
-                meta=ocp.args.JsonRestore())).meta)
+                meta=ocp.args.JsonRestore())).meta)  # pyright: ignore[reportAttributeAccessIssue]
         except Exception as err:  # orbax raises many types for damaged files
             raise CheckpointError(f"Checkpointer: cannot read the metadata of step {step} in "
                                   f"{str(self.directory)!r}: {one_line(err)}") from err
@@ -105,7 +106,8 @@ class StepsReader:
         except Exception as err:  # orbax raises many types for damaged files
             raise CheckpointError(f"Checkpointer: step {step} in {str(self.directory)!r} is "
                                   f"damaged or does not match the model: {one_line(err)}") from err
-        return restored.state, dict(restored.meta)
+        # orbax types restore() as a Mapping; a Composite's result has attributes too.
+        return restored.state, dict(restored.meta)  # pyright: ignore[reportAttributeAccessIssue]
 
     def restore(self, target, step: int | None = None):
         """Restores a saved state into the structure of ``target``.

@@ -190,12 +190,13 @@ class Checkpointer(StepsReader):
             dst = self.directory / f"{step}.unused-{n}"
             if not dst.exists():
                 break
+        # dst: range(1, 1000) is never empty, so the loop binds it.
         try:
-            src.rename(dst)
+            src.rename(dst)  # pyright: ignore[reportPossiblyUnboundVariable]
         except OSError as err:
             raise CheckpointError(f"Checkpointer: cannot move {str(src)!r} aside: {err}") from None
         self._manager.reload()
-        return dst
+        return dst  # pyright: ignore[reportPossiblyUnboundVariable]
 
     def save(self, state, *, config=None, train_config=None, metadata: dict | None = None) -> int:
         """Saves ``state`` as step ``int(state.step)`` (in the background if asynchronous).

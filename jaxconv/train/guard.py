@@ -74,7 +74,8 @@ class Guard:
             as divergence.
     """
 
-    def __init__(self, start, start_norm=None, *, loss_ratio=10.0, norm_growth=10.0,
+    def __init__(self, start, start_norm=None, *, loss_ratio: float | None = 10.0,
+                 norm_growth: float | None = 10.0,
                  chance_loss=0.0):
         self.loss_ratio, self.norm_growth = loss_ratio, norm_growth
         self.chance_loss = float(chance_loss)
@@ -92,6 +93,7 @@ class Guard:
         if not math.isfinite(loss):
             raise self._stop(NonFiniteError, step, f"loss {loss}", older=True)
         if self.loss_ratio is not None and self._min is not None:
+            assert self._first is not None  # set with _min
             limit = max(self.loss_ratio * self._min, self._first, self.chance_loss)
             if loss > limit:
                 raise self._stop(DivergenceError, step, f"loss {loss:.3g} is above "

@@ -65,7 +65,7 @@ class StepResult:
     step: int
     loss: float
     accuracy: float
-    state: TrainState
+    state: TrainState | None
     elapsed: float
     test_loss: float | None = None
     test_accuracy: float | None = None

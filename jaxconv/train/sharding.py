@@ -86,8 +86,10 @@ def shard_batch(batch, mesh: Mesh):
                          f"({mesh.size}), got batch shape {batch.shape}.")
     sharding = batch_sharding(mesh)
     rows = sharding.addressable_devices_indices_map(batch.shape).values()
-    start = min(index[0].start or 0 for index in rows)
-    stop = max(len(batch) if index[0].stop is None else index[0].stop for index in rows)
+    # jax types each index Optional; a batch sharding gives every addressable device one.
+    start = min(index[0].start or 0 for index in rows)  # pyright: ignore[reportOptionalSubscript]
+    stop = max(len(batch) if index[0].stop is None else index[0].stop  # pyright: ignore[reportOptionalSubscript]
+               for index in rows)
     return jax.make_array_from_process_local_data(sharding, batch[start:stop], batch.shape)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import flax
+import flax.struct
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -194,7 +195,7 @@ def make_train_step(model, tx: optax.GradientTransformation, *, compute_dtype=No
 
         return step_program(model, tx, compute_dtype, library)
     jit = _compile_hook("make_train_step", jit, library)
-    shardings = {}
+    shardings: dict[str, Any] = {}
     if mesh is not None:
         repl, data = sharding.replicated(mesh), sharding.batch_sharding(mesh)
         shardings = dict(in_shardings=(repl, data, data), out_shardings=(repl, repl, repl))

@@ -8,6 +8,8 @@ signals, handled by the window (`MainWindow._prepared`, `_served`, ...).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from jaxconv_viewer.gui.worker import TrainWorker
 from jaxconv_viewer.i18n import tr
 from jaxconv_viewer.session.fields import FieldError
@@ -19,6 +21,25 @@ __all__ = ["SessionCommands"]
 class SessionCommands:
     """`MainWindow`'s commands: needs ``controls``, ``columns``, ``panels``, ``schedule``,
     ``status``, ``threads``, ``build_panels`` and the worker-signal slots on the window."""
+
+    if TYPE_CHECKING:  # MainWindow's (it and QMainWindow set them), for the checker alone
+        _failed: Any
+        _prepared: Any
+        _served: Any
+        _snapshot_taken: Any
+        _state_changed: Any
+        _update_number: Any
+        build_panels: Any
+        columns: Any
+        controls: Any
+        panels: Any
+        probe: Any
+        retranslate: Any
+        schedule: Any
+        show_error: Any
+        show_status: Any
+        status: Any
+        threads: Any
 
     def start_session(self, settings: Settings, *, restore=None, running: bool = True):
         """Stops the current session, if any, and starts training a new one; a session with

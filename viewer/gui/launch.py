@@ -28,7 +28,7 @@ def place(app, window, args):
     presentation mode when asked. Offscreen there is no screen to fit."""
     screen = app.primaryScreen()
     real = app.platformName() != "offscreen" and screen is not None
-    room = screen.availableGeometry() if real else None
+    room = screen.availableGeometry() if real and screen is not None else None  # real: it is
     width, height = args.window_size or (window.width(), window.height())
     window.resize(width, height)
     if args.presentation and not real:  # the size asked, the type of presentation mode

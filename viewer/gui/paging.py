@@ -9,6 +9,8 @@ full screen, every text `typeface.PRESENTATION_SCALE` times larger, for a projec
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QToolButton, QWidget
@@ -24,6 +26,24 @@ class PagingMixin:
     """Needs ``panels``, ``tabs``, ``schedule``, ``snapshot``, ``columns`` and ``_draw_job`` on
     the window."""
 
+    if TYPE_CHECKING:  # MainWindow's (it and QMainWindow set them), for the checker alone
+        _draw_job: Any
+        actions: Any
+        addDockWidget: Any
+        controls: Any
+        language_menu: Any
+        menuBar: Any
+        minimumSizeHint: Any
+        panels: Any
+        resize: Any
+        retranslate: Any
+        schedule: Any
+        setWindowState: Any
+        showFullScreen: Any
+        size: Any
+        snapshot: Any
+        windowState: Any
+
     def _make_view_menu(self):
         bar = self.menuBar()
         self.view_menu = bar.addMenu("")
@@ -38,6 +58,7 @@ class PagingMixin:
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
         self.settings_dock.hide()
         action = self.settings_dock.toggleViewAction()
+        assert action is not None  # a dock widget always has its toggle action
         action.setShortcut(QKeySequence("Ctrl+T"))
         self.actions["settings"] = action
         self.view_menu.addAction(action)

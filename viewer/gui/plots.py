@@ -262,6 +262,7 @@ def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.Plot
     widget = pg.PlotWidget()
     widget.setMinimumSize(*PLOT_MIN)
     item = widget.getPlotItem()
+    assert item is not None  # a PlotWidget makes its PlotItem in __init__
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setDownsampling(auto=True, mode="peak")  # long runs: draw what the pixels can show
     item.setClipToView(True)
@@ -278,6 +279,7 @@ def plot_widget(title: str = "", *, left: str = "", bottom: str = "") -> pg.Plot
 def set_labels(widget: pg.PlotWidget, title: str, *, left: str = "", bottom: str = ""):
     """Retitles a plot (used when the language changes)."""
     item = widget.getPlotItem()
+    assert item is not None  # a PlotWidget makes its PlotItem in __init__
     size = f"{typeface.points(1.0):.1f}pt"
     item.setTitle(title, size=size)
     item.setLabel("left", left, **{"font-size": size})

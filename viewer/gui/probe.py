@@ -12,6 +12,8 @@ and when training pauses.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from PyQt6.QtCore import QTimer
 
@@ -51,6 +53,14 @@ def unit_at_pixel(features, unit, row: int, col: int, input_hw):
 class ProbeMixin:
     """`MainWindow`'s probe: needs ``input``, ``drawing``, ``columns``, ``worker``, ``snapshot``,
     ``unit`` and ``_drawn`` on the window."""
+
+    if TYPE_CHECKING:  # MainWindow's (it and QMainWindow set them), for the checker alone
+        columns: Any
+        drawing: Any
+        input: Any
+        snapshot: Any
+        training: Any
+        worker: Any
 
     def probe(self) -> Probe:
         """What the panels show now: the input (test image or drawing), its shift, the unit."""

@@ -12,10 +12,14 @@ label's colour, never its size, or it would not follow.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PyQt6.QtGui import QFont, QFontDatabase
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from jaxconv_viewer.i18n.font_subset import FONT_PATH
+
+_W = TypeVar("_W", bound=QWidget)  # role() hands back the widget it was given, as its own type
 
 __all__ = ["PRESENTATION_SCALE", "ROLES", "apply", "font", "install", "points", "role", "scale",
            "set_scale", "use_for"]
@@ -83,7 +87,7 @@ def font(name: str | None = None) -> QFont:
     return chosen
 
 
-def role(widget: QWidget, name: str, color: str | None = None) -> QWidget:
+def role(widget: _W, name: str, color: str | None = None) -> _W:
     """Gives ``widget`` role ``name`` of `ROLES` (and a text colour); returns it."""
     if name not in ROLES:
         raise ValueError(f"role: `name` must be one of {', '.join(ROLES)}, got name={name!r}.")

@@ -124,6 +124,7 @@ class Session:
         from jaxconv.train import programs
         from jaxconv_viewer.session.startup import Startup
 
+        assert self.dataset is not None and self.prober is not None  # start() sets both
         config, shape = self._fit_config(1), self.dataset.input_shape
         image = jax.ShapeDtypeStruct((1, *shape), np.float32)
         tests = len(self.dataset.y_test)
@@ -284,6 +285,7 @@ class Session:
         call also measures the parameters `prepare` made, at their step (the same programs: no
         compile of its own), so the measures begin where training began.
         """
+        assert self.prober is not None  # start() sets it
         if self._unmeasured is not None:
             step, params = self._unmeasured
             self._unmeasured = None
@@ -304,6 +306,7 @@ class Session:
         Args:
             path: also write it to this file (indented JSON).
         """
+        assert self.dataset is not None and self.prober is not None  # start() sets both
         report = self.prober.report(self._params(), self.step, dataset=self.dataset.name,
                                     head=self.settings.head)
         from jaxconv_viewer.session.columns import sharing_report

@@ -75,7 +75,7 @@ def time_alternating(candidates: dict, rounds: int) -> dict[str, list[float]]:
             start = time.perf_counter()
             for _ in range(calls[n]):
                 out = fn()
-            _block(out)
+            _block(out)  # pyright: ignore[reportPossiblyUnboundVariable]  # calls[n] >= 1
             samples[n].append((time.perf_counter() - start) / calls[n] * 1e3)
     return samples
 
@@ -229,7 +229,7 @@ def environment(peak_gflops: float, peak_size: int, cpu_library: str = "xla",
         "cpu_libraries": list(xla_cpu.usable()),
     }
     if torch_peer.available():
-        import torch
+        import torch  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
         info["torch"] = torch.__version__
     return info

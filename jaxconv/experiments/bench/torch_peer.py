@@ -32,7 +32,7 @@ def steps(workload: Workload, kernel, bias, x):
         Two callables, or None when PyTorch cannot run this workload (e.g. CIRCULAR padding, a
         regional layer).
     """
-    import torch
+    import torch  # pyright: ignore[reportMissingImports]  # torch: the bench's optional peer
 
     peer = workload.kind.torch_peer(peer_settings(workload), kernel, bias, x)
     if peer is None:

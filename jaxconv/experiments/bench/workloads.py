@@ -160,6 +160,7 @@ def init_params(workload: Workload, key):
     """Parameters of the jaxconv layer: ``(kernel, bias)`` in the shapes the kind's cost gives."""
     cost = workload.cost()
     kshape, bshape = cost.kernel_shape, cost.bias_shape
+    assert kshape is not None  # a layer's cost, never a pool's
     fan_in = math.prod(kshape[-(len(workload.kernel_size) + 2):-1])  # window * C (/ groups)
     kernel = jax.random.normal(key, kshape, jnp.float32) / math.sqrt(fan_in)
     return kernel, jnp.zeros(bshape, jnp.float32)

@@ -44,6 +44,7 @@ class CountsPanel(pg.PlotWidget):
         for label in self.labels:
             self.addItem(label)
         item = self.getPlotItem()
+        assert item is not None  # a PlotWidget makes its PlotItem in __init__
         item.setMenuEnabled(False)
         item.hideButtons()
         cache_axes(item)

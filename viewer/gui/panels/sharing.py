@@ -14,6 +14,8 @@ part of the dial.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -219,6 +221,17 @@ class DialMixin:
     """The dial's part of `jaxconv_viewer.gui.window.MainWindow` (which has ``columns``, ``dial``,
     ``counts``, ``settings``, ``session``, ``worker``, ``threads`` and the status-line methods);
     every method does nothing when no column has a dial (``dial`` None)."""
+
+    if TYPE_CHECKING:  # MainWindow's (it and QMainWindow set them), for the checker alone
+        columns: Any
+        counts: Any
+        dial: Any
+        retranslate: Any
+        session: Any
+        show_error: Any
+        show_status: Any
+        threads: Any
+        worker: Any
 
     def _connect_dial(self):
         """Wires the dial of newly built panels (`jaxconv_viewer.gui.layout.build`)."""

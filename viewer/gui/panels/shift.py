@@ -92,6 +92,7 @@ class EquivariancePanel(pg.PlotWidget):
         for bar in self.bars.values():
             self.addItem(bar)
         item = self.getPlotItem()
+        assert item is not None  # a PlotWidget makes its PlotItem in __init__
         item.setMenuEnabled(False)
         item.hideButtons()
         item.showGrid(y=True, alpha=0.25)
