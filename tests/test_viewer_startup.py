@@ -51,6 +51,8 @@ def test_each_column_trains_as_soon_as_its_own_step_is_ready(monkeypatch):
     monkeypatch.setattr(programs, "precompile", slow)
     session = Session(settings)
     session.prepare()
+    for kind in ("dense", "conv"):  # (at most one compile per core: conv may start after dense)
+        session.startup.wait_any([kind], timeout=120)
     rounds = session.rounds()
     assert [next(rounds), next(rounds)] == [0, 0]  # dense and conv train; local compiles
     assert session.compiling() == ("local",)
