@@ -413,8 +413,22 @@ def test_close_during_training_stops_the_worker(qtbot, window):
     # The shift measures compile after the first steps, and no compile can be interrupted (the
     # app then exits without waiting, jaxconv_viewer.__main__): close once they have run, between steps.
     qtbot.waitUntil(lambda: window.probes.shift.result is not before, timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.session.preparing(), timeout=WAIT)  # start-up threads
     step = window.snapshot.step
     wait_drawn(qtbot, window, step + 2)
     assert window.training
     window.close()
     assert window.worker is None and not window.threads_running()
+
+
+def test_a_column_whose_programs_fail_to_build_says_so_in_the_status_line():
+    # A start-up thread's error (not a divergence) reaches the window as ModelFailed too.
+    import types
+
+    from jaxconv_viewer.session.session import ModelFailed
+
+    shown = []
+    fake = types.SimpleNamespace(training=True, show_error=shown.append)
+    MainWindow._failed(fake, ModelFailed("local", AttributeError("no attribute 'x'")))
+    assert shown == [tr("failed", error="ModelFailed: local: AttributeError: no attribute 'x'")]
+    assert not fake.training

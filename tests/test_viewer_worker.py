@@ -257,6 +257,7 @@ def test_while_training_measures_wait_until_the_job_is_prepared(qtbot, start):
     job.ready = threading.Event()
     job.preparing = lambda: not job.ready.is_set()
     worker = start(job, measure_every_s=0.0)
+    qtbot.waitUntil(lambda: len(job.measured_at) == 1, timeout=5000)  # paused: at once
     worker.resume()
     qtbot.waitUntil(lambda: job.step > 50, timeout=5000)
     assert [step for step, _, _ in job.measured_at] == [0]  # the paused start's, before training

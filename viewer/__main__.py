@@ -289,11 +289,21 @@ def _load_training() -> None:
 
 def _report(settings, path) -> int:
     """Trains ``settings.max_steps`` steps without Qt, writes `Session.report` to ``path``."""
-    from jaxconv.cli import signals
     from jaxconv_viewer.session.session import Session
-    from jaxconv_viewer.stopping import report_stopped
 
     session = Session(settings)
+    code = _train_and_report(session, path)
+    if session.preparing():  # a start-up thread still compiles (stopped early): XLA would abort
+        sys.stdout.flush()  # the interpreter's exit under it (status -6), so leave without it
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _train_and_report(session, path) -> int:
+    from jaxconv.cli import signals
+    from jaxconv_viewer.stopping import report_stopped
+
     try:
         session.prepare()
         if session.depth_note:

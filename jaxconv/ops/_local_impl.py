@@ -59,6 +59,14 @@ TAPS_FEW_FEATURES = 8
 TAPS_MAX_UNROLL = 300
 
 
+def _barrier(x):
+    """``lax.optimization_barrier`` (public from jax 0.4.33 on): keeps XLA from folding a
+    transpose back into its product. Before it, the identity: the same values, at the speed of
+    autodiff's own layout."""
+    barrier = getattr(lax, "optimization_barrier", None)
+    return x if barrier is None else barrier(x)
+
+
 def tiles_exactly(geom: shapes.Geometry) -> bool:
     """Whether the windows tile the input without overlap or gaps (``strides == window``)."""
     return geom.strides == geom.window and all(d == 1 for d in geom.dilation)
@@ -225,7 +233,7 @@ def _over_patches(patches, kernel, geom: shapes.Geometry, precision):
     n, features = patches.shape[-1], kernel.shape[-1]
     # Held apart from the product: folded into it, the transpose makes a product that contracts
     # the major axis of its left operand, which jaxlib 0.10's YNNPACK does not take.
-    weights = lax.optimization_barrier(jnp.swapaxes(_per_position(kernel, geom), 1, 2))
+    weights = _barrier(jnp.swapaxes(_per_position(kernel, geom), 1, 2))
     y = _batched_dot(weights, patches, precision)  # (P, F, N)
     return jnp.moveaxis(y, -1, 0).reshape(n, *geom.out_spatial, features)
 
@@ -238,7 +246,7 @@ def _over_positions_first(x, kernel, geom: shapes.Geometry, precision):
     # Transposed, the barrier keeps the output gradient positions-first (P, N, F) for its
     # product with the kernel; without it XLA reads it in the forward pass's (P, F, N) order
     # and contracts the features as a major axis, which YNNPACK does not take.
-    y = lax.optimization_barrier(y)
+    y = _barrier(y)
     return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
 
 
@@ -255,7 +263,7 @@ def _kernel_term(patches, dkernel, geom: shapes.Geometry, precision):
                         precision=precision)  # (P, N, F)
     # Transposed, the barrier materialises the output gradient positions-first (P, N, F),
     # the right operand's layout of that product.
-    y = lax.optimization_barrier(y)
+    y = _barrier(y)
     return jnp.moveaxis(y, 0, 1).reshape(n, *geom.out_spatial, features)
 
 

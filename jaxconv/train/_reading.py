@@ -52,9 +52,22 @@ class StepsReader:
         A reader (not the owner) lists the directory afresh each time: a live run adds steps.
         """
         if not self._owns():
-            _retried(self._manager.reload)
+            self._reload()
         strays = set(self.strays())
         return sorted(s for s in self._manager.all_steps() if self._step_path(s) not in strays)
+
+    def _reload(self) -> None:
+        """Makes the manager read the directory again (orbax's ``reload``; before orbax 0.6,
+        which has none, a new manager, which reads it when made)."""
+        reload = getattr(self._manager, "reload", None)
+        if reload is not None:
+            _retried(reload)
+        else:
+            self._manager.wait_until_finished()  # (its pending saves, if it has any)
+            self._manager = _retried(self._new_manager)
+
+    def _new_manager(self) -> ocp.CheckpointManager:
+        raise NotImplementedError
 
     def _step_path(self, step: int) -> Path:
         return self.directory / str(step)

@@ -122,10 +122,14 @@ class Checkpointer(StepsReader):
         options = ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=False,
             enable_async_checkpointing=asynchronous)
-        self._manager = _retried(lambda: ocp.CheckpointManager(
-            path, options=options, item_names=("state", "meta")))
+        self._options = options
+        self._manager = _retried(self._new_manager)
         # A program that forgets close() still finishes its background saves before exiting.
         atexit.register(self._at_exit)
+
+    def _new_manager(self) -> ocp.CheckpointManager:
+        return ocp.CheckpointManager(self.directory, options=self._options,
+                                     item_names=("state", "meta"))
 
     def _at_exit(self) -> None:
         try:
@@ -195,7 +199,7 @@ class Checkpointer(StepsReader):
             src.rename(dst)  # pyright: ignore[reportPossiblyUnboundVariable]
         except OSError as err:
             raise CheckpointError(f"Checkpointer: cannot move {str(src)!r} aside: {err}") from None
-        self._manager.reload()
+        self._reload()
         return dst  # pyright: ignore[reportPossiblyUnboundVariable]
 
     def save(self, state, *, config=None, train_config=None, metadata: dict | None = None) -> int:

@@ -96,8 +96,10 @@ class SessionCommands:
         return self.threads.wait(timeout_ms)
 
     def threads_running(self) -> bool:
-        """Whether a worker thread has not ended yet (one stuck in a compile, after `stop_worker`)."""
-        return self.threads.running()
+        """Whether a worker thread has not ended yet (one stuck in a compile, after `stop_worker`),
+        or a start-up thread still compiles a column's programs (the session's `preparing`)."""
+        session = getattr(self, "session", None)
+        return self.threads.running() or (session is not None and session.preparing())
 
     def _settings_from_fields(self):
         try:

@@ -201,8 +201,10 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
 
     def _failed(self, error):
         self.training = False  # the worker pauses on any failure
-        if isinstance(error, ModelFailed):  # a column's model diverged
-            cause = error.error
+        from jaxconv.train import DivergenceError
+
+        if isinstance(error, ModelFailed) and isinstance(error.error, DivergenceError):
+            cause = error.error  # a column's model diverged (else its programs failed to build)
             self.show_error(tr("non_finite", kind=kind_label(error.kind, short=True), step=cause.step,
                                reason=cause.reason, good=cause.good_step))
         else:
