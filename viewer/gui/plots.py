@@ -116,7 +116,7 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         self._set_hover((-1, -1))
         super().leaveEvent(ev)
 
-    def mark(self, rects, color="#00c853"):
+    def mark(self, rects, color: str | list[str] = "#00c853"):
         """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them.
 
         ``color`` is one colour for all, or a list of one per rectangle.
