@@ -298,11 +298,11 @@ def test_probe_panels_draw_what_is_pushed(qtbot):
     assert "64" in panel.shift.caption.text() and "5" in panel.shift.caption.text()
     bars = panel.equivariance.bars
     np.testing.assert_allclose(bars["local"].opts["height"], [0.5, 2.0])
-    assert panel.equivariance.width == pytest.approx(0.26)  # three bars in a 0.78 group
-    np.testing.assert_allclose(bars["conv"].opts["x"], [0 + panel.equivariance.width,
-                                                        1 + panel.equivariance.width])
-    np.testing.assert_allclose(bars["dense"].opts["x"], [0 - panel.equivariance.width,
-                                                         1 - panel.equivariance.width])
+    assert panel.equivariance.bar_width == pytest.approx(0.26)  # three bars in a 0.78 group
+    np.testing.assert_allclose(bars["conv"].opts["x"], [0 + panel.equivariance.bar_width,
+                                                        1 + panel.equivariance.bar_width])
+    np.testing.assert_allclose(bars["dense"].opts["x"], [0 - panel.equivariance.bar_width,
+                                                         1 - panel.equivariance.bar_width])
     assert panel.equivariance.layers == ("layer1", "layer2")
     set_language("zh_CN")
     try:

@@ -124,6 +124,7 @@ class SessionCommands:
                 learning_rate=rate):
             # Only the learning rate changed (e.g. lowered after divergence): the models go on
             # from their weights, which the guard set back to the last that passed it.
+            assert self.worker is not None  # alive
             self.worker.request("set_learning_rate", rate)
             self.settings = settings
             self.training = True
@@ -131,6 +132,7 @@ class SessionCommands:
         elif settings != self.settings or not alive:
             self.start_session(settings, running=True)  # new settings, or the last start failed
         else:
+            assert self.worker is not None  # alive (or the branch above ran)
             self.training = True
             self.worker.resume()
 
@@ -157,7 +159,10 @@ class SessionCommands:
     def load_session(self, directory):
         """Continues a session saved by `Session.save`, paused."""
         try:
-            self.start_session(None, restore=directory, running=False)
+            # Session(None, restore=...) takes the saved settings; start_session reads settings
+            # only when there is nothing to restore.
+            self.start_session(None, restore=directory,  # pyright: ignore[reportArgumentType]
+                               running=False)
         except Exception as error:  # noqa: BLE001 - a bad folder must not end the app
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
             return

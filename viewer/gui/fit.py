@@ -104,12 +104,15 @@ def _text_room(widget) -> QSize | None:
         option = QStyleOptionComboBox()
         widget.initStyleOption(option)
         text = widget.fontMetrics().horizontalAdvance(widget.currentText())
-        return widget.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option,
+        style = widget.style()
+        assert style is not None  # every widget has one (the application's)
+        return style.sizeFromContents(QStyle.ContentsType.CT_ComboBox, option,
                                                QSize(text, widget.fontMetrics().height()), widget)
     if isinstance(widget, QLineEdit) and not isinstance(widget.parentWidget(), QAbstractSpinBox):
         return QSize(widget.fontMetrics().horizontalAdvance(widget.text()) + 8, 0)
     if isinstance(widget, QPushButton) and widget.text():  # its size hint keeps a style minimum
         style, text = widget.style(), widget.text().replace("&", "")
+        assert style is not None  # every widget has one (the application's)
         margins = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_ButtonMargin)
                        + style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth))
         return QSize(widget.fontMetrics().horizontalAdvance(text) + margins, 0)
@@ -171,6 +174,7 @@ def problems(window: QWidget, within: QSize | None = None) -> tuple[list[str], i
         while area is not None and not isinstance(area, QScrollArea):
             area = area.parentWidget()
         frame = area.widget() if area is not None else window
+        assert frame is not None  # a page's scroll area always holds its contents
         place = QRect(widget.mapTo(frame, QPoint(0, 0)), widget.size())
         if not (frame.rect() if area is not None else bounds).contains(place):
             issues.append(f"outside the {'scrolled area' if area else 'window'} at "

@@ -112,9 +112,12 @@ class Slot(QWidget):
         for widget in self.widgets():
             if widget.parentWidget() is not self:
                 unsettle(widget)  # its wrapped labels' old widths say nothing here
-                self.layout().addWidget(widget, 1)
-            if hasattr(widget, "gather"):  # a column, the probes: their parts come back
-                widget.gather()
+                box = self.layout()
+                assert isinstance(box, QVBoxLayout)  # set in __init__
+                box.addWidget(widget, 1)
+            gather = getattr(widget, "gather", None)
+            if gather is not None:  # a column, the probes: their parts come back
+                gather()
             widget.show()
 
 

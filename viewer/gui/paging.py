@@ -9,7 +9,7 @@ full screen, every text `typeface.PRESENTATION_SCALE` times larger, for a projec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
@@ -50,7 +50,7 @@ class PagingMixin:
         bar.addMenu(self.language_menu)
         self.page_actions = []
         self.view_menu.addSeparator()
-        self.settings_dock = QDockWidget(self)
+        self.settings_dock = QDockWidget(cast(QWidget, self))  # the mixin is MainWindow's
         self.settings_dock.setObjectName("settings")
         self.settings_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.settings_dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea
@@ -62,7 +62,8 @@ class PagingMixin:
         action.setShortcut(QKeySequence("Ctrl+T"))
         self.actions["settings"] = action
         self.view_menu.addAction(action)
-        self.actions["presentation"] = QAction(self, checkable=True)
+        self.actions["presentation"] = QAction(cast(QWidget, self))
+        self.actions["presentation"].setCheckable(True)
         self.actions["presentation"].setShortcuts([QKeySequence("F11")])
         self.actions["presentation"].toggled.connect(self.set_presentation)
         self.view_menu.addAction(self.actions["presentation"])
@@ -82,6 +83,7 @@ class PagingMixin:
         and one View-menu entry per page."""
         self.settings_dock.setWidget(self.controls)
         row = self.corner.layout()
+        assert isinstance(row, QHBoxLayout)  # made in _make_view_menu
         if row.count() > 2:  # the old panels' run buttons
             row.takeAt(0)
         row.insertWidget(0, self.controls.run_bar)
@@ -90,7 +92,7 @@ class PagingMixin:
         first = self.view_menu.actions()[0] if self.view_menu.actions() else None
         self.page_actions = []
         for index, _ in enumerate(self.panels.pages):
-            action = QAction(self)
+            action = QAction(cast(QWidget, self))
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, index=index: self.show_page(index))
             self.view_menu.insertAction(first, action)
@@ -163,7 +165,7 @@ class PagingMixin:
         screen: what ``--report`` checks)."""
         typeface.set_scale(factor)
         unsettle(self)  # every wrapped label gets a new font, then a new width
-        typeface.apply(self)
+        typeface.apply(cast(QWidget, self))
         plots.rescale()
         self.retranslate()
         for page in self.panels.pages:
@@ -198,7 +200,7 @@ class PagingMixin:
         bar open) and in presentation mode's larger type, at ``within`` (default: the window's
         size; a window whose minimum is larger grows past it, and what lies beyond is listed)."""
         size = within or self.size()
-        entry = {"window": [size.width(), size.height()]}
+        entry: dict[str, Any] = {"window": [size.width(), size.height()]}
         scale = typeface.scale()
         for name, factor in (("desktop", 1.0), ("presentation", typeface.PRESENTATION_SCALE)):
             self.set_type_scale(factor)

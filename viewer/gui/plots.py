@@ -50,8 +50,11 @@ class ImagePanel(pg.GraphicsLayoutWidget):
     def __init__(self, kind: str = "diverging", parent=None):
         super().__init__(parent=parent)
         self.kind = kind
-        self.ci.layout.setContentsMargins(2, 2, 2, 2)
-        self.view = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True,
+        # GraphicsLayout keeps its grid in the attribute `layout`, which shadows Qt's method.
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)  # pyright: ignore[reportAttributeAccessIssue]
+        # self.addViewBox and self.addItem are self.ci's, bound by pyqtgraph at run time (its
+        # setattr is invisible to pyright): the layout's own methods are called directly.
+        self.view = self.ci.addViewBox(row=0, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
         self.view.setBackgroundColor(_GAP)
         self.view.setMenuEnabled(False)
@@ -62,17 +65,22 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         if names[kind] is None:
             self.image.setColorMap(pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)]))
         else:
-            self.image.setColorMap(pg.colormap.get(names[kind]))
+            colormap = pg.colormap.get(names[kind])
+            assert colormap is not None  # a name pyqtgraph ships
+            self.image.setColorMap(colormap)
         if kind == "diverging":
             self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"),
                                        interactive=False, width=12)
             self.bar.setImageItem(self.image)
             self.bar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             track_axes(self.bar.axis)
-            self.addItem(self.bar, row=0, col=1)
+            self.ci.addItem(self.bar, row=0, col=1)
         self.levels = (0.0, 1.0)
         self.marks = []  # outlines drawn by `mark`, created once and reused
-        self.scene().sigMouseClicked.connect(self._clicked)
+        scene = self.scene()
+        assert scene is not None  # pyqtgraph's GraphicsView makes its GraphicsScene in __init__
+        # Qt types scene() as its QGraphicsScene; pyqtgraph's GraphicsScene adds the signal.
+        scene.sigMouseClicked.connect(self._clicked)  # pyright: ignore[reportAttributeAccessIssue]
         self._hover = (-1, -1)
 
     def _clicked(self, event):
@@ -92,23 +100,23 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         inside = 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]
         return (row, col) if inside else (-1, -1)
 
-    def mouseMoveEvent(self, event):  # noqa: N802 - Qt's name
+    def mouseMoveEvent(self, ev):  # noqa: N802 - Qt's name; `ev` is GraphicsView's
         """Every move (the scene's own signal drops moves closer than 10 ms apart, and so could
         miss the pixel the mouse stops on)."""
-        self._set_hover(self._pixel(self.mapToScene(event.position().toPoint())))
-        super().mouseMoveEvent(event)
+        self._set_hover(self._pixel(self.mapToScene(ev.position().toPoint())))
+        super().mouseMoveEvent(ev)
 
     def _set_hover(self, pixel):
         if pixel != self._hover:  # one signal per pixel crossed, not per mouse event
             self._hover = pixel
             self.hovered.emit(*pixel)
 
-    def leaveEvent(self, event):  # noqa: N802 - Qt's name
+    def leaveEvent(self, ev):  # noqa: N802 - Qt's name; `ev` is GraphicsView's
         """The mouse left the widget: nothing is hovered."""
         self._set_hover((-1, -1))
-        super().leaveEvent(event)
+        super().leaveEvent(ev)
 
-    def mark(self, rects, color="#00c853"):
+    def mark(self, rects, color: str | list[str] = "#00c853"):
         """Outlines each ``(row, col, height, width)`` of ``rects`` (pixels); [] removes them.
 
         ``color`` is one colour for all, or a list of one per rectangle.
@@ -154,18 +162,21 @@ class ImagePanel(pg.GraphicsLayoutWidget):
         if reshaped:
             self.view.autoRange(padding=0.02)
 
-    def data(self) -> np.ndarray:
-        """The array drawn now."""
+    def data(self) -> np.ndarray | None:
+        """The array drawn now (None before the first)."""
         return self.image.image
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+    def resizeEvent(self, ev):  # noqa: N802 - Qt's name; `ev` is GraphicsView's
         """The colour bar's axis is repainted whole (its cached picture would keep old ticks)."""
-        super().resizeEvent(event)
-        if getattr(self, "bar", None) is not None:  # None: pyqtgraph's own call from __init__
-            self.bar.axis.picture = None
-            self.bar.axis.update()
+        super().resizeEvent(ev)
+        bar = getattr(self, "bar", None)  # None: pyqtgraph's own call from __init__
+        if bar is not None:
+            bar.axis.picture = None
+            bar.axis.update()
 
-    def scale(self) -> float:
+    # GraphicsView.scale(sx, sy) zooms; pyqtgraph calls it only from its own mouse zoom, which
+    # this widget never enables (mouseEnabled stays False), so this name means the drawn scale.
+    def scale(self) -> float:  # pyright: ignore[reportIncompatibleMethodOverride]  # see above
         """Screen pixels per image pixel as drawn now (0 before anything is drawn)."""
         if self.image.image is None:
             return 0.0

@@ -12,10 +12,10 @@ and when training pauses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QObject, QTimer
 
 from jaxconv_viewer.session.capture import default_unit, fires
 from jaxconv_viewer.session.snapshot import Probe, Unit
@@ -112,7 +112,7 @@ class ProbeMixin:
         """
         self._hovered_unit = unit
         if getattr(self, "_hover_timer", None) is None:
-            self._hover_timer = QTimer(self)
+            self._hover_timer = QTimer(cast(QObject, self))  # the mixin is MainWindow's
             self._hover_timer.setSingleShot(True)
             self._hover_timer.timeout.connect(self._hover_settled)
         if not self._hover_timer.isActive():

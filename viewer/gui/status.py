@@ -22,20 +22,20 @@ class StatusLine(WrapLabel):
     grows a line rather than cut it)."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self.error = False  # an error is up: it stays until the next button press
         self._notice = None  # the long-compile notice, while it is up
         self._began = None  # when training started under the notice (monotonic seconds)
         self._shown_seconds = None
 
-    def setText(self, text: str):  # noqa: N802 - Qt's name
-        """Shows ``text``; the status bar grows to the lines it takes."""
-        super().setText(text)
+    def setText(self, a0: str | None):  # noqa: N802 - Qt's names
+        """Shows ``a0``; the status bar grows to the lines it takes."""
+        super().setText(a0)
         self._fit_bar()
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+    def resizeEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """Another width may take another number of lines."""
-        super().resizeEvent(event)
+        super().resizeEvent(a0)
         self._fit_bar()
 
     def _fit_bar(self):
@@ -123,6 +123,7 @@ class StatusLine(WrapLabel):
             self.show_status(self._notice_text(self._shown_seconds))
 
     def _notice_text(self, seconds=None) -> str:
+        assert self._notice is not None  # its callers show a notice that is up
         kind, notice = self._notice
         text = tr("compile_long", kind=kind_label(kind, short=True), notice=notice)
         return text if seconds is None else f"{text} {tr('compiling_for', seconds=seconds)}"

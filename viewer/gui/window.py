@@ -99,13 +99,16 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
         self.unit_chosen = False  # clicked by the user; until then the default unit follows
         self._drawn = 0  # version of the drawing sent to the worker
         self.status = StatusLine()
-        self.statusBar().addWidget(self.status, 1)
+        bar = self.statusBar()
+        assert bar is not None  # QMainWindow makes its status bar on first ask
+        bar.addWidget(self.status, 1)
         self._make_menus()
         self._make_view_menu()
         self.build_panels()
         for key, (dy, dx) in (("Up", (-1, 0)), ("Down", (1, 0)), ("Left", (0, -1)),
                               ("Right", (0, 1))):  # once: the input panel they move may be rebuilt
-            QShortcut(QKeySequence(key), self, activated=lambda dy=dy, dx=dx: self.input.shift(dy, dx))
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(lambda dy=dy, dx=dx: self.input.shift(dy, dx))
         self._ticks = 0
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // REDRAW_HZ)
@@ -133,7 +136,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
         self.language_menu = QMenu(self)  # after the View menu (`_make_view_menu`)
         group = QActionGroup(self)
         for code, name in LANGUAGES.items():
-            action = QAction(name, self, checkable=True)
+            action = QAction(name, self)
+            action.setCheckable(True)
             action.setChecked(code == current_language())
             action.triggered.connect(lambda _=False, code=code: self.set_language(code))
             group.addAction(action)
@@ -205,8 +209,8 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
 
         if isinstance(error, ModelFailed) and isinstance(error.error, DivergenceError):
             cause = error.error  # a column's model diverged (else its programs failed to build)
-            self.show_error(tr("non_finite", kind=kind_label(error.kind, short=True), step=cause.step,
-                               reason=cause.reason, good=cause.good_step))
+            self.show_error(tr("non_finite", kind=kind_label(error.kind, short=True),
+                               step=cause.step, reason=cause.reason, good=cause.good_step))
         else:
             self.show_error(tr("failed", error=f"{type(error).__name__}: {error}"))
 
@@ -299,9 +303,10 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
         if not self.status.error and self.worker is not None:
             self._status_for(self.training, self.snapshot.step if self.snapshot else 0)
 
-    def closeEvent(self, event):  # noqa: N802 - Qt's name
+    def closeEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """Stops the worker and waits for its thread before the window goes."""
+        assert a0 is not None  # Qt always passes the event
         self.timer.stop()
         self.stop_worker(timeout_ms=0)
         self.wait_for_threads(CLOSE_WAIT_MS)
-        event.accept()
+        a0.accept()

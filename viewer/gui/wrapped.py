@@ -36,10 +36,11 @@ class WrapLabel(QLabel):
         """Its width is about to change (it moves, or its font does): no minimum from it yet."""
         self.settled = False
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+    def resizeEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """A new width may need another height: the layouts above ask again."""
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width() or not self.settled:
+        assert a0 is not None  # Qt always passes the event
+        super().resizeEvent(a0)
+        if a0.size().width() != a0.oldSize().width() or not self.settled:
             self.settled = True
             self.updateGeometry()
 

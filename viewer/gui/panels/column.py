@@ -116,7 +116,7 @@ class ModelColumn(QWidget):
     def gather(self):
         """Puts the parts back in the column, one above the other (the *All panels* page)."""
         box = self.layout()
-        assert box is not None  # set in __init__
+        assert isinstance(box, QVBoxLayout)  # set in __init__
         for name, stretch in (("card", 0), ("weights", 5), ("features", 3), ("curves", 3)):
             box.addWidget(self.parts[name], stretch)
             self.parts[name].show()

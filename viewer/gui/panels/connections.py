@@ -103,10 +103,11 @@ class ConnectionsPanel(QWidget):
             grid.setRowStretch(row, 1 if row in ((3,) if wide else (2, 4)) else 0)
         self._label_rows()
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+    def resizeEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """One row when the panel is at least three times as wide as it is high."""
-        self._arrange(event.size().width() >= 3 * event.size().height())
-        super().resizeEvent(event)
+        assert a0 is not None  # Qt always passes the event
+        self._arrange(a0.size().width() >= 3 * a0.size().height())
+        super().resizeEvent(a0)
 
     def _label_rows(self):
         wide = bool(self.wide)
@@ -127,7 +128,8 @@ class ConnectionsPanel(QWidget):
         snapshot = self._snapshot
         unit = None if snapshot is None else snapshot.probe.unit
         fields = {kind: list(field_numbers(snapshot.models[kind].fields)) for kind in self.columns
-                  if unit is not None and snapshot.models[kind].fields is not None}
+                  if snapshot is not None and unit is not None
+                  and snapshot.models[kind].fields is not None}
         return {"unit": None if unit is None else [unit.layer, unit.channel,
                                                    *(unit.position or ())],
                 "fields": fields}
@@ -142,6 +144,7 @@ class ConnectionsPanel(QWidget):
             for kind in self.columns:
                 _set_text(self.numbers[kind], "")
             return
+        assert snapshot is not None  # the unit is the snapshot's
         where = "" if unit.position is None else tr("at", row=unit.position[0],
                                                     col=unit.position[1])
         _set_text(self.unit_label, tr("unit_is", layer=unit.layer, channel=unit.channel, where=where)

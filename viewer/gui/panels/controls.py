@@ -9,6 +9,7 @@ gets a message naming the field and nothing trains with it.
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtGui import QStandardItemModel
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -155,8 +156,10 @@ class ControlsPanel(QWidget):
     def set_available(self, datasets: dict):
         """Greys out the datasets that cannot load offline (``name -> bool``)."""
         model = self.dataset.model()
+        assert isinstance(model, QStandardItemModel)  # a QComboBox's own model
         for i in range(self.dataset.count()):
             item = model.item(i)
+            assert item is not None  # one item per entry
             available = datasets.get(self.dataset.itemData(i), True)
             item.setEnabled(available or i == self.dataset.currentIndex())
 

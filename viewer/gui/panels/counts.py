@@ -49,13 +49,16 @@ class CountsPanel(pg.PlotWidget):
         item.hideButtons()
         cache_axes(item)
         self.setMouseEnabled(x=False, y=False)
-        self.setXRange(-0.6, n - 0.4, padding=0)
+        # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+        self.setXRange(-0.6, n - 0.4, padding=0)  # pyright: ignore[reportCallIssue]
         self.setMinimumSize(*PLOT_MIN)
         self.retranslate()
 
     def retranslate(self):
         """Re-reads the title and bar names in the current language (and the type's scale)."""
-        self.getPlotItem().setTitle(tr("counts"), size=f"{typeface.points(1.0):.1f}pt")
+        item = self.getPlotItem()
+        assert item is not None  # a PlotWidget makes its PlotItem in __init__
+        item.setTitle(tr("counts"), size=f"{typeface.points(1.0):.1f}pt")
         for label in self.labels:
             label.setFont(typeface.font("note"))
         self.getAxis("bottom").setTicks([[(i, kind_label(k, short=True))
@@ -70,7 +73,8 @@ class CountsPanel(pg.PlotWidget):
         # decade ticks: one a decade crowded the 100-pixel axis into an unreadable column.
         top = heights.max() * 1.3 + 0.5
         step = max(1, math.ceil(top / 6))
-        self.setYRange(0, top, padding=0)
+        # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+        self.setYRange(0, top, padding=0)  # pyright: ignore[reportCallIssue]
         self.getAxis("left").setTicks([[(k, decade(k)) for k in range(0, int(top) + 1, step)]])
         for i, label in enumerate(self.labels):
             label.setText(f"{int(self.counts[i]):,}")

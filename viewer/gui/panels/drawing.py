@@ -97,30 +97,35 @@ class Canvas(QWidget):
         return ((position.y() - square.top()) / square.height() * h,
                 (position.x() - square.left()) / square.width() * w)
 
-    def paintEvent(self, event):  # noqa: N802 - Qt's name
+    def paintEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """Draws the image scaled up, nearest neighbour, on a gray surround."""
         pixels = np.ascontiguousarray((255 * self.image).astype(np.uint8))
         h, w = pixels.shape
-        qimage = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+        # PyQt6 takes any buffer (no copy); its stubs say bytes.
+        qimage = QImage(pixels.data, w, h, w,  # pyright: ignore[reportCallIssue, reportArgumentType]
+                        QImage.Format.Format_Grayscale8)
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(150, 150, 150))
         painter.drawImage(self._square(), qimage)
         painter.end()
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, a0):  # noqa: N802
         """Starts a stroke."""
-        self._last = self._point(event.position())
+        assert a0 is not None  # Qt always passes the event
+        self._last = self._point(a0.position())
         self._paint(self._last)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, a0):  # noqa: N802
         """Continues the stroke from its last point (no stroke: nothing)."""
+        assert a0 is not None  # Qt always passes the event
         if self._last is not None:
-            self._paint(self._point(event.position()))
+            self._paint(self._point(a0.position()))
 
-    def mouseReleaseEvent(self, event):  # noqa: N802
+    def mouseReleaseEvent(self, a0):  # noqa: N802
         """Ends the stroke."""
+        assert a0 is not None  # Qt always passes the event
         if self._last is not None:
-            self._paint(self._point(event.position()))
+            self._paint(self._point(a0.position()))
         self._last = None
 
     def _paint(self, point):

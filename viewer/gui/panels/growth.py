@@ -73,6 +73,7 @@ class FieldGrowth(QWidget):
         sizes = [f'<span style="color:{COLORS[i % len(COLORS)]}">■</span>&nbsp;'
                  + tr("growth_layer", layer=name, h=box[2], w=box[3]).replace(" ", "&nbsp;")
                  for i, (name, box) in enumerate(self.boxes)]  # a size never split over lines
+        assert self._input is not None  # set by `draw`, with the boxes
         h, w = self._input
         self.caption.setText(" ".join(sizes) + "<br>" + tr("growth_dense", h=h, w=w))
 

@@ -58,12 +58,13 @@ class MetricsPanel(QWidget):
         for i, plot in enumerate(self.plots.values()):
             self.grid.addWidget(plot, *((0, i) if in_row else divmod(i, 2)))
 
-    def resizeEvent(self, event):  # noqa: N802 - Qt's name
+    def resizeEvent(self, a0):  # noqa: N802 - Qt's name (PyQt6 calls the event a0)
         """Four in a row when each plot gets at least 1.2 times its height in width, or two
         rows would not fit; two by two otherwise."""
-        size, low = event.size(), PLOT_MIN[1]
+        assert a0 is not None  # Qt always passes the event
+        size, low = a0.size(), PLOT_MIN[1]
         self._arrange(size.width() >= 4.8 * size.height() or size.height() < 2 * low + 40)
-        super().resizeEvent(event)
+        super().resizeEvent(a0)
 
     def retranslate(self):
         """Re-reads every title, axis and legend entry in the current language."""

@@ -72,7 +72,9 @@ class SharingDial(QWidget):
         self.spin = QSpinBox()
         self.value = typeface.role(WrapLabel(), "note")
         self._chosen = None  # the value last applied or asked for
-        self._timer = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SETTLE_MS)
         self._timer.timeout.connect(self._settled)
         row = QHBoxLayout()
         row.addWidget(self.title)
@@ -236,6 +238,7 @@ class DialMixin:
     def _connect_dial(self):
         """Wires the dial of newly built panels (`jaxconv_viewer.gui.layout.build`)."""
         if getattr(self, "_shown_as", None) is not None:  # the old columns' dial: its own name
+            assert self._dial_column is not None  # only a dial's column is shown as another kind
             show_column_as(self._dial_column)
         self._model_counts, self._input_shape, self._shown_as = {}, None, None
         self._dial_column = dial_column(tuple(self.columns))
@@ -285,6 +288,7 @@ class DialMixin:
         """Titles the dial's column, and names it by its kind's regional form in every panel
         while it shares by region."""
         dial = self._dial_column
+        assert dial is not None  # its callers return early when the columns have no dial
         key, fields = column_title(self.settings, input_shape)
         shown = None if key is None else kinds.get(dial).regional_form
         renamed = shown != self._shown_as

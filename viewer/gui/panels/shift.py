@@ -36,7 +36,8 @@ class ShiftAccuracyPanel(QWidget):
     def __init__(self, columns, parent=None):
         super().__init__(parent)
         self.plot = plot_widget()
-        self.plot.setYRange(0, 1, padding=0.02)
+        # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+        self.plot.setYRange(0, 1, padding=0.02)  # pyright: ignore[reportCallIssue]
         self.caption = typeface.role(WrapLabel(), "note")
         self.curves = {(kind, axis): curve(self.plot, kinds.get(kind).color, dashed=axis == "y")
                        for kind in columns for axis in ("x", "y")}
@@ -68,7 +69,8 @@ class ShiftAccuracyPanel(QWidget):
         k = max(max(abs(dx), abs(dy)) for dx, dy in result.shifts)
         if k != self._range:  # set once per session: the axis text is not repainted each time
             self._range = k
-            self.plot.setXRange(-max(k, 1), max(k, 1), padding=0.05)
+            # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+            self.plot.setXRange(-max(k, 1), max(k, 1), padding=0.05)  # pyright: ignore[reportCallIssue]
         self._caption()
 
 
@@ -85,8 +87,8 @@ class EquivariancePanel(pg.PlotWidget):
     def __init__(self, columns, parent=None):
         super().__init__(parent=parent)
         self.columns = tuple(columns)
-        self.width = self.GROUP / len(self.columns)  # 0.26 for the lecture's three
-        self.bars = {kind: pg.BarGraphItem(x=[], height=[], width=self.width,
+        self.bar_width = self.GROUP / len(self.columns)  # 0.26 for the lecture's three
+        self.bars = {kind: pg.BarGraphItem(x=[], height=[], width=self.bar_width,
                                            brush=pg.mkBrush(kinds.get(kind).color))
                      for kind in self.columns}
         for bar in self.bars.values():
@@ -113,18 +115,20 @@ class EquivariancePanel(pg.PlotWidget):
         if layers != self.layers:
             self.layers = layers
             self.getAxis("bottom").setTicks([list(enumerate(layers))])
-            self.setXRange(-0.6, len(layers) - 0.4, padding=0)
+            # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+            self.setXRange(-0.6, len(layers) - 0.4, padding=0)  # pyright: ignore[reportCallIssue]
         top, middle = 0.0, (len(self.columns) - 1) / 2
         for i, kind in enumerate(self.columns):
             heights = np.array([self.values.get(kind, {}).get(name, np.nan) for name in layers],
                                np.float64)
-            self.bars[kind].setOpts(x=np.arange(len(layers)) + (i - middle) * self.width,
+            self.bars[kind].setOpts(x=np.arange(len(layers)) + (i - middle) * self.bar_width,
                                     height=np.nan_to_num(heights))
             top = max(top, float(np.nanmax(heights, initial=0.0)))
         top = nice_ceiling(max(top, 0.1))
         if top != self.top:  # the axis is repainted only when the scale changes
             self.top = top
-            self.setYRange(0, top, padding=0.02)
+            # pyqtgraph binds the PlotItem's range setter at run time; pyright sees Qt's.
+            self.setYRange(0, top, padding=0.02)  # pyright: ignore[reportCallIssue]
 
 
 class ProbePanels(QWidget):
@@ -150,8 +154,10 @@ class ProbePanels(QWidget):
 
     def gather(self):
         """Puts both panels back here, one above the other."""
+        box = self.layout()
+        assert isinstance(box, QVBoxLayout)  # set in __init__
         for panel in self.parts.values():
-            self.layout().addWidget(panel, 1)
+            box.addWidget(panel, 1)
             panel.show()
 
     def retranslate(self):

@@ -120,6 +120,7 @@ class WeightsView(QWidget):
         if kernel is None:
             return
         maps, unit = self.maps, self.unit
+        assert maps is not None  # current_kernel found the kernel in it
         in_shape, out_shape = maps.in_shapes.get(name), maps.out_shapes.get(name)
         channels = kernel.shape[-1] if kernel.ndim == 6 else (out_shape or (1,))[-1]
         per_channel = kernel.ndim == 6 or (kernel.ndim == 2 and out_shape is not None
@@ -127,14 +128,14 @@ class WeightsView(QWidget):
         self.channel.setMaximum(max(0, channels - 1) if per_channel else 0)
         self.channel.setEnabled(per_channel)
         here = unit is not None and unit.layer == name
-        centre = unit.position if here and unit.position is not None else None
+        centre = unit.position if unit is not None and here and unit.position is not None else None
         self.weights.set_data(kernel_tiles.weight_mosaic(kernel, in_shape, out_shape,
                                                    feature=self.channel.value(), centre=centre))
         rect = None
         regional = regional_position(kernel, dict(maps.features).get(name))
-        if here and regional and unit.position is not None:
+        if unit is not None and here and regional and unit.position is not None:
             unit = unit._replace(position=regional(unit.position))  # the tile of its region
-        if here and (not per_channel or self.channel.value() == unit.channel):
+        if unit is not None and here and (not per_channel or self.channel.value() == unit.channel):
             rect = units.weight_rect(kernel, in_shape, out_shape, unit)
         self.weights.mark([rect] if rect else [])
         kind = maps.layer_kinds.get(name)  # None: a vector layer (hidden, head)
