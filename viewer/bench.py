@@ -73,7 +73,8 @@ def viewer_chunk(window, rounds: int, late: list, gui_cpu: list, tick_ms: int = 
     """
     from PyQt6.QtCore import QEventLoop, QTimer
 
-    loop, state = QEventLoop(), {"last": None}
+    loop = QEventLoop()
+    state: dict[str, float | None] = {"last": None}
     step0 = window.worker.step
 
     def tick():
@@ -122,6 +123,7 @@ def first_step_seconds(cache_dir: str | None, dataset: str = "digits",
         with subprocess.Popen([sys.executable, "-m", "jaxconv_viewer", "--dataset", dataset, "--steps",
                                "1", "--screenshot", os.path.join(tmp, "first.png")], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as run:
+            assert run.stdout is not None  # stdout=PIPE
             for line in run.stdout:
                 if drawn is None and " drawn after " in line:
                     drawn = time.perf_counter() - began
@@ -186,7 +188,7 @@ def draw_latency(window, strokes: int, *, running: bool) -> list:
 
 def main(argv=None) -> int:
     """Runs the benchmark and prints its numbers."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--rounds", type=int, default=200, help="rounds per measured chunk")
     parser.add_argument("--repeats", type=int, default=5, help="headless/viewer chunk pairs")
     parser.add_argument("--warmup", type=int, default=60, help="rounds before measuring (compiles)")

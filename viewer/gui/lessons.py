@@ -39,7 +39,7 @@ def wiring(window) -> str:
     """The shown unit, and per column the pixels wired to it and the pixels that move it."""
     snapshot = window.snapshot
     unit = None if snapshot is None else snapshot.probe.unit
-    if unit is None:
+    if unit is None or snapshot is None:
         return tr("number_waiting")
     parts = []
     for kind in window.columns:

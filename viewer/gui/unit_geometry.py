@@ -104,7 +104,8 @@ def weight_rect(kernel, in_shape, out_shape, unit: Unit):
         if in_shape is not None and out_shape is not None and unit.position is not None:
             h, w, c = in_shape  # dense_templates with this unit: its own, an image of the input
             chosen = kernel_tiles.template_units(kernel, out_shape, unit.channel, unit.position)
-            r, col = divmod(chosen.index(tuple(unit.position)), min(kernel_tiles.TEMPLATES, len(chosen)))
+            place = (unit.position[0], unit.position[1])
+            r, col = divmod(chosen.index(place), min(kernel_tiles.TEMPLATES, len(chosen)))
             return (r * (h + 1), col * (w * c + 1), h, w * c)
         if unit.position is None:  # a matrix drawn one row per unit
             return (unit.channel, 0, 1, shape[0])

@@ -218,6 +218,7 @@ class TrainWorker(QObject):
                 if action == "stop":
                     return
                 if action == "request":
+                    assert payload is not None  # a request is (name, args)
                     self._serve(*payload)
                     if payload[0] in getattr(self.job, "RESTARTS_ROUNDS", ()):
                         rounds = self.job.rounds()  # later steps use the changed settings

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import string
+from collections.abc import Mapping
 
 from jaxconv import kinds
 from jaxconv_viewer.i18n import TEXT
@@ -25,7 +26,7 @@ FAMILY = "Noto Sans CJK SC"
 EXTRA = "×·—…–−“”‘’↑↓←→◀▶━≥≤%°±÷√∞·、，。：；！？（）《》「」"
 
 
-def kind_texts() -> list[dict]:
+def kind_texts() -> list[Mapping[str, str]]:
     """Every registered kind's texts the viewer draws: ``{language: text}`` each."""
     return [table for kind in kinds.registered()
             for table in (kind.labels, kind.short_labels, kind.weights_hint)]
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
     """Writes the subset from a Noto Sans CJK collection (.ttc) or a single SC font (.otf)."""
     from fontTools import subset
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("source", help="NotoSansCJK-Regular.ttc or NotoSansCJKsc-Regular.otf")
     parser.add_argument("--output", default=str(FONT_PATH))
     args = parser.parse_args(argv)

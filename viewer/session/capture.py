@@ -77,7 +77,7 @@ def shift_one(image, dy: int, dx: int) -> np.ndarray:
     h, w = image.shape[:2]
     if abs(dy) >= h or abs(dx) >= w:
         return np.zeros_like(image)
-    return shift_images(image[None], int(dy), int(dx))[0]
+    return np.asarray(shift_images(image[None], int(dy), int(dx))[0])
 
 
 def take_snapshot(session, probe=None) -> Snapshot:

@@ -70,7 +70,9 @@ def column_kind(column: str, settings, input_shape) -> str:
     if (column != dial_column(settings.columns)
             or shown_regions(settings, input_shape) == per_position(settings, input_shape)):
         return column
-    return kinds.get(column).regional_form
+    form = kinds.get(column).regional_form
+    assert form is not None  # the dial's column is a kind with a regional form (dial_column)
+    return form
 
 
 def head_line(config, input_shape) -> str:

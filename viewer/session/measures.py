@@ -199,7 +199,7 @@ class Prober:
                 "test_images": int(len(self.dataset.y_test)),
                 "equivariance_images": int(len(self._eq_x)),
                 "default_unit": None if unit is None else [unit.layer, unit.channel,
-                                                            *unit.position],
+                                                            *(unit.position or ())],
                 "models": rows}
 
 

@@ -125,6 +125,7 @@ class Session:
         from jaxconv_viewer.session.startup import Startup
 
         assert self.dataset is not None and self.prober is not None  # start() sets both
+        prober = self.prober
         config, shape = self._fit_config(1), self.dataset.input_shape
         image = jax.ShapeDtypeStruct((1, *shape), np.float32)
         tests = len(self.dataset.y_test)
@@ -134,7 +135,7 @@ class Session:
             return [lambda: self.feature_fns[kind].prepare(state.params, image),
                     lambda: programs.precompile(model, shape, config, state=state,
                                                 test_examples=tests),
-                    lambda: self.prober.prepare(kind, state.params)]  # once all can train
+                    lambda: prober.prepare(kind, state.params)]  # once all can train
 
         return Startup({kind: column_jobs(kind) for kind in self.settings.columns},
                        step_at=1).start()
@@ -214,6 +215,7 @@ class Session:
             active = [c for c in columns if c not in waiting and at[c] < s.train.steps
                       and (waiting or at[c] == low)]
             if not active:
+                assert startup is not None  # columns wait only while it prepares them
                 startup.wait_any(waiting)  # nothing to train until a step is ready
                 continue
             for kind in active:

@@ -145,7 +145,7 @@ class Settings:
             width = self.value("channels") if width is None else width
             depth = self.value("depth") if depth is None else depth
             if (width, depth) != (self.value("channels"), self.value("depth")):
-                fields["channels"] = tuple(width * 2 ** i for i in range(depth))
+                fields["channels"] = tuple(width * 2 ** i for i in range(int(depth)))
         elif width is not None:
             fields["channels"] = tuple(width)
         model = {k: fields.pop(k) for k in list(fields) if k in _MODEL}
