@@ -19,6 +19,7 @@ raise; use the ops for forward mode.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import jax
 
@@ -192,7 +193,8 @@ def locally_connected(x, kernel, bias=None, *, strides=1, padding=names.LOCAL_PA
     return rule(x, kernel, bias)
 
 
-def regional_conv(x, kernel, bias=None, *, regions, strides=1, padding=names.LOCAL_PADDING, dilation=1,
+def regional_conv(x, kernel, bias=None, *, regions, strides: int | Sequence[int] = 1,
+                  padding=names.LOCAL_PADDING, dilation: int | Sequence[int] = 1,
                   precision=None, implementation="auto"):
     """:func:`jaxconv.regional_conv` with the hand-derived VJP (:func:`.regional_conv_backward`).
 
