@@ -173,6 +173,22 @@ def test_drawing_is_one_click_away_on_every_page_that_shows_an_input(qtbot, wind
         assert window.input.draw_button.isVisible() == shows_input
 
 
+def test_another_unit_at_a_step_already_drawn_says_it_is_drawn(qtbot, window):
+    # A paused window re-picks its default unit at the same step; `--page wiring --screenshot`
+    # waited for snapshot_drawn, which only a new step emitted, and never shot.
+    qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.training and window.snapshot is not None, timeout=WAIT)
+    click_tab(qtbot, window, "wiring")
+    step, unit = window.snapshot.step, window.unit
+    other = Unit(unit.layer, unit.channel, (0, 0) if unit.position != (0, 0) else (1, 1))
+    try:
+        with qtbot.waitSignal(window.snapshot_drawn, timeout=WAIT):
+            window.select_unit(other)  # (a click: kept even where it does not fire)
+        assert window.snapshot.step == step and window.snapshot.probe.unit == other
+    finally:
+        window.unit_chosen = False  # the default unit follows the input again
+
+
 def test_drawing_feeds_the_models_and_updates_the_predictions(qtbot, window):
     qtbot.mouseClick(window.controls.buttons["pause"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training, timeout=WAIT)

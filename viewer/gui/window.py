@@ -258,6 +258,11 @@ class MainWindow(SessionCommands, DialMixin, ProbeMixin, PagingMixin, QMainWindo
             if not self.schedule.jobs:  # a page drawn whole with each snapshot
                 self.schedule.shown = max(self.schedule.shown, snapshot.step)
                 self.snapshot_drawn.emit(self.schedule.shown)
+            elif probe_moved and snapshot.step <= self.schedule.shown:
+                # Another unit or input at a step already drawn: what depends on the probe was
+                # drawn above, the rest is that step's (a paused window's new default unit, which
+                # a --page screenshot waits for).
+                self.snapshot_drawn.emit(self.schedule.shown)
             self._update_number()
 
     def _draw_job(self, job):
