@@ -37,10 +37,11 @@ def _retried(read, tries: int = 5):
 
 class StepsReader:
     """The reading half of a :class:`~jaxconv.train.Checkpointer` (``directory``, ``_manager``:
-    an orbax ``CheckpointManager``; ``_owns()``: whether this process writes the directory, whose
-    listing it then keeps itself)."""
+    an orbax ``CheckpointManager`` made with ``_options``; ``_owns()``: whether this process
+    writes the directory, whose listing it then keeps itself)."""
 
     directory: Path
+    _options: ocp.CheckpointManagerOptions
     _manager: ocp.CheckpointManager
 
     def _owns(self) -> bool:
@@ -67,7 +68,8 @@ class StepsReader:
             self._manager = _retried(self._new_manager)
 
     def _new_manager(self) -> ocp.CheckpointManager:
-        raise NotImplementedError
+        return ocp.CheckpointManager(self.directory, options=self._options,
+                                     item_names=("state", "meta"))
 
     def _step_path(self, step: int) -> Path:
         return self.directory / str(step)

@@ -119,17 +119,12 @@ class Checkpointer(StepsReader):
         self._unlocked = False  # set when the filesystem has no locks
         # Nothing is removed here: a half-written step may be the save a live run has in flight
         # (a monitor that deleted it killed that run). The owner removes them (own()).
-        options = ocp.CheckpointManagerOptions(
+        self._options = ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=False, cleanup_tmp_directories=False,
             enable_async_checkpointing=asynchronous)
-        self._options = options
         self._manager = _retried(self._new_manager)
         # A program that forgets close() still finishes its background saves before exiting.
         atexit.register(self._at_exit)
-
-    def _new_manager(self) -> ocp.CheckpointManager:
-        return ocp.CheckpointManager(self.directory, options=self._options,
-                                     item_names=("state", "meta"))
 
     def _at_exit(self) -> None:
         try:

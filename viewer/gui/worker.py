@@ -182,15 +182,18 @@ class TrainWorker(QObject):
     def _compiling(self) -> bool:
         """Whether some model's step still compiles (the job's optional ``compiling()``): its
         measures wait, so that measuring never holds back a model that could start training."""
-        compiling = getattr(self.job, "compiling", None)
-        return bool(compiling()) if callable(compiling) else False
+        return self._job_says("compiling")
 
     def _preparing(self) -> bool:
         """Whether the job's programs are still being made ready elsewhere (its optional
         ``preparing()``): while it trains, its measures wait for them instead of holding back
         the snapshots (a cold launch drew its last column's first step 6-9 s later)."""
-        preparing = getattr(self.job, "preparing", None)
-        return bool(preparing()) if callable(preparing) else False
+        return self._job_says("preparing")
+
+    def _job_says(self, name: str) -> bool:
+        """The job's optional query ``name()`` as a bool; False where the job has none."""
+        query = getattr(self.job, name, None)
+        return bool(query()) if callable(query) else False
 
     def _report(self, running: bool):
         """Emits `state_changed` when running starts or stops, or the paused step moves."""
